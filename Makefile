@@ -1,0 +1,33 @@
+# The first two commands of the README: `make demo` and `make test` (Debian, root).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client
+
+.PHONY: setup demo test unit lab-up lab-down
+
+# System packages (once) and the virtualenv with pyinfra and the test tools.
+setup: $(VENV)/.installed
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+demo: setup
+	bin/lab up
+
+test: setup
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+lab-up: setup
+	bin/lab up
+
+lab-down:
+	bin/lab down
