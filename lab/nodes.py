@@ -120,7 +120,10 @@ def provision(number: int, release: str) -> None:
     (root / "etc/machine-id").write_text(uuid.uuid4().hex + "\n")
     network = root / "etc/systemd/network"
     network.mkdir(parents=True, exist_ok=True)
-    (network / "10-host0.network").write_text(f"[Match]\nName=host0\n\n[Network]\nAddress={address}/24\n")
+    # Static IPv4 only: waiting for IPv6 router advertisements would hold network-online.target.
+    (network / "10-host0.network").write_text(
+        f"[Match]\nName=host0\n\n[Network]\nAddress={address}/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n"
+    )
     for key in _host_keys(number).glob("ssh_host_*"):
         target = root / "etc/ssh" / key.name
         shutil.copyfile(key, target)
