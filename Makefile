@@ -19,6 +19,8 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	bin/lab up
+	$(BIN)/pyinfra -y inventories/lab.py deploys/create.py
+	bin/etcd-status -i inventories/lab.py
 
 test: setup
 	$(BIN)/pytest

@@ -1,6 +1,10 @@
 """Helpers shared by the test suites: the lab command and ssh to lab nodes."""
 
+import json
+import os
+import shlex
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,3 +28,51 @@ def ssh(address: str, command: str, check: bool = True, timeout: float = 60) -> 
     if check and result.returncode != 0:
         pytest.fail(f"ssh {address} {command!r} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+PYINFRA = ROOT / ".venv" / "bin" / "pyinfra"
+LAB_INVENTORY = "inventories/lab.py"
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    # operation name -> hosts on which it changed something
+    changed: dict[str, list[str]]
+
+
+def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float = 600, extra_env=None) -> Run:
+    """Run the pyinfra CLI from the repository root, as a user would, and report what changed."""
+    env = {**os.environ, "ETCD_NODES": nodes, **(extra_env or {})}
+    result = subprocess.run(
+        [str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout
+    )
+    changed = {}
+    try:
+        for operation in json.loads(result.stdout)["results"]["operations"]:
+            if operation["success"]:
+                changed[operation["name"]] = operation["success"]
+    except (ValueError, KeyError):
+        pass
+    if check and result.returncode != 0:
+        pytest.fail(f"pyinfra {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return Run(result.returncode, result.stdout, result.stderr, changed)
+
+
+def deploy(sop: str, *args: str, inventory: str = LAB_INVENTORY, **kwargs) -> Run:
+    return pyinfra(inventory, f"deploys/{sop}.py", *args, **kwargs)
+
+
+def etcdctl(address: str, command: str, check: bool = True) -> subprocess.CompletedProcess:
+    """etcdctl on a member, in a login shell: the environment /etc/profile.d/etcdctl.sh sets up."""
+    return ssh(address, f"bash -lc {shlex.quote('etcdctl ' + command)}", check=check)
+
+
+def members(address: str) -> list[dict]:
+    return json.loads(etcdctl(address, "member list -w json").stdout)["members"]
+
+
+def main_pids(addresses) -> dict[str, str]:
+    return {address: ssh(address, "systemctl show -p MainPID --value etcd").stdout.strip() for address in addresses}

@@ -1,0 +1,134 @@
+"""The live cluster as etcdctl reports it, and the health checks every SOP shares.
+
+Members are matched by peer URL, never by name: a member added but not started has no name yet.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LiveMember:
+    id: int
+    name: str
+    peer_urls: tuple[str, ...]
+    client_urls: tuple[str, ...]
+    is_learner: bool
+
+    @property
+    def hex_id(self) -> str:
+        return f"{self.id:x}"
+
+    @property
+    def started(self) -> bool:
+        return bool(self.name)
+
+    def describe(self) -> str:
+        role = "learner" if self.is_learner else "voter"
+        state = "started" if self.started else "unstarted"
+        return f"{self.name or '(no name yet)'} {self.hex_id} {state} {role} {', '.join(self.peer_urls)}"
+
+
+@dataclass
+class ClusterView:
+    cluster_id: int
+    # the member whose endpoint answered the member list
+    answered_by: int
+    members: list[LiveMember]
+    # client URL -> status (leader, raftIndex, isLearner, version ...) for the endpoints that answered
+    status: dict[str, dict] = field(default_factory=dict)
+    # client URL -> error text, or "" when healthy
+    health: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, members_json: str, status_json: str, health_json: str) -> "ClusterView | None":
+        try:
+            listing = json.loads(members_json)
+        except ValueError:
+            return None
+        if "members" not in listing:
+            return None
+        members = [
+            LiveMember(
+                id=int(member["ID"]),
+                name=member.get("name", ""),
+                peer_urls=tuple(member.get("peerURLs") or ()),
+                client_urls=tuple(member.get("clientURLs") or ()),
+                is_learner=bool(member.get("isLearner")),
+            )
+            for member in listing["members"]
+        ]
+        header = listing["header"]
+        view = cls(cluster_id=int(header["cluster_id"]), answered_by=int(header["member_id"]), members=members)
+        for entry in _json_list(status_json):
+            view.status[entry["Endpoint"]] = entry["Status"]
+        for entry in _json_list(health_json):
+            view.health[entry["endpoint"]] = "" if entry.get("health") else (entry.get("error") or "unhealthy")
+        return view
+
+    def by_peer_url(self, url: str) -> LiveMember | None:
+        return next((member for member in self.members if url in member.peer_urls), None)
+
+    @property
+    def started(self) -> list[LiveMember]:
+        return [member for member in self.members if member.started]
+
+    @property
+    def voters(self) -> list[LiveMember]:
+        return [member for member in self.members if not member.is_learner]
+
+    @property
+    def pending(self) -> list[LiveMember]:
+        """Members a finished join leaves none of: unstarted entries and learners."""
+        return [member for member in self.members if not member.started or member.is_learner]
+
+    def is_healthy(self, member: LiveMember) -> bool:
+        return any(self.health.get(url) == "" for url in member.client_urls)
+
+    def leaders(self) -> set[int]:
+        return {status["leader"] for status in self.status.values() if status.get("leader")}
+
+    def by_id(self, member_id: int) -> LiveMember | None:
+        return next((member for member in self.members if member.id == member_id), None)
+
+    def leader(self) -> LiveMember | None:
+        leaders = self.leaders()
+        return self.by_id(next(iter(leaders))) if len(leaders) == 1 else None
+
+    def successor(self, member_id: int) -> LiveMember | None:
+        """A healthy voter other than member_id to hand leadership to, the most caught-up first."""
+        candidates = [m for m in self.healthy_voters if m.id != member_id]
+        index = lambda m: max((self.status.get(url, {}).get("raftIndex", 0) for url in m.client_urls), default=0)  # noqa: E731
+        return max(candidates, key=index, default=None)
+
+    @property
+    def healthy_voters(self) -> list[LiveMember]:
+        return [member for member in self.voters if self.is_healthy(member)]
+
+    def quorum(self, voters: int | None = None) -> int:
+        return (len(self.voters) if voters is None else voters) // 2 + 1
+
+    def health_problems(self) -> list[str]:
+        """Why the cluster is not fully healthy: empty when every member serves and there is one leader."""
+        problems = []
+        for member in self.members:
+            if not member.started:
+                problems.append(f"member {member.describe()} was added but never started")
+            elif not self.is_healthy(member):
+                errors = {self.health.get(url) for url in member.client_urls} - {None, ""}
+                problems.append(f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}")
+        leaders = self.leaders()
+        if len(leaders) != 1:
+            problems.append(f"the cluster has {'no leader' if not leaders else f'{len(leaders)} leaders'}")
+        return problems
+
+    def summary(self) -> str:
+        return "\n".join(f"  {member.describe()}" for member in self.members)
+
+
+def _json_list(text: str) -> list[dict]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []

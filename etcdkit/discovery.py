@@ -1,0 +1,99 @@
+"""What every SOP reads before it decides anything: the inventory's members, each one's state on its
+host, and the live cluster as a running member reports it. All of it once per run.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import yaml
+from gevent.lock import BoundedSemaphore
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit import params
+from etcdkit.cluster import ClusterView
+from etcdkit.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+from etcdkit.pki import PKIError
+from facts.etcd import EtcdCluster, EtcdHost
+
+RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
+
+_results: dict[tuple[int, str], object] = {}
+# pyinfra prepares the hosts' deploys concurrently (gevent): the first one computes, the others wait.
+_lock = BoundedSemaphore()
+
+
+def once_per_run(state, key: str, compute: Callable[[], object]):
+    """compute() once per pyinfra run and share the result (or the DeployError) with every host."""
+    with _lock:
+        if (id(state), key) not in _results:
+            try:
+                _results[id(state), key] = compute()
+            except (InventoryError, PKIError) as error:
+                _results[id(state), key] = DeployError(str(error))
+            except DeployError as error:
+                _results[id(state), key] = error
+    result = _results[id(state), key]
+    if isinstance(result, DeployError):
+        raise result
+    return result
+
+
+def host_settings(host) -> dict:
+    return {name: params.get(host.data, name) for name in params.BY_NAME}
+
+
+@dataclass
+class HostState:
+    """A member of the inventory, its parameters, and the EtcdHost fact of its host."""
+
+    member: Member
+    settings: dict
+    state: dict
+
+    @property
+    def running(self) -> bool:
+        return self.state["active"] in RUNNING_STATES
+
+    def conf_value(self, key: str) -> str | None:
+        try:
+            conf = yaml.safe_load(self.state["conf"]) if self.state["conf"] else None
+        except yaml.YAMLError:
+            return None
+        value = conf.get(key) if isinstance(conf, dict) else None
+        return None if value is None else str(value)
+
+    def ownership(self) -> tuple[str, str]:
+        """("bare" | "ours" | "foreign", why): ours when its etcd.conf is this member's, with this data dir."""
+        member, data_dir = self.member, self.settings["etcd_data"]
+        if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
+            return "ours", ""
+        if self.running:
+            return "foreign", f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}"
+        if self.state["listeners"]:
+            return "foreign", f"another process listens on port {member.port} or {member.peer_port}"
+        if self.state["data"]:
+            return "foreign", f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
+        return "bare", ""
+
+
+def survey(inventory) -> tuple[ClusterSpec, dict[str, HostState]]:
+    """The validated inventory and the state of every member's host, by host name."""
+    spec = cluster_spec(inventory)
+    hosts = {}
+    for member in spec.members:
+        host = inventory.get_host(member.host_name)
+        settings = host_settings(host)
+        state = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port))
+        hosts[member.host_name] = HostState(member, settings, state)
+    return spec, hosts
+
+
+def live_view(inventory, candidates: Iterable[HostState]) -> ClusterView | None:
+    """The live cluster as the first running member (in etcd_seq order) that answers sees it."""
+    for host_state in sorted(candidates, key=lambda candidate: candidate.member.seq):
+        if host_state.running:
+            host = inventory.get_host(host_state.member.host_name)
+            view = host.get_fact(EtcdCluster, endpoint=host_state.member.client_url)
+            if view is not None:
+                return view
+    return None

@@ -1,0 +1,41 @@
+"""etcdctl command lines for members, authenticated as root without exposing the password.
+
+The password is read from the member's /etc/etcd/etcd.pass when the command runs and handed to
+etcdctl in its environment (ETCDCTL_USER): it is never part of a command line, so it shows neither
+in pyinfra's output nor in /proc/*/cmdline.
+"""
+
+from etcdkit import paths
+
+TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"
+# Health polls give up quickly and try again: a member that is up but has no leader yet would
+# otherwise hold each poll for the whole command timeout.
+POLL_TIMEOUTS = "--dial-timeout=1s --command-timeout=1s"
+
+
+def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS) -> str:
+    """etcdctl against the endpoints with the member's certificate, as root unless as_root is false."""
+    user = f'ETCDCTL_USER="root:$(cat {paths.PASS})" ' if as_root else ""
+    return (
+        f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} "
+        f"--cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
+    )
+
+
+def journal(lines: int = 30) -> str:
+    return f"journalctl -u {paths.SERVICE} -n {lines} --no-pager -o short-iso"
+
+
+def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
+    """A shell loop that waits for the endpoint (and with cluster_wide, every member) to serve
+    linearizable reads, which needs a leader and quorum; it fails with the journal excerpt."""
+    scope = "--cluster" if cluster_wide else ""
+    check = f"{etcdctl(endpoint, timeouts=POLL_TIMEOUTS)} endpoint health {scope} >/dev/null 2>&1"
+    return (
+        f"deadline=$(( $(date +%s) + {timeout} )); "
+        f"until {check}; do "
+        f"if [ $(date +%s) -ge $deadline ]; then "
+        f"echo 'etcd at {endpoint} is not healthy after {timeout} s; its journal:' >&2; {journal()} >&2; "
+        f"{etcdctl(endpoint)} endpoint health {scope} >&2; exit 1; fi; "
+        f"sleep 0.2; done"
+    )

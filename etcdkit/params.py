@@ -1,0 +1,88 @@
+"""Every parameter the SOPs read: name, default, meaning, and which SOPs use it.
+
+Names follow the reference role so its users feel at home. Values come from pyinfra host data
+(inventory host vars, group vars, `--data key=value`); strings from the command line are coerced
+to the parameter's type, and a value that cannot be is an error naming the host and the key.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+ALL_SOPS = ("create", "join", "remove", "destroy", "reload")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Any
+    kind: type
+    meaning: str
+    sops: tuple[str, ...] = ALL_SOPS
+
+
+PARAMS = [
+    Param("etcd_seq", None, int, "Member number, required per host, unique, >= 0: the member is `<etcd_cluster>-<etcd_seq>`."),
+    Param("etcd_cluster", "etcd", str, "Cluster name: member name prefix, initial-cluster token, PKI sub-folder."),
+    Param("etcd_data", "/data/etcd", str, "Data directory (etcd:etcd 0700)."),
+    Param("etcd_port", 2379, int, "Client port (https)."),
+    Param("etcd_peer_port", 2380, int, "Peer port (https)."),
+    Param("etcd_init", "new", str, "`new` bootstraps a cluster; `existing` on a host makes create join it to the live cluster.", ("create", "join")),
+    Param("etcd_learner", True, bool, "Join new members as learners and promote them once caught up; false adds voting members at once (the reference behaviour).", ("join",)),
+    Param("etcd_election_timeout", 1000, int, "Election timeout in ms (>= 5x the heartbeat interval).", ("create", "join", "reload")),
+    Param("etcd_heartbeat_interval", 100, int, "Heartbeat interval in ms.", ("create", "join", "reload")),
+    Param("etcd_quota_backend_bytes", 8 << 30, int, "Backend quota in bytes (8 GiB, as the reference role).", ("create", "join", "reload")),
+    Param("etcd_compaction_retention", "24h", str, "Periodic auto-compaction retention.", ("create", "join", "reload")),
+    Param("etcd_root_password", None, str, "Password of the etcd `root` user. Unset: a strong one is generated once and kept in the PKI folder (0600)."),
+    Param("etcd_safeguard", False, bool, "Refuse to wipe or remove live etcd instances (clean, remove, destroy).", ("create", "remove", "destroy")),
+    Param("etcd_clean", False, bool, "create: wipe live instances and their data and bootstrap a new cluster (needs etcd_safeguard false).", ("create",)),
+    Param("etcd_purge", False, bool, "destroy: override etcd_safeguard (the older seed's `etcd_purge`).", ("destroy",)),
+    Param("etcd_backup", True, bool, "destroy: save a snapshot to the control node first.", ("destroy",)),
+    Param("etcd_rm_data", True, bool, "remove/destroy: delete the data directory.", ("remove", "destroy")),
+    Param("etcd_rm_pkg", False, bool, "remove/destroy: uninstall the etcd packages.", ("remove", "destroy")),
+    Param("etcd_packages", None, list, "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).", ("create", "join")),
+    Param("etcd_tarball", None, str, "Path on the control node to an official etcd release tarball to install instead of packages.", ("create", "join")),
+    Param("etcd_tarball_sha256", None, str, "Expected SHA-256 of etcd_tarball (required with it).", ("create", "join")),
+    Param("etcd_pki_dir", "pki", str, "Control-node folder of the CA, member certificates and generated secrets."),
+    Param("etcd_ca_cert", None, str, "Path to your own CA certificate (with etcd_ca_key) instead of the generated CA."),
+    Param("etcd_ca_key", None, str, "Path to your own CA private key."),
+    Param("etcd_cert_days", 730, int, "Validity of member certificates; create renews those expiring within 30 days.", ("create", "join")),
+]
+
+BY_NAME = {param.name: param for param in PARAMS}
+
+TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+class ParamError(ValueError):
+    pass
+
+
+def coerce(param: Param, value: Any) -> Any:
+    """Bring a value to the parameter's type; `--data` gives strings."""
+    if value is None:
+        return None
+    if param.kind is bool:
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() in TRUE | FALSE:
+            return str(value).strip().lower() in TRUE
+        raise ParamError(f"{param.name} must be true or false, not {value!r}")
+    if param.kind is int:
+        if isinstance(value, bool):
+            raise ParamError(f"{param.name} must be an integer, not {value!r}")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ParamError(f"{param.name} must be an integer, not {value!r}") from None
+    if param.kind is list:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return list(value)
+    return str(value)
+
+
+def get(data, name: str) -> Any:
+    """A parameter from pyinfra host data (or any mapping-like `.get`), with its default."""
+    param = BY_NAME[name]
+    value = data.get(name)
+    return param.default if value is None else coerce(param, value)

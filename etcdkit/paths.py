@@ -1,0 +1,14 @@
+"""Where things live on a member, as the reference role lays them out."""
+
+CONF_DIR = "/etc/etcd"
+CONF = "/etc/etcd/etcd.conf"
+PASS = "/etc/etcd/etcd.pass"
+CA = "/etc/etcd/ca.crt"
+CERT = "/etc/etcd/server.crt"
+KEY = "/etc/etcd/server.key"
+UNIT = "/etc/systemd/system/etcd.service"
+ENV = "/etc/profile.d/etcdctl.sh"
+# Holds the MainPID of an etcd process that predates a configuration change needing a restart. It is
+# in /run on purpose: a reboot restarts etcd, and with it the reason to restart.
+RESTART_PENDING = "/run/etcd.restart-pending"
+SERVICE = "etcd.service"

@@ -1,0 +1,148 @@
+"""Facts about etcd on a host and about the live cluster, each gathered in one round trip."""
+
+import shlex
+
+from pyinfra.api import FactBase
+
+from etcdkit import paths
+from etcdkit.cluster import ClusterView
+from etcdkit.etcdctl import etcdctl
+
+MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.UNIT, paths.ENV)
+
+
+class EtcdHost(FactBase):
+    """
+    What a host holds of etcd: the binary, the unit's state, the data dir, the managed files'
+    checksums, the restart marker and the current etcd.conf.
+
+    + data_dir: the member's data dir (etcd_data)
+    + ports: the client and peer ports, to find instances that are not ours
+
+    .. code:: python
+
+        {
+            "version": "3.5.16",          # None: no etcd binary
+            "package_manager": "apt-get",
+            "active": "active", "enabled": "enabled", "pid": 1234,
+            "restart_pending": 1234,      # MainPID recorded when a restart became due
+            "data": ["member"],           # entries of the data dir; None: no data dir
+            "listeners": 2,               # sockets listening on the ports
+            "sha256": {"/etc/etcd/etcd.conf": "..."},
+            "conf": "name: etcd-1\\n...", # None: no etcd.conf
+        }
+    """
+
+    def command(self, data_dir: str, ports: tuple[int, int]) -> str:
+        data = shlex.quote(data_dir)
+        port_pattern = "|".join(str(port) for port in ports)
+        return "; ".join([
+            "echo \"version=$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')\"",
+            "for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo package_manager=$m; break; fi; done",
+            f"echo \"active=$(systemctl is-active {paths.SERVICE} 2>/dev/null)\"",
+            f"echo \"enabled=$(systemctl is-enabled {paths.SERVICE} 2>/dev/null)\"",
+            f"echo \"pid=$(systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null)\"",
+            f"echo \"restart_pending=$(cat {paths.RESTART_PENDING} 2>/dev/null)\"",
+            f"if [ -d {data} ]; then echo \"data=$(ls -A {data} | tr '\\n' ' ')\"; fi",
+            f"echo \"listeners=$(ss -ltnH 2>/dev/null | awk '{{print $4}}' | grep -cE ':({port_pattern})$')\"",
+            f"for f in {' '.join(MANAGED_FILES)}; do if [ -f $f ]; then echo \"sha256=$(sha256sum $f)\"; fi; done",
+            f"if [ -f {paths.CONF} ]; then echo 'conf<<'; cat {paths.CONF}; fi",
+        ])
+
+    def process(self, output):
+        state = {
+            "version": None, "package_manager": None, "active": None, "enabled": None, "pid": 0,
+            "restart_pending": 0, "data": None, "listeners": 0, "sha256": {}, "conf": None,
+        }
+        lines = list(output)
+        while lines:
+            line = lines.pop(0)
+            if line == "conf<<":
+                state["conf"] = "\n".join(lines) + "\n"
+                break
+            key, _, value = line.partition("=")
+            if key == "sha256":
+                digest, _, path = value.partition("  ")
+                state["sha256"][path] = digest
+            elif key == "data":
+                state["data"] = value.split()
+            elif key in ("pid", "restart_pending", "listeners"):
+                state[key] = int(value) if value.strip().isdigit() else 0
+            elif key in state:
+                state[key] = value or None
+        return state
+
+
+class EtcdCluster(FactBase):
+    """
+    The live cluster as seen through one endpoint: member list, each endpoint's status and health.
+    None when the endpoint does not answer.
+
+    + endpoint: client URL to ask (usually the member's own)
+    """
+
+    def command(self, endpoint: str) -> str:
+        ctl = etcdctl(endpoint)
+        return (
+            f"echo members; {ctl} member list -w json 2>/dev/null; echo; "
+            f"echo status; {ctl} endpoint status --cluster -w json 2>/dev/null; echo; "
+            f"echo health; {ctl} endpoint health --cluster -w json 2>/dev/null; echo; true"
+        )
+
+    def process(self, output):
+        sections, current = {}, None
+        for line in output:
+            if line in ("members", "status", "health"):
+                current = line
+            elif current and line.strip() and current not in sections:
+                sections[current] = line
+        return ClusterView.parse(sections.get("members", ""), sections.get("status", ""), sections.get("health", ""))
+
+
+class EtcdVersion(FactBase):
+    """The installed etcd server version, e.g. "3.5.16"; None when there is no etcd binary."""
+
+    def command(self) -> str:
+        return "etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p'; true"
+
+    def process(self, output):
+        return output[0].strip() if output and output[0].strip() else None
+
+
+class EtcdService(FactBase):
+    """
+    The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded
+    when a restart became due (0: none).
+    """
+
+    def command(self) -> str:
+        return (
+            f"echo $(systemctl is-active {paths.SERVICE} 2>/dev/null); "
+            f"echo $(systemctl is-enabled {paths.SERVICE} 2>/dev/null); "
+            f"systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null || echo 0; "
+            f"cat {paths.RESTART_PENDING} 2>/dev/null || echo 0"
+        )
+
+    def process(self, output):
+        active, enabled, pid, pending = (list(output) + ["", "", "0", "0"])[:4]
+        number = lambda text: int(text) if text.strip().isdigit() else 0  # noqa: E731
+        return {"active": active, "enabled": enabled, "pid": number(pid), "restart_pending": number(pending)}
+
+
+class EtcdAuth(FactBase):
+    """
+    What authentication does, checked by behaviour (etcd 3.4 has no `auth status`):
+    {"anonymous": True} when a request without credentials is served (auth disabled),
+    {"root": True} when root logs in with the password of /etc/etcd/etcd.pass.
+
+    + endpoint: client URL to ask
+    """
+
+    def command(self, endpoint: str) -> str:
+        return (
+            f"if {etcdctl(endpoint, as_root=False)} get --limit=1 health >/dev/null 2>&1; then echo anonymous; fi; "
+            f"if {etcdctl(endpoint)} get --limit=1 health >/dev/null 2>&1; then echo root; fi; true"
+        )
+
+    def process(self, output):
+        return {"anonymous": "anonymous" in output, "root": "root" in output}

@@ -1,0 +1,211 @@
+"""Operations on etcd members. Each reads the host's state when it runs and yields nothing
+(`host.noop`) when the state already matches, so a second run changes nothing.
+"""
+
+import hashlib
+import shlex
+from io import BytesIO
+from pathlib import Path
+
+from pyinfra import host
+from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
+from pyinfra.facts.files import File, Sha256File
+from pyinfra.facts.server import Which
+
+from etcdkit import paths
+from etcdkit.etcdctl import etcdctl, wait_healthy as wait_healthy_command
+from facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdVersion
+
+DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
+
+
+@operation()
+def install(packages: list[str] | None = None, tarball: str | None = None, tarball_sha256: str | None = None):
+    """
+    Install etcd from the distribution's packages, or from an official release tarball on the
+    control node, unless an etcd binary is already there.
+
+    + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
+    + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
+    + tarball_sha256: its expected SHA-256 (the plan checked the local file), checked again on the host
+
+    With apt the package is kept from starting its default instance (policy-rc.d) and its own unit
+    is disabled: that instance would hold the ports and leave stray data behind.
+    """
+    version = host.get_fact(EtcdVersion)
+    if version:
+        host.noop(f"etcd {version} is installed")
+        return
+    if tarball:
+        yield from _install_tarball(tarball, tarball_sha256)
+        return
+    if host.get_fact(Which, command="apt-get"):
+        names = " ".join(shlex.quote(name) for name in packages or ["etcd-server", "etcd-client"])
+        install_command = f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {names}"
+        yield StringCommand(
+            f"if [ -e {DISABLE_SERVICE_START} ]; then echo '{DISABLE_SERVICE_START} exists: not replacing it' >&2; exit 1; fi; "
+            f"printf '#!/bin/sh\\nexit 101\\n' > {DISABLE_SERVICE_START} && chmod 755 {DISABLE_SERVICE_START} && "
+            f"trap 'rm -f {DISABLE_SERVICE_START}' EXIT && "
+            f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }} && "
+            f"systemctl disable --quiet {paths.SERVICE}"
+        )
+    elif host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
+        tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
+        names = " ".join(shlex.quote(name) for name in packages or ["etcd"])
+        yield f"{tool} install -y {names}"
+    else:
+        raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
+
+
+def _install_tarball(tarball: str, expected: str):
+    """Upload, verify on the host too (the copy must be the file that was checked), unpack."""
+    path, digest = Path(tarball).expanduser(), expected.lower()
+    remote = host.get_temp_filename(f"etcd-tarball-{digest}")
+    yield FileUploadCommand(str(path), remote, remote_temp_filename=remote)
+    yield StringCommand(
+        f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
+        f"tar -xzf {remote} -C /usr/local/bin --strip-components=1 --no-same-owner --wildcards "
+        f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote} && "
+        "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
+        "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
+    )
+
+
+@operation()
+def secret_file(content: str, dest: str, user: str, group: str, mode: str):
+    """
+    Upload a secret (key, password): never readable by others on the host, even during the
+    upload, and never printed, not even with --diff.
+
+    + content: the secret
+    + dest: remote path
+    + user, group, mode: final owner and permissions
+    """
+    data = content.encode()
+    current, digest = host.get_fact(File, path=dest), host.get_fact(Sha256File, path=dest)
+    same_content = digest == hashlib.sha256(data).hexdigest()
+    if same_content and current and (current["user"], current["group"], current["mode"]) == (user, group, int(mode)):
+        host.noop(f"{dest} is up to date")
+        return
+    if not same_content:
+        temporary = host.get_temp_filename(dest)
+        yield StringCommand(f"(umask 077 && : > {temporary} && touch {dest}) && chmod go-rwx {dest}")
+        yield FileUploadCommand(BytesIO(data), dest, remote_temp_filename=temporary)
+        yield StringCommand(f"rm -f {temporary}")
+    yield StringCommand(f"chown {user}:{group} {dest} && chmod {mode} {dest}")
+
+
+@operation()
+def request_restart(reason: str):
+    """
+    Record that the running etcd predates a configuration change that needs a restart, before
+    the change is written: an interrupted run still restarts it next time.
+
+    + reason: why (shown in the output)
+    """
+    service = host.get_fact(EtcdService)
+    if not service["pid"]:
+        host.noop("etcd is not running: it starts with the new configuration")
+        return
+    yield f"echo {service['pid']} > {paths.RESTART_PENDING}  # {shlex.quote(reason)}"
+
+
+@operation()
+def running():
+    """
+    Enable etcd and start it without waiting: members of a new cluster must start together,
+    since the first one waits for quorum.
+    """
+    service = host.get_fact(EtcdService)
+    commands = []
+    if service["enabled"] != "enabled":
+        commands.append(f"systemctl enable --quiet {paths.SERVICE}")
+    if service["active"] not in ("active", "activating"):
+        commands.append(f"systemctl start --no-block {paths.SERVICE}")
+    if not commands:
+        host.noop("etcd is enabled and running")
+        return
+    yield " && ".join(commands)
+
+
+@operation(is_idempotent=False)
+def wait_healthy(endpoint: str, cluster_wide: bool = False, timeout: int = 60):
+    """
+    Wait until the member serves linearizable reads (a leader and quorum), or fail with its journal.
+
+    + endpoint: the member's client URL
+    + cluster_wide: wait for every member, not only this one
+    + timeout: seconds
+    """
+    yield wait_healthy_command(endpoint, cluster_wide, timeout)
+
+
+@operation()
+def restart_if_pending(endpoint: str, timeout: int = 60):
+    """
+    Restart etcd if a configuration change is pending for the running process, then wait until
+    the whole cluster is healthy. Call with `_serial=True`: one member at a time.
+
+    + endpoint: the member's client URL
+    + timeout: seconds to wait for health after the restart
+    """
+    service = host.get_fact(EtcdService)
+    if not service["pid"] or service["restart_pending"] != service["pid"]:
+        host.noop("no restart pending")
+        return
+    yield wait_healthy_command(endpoint, True, timeout)
+    yield from hand_over_leadership(endpoint)
+    yield f"systemctl restart {paths.SERVICE}"
+    yield wait_healthy_command(endpoint, True, timeout)
+    yield f"rm -f {paths.RESTART_PENDING}"
+
+
+def hand_over_leadership(endpoint: str):
+    """If this member leads, move leadership to a healthy voter first: the cluster then keeps a
+    leader throughout, instead of waiting an election timeout for a new one."""
+    view = host.get_fact(EtcdCluster, endpoint=endpoint)
+    leader = view.leader() if view else None
+    successor = view.successor(view.answered_by) if view else None
+    if leader is not None and leader.id == view.answered_by and successor is not None:
+        yield f"{etcdctl(endpoint)} move-leader {successor.hex_id}"
+
+
+@operation()
+def rbac(endpoint: str):
+    """
+    Create the `root` user with the password of /etc/etcd/etcd.pass, enable authentication, and
+    verify it: root can log in, an unauthenticated request is refused.
+
+    + endpoint: client URL of the member to run etcdctl against
+    """
+    auth = host.get_fact(EtcdAuth, endpoint=endpoint)
+    if auth == {"anonymous": False, "root": True}:
+        host.noop("authentication is enabled and root can log in")
+        return
+    if auth["root"] is False and auth["anonymous"] is False:
+        raise OperationError(
+            "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
+            "set etcd_root_password to the cluster's current root password"
+        )
+    ctl = etcdctl(endpoint)
+    yield (
+        f"{ctl} user get root >/dev/null 2>&1 || {ctl} user add root --interactive=false < {paths.PASS}; "
+        f"{ctl} user grant-role root root >/dev/null && {ctl} auth enable && "
+        f"if {etcdctl(endpoint, as_root=False)} get --limit=1 health >/dev/null 2>&1; then "
+        "echo 'auth enable did not take effect: unauthenticated requests still work' >&2; exit 1; fi && "
+        f"{ctl} get --limit=1 health >/dev/null"
+    )
+
+
+@operation(is_idempotent=False)
+def wipe(data_dir: str):
+    """
+    Stop and disable etcd and delete its data: the etcd_clean rebuild. The plan only calls this
+    with etcd_clean true and etcd_safeguard false.
+
+    + data_dir: the data dir to empty
+    """
+    yield (
+        f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; "
+        f"rm -rf {shlex.quote(data_dir)} {paths.RESTART_PENDING}"
+    )

@@ -1,0 +1,42 @@
+"""The live-cluster view parsed from real etcdctl output captured on the lab (etcd 3.5.16)."""
+
+from pathlib import Path
+
+from facts.etcd import EtcdCluster, EtcdHost
+
+DATA = Path(__file__).parent / "data"
+
+
+def view(name):
+    return EtcdCluster().process((DATA / name).read_text().splitlines())
+
+
+def test_healthy_cluster():
+    cluster = view("cluster_healthy.txt")
+    assert [m.name for m in cluster.members] == ["etcd-1", "etcd-2", "etcd-3"]
+    assert cluster.answered_by == 5939695185329910967
+    assert cluster.leader().name == "etcd-2"
+    assert cluster.health_problems() == []
+    assert cluster.by_peer_url("https://10.10.10.12:2380").hex_id == "d5f49d1ab012fa9c"
+    assert cluster.successor(cluster.leader().id).name == "etcd-3"  # the most caught-up other voter
+    assert cluster.quorum() == 2
+
+
+def test_member_down_is_reported():
+    cluster = view("cluster_member_down.txt")
+    assert cluster.health_problems() == ["member etcd-3 (https://10.10.10.12:2379) is not healthy: context deadline exceeded"]
+    assert [m.name for m in cluster.healthy_voters] == ["etcd-1", "etcd-2"]
+
+
+def test_no_answer_is_none():
+    assert EtcdCluster().process(["members", "", "status", "", "health", ""]) is None
+
+
+def test_host_state_of_a_member_and_of_a_bare_host():
+    member = EtcdHost().process((DATA / "host_member.txt").read_text().splitlines())
+    assert (member["version"], member["active"], member["data"], member["listeners"]) == ("3.5.16", "active", ["member"], 3)
+    assert member["conf"].splitlines()[1] == "name: etcd-2"
+    assert set(member["sha256"]) == {"/etc/etcd/ca.crt", "/etc/etcd/server.crt", "/etc/etcd/server.key", "/etc/etcd/etcd.pass",
+                                     "/etc/etcd/etcd.conf", "/etc/systemd/system/etcd.service", "/etc/profile.d/etcdctl.sh"}
+    bare = EtcdHost().process((DATA / "host_bare.txt").read_text().splitlines())
+    assert (bare["version"], bare["data"], bare["conf"], bare["pid"], bare["package_manager"]) == (None, None, None, 0, "apt-get")

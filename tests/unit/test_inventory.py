@@ -1,0 +1,93 @@
+"""Inventory validation: every problem is one line naming the host and the fix."""
+
+import pytest
+from pyinfra.api import Inventory
+
+from etcdkit.inventory import InventoryError, cluster_spec
+
+
+def inventory(hosts, **group_data):
+    return Inventory((hosts, {}), etcd=(hosts, group_data))
+
+
+def problems(hosts, **group_data) -> list[str]:
+    with pytest.raises(InventoryError) as error:
+        cluster_spec(inventory(hosts, **group_data))
+    return error.value.problems
+
+
+def test_three_members_in_seq_order_with_urls():
+    spec = cluster_spec(inventory([("10.10.10.12", {"etcd_seq": 3}), ("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {"etcd_seq": 2})]))
+    assert [m.name for m in spec.members] == ["etcd-1", "etcd-2", "etcd-3"]
+    assert spec.members[0].peer_url == "https://10.10.10.10:2380"
+    assert spec.members[0].client_url == "https://10.10.10.10:2379"
+    assert spec.warnings == ()
+
+
+def test_group_vars_and_command_line_strings_are_coerced():
+    spec = cluster_spec(inventory([("10.0.0.1", {"etcd_seq": "0", "etcd_port": "3379"})], etcd_cluster="meta"))
+    assert spec.members[0].name == "meta-0" and spec.members[0].client_url == "https://10.0.0.1:3379"
+
+
+def test_missing_group():
+    with pytest.raises(InventoryError) as error:
+        cluster_spec(Inventory((["10.0.0.1"], {})))
+    assert error.value.problems == ["no hosts in group `etcd`: list the members under `etcd` with an etcd_seq each"]
+
+
+def test_duplicate_seq_names_both_hosts():
+    found = problems([("10.0.0.1", {"etcd_seq": 1}), ("10.0.0.2", {"etcd_seq": 1}), ("10.0.0.3", {"etcd_seq": 2})])
+    assert found == ["host 10.0.0.2: etcd_seq 1 is already used by 10.0.0.1: every member needs its own etcd_seq"]
+
+
+def test_missing_negative_and_non_integer_seq():
+    found = problems([("10.0.0.1", {}), ("10.0.0.2", {"etcd_seq": -1}), ("10.0.0.3", {"etcd_seq": "x"})])
+    assert found[0].startswith("host 10.0.0.1: etcd_seq is missing")
+    assert found[1] == "host 10.0.0.2: etcd_seq -1 is negative: use an integer >= 0"
+    assert found[2] == "host 10.0.0.3: etcd_seq must be an integer, not 'x'"
+
+
+def test_host_names_must_be_ip_addresses():
+    found = problems([("db1.example.com", {"etcd_seq": 1}), ("10.0.0.300", {"etcd_seq": 2}), ("10.0.0.3", {"etcd_seq": 3})])
+    assert found == [
+        "host db1.example.com: `db1.example.com` is not an IP address: name members by their IP (e.g. 10.10.10.10)",
+        "host 10.0.0.300: `10.0.0.300` is not an IP address: name members by their IP (e.g. 10.10.10.10)",
+    ]
+
+
+def test_ssh_connector_hosts_use_their_address():
+    spec = cluster_spec(inventory([("@ssh/10.10.10.12", {"etcd_seq": 3})]))
+    assert spec.members[0].address == "10.10.10.12"
+
+
+def test_one_cluster_per_group():
+    found = problems([("10.0.0.1", {"etcd_seq": 1, "etcd_cluster": "a"}), ("10.0.0.2", {"etcd_seq": 2, "etcd_cluster": "b"}), ("10.0.0.3", {"etcd_seq": 3, "etcd_cluster": "a"})])
+    assert found == ["group `etcd` mixes clusters ('a' on 10.0.0.1, 10.0.0.3; 'b' on 10.0.0.2): one inventory group is one cluster, set one etcd_cluster"]
+
+
+def test_even_member_count_warns():
+    spec = cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1}), ("10.0.0.2", {"etcd_seq": 2})]))
+    assert spec.warnings == ("2 members: an even count tolerates no more failures than 1; use 3 or 5",)
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ({"etcd_port": 2380}, "etcd_port and etcd_peer_port are both 2380"),
+        ({"etcd_port": 70000}, "etcd_port 70000 is not a TCP port"),
+        ({"etcd_data": "data"}, "etcd_data 'data' must be an absolute path"),
+        ({"etcd_election_timeout": 300}, "etcd_election_timeout (300 ms) must be at least 5x"),
+        ({"etcd_init": "join"}, "etcd_init must be `new` or `existing`"),
+        ({"etcd_root_password": "two words"}, "etcd_root_password must be non-empty and without whitespace"),
+        ({"etcd_safeguard": "maybe"}, "etcd_safeguard must be true or false"),
+        ({"etcd_tarball": "/tmp/etcd.tar.gz"}, "etcd_tarball needs etcd_tarball_sha256"),
+    ],
+)
+def test_bad_settings(data, expected):
+    found = problems([("10.0.0.1", {"etcd_seq": 1, **data})])
+    assert len(found) == 1 and found[0].startswith("host 10.0.0.1: ") and expected in found[0]
+
+
+def test_all_problems_reported_at_once():
+    found = problems([("10.0.0.1", {}), ("nohost", {"etcd_seq": 2})])
+    assert len(found) == 2
