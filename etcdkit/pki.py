@@ -42,7 +42,7 @@ def write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _pem(certificate: x509.Certificate) -> bytes:

@@ -114,7 +114,7 @@ def provision(number: int, release: str) -> None:
         return
     name, address = config.node_name(number), config.node_address(number)
     (root / "etc/hostname").write_text(f"{name}\n")
-    hosts = [f"127.0.0.1 localhost", f"127.0.1.1 {name}"]
+    hosts = ["127.0.0.1 localhost", f"127.0.1.1 {name}"]
     hosts += [f"{config.node_address(n)} {config.node_name(n)}" for n in range(1, config.MAX_NODES + 1) if n != number]
     (root / "etc/hosts").write_text("\n".join(hosts) + "\n")
     (root / "etc/machine-id").write_text(uuid.uuid4().hex + "\n")

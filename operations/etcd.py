@@ -13,7 +13,8 @@ from pyinfra.facts.files import File, Sha256File
 from pyinfra.facts.server import Which
 
 from etcdkit import paths
-from etcdkit.etcdctl import etcdctl, wait_healthy as wait_healthy_command
+from etcdkit.etcdctl import etcdctl
+from etcdkit.etcdctl import wait_healthy as wait_healthy_command
 from facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdVersion
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"

@@ -1,6 +1,5 @@
 """The CA and member certificates issued on the control node."""
 
-import datetime
 import ipaddress
 import os
 import stat
