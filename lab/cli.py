@@ -53,6 +53,12 @@ def up(count: int | None, release: str | None) -> None:
     release = release or current or config.DEFAULT_RELEASE
     count = count or max([config.DEFAULT_NODES, *nodes.existing()])
     require_free_network()
+    strangers = network.foreign_ports([nodes.veth(n) for n in nodes.existing()])
+    if strangers:
+        raise LabError(
+            f"nodes this lab did not start are on {config.BRIDGE} ({', '.join(strangers)}): another lab "
+            "(another ETCD_LAB_DIR?) runs on this machine; take it down first, one lab per machine"
+        )
     require_free_space(config.STATE_DIR, config.BOOT_FREE_BYTES)
     image.ensure_image(release, nodes_running=any(nodes.is_running(n) for n in nodes.existing()))
     config.LAB_FILE.write_text(json.dumps({"release": release}))

@@ -13,6 +13,12 @@ def bridge_exists() -> bool:
     return Path(f"/sys/class/net/{config.BRIDGE}").exists()
 
 
+def foreign_ports(own: list[str]) -> list[str]:
+    """Node links on the bridge that are not this lab's: another lab (ETCD_LAB_DIR) runs there."""
+    ports = Path(f"/sys/class/net/{config.BRIDGE}/brif")
+    return sorted(port.name for port in ports.glob("*") if port.name not in own) if ports.is_dir() else []
+
+
 def ensure_bridge() -> None:
     if not bridge_exists():
         run("ip", "link", "add", config.BRIDGE, "type", "bridge")

@@ -143,6 +143,12 @@ def test_reset_gives_a_fresh_disk_with_the_same_identity():
     assert ssh(address, "hostname").stdout.strip() == "node1"
 
 
+def test_a_second_lab_on_the_same_machine_is_refused(tmp_path):
+    other = lab("up", check=False, env={**os.environ, "ETCD_LAB_DIR": str(tmp_path)})
+    assert other.returncode == 1 and "another lab" in other.stderr
+    assert lab("status").stdout.count(" up") == 4
+
+
 def test_down_leaves_no_process_mount_bridge_or_ssh_config(host_namespaces, user_ssh_config):
     lab("down")
     assert pid_namespaces() == host_namespaces
