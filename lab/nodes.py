@@ -41,12 +41,12 @@ def _start_time(pid: int) -> str | None:
 
 
 def _recorded(number: int, which: str) -> int | None:
-    """The recorded process if it is still the very process we started, else None."""
+    """The recorded process if it is still the very process we started and not yet dead, else None."""
     try:
         pid, started = _pid_file(number, which).read_text().split()
     except (OSError, ValueError):
         return None
-    return int(pid) if _start_time(int(pid)) == started else None
+    return int(pid) if _start_time(int(pid)) == started and not _is_zombie(int(pid)) else None
 
 
 def _record(number: int, which: str, pid: int) -> None:
@@ -69,7 +69,8 @@ def existing() -> list[int]:
 
 
 def is_running(number: int) -> bool:
-    return _recorded(number, "nspawn") is not None
+    """Booted to the end: the init is recorded once sshd answered, so a half-booted node is not running."""
+    return _recorded(number, "nspawn") is not None and _recorded(number, "init") is not None
 
 
 def is_cut(number: int) -> bool:
@@ -137,19 +138,24 @@ def provision(number: int, release: str) -> None:
 
 
 def boot(number: int, release: str) -> None:
-    """Start the container in the background; `wait_ready` tells when sshd answers."""
+    """Start the container in the background; `wait_ready` tells when sshd answers.
+
+    The child records itself before it becomes nspawn, so a `bin/lab` killed at any moment never
+    leaves a container behind that `down` does not know of.
+    """
     name = config.node_name(number)
+    power_off(number)  # what is left of a boot that was interrupted
     console = open(node_dir(number) / "console.log", "ab")
-    process = subprocess.Popen(
+    subprocess.Popen(
         [
             "systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit", "--link-journal=no",
             "--console=passive", f"--machine={name}", f"--network-bridge={config.BRIDGE}",
             f"--bind-ro={image.repo_dir(release)}:{config.REPO_MOUNT}", f"--directory={root_dir(number)}",
         ],
         stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=lambda: _record(number, "nspawn", os.getpid()),
     )
     console.close()
-    _record(number, "nspawn", process.pid)
 
 
 def wait_ready(number: int, timeout: float = BOOT_TIMEOUT) -> None:

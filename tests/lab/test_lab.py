@@ -174,6 +174,7 @@ def test_up_recovers_after_an_interrupted_up_and_down(host_namespaces):
 
 
 def test_bookworm_on_request():
+    lab("down")
     lab("up", "-n", "1", "--release", "bookworm", timeout=600)
     assert "bookworm" in ssh("10.10.10.10", "cat /etc/os-release").stdout
     assert re.search(r"Candidate: 3\.4\.", ssh("10.10.10.10", "apt-cache policy etcd-server").stdout)
@@ -183,6 +184,7 @@ def test_bookworm_on_request():
 
 
 def test_clear_errors():
+    lab("down")
     as_nobody = {**os.environ, "PATH": "/usr/bin:/bin"}
     unprivileged = lab("up", check=False, env=as_nobody, preexec_fn=lambda: os.setuid(65534))
     assert unprivileged.returncode == 1 and "needs root" in unprivileged.stderr
