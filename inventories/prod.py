@@ -1,0 +1,14 @@
+"""The seeds' production etcd cluster: three members on 10.10.10.10-12.
+
+No etcd_root_password here: unset, create generates a strong one once and keeps it in
+pki/<etcd_cluster>/root.password (0600). Set it with `--data etcd_root_password=...` if you must.
+"""
+
+etcd = (
+    [
+        ("10.10.10.10", {"etcd_seq": 1}),
+        ("10.10.10.11", {"etcd_seq": 2}),
+        ("10.10.10.12", {"etcd_seq": 3}),
+    ],
+    {"etcd_cluster": "etcd"},
+)
