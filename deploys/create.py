@@ -5,57 +5,40 @@
 On bare hosts it installs etcd, issues TLS certificates from the control node's CA, bootstraps all
 members together, waits for a healthy cluster and enables RBAC. On an existing cluster of the same
 inventory it converges: nothing changes when nothing differs, and a change that needs a restart
-restarts members one at a time, each gated on cluster health. See etcdkit/plan.py for when it stops.
+restarts members one at a time, each gated on cluster health. See etcdkit/create_plan.py for when it stops.
+With etcd_init=existing on a host of the run, the run is the join SOP (deploys/join.py) instead.
 """
-
-from io import StringIO
 
 from pyinfra import host, inventory, state
 from pyinfra.api.exceptions import DeployError
-from pyinfra.operations import files, systemd
 
-from etcdkit import paths
+from etcdkit import params
 from etcdkit.connection import disable_nagle
+from etcdkit.create_plan import create_plan
 from etcdkit.inventory import GROUP
-from etcdkit.plan import create_plan
+from etcdkit.join_plan import join_plan
+from etcdkit.steps import install_member, join_member
 from operations import etcd
 
 disable_nagle(inventory.iter_activated_hosts())
-plan = create_plan(state, inventory)
-me = plan.hosts.get(host.name)
-if me is None:
-    raise DeployError(f"{host.name} is not in group `{GROUP}` of the inventory: create only runs on the cluster's members")
-member, settings = me.member, me.settings
 
-if plan.rebuild:
-    etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=settings["etcd_data"])
 
-etcd.install(
-    name="Install etcd",
-    packages=settings["etcd_packages"],
-    tarball=settings["etcd_tarball"],
-    tarball_sha256=settings["etcd_tarball_sha256"],
-)
-files.directory(name="etcd config dir", path=paths.CONF_DIR, user="etcd", group="etcd", mode="750")
-files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")
+def create_member(plan) -> None:
+    me = plan.hosts.get(host.name)
+    if me is None:
+        raise DeployError(f"{host.name} is not in group `{GROUP}` of the inventory: create only runs on the cluster's members")
+    if plan.rebuild:
+        etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings["etcd_data"])
+    install_member(me, me.files, me.restart_reason)
+    started = etcd.running(name="Start etcd")
+    etcd.wait_healthy(name="Wait for etcd to be healthy", endpoint=me.member.client_url, _if=started.did_change)
+    etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=me.member.client_url, _serial=True)
+    if me.member == plan.seed:
+        etcd.rbac(name="Enable RBAC (root user, auth enable)", endpoint=me.member.client_url)
 
-if me.restart_reason:
-    etcd.request_restart(name=f"Restart needed: {me.restart_reason}", reason=me.restart_reason)
 
-for path, user, group, mode in (
-    (paths.CA, "etcd", "etcd", "644"),
-    (paths.CERT, "etcd", "etcd", "644"),
-    (paths.CONF, "etcd", "etcd", "644"),
-    (paths.ENV, "root", "root", "644"),
-):
-    files.put(name=f"Upload {path}", src=StringIO(me.files[path]), dest=path, user=user, group=group, mode=mode)
-etcd.secret_file(name=f"Upload {paths.KEY}", content=me.files[paths.KEY], dest=paths.KEY, user="etcd", group="etcd", mode="600")
-etcd.secret_file(name=f"Upload {paths.PASS}", content=me.files[paths.PASS], dest=paths.PASS, user="root", group="etcd", mode="640")
-unit = files.put(name=f"Upload {paths.UNIT}", src=StringIO(me.files[paths.UNIT]), dest=paths.UNIT, user="root", group="root", mode="644")
-
-systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
-started = etcd.running(name="Start etcd")
-etcd.wait_healthy(name="Wait for etcd to be healthy", endpoint=member.client_url, _if=started.did_change)
-etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=member.client_url, _serial=True)
-if member == plan.seed:
-    etcd.rbac(name="Enable RBAC (root user, auth enable)", endpoint=member.client_url)
+# The seeds' form of the join SOP: `--limit NEW --data etcd_init=existing` (or the host var).
+if any(params.get(h.data, "etcd_init") == "existing" for h in inventory.iter_activated_hosts()):
+    join_member(join_plan(state, inventory), host.name)
+else:
+    create_member(create_plan(state, inventory))

@@ -108,10 +108,13 @@ class ClusterView:
     def quorum(self, voters: int | None = None) -> int:
         return (len(self.voters) if voters is None else voters) // 2 + 1
 
-    def health_problems(self) -> list[str]:
-        """Why the cluster is not fully healthy: empty when every member serves and there is one leader."""
+    def health_problems(self, ignoring: int | None = None) -> list[str]:
+        """Why the cluster is not fully healthy: empty when every member (but `ignoring`, a member
+        id) serves and there is one leader."""
         problems = []
         for member in self.members:
+            if member.id == ignoring:
+                continue
             if not member.started:
                 problems.append(f"member {member.describe()} was added but never started")
             elif not self.is_healthy(member):

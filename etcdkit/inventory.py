@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from etcdkit import params
 
 GROUP = "etcd"
+RELOAD_PARTS = ("conf", "env", "restart")
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -130,6 +131,9 @@ def _setting_problems(label: str, values: dict) -> list[str]:
         )
     if values.get("etcd_init") not in (None, "new", "existing"):
         problems.append(f"{label}: etcd_init must be `new` or `existing`, not {values['etcd_init']!r}")
+    unknown = sorted(set(values.get("etcd_reload") or []) - set(RELOAD_PARTS))
+    if unknown:
+        problems.append(f"{label}: etcd_reload lists {', '.join(unknown)}: choose among {', '.join(RELOAD_PARTS)}")
     password = values.get("etcd_root_password")
     if password is not None and (not password or re.search(r"\s", password)):
         problems.append(f"{label}: etcd_root_password must be non-empty and without whitespace (etcdctl reads it as one word)")

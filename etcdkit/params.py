@@ -28,6 +28,8 @@ PARAMS = [
     Param("etcd_peer_port", 2380, int, "Peer port (https)."),
     Param("etcd_init", "new", str, "`new` bootstraps a cluster; `existing` on a host makes create join it to the live cluster.", ("create", "join")),
     Param("etcd_learner", True, bool, "Join new members as learners and promote them once caught up; false adds voting members at once (the reference behaviour).", ("join",)),
+    Param("etcd_join_timeout", 120, int, "Seconds a joining member may take to start, catch up and be promoted before the join is undone.", ("join",)),
+    Param("etcd_reload", ["conf", "env"], list, "What reload refreshes: `conf` (etcd.conf from the live member list), `env` (the etcdctl environment), `restart` (a rolling restart of every member, on request only).", ("reload",)),
     Param("etcd_election_timeout", 1000, int, "Election timeout in ms (>= 5x the heartbeat interval).", ("create", "join", "reload")),
     Param("etcd_heartbeat_interval", 100, int, "Heartbeat interval in ms.", ("create", "join", "reload")),
     Param("etcd_quota_backend_bytes", 8 << 30, int, "Backend quota in bytes (8 GiB, as the reference role).", ("create", "join", "reload")),

@@ -13,8 +13,9 @@ from pyinfra.facts.files import File, Sha256File
 from pyinfra.facts.server import Which
 
 from etcdkit import paths
-from etcdkit.etcdctl import etcdctl
+from etcdkit.etcdctl import etcdctl, join_script, member_add_script
 from etcdkit.etcdctl import wait_healthy as wait_healthy_command
+from etcdkit.inventory import Member
 from facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdVersion
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
@@ -199,10 +200,36 @@ def rbac(endpoint: str):
 
 
 @operation(is_idempotent=False)
+def member_add(member: Member, endpoints: str, learner: bool):
+    """
+    Announce a new member to the cluster by its peer URL (as a learner unless told otherwise);
+    nothing happens if the member list has that peer URL already.
+
+    + member: the joining member
+    + endpoints: client URLs of the cluster's started members
+    + learner: add it as a learner
+    """
+    yield member_add_script(member, endpoints, learner)
+
+
+@operation(is_idempotent=False)
+def join(member: Member, endpoints: str, timeout: int):
+    """
+    Start an announced member, wait until it serves, promote it if it is a learner, and check that
+    it and the cluster are healthy. If it never serves, its member entry is removed again.
+
+    + member: the joining member, already announced
+    + endpoints: client URLs of the other started members
+    + timeout: seconds before the join is given up and undone
+    """
+    yield join_script(member, endpoints, timeout)
+
+
+@operation(is_idempotent=False)
 def wipe(data_dir: str):
     """
-    Stop and disable etcd and delete its data: the etcd_clean rebuild. The plan only calls this
-    with etcd_clean true and etcd_safeguard false.
+    Stop and disable etcd and delete its data: the etcd_clean rebuild (only with etcd_safeguard
+    false), or the stale data of a host that is not a started member before it joins.
 
     + data_dir: the data dir to empty
     """

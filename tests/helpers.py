@@ -13,7 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / "bin" / "lab"
 
 
+# Whether this test session booted lab nodes (and so must tear them down at the end).
+lab_used = False
+
+
 def lab(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    global lab_used
+    lab_used = lab_used or args[0] in ("up", "start", "reset")
     result = subprocess.run([str(LAB), *args], text=True, capture_output=True, **kwargs)
     if check and result.returncode != 0:
         pytest.fail(f"bin/lab {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -45,7 +51,7 @@ class Run:
 
 def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float = 600, extra_env=None) -> Run:
     """Run the pyinfra CLI from the repository root, as a user would, and report what changed."""
-    env = {**os.environ, "ETCD_NODES": nodes, **(extra_env or {})}
+    env = {**lab_env(nodes), **(extra_env or {})}
     result = subprocess.run(
         [str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout
     )
@@ -61,6 +67,10 @@ def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float
     return Run(result.returncode, result.stdout, result.stderr, changed)
 
 
+def lab_env(nodes: str) -> dict[str, str]:
+    return {**os.environ, "ETCD_NODES": nodes}
+
+
 def deploy(sop: str, *args: str, inventory: str = LAB_INVENTORY, **kwargs) -> Run:
     return pyinfra(inventory, f"deploys/{sop}.py", *args, **kwargs)
 
@@ -72,6 +82,17 @@ def etcdctl(address: str, command: str, check: bool = True) -> subprocess.Comple
 
 def members(address: str) -> list[dict]:
     return json.loads(etcdctl(address, "member list -w json").stdout)["members"]
+
+
+def script(name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    """One of bin/etcd-add, bin/etcd-rm on the lab inventory with ETCD_NODES=nodes, without countdown."""
+    result = subprocess.run(
+        [str(ROOT / "bin" / name), "-i", LAB_INVENTORY, "-y", *args],
+        cwd=ROOT, env=lab_env(nodes), text=True, capture_output=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"bin/{name} {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
 
 
 def main_pids(addresses) -> dict[str, str]:

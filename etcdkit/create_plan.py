@@ -14,25 +14,17 @@ cluster and data dir) or *foreign* (a live instance or data that this inventory 
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyinfra import logger
 from pyinfra.api.exceptions import DeployError
 
-from etcdkit import paths
+from etcdkit import checks
 from etcdkit.cluster import ClusterView
-from etcdkit.discovery import HostState, live_view, once_per_run, survey
+from etcdkit.discovery import live_view, once_per_run, survey
 from etcdkit.inventory import ClusterSpec, Member
-from etcdkit.password import root_password
-from etcdkit.pki import CertificateAuthority
-from etcdkit.render import initial_cluster, render, runtime_settings
-
-
-@dataclass
-class HostPlan(HostState):
-    files: dict[str, str] = field(default_factory=dict)
-    restart_reason: str | None = None
+from etcdkit.memberfiles import HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
 
 
 @dataclass
@@ -128,72 +120,17 @@ def _check_tarballs(plans) -> None:
 
 
 def _finish(spec, hosts, first, bootstrap: bool, rebuild: bool, view: ClusterView | None) -> CreatePlan:
-    pki_dir = Path(first["etcd_pki_dir"]).expanduser()
-    ca = CertificateAuthority.load_or_create(pki_dir, first["etcd_ca_cert"], first["etcd_ca_key"])
-    ca.client_certificate(pki_dir / spec.cluster, "admin", first["etcd_cert_days"])
-    password, notice = root_password(first["etcd_root_password"], pki_dir / spec.cluster)
-    if notice:
-        logger.warning(notice)
-    if bootstrap:
-        # A token of its own per bootstrap: a rebuilt cluster gets a new cluster ID.
-        token = f"{spec.cluster}-{secrets.token_hex(4)}"
-    else:
-        token = next(filter(None, (plan.conf_value("initial-cluster-token") for plan in hosts.values())), spec.cluster)
-    if view is None:
-        pairs = [(member.name, member.peer_url) for member in spec.members]
-        endpoints = [member.client_url for member in spec.members]
-    else:
-        names = {member.peer_url: member.name for member in spec.members}
-        pairs = [(m.name or names.get(m.peer_urls[0], ""), m.peer_urls[0]) for m in view.members if m.peer_urls]
-        pairs = [(name, url) for name, url in pairs if name]
-        endpoints = [url for m in view.started for url in m.client_urls]
-    endpoints = ",".join(sorted(endpoints))
+    secrets_ = cluster_secrets(first, spec.cluster)
+    # A token of its own per bootstrap: a rebuilt cluster gets a new cluster ID.
+    token = f"{spec.cluster}-{secrets.token_hex(4)}" if bootstrap else (cluster_token(hosts.values()) or spec.cluster)
+    membership = Membership.of_inventory(spec) if view is None else Membership.of_live_cluster(view, spec)
     for plan in hosts.values():
-        member, settings = plan.member, plan.settings
-        certificate, key = ca.member_certificate(pki_dir / spec.cluster, member.name, member.address, settings["etcd_cert_days"])
-        current_state = plan.conf_value("initial-cluster-state") if not rebuild else None
-        conf = render(
-            "etcd.conf.j2",
-            member=member,
-            data_dir=settings["etcd_data"],
-            initial_cluster=initial_cluster(pairs),
-            token=token,
-            initial_state="new" if bootstrap else (current_state or "existing"),
-            heartbeat_interval=settings["etcd_heartbeat_interval"],
-            election_timeout=settings["etcd_election_timeout"],
-            quota_backend_bytes=settings["etcd_quota_backend_bytes"],
-            compaction_retention=settings["etcd_compaction_retention"],
-        )
-        binary = "/usr/local/bin/etcd" if settings["etcd_tarball"] else "/usr/bin/etcd"
-        plan.files = {
-            paths.CA: ca.cert_pem,
-            paths.CERT: certificate,
-            paths.KEY: key,
-            paths.PASS: password,
-            paths.CONF: conf,
-            paths.UNIT: render("etcd.service.j2", member=member, etcd_binary=binary),
-            paths.ENV: render("etcdctl.sh.j2", cluster=spec.cluster, endpoints=endpoints),
-        }
+        current_state = None if rebuild else plan.conf_value("initial-cluster-state")
+        initial_state = "new" if bootstrap else (current_state or "existing")
+        plan.files = member_files(plan, secrets_, membership, token, initial_state)
         if plan.running and not rebuild:
-            plan.restart_reason = _restart_reason(plan)
-    restarts = [plan for plan in hosts.values() if plan.restart_reason]
-    if restarts and view is not None and view.health_problems():
-        raise DeployError(
-            f"{', '.join(p.member.host_name for p in restarts)} need a restart "
-            f"({'; '.join(sorted({p.restart_reason for p in restarts}))}), but the cluster is not healthy; "
-            "nothing was changed:\n" + "\n".join(f"  - {problem}" for problem in view.health_problems())
-        )
+            plan.restart_reason = restart_reason(plan, plan.files)
+    if view is not None:
+        checks.restart_allowed(hosts.values(), view)
     seed = min((plan.member for plan in hosts.values()), key=lambda member: member.seq)
     return CreatePlan(spec, bootstrap, rebuild, seed, hosts, view)
-
-
-def _restart_reason(plan: HostPlan) -> str | None:
-    current = plan.state["sha256"]
-    changed = [
-        label
-        for label, path in (("the unit", paths.UNIT), ("the CA", paths.CA))
-        if current.get(path) != hashlib.sha256(plan.files[path].encode()).hexdigest()
-    ]
-    if runtime_settings(plan.state["conf"]) != runtime_settings(plan.files[paths.CONF]):
-        changed.insert(0, "etcd.conf")
-    return f"{' and '.join(changed)} changed" if changed else None

@@ -1,0 +1,125 @@
+"""bin/etcd-add and bin/etcd-rm: the reference scripts' interface to the join and remove SOPs.
+
+Addresses are checked against the inventory before anything runs, a warning counts down (skipped
+by -y), members change strictly one after another (one pyinfra run each, verified by the SOP
+before the next starts), and the members' client references are reloaded at the end.
+"""
+
+import argparse
+import ipaddress
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYINFRA = Path(sys.executable).parent / "pyinfra"
+COUNTDOWN_SECONDS = 5
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse(argv: list[str], prog: str, description: str, addresses_required: bool) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(
+        "-i", "--inventory", default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
+        help="pyinfra inventory (default: $ETCD_INVENTORY, else inventories/prod.py)",
+    )
+    parser.add_argument("-y", "--yes", action="store_true", help="no warning countdown")
+    parser.add_argument("addresses", nargs="+" if addresses_required else "*", metavar="IP")
+    args = parser.parse_args(argv)
+    args.inventory = str(Path(args.inventory).resolve()) if Path(args.inventory).exists() else args.inventory
+    return args
+
+
+def inventory_addresses(inventory: str) -> list[str]:
+    """The addresses of the inventory's etcd members."""
+    from pyinfra.api import State
+    from pyinfra.context import ctx_state
+    from pyinfra_cli.inventory import make_inventory
+
+    from etcdkit.inventory import GROUP, host_address
+
+    with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
+        hosts = make_inventory(inventory).get_group(GROUP, default=[])
+    return [host_address(host) for host in hosts]
+
+
+def check_addresses(addresses: list[str], inventory: str) -> None:
+    """Every address is an IP address and a member of the inventory, before anything runs."""
+    if not Path(inventory).is_file():
+        raise UsageError(f"no inventory file {inventory}: name one with -i or ETCD_INVENTORY")
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise UsageError(f"{address!r} is not an IP address") from None
+    if len(set(addresses)) != len(addresses):
+        raise UsageError("an address is given twice")
+    known = inventory_addresses(inventory)
+    missing = [address for address in addresses if address not in known]
+    if missing:
+        raise UsageError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in group `etcd` of {inventory}: "
+            "add the host (with its etcd_seq) to the inventory first"
+        )
+
+
+def countdown(warning: str, assume_yes: bool) -> None:
+    print(f"WARNING: {warning}", file=sys.stderr)
+    if assume_yes:
+        return
+    for left in range(COUNTDOWN_SECONDS, 0, -1):
+        print(f"  starting in {left} s, Ctrl-C to abort", file=sys.stderr)
+        time.sleep(1)
+
+
+def pyinfra(inventory: str, sop: str, *args: str) -> int:
+    command = [str(PYINFRA), "-y", inventory, f"deploys/{sop}.py", *args]
+    print(f"\n$ pyinfra {' '.join(command[1:])}", file=sys.stderr, flush=True)
+    return subprocess.run(command, cwd=ROOT).returncode
+
+
+def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str) -> int:
+    """Run the SOP for each address in turn; stop at the first failure; then reload."""
+    for number, address in enumerate(args.addresses):
+        if pyinfra(args.inventory, sop, "--limit", address) != 0:
+            rest = " ".join(args.addresses[number:])
+            print(
+                f"\n{prog}: {sop} of {address} failed (see above); "
+                + (f"{' '.join(args.addresses[:number])} {done}; " if number else "")
+                + f"nothing else was changed. Fix the cause, then run {prog} {rest}",
+                file=sys.stderr,
+            )
+            return 1
+    if pyinfra(args.inventory, "reload", "--data", "etcd_reload=conf,env") != 0:
+        print(f"\n{prog}: the members {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
+        return 1
+    print(f"\n{prog}: {' '.join(args.addresses)} {done}; etcd.conf and the etcdctl environment of every member reloaded", file=sys.stderr)
+    return 0
+
+
+def add(argv: list[str]) -> int:
+    args = parse(argv, "bin/etcd-add", "Join new members to a running etcd cluster, one after another.", True)
+    check_addresses(args.addresses, args.inventory)
+    countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
+    return one_after_another(args, "join", "joined", "bin/etcd-add")
+
+
+def main() -> int:
+    command, argv = sys.argv[1], sys.argv[2:]
+    try:
+        return {"add": add}[command](argv)
+    except UsageError as error:
+        print(f"bin/etcd-{command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\naborted: nothing was changed by the member that was starting", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

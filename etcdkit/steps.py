@@ -1,0 +1,71 @@
+"""Sequences of operations that several SOPs run on a member's host."""
+
+from io import StringIO
+
+from pyinfra.operations import files, systemd
+
+from etcdkit import paths
+from etcdkit.discovery import HostState
+from etcdkit.memberfiles import HostPlan
+from operations import etcd
+
+PUBLIC_FILES = (
+    (paths.CA, "etcd", "etcd", "644"),
+    (paths.CERT, "etcd", "etcd", "644"),
+    (paths.CONF, "etcd", "etcd", "644"),
+    (paths.ENV, "root", "root", "644"),
+)
+
+
+def install_member(host: HostState, files_: dict[str, str], restart_reason: str | None = None) -> None:
+    """Install etcd and write the member's files; systemd reloads when the unit changed.
+
+    With a restart reason, the running etcd is first marked for the rolling restart that follows
+    (`etcd.restart_if_pending`), so that an interrupted run still restarts it next time."""
+    settings = host.settings
+    etcd.install(
+        name="Install etcd",
+        packages=settings["etcd_packages"],
+        tarball=settings["etcd_tarball"],
+        tarball_sha256=settings["etcd_tarball_sha256"],
+    )
+    files.directory(name="etcd config dir", path=paths.CONF_DIR, user="etcd", group="etcd", mode="750")
+    files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")
+    if restart_reason:
+        etcd.request_restart(name=f"Restart needed: {restart_reason}", reason=restart_reason)
+    for path, user, group, mode in PUBLIC_FILES:
+        files.put(name=f"Upload {path}", src=StringIO(files_[path]), dest=path, user=user, group=group, mode=mode)
+    etcd.secret_file(name=f"Upload {paths.KEY}", content=files_[paths.KEY], dest=paths.KEY, user="etcd", group="etcd", mode="600")
+    etcd.secret_file(name=f"Upload {paths.PASS}", content=files_[paths.PASS], dest=paths.PASS, user="root", group="etcd", mode="640")
+    unit = files.put(name=f"Upload {paths.UNIT}", src=StringIO(files_[paths.UNIT]), dest=paths.UNIT, user="root", group="root", mode="644")
+    systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+
+
+def refresh_member(host: HostPlan, parts: list[str]) -> None:
+    """The reload of one member: etcd.conf and/or the etcdctl environment, then its turn in the
+    rolling restart if its running etcd must restart (one member at a time, gated on health)."""
+    if host.restart_reason:
+        etcd.request_restart(name=f"Restart needed: {host.restart_reason}", reason=host.restart_reason)
+    for part, (path, user, group, mode) in (("conf", PUBLIC_FILES[2]), ("env", PUBLIC_FILES[3])):
+        if part in parts:
+            files.put(name=f"Upload {path}", src=StringIO(host.files[path]), dest=path, user=user, group=group, mode=mode)
+    etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=host.member.client_url, _serial=True)
+
+
+def join_member(plan, host_name: str) -> None:
+    """The join of plan.joiner (a JoinPlan) when it is this host: stale data out, files in,
+    announce, start, promote. Other hosts of the run have nothing to do."""
+    joiner = plan.joiner
+    if joiner is None or joiner.member.host_name != host_name:
+        return
+    if plan.wipe:
+        etcd.wipe(name="Delete stale etcd data (not a member)", data_dir=joiner.settings["etcd_data"])
+    install_member(joiner, plan.files)
+    etcd.member_add(
+        name=f"Announce {joiner.member.name} ({'learner' if plan.learner else 'voting member'})",
+        member=joiner.member, endpoints=plan.endpoints, learner=plan.learner,
+    )
+    etcd.join(
+        name=f"Start {joiner.member.name}, promote it, check the cluster",
+        member=joiner.member, endpoints=plan.endpoints, timeout=joiner.settings["etcd_join_timeout"],
+    )
