@@ -63,6 +63,19 @@ def _children(pid: int) -> list[int]:
     return children
 
 
+def _container_init(nspawn: int) -> int | None:
+    """The child of nspawn that is PID 1 of the container (nspawn forks helpers too)."""
+    for child in _children(nspawn):
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            continue
+        namespace_pids = next((line.split()[1:] for line in status.splitlines() if line.startswith("NSpid:")), [])
+        if namespace_pids and namespace_pids[-1] == "1":
+            return child
+    return None
+
+
 def existing() -> list[int]:
     """Numbers of the nodes that have a disk (running or stopped)."""
     return sorted(n for n in range(1, config.MAX_NODES + 1) if node_dir(n).is_dir())
@@ -168,9 +181,9 @@ def wait_ready(number: int, timeout: float = BOOT_TIMEOUT) -> None:
         try:
             with socket.create_connection((address, 22), timeout=1) as connection:
                 connection.settimeout(2)
-                if connection.recv(64).startswith(b"SSH-"):
-                    for child in _children(nspawn):
-                        _record(number, "init", child)
+                init = _container_init(nspawn)
+                if connection.recv(64).startswith(b"SSH-") and init:
+                    _record(number, "init", init)
                     return
         except OSError:
             pass
