@@ -51,6 +51,12 @@ def _make_plan(inventory) -> CreatePlan:
     _check_tarballs(hosts.values())
 
     owners = {name: plan.ownership() for name, plan in hosts.items()}
+    unreachable = [name for name, (kind, _) in owners.items() if kind == "unreachable"]
+    if unreachable:
+        raise DeployError(
+            f"{', '.join(unreachable)} cannot be reached over SSH: nothing was changed. Bring "
+            f"{'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)"
+        )
     foreign = {name: reason for name, (kind, reason) in owners.items() if kind == "foreign"}
     ours = [name for name, (kind, _) in owners.items() if kind == "ours"]
     has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)

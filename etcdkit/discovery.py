@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import yaml
 from gevent.lock import BoundedSemaphore
-from pyinfra.api.exceptions import DeployError
+from pyinfra.api.exceptions import ConnectError, DeployError
 
 from etcdkit import params
 from etcdkit.cluster import ClusterView
@@ -48,23 +48,30 @@ class HostState:
 
     member: Member
     settings: dict
-    state: dict
+    state: dict  # empty when the host cannot be reached
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.state)
 
     @property
     def running(self) -> bool:
-        return self.state["active"] in RUNNING_STATES
+        return self.reachable and self.state["active"] in RUNNING_STATES
 
     def conf_value(self, key: str) -> str | None:
         try:
-            conf = yaml.safe_load(self.state["conf"]) if self.state["conf"] else None
+            conf = yaml.safe_load(self.state["conf"]) if self.state.get("conf") else None
         except yaml.YAMLError:
             return None
         value = conf.get(key) if isinstance(conf, dict) else None
         return None if value is None else str(value)
 
     def ownership(self) -> tuple[str, str]:
-        """("bare" | "ours" | "foreign", why): ours when its etcd.conf is this member's, with this data dir."""
+        """("bare" | "ours" | "foreign" | "unreachable", why): ours when its etcd.conf is this member's,
+        with this data dir."""
         member, data_dir = self.member, self.settings["etcd_data"]
+        if not self.reachable:
+            return "unreachable", f"{member.host_name} cannot be reached over SSH"
         if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
             return "ours", ""
         if self.running:
@@ -76,14 +83,21 @@ class HostState:
         return "bare", ""
 
 
-def survey(inventory) -> tuple[ClusterSpec, dict[str, HostState]]:
-    """The validated inventory and the state of every member's host, by host name."""
+def survey(inventory, skip: Iterable[str] = ()) -> tuple[ClusterSpec, dict[str, HostState]]:
+    """The validated inventory and the state of every member's host, by host name (an empty state
+    for a host that cannot be reached, or whose address is in `skip` (not contacted): each SOP
+    decides whether it can do without it)."""
     spec = cluster_spec(inventory)
     hosts = {}
     for member in spec.members:
         host = inventory.get_host(member.host_name)
         settings = host_settings(host)
-        state = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port))
+        try:
+            state = {} if member.address in skip else host.get_fact(
+                EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port)
+            )
+        except ConnectError:
+            state = {}
         hosts[member.host_name] = HostState(member, settings, state)
     return spec, hosts
 

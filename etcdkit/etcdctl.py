@@ -62,3 +62,11 @@ def join_script(member: Member, endpoints: str, timeout: int) -> str:
         service=paths.SERVICE,
         timeout=timeout,
     )
+
+
+def member_remove_script(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None, timeout: int = 30) -> str:
+    return render(
+        "scripts/member-remove.sh.j2",
+        peer_url=peer_url, etcdctl=etcdctl(endpoints), timeout=timeout, successor=successor,
+        etcdctl_leader=etcdctl(leader_endpoint) if leader_endpoint else None,
+    )

@@ -8,6 +8,7 @@ before the next starts), and the members' client references are reloaded at the 
 import argparse
 import ipaddress
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -35,8 +36,8 @@ def parse(argv: list[str], prog: str, description: str, addresses_required: bool
     return args
 
 
-def inventory_addresses(inventory: str) -> list[str]:
-    """The addresses of the inventory's etcd members."""
+def inventory_members(inventory: str) -> dict[str, str]:
+    """The inventory's etcd members: address -> pyinfra host name."""
     from pyinfra.api import State
     from pyinfra.context import ctx_state
     from pyinfra_cli.inventory import make_inventory
@@ -45,7 +46,7 @@ def inventory_addresses(inventory: str) -> list[str]:
 
     with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
         hosts = make_inventory(inventory).get_group(GROUP, default=[])
-    return [host_address(host) for host in hosts]
+    return {host_address(host): host.name for host in hosts}
 
 
 def check_addresses(addresses: list[str], inventory: str) -> None:
@@ -59,7 +60,7 @@ def check_addresses(addresses: list[str], inventory: str) -> None:
             raise UsageError(f"{address!r} is not an IP address") from None
     if len(set(addresses)) != len(addresses):
         raise UsageError("an address is given twice")
-    known = inventory_addresses(inventory)
+    known = inventory_members(inventory)
     missing = [address for address in addresses if address not in known]
     if missing:
         raise UsageError(
@@ -83,10 +84,24 @@ def pyinfra(inventory: str, sop: str, *args: str) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
-def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str) -> int:
+def reachable(address: str) -> bool:
+    """Whether the host's sshd answers: pyinfra cannot run a deploy limited to a dead host."""
+    try:
+        with socket.create_connection((address, 22), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def limited_to(address: str, members: dict[str, str]) -> list[str]:
+    return ["--limit", members[address]]
+
+
+def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str, run_args=limited_to) -> int:
     """Run the SOP for each address in turn; stop at the first failure; then reload."""
+    members = inventory_members(args.inventory)
     for number, address in enumerate(args.addresses):
-        if pyinfra(args.inventory, sop, "--limit", address) != 0:
+        if pyinfra(args.inventory, sop, *run_args(address, members)) != 0:
             rest = " ".join(args.addresses[number:])
             print(
                 f"\n{prog}: {sop} of {address} failed (see above); "
@@ -95,8 +110,9 @@ def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str) 
                 file=sys.stderr,
             )
             return 1
-    if pyinfra(args.inventory, "reload", "--data", "etcd_reload=conf,env") != 0:
-        print(f"\n{prog}: the members {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
+    remaining = [option for address, name in members.items() if sop == "join" or address not in args.addresses for option in ("--limit", name)]
+    if pyinfra(args.inventory, "reload", "--data", "etcd_reload=conf,env", *remaining) != 0:
+        print(f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
         return 1
     print(f"\n{prog}: {' '.join(args.addresses)} {done}; etcd.conf and the etcdctl environment of every member reloaded", file=sys.stderr)
     return 0
@@ -109,10 +125,36 @@ def add(argv: list[str]) -> int:
     return one_after_another(args, "join", "joined", "bin/etcd-add")
 
 
+def removal_run(address: str, members: dict[str, str]) -> list[str]:
+    """A run over the members that names the departing one: a survivor removes its entry when its
+    own host cannot (dead, or holding no credentials), and it is cleaned if it answers. A dead host
+    is left out of the run: pyinfra would wait for it, then fail the run."""
+    alive = reachable(address)
+    if not alive:
+        print(f"{address} does not answer on ssh: removing it through the surviving members", file=sys.stderr)
+    hosts = [name for other, name in members.items() if other != address or alive]
+    return ["--data", f"etcd_remove={address}", *[option for name in hosts for option in ("--limit", name)]]
+
+
+def remove(argv: list[str]) -> int:
+    args = parse(argv, "bin/etcd-rm", "Remove members from an etcd cluster one after another; without IP, destroy it.", False)
+    if not args.addresses:
+        if not Path(args.inventory).is_file():
+            raise UsageError(f"no inventory file {args.inventory}: name one with -i or ETCD_INVENTORY")
+        countdown(f"destroying the WHOLE etcd cluster of {args.inventory}: every member and its data", args.yes)
+        return pyinfra(args.inventory, "destroy")
+    check_addresses(args.addresses, args.inventory)
+    countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
+    code = one_after_another(args, "remove", "left the cluster", "bin/etcd-rm", removal_run)
+    if code == 0:
+        print("bin/etcd-rm: now drop them from the inventory", file=sys.stderr)
+    return code
+
+
 def main() -> int:
     command, argv = sys.argv[1], sys.argv[2:]
     try:
-        return {"add": add}[command](argv)
+        return {"add": add, "rm": remove}[command](argv)
     except UsageError as error:
         print(f"bin/etcd-{command}: {error}", file=sys.stderr)
         return 2

@@ -39,6 +39,8 @@ PARAMS = [
     Param("etcd_clean", False, bool, "create: wipe live instances and their data and bootstrap a new cluster (needs etcd_safeguard false).", ("create",)),
     Param("etcd_purge", False, bool, "destroy: override etcd_safeguard (the older seed's `etcd_purge`).", ("destroy",)),
     Param("etcd_backup", True, bool, "destroy: save a snapshot to the control node first.", ("destroy",)),
+    Param("etcd_backup_dir", "backups", str, "destroy: control-node folder (0700) of the snapshots, `<cluster>-<UTC time>.db`.", ("destroy",)),
+    Param("etcd_remove", None, str, "remove: the address of the member to remove, for a run over the surviving members when its host is dead (bin/etcd-rm sets it); else the run's --limit host departs.", ("remove",)),
     Param("etcd_rm_data", True, bool, "remove/destroy: delete the data directory.", ("remove", "destroy")),
     Param("etcd_rm_pkg", False, bool, "remove/destroy: uninstall the etcd packages.", ("remove", "destroy")),
     Param("etcd_packages", None, list, "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).", ("create", "join")),

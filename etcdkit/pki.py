@@ -41,6 +41,12 @@ def write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
     os.replace(temporary, path)
 
 
+def issued_files(settings: dict, cluster: str, names) -> list[Path]:
+    """The certificate and key files the control node holds for these members (those that exist)."""
+    folder = Path(settings["etcd_pki_dir"]).expanduser() / cluster
+    return [folder / f"{name}.{suffix}" for name in names for suffix in ("crt", "key") if (folder / f"{name}.{suffix}").exists()]
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 

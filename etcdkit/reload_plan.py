@@ -15,7 +15,7 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit import checks
 from etcdkit.cluster import ClusterView
 from etcdkit.discovery import live_view, once_per_run, survey
-from etcdkit.inventory import ClusterSpec
+from etcdkit.inventory import GROUP, ClusterSpec, host_address
 from etcdkit.memberfiles import HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
 
 
@@ -28,11 +28,13 @@ class ReloadPlan:
 
 
 def reload_plan(state, inventory) -> ReloadPlan:
-    return once_per_run(state, "reload", lambda: _make_plan(inventory))
+    return once_per_run(state, "reload", lambda: _make_plan(state, inventory))
 
 
-def _make_plan(inventory) -> ReloadPlan:
-    spec, surveyed = survey(inventory)
+def _make_plan(state, inventory) -> ReloadPlan:
+    # hosts outside the run (--limit) are neither contacted nor reloaded
+    outside = [host_address(h) for h in inventory.get_group(GROUP, default=[]) if state.limit_hosts is not None and h not in state.limit_hosts]
+    spec, surveyed = survey(inventory, skip=outside)
     view = live_view(inventory, [h for h in surveyed.values() if h.ownership()[0] == "ours"])
     problems = checks.answers(view, spec.cluster)
     if problems:
@@ -42,6 +44,11 @@ def _make_plan(inventory) -> ReloadPlan:
     hosts = {}
     for name, surveyed_host in surveyed.items():
         entry = view.by_peer_url(surveyed_host.member.peer_url)
+        if surveyed_host.member.address in outside:
+            continue
+        if not surveyed_host.reachable:
+            logger.warning(f"{name} cannot be reached over SSH: skipped, reload it once it is back")
+            continue
         if entry is None or not entry.started or surveyed_host.ownership()[0] != "ours":
             logger.warning(
                 f"{name} is in the inventory but not a started member of `{spec.cluster}`: skipped "

@@ -11,7 +11,7 @@ def report(inventory) -> None:
     spec, hosts = survey(inventory)
     view = live_view(inventory, hosts.values())
     if view is None:
-        down = ", ".join(f"{h.member.host_name} ({h.state['active'] or 'no etcd'})" for h in hosts.values())
+        down = ", ".join(f"{h.member.host_name} ({h.state.get('active') or ('no etcd' if h.reachable else 'unreachable')})" for h in hosts.values())
         print(f"cluster {spec.cluster}: no member answers\n  {down}")
         raise DeployError(f"cluster `{spec.cluster}` does not answer")
     print(format_view(spec.cluster, view))

@@ -1,8 +1,9 @@
 """Sequences of operations that several SOPs run on a member's host."""
 
 from io import StringIO
+from pathlib import Path
 
-from pyinfra.operations import files, systemd
+from pyinfra.operations import files, python, systemd
 
 from etcdkit import paths
 from etcdkit.discovery import HostState
@@ -69,3 +70,12 @@ def join_member(plan, host_name: str) -> None:
         name=f"Start {joiner.member.name}, promote it, check the cluster",
         member=joiner.member, endpoints=plan.endpoints, timeout=joiner.settings["etcd_join_timeout"],
     )
+
+
+def forget_certificates(paths_: list[Path]) -> None:
+    """Delete members' certificates and keys from the control node's PKI folder, once they are gone."""
+    if paths_:
+        python.call(
+            name="Delete the certificates of the members that left from the PKI folder",
+            function=lambda: [path.unlink(missing_ok=True) for path in paths_],
+        )

@@ -3,17 +3,18 @@
 """
 
 import hashlib
+import os
 import shlex
 from io import BytesIO
 from pathlib import Path
 
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.api import FileDownloadCommand, FileUploadCommand, FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.facts.server import Which
 
 from etcdkit import paths
-from etcdkit.etcdctl import etcdctl, join_script, member_add_script
+from etcdkit.etcdctl import etcdctl, join_script, member_add_script, member_remove_script
 from etcdkit.etcdctl import wait_healthy as wait_healthy_command
 from etcdkit.inventory import Member
 from facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdVersion
@@ -237,3 +238,78 @@ def wipe(data_dir: str):
         f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; "
         f"rm -rf {shlex.quote(data_dir)} {paths.RESTART_PENDING}"
     )
+
+
+@operation(is_idempotent=False)
+def member_remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None):
+    """
+    Remove the member with this peer URL (started or not) through the given members, handing
+    leadership over first when it leads, and verify it is gone; nothing happens if it is gone already.
+
+    + peer_url: the departing member's peer URL
+    + endpoints: client URLs of surviving members
+    + leader_endpoint: the departing member's client URL when it leads, else None
+    + successor: hex ID of the healthy voter to hand leadership to, when it leads
+    """
+    yield member_remove_script(peer_url, endpoints, leader_endpoint, successor)
+
+
+@operation()
+def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: list[str] | None = None):
+    """
+    Take etcd off this host: stop and disable it, delete its configuration, certificates, unit and
+    etcdctl environment, its data (remove_data) and its packages or binaries (remove_packages).
+    Only what is there is removed; a clean host is a no-op.
+
+    + data_dir: the member's data dir
+    + remove_data: delete the data dir (etcd_rm_data)
+    + remove_packages: uninstall etcd (etcd_rm_pkg)
+    + packages: package names installed (default: etcd-server, etcd-client with apt, etcd with dnf/yum)
+    """
+    commands = []
+    service = host.get_fact(EtcdService)
+    if service["active"] in ("active", "activating", "reloading") or service["enabled"] in ("enabled", "enabled-runtime"):
+        commands.append(f"systemctl disable --now --quiet {paths.SERVICE}")
+    leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
+    if host.get_fact(Directory, path=paths.CONF_DIR):
+        leftovers.insert(0, paths.CONF_DIR)
+    if remove_data and host.get_fact(Directory, path=data_dir):
+        leftovers.append(data_dir)
+    if leftovers:
+        commands.append(f"rm -rf {' '.join(shlex.quote(path) for path in leftovers)}")
+    if paths.UNIT in leftovers:
+        commands.append("systemctl daemon-reload")
+    if remove_packages and host.get_fact(EtcdVersion):
+        if host.get_fact(File, path="/usr/local/bin/etcd"):
+            commands.append("rm -f /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl")
+        elif host.get_fact(Which, command="apt-get"):
+            names = " ".join(shlex.quote(name) for name in packages or ["etcd-server", "etcd-client"])
+            commands.append(f"DEBIAN_FRONTEND=noninteractive apt-get purge -y -q {names}")
+        else:
+            tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
+            commands.append(f"{tool} remove -y {' '.join(shlex.quote(name) for name in packages or ['etcd'])}")
+    if not commands:
+        host.noop("nothing of etcd is left on this host")
+    yield from commands
+
+
+@operation(is_idempotent=False)
+def snapshot(endpoint: str, dest: str):
+    """
+    Save a snapshot of the cluster through this member and download it to the control node: it
+    holds every key (and the users' password hashes), so it is 0600 in a 0700 folder.
+
+    + endpoint: client URL of a healthy member
+    + dest: path on the control node
+    """
+    remote = host.get_temp_filename(f"etcd-snapshot-{dest}")
+    yield FunctionCommand(_private_folder, (Path(dest).parent,), {})
+    yield StringCommand(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)")
+    yield FileDownloadCommand(remote, dest)
+    yield FunctionCommand(os.chmod, (dest, 0o600), {})
+    yield StringCommand(f"rm -f {remote}")
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)

@@ -1,0 +1,38 @@
+"""SOP 移除成员 (remove a member): take one member out of the cluster, then clean its host.
+
+    pyinfra -y inventories/prod.py deploys/remove.py --limit 10.10.10.12    (or bin/etcd-rm 10.10.10.12)
+    pyinfra -y @ssh/10.10.10.12 deploys/remove.py                          (the host's etcd.conf says the rest)
+    pyinfra -y inventories/prod.py deploys/remove.py --data etcd_remove=10.10.10.12   (its host is dead)
+
+Refused with etcd_safeguard, for the last member, and when the cluster would lose quorum (members
+that are down count). The member is found by peer URL, started or not, handed leadership away if
+it leads, removed through the surviving members and checked to be gone; only then is its host
+stopped and cleaned (etcd_rm_data, etcd_rm_pkg). A dead host's cleanup is skipped with a warning.
+Re-running only finishes the cleanup. Afterwards drop the host from the inventory and refresh the
+client references: deploys/reload.py (bin/etcd-rm does).
+"""
+
+from pyinfra import host, inventory, state
+
+from etcdkit.connection import disable_nagle
+from etcdkit.remove_plan import remove_plan
+from etcdkit.steps import forget_certificates
+from operations import etcd
+
+disable_nagle(inventory.iter_activated_hosts())
+departing = remove_plan(state, inventory)
+if departing is not None and departing.entry is not None and host.name == departing.executor:
+    etcd.member_remove(
+        name=f"Remove {departing.entry.name or departing.peer_url} from the cluster",
+        peer_url=departing.peer_url, endpoints=departing.survivors,
+        leader_endpoint=departing.leader_endpoint, successor=departing.successor,
+    )
+    forget_certificates(departing.certificates)
+if departing is not None and host.name == departing.host_name:
+    etcd.purge(
+        name="Stop etcd and delete its files",
+        data_dir=departing.settings["etcd_data"],
+        remove_data=departing.settings["etcd_rm_data"],
+        remove_packages=departing.settings["etcd_rm_pkg"],
+        packages=departing.settings["etcd_packages"],
+    )

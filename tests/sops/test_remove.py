@@ -1,0 +1,129 @@
+"""The remove SOP on lab nodes, under a continuous writer: a follower, the leader, a powered-off
+node, an unstarted member; the safeguard; the departing host alone as the inventory.
+
+Tests run in order on one lab: each starts from the cluster the previous one left.
+"""
+
+import json
+
+import pytest
+
+from lab import config
+from tests.helpers import ROOT, deploy, etcdctl, lab, members, pyinfra, script, ssh
+from tests.writer import Writer
+
+NODES = [config.node_address(number) for number in range(1, 5)]
+ALL = "1,2,3,4"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def four_member_cluster():
+    lab("up", "-n", "4")
+    lab("reset", "1", "2", "3", "4")
+    deploy("create", nodes=ALL)
+
+
+@pytest.fixture(scope="module")
+def writer():
+    with Writer(NODES) as running:
+        yield running
+
+
+def peer_urls(address: str) -> list[str]:
+    return sorted(url for m in members(address) for url in m["peerURLs"])
+
+
+def leader() -> str:
+    """The address of the member that leads."""
+    for endpoint in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout):
+        if endpoint["Status"]["header"]["member_id"] == endpoint["Status"]["leader"]:
+            return endpoint["Endpoint"].split("//")[1].split(":")[0]
+    raise AssertionError("no leader")
+
+
+def assert_left(departed: str, remaining: list[str], writer: Writer) -> None:
+    """Only `remaining` are members, the cluster is healthy, no acknowledged write is lost, and
+    the departed host has no etcd left (unless it cannot be reached)."""
+    assert peer_urls(remaining[0]) == sorted(f"https://{a}:2380" for a in remaining)
+    assert etcdctl(remaining[0], "endpoint health --cluster").returncode == 0
+    writer.addresses = remaining
+    assert writer.counts(remaining[0]).lost == 0
+    leftovers = ssh(departed, "systemctl is-active etcd; ls -d /etc/etcd /data/etcd /etc/systemd/system/etcd.service "
+                    "/etc/profile.d/etcdctl.sh 2>/dev/null", check=False).stdout.split()
+    assert leftovers == ["inactive"]
+
+
+def test_the_safeguard_refuses_without_changing_anything():
+    run = deploy("remove", "--limit", NODES[3], "--data", "etcd_safeguard=true", nodes=ALL, check=False)
+    assert run.returncode != 0 and "etcd_safeguard is on: refusing to remove 10.10.10.13" in run.stderr
+    assert len(members(NODES[0])) == 4
+    assert ssh(NODES[3], "systemctl is-active etcd").stdout.strip() == "active"
+
+
+def test_remove_a_follower_with_etcd_rm(writer):
+    follower = next(a for a in reversed(NODES) if a != leader())
+    removed = script("etcd-rm", follower, nodes=ALL)
+    assert f"{follower} left the cluster" in removed.stderr
+    remaining = [a for a in NODES if a != follower]
+    assert_left(follower, remaining, writer)
+    # bin/etcd-rm reloads the remaining members' client references
+    assert follower not in ssh(remaining[0], "bash -lc 'echo $ETCDCTL_ENDPOINTS'").stdout
+    number = NODES.index(follower) + 1
+    assert not list((ROOT / "pki" / "etcd").glob(f"etcd-{number}.*"))
+    again = deploy("remove", "--limit", follower, nodes=ALL)
+    assert again.changed == {}
+
+
+def test_remove_the_leader(writer):
+    current = [a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0])]
+    departing = leader()
+    run = deploy("remove", "--limit", departing, nodes=ALL)
+    assert run.changed["Stop etcd and delete its files"] == [departing]
+    remaining = [a for a in current if a != departing]
+    assert_left(departing, remaining, writer)
+    assert leader() in remaining
+
+
+def test_remove_a_powered_off_node(writer):
+    gone = [a for a in NODES if f"https://{a}:2380" not in peer_urls(NODES[0])]
+    script("etcd-add", gone[0], nodes=ALL)
+    current = sorted(a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0]))
+    dead = next(a for a in reversed(current) if a != leader())
+    writer.addresses = [a for a in current if a != dead]
+    lab("stop", str(NODES.index(dead) + 1))
+    removed = script("etcd-rm", dead, nodes=ALL)
+    assert f"{dead} does not answer on ssh" in removed.stderr and "its cleanup is skipped" in removed.stderr
+    remaining = [a for a in current if a != dead]
+    assert peer_urls(remaining[0]) == sorted(f"https://{a}:2380" for a in remaining)
+    assert writer.counts(remaining[0]).lost == 0
+    # back up, the removed member's host is cleaned by running the SOP again
+    lab("start", str(NODES.index(dead) + 1))
+    cleanup = deploy("remove", "--limit", dead, nodes=ALL)
+    assert cleanup.changed["Stop etcd and delete its files"] == [dead]
+    assert_left(dead, remaining, writer)
+
+
+def test_remove_an_unstarted_member_left_by_an_interrupted_join(writer):
+    current = sorted(a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0]))
+    outsider = next(a for a in NODES if a not in current)
+    etcdctl(current[0], f"member add pending --learner --peer-urls=https://{outsider}:2380")
+    assert len(members(current[0])) == len(current) + 1
+    script("etcd-rm", outsider, nodes=ALL)
+    assert peer_urls(current[0]) == sorted(f"https://{a}:2380" for a in current)
+
+
+def test_remove_with_the_departing_host_alone_as_inventory(writer):
+    current = sorted(a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0]))
+    departing = next(a for a in reversed(current) if a != leader())
+    run = pyinfra(f"@ssh/{departing}", "deploys/remove.py")
+    assert len(run.changed["Stop etcd and delete its files"]) == 1
+    assert any(name.startswith("Remove etcd-") for name in run.changed)
+    remaining = [a for a in current if a != departing]
+    assert_left(departing, remaining, writer)
+
+
+def test_the_writer_lost_nothing(writer):
+    writer.stop()
+    counts = writer.counts(writer.addresses[0])
+    print(f"continuous writer: {counts}")
+    assert counts.acknowledged > 300 and counts.lost == 0
