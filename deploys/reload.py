@@ -7,15 +7,26 @@ line with the live member list, after a join or a removal.
 members one at a time, each gated on health; the bootstrap-only initial-cluster restarts nothing),
 `env` rewrites /etc/profile.d/etcdctl.sh, `restart` (on request only) restarts every member in
 turn. Hosts of the inventory that are not started members are skipped with a warning.
+
+`patroni` and `vip` (hosts with a `pg_cluster`): the etcd user of each PostgreSQL cluster (limited
+to /pg/<pg_cluster>/), the cluster's CA in /etc/etcd-client/ca.crt, and in Patroni's config
+(patroni_config) the etcd3 hosts, TLS and credentials, in vip-manager's (vip_manager_config) its
+dcs-endpoints, CA and credentials; every other key is kept. Patroni is reloaded (it re-reads hosts
+and credentials), restarted only for a TLS change; vip-manager is restarted, one host at a time.
+Hosts without these configs are skipped.
 """
 
 from pyinfra import host, inventory, state
 
 from etcdkit.connection import disable_nagle
 from etcdkit.reload_plan import reload_plan
-from etcdkit.steps import refresh_member
+from etcdkit.steps import client_users, refresh_clients, refresh_member
 
 disable_nagle(inventory.iter_activated_hosts())
 plan = reload_plan(state, inventory)
 if host.name in plan.hosts:
     refresh_member(plan.hosts[host.name], plan.parts)
+if host.name == plan.users_host:
+    client_users(plan.users, plan.hosts[host.name].member.client_url)
+if host.name in plan.clients:
+    refresh_clients(plan.clients[host.name], plan.ca_pem)

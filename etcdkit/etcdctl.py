@@ -15,9 +15,11 @@ TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"
 POLL_TIMEOUTS = "--dial-timeout=1s --command-timeout=1s"
 
 
-def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS) -> str:
-    """etcdctl against the endpoints with the member's certificate, as root unless as_root is false."""
-    user = f'ETCDCTL_USER="root:$(cat {paths.PASS})" ' if as_root else ""
+def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS, login: tuple[str, str] | None = None) -> str:
+    """etcdctl against the endpoints with the member's certificate, as root unless as_root is false,
+    or as login = (user, password file)."""
+    name, password_file = login or ("root", paths.PASS)
+    user = f'ETCDCTL_USER="{name}:$(cat {password_file})" ' if as_root or login else ""
     return (
         f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} "
         f"--cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"

@@ -110,11 +110,11 @@ def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str, 
                 file=sys.stderr,
             )
             return 1
-    remaining = [option for address, name in members.items() if sop == "join" or address not in args.addresses for option in ("--limit", name)]
-    if pyinfra(args.inventory, "reload", "--data", "etcd_reload=conf,env", *remaining) != 0:
+    gone = [option for address in args.addresses if sop == "remove" for option in ("--exclude", members[address])]
+    if pyinfra(args.inventory, "reload", *gone) != 0:
         print(f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
         return 1
-    print(f"\n{prog}: {' '.join(args.addresses)} {done}; etcd.conf and the etcdctl environment of every member reloaded", file=sys.stderr)
+    print(f"\n{prog}: {' '.join(args.addresses)} {done}; the members' and their clients' configuration reloaded", file=sys.stderr)
     return 0
 
 
@@ -126,14 +126,13 @@ def add(argv: list[str]) -> int:
 
 
 def removal_run(address: str, members: dict[str, str]) -> list[str]:
-    """A run over the members that names the departing one: a survivor removes its entry when its
-    own host cannot (dead, or holding no credentials), and it is cleaned if it answers. A dead host
-    is left out of the run: pyinfra would wait for it, then fail the run."""
+    """A run over the inventory that names the departing member: a survivor removes its entry when
+    its own host cannot (dead, or holding no credentials), and it is cleaned if it answers. A dead
+    host is left out of the run: pyinfra would wait for it, then fail the run."""
     alive = reachable(address)
     if not alive:
         print(f"{address} does not answer on ssh: removing it through the surviving members", file=sys.stderr)
-    hosts = [name for other, name in members.items() if other != address or alive]
-    return ["--data", f"etcd_remove={address}", *[option for name in hosts for option in ("--limit", name)]]
+    return ["--data", f"etcd_remove={address}", *([] if alive else ["--exclude", members[address]])]
 
 
 def remove(argv: list[str]) -> int:

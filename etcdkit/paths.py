@@ -12,3 +12,9 @@ ENV = "/etc/profile.d/etcdctl.sh"
 # in /run on purpose: a reboot restarts etcd, and with it the reason to restart.
 RESTART_PENDING = "/run/etcd.restart-pending"
 SERVICE = "etcd.service"
+
+# On the hosts of etcd's clients (Patroni, vip-manager): the cluster's CA, to verify the members.
+CLIENT_DIR = "/etc/etcd-client"
+CLIENT_CA = "/etc/etcd-client/ca.crt"
+# Passwords of the cluster's client users, on the member that manages them (root only).
+USERS_DIR = "/etc/etcd/users"

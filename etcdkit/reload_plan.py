@@ -1,5 +1,6 @@
-"""The reload SOP's decisions: every member's etcd.conf and etcdctl environment brought in line with
-the live member list, made once per run before anything changes.
+"""The reload SOP's decisions: every member's etcd.conf and etcdctl environment, and the etcd
+settings of Patroni and vip-manager on the hosts of the run with a `pg_cluster`, brought in line
+with the live member list, made once per run before anything changes.
 
 The live cluster is the truth for who the members are: an inventory that says otherwise is
 reported (a host that is not a member is skipped, a member missing from the inventory named), never
@@ -7,16 +8,41 @@ silently used. A runtime setting that changed restarts members one at a time, ga
 the bootstrap-only lines (initial-cluster) change without a restart.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyinfra import logger
 from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.files import File
 
-from etcdkit import checks
+from etcdkit import checks, clients
+from etcdkit.clients import ConfigChange
 from etcdkit.cluster import ClusterView
-from etcdkit.discovery import live_view, once_per_run, survey
+from etcdkit.discovery import host_settings, live_view, once_per_run, survey
 from etcdkit.inventory import GROUP, ClusterSpec, host_address
-from etcdkit.memberfiles import HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
+from etcdkit.memberfiles import ClusterSecrets, HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
+from etcdkit.password import user_password
+from facts.clients import YamlKeys
+
+
+@dataclass
+class ClientUser:
+    """The etcd user of a PostgreSQL cluster, limited to its Patroni keys."""
+
+    name: str
+    prefix: str
+    password: str
+
+
+@dataclass
+class ClientPlan:
+    """A host of a PostgreSQL cluster: the changes of its Patroni and vip-manager configs, and the
+    client certificate they present (its key owned by the owner of Patroni's config)."""
+
+    settings: dict
+    patroni: ConfigChange | None
+    vip: ConfigChange | None
+    certificate: tuple[str, str]
+    key_owner: tuple[str, str]
 
 
 @dataclass
@@ -25,6 +51,10 @@ class ReloadPlan:
     view: ClusterView
     parts: list[str]
     hosts: dict[str, HostPlan]  # the inventory's hosts that are started members, by host name
+    clients: dict[str, ClientPlan] = field(default_factory=dict)  # hosts with Patroni or vip-manager
+    users: list[ClientUser] = field(default_factory=list)
+    users_host: str | None = None  # the member that manages the users
+    ca_pem: str = ""
 
 
 def reload_plan(state, inventory) -> ReloadPlan:
@@ -70,4 +100,42 @@ def _make_plan(state, inventory) -> ReloadPlan:
         if "restart" in parts:
             plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
     checks.restart_allowed(hosts.values(), view)
-    return ReloadPlan(spec, view, parts, hosts)
+    plan = ReloadPlan(spec, view, parts, hosts, ca_pem=secrets.ca.cert_pem)
+    if {"patroni", "vip"} & set(parts):
+        _plan_clients(plan, inventory, secrets)
+    return plan
+
+
+def _plan_clients(plan: ReloadPlan, inventory, secrets: ClusterSecrets) -> None:
+    urls = sorted(url for member in plan.view.started for url in member.client_urls)
+    users = {}
+    for host in inventory.iter_activated_hosts():
+        settings = host_settings(host)
+        pg_cluster = settings["pg_cluster"]
+        if not pg_cluster:
+            continue
+        if pg_cluster not in users:
+            password, notice = user_password(settings["pg_etcd_password"], secrets.folder, pg_cluster)
+            if notice:
+                logger.warning(notice)
+            users[pg_cluster] = ClientUser(pg_cluster, clients.prefix(pg_cluster), password)
+        user = users[pg_cluster]
+        patroni = vip = None
+        if "patroni" in plan.parts:
+            current = host.get_fact(YamlKeys, path=settings["patroni_config"], keys=clients.PATRONI_KEYS, secrets=clients.SECRETS)
+            patroni = clients.patroni_change(settings["patroni_config"], current, urls, user.name, user.password)
+        if "vip" in plan.parts:
+            current = host.get_fact(YamlKeys, path=settings["vip_manager_config"], keys=clients.VIP_KEYS, secrets=clients.SECRETS)
+            vip = clients.vip_change(settings["vip_manager_config"], current, urls, user.name, user.password)
+        if patroni or vip:
+            certificate = secrets.ca.client_certificate(secrets.folder, pg_cluster, settings["etcd_cert_days"])
+            owner = host.get_fact(File, path=settings["patroni_config"]) if patroni else None
+            key_owner = (owner["user"], owner["group"]) if owner else ("root", "root")
+            plan.clients[host.name] = ClientPlan(settings, patroni, vip, certificate, key_owner)
+        else:
+            logger.info(f"{host.name}: neither {settings['patroni_config']} nor {settings['vip_manager_config']}: skipped")
+    plan.users = list(users.values())
+    running = sorted((h for h in plan.hosts.values() if h.running), key=lambda h: h.member.seq)
+    if plan.users and not running:
+        raise DeployError("the etcd users of Patroni and vip-manager are managed through a member: include one in the run")
+    plan.users_host = running[0].member.host_name if plan.users else None

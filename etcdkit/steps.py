@@ -6,9 +6,10 @@ from pathlib import Path
 from pyinfra.operations import files, python, systemd
 
 from etcdkit import paths
+from etcdkit.clients import SECRETS, certificate_paths
 from etcdkit.discovery import HostState
 from etcdkit.memberfiles import HostPlan
-from operations import etcd
+from operations import clients, etcd
 
 PUBLIC_FILES = (
     (paths.CA, "etcd", "etcd", "644"),
@@ -79,3 +80,38 @@ def forget_certificates(paths_: list[Path]) -> None:
             name="Delete the certificates of the members that left from the PKI folder",
             function=lambda: [path.unlink(missing_ok=True) for path in paths_],
         )
+
+
+def client_users(users, endpoint: str) -> None:
+    """On the member that manages them: the etcd users of the PostgreSQL clusters, each limited to
+    its prefix, with its password kept in a root-only file."""
+    files.directory(name=f"{paths.USERS_DIR} (client passwords)", path=paths.USERS_DIR, user="root", group="root", mode="700")
+    for user in users:
+        password_file = f"{paths.USERS_DIR}/{user.name}.pass"
+        etcd.secret_file(name=f"Upload {password_file}", content=user.password, dest=password_file, user="root", group="root", mode="600")
+        etcd.client_user(name=f"etcd user {user.name} on {user.prefix}", endpoint=endpoint, user=user.name, prefix=user.prefix, password_file=password_file)
+
+
+def refresh_clients(client, ca_pem: str) -> None:
+    """Patroni and vip-manager of one host: the CA, their etcd settings, then a reload or restart
+    of the running service (a restart one host at a time)."""
+    files.directory(name=f"{paths.CLIENT_DIR} (etcd CA for clients)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
+    files.put(name=f"Upload {paths.CLIENT_CA}", src=StringIO(ca_pem), dest=paths.CLIENT_CA, user="root", group="root", mode="644")
+    (cert_path, key_path), (cert, key) = certificate_paths(client.settings["pg_cluster"]), client.certificate
+    files.put(name=f"Upload {cert_path}", src=StringIO(cert), dest=cert_path, user="root", group="root", mode="644")
+    etcd.secret_file(name=f"Upload {key_path}", content=key, dest=key_path, user=client.key_owner[0], group=client.key_owner[1], mode="600")
+    for label, change, service in (
+        ("Patroni", client.patroni, client.settings["patroni_service"]),
+        ("vip-manager", client.vip, client.settings["vip_manager_service"]),
+    ):
+        if change is None:
+            continue
+        written = clients.yaml_keys(
+            name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=change.values,
+            secrets=SECRETS,
+        )
+        if change.action:
+            clients.take_config(
+                name=f"{label}: {change.action} to take them", service=service, action=change.action,
+                _if=written.did_change, _serial=change.action == "restart",
+            )

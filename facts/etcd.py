@@ -146,3 +146,37 @@ class EtcdAuth(FactBase):
 
     def process(self, output):
         return {"anonymous": "anonymous" in output, "root": "root" in output}
+
+
+class EtcdUser(FactBase):
+    """
+    What is in place of an etcd user limited to a key prefix: the user, its role of the same name
+    with readwrite on the prefix, the grant, and a login with the password in password_file.
+
+    + endpoint: client URL to ask
+    + user: the user and role name
+    + prefix: the key prefix of the role
+    + password_file: the user's password on this host
+
+    .. code:: python
+
+        {"user": True, "permission": True, "role": True, "login": True}
+    """
+
+    def command(self, endpoint: str, user: str, prefix: str, password_file: str) -> str:
+        ctl, name = etcdctl(endpoint), shlex.quote(user)
+        login = etcdctl(endpoint, login=(user, shlex.quote(password_file)))
+        return "; ".join([
+            f"{ctl} user get {name} >/dev/null 2>&1 && echo user",
+            f"[ \"$({ctl} role get {name} 2>/dev/null | grep -cF '(prefix {prefix})')\" = 2 ] && echo permission",
+            f"{ctl} user get {name} 2>/dev/null | grep -qE '^Roles:.* {user}( |$)' && echo role",
+            f"[ -r {shlex.quote(password_file)} ] && {login} get {shlex.quote(prefix)} --prefix --limit=1 >/dev/null 2>&1 && echo login",
+            "true",
+        ])
+
+    @staticmethod
+    def default():
+        return {"user": False, "permission": False, "role": False, "login": False}
+
+    def process(self, output):
+        return {key: key in output for key in ("user", "permission", "role", "login")}

@@ -1,4 +1,5 @@
-"""The seeds' production etcd cluster: three members on 10.10.10.10-12.
+"""The seeds' production etcd cluster: three members on 10.10.10.10-12, and the PostgreSQL cluster
+pg-test whose Patroni and vip-manager the reload SOP points at them.
 
 No etcd_root_password here: unset, create generates a strong one once and keeps it in
 pki/<etcd_cluster>/root.password (0600). Set it with `--data etcd_root_password=...` if you must.
@@ -12,3 +13,5 @@ etcd = (
     ],
     {"etcd_cluster": "etcd"},
 )
+
+pg_test = ([("10.10.10.11", {"pg_seq": 1, "pg_role": "primary"})], {"pg_cluster": "pg-test"})

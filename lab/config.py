@@ -29,8 +29,9 @@ MIRROR = "http://deb.debian.org/debian"
 # What the base image boots with: systemd, journald, sshd and the tools testinfra uses.
 BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps")
 
-# What the lab's local package repository serves to the nodes (with their dependencies).
-REPO_PACKAGES = ("etcd-server", "etcd-client")
+# What the lab's local package repository serves to the nodes (with their dependencies): etcd, and
+# the clients the reload and monitoring SOPs are tested with.
+REPO_PACKAGES = ("etcd-server", "etcd-client", "patroni", "python3-etcd", "postgresql", "vip-manager", "prometheus")
 REPO_MOUNT = "/srv/lab-repo"
 
 # Free space needed before building an image, and before booting nodes from a cached one.

@@ -17,7 +17,7 @@ from etcdkit import paths
 from etcdkit.etcdctl import etcdctl, join_script, member_add_script, member_remove_script
 from etcdkit.etcdctl import wait_healthy as wait_healthy_command
 from etcdkit.inventory import Member
-from facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdVersion
+from facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdUser, EtcdVersion
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
 
@@ -313,3 +313,29 @@ def snapshot(endpoint: str, dest: str):
 def _private_folder(folder: Path) -> None:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.chmod(0o700)
+
+
+@operation()
+def client_user(endpoint: str, user: str, prefix: str, password_file: str):
+    """
+    An etcd user for a client, limited to a key prefix: user and role of that name, readwrite on the
+    prefix only, and the password of password_file (set again if it no longer logs in).
+
+    + endpoint: client URL of a member
+    + user: the user and role name
+    + prefix: the keys it may read and write
+    + password_file: the password, already on this host
+    """
+    current = host.get_fact(EtcdUser, endpoint=endpoint, user=user, prefix=prefix, password_file=password_file)
+    if all(current.values()):
+        host.noop(f"etcd user {user} can read and write {prefix} and logs in")
+        return
+    ctl, name, secret = etcdctl(endpoint), shlex.quote(user), shlex.quote(password_file)
+    yield (
+        f"{{ {ctl} user get {name} >/dev/null 2>&1 || {ctl} user add {name} --interactive=false < {secret}; }} && "
+        f"{{ {ctl} role get {name} >/dev/null 2>&1 || {ctl} role add {name}; }} && "
+        f"{ctl} role grant-permission {name} --prefix=true readwrite {shlex.quote(prefix)} && "
+        f"{ctl} user grant-role {name} {name}"
+    )
+    if not current["login"]:
+        yield f"{ctl} user passwd {name} --interactive=false < {secret}"

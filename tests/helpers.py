@@ -26,10 +26,10 @@ def lab(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess
     return result
 
 
-def ssh(address: str, command: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+def ssh(address: str, command: str, check: bool = True, timeout: float = 60, input_: str | None = None) -> subprocess.CompletedProcess:
     """Plain OpenSSH, as a user would type it: the lab's SSH config makes it work without flags."""
     result = subprocess.run(
-        ["ssh", "-o", "BatchMode=yes", address, command], text=True, capture_output=True, timeout=timeout
+        ["ssh", "-o", "BatchMode=yes", address, command], text=True, capture_output=True, timeout=timeout, input=input_
     )
     if check and result.returncode != 0:
         pytest.fail(f"ssh {address} {command!r} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -84,10 +84,10 @@ def members(address: str) -> list[dict]:
     return json.loads(etcdctl(address, "member list -w json").stdout)["members"]
 
 
-def script(name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+def script(name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600, inventory: str = LAB_INVENTORY) -> subprocess.CompletedProcess:
     """One of bin/etcd-add, bin/etcd-rm on the lab inventory with ETCD_NODES=nodes, without countdown."""
     result = subprocess.run(
-        [str(ROOT / "bin" / name), "-i", LAB_INVENTORY, "-y", *args],
+        [str(ROOT / "bin" / name), "-i", inventory, "-y", *args],
         cwd=ROOT, env=lab_env(nodes), text=True, capture_output=True, timeout=timeout,
     )
     if check and result.returncode != 0:

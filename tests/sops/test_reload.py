@@ -1,0 +1,156 @@
+"""The reload SOP on lab nodes with real clients: Patroni + PostgreSQL and vip-manager on node4
+against the etcd cluster of nodes 1-3, over TLS with their own etcd user; then a member leaves,
+and a rolling restart under the continuous writer.
+
+Debian's vip-manager (1.0.2) speaks only etcd's v2 API, which etcd 3.5 does not serve: its config
+is refreshed and the service restarted, but it binds no address here (vip-manager 2 does).
+
+Tests run in order on one lab: each starts from what the previous one left.
+"""
+
+import json
+import shlex
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, deploy, etcdctl, lab, main_pids, script, ssh
+from tests.writer import Writer
+
+MEMBERS = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
+PG = "10.10.10.13"
+PATRONI_CONFIG = "/etc/patroni/config.yml"  # the Debian unit's path: patroni_config is configurable
+INVENTORY = Path("/tmp/etcdkit-test-reload-inventory.py")
+
+PATRONI = f"""\
+scope: pg-test
+namespace: /pg/
+name: pg-test-1
+restapi: {{listen: "{PG}:8008", connect_address: "{PG}:8008"}}
+etcd3: {{hosts: ["{MEMBERS[0]}:2379"], protocol: https}}
+bootstrap:
+  dcs: {{ttl: 30, loop_wait: 5, retry_timeout: 10}}
+  initdb: [{{encoding: UTF8}}]
+postgresql:
+  listen: "{PG}:5432"
+  connect_address: "{PG}:5432"
+  data_dir: /var/lib/postgresql/patroni
+  bin_dir: /usr/lib/postgresql/17/bin
+  authentication:
+    superuser: {{username: postgres, password: superuser-secret}}
+    replication: {{username: replicator, password: replication-secret}}
+  pg_hba: ["local all all trust", "host all all 10.10.10.0/24 scram-sha-256", "host replication replicator 10.10.10.0/24 scram-sha-256"]
+"""
+
+VIP_MANAGER = f"""\
+ip: 10.10.10.99
+netmask: 24
+interface: host0
+trigger-key: /pg/pg-test/leader
+trigger-value: pg-test-1
+dcs-type: etcd
+dcs-endpoints: ["https://{MEMBERS[0]}:2379"]
+interval: 1000
+"""
+
+
+def write_inventory(members: list[str]) -> str:
+    INVENTORY.write_text(textwrap.dedent(f"""\
+        etcd = ([{", ".join(f"({a!r}, {{'etcd_seq': {MEMBERS.index(a) + 1}}})" for a in members)}], {{"etcd_cluster": "etcd"}})
+        pg_test = ([({PG!r}, {{"pg_seq": 1}})], {{"pg_cluster": "pg-test", "patroni_config": {PATRONI_CONFIG!r}}})
+        """))
+    return str(INVENTORY)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster_and_clients():
+    lab("up", "-n", "4")
+    lab("reset", "1", "2", "3", "4")
+    deploy("create")
+    ssh(PG, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni python3-etcd postgresql vip-manager >/dev/null && "
+        "pg_dropcluster 17 main --stop && systemctl disable --quiet postgresql")
+    ssh(PG, f"install -d -o postgres -g postgres -m 700 /etc/patroni && cat > {PATRONI_CONFIG} && "
+        f"chown postgres:postgres {PATRONI_CONFIG} && chmod 600 {PATRONI_CONFIG}", input_=PATRONI)
+    ssh(PG, "cat > /etc/default/vip-manager.yml && chmod 600 /etc/default/vip-manager.yml && "
+        "mkdir -p /etc/systemd/system/vip-manager.service.d && printf '[Service]\\nEnvironmentFile=\\nExecStart=\\n"
+        "ExecStart=/usr/bin/vip-manager --config=/etc/default/vip-manager.yml\\n' "
+        "> /etc/systemd/system/vip-manager.service.d/config.conf && systemctl daemon-reload", input_=VIP_MANAGER)
+    yield
+    INVENTORY.unlink(missing_ok=True)
+
+
+def yaml_of(path: str) -> dict:
+    return json.loads(ssh(PG, f"python3 -c 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' {path}").stdout)
+
+
+def wait_for(check, what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
+        time.sleep(1)
+
+
+def patroni_has_a_leader() -> bool:
+    listing = ssh(PG, f"patronictl -c {PATRONI_CONFIG} list -f json", check=False).stdout
+    return '"Role": "Leader"' in listing and '"State": "running"' in listing
+
+
+def vip_manager_pid() -> str:
+    return ssh(PG, "systemctl show -p MainPID --value vip-manager").stdout.strip()
+
+
+def test_reload_points_patroni_and_vip_manager_at_the_live_members():
+    run = deploy("reload", inventory=write_inventory(MEMBERS))
+    assert run.changed[f"Patroni: etcd endpoints and credentials in {PATRONI_CONFIG}"] == [PG]
+    patroni = yaml_of(PATRONI_CONFIG)
+    assert sorted(patroni["etcd3"]["hosts"]) == [f"{a}:2379" for a in MEMBERS]
+    assert patroni["etcd3"]["username"] == "pg-test" and patroni["etcd3"]["cacert"] == "/etc/etcd-client/ca.crt"
+    assert patroni["postgresql"]["authentication"]["superuser"]["password"] == "superuser-secret"  # kept
+    assert ssh(PG, f"stat -c '%U %a' {PATRONI_CONFIG}").stdout.split() == ["postgres", "600"]
+    assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in MEMBERS]
+    password = (ROOT / "pki" / "etcd" / "pg-test.password").read_text().strip()
+    assert password not in run.stdout + run.stderr
+    ssh(PG, "systemctl start patroni vip-manager")
+    wait_for(patroni_has_a_leader, "Patroni bootstraps PostgreSQL and leads")
+    assert deploy("reload", inventory=write_inventory(MEMBERS)).changed == {}
+
+
+def test_the_pg_user_is_limited_to_its_prefix():
+    user = "ETCDCTL_USER=pg-test:$(cat /etc/etcd/users/pg-test.pass)"
+    keys = ssh(MEMBERS[0], f"bash -lc {shlex.quote(user + ' etcdctl get /pg/pg-test/leader --print-value-only')}").stdout
+    assert keys.strip() == "pg-test-1"
+    denied = ssh(MEMBERS[0], f"bash -lc {shlex.quote(user + ' etcdctl get /other --prefix')}", check=False)
+    assert denied.returncode != 0 and "permission denied" in denied.stderr
+
+
+def test_patroni_keeps_its_leader_when_its_first_member_leaves():
+    vip_manager = vip_manager_pid()
+    removed = script("etcd-rm", MEMBERS[0], nodes="1,2,3", inventory=write_inventory(MEMBERS))
+    assert "left the cluster" in removed.stderr
+    remaining = MEMBERS[1:]
+    assert sorted(yaml_of(PATRONI_CONFIG)["etcd3"]["hosts"]) == [f"{a}:2379" for a in remaining]
+    assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in remaining]
+    for address in remaining:
+        assert MEMBERS[0] not in ssh(address, "bash -lc 'echo $ETCDCTL_ENDPOINTS'").stdout
+    assert vip_manager_pid() not in ("0", vip_manager)  # restarted to take its new endpoints
+    time.sleep(12)  # more than two of Patroni's loops, each of which talks to etcd
+    assert patroni_has_a_leader()
+    assert deploy("reload", inventory=write_inventory(remaining)).changed == {}
+
+
+def test_a_rolling_restart_loses_no_write():
+    remaining = MEMBERS[1:]
+    before = main_pids(remaining)
+    with Writer(remaining) as writer:
+        run = deploy("reload", "--data", "etcd_reload=restart", inventory=write_inventory(remaining))
+        time.sleep(1)
+    assert sorted(run.changed["Restart etcd (one member at a time)"]) == remaining
+    after = main_pids(remaining)
+    assert all(after[a] != before[a] for a in remaining)
+    counts = writer.counts(remaining[0])
+    print(f"continuous writer during the rolling restart: {counts}")
+    assert counts.acknowledged > 50 and counts.lost == 0
+    assert etcdctl(remaining[0], "endpoint health --cluster").returncode == 0
+    assert patroni_has_a_leader()
