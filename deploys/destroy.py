@@ -8,12 +8,14 @@ control node (etcd_backup_dir/<cluster>-<time>.db): the cluster can be rebuilt f
 no member-by-member leave: all members go at once. The members' certificates leave the PKI folder
 (the CA, the admin certificate and the root password stay, for the next create). Destroying a
 destroyed cluster changes nothing; create afterwards builds a new cluster with a new cluster ID.
+The members' Prometheus targets go from the monitoring hosts of the run.
 """
 
 from pyinfra import config, host, inventory, state
 
 from etcdkit.connection import disable_nagle
 from etcdkit.destroy_plan import destroy_plan
+from etcdkit.monitoring import register
 from etcdkit.steps import forget_certificates
 from operations import etcd
 
@@ -22,15 +24,18 @@ config.FAIL_PERCENT = 0
 
 disable_nagle(inventory.iter_activated_hosts())
 plan = destroy_plan(state, inventory)
-me = plan.hosts[host.name]
-if host.name == plan.snapshot_host:
-    etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
-etcd.purge(
-    name="Stop etcd and delete its files",
-    data_dir=me.settings["etcd_data"],
-    remove_data=me.settings["etcd_rm_data"],
-    remove_packages=me.settings["etcd_rm_pkg"],
-    packages=me.settings["etcd_packages"],
-)
-if host.name == plan.spec.members[0].host_name:
-    forget_certificates(plan.member_certificates)
+me = plan.hosts.get(host.name)
+if me is not None:
+    if host.name == plan.snapshot_host:
+        etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
+    etcd.purge(
+        name="Stop etcd and delete its files",
+        data_dir=me.settings["etcd_data"],
+        remove_data=me.settings["etcd_rm_data"],
+        remove_packages=me.settings["etcd_rm_pkg"],
+        packages=me.settings["etcd_packages"],
+    )
+    if host.name == plan.spec.members[0].host_name:
+        forget_certificates(plan.member_certificates)
+if plan.monitoring and host.name in plan.monitoring.hosts:
+    register(plan.monitoring)  # with no targets: the members leave Prometheus

@@ -14,11 +14,15 @@ to /pg/<pg_cluster>/), the cluster's CA in /etc/etcd-client/ca.crt, and in Patro
 dcs-endpoints, CA and credentials; every other key is kept. Patroni is reloaded (it re-reads hosts
 and credentials), restarted only for a TLS change; vip-manager is restarted, one host at a time.
 Hosts without these configs are skipped.
+
+`monitor`: on the monitoring hosts of the run (etcd_monitor_group), the Prometheus targets are the
+live members (etcdkit/monitoring.py).
 """
 
 from pyinfra import host, inventory, state
 
 from etcdkit.connection import disable_nagle
+from etcdkit.monitoring import watch
 from etcdkit.reload_plan import reload_plan
 from etcdkit.steps import client_users, refresh_clients, refresh_member
 
@@ -30,3 +34,5 @@ if host.name == plan.users_host:
     client_users(plan.users, plan.hosts[host.name].member.client_url)
 if host.name in plan.clients:
     refresh_clients(plan.clients[host.name], plan.ca_pem)
+if plan.monitoring and host.name in plan.monitoring.hosts:
+    watch(plan.monitoring)

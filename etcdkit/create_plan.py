@@ -25,6 +25,7 @@ from etcdkit.cluster import ClusterView
 from etcdkit.discovery import live_view, once_per_run, survey
 from etcdkit.inventory import ClusterSpec, Member
 from etcdkit.memberfiles import HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
+from etcdkit.monitoring import MonitoringPlan, Target, monitoring_plan
 
 
 @dataclass
@@ -35,6 +36,7 @@ class CreatePlan:
     seed: Member
     hosts: dict[str, HostPlan]
     view: ClusterView | None
+    monitoring: MonitoringPlan | None
 
 
 def create_plan(state, inventory) -> CreatePlan:
@@ -68,7 +70,7 @@ def _make_plan(inventory) -> CreatePlan:
                 "Set etcd_safeguard=false to rebuild the cluster (its data is lost)"
             )
         logger.warning("etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster")
-        return _finish(spec, hosts, first, bootstrap=True, rebuild=True, view=None)
+        return _finish(inventory, spec, hosts, first, bootstrap=True, rebuild=True, view=None)
     if foreign:
         raise DeployError(
             "these hosts hold etcd instances or data that do not belong to this inventory's cluster "
@@ -77,7 +79,7 @@ def _make_plan(inventory) -> CreatePlan:
             + "\nRemove them by hand, or set etcd_clean=true (with etcd_safeguard=false) to wipe them."
         )
     if not has_instances:
-        return _finish(spec, hosts, first, bootstrap=True, rebuild=False, view=None)
+        return _finish(inventory, spec, hosts, first, bootstrap=True, rebuild=False, view=None)
 
     view = live_view(inventory, [hosts[name] for name in ours])
     problems = []
@@ -91,7 +93,7 @@ def _make_plan(inventory) -> CreatePlan:
                 "with the join SOP"
             )
         logger.warning(f"no member of cluster `{spec.cluster}` answers: starting its stopped members")
-        return _finish(spec, hosts, first, bootstrap=False, rebuild=False, view=None)
+        return _finish(inventory, spec, hosts, first, bootstrap=False, rebuild=False, view=None)
     for name, plan in hosts.items():
         if view.by_peer_url(plan.member.peer_url) is None:
             if name in ours and plan.state["data"]:
@@ -109,7 +111,7 @@ def _make_plan(inventory) -> CreatePlan:
     for member in view.members:
         if not any(url == plan.member.peer_url for plan in hosts.values() for url in member.peer_urls):
             logger.warning(f"member {member.describe()} is not in the inventory: remove it with the remove SOP, or add it to the inventory")
-    return _finish(spec, hosts, first, bootstrap=False, rebuild=False, view=view)
+    return _finish(inventory, spec, hosts, first, bootstrap=False, rebuild=False, view=view)
 
 
 def _check_tarballs(plans) -> None:
@@ -125,7 +127,7 @@ def _check_tarballs(plans) -> None:
             raise DeployError(f"etcd_tarball {path} has SHA-256 {digest}, not {expected}: refusing it, nothing was changed")
 
 
-def _finish(spec, hosts, first, bootstrap: bool, rebuild: bool, view: ClusterView | None) -> CreatePlan:
+def _finish(inventory, spec, hosts, first, bootstrap: bool, rebuild: bool, view: ClusterView | None) -> CreatePlan:
     secrets_ = cluster_secrets(first, spec.cluster)
     # A token of its own per bootstrap: a rebuilt cluster gets a new cluster ID.
     token = f"{spec.cluster}-{secrets.token_hex(4)}" if bootstrap else (cluster_token(hosts.values()) or spec.cluster)
@@ -139,4 +141,5 @@ def _finish(spec, hosts, first, bootstrap: bool, rebuild: bool, view: ClusterVie
     if view is not None:
         checks.restart_allowed(hosts.values(), view)
     seed = min((plan.member for plan in hosts.values()), key=lambda member: member.seq)
-    return CreatePlan(spec, bootstrap, rebuild, seed, hosts, view)
+    targets = [Target(m.name, m.address, m.port) for m in spec.members]
+    return CreatePlan(spec, bootstrap, rebuild, seed, hosts, view, monitoring_plan(inventory, spec.cluster, targets, secrets_))

@@ -14,6 +14,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.discovery import HostState, live_view, once_per_run, survey
 from etcdkit.inventory import ClusterSpec
+from etcdkit.monitoring import MonitoringPlan, monitoring_plan
 from etcdkit.pki import issued_files
 
 
@@ -24,6 +25,7 @@ class DestroyPlan:
     snapshot_host: str | None  # the healthy member the snapshot is taken on
     snapshot_path: Path | None  # where it goes on the control node
     member_certificates: list[Path]  # the members' certificates and keys in the PKI folder
+    monitoring: MonitoringPlan | None  # the monitoring hosts of the run, whose targets go
 
 
 def destroy_plan(state, inventory) -> DestroyPlan:
@@ -63,7 +65,7 @@ def _make_plan(inventory) -> DestroyPlan:
     elif has_data:
         logger.warning(f"etcd_backup=false: cluster `{spec.cluster}` is destroyed without a snapshot")
     certificates = issued_files(first, spec.cluster, [m.name for m in spec.members])
-    return DestroyPlan(spec, hosts, snapshot_host, snapshot_path, certificates)
+    return DestroyPlan(spec, hosts, snapshot_host, snapshot_path, certificates, monitoring_plan(inventory, spec.cluster, [], None))
 
 
 def _serves(view, host: HostState) -> bool:

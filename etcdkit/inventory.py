@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from etcdkit import params
 
 GROUP = "etcd"
-RELOAD_PARTS = ("conf", "env", "patroni", "vip", "restart")
+RELOAD_PARTS = ("conf", "env", "patroni", "vip", "monitor", "restart")
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 

@@ -20,6 +20,7 @@ from etcdkit.cluster import ClusterView
 from etcdkit.discovery import host_settings, live_view, once_per_run, survey
 from etcdkit.inventory import GROUP, ClusterSpec, host_address
 from etcdkit.memberfiles import ClusterSecrets, HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
+from etcdkit.monitoring import MonitoringPlan, Target, monitoring_plan
 from etcdkit.password import user_password
 from facts.clients import YamlKeys
 
@@ -55,6 +56,7 @@ class ReloadPlan:
     users: list[ClientUser] = field(default_factory=list)
     users_host: str | None = None  # the member that manages the users
     ca_pem: str = ""
+    monitoring: MonitoringPlan | None = None
 
 
 def reload_plan(state, inventory) -> ReloadPlan:
@@ -103,7 +105,18 @@ def _make_plan(state, inventory) -> ReloadPlan:
     plan = ReloadPlan(spec, view, parts, hosts, ca_pem=secrets.ca.cert_pem)
     if {"patroni", "vip"} & set(parts):
         _plan_clients(plan, inventory, secrets)
+    if "monitor" in parts:
+        targets = [_target(member) for member in view.started]
+        plan.monitoring = monitoring_plan(inventory, spec.cluster, [t for t in targets if t], secrets)
     return plan
+
+
+def _target(member) -> Target | None:
+    """A started member as a Prometheus target, by its first client URL."""
+    if not member.client_urls:
+        return None
+    address, port = member.client_urls[0].split("//", 1)[1].rsplit(":", 1)
+    return Target(member.name, address, int(port))
 
 
 def _plan_clients(plan: ReloadPlan, inventory, secrets: ClusterSecrets) -> None:
