@@ -5,7 +5,8 @@ line with the live member list, after a join or a removal.
 
 `conf` rewrites /etc/etcd/etcd.conf from the live member list (a changed runtime setting restarts
 members one at a time, each gated on health; the bootstrap-only initial-cluster restarts nothing),
-`env` rewrites /etc/profile.d/etcdctl.sh, `restart` (on request only) restarts every member in
+`env` rewrites /etc/profile.d/etcdctl.sh (on the members and on the admin hosts of the run,
+etcd_client_group, which also get the CA, the admin certificate and the root password), `restart` (on request only) restarts every member in
 turn. Hosts of the inventory that are not started members are skipped with a warning.
 
 `patroni` and `vip` (hosts with a `pg_cluster`): the etcd user of each PostgreSQL cluster (limited
@@ -24,12 +25,14 @@ from pyinfra import host, inventory, state
 from etcdkit.connection import disable_nagle
 from etcdkit.monitoring import watch
 from etcdkit.reload_plan import reload_plan
-from etcdkit.steps import client_users, refresh_clients, refresh_member
+from etcdkit.steps import client_users, refresh_admin, refresh_clients, refresh_member
 
 disable_nagle(inventory.iter_activated_hosts())
 plan = reload_plan(state, inventory)
 if host.name in plan.hosts:
     refresh_member(plan.hosts[host.name], plan.parts)
+if host.name in plan.admin_hosts:
+    refresh_admin(plan.admin_files)
 if host.name == plan.users_host:
     client_users(plan.users, plan.hosts[host.name].member.client_url)
 if host.name in plan.clients:

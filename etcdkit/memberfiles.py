@@ -94,8 +94,13 @@ def member_files(host: HostState, secrets: ClusterSecrets, membership: Membershi
         paths.PASS: secrets.password,
         paths.CONF: conf,
         paths.UNIT: render("etcd.service.j2", member=member, etcd_binary=binary),
-        paths.ENV: render("etcdctl.sh.j2", cluster=member.cluster, endpoints=membership.endpoints),
+        paths.ENV: etcdctl_env(member.cluster, membership.endpoints, paths.CA, paths.CERT, paths.KEY, paths.PASS),
     }
+
+
+def etcdctl_env(cluster: str, endpoints: str, ca: str, cert: str, key: str, password_file: str) -> str:
+    """/etc/profile.d/etcdctl.sh: etcdctl as root against the members, for whoever logs in as root."""
+    return render("etcdctl.sh.j2", cluster=cluster, endpoints=endpoints, ca=ca, cert=cert, key=key, password_file=password_file)
 
 
 def restart_reason(host: HostState, files: dict[str, str], conf_only: bool = False) -> str | None:

@@ -30,6 +30,7 @@ PARAMS = [
     Param("etcd_learner", True, bool, "Join new members as learners and promote them once caught up; false adds voting members at once (the reference behaviour).", ("join",)),
     Param("etcd_join_timeout", 120, int, "Seconds a joining member may take to start, catch up and be promoted before the join is undone.", ("join",)),
     Param("etcd_reload", ["conf", "env", "patroni", "vip", "monitor"], list, "What reload refreshes: `conf` (etcd.conf from the live member list), `env` (the etcdctl environment), `patroni` (the etcd3 section of Patroni's config), `vip` (vip-manager's endpoints), `monitor` (the Prometheus targets), `restart` (a rolling restart of every member, on request only).", ("reload",)),
+    Param("etcd_client_group", "etcd_clients", str, "reload: the inventory group of admin hosts that get the etcdctl environment (as root, with the control node's admin certificate) besides the members.", ("reload",)),
     Param("patroni_config", "/etc/patroni/patroni.yml", str, "reload: Patroni's YAML config on the hosts with a `pg_cluster` (the reference role's /pg/conf/<instance>.yml is linked from it).", ("reload",)),
     Param("patroni_service", "patroni", str, "reload: Patroni's systemd unit.", ("reload",)),
     Param("vip_manager_config", "/etc/default/vip-manager.yml", str, "reload: vip-manager's YAML config on the hosts with a `pg_cluster`.", ("reload",)),

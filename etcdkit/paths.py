@@ -16,5 +16,9 @@ SERVICE = "etcd.service"
 # On the hosts of etcd's clients (Patroni, vip-manager): the cluster's CA, to verify the members.
 CLIENT_DIR = "/etc/etcd-client"
 CLIENT_CA = "/etc/etcd-client/ca.crt"
+# On the admin hosts (etcd_client_group): the control node's admin certificate and the root password.
+ADMIN_CERT = "/etc/etcd-client/admin.crt"
+ADMIN_KEY = "/etc/etcd-client/admin.key"
+ADMIN_PASS = "/etc/etcd-client/root.pass"
 # Passwords of the cluster's client users, on the member that manages them (root only).
 USERS_DIR = "/etc/etcd/users"

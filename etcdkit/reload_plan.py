@@ -14,12 +14,21 @@ from pyinfra import logger
 from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.files import File
 
-from etcdkit import checks, clients
+from etcdkit import checks, clients, paths
 from etcdkit.clients import ConfigChange
 from etcdkit.cluster import ClusterView
 from etcdkit.discovery import host_settings, live_view, once_per_run, survey
 from etcdkit.inventory import GROUP, ClusterSpec, host_address
-from etcdkit.memberfiles import ClusterSecrets, HostPlan, Membership, cluster_secrets, cluster_token, member_files, restart_reason
+from etcdkit.memberfiles import (
+    ClusterSecrets,
+    HostPlan,
+    Membership,
+    cluster_secrets,
+    cluster_token,
+    etcdctl_env,
+    member_files,
+    restart_reason,
+)
 from etcdkit.monitoring import MonitoringPlan, Target, monitoring_plan
 from etcdkit.password import user_password
 from facts.clients import YamlKeys
@@ -57,6 +66,8 @@ class ReloadPlan:
     users_host: str | None = None  # the member that manages the users
     ca_pem: str = ""
     monitoring: MonitoringPlan | None = None
+    admin_files: dict[str, str] = field(default_factory=dict)  # path -> content, on the admin hosts
+    admin_hosts: list[str] = field(default_factory=list)
 
 
 def reload_plan(state, inventory) -> ReloadPlan:
@@ -103,12 +114,26 @@ def _make_plan(state, inventory) -> ReloadPlan:
             plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
     checks.restart_allowed(hosts.values(), view)
     plan = ReloadPlan(spec, view, parts, hosts, ca_pem=secrets.ca.cert_pem)
+    if "env" in parts:
+        _plan_admin_hosts(plan, inventory, secrets, membership, first)
     if {"patroni", "vip"} & set(parts):
         _plan_clients(plan, inventory, secrets)
     if "monitor" in parts:
         targets = [_target(member) for member in view.started]
         plan.monitoring = monitoring_plan(inventory, spec.cluster, [t for t in targets if t], secrets)
     return plan
+
+
+def _plan_admin_hosts(plan: ReloadPlan, inventory, secrets: ClusterSecrets, membership: Membership, settings: dict) -> None:
+    """The admin hosts of the run that are not members get the etcdctl environment of the live
+    members, as root with the control node's admin certificate."""
+    group = settings["etcd_client_group"]
+    plan.admin_hosts = [h.name for h in inventory.get_group(group, default=[]) if h in set(inventory.iter_activated_hosts()) and h.name not in plan.hosts]
+    if not plan.admin_hosts:
+        return
+    cert, key = secrets.ca.client_certificate(secrets.folder, "admin", settings["etcd_cert_days"])
+    env = etcdctl_env(plan.spec.cluster, membership.endpoints, paths.CLIENT_CA, paths.ADMIN_CERT, paths.ADMIN_KEY, paths.ADMIN_PASS)
+    plan.admin_files = {paths.CLIENT_CA: secrets.ca.cert_pem, paths.ADMIN_CERT: cert, paths.ADMIN_KEY: key, paths.ADMIN_PASS: secrets.password, paths.ENV: env}
 
 
 def _target(member) -> Target | None:

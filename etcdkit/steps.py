@@ -3,7 +3,9 @@
 from io import StringIO
 from pathlib import Path
 
-from pyinfra.operations import files, python, systemd
+from pyinfra import host
+from pyinfra.facts.server import Which
+from pyinfra.operations import files, python, server, systemd
 
 from etcdkit import paths
 from etcdkit.clients import SECRETS, certificate_paths
@@ -80,6 +82,18 @@ def forget_certificates(paths_: list[Path]) -> None:
             name="Delete the certificates of the members that left from the PKI folder",
             function=lambda: [path.unlink(missing_ok=True) for path in paths_],
         )
+
+
+def refresh_admin(files_: dict[str, str]) -> None:
+    """An admin host: the etcdctl environment of the live members, with the CA, the admin
+    certificate and the root password (root only) it reads."""
+    apt = host.get_fact(Which, command="apt-get")
+    server.packages(name="Install etcdctl", packages=["etcd-client"] if apt else ["etcd"])
+    files.directory(name=f"{paths.CLIENT_DIR} (etcd client files)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
+    for path in (paths.CLIENT_CA, paths.ADMIN_CERT, paths.ENV):
+        files.put(name=f"Upload {path}", src=StringIO(files_[path]), dest=path, user="root", group="root", mode="644")
+    for path in (paths.ADMIN_KEY, paths.ADMIN_PASS):
+        etcd.secret_file(name=f"Upload {path}", content=files_[path], dest=path, user="root", group="root", mode="600")
 
 
 def client_users(users, endpoint: str) -> None:

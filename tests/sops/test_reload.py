@@ -1,5 +1,5 @@
 """The reload SOP on lab nodes with real clients: Patroni + PostgreSQL and vip-manager on node4
-against the etcd cluster of nodes 1-3, over TLS with their own etcd user; then a member leaves,
+(also an admin host with the etcdctl environment) against the etcd cluster of nodes 1-3, over TLS with their own etcd user; then a member leaves,
 and a rolling restart under the continuous writer.
 
 Debian's vip-manager (1.0.2) speaks only etcd's v2 API, which etcd 3.5 does not serve: its config
@@ -60,6 +60,7 @@ def write_inventory(members: list[str]) -> str:
     INVENTORY.write_text(textwrap.dedent(f"""\
         etcd = ([{", ".join(f"({a!r}, {{'etcd_seq': {MEMBERS.index(a) + 1}}})" for a in members)}], {{"etcd_cluster": "etcd"}})
         pg_test = ([({PG!r}, {{"pg_seq": 1}})], {{"pg_cluster": "pg-test", "patroni_config": {PATRONI_CONFIG!r}}})
+        etcd_clients = ([{PG!r}], {{}})
         """))
     return str(INVENTORY)
 
@@ -110,6 +111,10 @@ def test_reload_points_patroni_and_vip_manager_at_the_live_members():
     assert patroni["postgresql"]["authentication"]["superuser"]["password"] == "superuser-secret"  # kept
     assert ssh(PG, f"stat -c '%U %a' {PATRONI_CONFIG}").stdout.split() == ["postgres", "600"]
     assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in MEMBERS]
+    # node4 is an admin host too: etcdctl works there as root, against the live members
+    listing = json.loads(ssh(PG, "bash -lc 'etcdctl member list -w json'").stdout)["members"]
+    assert sorted(m["name"] for m in listing) == ["etcd-1", "etcd-2", "etcd-3"]
+    assert ssh(PG, "stat -c '%a' /etc/etcd-client/root.pass /etc/etcd-client/admin.key").stdout.split() == ["600", "600"]
     password = (ROOT / "pki" / "etcd" / "pg-test.password").read_text().strip()
     assert password not in run.stdout + run.stderr
     ssh(PG, "systemctl start patroni vip-manager")
@@ -132,7 +137,7 @@ def test_patroni_keeps_its_leader_when_its_first_member_leaves():
     remaining = MEMBERS[1:]
     assert sorted(yaml_of(PATRONI_CONFIG)["etcd3"]["hosts"]) == [f"{a}:2379" for a in remaining]
     assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in remaining]
-    for address in remaining:
+    for address in [*remaining, PG]:
         assert MEMBERS[0] not in ssh(address, "bash -lc 'echo $ETCDCTL_ENDPOINTS'").stdout
     assert vip_manager_pid() not in ("0", vip_manager)  # restarted to take its new endpoints
     time.sleep(12)  # more than two of Patroni's loops, each of which talks to etcd

@@ -2,7 +2,9 @@
 
 import yaml
 
+from etcdkit import paths
 from etcdkit.inventory import Member
+from etcdkit.memberfiles import etcdctl_env
 from etcdkit.render import initial_cluster, render, runtime_settings
 
 MEMBER = Member("10.10.10.10", 1, "etcd", "10.10.10.10", 2379, 2380)
@@ -48,7 +50,7 @@ def test_unit_and_env():
     unit = render("etcd.service.j2", member=MEMBER, etcd_binary="/usr/bin/etcd")
     assert "Type=notify" in unit and "User=etcd" in unit and "OOMScoreAdjust=-1000" in unit and "LimitNOFILE=65536" in unit
     assert "ExecStart=/usr/bin/etcd --config-file=/etc/etcd/etcd.conf" in unit
-    env = render("etcdctl.sh.j2", cluster="etcd", endpoints="https://10.10.10.10:2379")
+    env = etcdctl_env("etcd", "https://10.10.10.10:2379", paths.CA, paths.CERT, paths.KEY, paths.PASS)
     assert 'alias e="etcdctl"' in env and 'alias em="etcdctl member"' in env
     assert 'export ETCDCTL_ENDPOINTS="https://10.10.10.10:2379"' in env
     assert 'ETCDCTL_USER="root:$(cat /etc/etcd/etcd.pass)"' in env
