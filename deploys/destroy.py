@@ -16,7 +16,7 @@ from pyinfra import config, host, inventory, state
 from etcdkit.connection import disable_nagle
 from etcdkit.destroy_plan import destroy_plan
 from etcdkit.monitoring import register
-from etcdkit.steps import forget_certificates
+from etcdkit.steps import forget_certificates, take_off
 from operations import etcd
 
 # A failed snapshot on one host must stop the deletion on every host.
@@ -28,13 +28,7 @@ me = plan.hosts.get(host.name)
 if me is not None:
     if host.name == plan.snapshot_host:
         etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
-    etcd.purge(
-        name="Stop etcd and delete its files",
-        data_dir=me.settings["etcd_data"],
-        remove_data=me.settings["etcd_rm_data"],
-        remove_packages=me.settings["etcd_rm_pkg"],
-        packages=me.settings["etcd_packages"],
-    )
+    take_off(me.settings)
     if host.name == plan.spec.members[0].host_name:
         forget_certificates(plan.member_certificates)
 if plan.monitoring and host.name in plan.monitoring.hosts:

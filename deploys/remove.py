@@ -16,7 +16,7 @@ from pyinfra import host, inventory, state
 
 from etcdkit.connection import disable_nagle
 from etcdkit.remove_plan import remove_plan
-from etcdkit.steps import forget_certificates
+from etcdkit.steps import forget_certificates, take_off
 from operations import etcd
 
 disable_nagle(inventory.iter_activated_hosts())
@@ -29,10 +29,4 @@ if departing is not None and departing.entry is not None and host.name == depart
     )
     forget_certificates(departing.certificates)
 if departing is not None and host.name == departing.host_name:
-    etcd.purge(
-        name="Stop etcd and delete its files",
-        data_dir=departing.settings["etcd_data"],
-        remove_data=departing.settings["etcd_rm_data"],
-        remove_packages=departing.settings["etcd_rm_pkg"],
-        packages=departing.settings["etcd_packages"],
-    )
+    take_off(departing.settings)

@@ -75,6 +75,18 @@ def join_member(plan, host_name: str) -> None:
     )
 
 
+def take_off(settings: dict) -> None:
+    """etcd off a host that left the cluster: stopped, disabled, its files deleted, its data and
+    packages as etcd_rm_data and etcd_rm_pkg say."""
+    etcd.purge(
+        name="Stop etcd and delete its files",
+        data_dir=settings["etcd_data"],
+        remove_data=settings["etcd_rm_data"],
+        remove_packages=settings["etcd_rm_pkg"],
+        packages=settings["etcd_packages"],
+    )
+
+
 def forget_certificates(paths_: list[Path]) -> None:
     """Delete members' certificates and keys from the control node's PKI folder, once they are gone."""
     if paths_:

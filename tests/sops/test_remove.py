@@ -29,13 +29,19 @@ def writer():
         yield running
 
 
-def peer_urls(address: str) -> list[str]:
-    return sorted(url for m in members(address) for url in m["peerURLs"])
+def current() -> list[str]:
+    """The members' addresses, asked of whichever node still is one (the leader may have left)."""
+    for address in NODES:
+        listing = etcdctl(address, "member list -w json", check=False)
+        if listing.returncode == 0:
+            urls = [url for m in json.loads(listing.stdout)["members"] for url in m["peerURLs"]]
+            return sorted(url.split("//")[1].split(":")[0] for url in urls)
+    raise AssertionError("no node answers")
 
 
 def leader() -> str:
     """The address of the member that leads."""
-    for endpoint in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout):
+    for endpoint in json.loads(etcdctl(current()[0], "endpoint status --cluster -w json").stdout):
         if endpoint["Status"]["header"]["member_id"] == endpoint["Status"]["leader"]:
             return endpoint["Endpoint"].split("//")[1].split(":")[0]
     raise AssertionError("no leader")
@@ -44,7 +50,7 @@ def leader() -> str:
 def assert_left(departed: str, remaining: list[str], writer: Writer) -> None:
     """Only `remaining` are members, the cluster is healthy, no acknowledged write is lost, and
     the departed host has no etcd left (unless it cannot be reached)."""
-    assert peer_urls(remaining[0]) == sorted(f"https://{a}:2380" for a in remaining)
+    assert current() == sorted(remaining)
     assert etcdctl(remaining[0], "endpoint health --cluster").returncode == 0
     writer.addresses = remaining
     assert writer.counts(remaining[0]).lost == 0
@@ -75,26 +81,26 @@ def test_remove_a_follower_with_etcd_rm(writer):
 
 
 def test_remove_the_leader(writer):
-    current = [a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0])]
+    before = current()
     departing = leader()
     run = deploy("remove", "--limit", departing, nodes=ALL)
     assert run.changed["Stop etcd and delete its files"] == [departing]
-    remaining = [a for a in current if a != departing]
+    remaining = [a for a in before if a != departing]
     assert_left(departing, remaining, writer)
     assert leader() in remaining
 
 
 def test_remove_a_powered_off_node(writer):
-    gone = [a for a in NODES if f"https://{a}:2380" not in peer_urls(NODES[0])]
+    gone = [a for a in NODES if a not in current()]
     script("etcd-add", gone[0], nodes=ALL)
-    current = sorted(a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0]))
-    dead = next(a for a in reversed(current) if a != leader())
-    writer.addresses = [a for a in current if a != dead]
+    members_now = current()
+    dead = next(a for a in reversed(members_now) if a != leader())
+    writer.addresses = [a for a in members_now if a != dead]
     lab("stop", str(NODES.index(dead) + 1))
     removed = script("etcd-rm", dead, nodes=ALL)
     assert f"{dead} does not answer on ssh" in removed.stderr and "its cleanup is skipped" in removed.stderr
-    remaining = [a for a in current if a != dead]
-    assert peer_urls(remaining[0]) == sorted(f"https://{a}:2380" for a in remaining)
+    remaining = [a for a in members_now if a != dead]
+    assert current() == remaining
     assert writer.counts(remaining[0]).lost == 0
     # back up, the removed member's host is cleaned by running the SOP again
     lab("start", str(NODES.index(dead) + 1))
@@ -104,21 +110,21 @@ def test_remove_a_powered_off_node(writer):
 
 
 def test_remove_an_unstarted_member_left_by_an_interrupted_join(writer):
-    current = sorted(a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0]))
-    outsider = next(a for a in NODES if a not in current)
-    etcdctl(current[0], f"member add pending --learner --peer-urls=https://{outsider}:2380")
-    assert len(members(current[0])) == len(current) + 1
+    members_now = current()
+    outsider = next(a for a in NODES if a not in members_now)
+    etcdctl(members_now[0], f"member add pending --learner --peer-urls=https://{outsider}:2380")
+    assert len(members(members_now[0])) == len(members_now) + 1
     script("etcd-rm", outsider, nodes=ALL)
-    assert peer_urls(current[0]) == sorted(f"https://{a}:2380" for a in current)
+    assert current() == members_now
 
 
 def test_remove_with_the_departing_host_alone_as_inventory(writer):
-    current = sorted(a for a in NODES if f"https://{a}:2380" in peer_urls(NODES[0]))
-    departing = next(a for a in reversed(current) if a != leader())
+    members_now = current()
+    departing = next(a for a in reversed(members_now) if a != leader())
     run = pyinfra(f"@ssh/{departing}", "deploys/remove.py")
     assert len(run.changed["Stop etcd and delete its files"]) == 1
     assert any(name.startswith("Remove etcd-") for name in run.changed)
-    remaining = [a for a in current if a != departing]
+    remaining = [a for a in members_now if a != departing]
     assert_left(departing, remaining, writer)
 
 
