@@ -5,10 +5,6 @@ import os
 
 import pytest
 
-# The etcd3 client's gRPC threads must not be re-created in the children that subprocess forks
-# (ssh, pyinfra): with gRPC's fork support on, such a child can abort before it execs.
-os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
-
 from tests import helpers
 
 

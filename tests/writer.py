@@ -1,26 +1,54 @@
 """A continuous writer: the etcd3 client on the control node writing numbered keys through every
 endpoint in turn while a SOP runs, counting what the cluster acknowledged, what failed, and what
-was acknowledged but is missing afterwards (lost: must always be 0)."""
+was acknowledged but is missing afterwards (lost: must always be 0).
 
-import threading
+The etcd3 client (gRPC) runs only in processes of its own, started with `spawn`: the test process
+forks ssh and pyinfra all the time, and gRPC's threads do not survive a fork.
+"""
+
+import json
+import multiprocessing
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-import etcd3
-
-from tests.helpers import ROOT
+from tests.helpers import ROOT, etcdctl
 
 PKI = ROOT / "pki"
 PREFIX = "/writer/"
+_spawn = multiprocessing.get_context("spawn")
 
 
-def client(address: str, timeout: float = 2) -> etcd3.Etcd3Client:
-    """The etcd3 client as root, with the control node's admin certificate."""
+def client(address: str, timeout: float = 2, as_root: bool = True):
+    """The etcd3 client with the control node's admin certificate, as root unless as_root is
+    false (in a child process)."""
+    import etcd3
+
+    login = {"user": "root", "password": (PKI / "etcd" / "root.password").read_text().strip()} if as_root else {}
     return etcd3.client(
         host=address, port=2379, ca_cert=str(PKI / "ca.crt"),
-        cert_cert=str(PKI / "etcd" / "admin.crt"), cert_key=str(PKI / "etcd" / "admin.key"),
-        user="root", password=(PKI / "etcd" / "root.password").read_text().strip(), timeout=timeout,
+        cert_cert=str(PKI / "etcd" / "admin.crt"), cert_key=str(PKI / "etcd" / "admin.key"), timeout=timeout, **login,
     )
+
+
+def put(address: str, key: str, value: str) -> None:
+    client(address).put(key, value)
+
+
+def get_error(address: str, key: str, as_root: bool) -> str:
+    """Why a get of the key fails ("" when it does not)."""
+    try:
+        client(address, as_root=as_root).get(key)
+    except Exception as error:
+        return str(error) or type(error).__name__
+    return ""
+
+
+def in_child(function, *args):
+    """function(*args) in a spawned process (where gRPC may run), and its result."""
+    with _spawn.Pool(1) as pool:
+        return pool.apply(function, args)
 
 
 @dataclass
@@ -35,15 +63,22 @@ class Writer:
     test updates as members come and go); a failed write moves on to the next endpoint."""
 
     def __init__(self, addresses: list[str], pause: float = 0.02):
-        self.addresses, self.pause = list(addresses), pause
-        self.acknowledged: list[int] = []
-        self.failed = 0
-        self._clients: dict[str, etcd3.Etcd3Client] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._folder = Path(tempfile.mkdtemp(prefix="etcdkit-writer-"))
+        self.addresses = addresses
+        self._stop = _spawn.Event()
+        self._process = _spawn.Process(target=_write, args=(str(self._folder), pause, self._stop), daemon=True)
+
+    @property
+    def addresses(self) -> list[str]:
+        return json.loads((self._folder / "addresses").read_text())
+
+    @addresses.setter
+    def addresses(self, addresses: list[str]) -> None:
+        (self._folder / "addresses.new").write_text(json.dumps(list(addresses)))
+        (self._folder / "addresses.new").replace(self._folder / "addresses")
 
     def __enter__(self) -> "Writer":
-        self._thread.start()
+        self._process.start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -51,26 +86,38 @@ class Writer:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        number = 0
-        while not self._stop.is_set():
-            number += 1
-            address = self.addresses[number % len(self.addresses)]
-            try:
-                if address not in self._clients:
-                    self._clients[address] = client(address)
-                self._clients[address].put(f"{PREFIX}{number:08d}", str(number))
-                self.acknowledged.append(number)
-            except Exception:
-                self.failed += 1
-                self._clients.pop(address, None)
-            time.sleep(self.pause)
+        self._process.join(timeout=30)
 
     def counts(self, reader: str) -> Counts:
-        """Read every key back through `reader` (a linearizable read) and count the acknowledged ones
-        missing. Only writes acknowledged before the read began must be in it."""
-        acknowledged, failed = set(self.acknowledged), self.failed
-        stored = {int(value) for value, _ in client(reader, timeout=10).get_prefix(PREFIX)}
+        """Read every key back through `reader` (etcdctl, a linearizable read) and count the
+        acknowledged ones missing. Only writes acknowledged before the read began must be in it."""
+        acknowledged = {int(line) for line in _lines(self._folder / "acknowledged")}
+        failed = len(_lines(self._folder / "failed"))
+        keys = etcdctl(reader, f"get {PREFIX} --prefix --keys-only").stdout.split()
+        stored = {int(key[len(PREFIX):]) for key in keys if key.startswith(PREFIX)}
         return Counts(len(acknowledged), failed, len(acknowledged - stored))
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def _write(folder: str, pause: float, stop) -> None:
+    """The writer process: acknowledged and failed numbers are appended to files as they happen."""
+    folder_path, clients, number = Path(folder), {}, 0
+    with open(folder_path / "acknowledged", "a") as acknowledged, open(folder_path / "failed", "a") as failed:
+        while not stop.is_set():
+            number += 1
+            addresses = json.loads((folder_path / "addresses").read_text())
+            address = addresses[number % len(addresses)]
+            try:
+                if address not in clients:
+                    clients[address] = client(address)
+                clients[address].put(f"{PREFIX}{number:08d}", str(number))
+                acknowledged.write(f"{number}\n")
+                acknowledged.flush()
+            except Exception:
+                failed.write(f"{number}\n")
+                failed.flush()
+                clients.pop(address, None)
+            time.sleep(pause)

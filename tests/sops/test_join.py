@@ -11,7 +11,7 @@ import pytest
 
 from lab import config
 from tests.helpers import LAB_INVENTORY, PYINFRA, ROOT, deploy, etcdctl, lab, lab_env, members, script, ssh
-from tests.writer import Writer, client
+from tests.writer import Writer
 
 NODES = [config.node_address(number) for number in range(1, 6)]
 
@@ -76,7 +76,7 @@ def test_joins_are_refused_while_a_member_is_pending_or_two_hosts_join_at_once()
         assert pending.returncode != 0 and "is pending (an unfinished join)" in pending.stderr
         assert ssh(NODES[3], "command -v etcd", check=False).returncode != 0
     finally:
-        client(NODES[0]).remove_member(member_id)
+        etcdctl(NODES[0], f"member remove {member_id:x}")
 
 
 def test_a_join_that_never_serves_is_undone(writer):

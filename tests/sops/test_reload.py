@@ -1,6 +1,6 @@
 """The reload SOP on lab nodes with real clients: Patroni + PostgreSQL and vip-manager on node4
-(also an admin host with the etcdctl environment) against the etcd cluster of nodes 1-3, over TLS with their own etcd user; then a member leaves,
-and a rolling restart under the continuous writer.
+(also an admin host with the etcdctl environment) against the etcd cluster of nodes 1-3, over TLS with their own etcd user; then a member leaves
+and joins again, and a rolling restart under the continuous writer.
 
 Debian's vip-manager (1.0.2) speaks only etcd's v2 API, which etcd 3.5 does not serve: its config
 is refreshed and the service restarted, but it binds no address here (vip-manager 2 does).
@@ -145,17 +145,25 @@ def test_patroni_keeps_its_leader_when_its_first_member_leaves():
     assert deploy("reload", inventory=write_inventory(remaining)).changed == {}
 
 
+def test_a_joined_member_reaches_patroni_and_vip_manager():
+    # node1 comes back as a new member (its old data was deleted when it left)
+    script("etcd-add", MEMBERS[0], nodes="1,2,3", inventory=write_inventory(MEMBERS))
+    assert sorted(yaml_of(PATRONI_CONFIG)["etcd3"]["hosts"]) == [f"{a}:2379" for a in MEMBERS]
+    assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in MEMBERS]
+    assert MEMBERS[0] in ssh(PG, "bash -lc 'echo $ETCDCTL_ENDPOINTS'").stdout
+    assert patroni_has_a_leader()
+
+
 def test_a_rolling_restart_loses_no_write():
-    remaining = MEMBERS[1:]
-    before = main_pids(remaining)
-    with Writer(remaining) as writer:
-        run = deploy("reload", "--data", "etcd_reload=restart", inventory=write_inventory(remaining))
+    before = main_pids(MEMBERS)
+    with Writer(MEMBERS) as writer:
+        run = deploy("reload", "--data", "etcd_reload=restart", inventory=write_inventory(MEMBERS))
         time.sleep(1)
-    assert sorted(run.changed["Restart etcd (one member at a time)"]) == remaining
-    after = main_pids(remaining)
-    assert all(after[a] != before[a] for a in remaining)
-    counts = writer.counts(remaining[0])
+    assert sorted(run.changed["Restart etcd (one member at a time)"]) == MEMBERS
+    after = main_pids(MEMBERS)
+    assert all(after[a] != before[a] for a in MEMBERS)
+    counts = writer.counts(MEMBERS[0])
     print(f"continuous writer during the rolling restart: {counts}")
     assert counts.acknowledged > 50 and counts.lost == 0
-    assert etcdctl(remaining[0], "endpoint health --cluster").returncode == 0
+    assert etcdctl(MEMBERS[0], "endpoint health --cluster").returncode == 0
     assert patroni_has_a_leader()
