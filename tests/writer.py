@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +46,10 @@ def get_error(address: str, key: str, as_root: bool) -> str:
     return ""
 
 
-def in_child(function, *args):
+def in_child(function, *args, timeout: float = 60):
     """function(*args) in a spawned process (where gRPC may run), and its result."""
-    with _spawn.Pool(1) as pool:
-        return pool.apply(function, args)
+    with ProcessPoolExecutor(max_workers=1, mp_context=_spawn) as pool:
+        return pool.submit(function, *args).result(timeout=timeout)
 
 
 @dataclass
