@@ -42,6 +42,15 @@ def host_settings(host) -> dict:
     return {name: params.get(host.data, name) for name in params.BY_NAME}
 
 
+def conf_values(text: str | None) -> dict:
+    """The settings of an etcd.conf (YAML); empty when there is none or it is not a mapping."""
+    try:
+        conf = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return {}
+    return conf if isinstance(conf, dict) else {}
+
+
 @dataclass
 class HostState:
     """A member of the inventory, its parameters, and the EtcdHost fact of its host."""
@@ -59,11 +68,7 @@ class HostState:
         return self.reachable and self.state["active"] in RUNNING_STATES
 
     def conf_value(self, key: str) -> str | None:
-        try:
-            conf = yaml.safe_load(self.state["conf"]) if self.state.get("conf") else None
-        except yaml.YAMLError:
-            return None
-        value = conf.get(key) if isinstance(conf, dict) else None
+        value = conf_values(self.state.get("conf")).get(key)
         return None if value is None else str(value)
 
     def ownership(self) -> tuple[str, str]:

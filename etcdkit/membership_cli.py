@@ -49,10 +49,15 @@ def inventory_members(inventory: str) -> dict[str, str]:
     return {host_address(host): host.name for host in hosts}
 
 
-def check_addresses(addresses: list[str], inventory: str) -> None:
-    """Every address is an IP address and a member of the inventory, before anything runs."""
+def require_inventory(inventory: str) -> None:
     if not Path(inventory).is_file():
         raise UsageError(f"no inventory file {inventory}: name one with -i or ETCD_INVENTORY")
+
+
+def check_addresses(addresses: list[str], inventory: str) -> dict[str, str]:
+    """Every address is an IP address and a member of the inventory, before anything runs; the
+    inventory's members (address -> host name)."""
+    require_inventory(inventory)
     for address in addresses:
         try:
             ipaddress.ip_address(address)
@@ -67,6 +72,7 @@ def check_addresses(addresses: list[str], inventory: str) -> None:
             f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in group `etcd` of {inventory}: "
             "add the host (with its etcd_seq) to the inventory first"
         )
+    return known
 
 
 def countdown(warning: str, assume_yes: bool) -> None:
@@ -97,9 +103,11 @@ def limited_to(address: str, members: dict[str, str]) -> list[str]:
     return ["--limit", members[address]]
 
 
-def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str, run_args=limited_to) -> int:
+def one_after_another(
+    args: argparse.Namespace, members: dict[str, str], sop: str, done: str, prog: str,
+    run_args=limited_to, reload_args: tuple[str, ...] = (),
+) -> int:
     """Run the SOP for each address in turn; stop at the first failure; then reload."""
-    members = inventory_members(args.inventory)
     for number, address in enumerate(args.addresses):
         if pyinfra(args.inventory, sop, *run_args(address, members)) != 0:
             rest = " ".join(args.addresses[number:])
@@ -110,8 +118,7 @@ def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str, 
                 file=sys.stderr,
             )
             return 1
-    gone = [option for address in args.addresses if sop == "remove" for option in ("--exclude", members[address])]
-    if pyinfra(args.inventory, "reload", *gone) != 0:
+    if pyinfra(args.inventory, "reload", *reload_args) != 0:
         print(f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
         return 1
     print(f"\n{prog}: {' '.join(args.addresses)} {done}; the members' and their clients' configuration reloaded", file=sys.stderr)
@@ -120,9 +127,9 @@ def one_after_another(args: argparse.Namespace, sop: str, done: str, prog: str, 
 
 def add(argv: list[str]) -> int:
     args = parse(argv, "bin/etcd-add", "Join new members to a running etcd cluster, one after another.", True)
-    check_addresses(args.addresses, args.inventory)
+    members = check_addresses(args.addresses, args.inventory)
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
-    return one_after_another(args, "join", "joined", "bin/etcd-add")
+    return one_after_another(args, members, "join", "joined", "bin/etcd-add")
 
 
 def removal_run(address: str, members: dict[str, str]) -> list[str]:
@@ -138,13 +145,14 @@ def removal_run(address: str, members: dict[str, str]) -> list[str]:
 def remove(argv: list[str]) -> int:
     args = parse(argv, "bin/etcd-rm", "Remove members from an etcd cluster one after another; without IP, destroy it.", False)
     if not args.addresses:
-        if not Path(args.inventory).is_file():
-            raise UsageError(f"no inventory file {args.inventory}: name one with -i or ETCD_INVENTORY")
+        require_inventory(args.inventory)
         countdown(f"destroying the WHOLE etcd cluster of {args.inventory}: every member and its data", args.yes)
         return pyinfra(args.inventory, "destroy")
-    check_addresses(args.addresses, args.inventory)
+    members = check_addresses(args.addresses, args.inventory)
     countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
-    code = one_after_another(args, "remove", "left the cluster", "bin/etcd-rm", removal_run)
+    # the reload that follows leaves the departed hosts out: they are no longer members
+    gone = tuple(option for address in args.addresses for option in ("--exclude", members[address]))
+    code = one_after_another(args, members, "remove", "left the cluster", "bin/etcd-rm", removal_run, gone)
     if code == 0:
         print("bin/etcd-rm: now drop them from the inventory", file=sys.stderr)
     return code

@@ -128,7 +128,8 @@ def _plan_admin_hosts(plan: ReloadPlan, inventory, secrets: ClusterSecrets, memb
     """The admin hosts of the run that are not members get the etcdctl environment of the live
     members, as root with the control node's admin certificate."""
     group = settings["etcd_client_group"]
-    plan.admin_hosts = [h.name for h in inventory.get_group(group, default=[]) if h in set(inventory.iter_activated_hosts()) and h.name not in plan.hosts]
+    activated = set(inventory.iter_activated_hosts())
+    plan.admin_hosts = [h.name for h in inventory.get_group(group, default=[]) if h in activated and h.name not in plan.hosts]
     if not plan.admin_hosts:
         return
     cert, key = secrets.ca.client_certificate(secrets.folder, "admin", settings["etcd_cert_days"])

@@ -9,13 +9,12 @@ reachable, else by a surviving member of the run. Its host is cleaned only after
 
 from dataclasses import dataclass, field
 
-import yaml
 from pyinfra import logger
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit import checks, params
 from etcdkit.cluster import ClusterView, LiveMember
-from etcdkit.discovery import HostState, host_settings, live_view, once_per_run, survey
+from etcdkit.discovery import HostState, conf_values, host_settings, live_view, once_per_run, survey
 from etcdkit.inventory import GROUP, host_address
 from etcdkit.pki import issued_files
 from facts.etcd import EtcdCluster, EtcdHost
@@ -108,11 +107,10 @@ def _from_inventory(state, inventory) -> tuple[Departing | None, ClusterView | N
     left_out = [host_address(h) for h in inventory.get_group(GROUP) if host_address(h) == named and not in_run(h)]
     spec, hosts = survey(inventory, skip=left_out)
     run_hosts = [h for name, h in hosts.items() if in_run(inventory.get_host(name))]
-    first = hosts[spec.members[0].host_name].settings
-    if first["etcd_remove"]:
-        chosen = [h for h in hosts.values() if h.member.address == first["etcd_remove"]]
+    if named:
+        chosen = [h for h in hosts.values() if h.member.address == named]
         if not chosen:
-            raise DeployError(f"etcd_remove={first['etcd_remove']} is not a host of group `{GROUP}`: nothing was changed")
+            raise DeployError(f"etcd_remove={named} is not a host of group `{GROUP}`: nothing was changed")
     elif state.limit_hosts is None:
         raise DeployError(
             "name the member to remove: --limit IP (or bin/etcd-rm IP); to remove the whole cluster use "
@@ -154,8 +152,8 @@ def _from_own_config(inventory) -> tuple[Departing | None, ClusterView | None]:
     host = hosts[0]
     settings = host_settings(host)
     state = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(settings["etcd_port"], settings["etcd_peer_port"]))
-    conf = yaml.safe_load(state["conf"]) if state["conf"] else None
-    if not isinstance(conf, dict) or not conf.get("name"):
+    conf = conf_values(state["conf"])
+    if not conf.get("name"):
         logger.info(f"{host.name} has no etcd.conf of a member: only its cleanup is left")
         return Departing(host.name, "", host_address(host), "", settings, reachable=True, has_credentials=False), None
     name, peer_url = str(conf["name"]), str(conf.get("initial-advertise-peer-urls", "")).split(",")[0]
