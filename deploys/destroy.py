@@ -11,25 +11,6 @@ destroyed cluster changes nothing; create afterwards builds a new cluster with a
 The members' Prometheus targets go from the monitoring hosts of the run.
 """
 
-from pyinfra import config, host, inventory, state
+from etcdkit import sops
 
-from etcdkit.connection import disable_nagle
-from etcdkit.destroy_plan import destroy_plan
-from etcdkit.monitoring import register
-from etcdkit.steps import forget_certificates, take_off
-from operations import etcd
-
-# A failed snapshot on one host must stop the deletion on every host.
-config.FAIL_PERCENT = 0
-
-disable_nagle(inventory.iter_activated_hosts())
-plan = destroy_plan(state, inventory)
-me = plan.hosts.get(host.name)
-if me is not None:
-    if host.name == plan.snapshot_host:
-        etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
-    take_off(me.settings)
-    if host.name == plan.spec.members[0].host_name:
-        forget_certificates(plan.member_certificates)
-if plan.monitoring and host.name in plan.monitoring.hosts:
-    register(plan.monitoring)  # with no targets: the members leave Prometheus
+sops.destroy()

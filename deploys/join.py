@@ -9,11 +9,6 @@ becomes healthy its entry is removed again. Re-running resumes an interrupted jo
 changes nothing. Afterwards refresh the client references: deploys/reload.py (bin/etcd-add does).
 """
 
-from pyinfra import host, inventory, state
+from etcdkit import sops
 
-from etcdkit.connection import disable_nagle
-from etcdkit.join_plan import join_plan
-from etcdkit.steps import join_member
-
-disable_nagle(inventory.iter_activated_hosts())
-join_member(join_plan(state, inventory), host.name)
+sops.join()

@@ -17,25 +17,9 @@ and credentials), restarted only for a TLS change; vip-manager is restarted, one
 Hosts without these configs are skipped.
 
 `monitor`: on the monitoring hosts of the run (etcd_monitor_group), the Prometheus targets are the
-live members (etcdkit/monitoring.py).
+live members (etcdkit/plans/monitoring.py).
 """
 
-from pyinfra import host, inventory, state
+from etcdkit import sops
 
-from etcdkit.connection import disable_nagle
-from etcdkit.monitoring import watch
-from etcdkit.reload_plan import reload_plan
-from etcdkit.steps import client_users, refresh_admin, refresh_clients, refresh_member
-
-disable_nagle(inventory.iter_activated_hosts())
-plan = reload_plan(state, inventory)
-if host.name in plan.hosts:
-    refresh_member(plan.hosts[host.name], plan.parts)
-if host.name in plan.admin_hosts:
-    refresh_admin(plan.admin_files)
-if host.name == plan.users_host:
-    client_users(plan.users, plan.hosts[host.name].member.client_url)
-if host.name in plan.clients:
-    refresh_clients(plan.clients[host.name], plan.ca_pem)
-if plan.monitoring and host.name in plan.monitoring.hosts:
-    watch(plan.monitoring)
+sops.reload()

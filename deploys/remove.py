@@ -12,21 +12,6 @@ Re-running only finishes the cleanup. Afterwards drop the host from the inventor
 client references: deploys/reload.py (bin/etcd-rm does).
 """
 
-from pyinfra import host, inventory, state
+from etcdkit import sops
 
-from etcdkit.connection import disable_nagle
-from etcdkit.remove_plan import remove_plan
-from etcdkit.steps import forget_certificates, take_off
-from operations import etcd
-
-disable_nagle(inventory.iter_activated_hosts())
-departing = remove_plan(state, inventory)
-if departing is not None and departing.entry is not None and host.name == departing.executor:
-    etcd.member_remove(
-        name=f"Remove {departing.entry.name or departing.peer_url} from the cluster",
-        peer_url=departing.peer_url, endpoints=departing.survivors,
-        leader_endpoint=departing.leader_endpoint, successor=departing.successor,
-    )
-    forget_certificates(departing.certificates)
-if departing is not None and host.name == departing.host_name:
-    take_off(departing.settings)
+sops.remove()

@@ -5,11 +5,6 @@
 Fails when the cluster is not fully healthy (a member down or unstarted, no leader).
 """
 
-from pyinfra import inventory, state
+from etcdkit import sops
 
-from etcdkit.connection import disable_nagle
-from etcdkit.discovery import once_per_run
-from etcdkit.status import report
-
-disable_nagle(inventory.iter_activated_hosts())
-once_per_run(state, "status", lambda: report(inventory))
+sops.status()

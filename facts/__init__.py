@@ -1,0 +1,1 @@
+"""Custom pyinfra facts of etcdkit (installed as etcdkit.facts)."""

@@ -4,9 +4,9 @@ import shlex
 
 from pyinfra.api import FactBase
 
-from etcdkit import paths
-from etcdkit.cluster import ClusterView
-from etcdkit.etcdctl import etcdctl
+from etcdkit.model import paths
+from etcdkit.model.cluster import ClusterView
+from etcdkit.remote.etcdctl import etcdctl
 
 MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.UNIT, paths.ENV)
 
@@ -133,7 +133,9 @@ class EtcdAuth(FactBase):
     """
     What authentication does, checked by behaviour (etcd 3.4 has no `auth status`):
     {"anonymous": True} when a request without credentials is served (auth disabled),
-    {"root": True} when root logs in with the password of /etc/etcd/etcd.pass.
+    {"root": True} when root logs in with the password of /etc/etcd/etcd.pass,
+    {"refused": True} when the member answers but refuses that password.
+    All False: the member does not answer (yet).
 
     + endpoint: client URL to ask
     """
@@ -141,11 +143,16 @@ class EtcdAuth(FactBase):
     def command(self, endpoint: str) -> str:
         return (
             f"if {etcdctl(endpoint, as_root=False)} get --limit=1 health >/dev/null 2>&1; then echo anonymous; fi; "
-            f"if {etcdctl(endpoint)} get --limit=1 health >/dev/null 2>&1; then echo root; fi; true"
+            f"if out=$({etcdctl(endpoint)} get --limit=1 health 2>&1 >/dev/null); then echo root; "
+            "else case $out in *'authentication failed'*|*'invalid auth'*) echo refused ;; esac; fi; true"
         )
 
+    @staticmethod
+    def default():
+        return {"anonymous": False, "root": False, "refused": False}
+
     def process(self, output):
-        return {"anonymous": "anonymous" in output, "root": "root" in output}
+        return {key: key in output for key in ("anonymous", "root", "refused")}
 
 
 class EtcdUser(FactBase):

@@ -1,14 +1,13 @@
 """The reference role's YAML config as an inventory: `ETCD_CONFIG=FILE pyinfra inventories/yaml_config.py DEPLOY`.
 
-The mapping and its checks live in etcdkit/yaml_config.py.
+The mapping and its checks live in etcdkit/model/yaml_config.py.
 """
 
 import os
 
+from etcdkit.model.inventory import InventoryError
+from etcdkit.model.yaml_config import groups_from_env
 from pyinfra.api.exceptions import InventoryError as PyinfraInventoryError
-
-from etcdkit.inventory import InventoryError
-from etcdkit.yaml_config import groups_from_env
 
 try:
     # pyinfra reads the groups from this module's globals: names such as `pg-test` need no identifier.

@@ -45,8 +45,20 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-    # operation name -> hosts on which it changed something
-    changed: dict[str, list[str]]
+    # operation name -> hosts on which it changed something; None when pyinfra printed no results
+    # (it stopped before executing any operation: a refusal or a bad inventory)
+    results: dict[str, list[str]] | None
+
+    @property
+    def changed(self) -> dict[str, list[str]]:
+        """What the run changed: only a run that executed has an answer."""
+        if self.results is None:
+            raise AssertionError(f"pyinfra printed no results (exit {self.returncode}): it executed nothing\n{self.stderr[-2000:]}")
+        return self.results
+
+    @property
+    def executed(self) -> bool:
+        return self.results is not None
 
 
 def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float = 600, extra_env=None) -> Run:
@@ -55,13 +67,13 @@ def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float
     result = subprocess.run(
         [str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout
     )
-    changed = {}
+    changed = None
     try:
-        for operation in json.loads(result.stdout)["results"]["operations"]:
-            if operation["success"]:
-                changed[operation["name"]] = operation["success"]
+        operations = json.loads(result.stdout)["results"]["operations"]
     except (ValueError, KeyError):
-        pass
+        operations = None
+    if operations is not None:
+        changed = {operation["name"]: operation["success"] for operation in operations if operation["success"]}
     if check and result.returncode != 0:
         pytest.fail(f"pyinfra {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return Run(result.returncode, result.stdout, result.stderr, changed)

@@ -1,6 +1,9 @@
 # Print the values of some keys of a YAML file as JSON, secrets as their SHA-256 only:
 # python3 -c SCRIPT PATH KEYS_JSON SECRETS_JSON.  A key "a.b" is key b of mapping a. Missing file: null.
-import hashlib, json, sys
+import hashlib
+import json
+import sys
+
 import yaml
 
 path, keys, secrets = sys.argv[1], json.loads(sys.argv[2]), set(json.loads(sys.argv[3]))

@@ -1,6 +1,10 @@
 # Set some keys of a YAML file, keeping every other key, its owner and its mode (never readable by
 # others: it holds passwords): python3 -c SCRIPT PATH VALUES_JSON_FILE.  A key "a.b" is key b of mapping a.
-import json, os, sys, tempfile
+import json
+import os
+import sys
+import tempfile
+
 import yaml
 
 path, values_file = sys.argv[1], sys.argv[2]

@@ -52,7 +52,7 @@ def test_bad_inventory_fails_before_any_host_is_touched(tmp_path, hosts, message
     run = deploy("create", inventory=str(inventory), check=False)
     assert run.returncode != 0
     assert message in run.stderr
-    assert not run.changed
+    assert not run.executed
     for address in NODES:
         assert not etcd_installed(address)
         assert ssh(address, "test -e /etc/etcd", check=False).returncode != 0
@@ -60,7 +60,7 @@ def test_bad_inventory_fails_before_any_host_is_touched(tmp_path, hosts, message
 
 def test_create_on_bare_nodes_builds_a_healthy_cluster_with_tls_and_rbac():
     run = deploy("create")
-    assert set(run.changed["Start etcd"]) == set(NODES)
+    assert set(run.changed["etcd member | Start etcd"]) == set(NODES)
     listing = members(NODES[0])
     assert sorted((m["name"], m["peerURLs"], m["clientURLs"], m.get("isLearner", False)) for m in listing) == [
         (f"etcd-{n}", [f"https://{a}:2380"], [f"https://{a}:2379"], False) for n, a in enumerate(NODES, start=1)
@@ -138,7 +138,7 @@ def test_secrets_stay_out_of_output_logs_and_world_readable_files():
 def test_a_changed_parameter_restarts_members_one_at_a_time():
     before = main_pids(NODES)
     run = deploy("create", "--data", "etcd_heartbeat_interval=150", "--data", "etcd_election_timeout=1500")
-    assert set(run.changed["Restart etcd (one member at a time)"]) == set(NODES)
+    assert set(run.changed["etcd member | Restart etcd (one member at a time)"]) == set(NODES)
     after = main_pids(NODES)
     assert all(after[a] != before[a] for a in NODES)
     windows = []
@@ -157,7 +157,7 @@ def test_a_changed_parameter_restarts_members_one_at_a_time():
 def test_a_stopped_member_is_started_again():
     ssh(NODES[2], "systemctl stop etcd")
     run = deploy("create")
-    assert run.changed.get("Start etcd") == [NODES[2]]
+    assert run.changed.get("etcd member | Start etcd") == [NODES[2]]
     assert ssh(NODES[2], "systemctl is-active etcd").stdout.strip() == "active"
 
 
@@ -183,7 +183,7 @@ def test_a_new_host_in_the_inventory_is_sent_to_the_join_sop():
     run = deploy("create", nodes="1,2,3,4", check=False)
     assert run.returncode != 0
     assert "10.10.10.13 is not a member of the running cluster `etcd`: add it with the join SOP" in run.stderr
-    assert not run.changed and main_pids(NODES) == before
+    assert not run.executed and main_pids(NODES) == before
     assert not etcd_installed("10.10.10.13")
 
 

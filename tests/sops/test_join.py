@@ -54,7 +54,7 @@ def test_grow_1_to_2_with_etcd_add(writer):
 
 def test_grow_2_to_3_with_the_join_deploy(writer):
     run = deploy("join", "--limit", NODES[2], nodes="1,2,3")
-    assert run.changed["Start etcd-3, promote it, check the cluster"] == [NODES[2]]
+    assert run.changed["etcd join | Start etcd-3, promote it, check the cluster"] == [NODES[2]]
     assert_cluster_of(3, writer)
 
 
@@ -93,7 +93,7 @@ def test_a_join_that_never_serves_is_undone(writer):
 
 def test_grow_3_to_4_in_the_seeds_form(writer):
     run = deploy("create", "--limit", NODES[3], "--data", "etcd_init=existing", nodes="1,2,3,4")
-    assert run.changed["Announce etcd-4 (learner)"] == [NODES[3]]
+    assert run.changed["etcd join | Announce etcd-4 (learner)"] == [NODES[3]]
     assert_cluster_of(4, writer)
 
 

@@ -60,7 +60,7 @@ def wait_for_targets(expected: list[str], timeout: float = 60) -> None:
 
 def test_create_registers_every_member():
     run = deploy("create", inventory=write_inventory([1, 2, 3]))
-    assert run.changed["Prometheus targets of `etcd`"] == [PROMETHEUS]
+    assert run.changed["Prometheus | Prometheus targets of `etcd`"] == [PROMETHEUS]
     wait_for_targets(["etcd-1", "etcd-2", "etcd-3"])
     assert deploy("create", inventory=write_inventory([1, 2, 3])).changed == {}
 

@@ -104,7 +104,7 @@ def vip_manager_pid() -> str:
 
 def test_reload_points_patroni_and_vip_manager_at_the_live_members():
     run = deploy("reload", inventory=write_inventory(MEMBERS))
-    assert run.changed[f"Patroni: etcd endpoints and credentials in {PATRONI_CONFIG}"] == [PG]
+    assert run.changed[f"etcd clients | Patroni: etcd endpoints and credentials in {PATRONI_CONFIG}"] == [PG]
     patroni = yaml_of(PATRONI_CONFIG)
     assert sorted(patroni["etcd3"]["hosts"]) == [f"{a}:2379" for a in MEMBERS]
     assert patroni["etcd3"]["username"] == "pg-test" and patroni["etcd3"]["cacert"] == "/etc/etcd-client/ca.crt"
@@ -159,7 +159,7 @@ def test_a_rolling_restart_loses_no_write():
     with Writer(MEMBERS) as writer:
         run = deploy("reload", "--data", "etcd_reload=restart", inventory=write_inventory(MEMBERS))
         time.sleep(1)
-    assert sorted(run.changed["Restart etcd (one member at a time)"]) == MEMBERS
+    assert sorted(run.changed["etcd member | Restart etcd (one member at a time)"]) == MEMBERS
     after = main_pids(MEMBERS)
     assert all(after[a] != before[a] for a in MEMBERS)
     counts = writer.counts(MEMBERS[0])

@@ -84,7 +84,7 @@ def test_remove_the_leader(writer):
     before = current()
     departing = leader()
     run = deploy("remove", "--limit", departing, nodes=ALL)
-    assert run.changed["Stop etcd and delete its files"] == [departing]
+    assert run.changed["etcd removal | Stop etcd and delete its files"] == [departing]
     remaining = [a for a in before if a != departing]
     assert_left(departing, remaining, writer)
     assert leader() in remaining
@@ -105,7 +105,7 @@ def test_remove_a_powered_off_node(writer):
     # back up, the removed member's host is cleaned by running the SOP again
     lab("start", str(NODES.index(dead) + 1))
     cleanup = deploy("remove", "--limit", dead, nodes=ALL)
-    assert cleanup.changed["Stop etcd and delete its files"] == [dead]
+    assert cleanup.changed["etcd removal | Stop etcd and delete its files"] == [dead]
     assert_left(dead, remaining, writer)
 
 
@@ -122,7 +122,7 @@ def test_remove_with_the_departing_host_alone_as_inventory(writer):
     members_now = current()
     departing = next(a for a in reversed(members_now) if a != leader())
     run = pyinfra(f"@ssh/{departing}", "deploys/remove.py")
-    assert len(run.changed["Stop etcd and delete its files"]) == 1
+    assert len(run.changed["etcd removal | Stop etcd and delete its files"]) == 1
     assert any(name.startswith("Remove etcd-") for name in run.changed)
     remaining = [a for a in members_now if a != departing]
     assert_left(departing, remaining, writer)

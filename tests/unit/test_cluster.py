@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 
 DATA = Path(__file__).parent / "data"
 

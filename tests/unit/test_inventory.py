@@ -1,9 +1,8 @@
 """Inventory validation: every problem is one line naming the host and the fix."""
 
 import pytest
+from etcdkit.model.inventory import InventoryError, cluster_spec
 from pyinfra.api import Inventory
-
-from etcdkit.inventory import InventoryError, cluster_spec
 
 
 def inventory(hosts, **group_data):

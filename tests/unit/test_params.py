@@ -1,4 +1,4 @@
-from etcdkit import params
+from etcdkit.model import params
 
 
 def test_command_line_strings_become_typed_values():

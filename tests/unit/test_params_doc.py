@@ -1,11 +1,10 @@
 """docs/parameters.md is generated from etcdkit/params.py and must not drift from it."""
 
 import subprocess
-import sys
 from pathlib import Path
 
-from etcdkit.params import PARAMS
-from etcdkit.params_doc import PATH, SCRIPT, render
+from etcdkit.model.params import PARAMS
+from etcdkit.cli.params_doc import PATH, SCRIPT, render
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,5 +20,5 @@ def test_every_parameter_has_a_row():
 
 
 def test_script_prints_the_same_document():
-    result = subprocess.run([sys.executable, str(ROOT / SCRIPT), "--stdout"], capture_output=True, text=True, check=True)
+    result = subprocess.run([str(ROOT / SCRIPT), "--stdout"], capture_output=True, text=True, check=True)
     assert result.stdout == render()

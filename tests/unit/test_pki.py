@@ -1,4 +1,4 @@
-"""The CA and member certificates issued on the control node."""
+"""The CA and certificates on the control node: read without writing, written only when applied."""
 
 import ipaddress
 import os
@@ -8,63 +8,92 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from etcdkit.pki import CertificateAuthority, PKIError
+from etcdkit.control.passwords import Secret
+from etcdkit.control.pki import CASource, CertificateAuthority, CertRequest, PKIError
+from etcdkit.control.store import ControlWork
+
+
+def new_ca(folder) -> CertificateAuthority:
+    return CertificateAuthority.create(CASource(folder))
+
+
+def cert(request: CertRequest) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(request.cert_path.read_bytes())
+
+
+def test_loading_a_missing_generated_ca_writes_nothing(tmp_path):
+    assert CertificateAuthority.load(CASource(tmp_path / "pki")) is None
+    assert not (tmp_path / "pki").exists()
 
 
 def test_ca_is_created_once_with_a_private_key(tmp_path):
-    ca = CertificateAuthority.load_or_create(tmp_path)
+    ca = new_ca(tmp_path)
     assert stat.S_IMODE(os.stat(tmp_path / "ca.key").st_mode) == 0o600
-    again = CertificateAuthority.load_or_create(tmp_path)
-    assert again.certificate == ca.certificate
+    assert CertificateAuthority.load(CASource(tmp_path)).certificate == ca.certificate
     assert ca.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
 
 
 def test_member_certificate_names_and_usages(tmp_path):
-    ca = CertificateAuthority.load_or_create(tmp_path)
-    cert_pem, key_pem = ca.member_certificate(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730)
-    cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ca = new_ca(tmp_path)
+    request = CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730)
+    assert not ca.is_current(request)
+    ca.issue(request)
+    names = cert(request).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(names.get_values_for_type(x509.IPAddress)) == {ipaddress.ip_address("10.10.10.10"), ipaddress.ip_address("127.0.0.1")}
     assert set(names.get_values_for_type(x509.DNSName)) == {"localhost", "etcd-1"}
-    usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    usages = cert(request).extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(usages) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
-    cert.verify_directly_issued_by(ca.certificate)
-    assert stat.S_IMODE(os.stat(tmp_path / "etcd" / "etcd-1.key").st_mode) == 0o600
-    assert "PRIVATE KEY" in key_pem
+    cert(request).verify_directly_issued_by(ca.certificate)
+    assert stat.S_IMODE(os.stat(request.key_path).st_mode) == 0o600
+    assert ca.is_current(request)
 
 
-def test_member_certificate_is_reused_until_something_changes(tmp_path):
-    ca = CertificateAuthority.load_or_create(tmp_path)
-    first = ca.member_certificate(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730)
-    assert ca.member_certificate(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730) == first
-    moved = ca.member_certificate(tmp_path / "etcd", "etcd-1", "10.10.10.20", 730)
-    assert moved != first
-    expiring = ca.member_certificate(tmp_path / "other", "etcd-1", "10.10.10.10", 10)
-    assert ca.member_certificate(tmp_path / "other", "etcd-1", "10.10.10.10", 730) != expiring
-
-
-def test_certificates_of_another_ca_are_replaced(tmp_path):
-    first = CertificateAuthority.load_or_create(tmp_path / "a").member_certificate(tmp_path / "etcd", "etcd-1", "10.0.0.1", 730)
-    second = CertificateAuthority.load_or_create(tmp_path / "b").member_certificate(tmp_path / "etcd", "etcd-1", "10.0.0.1", 730)
-    assert first != second
+def test_a_certificate_is_current_until_something_changes(tmp_path):
+    ca = new_ca(tmp_path)
+    ca.issue(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730))
+    assert not ca.is_current(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.20", 730))  # moved
+    expiring = CertRequest(tmp_path / "other", "etcd-1", "10.10.10.10", 10)
+    ca.issue(expiring)
+    assert not ca.is_current(expiring)  # within 30 days of its end
+    assert not new_ca(tmp_path / "b").is_current(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730))  # another CA
 
 
 def test_own_ca_by_path(tmp_path):
-    own = CertificateAuthority.load_or_create(tmp_path / "own")
-    used = CertificateAuthority.load_or_create(tmp_path / "pki", str(tmp_path / "own" / "ca.crt"), str(tmp_path / "own" / "ca.key"))
+    own = new_ca(tmp_path / "own")
+    used = CertificateAuthority.load(CASource(tmp_path / "pki", str(tmp_path / "own" / "ca.crt"), str(tmp_path / "own" / "ca.key")))
     assert used.certificate == own.certificate
-    assert not (tmp_path / "pki" / "ca.crt").exists()
+    assert not (tmp_path / "pki").exists()
     with pytest.raises(PKIError, match="go together"):
-        CertificateAuthority.load_or_create(tmp_path / "pki", str(tmp_path / "own" / "ca.crt"), None)
-    cert_pem, _ = own.member_certificate(tmp_path / "etcd", "etcd-1", "10.0.0.1", 730)
-    (tmp_path / "leaf.crt").write_text(cert_pem)
+        CertificateAuthority.load(CASource(tmp_path / "pki", str(tmp_path / "own" / "ca.crt"), None))
+    leaf = CertRequest(tmp_path / "etcd", "etcd-1", "10.0.0.1", 730)
+    own.issue(leaf)
     with pytest.raises(PKIError, match="not a CA certificate|does not belong"):
-        CertificateAuthority.load_or_create(tmp_path, str(tmp_path / "leaf.crt"), str(tmp_path / "own" / "ca.key"))
+        CertificateAuthority.load(CASource(tmp_path, str(leaf.cert_path), str(tmp_path / "own" / "ca.key")))
 
 
-def test_admin_client_certificate(tmp_path):
-    ca = CertificateAuthority.load_or_create(tmp_path)
-    cert_pem, _ = ca.client_certificate(tmp_path / "etcd", "admin", 730)
-    cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
-    assert ca.client_certificate(tmp_path / "etcd", "admin", 730)[0] == cert_pem
+def test_client_certificate_is_for_clients_only(tmp_path):
+    ca = new_ca(tmp_path)
+    admin = CertRequest(tmp_path / "etcd", "admin")
+    ca.issue(admin)
+    assert list(cert(admin).extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+
+
+def test_control_work_is_pending_until_applied_and_then_converged(tmp_path):
+    work = ControlWork(
+        CASource(tmp_path / "pki"),
+        (CertRequest(tmp_path / "pki" / "etcd", "etcd-1", "10.0.0.1"), CertRequest(tmp_path / "pki" / "etcd", "admin")),
+        (Secret(tmp_path / "pki" / "etcd" / "root.password"),),
+    )
+    assert len(work.pending()) == 4 and not (tmp_path / "pki").exists()
+    work.apply()
+    assert work.pending() == []
+    password = (tmp_path / "pki" / "etcd" / "root.password").read_text()
+    assert len(password) >= 24 and stat.S_IMODE(os.stat(tmp_path / "pki" / "etcd" / "root.password").st_mode) == 0o600
+    work.apply()
+    assert (tmp_path / "pki" / "etcd" / "root.password").read_text() == password
+
+
+def test_a_configured_secret_is_never_written_and_never_shown(tmp_path):
+    secret = Secret(tmp_path / "root.password", "s3cret-value")
+    assert secret.read() == "s3cret-value" and not secret.ensure() and not secret.path.exists()
+    assert "s3cret-value" not in repr(secret)

@@ -1,11 +1,11 @@
 """The member files as rendered from templates/."""
 
 import yaml
+from etcdkit.model.inventory import Member
+from etcdkit.remote.memberfiles import etcdctl_env
+from etcdkit.remote.render import initial_cluster, render, runtime_settings
 
-from etcdkit import paths
-from etcdkit.inventory import Member
-from etcdkit.memberfiles import etcdctl_env
-from etcdkit.render import initial_cluster, render, runtime_settings
+from etcdkit.model import paths
 
 MEMBER = Member("10.10.10.10", 1, "etcd", "10.10.10.10", 2379, 2380)
 

@@ -4,14 +4,14 @@ loaded as the pyinfra CLI loads them and validated as create validates them."""
 from pathlib import Path
 
 import pytest
+from etcdkit.model.inventory import InventoryError, cluster_spec
+from etcdkit.model.yaml_config import groups_from_env, load_groups, parse
 from pyinfra.api import State
 from pyinfra.api.exceptions import InventoryError as PyinfraInventoryError
 from pyinfra.context import ctx_state
 from pyinfra_cli.inventory import make_inventory_from_files
 
-from etcdkit import params
-from etcdkit.inventory import InventoryError, cluster_spec
-from etcdkit.yaml_config import groups_from_env, load_groups, parse
+from etcdkit.model import params
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "inventories" / "example.yml")

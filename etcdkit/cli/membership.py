@@ -1,0 +1,176 @@
+"""etcd-add and etcd-rm: the reference scripts' interface to the join and remove SOPs.
+
+Addresses are checked against the inventory before anything runs, a warning counts down (skipped
+by -y), members change strictly one after another (one pyinfra run each, verified by the SOP
+before the next starts), and the members' client references are reloaded at the end.
+"""
+
+import argparse
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+COUNTDOWN_SECONDS = 5
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse(argv: list[str], prog: str, description: str, addresses_required: bool) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument(
+        "-i", "--inventory", default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
+        help="pyinfra inventory (default: $ETCD_INVENTORY, else inventories/prod.py)",
+    )
+    parser.add_argument("-y", "--yes", action="store_true", help="no warning countdown")
+    parser.add_argument("addresses", nargs="+" if addresses_required else "*", metavar="IP")
+    args = parser.parse_args(argv)
+    args.inventory = str(Path(args.inventory).resolve()) if Path(args.inventory).exists() else args.inventory
+    return args
+
+
+def inventory_members(inventory: str) -> dict[str, str]:
+    """The inventory's etcd members: address -> pyinfra host name."""
+    from pyinfra.api import State
+    from pyinfra.context import ctx_state
+    from pyinfra_cli.inventory import make_inventory
+
+    from etcdkit.model.inventory import GROUP, host_address
+
+    with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
+        hosts = make_inventory(inventory).get_group(GROUP, default=[])
+    return {host_address(host): host.name for host in hosts}
+
+
+def require_inventory(inventory: str) -> None:
+    if not Path(inventory).is_file():
+        raise UsageError(f"no inventory file {inventory}: name one with -i or ETCD_INVENTORY")
+
+
+def check_addresses(addresses: list[str], inventory: str) -> dict[str, str]:
+    """Every address is an IP address and a member of the inventory, before anything runs; the
+    inventory's members (address -> host name)."""
+    require_inventory(inventory)
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise UsageError(f"{address!r} is not an IP address") from None
+    if len(set(addresses)) != len(addresses):
+        raise UsageError("an address is given twice")
+    known = inventory_members(inventory)
+    missing = [address for address in addresses if address not in known]
+    if missing:
+        raise UsageError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in group `etcd` of {inventory}: "
+            "add the host (with its etcd_seq) to the inventory first"
+        )
+    return known
+
+
+def countdown(warning: str, assume_yes: bool) -> None:
+    print(f"WARNING: {warning}", file=sys.stderr)
+    if assume_yes:
+        return
+    for left in range(COUNTDOWN_SECONDS, 0, -1):
+        print(f"  starting in {left} s, Ctrl-C to abort", file=sys.stderr)
+        time.sleep(1)
+
+
+def pyinfra(inventory: str, sop: str, *args: str) -> int:
+    """The SOP's deploy function run by pyinfra, with the interpreter this command was installed with."""
+    command = [sys.executable, "-m", "pyinfra", "-y", inventory, f"etcdkit.sops.{sop}", *args]
+    print(f"\n$ pyinfra {' '.join(command[3:])}", file=sys.stderr, flush=True)
+    return subprocess.run(command).returncode
+
+
+def reachable(address: str) -> bool:
+    """Whether the host's sshd answers: pyinfra cannot run a deploy limited to a dead host."""
+    try:
+        with socket.create_connection((address, 22), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def limited_to(address: str, members: dict[str, str]) -> list[str]:
+    return ["--limit", members[address]]
+
+
+def one_after_another(
+    args: argparse.Namespace, members: dict[str, str], sop: str, done: str, prog: str,
+    run_args=limited_to, reload_args: tuple[str, ...] = (),
+) -> int:
+    """Run the SOP for each address in turn; stop at the first failure; then reload."""
+    for number, address in enumerate(args.addresses):
+        if pyinfra(args.inventory, sop, *run_args(address, members)) != 0:
+            rest = " ".join(args.addresses[number:])
+            print(
+                f"\n{prog}: {sop} of {address} failed (see above); "
+                + (f"{' '.join(args.addresses[:number])} {done}; " if number else "")
+                + f"nothing else was changed. Fix the cause, then run {prog} {rest}",
+                file=sys.stderr,
+            )
+            return 1
+    if pyinfra(args.inventory, "reload", *reload_args) != 0:
+        print(f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
+        return 1
+    print(f"\n{prog}: {' '.join(args.addresses)} {done}; the members' and their clients' configuration reloaded", file=sys.stderr)
+    return 0
+
+
+def add(argv: list[str]) -> int:
+    args = parse(argv, "etcd-add", "Join new members to a running etcd cluster, one after another.", True)
+    members = check_addresses(args.addresses, args.inventory)
+    countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
+    return one_after_another(args, members, "join", "joined", "etcd-add")
+
+
+def removal_run(address: str, members: dict[str, str]) -> list[str]:
+    """A run over the inventory that names the departing member: a survivor removes its entry when
+    its own host cannot (dead, or holding no credentials), and it is cleaned if it answers. A dead
+    host is left out of the run: pyinfra would wait for it, then fail the run."""
+    alive = reachable(address)
+    if not alive:
+        print(f"{address} does not answer on ssh: removing it through the surviving members", file=sys.stderr)
+    return ["--data", f"etcd_remove={address}", *([] if alive else ["--exclude", members[address]])]
+
+
+def remove(argv: list[str]) -> int:
+    args = parse(argv, "etcd-rm", "Remove members from an etcd cluster one after another; without IP, destroy it.", False)
+    if not args.addresses:
+        require_inventory(args.inventory)
+        countdown(f"destroying the WHOLE etcd cluster of {args.inventory}: every member and its data", args.yes)
+        return pyinfra(args.inventory, "destroy")
+    members = check_addresses(args.addresses, args.inventory)
+    countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
+    # the reload that follows leaves the departed hosts out: they are no longer members
+    gone = tuple(option for address in args.addresses for option in ("--exclude", members[address]))
+    code = one_after_another(args, members, "remove", "left the cluster", "etcd-rm", removal_run, gone)
+    if code == 0:
+        print("etcd-rm: now drop them from the inventory", file=sys.stderr)
+    return code
+
+
+def _run(command, argv: list[str], prog: str) -> int:
+    try:
+        return command(argv)
+    except UsageError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\naborted: nothing was changed by the member that was starting", file=sys.stderr)
+        return 130
+
+
+def add_main() -> int:
+    return _run(add, sys.argv[1:], "etcd-add")
+
+
+def remove_main() -> int:
+    return _run(remove, sys.argv[1:], "etcd-rm")

@@ -1,0 +1,46 @@
+"""What the control node must hold for a run: the CA, certificates and generated passwords.
+
+Plans describe it (ControlWork, plain data); the control-node operation of the run writes it when
+the run executes (`apply`), so a preview or `--dry` leaves the PKI folder as it was.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etcdkit.control.passwords import Secret
+from etcdkit.control.pki import CASource, CertificateAuthority, CertRequest, PKIError
+
+
+def cluster_folder(settings: dict, cluster: str) -> Path:
+    return Path(settings["etcd_pki_dir"]).expanduser() / cluster
+
+
+def ca_source(settings: dict) -> CASource:
+    return CASource(Path(settings["etcd_pki_dir"]).expanduser(), settings["etcd_ca_cert"], settings["etcd_ca_key"])
+
+
+@dataclass(frozen=True)
+class ControlWork:
+    ca: CASource
+    certificates: tuple[CertRequest, ...] = ()
+    passwords: tuple[Secret, ...] = field(default_factory=tuple)
+
+    def pending(self) -> list[str]:
+        """What executing the run would write, as lines for the operator; empty when nothing."""
+        ca = CertificateAuthority.load(self.ca)
+        lines = [] if ca is not None else [f"create the CA {self.ca.files[0]}"]
+        lines += [f"issue {r.cert_path}" for r in self.certificates if ca is None or not ca.is_current(r)]
+        lines += [f"generate {s.path}" for s in self.passwords if s.read() is None]
+        return lines
+
+    def apply(self) -> None:
+        ca = CertificateAuthority.load(self.ca)
+        if ca is None:
+            if not self.ca.generated:
+                raise PKIError(f"the CA {self.ca.files[0]} cannot be read")
+            ca = CertificateAuthority.create(self.ca)
+        for request in self.certificates:
+            if not ca.is_current(request):
+                ca.issue(request)
+        for secret in self.passwords:
+            secret.ensure()

@@ -1,0 +1,142 @@
+"""The etcd group of an inventory, validated before any host is touched.
+
+Every problem becomes one line naming the host and the fix; all problems are reported at once.
+"""
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from etcdkit.model import params
+
+GROUP = "etcd"
+RELOAD_PARTS = ("conf", "env", "patroni", "vip", "monitor", "restart")
+CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class InventoryError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("the inventory cannot be used:\n" + "\n".join(f"  - {problem}" for problem in problems))
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member as the inventory describes it."""
+
+    host_name: str
+    seq: int
+    cluster: str
+    address: str
+    port: int
+    peer_port: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.cluster}-{self.seq}"
+
+    @property
+    def peer_url(self) -> str:
+        return f"https://{self.address}:{self.peer_port}"
+
+    @property
+    def client_url(self) -> str:
+        return f"https://{self.address}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    cluster: str
+    members: tuple[Member, ...]
+    warnings: tuple[str, ...]
+
+    def member(self, host_name: str) -> Member:
+        return next(member for member in self.members if member.host_name == host_name)
+
+    def by_peer_url(self, peer_url: str) -> Member | None:
+        return next((member for member in self.members if member.peer_url == peer_url), None)
+
+
+def host_address(host) -> str:
+    """The address the member is reached and named by: `ssh_hostname` (for @ssh/IP) or the host name."""
+    return str(host.data.get("ssh_hostname") or host.name)
+
+
+def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
+    hosts = inventory.get_group(group, default=None)
+    if not hosts:
+        raise InventoryError([f"no hosts in group `{group}`: list the members under `{group}` with an etcd_seq each"])
+    problems, members, seqs, clusters = [], [], {}, {}
+    for host in hosts:
+        label = f"host {host.name}"
+        values = {}
+        for name in params.BY_NAME:
+            try:
+                values[name] = params.get(host.data, name)
+            except params.ParamError as error:
+                problems.append(f"{label}: {error}")
+        seq = values.get("etcd_seq")
+        if "etcd_seq" in values and seq is None:
+            problems.append(f"{label}: etcd_seq is missing: give it a unique integer, e.g. `etcd_seq: {len(seqs) + 1}`")
+        elif isinstance(seq, int) and seq < 0:
+            problems.append(f"{label}: etcd_seq {seq} is negative: use an integer >= 0")
+        elif isinstance(seq, int):
+            if seq in seqs:
+                problems.append(f"{label}: etcd_seq {seq} is already used by {seqs[seq]}: every member needs its own etcd_seq")
+            seqs.setdefault(seq, host.name)
+        address = host_address(host)
+        try:
+            if str(ipaddress.ip_address(address)) != address:
+                raise ValueError
+        except ValueError:
+            problems.append(f"{label}: `{address}` is not an IP address: name members by their IP (e.g. 10.10.10.10)")
+            address = None
+        cluster = values.get("etcd_cluster")
+        if cluster is not None:
+            if not CLUSTER_NAME.match(cluster):
+                problems.append(f"{label}: etcd_cluster {cluster!r} must be letters, digits, '.', '_' or '-'")
+            clusters.setdefault(cluster, []).append(host.name)
+        problems += _setting_problems(label, values)
+        if seq is not None and address and cluster and all(k in values for k in ("etcd_port", "etcd_peer_port")):
+            members.append(Member(host.name, seq, cluster, address, values["etcd_port"], values["etcd_peer_port"]))
+    if len(clusters) > 1:
+        listing = "; ".join(f"{name!r} on {', '.join(names)}" for name, names in clusters.items())
+        problems.append(f"group `{group}` mixes clusters ({listing}): one inventory group is one cluster, set one etcd_cluster")
+    if problems:
+        raise InventoryError(problems)
+    warnings = []
+    if len(members) % 2 == 0:
+        warnings.append(
+            f"{len(members)} members: an even count tolerates no more failures than {len(members) - 1}; use 3 or 5"
+        )
+    members.sort(key=lambda member: member.seq)
+    return ClusterSpec(members[0].cluster, tuple(members), tuple(warnings))
+
+
+def _setting_problems(label: str, values: dict) -> list[str]:
+    problems = []
+    for key in ("etcd_port", "etcd_peer_port"):
+        port = values.get(key)
+        if port is not None and not 0 < port < 65536:
+            problems.append(f"{label}: {key} {port} is not a TCP port (1-65535)")
+    if values.get("etcd_port") is not None and values.get("etcd_port") == values.get("etcd_peer_port"):
+        problems.append(f"{label}: etcd_port and etcd_peer_port are both {values['etcd_port']}: give them different ports")
+    data = values.get("etcd_data")
+    if data is not None and (not data.startswith("/") or data.rstrip("/") in ("", "/etc", "/var", "/usr", "/root", "/home")):
+        problems.append(f"{label}: etcd_data {data!r} must be an absolute path of its own, e.g. /data/etcd")
+    heartbeat, election = values.get("etcd_heartbeat_interval"), values.get("etcd_election_timeout")
+    if heartbeat is not None and election is not None and (heartbeat <= 0 or election < 5 * heartbeat):
+        problems.append(
+            f"{label}: etcd_election_timeout ({election} ms) must be at least 5x etcd_heartbeat_interval ({heartbeat} ms)"
+        )
+    if values.get("etcd_init") not in (None, "new", "existing"):
+        problems.append(f"{label}: etcd_init must be `new` or `existing`, not {values['etcd_init']!r}")
+    unknown = sorted(set(values.get("etcd_reload") or []) - set(RELOAD_PARTS))
+    if unknown:
+        problems.append(f"{label}: etcd_reload lists {', '.join(unknown)}: choose among {', '.join(RELOAD_PARTS)}")
+    password = values.get("etcd_root_password")
+    if password is not None and (not password or re.search(r"\s", password)):
+        problems.append(f"{label}: etcd_root_password must be non-empty and without whitespace (etcdctl reads it as one word)")
+    if values.get("etcd_tarball") and not values.get("etcd_tarball_sha256"):
+        problems.append(f"{label}: etcd_tarball needs etcd_tarball_sha256 (the checksum from the release page) to verify it")
+    return problems

@@ -1,0 +1,315 @@
+"""Operations on etcd members. Each reads the host's state when it runs and yields nothing
+(`host.noop`) when the state already matches, so a second run changes nothing.
+"""
+
+import os
+import shlex
+from pathlib import Path
+
+from pyinfra import host
+from pyinfra.api import FileDownloadCommand, FileUploadCommand, FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.facts.files import Directory, File
+from pyinfra.facts.server import Which
+
+from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.model import paths
+from etcdkit.model.inventory import Member
+from etcdkit.remote.etcdctl import etcdctl, join_script, member_add_script, member_remove_script
+from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
+
+DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
+
+
+@operation()
+def install(packages: list[str] | None = None, tarball: str | None = None, tarball_sha256: str | None = None):
+    """
+    Install etcd from the distribution's packages, or from an official release tarball on the
+    control node, unless an etcd binary is already there.
+
+    + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
+    + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
+    + tarball_sha256: its expected SHA-256 (the plan checked the local file), checked again on the host
+
+    With apt the package is kept from starting its default instance (policy-rc.d) and its own unit
+    is disabled: that instance would hold the ports and leave stray data behind.
+    """
+    version = host.get_fact(EtcdVersion)
+    if version:
+        host.noop(f"etcd {version} is installed")
+        return
+    if tarball:
+        yield from _install_tarball(tarball, tarball_sha256)
+        return
+    if host.get_fact(Which, command="apt-get"):
+        names = " ".join(shlex.quote(name) for name in packages or ["etcd-server", "etcd-client"])
+        install_command = f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {names}"
+        yield StringCommand(
+            f"if [ -e {DISABLE_SERVICE_START} ]; then echo '{DISABLE_SERVICE_START} exists: not replacing it' >&2; exit 1; fi; "
+            f"printf '#!/bin/sh\\nexit 101\\n' > {DISABLE_SERVICE_START} && chmod 755 {DISABLE_SERVICE_START} && "
+            f"trap 'rm -f {DISABLE_SERVICE_START}' EXIT && "
+            f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }} && "
+            f"systemctl disable --quiet {paths.SERVICE}"
+        )
+    elif host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
+        tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
+        names = " ".join(shlex.quote(name) for name in packages or ["etcd"])
+        yield f"{tool} install -y {names}"
+    else:
+        raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
+
+
+def _install_tarball(tarball: str, expected: str):
+    """Upload, verify on the host too (the copy must be the file that was checked), unpack."""
+    path, digest = Path(tarball).expanduser(), expected.lower()
+    remote = host.get_temp_filename(f"etcd-tarball-{digest}")
+    yield FileUploadCommand(str(path), remote, remote_temp_filename=remote)
+    yield StringCommand(
+        f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
+        f"tar -xzf {remote} -C /usr/local/bin --strip-components=1 --no-same-owner --wildcards "
+        f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote} && "
+        "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
+        "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
+    )
+
+
+@operation()
+def request_restart(reason: str):
+    """
+    Record that the running etcd predates a configuration change that needs a restart, before
+    the change is written: an interrupted run still restarts it next time.
+
+    + reason: why (shown in the output)
+    """
+    service = host.get_fact(EtcdService)
+    if not service["pid"]:
+        host.noop("etcd is not running: it starts with the new configuration")
+        return
+    yield f"echo {service['pid']} > {paths.RESTART_PENDING}  # {shlex.quote(reason)}"
+
+
+@operation()
+def running():
+    """
+    Enable etcd and start it without waiting: members of a new cluster must start together,
+    since the first one waits for quorum.
+    """
+    service = host.get_fact(EtcdService)
+    commands = []
+    if service["enabled"] != "enabled":
+        commands.append(f"systemctl enable --quiet {paths.SERVICE}")
+    if service["active"] not in ("active", "activating"):
+        commands.append(f"systemctl start --no-block {paths.SERVICE}")
+    if not commands:
+        host.noop("etcd is enabled and running")
+        return
+    yield " && ".join(commands)
+
+
+@operation(is_idempotent=False)
+def wait_healthy(endpoint: str, cluster_wide: bool = False, timeout: int = 60):
+    """
+    Wait until the member serves linearizable reads (a leader and quorum), or fail with its journal.
+
+    + endpoint: the member's client URL
+    + cluster_wide: wait for every member, not only this one
+    + timeout: seconds
+    """
+    yield wait_healthy_command(endpoint, cluster_wide, timeout)
+
+
+@operation()
+def restart_if_pending(endpoint: str, timeout: int = 60):
+    """
+    Restart etcd if a configuration change is pending for the running process, then wait until
+    the whole cluster is healthy. Call with `_serial=True`: one member at a time.
+
+    + endpoint: the member's client URL
+    + timeout: seconds to wait for health after the restart
+    """
+    service = host.get_fact(EtcdService)
+    if not service["pid"] or service["restart_pending"] != service["pid"]:
+        host.noop("no restart pending")
+        return
+    yield wait_healthy_command(endpoint, True, timeout)
+    yield from hand_over_leadership(endpoint)
+    yield f"systemctl restart {paths.SERVICE}"
+    yield wait_healthy_command(endpoint, True, timeout)
+    yield f"rm -f {paths.RESTART_PENDING}"
+
+
+def hand_over_leadership(endpoint: str):
+    """If this member leads, move leadership to a healthy voter first: the cluster then keeps a
+    leader throughout, instead of waiting an election timeout for a new one."""
+    view = host.get_fact(EtcdCluster, endpoint=endpoint)
+    leader = view.leader() if view else None
+    successor = view.successor(view.answered_by) if view else None
+    if leader is not None and leader.id == view.answered_by and successor is not None:
+        yield f"{etcdctl(endpoint)} move-leader {successor.hex_id}"
+
+
+@operation()
+def rbac(endpoint: str):
+    """
+    Create the `root` user with the password of /etc/etcd/etcd.pass, enable authentication, and
+    verify it: root can log in, an unauthenticated request is refused.
+
+    + endpoint: client URL of the member to run etcdctl against
+    """
+    auth = host.get_fact(EtcdAuth, endpoint=endpoint)
+    if auth["root"] and not auth["anonymous"]:
+        host.noop("authentication is enabled and root can log in")
+        return
+    if auth["refused"]:
+        raise OperationError(
+            "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
+            "set etcd_root_password to the cluster's current root password"
+        )
+    ctl = etcdctl(endpoint)
+    yield (
+        f"{ctl} user get root >/dev/null 2>&1 || {ctl} user add root --interactive=false < {paths.PASS}; "
+        f"{ctl} user grant-role root root >/dev/null && {ctl} auth enable && "
+        f"if {etcdctl(endpoint, as_root=False)} get --limit=1 health >/dev/null 2>&1; then "
+        "echo 'auth enable did not take effect: unauthenticated requests still work' >&2; exit 1; fi && "
+        f"{ctl} get --limit=1 health >/dev/null"
+    )
+
+
+@operation(is_idempotent=False)
+def member_add(member: Member, endpoints: str, learner: bool):
+    """
+    Announce a new member to the cluster by its peer URL (as a learner unless told otherwise);
+    nothing happens if the member list has that peer URL already.
+
+    + member: the joining member
+    + endpoints: client URLs of the cluster's started members
+    + learner: add it as a learner
+    """
+    yield member_add_script(member, endpoints, learner)
+
+
+@operation(is_idempotent=False)
+def join(member: Member, endpoints: str, timeout: int):
+    """
+    Start an announced member, wait until it serves, promote it if it is a learner, and check that
+    it and the cluster are healthy. If it never serves, its member entry is removed again.
+
+    + member: the joining member, already announced
+    + endpoints: client URLs of the other started members
+    + timeout: seconds before the join is given up and undone
+    """
+    yield join_script(member, endpoints, timeout)
+
+
+@operation(is_idempotent=False)
+def wipe(data_dir: str):
+    """
+    Stop and disable etcd and delete its data: the etcd_clean rebuild (only with etcd_safeguard
+    false), or the stale data of a host that is not a started member before it joins.
+
+    + data_dir: the data dir to empty
+    """
+    yield (
+        f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; "
+        f"rm -rf {shlex.quote(data_dir)} {paths.RESTART_PENDING}"
+    )
+
+
+@operation(is_idempotent=False)
+def member_remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None):
+    """
+    Remove the member with this peer URL (started or not) through the given members, handing
+    leadership over first when it leads, and verify it is gone; nothing happens if it is gone already.
+
+    + peer_url: the departing member's peer URL
+    + endpoints: client URLs of surviving members
+    + leader_endpoint: the departing member's client URL when it leads, else None
+    + successor: hex ID of the healthy voter to hand leadership to, when it leads
+    """
+    yield member_remove_script(peer_url, endpoints, leader_endpoint, successor)
+
+
+@operation()
+def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: list[str] | None = None):
+    """
+    Take etcd off this host: stop and disable it, delete its configuration, certificates, unit and
+    etcdctl environment, its data (remove_data) and its packages or binaries (remove_packages).
+    Only what is there is removed; a clean host is a no-op.
+
+    + data_dir: the member's data dir
+    + remove_data: delete the data dir (etcd_rm_data)
+    + remove_packages: uninstall etcd (etcd_rm_pkg)
+    + packages: package names installed (default: etcd-server, etcd-client with apt, etcd with dnf/yum)
+    """
+    commands = []
+    service = host.get_fact(EtcdService)
+    if service["active"] in ("active", "activating", "reloading") or service["enabled"] in ("enabled", "enabled-runtime"):
+        commands.append(f"systemctl disable --now --quiet {paths.SERVICE}")
+    leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
+    if host.get_fact(Directory, path=paths.CONF_DIR):
+        leftovers.insert(0, paths.CONF_DIR)
+    if remove_data and host.get_fact(Directory, path=data_dir):
+        leftovers.append(data_dir)
+    if leftovers:
+        commands.append(f"rm -rf {' '.join(shlex.quote(path) for path in leftovers)}")
+    if paths.UNIT in leftovers:
+        commands.append("systemctl daemon-reload")
+    if remove_packages and host.get_fact(EtcdVersion):
+        if host.get_fact(File, path="/usr/local/bin/etcd"):
+            commands.append("rm -f /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl")
+        elif host.get_fact(Which, command="apt-get"):
+            names = " ".join(shlex.quote(name) for name in packages or ["etcd-server", "etcd-client"])
+            commands.append(f"DEBIAN_FRONTEND=noninteractive apt-get purge -y -q {names}")
+        else:
+            tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
+            commands.append(f"{tool} remove -y {' '.join(shlex.quote(name) for name in packages or ['etcd'])}")
+    if not commands:
+        host.noop("nothing of etcd is left on this host")
+    yield from commands
+
+
+@operation(is_idempotent=False)
+def snapshot(endpoint: str, dest: str):
+    """
+    Save a snapshot of the cluster through this member and download it to the control node: it
+    holds every key (and the users' password hashes), so it is 0600 in a 0700 folder.
+
+    + endpoint: client URL of a healthy member
+    + dest: path on the control node
+    """
+    remote = host.get_temp_filename(f"etcd-snapshot-{dest}")
+    yield FunctionCommand(_private_folder, (Path(dest).parent,), {})
+    yield StringCommand(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)")
+    yield FileDownloadCommand(remote, dest)
+    yield FunctionCommand(os.chmod, (dest, 0o600), {})
+    yield StringCommand(f"rm -f {remote}")
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
+@operation()
+def client_user(endpoint: str, user: str, prefix: str, password_file: str):
+    """
+    An etcd user for a client, limited to a key prefix: user and role of that name, readwrite on the
+    prefix only, and the password of password_file (set again if it no longer logs in).
+
+    + endpoint: client URL of a member
+    + user: the user and role name
+    + prefix: the keys it may read and write
+    + password_file: the password, already on this host
+    """
+    current = host.get_fact(EtcdUser, endpoint=endpoint, user=user, prefix=prefix, password_file=password_file)
+    if all(current.values()):
+        host.noop(f"etcd user {user} can read and write {prefix} and logs in")
+        return
+    ctl, name, secret = etcdctl(endpoint), shlex.quote(user), shlex.quote(password_file)
+    yield (
+        f"{{ {ctl} user get {name} >/dev/null 2>&1 || {ctl} user add {name} --interactive=false < {secret}; }} && "
+        f"{{ {ctl} role get {name} >/dev/null 2>&1 || {ctl} role add {name}; }} && "
+        f"{ctl} role grant-permission {name} --prefix=true readwrite {shlex.quote(prefix)} && "
+        f"{ctl} user grant-role {name} {name}"
+    )
+    if not current["login"]:
+        yield f"{ctl} user passwd {name} --interactive=false < {secret}"

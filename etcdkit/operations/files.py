@@ -1,0 +1,58 @@
+"""Uploads of what the control node holds: certificates, keys and passwords.
+
+pyinfra's files.put reads its source when the deploy is prepared and prints file contents with
+--diff. These files are written by the run's control-node operation only when the run executes
+(etcdkit.operations.control), and some are secrets: so the source is read when the operation
+runs, travels through a 0600 temporary file and is never printed.
+"""
+
+import hashlib
+from io import BytesIO
+from pathlib import Path
+
+from pyinfra import host, state
+from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
+from pyinfra.facts.files import File, Sha256File
+
+from etcdkit.control.passwords import Secret
+
+Source = str | Path | Secret
+
+
+def read_source(source: Source) -> str | None:
+    """The content of a source now: None when the control node has not written it yet."""
+    if isinstance(source, Secret):
+        return source.read()
+    if isinstance(source, Path):
+        return source.read_text() if source.exists() else None
+    return source
+
+
+@operation()
+def upload(source: Source, dest: str, user: str, group: str, mode: str):
+    """
+    Upload a file whose content is a string, a control-node file or a password: never readable by
+    others on the host, even during the upload, and never printed.
+
+    + source: the content, a control-node file, or a Secret
+    + dest: remote path
+    + user, group, mode: final owner and permissions
+    """
+    content = read_source(source)
+    current = host.get_fact(File, path=dest)
+    if content is None:
+        if state.is_executing:
+            raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
+        yield StringCommand(f": {dest} gets a file the control node writes when the run executes")
+        return
+    data = content.encode()
+    same_content = host.get_fact(Sha256File, path=dest) == hashlib.sha256(data).hexdigest()
+    if same_content and current and (current["user"], current["group"], current["mode"]) == (user, group, int(mode)):
+        host.noop(f"{dest} is up to date")
+        return
+    if not same_content:
+        temporary = host.get_temp_filename(dest)
+        yield StringCommand(f"(umask 077 && : > {temporary} && touch {dest}) && chmod go-rwx {dest}")
+        yield FileUploadCommand(BytesIO(data), dest, remote_temp_filename=temporary)
+        yield StringCommand(f"rm -f {temporary}")
+    yield StringCommand(f"chown {user}:{group} {dest} && chmod {mode} {dest}")

@@ -1,0 +1,69 @@
+"""Cluster checks the membership SOPs share. Each returns the problems that stop a change, each
+worded with the reason and the fix; an empty list means the change is safe (restart_allowed raises
+instead, for the plans that end in a rolling restart).
+"""
+
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.plans.gather import HostState
+
+
+def answers(view: ClusterView | None, cluster: str) -> list[str]:
+    if view is None:
+        return [f"no member of cluster `{cluster}` answers: start its members (systemctl start etcd) or create it first"]
+    return []
+
+
+def healthy(view: ClusterView, ignoring: LiveMember | None = None) -> list[str]:
+    """Every member serves and there is one leader; `ignoring` is the member being changed."""
+    return [f"the cluster is not healthy: {p}" for p in view.health_problems(ignoring.id if ignoring else None)]
+
+
+def nothing_pending(view: ClusterView, allowed: LiveMember | None = None) -> list[str]:
+    """No learner or unstarted member is waiting, except `allowed` (the member being changed):
+    etcd allows one learner, and a pending entry means an unfinished join."""
+    return [
+        f"member {member.describe()} is pending (an unfinished join): finish it with the join SOP "
+        f"for its host, or remove it with the remove SOP (bin/etcd-rm {_address(member)})"
+        for member in view.pending
+        if allowed is None or member.id != allowed.id
+    ]
+
+
+def quorum_after(view: ClusterView, voters_after: int, healthy_after: int) -> list[str]:
+    """After the change, the healthy voters must still be a quorum of the voters."""
+    needed = voters_after // 2 + 1
+    if healthy_after >= needed:
+        return []
+    return [
+        f"after the change {healthy_after} of {voters_after} voting members would be healthy, "
+        f"fewer than the quorum of {needed}: bring the failed members back first"
+    ]
+
+
+def restart_allowed(plans, view: ClusterView) -> None:
+    """Members that must restart (plans with a restart_reason) restart only in a healthy cluster."""
+    restarts = [plan for plan in plans if plan.restart_reason]
+    if restarts and view.health_problems():
+        raise DeployError(
+            f"{', '.join(p.member.host_name for p in restarts)} need a restart "
+            f"({'; '.join(sorted({p.restart_reason for p in restarts}))}), but the cluster is not healthy; "
+            "nothing was changed:\n" + "\n".join(f"  - {problem}" for problem in view.health_problems())
+        )
+
+
+def control_node_holds_ca(ca_pem: str | None, running: list[HostState], cluster: str, settings: dict) -> None:
+    """Members already run: the control node must hold the CA they were given, or it would hand
+    them a new CA that their running peers reject."""
+    if ca_pem is None and running:
+        raise DeployError(
+            f"cluster `{cluster}` runs on {', '.join(h.member.host_name for h in running)}, but the control node has no CA "
+            f"in {settings['etcd_pki_dir']}/ (a fresh clone or another admin machine?): nothing was changed. Copy the "
+            "PKI folder of the control node that created the cluster here, or point etcd_ca_cert/etcd_ca_key at its CA"
+        )
+
+
+def _address(member: LiveMember) -> str:
+    url = member.peer_urls[0] if member.peer_urls else ""
+    return url.split("//")[-1].rsplit(":", 1)[0]

@@ -1,0 +1,179 @@
+"""The create SOP's decisions, made once per run from the inventory and every member's state,
+before anything changes on any host.
+
+A host is *bare* (nothing of etcd running, no data), *ours* (its etcd.conf is this member's, of this
+cluster and data dir) or *foreign* (a live instance or data that this inventory did not create).
+- No member has data or a running etcd: bootstrap a new cluster, all members together.
+- Members of this cluster exist: converge. Files are brought up to date; a change a running etcd
+  must be restarted for restarts members one at a time, each gated on cluster health; stopped
+  members are started. A bare host in the inventory is a new member for the join SOP.
+- Anything foreign, a host whose data the live cluster no longer knows, or a cluster that does not
+  answer: stop and say why and what to do, unless etcd_clean (with etcd_safeguard off) asks to wipe
+  every instance and bootstrap anew.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.control.passwords import WELL_KNOWN
+from etcdkit.control.store import ControlWork
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.plans import checks
+from etcdkit.plans.gather import HostState, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
+from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
+
+
+@dataclass(frozen=True)
+class CreateFacts:
+    """What create reads before it decides (plain data)."""
+
+    spec: ClusterSpec
+    hosts: dict[str, HostState]
+    view: ClusterView | None  # the live cluster, when a member of it runs and answers
+    ca_pem: str | None  # the control node's CA (None: not created yet)
+    monitors: Monitors
+    new_token: str  # the initial-cluster-token of a bootstrap
+
+
+@dataclass
+class CreatePlan:
+    spec: ClusterSpec
+    bootstrap: bool
+    rebuild: bool
+    seed: Member
+    members: dict[str, MemberPlan]
+    view: ClusterView | None
+    monitoring: MonitoringPlan | None
+    secrets: ClusterSecrets
+    control: ControlWork
+    warnings: list[str] = field(default_factory=list)
+
+
+def create_plan(state, inventory) -> CreatePlan:
+    """The plan of this run, made on first use and shared by every host's deploy."""
+    return once_per_run(state, "create", lambda: decide(gather(inventory)))
+
+
+def gather(inventory) -> CreateFacts:
+    spec, hosts = read_hosts(inventory)
+    running_ours = [h for h in hosts.values() if h.ours and h.running]
+    view = read_view(inventory, running_ours) if running_ours else None
+    first = hosts[spec.members[0].host_name].settings
+    return CreateFacts(spec, hosts, view, read_ca_pem(first), read_monitors(inventory), f"{spec.cluster}-{secrets.token_hex(4)}")
+
+
+def decide(facts: CreateFacts) -> CreatePlan:
+    spec, hosts = facts.spec, facts.hosts
+    first = hosts[spec.members[0].host_name].settings
+    warnings = [f"inventory: {warning}" for warning in spec.warnings] + facts.monitors.warnings
+    _check_tarballs(hosts.values())
+
+    owners = {name: host.ownership() for name, host in hosts.items()}
+    unreachable = [name for name, (kind, _) in owners.items() if kind == "unreachable"]
+    if unreachable:
+        raise DeployError(
+            f"{', '.join(unreachable)} cannot be reached over SSH: nothing was changed. Bring "
+            f"{'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)"
+        )
+    foreign = {name: reason for name, (kind, reason) in owners.items() if kind == "foreign"}
+    ours = [name for name, (kind, _) in owners.items() if kind == "ours"]
+    has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)
+
+    if first["etcd_clean"] and has_instances:
+        if first["etcd_safeguard"]:
+            raise DeployError(
+                "etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on: nothing was changed. "
+                "Set etcd_safeguard=false to rebuild the cluster (its data is lost)"
+            )
+        warnings.append("etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster")
+        return _finish(facts, first, bootstrap=True, rebuild=True, view=None, warnings=warnings)
+    if foreign:
+        raise DeployError(
+            "these hosts hold etcd instances or data that do not belong to this inventory's cluster "
+            f"`{spec.cluster}`; nothing was changed:\n"
+            + "\n".join(f"  - {name}: {reason}" for name, reason in foreign.items())
+            + "\nRemove them by hand, or set etcd_clean=true (with etcd_safeguard=false) to wipe them."
+        )
+    if not has_instances:
+        return _finish(facts, first, bootstrap=True, rebuild=False, view=None, warnings=warnings)
+
+    view = facts.view
+    if view is None:
+        bare = [name for name in hosts if name not in ours]
+        if bare:
+            raise DeployError(
+                f"members of cluster `{spec.cluster}` have data but no member answers, and "
+                f"{', '.join(bare)} {'is' if len(bare) == 1 else 'are'} not members yet: nothing was changed. "
+                "Bring the cluster back first (`systemctl start etcd` on its members), then add new hosts "
+                "with the join SOP"
+            )
+        warnings.append(f"no member of cluster `{spec.cluster}` answers: starting its stopped members")
+        return _finish(facts, first, bootstrap=False, rebuild=False, view=None, warnings=warnings)
+    problems = []
+    for name, host in hosts.items():
+        if view.by_peer_url(host.member.peer_url) is None:
+            if name in ours and host.state["data"]:
+                problems.append(
+                    f"{name} has data of cluster `{spec.cluster}` but the live cluster has no member with peer URL "
+                    f"{host.member.peer_url} (it was removed): add it again with the join SOP, which wipes its stale data"
+                )
+            else:
+                problems.append(
+                    f"{name} is not a member of the running cluster `{spec.cluster}`: add it with the join SOP "
+                    f"(bin/etcd-add {host.member.address}, or deploys/join.py --limit {host.member.address})"
+                )
+    if problems:
+        raise DeployError("cannot converge the running cluster; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+    for member in view.members:
+        if not any(url == host.member.peer_url for host in hosts.values() for url in member.peer_urls):
+            warnings.append(f"member {member.describe()} is not in the inventory: remove it with the remove SOP, or add it to the inventory")
+    return _finish(facts, first, bootstrap=False, rebuild=False, view=view, warnings=warnings)
+
+
+def _check_tarballs(hosts) -> None:
+    """A release tarball must exist on the control node and match its checksum before anything runs."""
+    for tarball, expected in {(h.settings["etcd_tarball"], h.settings["etcd_tarball_sha256"]) for h in hosts}:
+        if not tarball:
+            continue
+        path = Path(tarball).expanduser()
+        if not path.is_file():
+            raise DeployError(f"etcd_tarball {path} does not exist on the control node: nothing was changed")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != expected.lower():
+            raise DeployError(f"etcd_tarball {path} has SHA-256 {digest}, not {expected}: refusing it, nothing was changed")
+
+
+def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]) -> CreatePlan:
+    spec, hosts = facts.spec, facts.hosts
+    if not rebuild:
+        checks.control_node_holds_ca(facts.ca_pem, [h for h in hosts.values() if h.running], spec.cluster, first)
+    cluster_secrets = ClusterSecrets.of(first, spec.cluster)
+    # A token of its own per bootstrap: a rebuilt cluster gets a new cluster ID.
+    token = facts.new_token if bootstrap else (cluster_token(hosts.values()) or spec.cluster)
+    membership = Membership.of_inventory(spec) if view is None else Membership.of_live_cluster(view, spec)
+    members = {}
+    for name, host in hosts.items():
+        plan = MemberPlan.of(host)
+        current_state = None if rebuild else host.conf_value("initial-cluster-state")
+        plan.files = member_files(host, membership, token, "new" if bootstrap else (current_state or "existing"))
+        if host.running and not rebuild:
+            plan.restart_reason = restart_reason(host, plan.files, facts.ca_pem)
+        members[name] = plan
+    if view is not None:
+        checks.restart_allowed(members.values(), view)
+    if cluster_secrets.root.value in WELL_KNOWN:
+        warnings.append("etcd_root_password is the reference role's well-known default: set a strong one")
+    seed = min((plan.member for plan in members.values()), key=lambda member: member.seq)
+    monitoring = monitoring_plan(facts.monitors, spec.cluster, [Target(m.name, m.address, m.port) for m in spec.members], cluster_secrets)
+    certificates = [cluster_secrets.member_certificate(m) for m in spec.members]
+    if monitoring:
+        certificates.append(monitoring.certificate)
+    return CreatePlan(
+        spec, bootstrap, rebuild, seed, members, view, monitoring, cluster_secrets, cluster_secrets.work(certificates), warnings
+    )

@@ -1,0 +1,93 @@
+"""The destroy SOP's decisions, made once per run before anything changes on any host.
+
+Refused with etcd_safeguard (unless etcd_purge), when a host holds an etcd that is not this
+cluster's, and, unless etcd_backup is false, when members hold data but none answers to take the
+snapshot from. A destroyed cluster (nothing left on any host) is a no-op.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.control.pki import issued_files
+from etcdkit.control.store import cluster_folder
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import ClusterSpec
+from etcdkit.plans.gather import HostState, once_per_run, read_hosts, read_view
+from etcdkit.plans.monitoring import MonitoringPlan, Monitors, monitoring_plan, read_monitors
+
+
+@dataclass(frozen=True)
+class DestroyFacts:
+    spec: ClusterSpec
+    hosts: dict[str, HostState]
+    view: ClusterView | None
+    monitors: Monitors
+    now: str  # UTC time of the run, names the snapshot
+    certificates: list[Path]  # the members' certificates and keys in the PKI folder
+
+
+@dataclass
+class DestroyPlan:
+    spec: ClusterSpec
+    hosts: dict[str, HostState]
+    snapshot_host: str | None  # the healthy member the snapshot is taken on
+    snapshot_path: Path | None  # where it goes on the control node
+    member_certificates: list[Path]  # the members' certificates and keys in the PKI folder
+    monitoring: MonitoringPlan | None  # the monitoring hosts of the run, whose targets go
+    warnings: list[str] = field(default_factory=list)
+
+
+def destroy_plan(state, inventory) -> DestroyPlan:
+    return once_per_run(state, "destroy", lambda: decide(gather(inventory)))
+
+
+def gather(inventory) -> DestroyFacts:
+    spec, hosts = read_hosts(inventory)
+    first = hosts[spec.members[0].host_name].settings
+    view = read_view(inventory, [h for h in hosts.values() if h.ours])
+    certificates = issued_files(cluster_folder(first, spec.cluster), [m.name for m in spec.members])
+    return DestroyFacts(spec, hosts, view, read_monitors(inventory), time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), certificates)
+
+
+def decide(facts: DestroyFacts) -> DestroyPlan:
+    spec, hosts = facts.spec, facts.hosts
+    first = hosts[spec.members[0].host_name].settings
+    if first["etcd_safeguard"] and not first["etcd_purge"]:
+        raise DeployError(
+            f"etcd_safeguard is on: refusing to destroy cluster `{spec.cluster}`; nothing was changed. "
+            "Override with --data etcd_safeguard=false (or --data etcd_purge=true)"
+        )
+    owners = {name: host.ownership() for name, host in hosts.items()}
+    problems = [f"{name}: {reason}" for name, (kind, reason) in owners.items() if kind in ("foreign", "unreachable")]
+    if problems:
+        raise DeployError(
+            f"cannot destroy cluster `{spec.cluster}`; nothing was changed:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+            + "\nA foreign instance is not this cluster's to delete; an unreachable host cannot be cleaned."
+        )
+    ours = [host for name, host in hosts.items() if owners[name][0] == "ours"]
+    has_data = any(host.state["data"] for host in ours)
+    snapshot_host = snapshot_path = None
+    warnings = list(facts.monitors.warnings)
+    if first["etcd_backup"] and has_data:
+        view = facts.view
+        healthy = [h for h in sorted(ours, key=lambda h: h.member.seq) if view and _serves(view, h)]
+        if not healthy:
+            raise DeployError(
+                f"no member of `{spec.cluster}` answers, so no snapshot can be saved before the data is deleted; "
+                "nothing was changed. Start its members, or set etcd_backup=false to destroy it without a snapshot"
+            )
+        snapshot_host = healthy[0].member.host_name
+        snapshot_path = Path(first["etcd_backup_dir"]).expanduser().resolve() / f"{spec.cluster}-{facts.now}.db"
+    elif has_data:
+        warnings.append(f"etcd_backup=false: cluster `{spec.cluster}` is destroyed without a snapshot")
+    monitoring = monitoring_plan(facts.monitors, spec.cluster, [], None)
+    return DestroyPlan(spec, hosts, snapshot_host, snapshot_path, facts.certificates, monitoring, warnings)
+
+
+def _serves(view: ClusterView, host: HostState) -> bool:
+    member = view.by_peer_url(host.member.peer_url)
+    return member is not None and view.is_healthy(member)

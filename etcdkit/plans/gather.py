@@ -1,0 +1,135 @@
+"""What every SOP reads before it decides anything: the inventory's members, each one's state on its
+host, the live cluster as a running member reports it, and what the control node holds. Facts are
+read here, into plain data, once per run; the SOPs' decide functions only look at that data.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import yaml
+from gevent.lock import BoundedSemaphore
+from pyinfra.api.exceptions import ConnectError, DeployError
+
+from etcdkit.control.pki import CertificateAuthority, PKIError
+from etcdkit.control.store import ca_source
+from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.model import params
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+
+RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
+
+_results: dict[tuple[int, str], object] = {}
+# pyinfra prepares the hosts' deploys concurrently (gevent): the first one computes, the others wait.
+_lock = BoundedSemaphore()
+
+
+def once_per_run(state, key: str, compute: Callable[[], object]):
+    """compute() once per pyinfra run and share the result (or the DeployError) with every host."""
+    with _lock:
+        if (id(state), key) not in _results:
+            try:
+                _results[id(state), key] = compute()
+            except (InventoryError, PKIError) as error:
+                _results[id(state), key] = DeployError(str(error))
+            except DeployError as error:
+                _results[id(state), key] = error
+    result = _results[id(state), key]
+    if isinstance(result, DeployError):
+        raise result
+    return result
+
+
+def host_settings(host) -> dict:
+    return {name: params.get(host.data, name) for name in params.BY_NAME}
+
+
+def conf_values(text: str | None) -> dict:
+    """The settings of an etcd.conf (YAML); empty when there is none or it is not a mapping."""
+    try:
+        conf = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return {}
+    return conf if isinstance(conf, dict) else {}
+
+
+@dataclass
+class HostState:
+    """A member of the inventory, its parameters, and the EtcdHost fact of its host."""
+
+    member: Member
+    settings: dict
+    state: dict  # empty when the host cannot be reached (or was not asked)
+    in_run: bool = True  # in the run's hosts (not left out by --limit)
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.state)
+
+    @property
+    def running(self) -> bool:
+        return self.reachable and self.state["active"] in RUNNING_STATES
+
+    def conf_value(self, key: str) -> str | None:
+        value = conf_values(self.state.get("conf")).get(key)
+        return None if value is None else str(value)
+
+    def ownership(self) -> tuple[str, str]:
+        """("bare" | "ours" | "foreign" | "unreachable", why): ours when its etcd.conf is this member's,
+        with this data dir."""
+        member, data_dir = self.member, self.settings["etcd_data"]
+        if not self.reachable:
+            return "unreachable", f"{member.host_name} cannot be reached over SSH"
+        if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
+            return "ours", ""
+        if self.running:
+            return "foreign", f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}"
+        if self.state["listeners"]:
+            return "foreign", f"another process listens on port {member.port} or {member.peer_port}"
+        if self.state["data"]:
+            return "foreign", f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
+        return "bare", ""
+
+    @property
+    def ours(self) -> bool:
+        return self.ownership()[0] == "ours"
+
+
+def in_run(state, host) -> bool:
+    return state.limit_hosts is None or host in state.limit_hosts
+
+
+def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[ClusterSpec, dict[str, HostState]]:
+    """The validated inventory and the state of every member's host, by host name (an empty state
+    for a host that cannot be reached, or whose address is in `skip` (not contacted): each SOP
+    decides whether it can do without it)."""
+    spec = cluster_spec(inventory)
+    hosts = {}
+    for member in spec.members:
+        host = inventory.get_host(member.host_name)
+        settings = host_settings(host)
+        try:
+            facts = {} if member.address in skip else host.get_fact(
+                EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port)
+            )
+        except ConnectError:
+            facts = {}
+        hosts[member.host_name] = HostState(member, settings, facts, in_run=state is None or in_run(state, host))
+    return spec, hosts
+
+
+def read_view(inventory, candidates: Iterable[HostState]) -> ClusterView | None:
+    """The live cluster as the first running member (in etcd_seq order) that answers sees it."""
+    for host_state in sorted(candidates, key=lambda candidate: candidate.member.seq):
+        if host_state.running:
+            view = inventory.get_host(host_state.member.host_name).get_fact(EtcdCluster, endpoint=host_state.member.client_url)
+            if view is not None:
+                return view
+    return None
+
+
+def read_ca_pem(settings: dict) -> str | None:
+    """The CA certificate the control node holds (None: not created yet); a CA that cannot be
+    loaded stops the run before any change."""
+    ca = CertificateAuthority.load(ca_source(settings))
+    return ca.cert_pem if ca is not None else None

@@ -1,0 +1,108 @@
+"""The join SOP's decisions, made once per run from the inventory, every member's state and the live
+member list, before anything changes.
+
+The joining host is the host of the run (`--limit`) that is not yet a started voting member; one per
+run, so that memberships change one at a time (bin/etcd-add runs one join after another). A join
+begun before (an unstarted entry or a started learner with the host's peer URL) is resumed.
+"""
+
+from dataclasses import dataclass, field
+
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.control.store import ControlWork
+from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.inventory import ClusterSpec
+from etcdkit.plans import checks
+from etcdkit.plans.gather import HostState, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files
+
+
+@dataclass(frozen=True)
+class JoinFacts:
+    spec: ClusterSpec
+    hosts: dict[str, HostState]
+    view: ClusterView | None
+    ca_pem: str | None
+
+
+@dataclass
+class JoinPlan:
+    spec: ClusterSpec
+    view: ClusterView
+    joiner: MemberPlan | None  # None: every host of the run is a started voting member already
+    entry: LiveMember | None = None  # the joiner's member entry, when a join was begun before
+    learner: bool = True
+    wipe: bool = False  # the joiner holds stale data (it is not a started member): delete it first
+    endpoints: str = ""  # client URLs of the started members, for etcdctl on the joiner
+    secrets: ClusterSecrets | None = None
+    control: ControlWork | None = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def join_plan(state, inventory) -> JoinPlan:
+    return once_per_run(state, "join", lambda: decide(gather(state, inventory)))
+
+
+def gather(state, inventory) -> JoinFacts:
+    spec, hosts = read_hosts(inventory, state)
+    view = read_view(inventory, [h for h in hosts.values() if h.ours])
+    return JoinFacts(spec, hosts, view, read_ca_pem(hosts[spec.members[0].host_name].settings))
+
+
+def decide(facts: JoinFacts) -> JoinPlan:
+    spec, hosts, view = facts.spec, facts.hosts, facts.view
+    problems = checks.answers(view, spec.cluster)
+    if problems:
+        raise DeployError(f"cannot join: {problems[0]}; nothing was changed")
+
+    def joined(host: HostState) -> bool:
+        entry = view.by_peer_url(host.member.peer_url)
+        return entry is not None and entry.started and not entry.is_learner
+
+    joiners = [h for h in hosts.values() if h.in_run and not joined(h)]
+    if not joiners:
+        return JoinPlan(spec, view, None, notes=[f"every host of this run is a started member of `{spec.cluster}`: nothing to join"])
+    if len(joiners) > 1:
+        names = " ".join(h.member.address for h in joiners)
+        raise DeployError(
+            f"{len(joiners)} hosts of this run are not members ({names}): members join one at a time. "
+            f"Limit the run to one host (--limit IP), or run bin/etcd-add {names}, which joins them one after another"
+        )
+    joiner = joiners[0]
+    entry = view.by_peer_url(joiner.member.peer_url)
+    learner = entry.is_learner if entry else joiner.settings["etcd_learner"]
+    problems = checks.nothing_pending(view, allowed=entry) + checks.healthy(view, ignoring=entry)
+    warnings = []
+    if entry is None and not learner:
+        voters, healthy = len(view.voters) + 1, len(view.healthy_voters)
+        if voters == 2 and healthy == 1:
+            warnings.append(
+                "etcd_learner=false on a 1-member cluster: it has no write quorum from the member add "
+                "until the new member is up; a learner (the default) avoids that"
+            )
+        else:
+            problems += checks.quorum_after(view, voters, healthy)
+    kind, reason = joiner.ownership()
+    if joiner.running and kind == "foreign" and not (entry and entry.started):
+        problems.append(
+            f"{joiner.member.host_name} runs an etcd that is not a member of `{spec.cluster}` ({reason}): "
+            "stop it if its data can go (systemctl stop etcd), then run the join again"
+        )
+    if problems:
+        raise DeployError(
+            f"cannot join {joiner.member.host_name} to `{spec.cluster}`; nothing was changed:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+    members = [h for h in hosts.values() if h is not joiner]
+    settings = members[0].settings if members else joiner.settings
+    checks.control_node_holds_ca(facts.ca_pem, [h for h in members if h.running], spec.cluster, settings)
+    cluster_secrets = ClusterSecrets.of(settings, spec.cluster)
+    token = cluster_token(members) or spec.cluster
+    plan = MemberPlan.of(joiner)
+    plan.files = member_files(joiner, Membership.of_live_cluster(view, spec, joining=joiner.member), token, "existing")
+    endpoints = ",".join(sorted(url for m in view.started if m is not entry for url in m.client_urls))
+    wipe = bool(joiner.state["data"]) and not (entry and entry.started)
+    control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)])
+    return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, cluster_secrets, control, warnings)

@@ -1,0 +1,122 @@
+"""What a member gets (files rendered from the plan, files from the control node) and whether its
+running etcd must restart for them, shared by every SOP that writes them. Pure functions.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etcdkit.control.passwords import Secret, user_secret
+from etcdkit.control.pki import CASource, CertRequest
+from etcdkit.control.store import ControlWork, ca_source, cluster_folder
+from etcdkit.model import paths
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.plans.gather import HostState
+from etcdkit.remote.memberfiles import etcd_conf, etcd_unit, etcdctl_env
+from etcdkit.remote.render import initial_cluster, runtime_settings
+
+
+@dataclass
+class MemberPlan(HostState):
+    """A member's host with the rendered files it gets and why its running etcd must restart."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    restart_reason: str | None = None
+
+    @classmethod
+    def of(cls, host: HostState) -> "MemberPlan":
+        return cls(host.member, host.settings, host.state, host.in_run)
+
+
+@dataclass(frozen=True)
+class ClusterSecrets:
+    """Where the CA, the certificates and the root password of a cluster are on the control node."""
+
+    ca: CASource
+    folder: Path
+    root: Secret
+    days: int
+
+    @classmethod
+    def of(cls, settings: dict, cluster: str) -> "ClusterSecrets":
+        folder = cluster_folder(settings, cluster)
+        return cls(ca_source(settings), folder, user_secret(settings["etcd_root_password"], folder, "root"), settings["etcd_cert_days"])
+
+    def member_certificate(self, member: Member) -> CertRequest:
+        return CertRequest(self.folder, member.name, member.address, self.days)
+
+    def client_certificate(self, name: str) -> CertRequest:
+        return CertRequest(self.folder, name, None, self.days)
+
+    def work(self, certificates, passwords=()) -> ControlWork:
+        """The control node's work for these certificates, the admin certificate and the passwords."""
+        requests = (*certificates, self.client_certificate("admin"))
+        generated = tuple(p for p in (self.root, *passwords) if p.generated)
+        return ControlWork(self.ca, requests, generated)
+
+    def member_sources(self, member: Member) -> dict:
+        """path on the member -> its source on the control node (read when the upload runs)."""
+        request = self.member_certificate(member)
+        return {paths.CA: self.ca.files[0], paths.CERT: request.cert_path, paths.KEY: request.key_path, paths.PASS: self.root}
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Who the members are, as etcd.conf and the etcdctl environment name them."""
+
+    initial_cluster: str
+    endpoints: str
+
+    @classmethod
+    def of_inventory(cls, spec: ClusterSpec) -> "Membership":
+        return cls(
+            initial_cluster([(m.name, m.peer_url) for m in spec.members]),
+            ",".join(sorted(m.client_url for m in spec.members)),
+        )
+
+    @classmethod
+    def of_live_cluster(cls, view: ClusterView, spec: ClusterSpec, joining: Member | None = None) -> "Membership":
+        """The live member list (plus a member about to join): unstarted members have no name
+        yet, so the inventory names them by their peer URL."""
+        names = {member.peer_url: member.name for member in spec.members}
+        pairs = {m.peer_urls[0]: m.name or names.get(m.peer_urls[0], "") for m in view.members if m.peer_urls}
+        endpoints = {url for m in view.members for url in m.client_urls}
+        if joining is not None:
+            pairs[joining.peer_url] = joining.name
+            endpoints.add(joining.client_url)
+        return cls(initial_cluster((name, url) for url, name in pairs.items() if name), ",".join(sorted(endpoints)))
+
+
+def member_files(host: HostState, membership: Membership, token: str, initial_state: str) -> dict[str, str]:
+    """The rendered files of a member: etcd.conf, the unit and the etcdctl environment."""
+    member, settings = host.member, host.settings
+    return {
+        paths.CONF: etcd_conf(member, settings, membership.initial_cluster, token, initial_state),
+        paths.UNIT: etcd_unit(member, bool(settings["etcd_tarball"])),
+        paths.ENV: etcdctl_env(member.cluster, membership.endpoints, paths.CA, paths.CERT, paths.KEY, paths.PASS),
+    }
+
+
+def restart_reason(host: HostState, files: dict[str, str], ca_pem: str | None, conf_only: bool = False) -> str | None:
+    """Why the running etcd must restart to take these files and this CA (only etcd.conf with
+    conf_only), or None: certificates and keys are re-read by etcd on each new connection,
+    bootstrap-only lines of etcd.conf are never re-read."""
+    current = host.state["sha256"]
+    changed = []
+    if runtime_settings(host.state["conf"]) != runtime_settings(files[paths.CONF]):
+        changed.append("etcd.conf")
+    if not conf_only and current.get(paths.UNIT) != _sha256(files[paths.UNIT]):
+        changed.append("the unit")
+    if not conf_only and ca_pem is not None and current.get(paths.CA) != _sha256(ca_pem):
+        changed.append("the CA")
+    return f"{' and '.join(changed)} changed" if changed else None
+
+
+def cluster_token(hosts) -> str | None:
+    """The initial-cluster-token the members were bootstrapped with (their etcd.conf says it)."""
+    return next(filter(None, (host.conf_value("initial-cluster-token") for host in hosts)), None)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,75 @@
+"""Prometheus monitoring of the members, on the hosts of the monitoring group (etcd_monitor_group,
+default `infra`) that are in the run; no such hosts, nothing to do.
+
+Each member is a file-based service-discovery target, one file per member (labels cls, ins, ip),
+kept equal to the cluster's members by create, reload (run by bin/etcd-add and bin/etcd-rm) and
+destroy. Prometheus scrapes over TLS with a client certificate of its own (CN `monitor`) issued by
+the cluster's CA, never a member's key.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyinfra.facts.files import Directory
+
+from etcdkit.control.pki import CertRequest
+from etcdkit.model import params
+from etcdkit.plans.gather import host_settings
+from etcdkit.plans.memberfiles import ClusterSecrets
+from etcdkit.remote.render import render
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    address: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Monitors:
+    """The monitoring hosts of the run that have a Prometheus folder, and the settings of the first."""
+
+    hosts: tuple[str, ...]
+    settings: dict
+    without_prometheus: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        return [f"{name} is in the monitoring group but has no Prometheus folder: not monitoring from it" for name in self.without_prometheus]
+
+
+@dataclass
+class MonitoringPlan:
+    cluster: str
+    hosts: list[str]  # the monitoring hosts of the run
+    targets: dict[str, str]  # file name -> content
+    settings: dict
+    ca_cert: Path | None = None  # None (destroy): the hosts only get their targets
+    certificate: CertRequest | None = None
+
+
+def read_monitors(inventory) -> Monitors:
+    activated = list(inventory.iter_activated_hosts())
+    group = params.get(activated[0].data, "etcd_monitor_group")
+    hosts, without = [], []
+    for host in inventory.get_group(group, default=[]):
+        if host in activated:
+            (hosts if host.get_fact(Directory, path=params.get(host.data, "prometheus_dir")) else without).append(host)
+    settings = host_settings(hosts[0]) if hosts else {}
+    return Monitors(tuple(h.name for h in hosts), settings, tuple(h.name for h in without))
+
+
+def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], secrets: ClusterSecrets | None) -> MonitoringPlan | None:
+    """The targets for these members on the monitoring hosts of the run, or None without any."""
+    if not monitors.hosts:
+        return None
+    targets = {
+        f"{member.name}.yml": render("prometheus/etcd-target.yml.j2", cluster=cluster, name=member.name, address=member.address, port=member.port)
+        for member in members
+    }
+    plan = MonitoringPlan(cluster, list(monitors.hosts), targets, monitors.settings)
+    if secrets is not None:
+        plan.ca_cert = secrets.ca.files[0]
+        plan.certificate = secrets.client_certificate("monitor")
+    return plan

@@ -1,0 +1,227 @@
+"""The reload SOP's decisions: every member's etcd.conf and etcdctl environment, and the etcd
+settings of Patroni and vip-manager on the hosts of the run with a `pg_cluster`, brought in line
+with the live member list, made once per run before anything changes.
+
+The live cluster is the truth for who the members are: an inventory that says otherwise is
+reported (a host that is not a member is skipped, a member missing from the inventory named), never
+silently used. A runtime setting that changed restarts members one at a time, gated on health;
+the bootstrap-only lines (initial-cluster) change without a restart.
+"""
+
+from dataclasses import dataclass, field
+
+from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.files import File
+
+from etcdkit.control.passwords import Secret, user_secret
+from etcdkit.control.pki import CertRequest
+from etcdkit.control.store import ControlWork
+from etcdkit.facts.yaml import YamlKeys
+from etcdkit.model import paths
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.plans import checks, patroni
+from etcdkit.plans.gather import HostState, host_settings, in_run, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
+from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
+from etcdkit.plans.patroni import ConfigChange
+from etcdkit.remote.memberfiles import etcdctl_env
+
+
+@dataclass(frozen=True)
+class PgHost:
+    """A host of a PostgreSQL cluster as reload reads it: its settings and the managed keys of
+    Patroni's and vip-manager's configs (None: no such config)."""
+
+    name: str
+    settings: dict
+    patroni: dict | None
+    vip: dict | None
+    patroni_owner: tuple[str, str] | None  # owner of Patroni's config: its client key gets it too
+
+
+@dataclass(frozen=True)
+class ReloadFacts:
+    spec: ClusterSpec
+    hosts: dict[str, HostState]  # the inventory's members in the run
+    outside: tuple[str, ...]  # addresses of members left out of the run (--limit)
+    view: ClusterView | None
+    ca_pem: str | None
+    admin_hosts: tuple[str, ...]  # admin hosts of the run that are not members
+    pg_hosts: tuple[PgHost, ...]
+    passwords: dict  # pg_cluster -> its password as the control node has it now (None: to be generated)
+    monitors: Monitors
+
+
+@dataclass
+class ClientUser:
+    """The etcd user of a PostgreSQL cluster, limited to its Patroni keys."""
+
+    name: str
+    prefix: str
+    password: Secret
+
+
+@dataclass
+class ClientPlan:
+    """A host of a PostgreSQL cluster: the changes of its Patroni and vip-manager configs, and the
+    client certificate they present (its key owned by the owner of Patroni's config)."""
+
+    settings: dict
+    user: ClientUser
+    patroni: ConfigChange | None
+    vip: ConfigChange | None
+    certificate: CertRequest
+    key_owner: tuple[str, str]
+
+
+@dataclass
+class ReloadPlan:
+    spec: ClusterSpec
+    view: ClusterView
+    parts: list[str]
+    members: dict[str, MemberPlan]  # the inventory's hosts that are started members, by host name
+    secrets: ClusterSecrets
+    control: ControlWork | None = None
+    control_host: str | None = None  # the host whose run writes the control node's PKI folder
+    clients: dict[str, ClientPlan] = field(default_factory=dict)  # hosts with Patroni or vip-manager
+    users: list[ClientUser] = field(default_factory=list)
+    users_host: str | None = None  # the member that manages the users
+    monitoring: MonitoringPlan | None = None
+    admin_files: dict = field(default_factory=dict)  # path -> content or control-node source, on the admin hosts
+    admin_hosts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def reload_plan(state, inventory) -> ReloadPlan:
+    return once_per_run(state, "reload", lambda: decide(gather(state, inventory)))
+
+
+def gather(state, inventory) -> ReloadFacts:
+    # hosts outside the run (--limit) are neither contacted nor reloaded
+    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
+    spec, hosts = read_hosts(inventory, state, skip=outside)
+    view = read_view(inventory, [h for h in hosts.values() if h.ours])
+    first = hosts[spec.members[0].host_name].settings
+    parts = first["etcd_reload"]
+    activated = list(inventory.iter_activated_hosts())
+    admin = []
+    if "env" in parts:
+        admin = [h.name for h in inventory.get_group(first["etcd_client_group"], default=[]) if h in activated and h.name not in hosts]
+    pg_hosts, passwords = [], {}
+    if {"patroni", "vip"} & set(parts):
+        folder = ClusterSecrets.of(first, spec.cluster).folder
+        for host in activated:
+            settings = host_settings(host)
+            pg_cluster = settings["pg_cluster"]
+            if not pg_cluster:
+                continue
+            passwords.setdefault(pg_cluster, user_secret(settings["pg_etcd_password"], folder, pg_cluster).read())
+            current = {}
+            for part, key, keys in (("patroni", "patroni_config", patroni.PATRONI_KEYS), ("vip", "vip_manager_config", patroni.VIP_KEYS)):
+                current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
+            owner = host.get_fact(File, path=settings["patroni_config"]) if current["patroni"] is not None else None
+            pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], (owner["user"], owner["group"]) if owner else None))
+    monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
+    return ReloadFacts(spec, hosts, outside, view, read_ca_pem(first), tuple(admin), tuple(pg_hosts), passwords, monitors)
+
+
+def decide(facts: ReloadFacts) -> ReloadPlan:
+    spec, view = facts.spec, facts.view
+    problems = checks.answers(view, spec.cluster)
+    if problems:
+        raise DeployError(f"cannot reload: {problems[0]}; nothing was changed")
+    first = facts.hosts[spec.members[0].host_name].settings
+    parts = first["etcd_reload"]
+    warnings = list(facts.monitors.warnings)
+    members = {}
+    for name, host in facts.hosts.items():
+        entry = view.by_peer_url(host.member.peer_url)
+        if host.member.address in facts.outside:
+            continue
+        if not host.reachable:
+            warnings.append(f"{name} cannot be reached over SSH: skipped, reload it once it is back")
+            continue
+        if entry is None or not entry.started or not host.ours:
+            warnings.append(
+                f"{name} is in the inventory but not a started member of `{spec.cluster}`: skipped "
+                f"(join it with bin/etcd-add {host.member.address}, or drop it from the inventory)"
+            )
+            continue
+        members[name] = MemberPlan.of(host)
+    for member in view.members:
+        if spec.by_peer_url(member.peer_urls[0] if member.peer_urls else "") is None:
+            warnings.append(f"member {member.describe()} is not in the inventory: its host is not reloaded")
+    checks.control_node_holds_ca(facts.ca_pem, [h for h in members.values() if h.running], spec.cluster, first)
+
+    cluster_secrets = ClusterSecrets.of(first, spec.cluster)
+    membership = Membership.of_live_cluster(view, spec)
+    token = cluster_token(members.values()) or spec.cluster
+    for plan in members.values():
+        plan.files = member_files(plan, membership, token, plan.conf_value("initial-cluster-state") or "existing")
+        if "conf" in parts and plan.running:
+            plan.restart_reason = restart_reason(plan, plan.files, facts.ca_pem, conf_only=True)
+        if "restart" in parts:
+            plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
+    checks.restart_allowed(members.values(), view)
+    plan = ReloadPlan(spec, view, parts, members, cluster_secrets, warnings=warnings)
+    if facts.admin_hosts:
+        plan.admin_hosts = list(facts.admin_hosts)
+        plan.admin_files = admin_files(spec.cluster, membership, cluster_secrets)
+    if facts.pg_hosts:
+        _plan_clients(plan, facts, cluster_secrets)
+    if "monitor" in parts:
+        targets = [target for target in map(_target, view.started) if target]
+        plan.monitoring = monitoring_plan(facts.monitors, spec.cluster, targets, cluster_secrets)
+    certificates = [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
+    if plan.monitoring:
+        certificates.append(plan.monitoring.certificate)
+    plan.control = cluster_secrets.work(certificates, [user.password for user in plan.users])
+    run_hosts = [*members, *plan.admin_hosts, *plan.clients, *(plan.monitoring.hosts if plan.monitoring else [])]
+    plan.control_host = run_hosts[0] if run_hosts else None
+    return plan
+
+
+def admin_files(cluster: str, membership: Membership, cluster_secrets: ClusterSecrets) -> dict:
+    """An admin host: the etcdctl environment of the live members, as root with the control node's
+    admin certificate."""
+    admin = cluster_secrets.client_certificate("admin")
+    env = etcdctl_env(cluster, membership.endpoints, paths.CLIENT_CA, paths.ADMIN_CERT, paths.ADMIN_KEY, paths.ADMIN_PASS)
+    return {
+        paths.CLIENT_CA: cluster_secrets.ca.files[0], paths.ADMIN_CERT: admin.cert_path, paths.ADMIN_KEY: admin.key_path,
+        paths.ADMIN_PASS: cluster_secrets.root, paths.ENV: env,
+    }
+
+
+def _target(member) -> Target | None:
+    """A started member as a Prometheus target, by its first client URL."""
+    if not member.client_urls:
+        return None
+    address, port = member.client_urls[0].split("//", 1)[1].rsplit(":", 1)
+    return Target(member.name, address, int(port))
+
+
+def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: ClusterSecrets) -> None:
+    urls = sorted(url for member in plan.view.started for url in member.client_urls)
+    users = {}
+    for pg_host in facts.pg_hosts:
+        pg_cluster = pg_host.settings["pg_cluster"]
+        if pg_cluster not in users:
+            secret = user_secret(pg_host.settings["pg_etcd_password"], cluster_secrets.folder, pg_cluster)
+            users[pg_cluster] = ClientUser(pg_cluster, patroni.prefix(pg_cluster), secret)
+        user, password = users[pg_cluster], facts.passwords[pg_cluster]
+        change = patroni.patroni_change(pg_host.settings["patroni_config"], pg_host.patroni, urls, user.name, password)
+        vip = patroni.vip_change(pg_host.settings["vip_manager_config"], pg_host.vip, urls, user.name, password)
+        if change or vip:
+            plan.clients[pg_host.name] = ClientPlan(
+                pg_host.settings, user, change, vip, cluster_secrets.client_certificate(pg_cluster), pg_host.patroni_owner or ("root", "root")
+            )
+        else:
+            plan.notes.append(f"{pg_host.name}: neither {pg_host.settings['patroni_config']} nor {pg_host.settings['vip_manager_config']}: skipped")
+    plan.users = list(users.values())
+    running = sorted((h for h in plan.members.values() if h.running), key=lambda h: h.member.seq)
+    if plan.users and not running:
+        raise DeployError("the etcd users of Patroni and vip-manager are managed through a member: include one in the run")
+    plan.users_host = running[0].member.host_name if plan.users else None
+

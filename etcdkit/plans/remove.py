@@ -1,0 +1,212 @@
+"""The remove SOP's decisions, made once per run before anything changes.
+
+The departing member is the host of the run (`--limit IP`), or the address in etcd_remove (a run
+over the survivors when its host is dead), or, with an inventory of just that host
+(`@ssh/IP`), the member its own etcd.conf describes. It is found in the live member list by peer
+URL, started or not, and removed through the surviving members: by its own host when that is
+reachable, else by a surviving member of the run. Its host is cleaned only after the removal.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.control.pki import issued_files
+from etcdkit.control.store import cluster_folder
+from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.model import params
+from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.plans import checks
+from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, once_per_run, read_hosts, read_view
+
+
+@dataclass(frozen=True)
+class InventoryFacts:
+    """A run over the inventory's group `etcd`."""
+
+    spec: ClusterSpec
+    hosts: dict[str, HostState]
+    named: str | None  # etcd_remove
+    limited: bool  # the run has a --limit
+    view: ClusterView | None  # seen through the members that stay, else through the departing one
+
+
+@dataclass(frozen=True)
+class OwnConfigFacts:
+    """A run over the departing host alone: its etcd.conf names the member and the cluster."""
+
+    host_name: str
+    address: str
+    settings: dict
+    conf: dict  # its etcd.conf, parsed
+    view: ClusterView | None
+
+
+@dataclass
+class Removal:
+    host_name: str
+    name: str  # the member name, <cluster>-<seq>
+    address: str
+    peer_url: str
+    settings: dict
+    reachable: bool  # in this run and reachable: its host is cleaned
+    has_credentials: bool  # its etcd.conf, certificate and password are there: it can run etcdctl
+    entry: LiveMember | None = None  # None: not a member (any more): only the cleanup is left
+    executor: str | None = None  # the host that runs `member remove`
+    survivors: str = ""  # client URLs of the surviving started members
+    leader_endpoint: str | None = None  # its client URL when it leads
+    successor: str | None = None  # hex ID of the voter that takes the lead over
+    certificates: list[Path] = field(default_factory=list)  # its certificate and key in the PKI folder
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def remove_plan(state, inventory) -> Removal | None:
+    """The removal of this run, or None when the run has nothing to remove."""
+    return once_per_run(state, "remove", lambda: decide(gather(state, inventory)))
+
+
+def gather(state, inventory) -> InventoryFacts | OwnConfigFacts:
+    if not inventory.get_group(GROUP, default=None):
+        return _gather_own_config(inventory)
+    named = params.get(inventory.get_group(GROUP)[0].data, "etcd_remove")
+    # a host named by etcd_remove but left out of the run is dead: it is not even tried
+    left_out = [host_address(h) for h in inventory.get_group(GROUP) if host_address(h) == named and not in_run(state, h)]
+    spec, hosts = read_hosts(inventory, state, skip=left_out)
+    departing = _chosen(hosts, named, state.limit_hosts is not None)
+    staying = [h for h in hosts.values() if h.ours and h not in departing]
+    view = read_view(inventory, staying) or read_view(inventory, departing)
+    return InventoryFacts(spec, hosts, named, state.limit_hosts is not None, view)
+
+
+def _chosen(hosts: dict[str, HostState], named: str | None, limited: bool) -> list[HostState]:
+    if named:
+        return [h for h in hosts.values() if h.member.address == named]
+    return [h for h in hosts.values() if h.in_run] if limited else []
+
+
+def _gather_own_config(inventory) -> OwnConfigFacts:
+    hosts = list(inventory.iter_activated_hosts())
+    if len(hosts) != 1:
+        raise DeployError(
+            f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)"
+        )
+    host = hosts[0]
+    settings = host_settings(host)
+    facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(settings["etcd_port"], settings["etcd_peer_port"]))
+    conf = conf_values(facts["conf"])
+    _, _, endpoints = own_member(conf)
+    view = host.get_fact(EtcdCluster, endpoint=",".join(endpoints)) if endpoints else None
+    return OwnConfigFacts(host.name, host_address(host), settings, conf, view)
+
+
+def own_member(conf: dict) -> tuple[str, str, list[str]]:
+    """(member name, peer URL, client URLs to ask: its own first) from a member's etcd.conf."""
+    if not conf.get("name"):
+        return "", "", []
+    name, peer_url = str(conf["name"]), str(conf.get("initial-advertise-peer-urls", "")).split(",")[0]
+    own_client = str(conf.get("advertise-client-urls", "")).split(",")[0]
+    client_port = own_client.rsplit(":", 1)[-1]
+    peers = [item.split("=", 1)[1] for item in str(conf.get("initial-cluster", "")).split(",") if "=" in item]
+    return name, peer_url, [own_client] + [f"{url.rsplit(':', 1)[0]}:{client_port}" for url in peers if url != peer_url]
+
+
+def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
+    if isinstance(facts, OwnConfigFacts):
+        removal, run_hosts = _from_own_config(facts), []
+    else:
+        removal, run_hosts = _from_inventory(facts)
+    if removal is None:
+        return None
+    if removal.settings["etcd_safeguard"]:
+        raise DeployError(
+            f"etcd_safeguard is on: refusing to remove {removal.address}; nothing was changed. "
+            "Run with --data etcd_safeguard=false to remove it"
+        )
+    removal.certificates = issued_files(cluster_folder(removal.settings, removal.settings["etcd_cluster"]), [removal.name])
+    if not removal.peer_url:
+        return removal
+    view = facts.view
+    problems = checks.answers(view, removal.settings["etcd_cluster"])
+    if problems:
+        raise DeployError(f"cannot remove {removal.address}: {problems[0]}; nothing was changed")
+    removal.entry = view.by_peer_url(removal.peer_url)
+    if removal.entry is None:
+        removal.notes.append(f"{removal.address} ({removal.peer_url}) is not a member of the cluster: only its cleanup is left")
+        return removal
+    problems = removal_problems(view, removal.entry)
+    if problems:
+        raise DeployError(f"cannot remove {removal.address}; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+    survivors = [m for m in view.started if m.id != removal.entry.id]
+    removal.survivors = ",".join(sorted(url for m in survivors for url in m.client_urls))
+    leader = view.leader()
+    if leader is not None and leader.id == removal.entry.id:
+        successor = view.successor(removal.entry.id)
+        removal.leader_endpoint = removal.entry.client_urls[0] if removal.entry.client_urls else None
+        removal.successor = successor.hex_id if successor else None
+    own_host = removal.reachable and removal.has_credentials
+    removal.executor = removal.host_name if own_host else _surviving_executor(run_hosts, survivors)
+    if removal.executor is None:
+        raise DeployError(
+            f"{removal.address} {'holds no etcd credentials' if removal.reachable else 'cannot be reached'} and no "
+            f"surviving member is in this run to remove its entry through: run over the whole inventory with "
+            f"--data etcd_remove={removal.address} (bin/etcd-rm does); nothing was changed"
+        )
+    if not removal.reachable:
+        removal.warnings.append(f"{removal.address} cannot be reached: it is removed from the cluster, its cleanup is skipped")
+    return removal
+
+
+def removal_problems(view: ClusterView, entry: LiveMember) -> list[str]:
+    if len(view.members) == 1:
+        return ["it is the last member: destroy the cluster with deploys/destroy.py (bin/etcd-rm without addresses)"]
+    if view.leader() is None:
+        return ["the cluster has no leader (no quorum) now: bring its members back first"]
+    voters_after = len(view.voters) - (0 if entry.is_learner else 1)
+    healthy_after = len([m for m in view.healthy_voters if m.id != entry.id])
+    return checks.quorum_after(view, voters_after, healthy_after)
+
+
+def _from_inventory(facts: InventoryFacts) -> tuple[Removal | None, list[HostState]]:
+    hosts = facts.hosts
+    run_hosts = [h for h in hosts.values() if h.in_run]
+    if facts.named:
+        if not any(h.member.address == facts.named for h in hosts.values()):
+            raise DeployError(f"etcd_remove={facts.named} is not a host of group `{GROUP}`: nothing was changed")
+    elif not facts.limited:
+        raise DeployError(
+            "name the member to remove: --limit IP (or bin/etcd-rm IP); to remove the whole cluster use "
+            "deploys/destroy.py. Nothing was changed"
+        )
+    chosen = _chosen(hosts, facts.named, facts.limited)
+    if len(chosen) > 1:
+        raise DeployError(
+            f"{len(chosen)} hosts would leave ({' '.join(h.member.address for h in chosen)}): members leave one at a "
+            "time; limit the run to one host, or use bin/etcd-rm, which removes them one after another"
+        )
+    if not chosen:
+        return None, run_hosts
+    host = chosen[0]
+    removal = Removal(
+        host.member.host_name, host.member.name, host.member.address, host.member.peer_url, host.settings,
+        reachable=host.in_run and host.reachable, has_credentials=host.ours,
+    )
+    return removal, [h for h in run_hosts if h.reachable]
+
+
+def _surviving_executor(run_hosts: list[HostState], survivors: list[LiveMember]) -> str | None:
+    """A reachable host of the run that is a surviving member."""
+    surviving_urls = {url for member in survivors for url in member.peer_urls}
+    return next((h.member.host_name for h in run_hosts if h.member.peer_url in surviving_urls), None)
+
+
+def _from_own_config(facts: OwnConfigFacts) -> Removal:
+    name, peer_url, _ = own_member(facts.conf)
+    if not name:
+        removal = Removal(facts.host_name, "", facts.address, "", facts.settings, reachable=True, has_credentials=False)
+        removal.notes.append(f"{facts.host_name} has no etcd.conf of a member: only its cleanup is left")
+        return removal
+    settings = {**facts.settings, "etcd_cluster": name.rsplit("-", 1)[0], "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"])}
+    return Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True)

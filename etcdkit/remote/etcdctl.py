@@ -1,0 +1,74 @@
+"""etcdctl command lines for members, authenticated as root without exposing the password.
+
+The password is read from the member's /etc/etcd/etcd.pass when the command runs and handed to
+etcdctl in its environment (ETCDCTL_USER): it is never part of a command line, so it shows neither
+in pyinfra's output nor in /proc/*/cmdline.
+"""
+
+from etcdkit.model import paths
+from etcdkit.model.inventory import Member
+from etcdkit.remote.render import render
+
+TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"
+# Health polls give up quickly and try again: a member that is up but has no leader yet would
+# otherwise hold each poll for the whole command timeout.
+POLL_TIMEOUTS = "--dial-timeout=1s --command-timeout=1s"
+
+
+def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS, login: tuple[str, str] | None = None) -> str:
+    """etcdctl against the endpoints with the member's certificate, as root unless as_root is false,
+    or as login = (user, password file)."""
+    name, password_file = login or ("root", paths.PASS)
+    user = f'ETCDCTL_USER="{name}:$(cat {password_file})" ' if as_root or login else ""
+    return (
+        f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} "
+        f"--cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
+    )
+
+
+def journal(lines: int = 30) -> str:
+    return f"journalctl -u {paths.SERVICE} -n {lines} --no-pager -o short-iso"
+
+
+def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
+    """A shell loop that waits for the endpoint (and with cluster_wide, every member) to serve
+    linearizable reads, which needs a leader and quorum; it fails with the journal excerpt."""
+    scope = "--cluster" if cluster_wide else ""
+    check = f"{etcdctl(endpoint, timeouts=POLL_TIMEOUTS)} endpoint health {scope} >/dev/null 2>&1"
+    return (
+        f"deadline=$(( $(date +%s) + {timeout} )); "
+        f"until {check}; do "
+        f"if [ $(date +%s) -ge $deadline ]; then "
+        f"echo 'etcd at {endpoint} is not healthy after {timeout} s; its journal:' >&2; {journal()} >&2; "
+        f"{etcdctl(endpoint)} endpoint health {scope} >&2; exit 1; fi; "
+        f"sleep 0.2; done"
+    )
+
+
+def member_add_script(member: Member, endpoints: str, learner: bool, timeout: int = 30) -> str:
+    return render(
+        "scripts/member-add.sh.j2",
+        name=member.name, peer_url=member.peer_url, etcdctl=etcdctl(endpoints), learner=learner, timeout=timeout,
+    )
+
+
+def join_script(member: Member, endpoints: str, timeout: int) -> str:
+    return render(
+        "scripts/join.sh.j2",
+        name=member.name,
+        peer_url=member.peer_url,
+        etcdctl_cluster=etcdctl(endpoints),
+        etcdctl_self=etcdctl(member.client_url, timeouts=POLL_TIMEOUTS),
+        etcdctl_leader=etcdctl('"$leader"', timeouts=POLL_TIMEOUTS),
+        journal=journal(40),
+        service=paths.SERVICE,
+        timeout=timeout,
+    )
+
+
+def member_remove_script(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None, timeout: int = 30) -> str:
+    return render(
+        "scripts/member-remove.sh.j2",
+        peer_url=peer_url, etcdctl=etcdctl(endpoints), timeout=timeout, successor=successor,
+        etcdctl_leader=etcdctl(leader_endpoint) if leader_endpoint else None,
+    )

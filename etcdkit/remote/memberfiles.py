@@ -1,0 +1,31 @@
+"""The files of a member rendered from templates/: etcd.conf, the systemd unit and the etcdctl
+environment. Certificates, keys and passwords come from the control node (etcdkit.control)."""
+
+from etcdkit.model.inventory import Member
+from etcdkit.remote.render import render
+
+TARBALL_BINARY, PACKAGE_BINARY = "/usr/local/bin/etcd", "/usr/bin/etcd"
+
+
+def etcd_conf(member: Member, settings: dict, initial_cluster: str, token: str, initial_state: str) -> str:
+    return render(
+        "etcd.conf.j2",
+        member=member,
+        data_dir=settings["etcd_data"],
+        initial_cluster=initial_cluster,
+        token=token,
+        initial_state=initial_state,
+        heartbeat_interval=settings["etcd_heartbeat_interval"],
+        election_timeout=settings["etcd_election_timeout"],
+        quota_backend_bytes=settings["etcd_quota_backend_bytes"],
+        compaction_retention=settings["etcd_compaction_retention"],
+    )
+
+
+def etcd_unit(member: Member, tarball: bool) -> str:
+    return render("etcd.service.j2", member=member, etcd_binary=TARBALL_BINARY if tarball else PACKAGE_BINARY)
+
+
+def etcdctl_env(cluster: str, endpoints: str, ca: str, cert: str, key: str, password_file: str) -> str:
+    """/etc/profile.d/etcdctl.sh: etcdctl as root against the members, for whoever logs in as root."""
+    return render("etcdctl.sh.j2", cluster=cluster, endpoints=endpoints, ca=ca, cert=cert, key=key, password_file=password_file)

@@ -1,0 +1,134 @@
+"""The SOPs: what each host of a run does, as pyinfra deploy functions.
+
+Each is run per host by pyinfra, from a deploy file (`pyinfra INVENTORY deploys/create.py`) or
+directly (`pyinfra INVENTORY etcdkit.sops.create`). The plan of the run is made once, from facts,
+before any host changes; its warnings are printed once; the control node's PKI folder is written
+by the first host of the run when the run executes.
+"""
+
+from pyinfra import host, inventory, logger, state
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.control.store import ControlWork
+from etcdkit.model import params
+from etcdkit.model.inventory import GROUP
+from etcdkit.operations import control, etcd
+from etcdkit.plans.create import create_plan
+from etcdkit.plans.destroy import destroy_plan
+from etcdkit.plans.gather import once_per_run
+from etcdkit.plans.join import join_plan
+from etcdkit.plans.reload import reload_plan
+from etcdkit.plans.remove import remove_plan
+from etcdkit.plans.status import report
+from etcdkit.remote.connection import disable_nagle
+from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
+from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
+from etcdkit.tasks.prometheus import monitor_members, set_targets
+
+
+def _begin(sop: str, make_plan):
+    """The run's plan, with its warnings and notes printed once."""
+    disable_nagle(inventory.iter_activated_hosts())
+    plan = make_plan(state, inventory)
+
+    def say():
+        for warning in getattr(plan, "warnings", []) if plan else []:
+            logger.warning(warning)
+        for note in getattr(plan, "notes", []) if plan else []:
+            logger.info(note)
+
+    once_per_run(state, f"{sop}-messages", say)
+    return plan
+
+
+def _control_node(work: ControlWork | None, control_host: str | None) -> None:
+    if work is not None and host.name == control_host:
+        control.pki(name="Control node: CA, certificates and passwords in the PKI folder", work=work)
+
+
+def create() -> None:
+    """SOP 创建集群: build the cluster of group `etcd`, or converge it (see etcdkit/plans/create.py).
+    With etcd_init=existing on a host of the run, the run is the join SOP (the older SOP's form)."""
+    if any(params.get(h.data, "etcd_init") == "existing" for h in inventory.iter_activated_hosts()):
+        join()
+        return
+    plan = _begin("create", create_plan)
+    monitors = plan.monitoring.hosts if plan.monitoring else []
+    me = plan.members.get(host.name)
+    if me is None and host.name not in monitors:
+        raise DeployError(
+            f"{host.name} is neither in group `{GROUP}` nor a monitoring host of the inventory: create only "
+            "runs on the cluster's members and its Prometheus hosts (limit the run: --limit etcd)"
+        )
+    activated = {h.name for h in inventory.iter_activated_hosts()}
+    run_hosts = [name for name in [*(m.host_name for m in plan.spec.members), *monitors] if name in activated]
+    _control_node(plan.control, run_hosts[0])
+    if me is not None:
+        if plan.rebuild:
+            etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings["etcd_data"])
+        install_member(me, plan.secrets)
+        start_member(me, seed=me.member == plan.seed)
+    if host.name in monitors:
+        monitor_members(plan.monitoring)
+
+
+def join() -> None:
+    """SOP 添加成员: join the host of this run to the live cluster (see etcdkit/plans/join.py)."""
+    plan = _begin("join", join_plan)
+    if plan.joiner is None or plan.joiner.member.host_name != host.name:
+        return
+    _control_node(plan.control, host.name)
+    join_member(plan, plan.secrets)
+
+
+def remove() -> None:
+    """SOP 移除成员: take one member out of the cluster, then clean its host (see etcdkit/plans/remove.py)."""
+    removal = _begin("remove", remove_plan)
+    if removal is None:
+        return
+    if removal.entry is not None and host.name == removal.executor:
+        etcd.member_remove(
+            name=f"Remove {removal.entry.name or removal.peer_url} from the cluster",
+            peer_url=removal.peer_url, endpoints=removal.survivors,
+            leader_endpoint=removal.leader_endpoint, successor=removal.successor,
+        )
+        forget_certificates(removal.certificates)
+    if host.name == removal.host_name:
+        purge_host(removal.settings)
+
+
+def destroy() -> None:
+    """SOP 销毁集群: every member stopped, disabled and deleted, after a snapshot (see etcdkit/plans/destroy.py)."""
+    plan = _begin("destroy", destroy_plan)
+    me = plan.hosts.get(host.name)
+    if me is not None:
+        if host.name == plan.snapshot_host:
+            etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
+        purge_host(me.settings)
+        if host.name == plan.spec.members[0].host_name:
+            forget_certificates(plan.member_certificates)
+    if plan.monitoring and host.name in plan.monitoring.hosts:
+        set_targets(plan.monitoring)  # with no targets: the members leave Prometheus
+
+
+def reload() -> None:
+    """SOP 重载配置: every reference to the cluster brought in line with the live member list
+    (see etcdkit/plans/reload.py)."""
+    plan = _begin("reload", reload_plan)
+    _control_node(plan.control, plan.control_host)
+    if host.name in plan.members:
+        refresh_member(plan.members[host.name], plan.parts)
+    if host.name in plan.admin_hosts:
+        refresh_admin(plan.admin_files)
+    if host.name == plan.users_host:
+        client_users(plan.users, plan.members[host.name].member.client_url)
+    if host.name in plan.clients:
+        refresh_clients(plan.clients[host.name], plan.secrets)
+    if plan.monitoring and host.name in plan.monitoring.hosts:
+        monitor_members(plan.monitoring)
+
+
+def status() -> None:
+    """The cluster's members, their health and the leader; read-only. Fails when it is not healthy."""
+    disable_nagle(inventory.iter_activated_hosts())
+    once_per_run(state, "status", lambda: report(inventory))

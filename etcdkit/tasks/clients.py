@@ -1,0 +1,66 @@
+"""Task groups on the hosts of etcd's clients: admin hosts (etcdctl), the etcd users of the
+PostgreSQL clusters, and Patroni and vip-manager."""
+
+
+from pyinfra import host
+from pyinfra.api import deploy
+from pyinfra.facts.server import Which
+from pyinfra.operations import files, server
+
+from etcdkit.model import paths
+from etcdkit.operations import etcd, services
+from etcdkit.operations.files import upload
+from etcdkit.operations.yaml import yaml_keys
+from etcdkit.plans.memberfiles import ClusterSecrets
+from etcdkit.plans.patroni import SECRETS, certificate_paths
+
+PUBLIC = (paths.CLIENT_CA, paths.ADMIN_CERT, paths.ENV)
+
+
+@deploy("etcd admin host")
+def refresh_admin(files_: dict) -> None:
+    """An admin host: the etcdctl environment of the live members, with the CA, the admin
+    certificate and the root password (root only) it reads."""
+    apt = host.get_fact(Which, command="apt-get")
+    server.packages(name="Install etcdctl", packages=["etcd-client"] if apt else ["etcd"])
+    files.directory(name=f"{paths.CLIENT_DIR} (etcd client files)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
+    for path, source in files_.items():
+        upload(name=f"Upload {path}", source=source, dest=path, user="root", group="root", mode="644" if path in PUBLIC else "600")
+
+
+@deploy("etcd users")
+def client_users(users, endpoint: str) -> None:
+    """On the member that manages them: the etcd users of the PostgreSQL clusters, each limited to
+    its prefix, with its password kept in a root-only file."""
+    files.directory(name=f"{paths.USERS_DIR} (client passwords)", path=paths.USERS_DIR, user="root", group="root", mode="700")
+    for user in users:
+        password_file = f"{paths.USERS_DIR}/{user.name}.pass"
+        upload(name=f"Upload {password_file}", source=user.password, dest=password_file, user="root", group="root", mode="600")
+        etcd.client_user(name=f"etcd user {user.name} on {user.prefix}", endpoint=endpoint, user=user.name, prefix=user.prefix, password_file=password_file)
+
+
+@deploy("etcd clients")
+def refresh_clients(client, secrets: ClusterSecrets) -> None:
+    """Patroni and vip-manager of one host: the CA, their etcd settings, then a reload or restart
+    of the running service (a restart one host at a time)."""
+    files.directory(name=f"{paths.CLIENT_DIR} (etcd CA for clients)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
+    upload(name=f"Upload {paths.CLIENT_CA}", source=secrets.ca.files[0], dest=paths.CLIENT_CA, user="root", group="root", mode="644")
+    cert_path, key_path = certificate_paths(client.settings["pg_cluster"])
+    upload(name=f"Upload {cert_path}", source=client.certificate.cert_path, dest=cert_path, user="root", group="root", mode="644")
+    upload(
+        name=f"Upload {key_path}", source=client.certificate.key_path, dest=key_path,
+        user=client.key_owner[0], group=client.key_owner[1], mode="600",
+    )
+    for label, change, service in (
+        ("Patroni", client.patroni, client.settings["patroni_service"]),
+        ("vip-manager", client.vip, client.settings["vip_manager_service"]),
+    ):
+        if change is None:
+            continue
+        values = {key: client.user.password if key in SECRETS else value for key, value in change.values.items()}
+        written = yaml_keys(name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=values, secrets=SECRETS)
+        if change.action:
+            services.take_config(
+                name=f"{label}: {change.action} to take them", service=service, action=change.action,
+                _if=written.did_change, _serial=change.action == "restart",
+            )

@@ -1,0 +1,120 @@
+"""Task groups on a member's host that several SOPs run: install and configure it, join it, refresh
+its configuration, take etcd off it."""
+
+from io import StringIO
+
+from pyinfra.api import deploy
+from pyinfra.operations import files, python, systemd
+
+from etcdkit.model import paths
+from etcdkit.operations import etcd
+from etcdkit.operations.files import upload
+from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
+
+# path -> (owner, group, mode) of the files a member gets
+MODES = {
+    paths.CA: ("etcd", "etcd", "644"),
+    paths.CERT: ("etcd", "etcd", "644"),
+    paths.KEY: ("etcd", "etcd", "600"),
+    paths.PASS: ("root", "etcd", "640"),
+    paths.CONF: ("etcd", "etcd", "644"),
+    paths.ENV: ("root", "root", "644"),
+    paths.UNIT: ("root", "root", "644"),
+}
+
+
+def _put(path: str, content: str):
+    user, group, mode = MODES[path]
+    return files.put(name=f"Upload {path}", src=StringIO(content), dest=path, user=user, group=group, mode=mode)
+
+
+@deploy("etcd member")
+def install_member(plan: MemberPlan, secrets: ClusterSecrets) -> None:
+    """Install etcd and write the member's files (see _install)."""
+    _install(plan, secrets)
+
+
+def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
+    """Install etcd and write the member's files; systemd reloads when the unit changed.
+
+    With a restart reason, the running etcd is first marked for the rolling restart that follows
+    (`etcd.restart_if_pending`), so that an interrupted run still restarts it next time."""
+    settings = plan.settings
+    etcd.install(
+        name="Install etcd",
+        packages=settings["etcd_packages"],
+        tarball=settings["etcd_tarball"],
+        tarball_sha256=settings["etcd_tarball_sha256"],
+    )
+    files.directory(name="etcd config dir", path=paths.CONF_DIR, user="etcd", group="etcd", mode="750")
+    files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")
+    if plan.restart_reason:
+        etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
+    for path, source in secrets.member_sources(plan.member).items():
+        upload(name=f"Upload {path}", source=source, dest=path, user=MODES[path][0], group=MODES[path][1], mode=MODES[path][2])
+    for path in (paths.CONF, paths.ENV):
+        _put(path, plan.files[path])
+    unit = _put(paths.UNIT, plan.files[paths.UNIT])
+    systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+
+
+@deploy("etcd member")
+def start_member(plan: MemberPlan, seed: bool) -> None:
+    """Start a stopped member (a new cluster's members together), take its turn in a rolling
+    restart, and on the seed member enable RBAC."""
+    started = etcd.running(name="Start etcd")
+    etcd.wait_healthy(name="Wait for etcd to be healthy", endpoint=plan.member.client_url, _if=started.did_change)
+    etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=plan.member.client_url, _serial=True)
+    if seed:
+        etcd.rbac(name="Enable RBAC (root user, auth enable)", endpoint=plan.member.client_url)
+
+
+@deploy("etcd member")
+def refresh_member(plan: MemberPlan, parts: list[str]) -> None:
+    """The reload of one member: etcd.conf and/or the etcdctl environment, then its turn in the
+    rolling restart if its running etcd must restart (one member at a time, gated on health)."""
+    if plan.restart_reason:
+        etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
+    for part, path in (("conf", paths.CONF), ("env", paths.ENV)):
+        if part in parts:
+            _put(path, plan.files[path])
+    etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=plan.member.client_url, _serial=True)
+
+
+@deploy("etcd join")
+def join_member(plan, secrets: ClusterSecrets) -> None:
+    """The join of plan.joiner (a JoinPlan's): stale data out, files in, announce, start, promote."""
+    joiner = plan.joiner
+    if plan.wipe:
+        etcd.wipe(name="Delete stale etcd data (not a member)", data_dir=joiner.settings["etcd_data"])
+    _install(joiner, secrets)
+    etcd.member_add(
+        name=f"Announce {joiner.member.name} ({'learner' if plan.learner else 'voting member'})",
+        member=joiner.member, endpoints=plan.endpoints, learner=plan.learner,
+    )
+    etcd.join(
+        name=f"Start {joiner.member.name}, promote it, check the cluster",
+        member=joiner.member, endpoints=plan.endpoints, timeout=joiner.settings["etcd_join_timeout"],
+    )
+
+
+@deploy("etcd removal")
+def purge_host(settings: dict) -> None:
+    """etcd off a host that left the cluster: stopped, disabled, its files deleted, its data and
+    packages as etcd_rm_data and etcd_rm_pkg say."""
+    etcd.purge(
+        name="Stop etcd and delete its files",
+        data_dir=settings["etcd_data"],
+        remove_data=settings["etcd_rm_data"],
+        remove_packages=settings["etcd_rm_pkg"],
+        packages=settings["etcd_packages"],
+    )
+
+
+def forget_certificates(paths_: list) -> None:
+    """Delete members' certificates and keys from the control node's PKI folder, once they are gone."""
+    if paths_:
+        python.call(
+            name="Delete the certificates of the members that left from the PKI folder",
+            function=lambda: [path.unlink(missing_ok=True) for path in paths_],
+        )

@@ -1,0 +1,49 @@
+"""Task groups on the monitoring hosts: Prometheus scrapes the members of a cluster."""
+
+from io import StringIO
+
+from pyinfra.api import deploy
+from pyinfra.operations import files
+
+from etcdkit.operations import prometheus, services
+from etcdkit.operations.files import upload
+from etcdkit.plans.monitoring import MonitoringPlan
+from etcdkit.remote.render import TEMPLATES, render
+
+RULES = (TEMPLATES / "prometheus" / "etcd-alerts.yml").read_text()
+
+
+@deploy("Prometheus")
+def monitor_members(plan: MonitoringPlan) -> None:
+    """On a monitoring host: the TLS files, the scrape job, the rules and the members' targets;
+    Prometheus reloads when its job or rules changed (targets it watches by itself)."""
+    settings, cluster = plan.settings, plan.cluster
+    root, user, sd_dir = settings["prometheus_dir"], settings["prometheus_user"], settings["prometheus_sd_dir"]
+    tls_dir = f"{root}/etcd-{cluster}"
+    files.directory(name=f"{tls_dir} (etcd TLS for Prometheus)", path=tls_dir, user="root", group=user, mode="750")
+    upload(name=f"Upload {tls_dir}/ca.crt", source=plan.ca_cert, dest=f"{tls_dir}/ca.crt", user="root", group="root", mode="644")
+    upload(name=f"Upload {tls_dir}/monitor.crt", source=plan.certificate.cert_path, dest=f"{tls_dir}/monitor.crt", user="root", group="root", mode="644")
+    upload(name=f"Upload {tls_dir}/monitor.key", source=plan.certificate.key_path, dest=f"{tls_dir}/monitor.key", user=user, group=user, mode="600")
+    scrape = files.put(
+        name=f"Prometheus scrape job etcd-{cluster}",
+        src=StringIO(render("prometheus/etcd-scrape.yml.j2", cluster=cluster, sd_dir=sd_dir, tls_dir=tls_dir)),
+        dest=f"{root}/scrape/etcd-{cluster}.yml", mode="644", create_remote_dir=True,
+    )
+    rules = files.put(name="Prometheus alert rules for etcd", src=StringIO(RULES), dest=f"{root}/rules/etcd.yml", mode="644", create_remote_dir=True)
+    _targets(plan)
+    services.take_config(
+        name="Prometheus: reload to take them", service=settings["prometheus_service"], action="reload",
+        _if=lambda: scrape.did_change() or rules.did_change(),
+    )
+
+
+@deploy("Prometheus")
+def set_targets(plan: MonitoringPlan) -> None:
+    """The cluster's targets on a monitoring host are exactly plan.targets (none: the members leave)."""
+    _targets(plan)
+
+
+def _targets(plan: MonitoringPlan) -> None:
+    sd_dir = plan.settings["prometheus_sd_dir"]
+    files.directory(name=f"{sd_dir} (Prometheus targets)", path=sd_dir, mode="755")
+    prometheus.targets(name=f"Prometheus targets of `{plan.cluster}`", directory=sd_dir, cluster=plan.cluster, files=plan.targets)

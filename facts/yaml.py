@@ -1,0 +1,41 @@
+"""Facts about the etcd clients on a host (Patroni, vip-manager): the values of the keys we manage
+in their YAML configs. Secrets are read as their SHA-256 only, so that not even `-vvv` (which
+prints fact output) shows them."""
+
+import hashlib
+import json
+import shlex
+
+from pyinfra.api import FactBase
+
+from etcdkit.remote.render import script
+
+SCRIPT = script("yaml-keys.py")
+
+
+class YamlKeys(FactBase):
+    """
+    The values of `keys` ("a.b" is key b of mapping a) in a YAML file, secrets as "sha256:<hex>";
+    None when the file does not exist.
+
+    + path: the YAML file
+    + keys: the keys to read
+    + secrets: those of the keys that are secrets
+    """
+
+    requires_command = "python3"
+
+    def command(self, path: str, keys: tuple[str, ...], secrets: tuple[str, ...] = ()) -> str:
+        args = " ".join(shlex.quote(arg) for arg in (path, json.dumps(list(keys)), json.dumps(list(secrets))))
+        return f"python3 -c {shlex.quote(SCRIPT)} {args}"
+
+    def process(self, output):
+        return json.loads("\n".join(output))
+
+
+def hashed(values: dict, secrets: tuple[str, ...]) -> dict:
+    """Values as YamlKeys reports them: the secrets among them by their SHA-256."""
+    return {
+        key: "sha256:" + hashlib.sha256(str(value).encode()).hexdigest() if key in secrets and value is not None else value
+        for key, value in values.items()
+    }
