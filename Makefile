@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client
 
-.PHONY: setup demo test unit lab-up lab-down
+.PHONY: setup demo test unit lint lab-up lab-down
 
 # System packages (once) and the virtualenv with pyinfra and the test tools.
 setup: $(VENV)/.installed
@@ -14,7 +14,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
 demo: setup
@@ -22,11 +22,16 @@ demo: setup
 	$(BIN)/pyinfra -y inventories/lab.py deploys/create.py
 	bin/etcd-status -i inventories/lab.py
 
-test: setup
+test: setup lint
 	$(BIN)/pytest
 
 unit: setup
 	$(BIN)/pytest tests/unit
+
+# ruff's formatter and linter, as configured in pyproject.toml
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 lab-up: setup
 	bin/lab up

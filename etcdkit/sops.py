@@ -89,8 +89,10 @@ def remove() -> None:
     if removal.entry is not None and host.name == removal.executor:
         etcd.member_remove(
             name=f"Remove {removal.entry.name or removal.peer_url} from the cluster",
-            peer_url=removal.peer_url, endpoints=removal.survivors,
-            leader_endpoint=removal.leader_endpoint, successor=removal.successor,
+            peer_url=removal.peer_url,
+            endpoints=removal.survivors,
+            leader_endpoint=removal.leader_endpoint,
+            successor=removal.successor,
         )
         forget_certificates(removal.certificates)
     if host.name == removal.host_name:

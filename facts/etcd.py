@@ -36,23 +36,33 @@ class EtcdHost(FactBase):
     def command(self, data_dir: str, ports: tuple[int, int]) -> str:
         data = shlex.quote(data_dir)
         port_pattern = "|".join(str(port) for port in ports)
-        return "; ".join([
-            "echo \"version=$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')\"",
-            "for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo package_manager=$m; break; fi; done",
-            f"echo \"active=$(systemctl is-active {paths.SERVICE} 2>/dev/null)\"",
-            f"echo \"enabled=$(systemctl is-enabled {paths.SERVICE} 2>/dev/null)\"",
-            f"echo \"pid=$(systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null)\"",
-            f"echo \"restart_pending=$(cat {paths.RESTART_PENDING} 2>/dev/null)\"",
-            f"if [ -d {data} ]; then echo \"data=$(ls -A {data} | tr '\\n' ' ')\"; fi",
-            f"echo \"listeners=$(ss -ltnH 2>/dev/null | awk '{{print $4}}' | grep -cE ':({port_pattern})$')\"",
-            f"for f in {' '.join(MANAGED_FILES)}; do if [ -f $f ]; then echo \"sha256=$(sha256sum $f)\"; fi; done",
-            f"if [ -f {paths.CONF} ]; then echo 'conf<<'; cat {paths.CONF}; fi",
-        ])
+        return "; ".join(
+            [
+                "echo \"version=$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')\"",
+                "for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo package_manager=$m; break; fi; done",
+                f'echo "active=$(systemctl is-active {paths.SERVICE} 2>/dev/null)"',
+                f'echo "enabled=$(systemctl is-enabled {paths.SERVICE} 2>/dev/null)"',
+                f'echo "pid=$(systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null)"',
+                f'echo "restart_pending=$(cat {paths.RESTART_PENDING} 2>/dev/null)"',
+                f"if [ -d {data} ]; then echo \"data=$(ls -A {data} | tr '\\n' ' ')\"; fi",
+                f"echo \"listeners=$(ss -ltnH 2>/dev/null | awk '{{print $4}}' | grep -cE ':({port_pattern})$')\"",
+                f'for f in {" ".join(MANAGED_FILES)}; do if [ -f $f ]; then echo "sha256=$(sha256sum $f)"; fi; done',
+                f"if [ -f {paths.CONF} ]; then echo 'conf<<'; cat {paths.CONF}; fi",
+            ]
+        )
 
     def process(self, output):
         state = {
-            "version": None, "package_manager": None, "active": None, "enabled": None, "pid": 0,
-            "restart_pending": 0, "data": None, "listeners": 0, "sha256": {}, "conf": None,
+            "version": None,
+            "package_manager": None,
+            "active": None,
+            "enabled": None,
+            "pid": 0,
+            "restart_pending": 0,
+            "data": None,
+            "listeners": 0,
+            "sha256": {},
+            "conf": None,
         }
         lines = list(output)
         while lines:
@@ -173,13 +183,15 @@ class EtcdUser(FactBase):
     def command(self, endpoint: str, user: str, prefix: str, password_file: str) -> str:
         ctl, name = etcdctl(endpoint), shlex.quote(user)
         login = etcdctl(endpoint, login=(user, shlex.quote(password_file)))
-        return "; ".join([
-            f"{ctl} user get {name} >/dev/null 2>&1 && echo user",
-            f"[ \"$({ctl} role get {name} 2>/dev/null | grep -cF '(prefix {prefix})')\" = 2 ] && echo permission",
-            f"{ctl} user get {name} 2>/dev/null | grep -qE '^Roles:.* {user}( |$)' && echo role",
-            f"[ -r {shlex.quote(password_file)} ] && {login} get {shlex.quote(prefix)} --prefix --limit=1 >/dev/null 2>&1 && echo login",
-            "true",
-        ])
+        return "; ".join(
+            [
+                f"{ctl} user get {name} >/dev/null 2>&1 && echo user",
+                f"[ \"$({ctl} role get {name} 2>/dev/null | grep -cF '(prefix {prefix})')\" = 2 ] && echo permission",
+                f"{ctl} user get {name} 2>/dev/null | grep -qE '^Roles:.* {user}( |$)' && echo role",
+                f"[ -r {shlex.quote(password_file)} ] && {login} get {shlex.quote(prefix)} --prefix --limit=1 >/dev/null 2>&1 && echo login",
+                "true",
+            ]
+        )
 
     @staticmethod
     def default():

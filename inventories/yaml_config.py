@@ -5,9 +5,10 @@ The mapping and its checks live in etcdkit/model/yaml_config.py.
 
 import os
 
+from pyinfra.api.exceptions import InventoryError as PyinfraInventoryError
+
 from etcdkit.model.inventory import InventoryError
 from etcdkit.model.yaml_config import groups_from_env
-from pyinfra.api.exceptions import InventoryError as PyinfraInventoryError
 
 try:
     # pyinfra reads the groups from this module's globals: names such as `pg-test` need no identifier.

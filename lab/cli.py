@@ -149,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         require_root()
         require_commands()
-        numbers = [config.parse_node(n) for n in (args.node if isinstance(getattr(args, "node", None), list) else [getattr(args, "node", None)]) if n]
+        numbers = [
+            config.parse_node(n)
+            for n in (args.node if isinstance(getattr(args, "node", None), list) else [getattr(args, "node", None)])
+            if n
+        ]
         with locked():
             if args.command == "up":
                 up(args.nodes, args.release)

@@ -38,7 +38,9 @@ def _stamp_file(release: str) -> Path:
 
 def is_current(release: str) -> bool:
     stamp = _stamp_file(release)
-    return base_dir(release).is_dir() and repo_dir(release).is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == _stamp(release)
+    return (
+        base_dir(release).is_dir() and repo_dir(release).is_dir() and stamp.is_file() and json.loads(stamp.read_text()) == _stamp(release)
+    )
 
 
 def ensure_image(release: str, nodes_running: bool) -> None:
@@ -71,8 +73,12 @@ def _build_base(release: str) -> None:
     shutil.rmtree(target, ignore_errors=True)
     _say(f"building the {release} base image with debootstrap (once; about a minute)")
     run(
-        "debootstrap", "--variant=minbase", f"--include={','.join(config.BASE_PACKAGES)}",
-        release, str(partial), config.MIRROR,
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(config.BASE_PACKAGES)}",
+        release,
+        str(partial),
+        config.MIRROR,
     )
     # Every node gets its own host keys and machine id; the image has none.
     for key in (partial / "etc/ssh").glob("ssh_host_*"):
@@ -104,8 +110,17 @@ def _build_repo(release: str) -> None:
         (root / "etc/apt/sources.list").write_text(f"deb {config.MIRROR} {release} main\n")
         run("chroot", str(root), "apt-get", "update", "-q")
         run(
-            "chroot", str(root), "env", "DEBIAN_FRONTEND=noninteractive",
-            "apt-get", "install", "--download-only", "--no-install-recommends", "-y", "-q", *config.REPO_PACKAGES,
+            "chroot",
+            str(root),
+            "env",
+            "DEBIAN_FRONTEND=noninteractive",
+            "apt-get",
+            "install",
+            "--download-only",
+            "--no-install-recommends",
+            "-y",
+            "-q",
+            *config.REPO_PACKAGES,
         )
         for deb in (root / "var/cache/apt/archives").glob("*.deb"):
             shutil.copy2(deb, partial / deb.name)

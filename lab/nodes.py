@@ -5,6 +5,7 @@ and `down` delete it. Processes are recorded as "PID STARTTIME" so that a recycl
 mistaken for ours, and nothing is ever found or killed by its name.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -121,8 +122,7 @@ def provision(number: int, release: str) -> None:
     for path in (upper, work, root):
         path.mkdir(parents=True, exist_ok=True)
     if not is_mounted(root):
-        run("mount", "-t", "overlay", "overlay", "-o",
-            f"lowerdir={image.base_dir(release)},upperdir={upper},workdir={work}", str(root))
+        run("mount", "-t", "overlay", "overlay", "-o", f"lowerdir={image.base_dir(release)},upperdir={upper},workdir={work}", str(root))
     marker = folder / "provisioned"
     if marker.exists():
         return
@@ -158,17 +158,27 @@ def boot(number: int, release: str) -> None:
     """
     name = config.node_name(number)
     power_off(number)  # what is left of a boot that was interrupted
-    console = open(node_dir(number) / "console.log", "ab")
-    subprocess.Popen(
-        [
-            "systemd-nspawn", "--quiet", "--boot", "--register=no", "--keep-unit", "--link-journal=no",
-            "--console=passive", f"--machine={name}", f"--network-bridge={config.BRIDGE}",
-            f"--bind-ro={image.repo_dir(release)}:{config.REPO_MOUNT}", f"--directory={root_dir(number)}",
-        ],
-        stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True,
-        preexec_fn=lambda: _record(number, "nspawn", os.getpid()),
-    )
-    console.close()
+    with open(node_dir(number) / "console.log", "ab") as console:
+        subprocess.Popen(
+            [
+                "systemd-nspawn",
+                "--quiet",
+                "--boot",
+                "--register=no",
+                "--keep-unit",
+                "--link-journal=no",
+                "--console=passive",
+                f"--machine={name}",
+                f"--network-bridge={config.BRIDGE}",
+                f"--bind-ro={image.repo_dir(release)}:{config.REPO_MOUNT}",
+                f"--directory={root_dir(number)}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: _record(number, "nspawn", os.getpid()),
+        )
 
 
 def wait_ready(number: int, timeout: float = BOOT_TIMEOUT) -> None:
@@ -219,10 +229,8 @@ def power_off(number: int) -> None:
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:

@@ -28,9 +28,7 @@ def lab(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess
 
 def ssh(address: str, command: str, check: bool = True, timeout: float = 60, input_: str | None = None) -> subprocess.CompletedProcess:
     """Plain OpenSSH, as a user would type it: the lab's SSH config makes it work without flags."""
-    result = subprocess.run(
-        ["ssh", "-o", "BatchMode=yes", address, command], text=True, capture_output=True, timeout=timeout, input=input_
-    )
+    result = subprocess.run(["ssh", "-o", "BatchMode=yes", address, command], text=True, capture_output=True, timeout=timeout, input=input_)
     if check and result.returncode != 0:
         pytest.fail(f"ssh {address} {command!r} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -64,9 +62,7 @@ class Run:
 def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float = 600, extra_env=None) -> Run:
     """Run the pyinfra CLI from the repository root, as a user would, and report what changed."""
     env = {**lab_env(nodes), **(extra_env or {})}
-    result = subprocess.run(
-        [str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout
-    )
+    result = subprocess.run([str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout)
     changed = None
     try:
         operations = json.loads(result.stdout)["results"]["operations"]
@@ -96,11 +92,17 @@ def members(address: str) -> list[dict]:
     return json.loads(etcdctl(address, "member list -w json").stdout)["members"]
 
 
-def script(name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600, inventory: str = LAB_INVENTORY) -> subprocess.CompletedProcess:
+def script(
+    name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600, inventory: str = LAB_INVENTORY
+) -> subprocess.CompletedProcess:
     """One of bin/etcd-add, bin/etcd-rm on the lab inventory with ETCD_NODES=nodes, without countdown."""
     result = subprocess.run(
         [str(ROOT / "bin" / name), "-i", inventory, "-y", *args],
-        cwd=ROOT, env=lab_env(nodes), text=True, capture_output=True, timeout=timeout,
+        cwd=ROOT,
+        env=lab_env(nodes),
+        text=True,
+        capture_output=True,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         pytest.fail(f"bin/{name} {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")

@@ -28,8 +28,13 @@ def client(address: str, timeout: float = 2, as_root: bool = True):
 
     login = {"user": "root", "password": (PKI / "etcd" / "root.password").read_text().strip()} if as_root else {}
     return etcd3.client(
-        host=address, port=2379, ca_cert=str(PKI / "ca.crt"),
-        cert_cert=str(PKI / "etcd" / "admin.crt"), cert_key=str(PKI / "etcd" / "admin.key"), timeout=timeout, **login,
+        host=address,
+        port=2379,
+        ca_cert=str(PKI / "ca.crt"),
+        cert_cert=str(PKI / "etcd" / "admin.crt"),
+        cert_key=str(PKI / "etcd" / "admin.key"),
+        timeout=timeout,
+        **login,
     )
 
 
@@ -95,7 +100,7 @@ class Writer:
         acknowledged = {int(line) for line in _lines(self._folder / "acknowledged")}
         failed = len(_lines(self._folder / "failed"))
         keys = etcdctl(reader, f"get {PREFIX} --prefix --keys-only").stdout.split()
-        stored = {int(key[len(PREFIX):]) for key in keys if key.startswith(PREFIX)}
+        stored = {int(key[len(PREFIX) :]) for key in keys if key.startswith(PREFIX)}
         return Counts(len(acknowledged), failed, len(acknowledged - stored))
 
 

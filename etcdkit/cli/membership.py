@@ -24,7 +24,9 @@ class UsageError(Exception):
 def parse(argv: list[str], prog: str, description: str, addresses_required: bool) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
-        "-i", "--inventory", default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
+        "-i",
+        "--inventory",
+        default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
         help="pyinfra inventory (default: $ETCD_INVENTORY, else inventories/prod.py)",
     )
     parser.add_argument("-y", "--yes", action="store_true", help="no warning countdown")
@@ -35,15 +37,22 @@ def parse(argv: list[str], prog: str, description: str, addresses_required: bool
 
 
 def inventory_members(inventory: str) -> dict[str, str]:
-    """The inventory's etcd members: address -> pyinfra host name."""
+    """The inventory's etcd members: address -> pyinfra host name, read as pyinfra reads it (the
+    working directory importable, as pyinfra makes it)."""
     from pyinfra.api import State
     from pyinfra.context import ctx_state
+    from pyinfra_cli.exceptions import UnexpectedExternalError
     from pyinfra_cli.inventory import make_inventory
 
     from etcdkit.model.inventory import GROUP, host_address
 
-    with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
-        hosts = make_inventory(inventory).get_group(GROUP, default=[])
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    try:
+        with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
+            hosts = make_inventory(inventory).get_group(GROUP, default=[])
+    except UnexpectedExternalError as error:
+        raise UsageError(f"cannot read the inventory {inventory}: {error.exception!r}") from None
     return {host_address(host): host.name for host in hosts}
 
 
@@ -103,8 +112,13 @@ def limited_to(address: str, members: dict[str, str]) -> list[str]:
 
 
 def one_after_another(
-    args: argparse.Namespace, members: dict[str, str], sop: str, done: str, prog: str,
-    run_args=limited_to, reload_args: tuple[str, ...] = (),
+    args: argparse.Namespace,
+    members: dict[str, str],
+    sop: str,
+    done: str,
+    prog: str,
+    run_args=limited_to,
+    reload_args: tuple[str, ...] = (),
 ) -> int:
     """Run the SOP for each address in turn; stop at the first failure; then reload."""
     for number, address in enumerate(args.addresses):
@@ -118,7 +132,9 @@ def one_after_another(
             )
             return 1
     if pyinfra(args.inventory, "reload", *reload_args) != 0:
-        print(f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr)
+        print(
+            f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr
+        )
         return 1
     print(f"\n{prog}: {' '.join(args.addresses)} {done}; the members' and their clients' configuration reloaded", file=sys.stderr)
     return 0

@@ -1,6 +1,6 @@
 """docs/parameters.md, rendered from etcdkit/model/params.py so the two cannot drift (a unit test compares them).
 
-    bin/gen-parameters-doc [--stdout]      (python -m etcdkit.cli.params_doc)
+bin/gen-parameters-doc [--stdout]      (python -m etcdkit.cli.params_doc)
 """
 
 import argparse

@@ -11,14 +11,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="etcd-status",
         description="The members of an etcd cluster (state, role, health, version, DB size, raft index) and its leader. "
-        "Exits 0 when every member is healthy and there is one leader, 1 otherwise.",
+        "Exits 0 when every member is healthy and there is one leader, 1 otherwise, 2 for a usage error.",
     )
     parser.add_argument(
-        "-i", "--inventory", default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
+        "-i",
+        "--inventory",
+        default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
         help="pyinfra inventory (default: $ETCD_INVENTORY, else inventories/prod.py)",
     )
     args = parser.parse_args(argv)
-    inventory = str(Path(args.inventory).resolve()) if Path(args.inventory).exists() else args.inventory
+    if not Path(args.inventory).is_file():
+        parser.error(f"no inventory file {args.inventory}: name one with -i or ETCD_INVENTORY")
+    inventory = str(Path(args.inventory).resolve())
     command = [sys.executable, "-m", "pyinfra", "-y", inventory, "etcdkit.sops.status"]
     # the report is pyinfra's stdout; its progress lines go to stderr, shown only when the check fails
     result = subprocess.run(command, stderr=subprocess.PIPE, text=True)

@@ -119,7 +119,9 @@ class ClusterView:
                 problems.append(f"member {member.describe()} was added but never started")
             elif not self.is_healthy(member):
                 errors = {self.health.get(url) for url in member.client_urls} - {None, ""}
-                problems.append(f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}")
+                problems.append(
+                    f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}"
+                )
         leaders = self.leaders()
         if len(leaders) != 1:
             problems.append(f"the cluster has {'no leader' if not leaders else f'{len(leaders)} leaders'}")

@@ -106,9 +106,7 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
         raise InventoryError(problems)
     warnings = []
     if len(members) % 2 == 0:
-        warnings.append(
-            f"{len(members)} members: an even count tolerates no more failures than {len(members) - 1}; use 3 or 5"
-        )
+        warnings.append(f"{len(members)} members: an even count tolerates no more failures than {len(members) - 1}; use 3 or 5")
     members.sort(key=lambda member: member.seq)
     return ClusterSpec(members[0].cluster, tuple(members), tuple(warnings))
 
@@ -126,9 +124,7 @@ def _setting_problems(label: str, values: dict) -> list[str]:
         problems.append(f"{label}: etcd_data {data!r} must be an absolute path of its own, e.g. /data/etcd")
     heartbeat, election = values.get("etcd_heartbeat_interval"), values.get("etcd_election_timeout")
     if heartbeat is not None and election is not None and (heartbeat <= 0 or election < 5 * heartbeat):
-        problems.append(
-            f"{label}: etcd_election_timeout ({election} ms) must be at least 5x etcd_heartbeat_interval ({heartbeat} ms)"
-        )
+        problems.append(f"{label}: etcd_election_timeout ({election} ms) must be at least 5x etcd_heartbeat_interval ({heartbeat} ms)")
     if values.get("etcd_init") not in (None, "new", "existing"):
         problems.append(f"{label}: etcd_init must be `new` or `existing`, not {values['etcd_init']!r}")
     unknown = sorted(set(values.get("etcd_reload") or []) - set(RELOAD_PARTS))

@@ -30,7 +30,9 @@ def groups_from_env(environ: Mapping[str, str]) -> dict[str, Group]:
     path = environ.get(ENV)
     if not path:
         raise InventoryError(
-            [f"{ENV} is not set: name the YAML config, e.g. {ENV}=inventories/example.yml pyinfra inventories/yaml_config.py deploys/create.py"]
+            [
+                f"{ENV} is not set: name the YAML config, e.g. {ENV}=inventories/example.yml pyinfra inventories/yaml_config.py deploys/create.py"
+            ]
         )
     return load_groups(path)
 
@@ -123,7 +125,7 @@ class _Parser:
 
         def depth(name: str, path: tuple[str, ...]) -> int:
             if name in path:
-                self.problem(f"group `{name}`", f"is its own descendant ({' > '.join((*path[path.index(name):], name))})")
+                self.problem(f"group `{name}`", f"is its own descendant ({' > '.join((*path[path.index(name) :], name))})")
                 return 0
             if name not in depths:
                 depths[name] = 1 + max((depth(parent, (*path, name)) for parent in self.parents[name]), default=-1)

@@ -84,6 +84,9 @@ def request_restart(reason: str):
     if not service["pid"]:
         host.noop("etcd is not running: it starts with the new configuration")
         return
+    if service["restart_pending"] == service["pid"]:
+        host.noop("its restart is already recorded")
+        return
     yield f"echo {service['pid']} > {paths.RESTART_PENDING}  # {shlex.quote(reason)}"
 
 
@@ -208,10 +211,7 @@ def wipe(data_dir: str):
 
     + data_dir: the data dir to empty
     """
-    yield (
-        f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; "
-        f"rm -rf {shlex.quote(data_dir)} {paths.RESTART_PENDING}"
-    )
+    yield (f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; rm -rf {shlex.quote(data_dir)} {paths.RESTART_PENDING}")
 
 
 @operation(is_idempotent=False)

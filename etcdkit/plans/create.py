@@ -132,7 +132,9 @@ def decide(facts: CreateFacts) -> CreatePlan:
         raise DeployError("cannot converge the running cluster; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
     for member in view.members:
         if not any(url == host.member.peer_url for host in hosts.values() for url in member.peer_urls):
-            warnings.append(f"member {member.describe()} is not in the inventory: remove it with the remove SOP, or add it to the inventory")
+            warnings.append(
+                f"member {member.describe()} is not in the inventory: remove it with the remove SOP, or add it to the inventory"
+            )
     return _finish(facts, first, bootstrap=False, rebuild=False, view=view, warnings=warnings)
 
 

@@ -83,7 +83,10 @@ class HostState:
         if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
             return "ours", ""
         if self.running:
-            return "foreign", f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}"
+            return (
+                "foreign",
+                f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}",
+            )
         if self.state["listeners"]:
             return "foreign", f"another process listens on port {member.port} or {member.peer_port}"
         if self.state["data"]:
@@ -109,8 +112,10 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
         host = inventory.get_host(member.host_name)
         settings = host_settings(host)
         try:
-            facts = {} if member.address in skip else host.get_fact(
-                EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port)
+            facts = (
+                {}
+                if member.address in skip
+                else host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port))
             )
         except ConnectError:
             facts = {}

@@ -71,6 +71,8 @@ def decide(facts: JoinFacts) -> JoinPlan:
             f"Limit the run to one host (--limit IP), or run bin/etcd-add {names}, which joins them one after another"
         )
     joiner = joiners[0]
+    if not joiner.reachable:
+        raise DeployError(f"cannot join: {joiner.member.host_name} cannot be reached over SSH; nothing was changed")
     entry = view.by_peer_url(joiner.member.peer_url)
     learner = entry.is_learner if entry else joiner.settings["etcd_learner"]
     problems = checks.nothing_pending(view, allowed=entry) + checks.healthy(view, ignoring=entry)

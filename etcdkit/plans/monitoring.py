@@ -36,7 +36,9 @@ class Monitors:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"{name} is in the monitoring group but has no Prometheus folder: not monitoring from it" for name in self.without_prometheus]
+        return [
+            f"{name} is in the monitoring group but has no Prometheus folder: not monitoring from it" for name in self.without_prometheus
+        ]
 
 
 @dataclass
@@ -65,7 +67,9 @@ def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], sec
     if not monitors.hosts:
         return None
     targets = {
-        f"{member.name}.yml": render("prometheus/etcd-target.yml.j2", cluster=cluster, name=member.name, address=member.address, port=member.port)
+        f"{member.name}.yml": render(
+            "prometheus/etcd-target.yml.j2", cluster=cluster, name=member.name, address=member.address, port=member.port
+        )
         for member in members
     }
     plan = MonitoringPlan(cluster, list(monitors.hosts), targets, monitors.settings)

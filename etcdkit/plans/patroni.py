@@ -64,8 +64,12 @@ def vip_change(path: str, current: dict | None, client_urls: list[str], user: st
         return None
     cert, key = certificate_paths(user)
     values = {
-        "dcs-endpoints": list(client_urls), "etcd-ca-file": paths.CLIENT_CA, "etcd-cert-file": cert,
-        "etcd-key-file": key, "etcd-user": user, "etcd-password": password,
+        "dcs-endpoints": list(client_urls),
+        "etcd-ca-file": paths.CLIENT_CA,
+        "etcd-cert-file": cert,
+        "etcd-key-file": key,
+        "etcd-user": user,
+        "etcd-password": password,
     }
     return ConfigChange(path, values, "restart" if _changed(current, values) else None)
 

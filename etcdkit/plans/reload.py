@@ -122,7 +122,9 @@ def gather(state, inventory) -> ReloadFacts:
             for part, key, keys in (("patroni", "patroni_config", patroni.PATRONI_KEYS), ("vip", "vip_manager_config", patroni.VIP_KEYS)):
                 current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
             owner = host.get_fact(File, path=settings["patroni_config"]) if current["patroni"] is not None else None
-            pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], (owner["user"], owner["group"]) if owner else None))
+            pg_hosts.append(
+                PgHost(host.name, settings, current["patroni"], current["vip"], (owner["user"], owner["group"]) if owner else None)
+            )
     monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
     return ReloadFacts(spec, hosts, outside, view, read_ca_pem(first), tuple(admin), tuple(pg_hosts), passwords, monitors)
 
@@ -189,8 +191,11 @@ def admin_files(cluster: str, membership: Membership, cluster_secrets: ClusterSe
     admin = cluster_secrets.client_certificate("admin")
     env = etcdctl_env(cluster, membership.endpoints, paths.CLIENT_CA, paths.ADMIN_CERT, paths.ADMIN_KEY, paths.ADMIN_PASS)
     return {
-        paths.CLIENT_CA: cluster_secrets.ca.files[0], paths.ADMIN_CERT: admin.cert_path, paths.ADMIN_KEY: admin.key_path,
-        paths.ADMIN_PASS: cluster_secrets.root, paths.ENV: env,
+        paths.CLIENT_CA: cluster_secrets.ca.files[0],
+        paths.ADMIN_CERT: admin.cert_path,
+        paths.ADMIN_KEY: admin.key_path,
+        paths.ADMIN_PASS: cluster_secrets.root,
+        paths.ENV: env,
     }
 
 
@@ -215,13 +220,19 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
         vip = patroni.vip_change(pg_host.settings["vip_manager_config"], pg_host.vip, urls, user.name, password)
         if change or vip:
             plan.clients[pg_host.name] = ClientPlan(
-                pg_host.settings, user, change, vip, cluster_secrets.client_certificate(pg_cluster), pg_host.patroni_owner or ("root", "root")
+                pg_host.settings,
+                user,
+                change,
+                vip,
+                cluster_secrets.client_certificate(pg_cluster),
+                pg_host.patroni_owner or ("root", "root"),
             )
         else:
-            plan.notes.append(f"{pg_host.name}: neither {pg_host.settings['patroni_config']} nor {pg_host.settings['vip_manager_config']}: skipped")
+            plan.notes.append(
+                f"{pg_host.name}: neither {pg_host.settings['patroni_config']} nor {pg_host.settings['vip_manager_config']}: skipped"
+            )
     plan.users = list(users.values())
     running = sorted((h for h in plan.members.values() if h.running), key=lambda h: h.member.seq)
     if plan.users and not running:
         raise DeployError("the etcd users of Patroni and vip-manager are managed through a member: include one in the run")
     plan.users_host = running[0].member.host_name if plan.users else None
-

@@ -90,9 +90,7 @@ def _chosen(hosts: dict[str, HostState], named: str | None, limited: bool) -> li
 def _gather_own_config(inventory) -> OwnConfigFacts:
     hosts = list(inventory.iter_activated_hosts())
     if len(hosts) != 1:
-        raise DeployError(
-            f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)"
-        )
+        raise DeployError(f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)")
     host = hosts[0]
     settings = host_settings(host)
     facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(settings["etcd_port"], settings["etcd_peer_port"]))
@@ -190,8 +188,13 @@ def _from_inventory(facts: InventoryFacts) -> tuple[Removal | None, list[HostSta
         return None, run_hosts
     host = chosen[0]
     removal = Removal(
-        host.member.host_name, host.member.name, host.member.address, host.member.peer_url, host.settings,
-        reachable=host.in_run and host.reachable, has_credentials=host.ours,
+        host.member.host_name,
+        host.member.name,
+        host.member.address,
+        host.member.peer_url,
+        host.settings,
+        reachable=host.in_run and host.reachable,
+        has_credentials=host.ours,
     )
     return removal, [h for h in run_hosts if h.reachable]
 
@@ -208,5 +211,9 @@ def _from_own_config(facts: OwnConfigFacts) -> Removal:
         removal = Removal(facts.host_name, "", facts.address, "", facts.settings, reachable=True, has_credentials=False)
         removal.notes.append(f"{facts.host_name} has no etcd.conf of a member: only its cleanup is left")
         return removal
-    settings = {**facts.settings, "etcd_cluster": name.rsplit("-", 1)[0], "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"])}
+    settings = {
+        **facts.settings,
+        "etcd_cluster": name.rsplit("-", 1)[0],
+        "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"]),
+    }
     return Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True)

@@ -11,7 +11,9 @@ def report(inventory) -> None:
     spec, hosts = read_hosts(inventory)
     view = read_view(inventory, hosts.values())
     if view is None:
-        down = ", ".join(f"{h.member.host_name} ({h.state.get('active') or ('no etcd' if h.reachable else 'unreachable')})" for h in hosts.values())
+        down = ", ".join(
+            f"{h.member.host_name} ({h.state.get('active') or ('no etcd' if h.reachable else 'unreachable')})" for h in hosts.values()
+        )
         print(f"cluster {spec.cluster}: no member answers\n  {down}")
         raise DeployError(f"cluster `{spec.cluster}` does not answer")
     print(format_view(spec.cluster, view))
@@ -39,13 +41,21 @@ def format_view(cluster: str, view: ClusterView) -> str:
         status = next((view.status[url] for url in member.client_urls if url in view.status), {})
         role = "leader" if leader and member.id == leader.id else ("learner" if member.is_learner else "voter")
         health = "healthy" if view.is_healthy(member) else ("-" if not member.started else "UNHEALTHY")
-        rows.append((
-            member.name or "(unstarted)", member.hex_id, ",".join(member.peer_urls),
-            "started" if member.started else "unstarted", role, health,
-            status.get("version", "-"), _size(status.get("dbSize")), str(status.get("raftIndex", "-")),
-        ))
+        rows.append(
+            (
+                member.name or "(unstarted)",
+                member.hex_id,
+                ",".join(member.peer_urls),
+                "started" if member.started else "unstarted",
+                role,
+                health,
+                status.get("version", "-"),
+                _size(status.get("dbSize")),
+                str(status.get("raftIndex", "-")),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)
 
 

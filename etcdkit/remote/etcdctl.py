@@ -20,10 +20,7 @@ def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS, logi
     or as login = (user, password file)."""
     name, password_file = login or ("root", paths.PASS)
     user = f'ETCDCTL_USER="{name}:$(cat {password_file})" ' if as_root or login else ""
-    return (
-        f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} "
-        f"--cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
-    )
+    return f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} --cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
 
 
 def journal(lines: int = 30) -> str:
@@ -48,7 +45,11 @@ def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
 def member_add_script(member: Member, endpoints: str, learner: bool, timeout: int = 30) -> str:
     return render(
         "scripts/member-add.sh.j2",
-        name=member.name, peer_url=member.peer_url, etcdctl=etcdctl(endpoints), learner=learner, timeout=timeout,
+        name=member.name,
+        peer_url=member.peer_url,
+        etcdctl=etcdctl(endpoints),
+        learner=learner,
+        timeout=timeout,
     )
 
 
@@ -69,6 +70,9 @@ def join_script(member: Member, endpoints: str, timeout: int) -> str:
 def member_remove_script(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None, timeout: int = 30) -> str:
     return render(
         "scripts/member-remove.sh.j2",
-        peer_url=peer_url, etcdctl=etcdctl(endpoints), timeout=timeout, successor=successor,
+        peer_url=peer_url,
+        etcdctl=etcdctl(endpoints),
+        timeout=timeout,
+        successor=successor,
         etcdctl_leader=etcdctl(leader_endpoint) if leader_endpoint else None,
     )

@@ -1,7 +1,6 @@
 """Task groups on the hosts of etcd's clients: admin hosts (etcdctl), the etcd users of the
 PostgreSQL clusters, and Patroni and vip-manager."""
 
-
 from pyinfra import host
 from pyinfra.api import deploy
 from pyinfra.facts.server import Which
@@ -36,7 +35,13 @@ def client_users(users, endpoint: str) -> None:
     for user in users:
         password_file = f"{paths.USERS_DIR}/{user.name}.pass"
         upload(name=f"Upload {password_file}", source=user.password, dest=password_file, user="root", group="root", mode="600")
-        etcd.client_user(name=f"etcd user {user.name} on {user.prefix}", endpoint=endpoint, user=user.name, prefix=user.prefix, password_file=password_file)
+        etcd.client_user(
+            name=f"etcd user {user.name} on {user.prefix}",
+            endpoint=endpoint,
+            user=user.name,
+            prefix=user.prefix,
+            password_file=password_file,
+        )
 
 
 @deploy("etcd clients")
@@ -48,8 +53,12 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
     cert_path, key_path = certificate_paths(client.settings["pg_cluster"])
     upload(name=f"Upload {cert_path}", source=client.certificate.cert_path, dest=cert_path, user="root", group="root", mode="644")
     upload(
-        name=f"Upload {key_path}", source=client.certificate.key_path, dest=key_path,
-        user=client.key_owner[0], group=client.key_owner[1], mode="600",
+        name=f"Upload {key_path}",
+        source=client.certificate.key_path,
+        dest=key_path,
+        user=client.key_owner[0],
+        group=client.key_owner[1],
+        mode="600",
     )
     for label, change, service in (
         ("Patroni", client.patroni, client.settings["patroni_service"]),
@@ -58,9 +67,14 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
         if change is None:
             continue
         values = {key: client.user.password if key in SECRETS else value for key, value in change.values.items()}
-        written = yaml_keys(name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=values, secrets=SECRETS)
+        written = yaml_keys(
+            name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=values, secrets=SECRETS
+        )
         if change.action:
             services.take_config(
-                name=f"{label}: {change.action} to take them", service=service, action=change.action,
-                _if=written.did_change, _serial=change.action == "restart",
+                name=f"{label}: {change.action} to take them",
+                service=service,
+                action=change.action,
+                _if=written.did_change,
+                _serial=change.action == "restart",
             )

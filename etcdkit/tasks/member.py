@@ -90,11 +90,15 @@ def join_member(plan, secrets: ClusterSecrets) -> None:
     _install(joiner, secrets)
     etcd.member_add(
         name=f"Announce {joiner.member.name} ({'learner' if plan.learner else 'voting member'})",
-        member=joiner.member, endpoints=plan.endpoints, learner=plan.learner,
+        member=joiner.member,
+        endpoints=plan.endpoints,
+        learner=plan.learner,
     )
     etcd.join(
         name=f"Start {joiner.member.name}, promote it, check the cluster",
-        member=joiner.member, endpoints=plan.endpoints, timeout=joiner.settings["etcd_join_timeout"],
+        member=joiner.member,
+        endpoints=plan.endpoints,
+        timeout=joiner.settings["etcd_join_timeout"],
     )
 
 

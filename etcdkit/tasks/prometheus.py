@@ -22,17 +22,37 @@ def monitor_members(plan: MonitoringPlan) -> None:
     tls_dir = f"{root}/etcd-{cluster}"
     files.directory(name=f"{tls_dir} (etcd TLS for Prometheus)", path=tls_dir, user="root", group=user, mode="750")
     upload(name=f"Upload {tls_dir}/ca.crt", source=plan.ca_cert, dest=f"{tls_dir}/ca.crt", user="root", group="root", mode="644")
-    upload(name=f"Upload {tls_dir}/monitor.crt", source=plan.certificate.cert_path, dest=f"{tls_dir}/monitor.crt", user="root", group="root", mode="644")
-    upload(name=f"Upload {tls_dir}/monitor.key", source=plan.certificate.key_path, dest=f"{tls_dir}/monitor.key", user=user, group=user, mode="600")
+    upload(
+        name=f"Upload {tls_dir}/monitor.crt",
+        source=plan.certificate.cert_path,
+        dest=f"{tls_dir}/monitor.crt",
+        user="root",
+        group="root",
+        mode="644",
+    )
+    upload(
+        name=f"Upload {tls_dir}/monitor.key",
+        source=plan.certificate.key_path,
+        dest=f"{tls_dir}/monitor.key",
+        user=user,
+        group=user,
+        mode="600",
+    )
     scrape = files.put(
         name=f"Prometheus scrape job etcd-{cluster}",
         src=StringIO(render("prometheus/etcd-scrape.yml.j2", cluster=cluster, sd_dir=sd_dir, tls_dir=tls_dir)),
-        dest=f"{root}/scrape/etcd-{cluster}.yml", mode="644", create_remote_dir=True,
+        dest=f"{root}/scrape/etcd-{cluster}.yml",
+        mode="644",
+        create_remote_dir=True,
     )
-    rules = files.put(name="Prometheus alert rules for etcd", src=StringIO(RULES), dest=f"{root}/rules/etcd.yml", mode="644", create_remote_dir=True)
+    rules = files.put(
+        name="Prometheus alert rules for etcd", src=StringIO(RULES), dest=f"{root}/rules/etcd.yml", mode="644", create_remote_dir=True
+    )
     _targets(plan)
     services.take_config(
-        name="Prometheus: reload to take them", service=settings["prometheus_service"], action="reload",
+        name="Prometheus: reload to take them",
+        service=settings["prometheus_service"],
+        action="reload",
         _if=lambda: scrape.did_change() or rules.did_change(),
     )
 

@@ -79,7 +79,9 @@ def test_up_boots_three_nodes_reachable_over_plain_ssh(host_namespaces, user_ssh
 def test_pyinfra_reaches_a_node_without_flags():
     result = subprocess.run(
         [str(ROOT / ".venv/bin/pyinfra"), "-y", "@ssh/10.10.10.12", "exec", "--", "hostname"],
-        text=True, capture_output=True, timeout=120,
+        text=True,
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "node3" in result.stdout + result.stderr

@@ -37,12 +37,18 @@ def bare_nodes():
 @pytest.mark.parametrize(
     "hosts, message",
     [
-        ('("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {"etcd_seq": 1}), ("10.10.10.12", {"etcd_seq": 3})',
-         "host 10.10.10.11: etcd_seq 1 is already used by 10.10.10.10"),
-        ('("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {}), ("10.10.10.12", {"etcd_seq": 3})',
-         "host 10.10.10.11: etcd_seq is missing"),
-        ('("10.10.10.10", {"etcd_seq": 1}), ("node2", {"etcd_seq": 2, "ssh_hostname": "10.10.10.11x"}), ("10.10.10.12", {"etcd_seq": 3})',
-         "host node2: `10.10.10.11x` is not an IP address"),
+        (
+            '("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {"etcd_seq": 1}), ("10.10.10.12", {"etcd_seq": 3})',
+            "host 10.10.10.11: etcd_seq 1 is already used by 10.10.10.10",
+        ),
+        (
+            '("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {}), ("10.10.10.12", {"etcd_seq": 3})',
+            "host 10.10.10.11: etcd_seq is missing",
+        ),
+        (
+            '("10.10.10.10", {"etcd_seq": 1}), ("node2", {"etcd_seq": 2, "ssh_hostname": "10.10.10.11x"}), ("10.10.10.12", {"etcd_seq": 3})',
+            "host node2: `10.10.10.11x` is not an IP address",
+        ),
     ],
     ids=["duplicate-seq", "missing-seq", "not-an-ip"],
 )
@@ -131,7 +137,10 @@ def test_secrets_stay_out_of_output_logs_and_world_readable_files():
     for address in NODES:
         journal = ssh(address, "journalctl --no-pager -o cat").stdout
         assert password not in journal
-        world_readable = ssh(address, "find /etc /tmp /run /root /data -xdev -type f -perm -o+r -exec grep -l -F -f /etc/etcd/etcd.pass {} + 2>/dev/null; true").stdout
+        world_readable = ssh(
+            address,
+            "find /etc /tmp /run /root /data -xdev -type f -perm -o+r -exec grep -l -F -f /etc/etcd/etcd.pass {} + 2>/dev/null; true",
+        ).stdout
         assert world_readable.strip() == ""
 
 
@@ -147,7 +156,7 @@ def test_a_changed_parameter_restarts_members_one_at_a_time():
         values = dict(line.split("=", 1) for line in show.split())
         windows.append((int(values["InactiveEnterTimestampMonotonic"]), int(values["ActiveEnterTimestampMonotonic"])))
     windows.sort()
-    for (_, back_up), (next_down, _) in zip(windows, windows[1:]):
+    for (_, back_up), (next_down, _) in zip(windows, windows[1:], strict=False):
         assert back_up < next_down, "a member went down before the previous one was back"
     assert "heartbeat-interval: 150" in ssh(NODES[0], "cat /etc/etcd/etcd.conf").stdout
     assert deploy("create", "--data", "etcd_heartbeat_interval=150", "--data", "etcd_election_timeout=1500").changed == {}

@@ -50,8 +50,12 @@ def test_etcd_rm_without_addresses_destroys_after_a_snapshot(first_cluster_id):
     before = set((ROOT / "backups").glob("etcd-*.db"))
     script("etcd-rm", nodes="1,2,3")
     for address in NODES:
-        left = ssh(address, "pgrep -x etcd; systemctl is-enabled etcd; ls -d /etc/etcd /data/etcd "
-                   "/etc/systemd/system/etcd.service /etc/profile.d/etcdctl.sh 2>/dev/null", check=False).stdout.split()
+        left = ssh(
+            address,
+            "pgrep -x etcd; systemctl is-enabled etcd; ls -d /etc/etcd /data/etcd "
+            "/etc/systemd/system/etcd.service /etc/profile.d/etcdctl.sh 2>/dev/null",
+            check=False,
+        ).stdout.split()
         assert left in (["disabled"], ["not-found"], []), left
     snapshots = [p for p in (ROOT / "backups").glob("etcd-*.db") if p not in before]
     assert len(snapshots) == 1 and oct(snapshots[0].stat().st_mode & 0o777) == "0o600"

@@ -68,8 +68,11 @@ def test_joins_are_refused_while_a_member_is_pending_or_two_hosts_join_at_once()
     two = deploy("join", nodes="1,2,3,4,5", check=False)
     assert two.returncode != 0 and "members join one at a time" in two.stderr
     # etcd refuses a membership change for a few seconds after the last one ("unhealthy cluster")
-    added = ssh(NODES[0], "bash -lc 'for i in $(seq 50); do etcdctl member add pending --learner "
-                f"--peer-urls=https://{NODES[4]}:2380 -w json && exit; sleep 0.3; done; exit 1'")
+    added = ssh(
+        NODES[0],
+        "bash -lc 'for i in $(seq 50); do etcdctl member add pending --learner "
+        f"--peer-urls=https://{NODES[4]}:2380 -w json && exit; sleep 0.3; done; exit 1'",
+    )
     member_id = json.loads(added.stdout.strip().splitlines()[-1])["member"]["ID"]
     try:
         pending = deploy("join", "--limit", NODES[3], nodes="1,2,3,4", check=False)
@@ -80,8 +83,11 @@ def test_joins_are_refused_while_a_member_is_pending_or_two_hosts_join_at_once()
 
 
 def test_a_join_that_never_serves_is_undone(writer):
-    ssh(NODES[3], "mkdir -p /etc/systemd/system/etcd.service.d && printf '[Service]\\nExecStartPre=/bin/false\\n' "
-        "> /etc/systemd/system/etcd.service.d/broken.conf")
+    ssh(
+        NODES[3],
+        "mkdir -p /etc/systemd/system/etcd.service.d && printf '[Service]\\nExecStartPre=/bin/false\\n' "
+        "> /etc/systemd/system/etcd.service.d/broken.conf",
+    )
     failed = deploy("join", "--limit", NODES[3], "--data", "etcd_join_timeout=6", nodes="1,2,3,4", check=False)
     assert failed.returncode != 0
     assert "etcd-4 did not join" in failed.stderr and "removing its member entry" in failed.stderr

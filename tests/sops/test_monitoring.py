@@ -21,10 +21,12 @@ rule_files: ["/etc/prometheus/rules/*.yml"]
 
 
 def write_inventory(members: list[int]) -> str:
-    INVENTORY.write_text(textwrap.dedent(f"""\
+    INVENTORY.write_text(
+        textwrap.dedent(f"""\
         etcd = ([{", ".join(f"('10.10.10.{9 + n}', {{'etcd_seq': {n}}})" for n in members)}], {{"etcd_cluster": "etcd"}})
         infra = ([({PROMETHEUS!r}, {{}})], {{}})
-        """))
+        """)
+    )
     return str(INVENTORY)
 
 
@@ -32,8 +34,12 @@ def write_inventory(members: list[int]) -> str:
 def prometheus_on_node4():
     lab("up", "-n", "5")
     lab("reset", "1", "2", "3", "4", "5")
-    ssh(PROMETHEUS, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus >/dev/null && "
-        "cat > /etc/prometheus/prometheus.yml && systemctl restart prometheus", input_=PROMETHEUS_CONFIG)
+    ssh(
+        PROMETHEUS,
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus >/dev/null && "
+        "cat > /etc/prometheus/prometheus.yml && systemctl restart prometheus",
+        input_=PROMETHEUS_CONFIG,
+    )
     yield
     INVENTORY.unlink(missing_ok=True)
 

@@ -57,11 +57,13 @@ interval: 1000
 
 
 def write_inventory(members: list[str]) -> str:
-    INVENTORY.write_text(textwrap.dedent(f"""\
+    INVENTORY.write_text(
+        textwrap.dedent(f"""\
         etcd = ([{", ".join(f"({a!r}, {{'etcd_seq': {MEMBERS.index(a) + 1}}})" for a in members)}], {{"etcd_cluster": "etcd"}})
         pg_test = ([({PG!r}, {{"pg_seq": 1}})], {{"pg_cluster": "pg-test", "patroni_config": {PATRONI_CONFIG!r}}})
         etcd_clients = ([{PG!r}], {{}})
-        """))
+        """)
+    )
     return str(INVENTORY)
 
 
@@ -70,14 +72,25 @@ def cluster_and_clients():
     lab("up", "-n", "4")
     lab("reset", "1", "2", "3", "4")
     deploy("create")
-    ssh(PG, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni python3-etcd postgresql vip-manager >/dev/null && "
-        "pg_dropcluster 17 main --stop && systemctl disable --quiet postgresql")
-    ssh(PG, f"install -d -o postgres -g postgres -m 700 /etc/patroni && cat > {PATRONI_CONFIG} && "
-        f"chown postgres:postgres {PATRONI_CONFIG} && chmod 600 {PATRONI_CONFIG}", input_=PATRONI)
-    ssh(PG, "cat > /etc/default/vip-manager.yml && chmod 600 /etc/default/vip-manager.yml && "
+    ssh(
+        PG,
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni python3-etcd postgresql vip-manager >/dev/null && "
+        "pg_dropcluster 17 main --stop && systemctl disable --quiet postgresql",
+    )
+    ssh(
+        PG,
+        f"install -d -o postgres -g postgres -m 700 /etc/patroni && cat > {PATRONI_CONFIG} && "
+        f"chown postgres:postgres {PATRONI_CONFIG} && chmod 600 {PATRONI_CONFIG}",
+        input_=PATRONI,
+    )
+    ssh(
+        PG,
+        "cat > /etc/default/vip-manager.yml && chmod 600 /etc/default/vip-manager.yml && "
         "mkdir -p /etc/systemd/system/vip-manager.service.d && printf '[Service]\\nEnvironmentFile=\\nExecStart=\\n"
         "ExecStart=/usr/bin/vip-manager --config=/etc/default/vip-manager.yml\\n' "
-        "> /etc/systemd/system/vip-manager.service.d/config.conf && systemctl daemon-reload", input_=VIP_MANAGER)
+        "> /etc/systemd/system/vip-manager.service.d/config.conf && systemctl daemon-reload",
+        input_=VIP_MANAGER,
+    )
     yield
     INVENTORY.unlink(missing_ok=True)
 

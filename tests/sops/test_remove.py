@@ -54,8 +54,11 @@ def assert_left(departed: str, remaining: list[str], writer: Writer) -> None:
     assert etcdctl(remaining[0], "endpoint health --cluster").returncode == 0
     writer.addresses = remaining
     assert writer.counts(remaining[0]).lost == 0
-    leftovers = ssh(departed, "systemctl is-active etcd; ls -d /etc/etcd /data/etcd /etc/systemd/system/etcd.service "
-                    "/etc/profile.d/etcdctl.sh 2>/dev/null", check=False).stdout.split()
+    leftovers = ssh(
+        departed,
+        "systemctl is-active etcd; ls -d /etc/etcd /data/etcd /etc/systemd/system/etcd.service /etc/profile.d/etcdctl.sh 2>/dev/null",
+        check=False,
+    ).stdout.split()
     assert leftovers == ["inactive"]
 
 

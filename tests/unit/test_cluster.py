@@ -36,7 +36,14 @@ def test_host_state_of_a_member_and_of_a_bare_host():
     member = EtcdHost().process((DATA / "host_member.txt").read_text().splitlines())
     assert (member["version"], member["active"], member["data"], member["listeners"]) == ("3.5.16", "active", ["member"], 3)
     assert member["conf"].splitlines()[1] == "name: etcd-2"
-    assert set(member["sha256"]) == {"/etc/etcd/ca.crt", "/etc/etcd/server.crt", "/etc/etcd/server.key", "/etc/etcd/etcd.pass",
-                                     "/etc/etcd/etcd.conf", "/etc/systemd/system/etcd.service", "/etc/profile.d/etcdctl.sh"}
+    assert set(member["sha256"]) == {
+        "/etc/etcd/ca.crt",
+        "/etc/etcd/server.crt",
+        "/etc/etcd/server.key",
+        "/etc/etcd/etcd.pass",
+        "/etc/etcd/etcd.conf",
+        "/etc/systemd/system/etcd.service",
+        "/etc/profile.d/etcdctl.sh",
+    }
     bare = EtcdHost().process((DATA / "host_bare.txt").read_text().splitlines())
     assert (bare["version"], bare["data"], bare["conf"], bare["pid"], bare["package_manager"]) == (None, None, None, 0, "apt-get")

@@ -1,8 +1,9 @@
 """Inventory validation: every problem is one line naming the host and the fix."""
 
 import pytest
-from etcdkit.model.inventory import InventoryError, cluster_spec
 from pyinfra.api import Inventory
+
+from etcdkit.model.inventory import InventoryError, cluster_spec
 
 
 def inventory(hosts, **group_data):
@@ -60,8 +61,16 @@ def test_ssh_connector_hosts_use_their_address():
 
 
 def test_one_cluster_per_group():
-    found = problems([("10.0.0.1", {"etcd_seq": 1, "etcd_cluster": "a"}), ("10.0.0.2", {"etcd_seq": 2, "etcd_cluster": "b"}), ("10.0.0.3", {"etcd_seq": 3, "etcd_cluster": "a"})])
-    assert found == ["group `etcd` mixes clusters ('a' on 10.0.0.1, 10.0.0.3; 'b' on 10.0.0.2): one inventory group is one cluster, set one etcd_cluster"]
+    found = problems(
+        [
+            ("10.0.0.1", {"etcd_seq": 1, "etcd_cluster": "a"}),
+            ("10.0.0.2", {"etcd_seq": 2, "etcd_cluster": "b"}),
+            ("10.0.0.3", {"etcd_seq": 3, "etcd_cluster": "a"}),
+        ]
+    )
+    assert found == [
+        "group `etcd` mixes clusters ('a' on 10.0.0.1, 10.0.0.3; 'b' on 10.0.0.2): one inventory group is one cluster, set one etcd_cluster"
+    ]
 
 
 def test_even_member_count_warns():

@@ -3,15 +3,17 @@
 import subprocess
 from pathlib import Path
 
-from etcdkit.model.params import PARAMS
 from etcdkit.cli.params_doc import PATH, SCRIPT, render
+from etcdkit.model.params import PARAMS
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_parameters_doc_is_up_to_date():
     current = (ROOT / PATH).read_text(encoding="utf-8") if (ROOT / PATH).exists() else ""
-    assert current == render(), f"{PATH} does not match etcdkit/params.py (a parameter was added or changed): run {SCRIPT} and commit {PATH}"
+    assert current == render(), (
+        f"{PATH} does not match etcdkit/params.py (a parameter was added or changed): run {SCRIPT} and commit {PATH}"
+    )
 
 
 def test_every_parameter_has_a_row():

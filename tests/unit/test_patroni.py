@@ -1,6 +1,7 @@
 """What a change of the live members or of the credentials asks of Patroni and vip-manager."""
 
 from etcdkit.facts.yaml import hashed
+
 from etcdkit.plans import patroni as clients
 
 URLS = ["https://10.10.10.10:2379", "https://10.10.10.11:2379"]
@@ -38,4 +39,6 @@ def test_patroni_hosts_are_host_port_and_secrets_are_compared_by_hash():
 def test_vip_manager_restarts_on_any_change():
     change = clients.vip_change("/etc/default/vip-manager.yml", {}, URLS, "pg-test", "secret")
     assert change.action == "restart" and change.values["dcs-endpoints"] == URLS
-    assert clients.vip_change("/etc/default/vip-manager.yml", hashed(change.values, clients.SECRETS), URLS, "pg-test", "secret").action is None
+    assert (
+        clients.vip_change("/etc/default/vip-manager.yml", hashed(change.values, clients.SECRETS), URLS, "pg-test", "secret").action is None
+    )

@@ -1,19 +1,25 @@
 """The member files as rendered from templates/."""
 
 import yaml
+
+from etcdkit.model import paths
 from etcdkit.model.inventory import Member
 from etcdkit.remote.memberfiles import etcdctl_env
 from etcdkit.remote.render import initial_cluster, render, runtime_settings
-
-from etcdkit.model import paths
 
 MEMBER = Member("10.10.10.10", 1, "etcd", "10.10.10.10", 2379, 2380)
 
 
 def conf(**overrides):
     values = dict(
-        member=MEMBER, data_dir="/data/etcd", initial_cluster="etcd-1=https://10.10.10.10:2380", token="etcd-1a2b",
-        initial_state="new", heartbeat_interval=100, election_timeout=1000, quota_backend_bytes=8 << 30,
+        member=MEMBER,
+        data_dir="/data/etcd",
+        initial_cluster="etcd-1=https://10.10.10.10:2380",
+        token="etcd-1a2b",
+        initial_state="new",
+        heartbeat_interval=100,
+        election_timeout=1000,
+        quota_backend_bytes=8 << 30,
         compaction_retention="24h",
     )
     values.update(overrides)

@@ -4,14 +4,14 @@ loaded as the pyinfra CLI loads them and validated as create validates them."""
 from pathlib import Path
 
 import pytest
-from etcdkit.model.inventory import InventoryError, cluster_spec
-from etcdkit.model.yaml_config import groups_from_env, load_groups, parse
 from pyinfra.api import State
 from pyinfra.api.exceptions import InventoryError as PyinfraInventoryError
 from pyinfra.context import ctx_state
 from pyinfra_cli.inventory import make_inventory_from_files
 
 from etcdkit.model import params
+from etcdkit.model.inventory import InventoryError, cluster_spec
+from etcdkit.model.yaml_config import groups_from_env, load_groups, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = str(ROOT / "inventories" / "example.yml")
@@ -130,7 +130,10 @@ def test_bad_yaml_names_the_line(tmp_path):
         ("etcd:\n  host:\n    10.0.0.1: {etcd_seq: 1}\n", "group `etcd`: unknown key `host`: a group has only hosts, vars, children"),
         ("etcd:\n  vars: etcd_cluster=etcd\n", "group `etcd`: vars must be a mapping of key: value, not 'etcd_cluster=etcd'"),
         ("all:\n  children: [etcd]\n", "group `all`: children must be a mapping of group: group, not a list"),
-        ("_etcd:\n  hosts: {10.0.0.1: null}\n", "group '_etcd': a group name must be a string not starting with '_' (pyinfra ignores those)"),
+        (
+            "_etcd:\n  hosts: {10.0.0.1: null}\n",
+            "group '_etcd': a group name must be a string not starting with '_' (pyinfra ignores those)",
+        ),
         ("a:\n  children:\n    b:\n      children:\n        a:\n", "group `a`: is its own descendant (a > b > a)"),
     ],
 )

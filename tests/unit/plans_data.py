@@ -1,0 +1,227 @@
+"""Builders for the plans' decide functions (no SSH, no pyinfra run): an inventory of members on
+the lab's addresses (member <seq> at 10.10.10.<9+seq>, as `inventories/lab.py`), the EtcdHost fact
+of their hosts (as data/host_member.txt and data/host_bare.txt hold it) and the live cluster in the
+JSON etcdctl 3.5 prints (as data/cluster_healthy.txt holds it).
+"""
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from etcdkit.model import params, paths
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.plans.gather import HostState
+from etcdkit.plans.memberfiles import Membership, member_files
+from etcdkit.plans.monitoring import Monitors
+
+DATA = Path(__file__).parent / "data"
+
+TOKEN = "etcd-f81591a3"  # the initial-cluster-token the running members were bootstrapped with
+NEW_TOKEN = "etcd-0badf00d"  # the token a bootstrap of this run would use
+CA_PEM = "-----BEGIN CERTIFICATE-----\nthe control node's CA\n-----END CERTIFICATE-----\n"
+CLUSTER_ID = 5842096680786441214
+DOWN = "context deadline exceeded"
+UNREACHABLE: dict = {}  # the state read_hosts gives a host it cannot reach
+
+
+def address(seq: int) -> str:
+    return f"10.10.10.{9 + seq}"
+
+
+def member_id(seq: int) -> int:
+    return 0xA000000000000000 + seq
+
+
+def hex_id(seq: int) -> str:
+    return f"{member_id(seq):x}"
+
+
+def client_url(seq: int) -> str:
+    return f"https://{address(seq)}:2379"
+
+
+def peer_url(seq: int) -> str:
+    return f"https://{address(seq)}:2380"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_settings(tmp_path: Path, **overrides) -> dict:
+    """Every parameter at its default, the control node's folders under tmp_path."""
+    values = {param.name: copy.deepcopy(param.default) for param in params.PARAMS}
+    values.update(etcd_pki_dir=str(tmp_path / "pki"), etcd_backup_dir=str(tmp_path / "backups"))
+    values.update(overrides)
+    return values
+
+
+# The EtcdHost fact of a host.
+
+
+def bare(**changes) -> dict:
+    """A host with nothing of etcd (data/host_bare.txt)."""
+    state = {
+        "version": None,
+        "package_manager": "apt-get",
+        "active": "inactive",
+        "enabled": "not-found",
+        "pid": 0,
+        "restart_pending": 0,
+        "data": None,
+        "listeners": 0,
+        "sha256": {},
+        "conf": None,
+    }
+    return {**state, **changes}
+
+
+def foreign_etcd() -> dict:
+    """An etcd that runs with a configuration of another cluster."""
+    conf = "name: legacy-1\ndata-dir: /var/lib/etcd/default\n"
+    return bare(version="3.4.30", active="active", enabled="enabled", pid=812, data=["member"], listeners=2, conf=conf)
+
+
+def squatter() -> dict:
+    """Another process listens on the member's ports."""
+    return bare(listeners=1)
+
+
+def foreign_data() -> dict:
+    """A data dir with data this cluster did not write, nothing running."""
+    return bare(version="3.5.16", enabled="disabled", data=["member", "lost+found"])
+
+
+@dataclass
+class Inventory:
+    spec: ClusterSpec
+    settings: dict
+
+    @property
+    def pki_dir(self) -> Path:
+        return Path(self.settings["etcd_pki_dir"])
+
+    def member(self, seq: int) -> Member:
+        return next(member for member in self.spec.members if member.seq == seq)
+
+    def name(self, seq: int) -> str:
+        return self.member(seq).host_name
+
+    def files(self, seq: int, token: str = TOKEN, initial_state: str = "new", peers: Iterable[int] | None = None, **changes) -> dict:
+        """The files etcdkit renders for member seq with these settings and an initial cluster of
+        `peers` (default: the inventory)."""
+        host = HostState(self.member(seq), {**self.settings, **changes}, {})
+        members = self.spec.members if peers is None else [self.member(peer) for peer in peers]
+        membership = Membership.of_inventory(ClusterSpec(self.spec.cluster, tuple(members), ()))
+        return member_files(host, membership, token, initial_state)
+
+    def ours(self, seq: int, *, running: bool = True, data: bool = True, ca_pem: str | None = CA_PEM, **files) -> dict:
+        """The fact of member seq's host, its files as self.files(seq, **files) renders them (the
+        defaults: up to date) and the CA ca_pem."""
+        rendered = self.files(seq, **files)
+        checksums = {path: sha256(text) for path, text in rendered.items()}
+        if ca_pem is not None:
+            checksums[paths.CA] = sha256(ca_pem)
+        return bare(
+            version="3.5.16",
+            active="active" if running else "inactive",
+            enabled="enabled",
+            pid=2671 if running else 0,
+            data=["member"] if data else None,
+            listeners=3 if running else 0,
+            sha256=checksums,
+            conf=rendered[paths.CONF],
+        )
+
+    def hosts(self, states: dict[int, dict] | None = None, in_run: Iterable[int] | None = None, **changes) -> dict[str, HostState]:
+        """The HostState of every member, by host name: states[seq], else an up-to-date running
+        member; in the run when its seq is in in_run (default: all); settings with changes."""
+        states = states or {}
+        run = None if in_run is None else set(in_run)
+        return {
+            m.host_name: HostState(
+                m,
+                {**self.settings, **changes},
+                states[m.seq] if m.seq in states else self.ours(m.seq),
+                run is None or m.seq in run,
+            )
+            for m in self.spec.members
+        }
+
+
+def inventory(tmp_path: Path, seqs: Iterable[int] = (1, 2, 3), cluster: str = "etcd", warnings=(), **overrides) -> Inventory:
+    """Members seqs of cluster `cluster`, with make_settings(tmp_path, **overrides)."""
+    members = tuple(Member(address(seq), seq, cluster, address(seq), 2379, 2380) for seq in seqs)
+    return Inventory(ClusterSpec(cluster, members, tuple(warnings)), make_settings(tmp_path, etcd_cluster=cluster, **overrides))
+
+
+def assert_control_node_untouched(inv: Inventory) -> None:
+    """Deciding writes nothing on the control node: no PKI folder, no backup folder."""
+    assert not inv.pki_dir.exists()
+    assert not Path(inv.settings["etcd_backup_dir"]).exists()
+
+
+# The live cluster: `etcdctl member list`, `endpoint status --cluster`, `endpoint health --cluster`.
+
+
+def entry(seq: int, *, started: bool = True, learner: bool = False, cluster: str = "etcd") -> dict:
+    """A member of `member list -w json`: an unstarted one has no name and no client URLs yet."""
+    listed = {"ID": member_id(seq), "peerURLs": [peer_url(seq)]}
+    if started:
+        listed.update(name=f"{cluster}-{seq}", clientURLs=[client_url(seq)])
+    if learner:
+        listed["isLearner"] = True
+    return listed
+
+
+def view_json(*members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None) -> tuple[str, str, str]:
+    """The three JSON outputs for these members (a seq: a started voter; or an entry()); members
+    in `down` do not answer; leader is the seq every answering member names (None: no leader)."""
+    entries = [entry(m) if isinstance(m, int) else m for m in members]
+    down = {member_id(seq) for seq in down}
+    raft = raft or {}
+    header = {"cluster_id": CLUSTER_ID, "member_id": entries[0]["ID"], "raft_term": 5}
+    status, health = [], []
+    for listed in entries:
+        if not listed.get("clientURLs"):
+            continue
+        url, answers = listed["clientURLs"][0], listed["ID"] not in down
+        if answers:
+            seq = listed["ID"] - member_id(0)
+            status.append(
+                {
+                    "Endpoint": url,
+                    "Status": {
+                        "header": {"cluster_id": CLUSTER_ID, "member_id": listed["ID"], "revision": 2, "raft_term": 5},
+                        "version": "3.5.16",
+                        "dbSize": 20480,
+                        "leader": member_id(leader) if leader else 0,
+                        "raftIndex": raft.get(seq, 238),
+                        "raftTerm": 5,
+                        "raftAppliedIndex": raft.get(seq, 238),
+                        "dbSizeInUse": 16384,
+                        **({"isLearner": True} if listed.get("isLearner") else {}),
+                    },
+                }
+            )
+            health.append({"endpoint": url, "health": True, "took": "1.006671ms"})
+        else:
+            health.append({"endpoint": url, "health": False, "took": "", "error": DOWN})
+    return json.dumps({"header": header, "members": entries}), json.dumps(status), json.dumps(health)
+
+
+def view(*members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None) -> ClusterView:
+    """The ClusterView of view_json(...), parsed as the EtcdCluster fact parses it."""
+    return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft))
+
+
+def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = ()) -> Monitors:
+    """The monitoring hosts of the run (with a Prometheus folder) and those without one."""
+    return Monitors(tuple(hosts), make_settings(tmp_path) if hosts else {}, tuple(without))
+
+
+NO_MONITORS = Monitors((), {})

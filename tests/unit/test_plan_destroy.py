@@ -1,0 +1,108 @@
+"""destroy's decisions: the safeguard, what stops it, and where the snapshot comes from."""
+
+import pytest
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.plans.destroy import DestroyFacts, decide
+from tests.unit.plans_data import (
+    NO_MONITORS,
+    UNREACHABLE,
+    address,
+    assert_control_node_untouched,
+    bare,
+    foreign_data,
+    foreign_etcd,
+    inventory,
+    monitors,
+    squatter,
+    view,
+)
+
+NOW = "20250101T120000Z"
+
+
+def facts(inv, states=None, live=None, monitored=NO_MONITORS, certificates=()) -> DestroyFacts:
+    return DestroyFacts(inv.spec, inv.hosts(states), live, monitored, NOW, list(certificates))
+
+
+def test_the_safeguard_refuses(tmp_path):
+    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to destroy cluster `etcd`; nothing was changed"):
+        decide(facts(inventory(tmp_path, etcd_safeguard=True), live=view(1, 2, 3)))
+
+
+def test_etcd_purge_overrides_the_safeguard(tmp_path):
+    inv = inventory(tmp_path, etcd_safeguard=True, etcd_purge=True)
+    plan = decide(facts(inv, live=view(1, 2, 3)))
+    assert plan.snapshot_host == address(1)
+
+
+def test_a_healthy_cluster_is_snapshotted_through_its_first_member(tmp_path):
+    inv = inventory(tmp_path)
+    certificates = [inv.pki_dir / "etcd" / "etcd-1.crt"]
+    plan = decide(facts(inv, live=view(1, 2, 3), certificates=certificates))
+    assert plan.snapshot_host == address(1)
+    assert plan.snapshot_path == (tmp_path / "backups").resolve() / f"etcd-{NOW}.db"
+    assert plan.member_certificates == certificates
+    assert (plan.warnings, plan.monitoring) == ([], None)
+    assert_control_node_untouched(inv)
+
+
+def test_the_snapshot_comes_from_the_first_member_that_serves(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, {1: inv.ours(1, running=False)}, live=view(1, 2, 3, leader=2, down={1})))
+    assert plan.snapshot_host == address(2)
+
+
+@pytest.mark.parametrize(
+    "state, reason",
+    [
+        (UNREACHABLE, "10.10.10.11 cannot be reached over SSH"),
+        (foreign_etcd(), "etcd runs with a configuration that is not member etcd-2 of `etcd`"),
+        (squatter(), "another process listens on port 2379 or 2380"),
+        (foreign_data(), "the data dir /data/etcd holds data this cluster did not write"),
+    ],
+)
+def test_a_host_that_cannot_be_cleaned_or_is_not_ours_is_refused(tmp_path, state, reason):
+    with pytest.raises(DeployError) as raised:
+        decide(facts(inventory(tmp_path), {2: state}, live=view(1, 2, 3, down={2})))
+    assert str(raised.value).startswith("cannot destroy cluster `etcd`; nothing was changed:\n")
+    assert f"\n  - 10.10.10.11: {reason}" in str(raised.value)
+    assert str(raised.value).endswith("not this cluster's to delete; an unreachable host cannot be cleaned.")
+
+
+def test_every_such_host_is_named(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError) as raised:
+        decide(facts(inv, {1: UNREACHABLE, 3: foreign_etcd()}, live=view(1, 2, 3, leader=2, down={1, 3})))
+    assert [line[4:15] for line in str(raised.value).splitlines() if line.startswith("  - ")] == [address(1), address(3)]
+
+
+@pytest.mark.parametrize("live", [None, view(1, 2, 3, leader=None, down={1, 2, 3})], ids=["no answer", "none healthy"])
+def test_data_without_a_healthy_member_for_the_snapshot_is_refused(tmp_path, live):
+    inv = inventory(tmp_path)
+    states = {seq: inv.ours(seq, running=False) for seq in (1, 2, 3)}
+    with pytest.raises(DeployError, match=r"^no member of `etcd` answers, so no snapshot can be saved before the data"):
+        decide(facts(inv, states, live=live))
+    assert_control_node_untouched(inv)
+
+
+def test_without_a_backup_it_is_destroyed_with_a_warning(tmp_path):
+    inv = inventory(tmp_path, etcd_backup=False)
+    plan = decide(facts(inv, {seq: inv.ours(seq, running=False) for seq in (1, 2, 3)}))
+    assert (plan.snapshot_host, plan.snapshot_path) == (None, None)
+    assert plan.warnings == ["etcd_backup=false: cluster `etcd` is destroyed without a snapshot"]
+
+
+@pytest.mark.parametrize("kind", ["bare hosts", "our files without data"])
+def test_a_destroyed_cluster_has_nothing_to_destroy(tmp_path, kind):
+    inv = inventory(tmp_path)
+    state = {"bare hosts": bare(), "our files without data": inv.ours(1, running=False, data=False)}[kind]
+    plan = decide(facts(inv, {1: state, 2: bare(), 3: bare()}))
+    assert (plan.snapshot_host, plan.snapshot_path, plan.warnings) == (None, None, [])
+
+
+def test_the_monitoring_targets_go_too(tmp_path):
+    monitored = monitors(tmp_path, "10.10.10.20", without=["10.10.10.21"])
+    plan = decide(facts(inventory(tmp_path), live=view(1, 2, 3), monitored=monitored))
+    assert (plan.monitoring.hosts, plan.monitoring.targets, plan.monitoring.ca_cert) == (["10.10.10.20"], {}, None)
+    assert plan.warnings == ["10.10.10.21 is in the monitoring group but has no Prometheus folder: not monitoring from it"]

@@ -1,0 +1,260 @@
+"""reload's decisions: which members are reloaded, which restart and why, the admin hosts, Patroni,
+vip-manager and the monitoring, and every refusal, from plain facts."""
+
+import pytest
+from etcdkit.facts.etcd import EtcdCluster
+from etcdkit.facts.yaml import hashed
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.model import paths
+from etcdkit.plans import patroni
+from etcdkit.plans.reload import PgHost, ReloadFacts, decide
+from tests.unit.plans_data import (
+    CA_PEM,
+    DATA,
+    NO_MONITORS,
+    UNREACHABLE,
+    address,
+    assert_control_node_untouched,
+    bare,
+    client_url,
+    entry,
+    inventory,
+    make_settings,
+    monitors,
+    sha256,
+    view,
+)
+
+MEMBERS = view(1, 2, 3)
+PG = "10.10.10.40"
+LIVE_HOSTS = ["10.10.10.10:2379", "10.10.10.11:2379", "10.10.10.12:2379"]
+
+
+def facts(inv, states=None, live=MEMBERS, outside=(), ca_pem=CA_PEM, admin=(), pg=(), passwords=None, monitored=NO_MONITORS):
+    """outside: the seqs left out of the run (not contacted, as gather does); passwords: by default
+    each pg_cluster's configured one (None: to be generated), as the control node has it."""
+    states = {**{seq: UNREACHABLE for seq in outside}, **(states or {})}
+    in_run = [m.seq for m in inv.spec.members if m.seq not in outside]
+    return ReloadFacts(
+        inv.spec,
+        inv.hosts(states, in_run=in_run),
+        tuple(address(seq) for seq in outside),
+        live,
+        ca_pem,
+        tuple(admin),
+        tuple(pg),
+        passwords if passwords is not None else {h.settings["pg_cluster"]: h.settings["pg_etcd_password"] for h in pg},
+        monitored,
+    )
+
+
+def restarts(plan) -> dict:
+    return {name: member.restart_reason for name, member in plan.members.items() if member.restart_reason}
+
+
+def pg_host(tmp_path, patroni_keys=None, vip_keys=None, owner=None, name=PG, **settings) -> PgHost:
+    return PgHost(name, make_settings(tmp_path, pg_cluster="pg-main", **settings), patroni_keys, vip_keys, owner)
+
+
+def test_no_member_answers(tmp_path):
+    with pytest.raises(DeployError, match=r"^cannot reload: no member of cluster `etcd` answers: .*; nothing was changed$"):
+        decide(facts(inventory(tmp_path), live=None))
+
+
+def test_the_second_run_changes_nothing_and_restarts_nothing(tmp_path):
+    inv = inventory(tmp_path)
+    hosts = inv.hosts()
+    plan = decide(ReloadFacts(inv.spec, hosts, (), MEMBERS, CA_PEM, (), (), {}, NO_MONITORS))
+    assert sorted(plan.members) == [address(seq) for seq in (1, 2, 3)]
+    assert restarts(plan) == {}
+    for name, member in plan.members.items():
+        assert {path: sha256(text) for path, text in member.files.items()} == {
+            path: digest for path, digest in hosts[name].state["sha256"].items() if path in member.files
+        }
+    assert (plan.warnings, plan.notes, plan.clients, plan.users, plan.users_host) == ([], [], {}, [], None)
+    assert [c.name for c in plan.control.certificates] == ["admin"]
+    assert plan.control_host == address(1)
+    assert_control_node_untouched(inv)
+
+
+def test_a_new_member_changes_only_the_bootstrap_only_initial_cluster(tmp_path):
+    inv = inventory(tmp_path, seqs=(1, 2, 3, 4))
+    states = {seq: inv.ours(seq, peers=(1, 2, 3)) for seq in (1, 2, 3)} | {4: inv.ours(4, initial_state="existing")}
+    plan = decide(facts(inv, states, live=view(1, 2, 3, 4)))
+    assert restarts(plan) == {}
+    conf = plan.members[address(1)].files[paths.CONF]
+    assert conf != states[1]["conf"] and "etcd-4=https://10.10.10.13:2380" in conf
+    assert ",".join(client_url(seq) for seq in (1, 2, 3, 4)) in plan.members[address(1)].files[paths.ENV]
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"etcd_election_timeout": 1500}, "etcd.conf changed"),
+        ({"etcd_tarball": "/srv/etcd.tar.gz"}, None),  # the unit is create's
+        ({"ca_pem": "-----BEGIN CERTIFICATE-----\nan older CA\n"}, None),  # so is the CA
+    ],
+)
+def test_a_running_member_restarts_only_for_a_runtime_change_of_etcd_conf(tmp_path, changes, reason):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, {2: inv.ours(2, **changes)}))
+    assert restarts(plan) == ({address(2): reason} if reason else {})
+
+
+def test_without_conf_in_etcd_reload_nothing_restarts(tmp_path):
+    inv = inventory(tmp_path, etcd_reload=["env"])
+    plan = decide(facts(inv, {2: inv.ours(2, etcd_election_timeout=1500)}))
+    assert restarts(plan) == {}
+    assert "election-timeout: 1000" in plan.members[address(2)].files[paths.CONF]
+
+
+def test_a_stopped_member_does_not_restart_and_an_unhealthy_cluster_is_fine_then(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, {3: inv.ours(3, running=False, etcd_election_timeout=1500)}, live=view(1, 2, 3, down={3})))
+    assert restarts(plan) == {}
+    assert sorted(plan.members) == [address(seq) for seq in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("parts", [["restart"], ["conf", "env", "restart"]])
+def test_etcd_reload_restart_restarts_every_member(tmp_path, parts):
+    inv = inventory(tmp_path, etcd_reload=parts)
+    plan = decide(facts(inv, {2: inv.ours(2, etcd_election_timeout=1500)}))
+    assert restarts(plan) == {address(seq): "a rolling restart was asked for (etcd_reload=restart)" for seq in (1, 2, 3)}
+
+
+def test_a_restart_in_an_unhealthy_cluster_is_refused(tmp_path):
+    inv = inventory(tmp_path, etcd_reload=["restart"])
+    live = EtcdCluster().process((DATA / "cluster_member_down.txt").read_text().splitlines())
+    with pytest.raises(DeployError) as raised:
+        decide(facts(inv, {3: inv.ours(3, running=False)}, live=live))
+    assert str(raised.value).startswith(
+        "10.10.10.10, 10.10.10.11, 10.10.10.12 need a restart (a rolling restart was asked for (etcd_reload=restart)), "
+        "but the cluster is not healthy; nothing was changed:\n"
+    )
+    assert "  - member etcd-3 (https://10.10.10.12:2379) is not healthy: context deadline exceeded" in str(raised.value)
+
+
+def test_an_unreachable_host_is_skipped_with_a_warning(tmp_path):
+    plan = decide(facts(inventory(tmp_path), {2: UNREACHABLE}, live=view(1, 2, 3, down={2})))
+    assert sorted(plan.members) == [address(1), address(3)]
+    assert plan.warnings == ["10.10.10.11 cannot be reached over SSH: skipped, reload it once it is back"]
+
+
+@pytest.mark.parametrize("live", [MEMBERS, view(1, 2, 3, entry(4, started=False))], ids=["not listed", "unstarted entry"])
+def test_a_host_that_is_not_a_started_member_is_skipped_with_a_warning(tmp_path, live):
+    inv = inventory(tmp_path, seqs=(1, 2, 3, 4))
+    plan = decide(facts(inv, {4: bare()}, live=live))
+    assert sorted(plan.members) == [address(seq) for seq in (1, 2, 3)]
+    assert plan.warnings == [
+        "10.10.10.13 is in the inventory but not a started member of `etcd`: skipped "
+        "(join it with bin/etcd-add 10.10.10.13, or drop it from the inventory)"
+    ]
+
+
+def test_a_started_member_whose_host_holds_no_etcd_conf_of_it_is_skipped(tmp_path):
+    plan = decide(facts(inventory(tmp_path), {3: bare(active="active", listeners=2)}))
+    assert address(3) not in plan.members
+    assert plan.warnings[0].startswith("10.10.10.12 is in the inventory but not a started member of `etcd`: skipped")
+
+
+def test_hosts_left_out_of_the_run_are_skipped_silently(tmp_path):
+    plan = decide(facts(inventory(tmp_path), outside=(3,)))
+    assert sorted(plan.members) == [address(1), address(2)]
+    assert plan.warnings == []
+
+
+def test_a_member_missing_from_the_inventory_is_named_and_kept_in_the_member_list(tmp_path):
+    plan = decide(facts(inventory(tmp_path), live=view(1, 2, 3, 4)))
+    assert plan.warnings == [
+        "member etcd-4 a000000000000004 started voter https://10.10.10.13:2380 is not in the inventory: its host is not reloaded"
+    ]
+    assert "etcd-4=https://10.10.10.13:2380" in plan.members[address(1)].files[paths.CONF]
+
+
+def test_running_members_without_the_ca_on_the_control_node_are_refused(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match=r"^cluster `etcd` runs on 10\.10\.10\.10, 10\.10\.10\.11, 10\.10\.10\.12, but .* no CA"):
+        decide(facts(inv, ca_pem=None))
+    assert_control_node_untouched(inv)
+
+
+# The admin hosts, Patroni, vip-manager and the monitoring
+
+
+def test_admin_hosts_get_the_etcdctl_environment_with_the_admin_certificate(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, admin=["10.10.10.30"], live=view(1, 2, 3, 4)))
+    assert plan.admin_hosts == ["10.10.10.30"]
+    files = plan.admin_files
+    assert set(files) == {paths.CLIENT_CA, paths.ADMIN_CERT, paths.ADMIN_KEY, paths.ADMIN_PASS, paths.ENV}
+    folder = inv.pki_dir / "etcd"
+    assert (files[paths.ADMIN_CERT], files[paths.ADMIN_KEY]) == (folder / "admin.crt", folder / "admin.key")
+    assert files[paths.CLIENT_CA] == inv.pki_dir / "ca.crt"
+    assert f'ETCDCTL_ENDPOINTS="{",".join(client_url(seq) for seq in (1, 2, 3, 4))}"' in files[paths.ENV]
+    assert f"ETCDCTL_CERT={paths.ADMIN_CERT}" in files[paths.ENV]
+    assert plan.control_host == address(1)
+
+
+def test_the_control_node_is_written_by_an_admin_host_when_no_member_is_in_the_run(tmp_path):
+    plan = decide(facts(inventory(tmp_path), outside=(1, 2, 3), admin=["10.10.10.30"]))
+    assert (plan.members, plan.control_host) == ({}, "10.10.10.30")
+
+
+def test_patroni_and_vip_manager_get_the_live_members_and_a_user_of_their_own(tmp_path):
+    inv = inventory(tmp_path)
+    pg = pg_host(tmp_path, patroni_keys={"etcd3.hosts": ["10.10.10.10:2379"]}, vip_keys={}, owner=("postgres", "postgres"))
+    plan = decide(facts(inv, pg=[pg], passwords={"pg-main": None}))
+    client = plan.clients[PG]
+    assert (client.patroni.action, client.vip.action) == ("restart", "restart")
+    assert client.patroni.values["etcd3.hosts"] == LIVE_HOSTS
+    assert client.vip.values["dcs-endpoints"] == [client_url(seq) for seq in (1, 2, 3)]
+    assert (client.user.name, client.user.prefix, client.certificate.name, client.key_owner) == (
+        "pg-main",
+        "/pg/pg-main/",
+        "pg-main",
+        ("postgres", "postgres"),
+    )
+    assert [user.name for user in plan.users] == ["pg-main"]
+    assert plan.users_host == address(1)
+    assert [c.name for c in plan.control.certificates] == ["pg-main", "admin"]
+    assert sorted(s.path.name for s in plan.control.passwords) == ["pg-main.password", "root.password"]
+    assert_control_node_untouched(inv)
+
+
+def test_patroni_is_reloaded_for_a_new_member_list_and_vip_manager_without_patroni_keeps_root_keys(tmp_path):
+    before_the_join = [f"https://{h}" for h in LIVE_HOSTS[:2]]
+    current = hashed(patroni.patroni_change("", {}, before_the_join, "pg-main", "s3cret").values, patroni.SECRETS)
+    pg = pg_host(tmp_path, patroni_keys=current, pg_etcd_password="s3cret")
+    vip_only = pg_host(tmp_path, vip_keys={}, name="10.10.10.41", pg_etcd_password="s3cret")
+    plan = decide(facts(inventory(tmp_path), pg=[pg, vip_only], passwords={"pg-main": "s3cret"}))
+    assert (plan.clients[PG].patroni.action, plan.clients[PG].vip) == ("reload", None)
+    assert (plan.clients["10.10.10.41"].patroni, plan.clients["10.10.10.41"].key_owner) == (None, ("root", "root"))
+    assert [user.name for user in plan.users] == ["pg-main"]  # one user per PostgreSQL cluster
+    assert [s.path.name for s in plan.control.passwords] == ["root.password"]  # pg-main's is the inventory's
+
+
+def test_a_pg_host_without_patroni_or_vip_manager_is_skipped_with_a_note(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, {1: inv.ours(1, running=False)}, live=view(1, 2, 3, leader=2, down={1}), pg=[pg_host(tmp_path)]))
+    assert plan.clients == {}
+    assert plan.notes == [f"{PG}: neither /etc/patroni/patroni.yml nor /etc/default/vip-manager.yml: skipped"]
+    assert plan.users_host == address(2)  # the first running member manages the users
+
+
+def test_users_without_a_running_member_in_the_run_are_refused(tmp_path):
+    with pytest.raises(DeployError, match="^the etcd users of Patroni and vip-manager are managed through a member: include one"):
+        decide(facts(inventory(tmp_path), outside=(1, 2, 3), pg=[pg_host(tmp_path, vip_keys={})]))
+
+
+def test_the_monitoring_targets_are_the_started_members(tmp_path):
+    live = view(1, 2, 3, 4, entry(5, started=False))
+    plan = decide(facts(inventory(tmp_path), live=live, monitored=monitors(tmp_path, "10.10.10.20")))
+    assert sorted(plan.monitoring.targets) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml", "etcd-4.yml"]
+    assert plan.monitoring.certificate.name == "monitor" and plan.monitoring.ca_cert == tmp_path / "pki" / "ca.crt"
+    assert [c.name for c in plan.control.certificates] == ["monitor", "admin"]
+
+
+def test_without_monitor_in_etcd_reload_there_is_no_monitoring(tmp_path):
+    plan = decide(facts(inventory(tmp_path, etcd_reload=["conf"]), monitored=monitors(tmp_path, "10.10.10.20")))
+    assert plan.monitoring is None
