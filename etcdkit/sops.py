@@ -12,7 +12,7 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
-from etcdkit.operations import control, etcd
+from etcdkit.operations import control, etcd, membership
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.gather import once_per_run
@@ -87,7 +87,7 @@ def remove() -> None:
     if removal is None:
         return
     if removal.entry is not None and host.name == removal.executor:
-        etcd.member_remove(
+        membership.member_remove(
             name=f"Remove {removal.entry.name or removal.peer_url} from the cluster",
             peer_url=removal.peer_url,
             endpoints=removal.survivors,
@@ -95,22 +95,26 @@ def remove() -> None:
             successor=removal.successor,
         )
         forget_certificates(removal.certificates)
-    if host.name == removal.host_name:
-        purge_host(removal.settings)
+    if host.name == removal.host_name and removal.clean:
+        # cleaned only once the member list, read in this run, no longer has it
+        left = (lambda: membership.removal_confirmed(removal.peer_url)) if removal.entry is not None else None
+        purge_host(removal.settings, _if=left)
 
 
 def destroy() -> None:
-    """SOP 销毁集群: every member stopped, disabled and deleted, after a snapshot (see etcdkit/plans/destroy.py)."""
+    """SOP 销毁集群: every member stopped, disabled and deleted, after a verified snapshot (see etcdkit/plans/destroy.py)."""
     plan = _begin("destroy", destroy_plan)
     me = plan.hosts.get(host.name)
+    # nothing is deleted on any host unless the snapshot was saved and verified in this run
+    saved = (lambda: etcd.snapshot_saved(plan.snapshot_path)) if plan.snapshot_path else None
     if me is not None:
         if host.name == plan.snapshot_host:
             etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
-        purge_host(me.settings)
+        purge_host(me.settings, _if=saved)
         if host.name == plan.spec.members[0].host_name:
-            forget_certificates(plan.member_certificates)
+            forget_certificates(plan.member_certificates, _if=saved)
     if plan.monitoring and host.name in plan.monitoring.hosts:
-        set_targets(plan.monitoring)  # with no targets: the members leave Prometheus
+        set_targets(plan.monitoring, _if=saved)  # with no targets: the members leave Prometheus
 
 
 def reload() -> None:

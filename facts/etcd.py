@@ -1,12 +1,13 @@
 """Facts about etcd on a host and about the live cluster, each gathered in one round trip."""
 
+import json
 import shlex
 
 from pyinfra.api import FactBase
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
-from etcdkit.remote.etcdctl import etcdctl
+from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
 
 MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.UNIT, paths.ENV)
 
@@ -29,6 +30,7 @@ class EtcdHost(FactBase):
             "data": ["member"],           # entries of the data dir; None: no data dir
             "listeners": 2,               # sockets listening on the ports
             "sha256": {"/etc/etcd/etcd.conf": "..."},
+            "self": {"cluster_id": 1, "member_id": 2},  # what its running etcd says it is; None: no answer
             "conf": "name: etcd-1\\n...", # None: no etcd.conf
         }
     """
@@ -47,6 +49,8 @@ class EtcdHost(FactBase):
                 f"if [ -d {data} ]; then echo \"data=$(ls -A {data} | tr '\\n' ' ')\"; fi",
                 f"echo \"listeners=$(ss -ltnH 2>/dev/null | awk '{{print $4}}' | grep -cE ':({port_pattern})$')\"",
                 f'for f in {" ".join(MANAGED_FILES)}; do if [ -f $f ]; then echo "sha256=$(sha256sum $f)"; fi; done',
+                f"if [ -f {paths.CONF} ] && systemctl is-active --quiet {paths.SERVICE}; then "
+                f'echo "self=$({etcdctl(f"https://127.0.0.1:{int(ports[0])}", timeouts=POLL_TIMEOUTS)} endpoint status -w json 2>/dev/null)"; fi',
                 f"if [ -f {paths.CONF} ]; then echo 'conf<<'; cat {paths.CONF}; fi",
             ]
         )
@@ -62,6 +66,7 @@ class EtcdHost(FactBase):
             "data": None,
             "listeners": 0,
             "sha256": {},
+            "self": None,
             "conf": None,
         }
         lines = list(output)
@@ -71,7 +76,9 @@ class EtcdHost(FactBase):
                 state["conf"] = "\n".join(lines) + "\n"
                 break
             key, _, value = line.partition("=")
-            if key == "sha256":
+            if key == "self":
+                state["self"] = _own_status(value)
+            elif key == "sha256":
                 digest, _, path = value.partition("  ")
                 state["sha256"][path] = digest
             elif key == "data":
@@ -81,6 +88,15 @@ class EtcdHost(FactBase):
             elif key in state:
                 state[key] = value or None
         return state
+
+
+def _own_status(text: str) -> dict | None:
+    """{"cluster_id", "member_id"} from `endpoint status -w json` of a member's own endpoint."""
+    try:
+        header = json.loads(text)[0]["Status"]["header"]
+        return {"cluster_id": int(header["cluster_id"]), "member_id": int(header["member_id"])}
+    except (ValueError, LookupError, TypeError):
+        return None
 
 
 class EtcdCluster(FactBase):
@@ -107,6 +123,29 @@ class EtcdCluster(FactBase):
             elif current and line.strip() and current not in sections:
                 sections[current] = line
         return ClusterView.parse(sections.get("members", ""), sections.get("status", ""), sections.get("health", ""))
+
+
+class EtcdMembership(FactBase):
+    """
+    The member list and each answering endpoint's status (leader, raft index) through the given
+    endpoints, without the health checks of EtcdCluster: quick enough to poll. None when no
+    endpoint answers.
+
+    + endpoint: client URLs to ask, comma-separated
+    """
+
+    def command(self, endpoint: str) -> str:
+        ctl = etcdctl(endpoint, timeouts=POLL_TIMEOUTS)
+        return f"echo members; {ctl} member list -w json 2>/dev/null; echo; echo status; {ctl} endpoint status --cluster -w json 2>/dev/null; echo; true"
+
+    def process(self, output):
+        sections, current = {}, None
+        for line in output:
+            if line in ("members", "status"):
+                current = line
+            elif current and line.strip() and current not in sections:
+                sections[current] = line
+        return ClusterView.parse(sections.get("members", ""), sections.get("status", ""), "")
 
 
 class EtcdVersion(FactBase):

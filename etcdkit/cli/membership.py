@@ -21,39 +21,58 @@ class UsageError(Exception):
     pass
 
 
-def parse(argv: list[str], prog: str, description: str, addresses_required: bool) -> argparse.Namespace:
+def parse(argv: list[str], prog: str, description: str, destroy: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "-i",
         "--inventory",
-        default=os.environ.get("ETCD_INVENTORY", "inventories/prod.py"),
-        help="pyinfra inventory (default: $ETCD_INVENTORY, else inventories/prod.py)",
+        default=os.environ.get("ETCD_INVENTORY"),
+        help="pyinfra inventory (default: $ETCD_INVENTORY; there is no other default)",
     )
     parser.add_argument("-y", "--yes", action="store_true", help="no warning countdown")
-    parser.add_argument("addresses", nargs="+" if addresses_required else "*", metavar="IP")
+    if destroy:
+        parser.add_argument(
+            "--destroy", metavar="CLUSTER", help="destroy the whole cluster of this name (its etcd_cluster), after a snapshot"
+        )
+    parser.add_argument("addresses", nargs="*" if destroy else "+", metavar="IP")
     args = parser.parse_args(argv)
+    if not args.inventory:
+        parser.error("name the inventory: -i INVENTORY (or ETCD_INVENTORY)")
     args.inventory = str(Path(args.inventory).resolve()) if Path(args.inventory).exists() else args.inventory
     return args
 
 
 def inventory_members(inventory: str) -> dict[str, str]:
-    """The inventory's etcd members: address -> pyinfra host name, read as pyinfra reads it (the
-    working directory importable, as pyinfra makes it)."""
+    """The inventory's etcd members: address -> pyinfra host name."""
+    from etcdkit.model.inventory import GROUP, host_address
+
+    return {host_address(host): host.name for host in _load(inventory).get_group(GROUP, default=[])}
+
+
+def _load(inventory: str):
+    """The inventory as pyinfra reads it (the working directory importable, as pyinfra makes it)."""
     from pyinfra.api import State
     from pyinfra.context import ctx_state
     from pyinfra_cli.exceptions import UnexpectedExternalError
     from pyinfra_cli.inventory import make_inventory
 
-    from etcdkit.model.inventory import GROUP, host_address
-
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     try:
         with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
-            hosts = make_inventory(inventory).get_group(GROUP, default=[])
+            return make_inventory(inventory)
     except UnexpectedExternalError as error:
         raise UsageError(f"cannot read the inventory {inventory}: {error.exception!r}") from None
-    return {host_address(host): host.name for host in hosts}
+
+
+def inventory_cluster(inventory: str) -> str:
+    """The etcd_cluster of the inventory's group etcd."""
+    from etcdkit.model import params
+
+    hosts = _load(inventory).get_group("etcd", default=[])
+    if not hosts:
+        raise UsageError(f"{inventory} has no group `etcd`: there is no cluster to destroy")
+    return params.get(hosts[0].data, "etcd_cluster")
 
 
 def require_inventory(inventory: str) -> None:
@@ -141,7 +160,7 @@ def one_after_another(
 
 
 def add(argv: list[str]) -> int:
-    args = parse(argv, "etcd-add", "Join new members to a running etcd cluster, one after another.", True)
+    args = parse(argv, "etcd-add", "Join new members to a running etcd cluster, one after another.")
     members = check_addresses(args.addresses, args.inventory)
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
     return one_after_another(args, members, "join", "joined", "etcd-add")
@@ -158,11 +177,20 @@ def removal_run(address: str, members: dict[str, str]) -> list[str]:
 
 
 def remove(argv: list[str]) -> int:
-    args = parse(argv, "etcd-rm", "Remove members from an etcd cluster one after another; without IP, destroy it.", False)
-    if not args.addresses:
+    args = parse(argv, "etcd-rm", "Remove members from an etcd cluster one after another, or destroy it (--destroy CLUSTER).", True)
+    if args.destroy is not None:
+        if args.addresses:
+            raise UsageError("--destroy takes the whole cluster: give no addresses with it")
         require_inventory(args.inventory)
-        countdown(f"destroying the WHOLE etcd cluster of {args.inventory}: every member and its data", args.yes)
+        cluster = inventory_cluster(args.inventory)
+        if args.destroy != cluster:
+            raise UsageError(
+                f"--destroy {args.destroy!r} does not name the cluster of {args.inventory}, which is {cluster!r}: nothing was changed"
+            )
+        countdown(f"destroying the WHOLE etcd cluster `{cluster}` of {args.inventory}: every member and its data", args.yes)
         return pyinfra(args.inventory, "destroy")
+    if not args.addresses:
+        raise UsageError("name the members to remove (IP...); to destroy the whole cluster, name it: --destroy CLUSTER")
     members = check_addresses(args.addresses, args.inventory)
     countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
     # the reload that follows leaves the departed hosts out: they are no longer members

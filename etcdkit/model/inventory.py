@@ -4,14 +4,12 @@ Every problem becomes one line naming the host and the fix; all problems are rep
 """
 
 import ipaddress
-import re
 from dataclasses import dataclass
 
-from etcdkit.model import params
+from etcdkit.model import params, values
 
 GROUP = "etcd"
 RELOAD_PARTS = ("conf", "env", "patroni", "vip", "monitor", "restart")
-CLUSTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class InventoryError(Exception):
@@ -85,16 +83,12 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
                 problems.append(f"{label}: etcd_seq {seq} is already used by {seqs[seq]}: every member needs its own etcd_seq")
             seqs.setdefault(seq, host.name)
         address = host_address(host)
-        try:
-            if str(ipaddress.ip_address(address)) != address:
-                raise ValueError
-        except ValueError:
-            problems.append(f"{label}: `{address}` is not an IP address: name members by their IP (e.g. 10.10.10.10)")
+        problem = address_problem(address)
+        if problem:
+            problems.append(f"{label}: {problem}")
             address = None
         cluster = values.get("etcd_cluster")
         if cluster is not None:
-            if not CLUSTER_NAME.match(cluster):
-                problems.append(f"{label}: etcd_cluster {cluster!r} must be letters, digits, '.', '_' or '-'")
             clusters.setdefault(cluster, []).append(host.name)
         problems += _setting_problems(label, values)
         if seq is not None and address and cluster and all(k in values for k in ("etcd_port", "etcd_peer_port")):
@@ -102,6 +96,7 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
     if len(clusters) > 1:
         listing = "; ".join(f"{name!r} on {', '.join(names)}" for name, names in clusters.items())
         problems.append(f"group `{group}` mixes clusters ({listing}): one inventory group is one cluster, set one etcd_cluster")
+    problems += _client_problems(inventory, hosts, {member.name for member in members})
     if problems:
         raise InventoryError(problems)
     warnings = []
@@ -111,28 +106,57 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
     return ClusterSpec(members[0].cluster, tuple(members), tuple(warnings))
 
 
-def _setting_problems(label: str, values: dict) -> list[str]:
+def address_problem(address: str) -> str | None:
+    """Members are named and reached by their IPv4 address."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return f"`{address}` is not an IP address: name members by their IP (e.g. 10.10.10.10)"
+    if parsed.version == 6:
+        return f"`{address}` is an IPv6 address: members need an IPv4 address (IPv6 is not supported yet)"
+    if str(parsed) != address:
+        return f"`{address}` is not written as an IP address is: use {parsed}"
+    return None
+
+
+def _client_problems(inventory, members, member_names: set[str]) -> list[str]:
+    """The other hosts of the inventory: their values, and PostgreSQL cluster names that would take
+    an etcd user or certificate name etcdkit uses for itself."""
     problems = []
-    for key in ("etcd_port", "etcd_peer_port"):
-        port = values.get(key)
-        if port is not None and not 0 < port < 65536:
-            problems.append(f"{label}: {key} {port} is not a TCP port (1-65535)")
-    if values.get("etcd_port") is not None and values.get("etcd_port") == values.get("etcd_peer_port"):
-        problems.append(f"{label}: etcd_port and etcd_peer_port are both {values['etcd_port']}: give them different ports")
-    data = values.get("etcd_data")
-    if data is not None and (not data.startswith("/") or data.rstrip("/") in ("", "/etc", "/var", "/usr", "/root", "/home")):
-        problems.append(f"{label}: etcd_data {data!r} must be an absolute path of its own, e.g. /data/etcd")
-    heartbeat, election = values.get("etcd_heartbeat_interval"), values.get("etcd_election_timeout")
-    if heartbeat is not None and election is not None and (heartbeat <= 0 or election < 5 * heartbeat):
+    for host in inventory:
+        label = f"host {host.name}"
+        settings = {}
+        for name in ("pg_cluster", "pg_etcd_password", "patroni_config", "vip_manager_config", "patroni_service", "vip_manager_service"):
+            try:
+                settings[name] = params.get(host.data, name)
+            except params.ParamError as error:
+                problems.append(f"{label}: {error}")
+        if host not in members:
+            problems += [f"{label}: {problem}" for problem in values.problems(settings)]
+        pg_cluster = settings.get("pg_cluster")
+        if pg_cluster in values.RESERVED_USERS or pg_cluster in member_names:
+            problems.append(
+                f"{label}: pg_cluster {pg_cluster!r} is the name of an etcd user or certificate of the cluster itself: "
+                "rename the PostgreSQL cluster"
+            )
+    return problems
+
+
+def _setting_problems(label: str, settings: dict) -> list[str]:
+    problems = [f"{label}: {problem}" for problem in values.problems(settings)]
+    if settings.get("etcd_port") is not None and settings.get("etcd_port") == settings.get("etcd_peer_port"):
+        problems.append(f"{label}: etcd_port and etcd_peer_port are both {settings['etcd_port']}: give them different ports")
+    heartbeat, election = settings.get("etcd_heartbeat_interval"), settings.get("etcd_election_timeout")
+    if heartbeat is not None and election is not None and election < 5 * heartbeat:
         problems.append(f"{label}: etcd_election_timeout ({election} ms) must be at least 5x etcd_heartbeat_interval ({heartbeat} ms)")
-    if values.get("etcd_init") not in (None, "new", "existing"):
-        problems.append(f"{label}: etcd_init must be `new` or `existing`, not {values['etcd_init']!r}")
-    unknown = sorted(set(values.get("etcd_reload") or []) - set(RELOAD_PARTS))
+    if settings.get("etcd_init") not in (None, "new", "existing"):
+        problems.append(f"{label}: etcd_init must be `new` or `existing`, not {settings['etcd_init']!r}")
+    unknown = sorted(set(settings.get("etcd_reload") or []) - set(RELOAD_PARTS))
     if unknown:
         problems.append(f"{label}: etcd_reload lists {', '.join(unknown)}: choose among {', '.join(RELOAD_PARTS)}")
-    password = values.get("etcd_root_password")
-    if password is not None and (not password or re.search(r"\s", password)):
-        problems.append(f"{label}: etcd_root_password must be non-empty and without whitespace (etcdctl reads it as one word)")
-    if values.get("etcd_tarball") and not values.get("etcd_tarball_sha256"):
+    if settings.get("etcd_tarball") and not settings.get("etcd_tarball_sha256"):
         problems.append(f"{label}: etcd_tarball needs etcd_tarball_sha256 (the checksum from the release page) to verify it")
+    removing = settings.get("etcd_remove")
+    if removing is not None and address_problem(removing):
+        problems.append(f"{label}: etcd_remove {removing!r} must be the IP address of the member to remove")
     return problems

@@ -2,19 +2,22 @@
 (`host.noop`) when the state already matches, so a second run changes nothing.
 """
 
+import hashlib
+import json
 import os
 import shlex
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from pyinfra import host
-from pyinfra.api import FileDownloadCommand, FileUploadCommand, FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.context import ctx_state
 from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
-from etcdkit.model.inventory import Member
-from etcdkit.remote.etcdctl import etcdctl, join_script, member_add_script, member_remove_script
+from etcdkit.remote.etcdctl import etcdctl
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
@@ -178,54 +181,15 @@ def rbac(endpoint: str):
 
 
 @operation(is_idempotent=False)
-def member_add(member: Member, endpoints: str, learner: bool):
-    """
-    Announce a new member to the cluster by its peer URL (as a learner unless told otherwise);
-    nothing happens if the member list has that peer URL already.
-
-    + member: the joining member
-    + endpoints: client URLs of the cluster's started members
-    + learner: add it as a learner
-    """
-    yield member_add_script(member, endpoints, learner)
-
-
-@operation(is_idempotent=False)
-def join(member: Member, endpoints: str, timeout: int):
-    """
-    Start an announced member, wait until it serves, promote it if it is a learner, and check that
-    it and the cluster are healthy. If it never serves, its member entry is removed again.
-
-    + member: the joining member, already announced
-    + endpoints: client URLs of the other started members
-    + timeout: seconds before the join is given up and undone
-    """
-    yield join_script(member, endpoints, timeout)
-
-
-@operation(is_idempotent=False)
 def wipe(data_dir: str):
     """
-    Stop and disable etcd and delete its data: the etcd_clean rebuild (only with etcd_safeguard
-    false), or the stale data of a host that is not a started member before it joins.
+    Stop and disable etcd and delete its member data: the etcd_clean rebuild, or the stale data of
+    a host that is not a started member before it joins (the plans prove both are this cluster's).
+    Only etcd's member/ tree goes: the data dir and anything else in it stay.
 
     + data_dir: the data dir to empty
     """
-    yield (f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; rm -rf {shlex.quote(data_dir)} {paths.RESTART_PENDING}")
-
-
-@operation(is_idempotent=False)
-def member_remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None):
-    """
-    Remove the member with this peer URL (started or not) through the given members, handing
-    leadership over first when it leads, and verify it is gone; nothing happens if it is gone already.
-
-    + peer_url: the departing member's peer URL
-    + endpoints: client URLs of surviving members
-    + leader_endpoint: the departing member's client URL when it leads, else None
-    + successor: hex ID of the healthy voter to hand leadership to, when it leads
-    """
-    yield member_remove_script(peer_url, endpoints, leader_endpoint, successor)
+    yield f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; rm -rf {shlex.quote(data_dir + '/member')} {paths.RESTART_PENDING}"
 
 
 @operation()
@@ -247,10 +211,11 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
     leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
     if host.get_fact(Directory, path=paths.CONF_DIR):
         leftovers.insert(0, paths.CONF_DIR)
-    if remove_data and host.get_fact(Directory, path=data_dir):
-        leftovers.append(data_dir)
     if leftovers:
         commands.append(f"rm -rf {' '.join(shlex.quote(path) for path in leftovers)}")
+    if remove_data and host.get_fact(Directory, path=data_dir):
+        # etcd's member/ tree, then the folder only if that leaves it empty (rmdir fails otherwise)
+        commands.append(f"rm -rf {shlex.quote(data_dir + '/member')} && rmdir {shlex.quote(data_dir)}")
     if paths.UNIT in leftovers:
         commands.append("systemctl daemon-reload")
     if remove_packages and host.get_fact(EtcdVersion):
@@ -270,23 +235,51 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
 @operation(is_idempotent=False)
 def snapshot(endpoint: str, dest: str):
     """
-    Save a snapshot of the cluster through this member and download it to the control node: it
-    holds every key (and the users' password hashes), so it is 0600 in a 0700 folder.
+    Save a snapshot of the cluster through this member and download it to the control node, then
+    verify it: etcd reads it back on the member (`snapshot status`), and the copy has the
+    member's size (> 0) and SHA-256. Only a verified snapshot counts (`snapshot_saved`). It holds
+    every key (and the users' password hashes), so it is 0600 in a 0700 folder.
 
     + endpoint: client URL of a healthy member
     + dest: path on the control node
     """
-    remote = host.get_temp_filename(f"etcd-snapshot-{dest}")
-    yield FunctionCommand(_private_folder, (Path(dest).parent,), {})
-    yield StringCommand(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)")
-    yield FileDownloadCommand(remote, dest)
-    yield FunctionCommand(os.chmod, (dest, 0o600), {})
-    yield StringCommand(f"rm -f {remote}")
+    yield FunctionCommand(_snapshot, (endpoint, host.get_temp_filename(f"etcd-snapshot-{dest}"), Path(dest)), {})
 
 
-def _private_folder(folder: Path) -> None:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
+# per run (pyinfra's state): the snapshots saved and verified
+_saved: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def snapshot_saved(dest: str) -> bool:
+    """Whether this run saved and verified the snapshot dest."""
+    return str(dest) in _saved.get(ctx_state.get(), ())
+
+
+def _shell(command: str) -> str:
+    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
+    if not ok:
+        raise OperationError(f"the snapshot failed: {output.stderr or output.stdout}")
+    return output.stdout
+
+
+def _snapshot(endpoint: str, remote: str, dest: Path) -> None:
+    try:
+        _shell(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)")
+        status = json.loads(
+            _shell(f"etcdutl snapshot status {remote} -w json 2>/dev/null || ETCDCTL_API=3 etcdctl snapshot status {remote} -w json")
+        )
+        digest, size = _shell(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}").split()
+        if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
+            dest.parent.mkdir(mode=0o700, parents=True)
+        if not host.get_file(remote, str(dest)):
+            raise OperationError(f"the snapshot could not be downloaded to {dest}")
+        os.chmod(dest, 0o600)
+    finally:
+        host.run_shell_command(StringCommand(f"rm -f {remote}"), print_output=False)
+    local = hashlib.sha256(dest.read_bytes()).hexdigest()
+    if int(size) <= 0 or not status.get("totalKey") or (local, dest.stat().st_size) != (digest, int(size)):
+        raise OperationError(f"the snapshot {dest} does not verify (size {dest.stat().st_size} of {size}, keys {status.get('totalKey')})")
+    _saved.setdefault(ctx_state.get(), set()).add(str(dest))
 
 
 @operation()

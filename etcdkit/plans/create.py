@@ -21,10 +21,11 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.passwords import WELL_KNOWN
 from etcdkit.control.store import ControlWork
+from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.gather import HostState, live_token, once_per_run, read_ca_pem, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 
@@ -39,6 +40,7 @@ class CreateFacts:
     ca_pem: str | None  # the control node's CA (None: not created yet)
     monitors: Monitors
     new_token: str  # the initial-cluster-token of a bootstrap
+    clean_from_command_line: bool = False  # etcd_clean=true given with --data, not by the inventory
 
 
 @dataclass
@@ -57,15 +59,18 @@ class CreatePlan:
 
 def create_plan(state, inventory) -> CreatePlan:
     """The plan of this run, made on first use and shared by every host's deploy."""
-    return once_per_run(state, "create", lambda: decide(gather(inventory)))
+    return once_per_run(state, "create", lambda: decide(gather(state, inventory)))
 
 
-def gather(inventory) -> CreateFacts:
-    spec, hosts = read_hosts(inventory)
+def gather(state, inventory) -> CreateFacts:
+    spec, hosts = read_hosts(inventory, state)
     running_ours = [h for h in hosts.values() if h.ours and h.running]
     view = read_view(inventory, running_ours) if running_ours else None
     first = hosts[spec.members[0].host_name].settings
-    return CreateFacts(spec, hosts, view, read_ca_pem(first), read_monitors(inventory), f"{spec.cluster}-{secrets.token_hex(4)}")
+    clean = params.coerce(params.BY_NAME["etcd_clean"], inventory.get_override_data().get("etcd_clean"))
+    return CreateFacts(
+        spec, hosts, view, read_ca_pem(first), read_monitors(inventory), f"{spec.cluster}-{secrets.token_hex(4)}", bool(clean)
+    )
 
 
 def decide(facts: CreateFacts) -> CreatePlan:
@@ -82,24 +87,24 @@ def decide(facts: CreateFacts) -> CreatePlan:
             f"{'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)"
         )
     foreign = {name: reason for name, (kind, reason) in owners.items() if kind == "foreign"}
-    ours = [name for name, (kind, _) in owners.items() if kind == "ours"]
+    token = live_token(hosts.values(), facts.view)
+    for name, (kind, _) in owners.items():
+        stranger = hosts[name].stranger(facts.view, token) if kind == "ours" else None
+        if stranger:
+            foreign[name] = stranger
+    ours = [name for name, (kind, _) in owners.items() if kind == "ours" and name not in foreign]
     has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)
-
-    if first["etcd_clean"] and has_instances:
-        if first["etcd_safeguard"]:
-            raise DeployError(
-                "etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on: nothing was changed. "
-                "Set etcd_safeguard=false to rebuild the cluster (its data is lost)"
-            )
-        warnings.append("etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster")
-        return _finish(facts, first, bootstrap=True, rebuild=True, view=None, warnings=warnings)
     if foreign:
         raise DeployError(
             "these hosts hold etcd instances or data that do not belong to this inventory's cluster "
             f"`{spec.cluster}`; nothing was changed:\n"
             + "\n".join(f"  - {name}: {reason}" for name, reason in foreign.items())
-            + "\nRemove them by hand, or set etcd_clean=true (with etcd_safeguard=false) to wipe them."
+            + "\nThey are not this cluster's to stop or delete: if their data can go, stop and remove them by hand."
         )
+    if first["etcd_clean"] and has_instances:
+        _check_clean(facts, hosts)
+        warnings.append("etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster")
+        return _finish(facts, first, bootstrap=True, rebuild=True, view=None, warnings=warnings)
     if not has_instances:
         return _finish(facts, first, bootstrap=True, rebuild=False, view=None, warnings=warnings)
 
@@ -136,6 +141,29 @@ def decide(facts: CreateFacts) -> CreatePlan:
                 f"member {member.describe()} is not in the inventory: remove it with the remove SOP, or add it to the inventory"
             )
     return _finish(facts, first, bootstrap=False, rebuild=False, view=view, warnings=warnings)
+
+
+def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
+    """etcd_clean wipes a live cluster only when asked for this run, for the whole cluster, with
+    no safeguard on any host, and only data dirs that hold nothing but etcd's member/."""
+    problems = []
+    if not facts.clean_from_command_line:
+        problems.append(
+            "etcd_clean is set in the inventory or YAML config: it wipes a live cluster only when given for one run "
+            "on the command line (--data etcd_clean=true). Remove it from the inventory; deploys/destroy.py deletes a cluster"
+        )
+    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"]]
+    if guarded:
+        problems.append(
+            f"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on ({', '.join(guarded)}): "
+            "set etcd_safeguard=false to rebuild the cluster (its data is lost)"
+        )
+    left_out = [name for name, host in hosts.items() if not host.in_run]
+    if left_out:
+        problems.append(f"etcd_clean rebuilds the whole cluster, but the run leaves out {', '.join(left_out)}: run it without --limit")
+    problems += [f"{name}: {problem}" for name, host in hosts.items() for problem in [host.data_problem()] if problem]
+    if problems:
+        raise DeployError("cannot rebuild the cluster (etcd_clean); nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def _check_tarballs(hosts) -> None:

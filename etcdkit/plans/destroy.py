@@ -15,7 +15,7 @@ from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
-from etcdkit.plans.gather import HostState, once_per_run, read_hosts, read_view
+from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, monitoring_plan, read_monitors
 
 
@@ -41,11 +41,11 @@ class DestroyPlan:
 
 
 def destroy_plan(state, inventory) -> DestroyPlan:
-    return once_per_run(state, "destroy", lambda: decide(gather(inventory)))
+    return once_per_run(state, "destroy", lambda: decide(gather(state, inventory)))
 
 
-def gather(inventory) -> DestroyFacts:
-    spec, hosts = read_hosts(inventory)
+def gather(state, inventory) -> DestroyFacts:
+    spec, hosts = read_hosts(inventory, state)
     first = hosts[spec.members[0].host_name].settings
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
     certificates = issued_files(cluster_folder(first, spec.cluster), [m.name for m in spec.members])
@@ -55,13 +55,26 @@ def gather(inventory) -> DestroyFacts:
 def decide(facts: DestroyFacts) -> DestroyPlan:
     spec, hosts = facts.spec, facts.hosts
     first = hosts[spec.members[0].host_name].settings
-    if first["etcd_safeguard"] and not first["etcd_purge"]:
+    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"] and not host.settings["etcd_purge"]]
+    if guarded:
         raise DeployError(
-            f"etcd_safeguard is on: refusing to destroy cluster `{spec.cluster}`; nothing was changed. "
-            "Override with --data etcd_safeguard=false (or --data etcd_purge=true)"
+            f"etcd_safeguard is on: refusing to destroy cluster `{spec.cluster}`; nothing was changed (it is set for "
+            f"{', '.join(guarded)}). Override with --data etcd_safeguard=false (or --data etcd_purge=true)"
+        )
+    left_out = [name for name, host in hosts.items() if not host.in_run]
+    if left_out:
+        raise DeployError(
+            f"destroy takes the whole cluster `{spec.cluster}`, but the run leaves out {', '.join(left_out)}; nothing was changed. "
+            "Run it without --limit; one member leaves with the remove SOP (bin/etcd-rm IP)"
         )
     owners = {name: host.ownership() for name, host in hosts.items()}
     problems = [f"{name}: {reason}" for name, (kind, reason) in owners.items() if kind in ("foreign", "unreachable")]
+    token = live_token(hosts.values(), facts.view)
+    for name, host in hosts.items():
+        if owners[name][0] == "ours":
+            problem = host.stranger(facts.view, token) or (host.data_problem() if host.settings["etcd_rm_data"] else None)
+            if problem:
+                problems.append(f"{name}: {problem}")
     if problems:
         raise DeployError(
             f"cannot destroy cluster `{spec.cluster}`; nothing was changed:\n"

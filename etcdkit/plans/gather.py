@@ -97,6 +97,34 @@ class HostState:
     def ours(self) -> bool:
         return self.ownership()[0] == "ours"
 
+    def stranger(self, view: ClusterView | None, token: str | None) -> str | None:
+        """Why the member data of a host whose etcd.conf is ours belongs to another cluster all the
+        same (None: nothing says so): its running etcd reports another cluster ID, or, stopped, it
+        was bootstrapped with another initial-cluster-token than this cluster's."""
+        own = self.state.get("self")
+        if own and view is not None and own["cluster_id"] != view.cluster_id:
+            return (
+                f"its etcd serves another cluster (cluster ID {own['cluster_id']:x}; "
+                f"this cluster `{self.member.cluster}` is {view.cluster_id:x})"
+            )
+        conf_token = self.conf_value("initial-cluster-token")
+        if not own and self.state.get("data") and token and conf_token != token:
+            return (
+                f"its data was bootstrapped with initial-cluster-token {conf_token!r}, "
+                f"not this cluster's {token!r}: it is another cluster's"
+            )
+        return None
+
+    def data_problem(self) -> str | None:
+        """The data dir holds something besides etcd's member/ tree: it is never deleted."""
+        others = sorted(set(self.state.get("data") or []) - {"member"})
+        if others:
+            return (
+                f"the data dir {self.settings['etcd_data']} holds more than etcd's member/ ({' '.join(others)}): "
+                "nothing there is deleted; move those files away first"
+            )
+        return None
+
 
 def in_run(state, host) -> bool:
     return state.limit_hosts is None or host in state.limit_hosts
@@ -124,12 +152,33 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
 
 
 def read_view(inventory, candidates: Iterable[HostState]) -> ClusterView | None:
-    """The live cluster as the first running member (in etcd_seq order) that answers sees it."""
-    for host_state in sorted(candidates, key=lambda candidate: candidate.member.seq):
+    """The live cluster as the first running member that answers sees it: members of the cluster
+    most of the candidates say they serve first, then in etcd_seq order."""
+    for host_state in by_majority(candidates):
         if host_state.running:
             view = inventory.get_host(host_state.member.host_name).get_fact(EtcdCluster, endpoint=host_state.member.client_url)
             if view is not None:
                 return view
+    return None
+
+
+def by_majority(candidates: Iterable[HostState]) -> list[HostState]:
+    """The candidates, those whose running etcd reports the most common cluster ID first."""
+    candidates = list(candidates)
+    ids = [h.state.get("self", {}).get("cluster_id") if h.state.get("self") else None for h in candidates]
+    count = {cluster_id: ids.count(cluster_id) for cluster_id in ids if cluster_id is not None}
+    return [h for _, h in sorted(zip(ids, candidates, strict=True), key=lambda pair: (-count.get(pair[0], 0), pair[1].member.seq))]
+
+
+def live_token(hosts: Iterable[HostState], view: ClusterView | None) -> str | None:
+    """The initial-cluster-token of the live cluster: in the etcd.conf of a member whose running
+    etcd reports the live cluster's ID."""
+    if view is None:
+        return None
+    for host in hosts:
+        own = host.state.get("self") if host.reachable else None
+        if host.ours and own and own["cluster_id"] == view.cluster_id and host.conf_value("initial-cluster-token"):
+            return host.conf_value("initial-cluster-token")
     return None
 
 

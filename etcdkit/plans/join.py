@@ -14,7 +14,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.gather import HostState, live_token, once_per_run, read_ca_pem, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files
 
 
@@ -86,25 +86,30 @@ def decide(facts: JoinFacts) -> JoinPlan:
             )
         else:
             problems += checks.quorum_after(view, voters, healthy)
+    members = [h for h in hosts.values() if h is not joiner]
+    token = live_token(members, view) or cluster_token(members) or spec.cluster
     kind, reason = joiner.ownership()
-    if joiner.running and kind == "foreign" and not (entry and entry.started):
+    if kind == "foreign" and not (entry and entry.started):
         problems.append(
-            f"{joiner.member.host_name} runs an etcd that is not a member of `{spec.cluster}` ({reason}): "
-            "stop it if its data can go (systemctl stop etcd), then run the join again"
+            f"{joiner.member.host_name} holds an etcd or data that is not this cluster's ({reason}): nothing there is "
+            "stopped or deleted; if it can go, stop and remove it by hand, then run the join again"
         )
+    stranger = joiner.stranger(view, token) if kind == "ours" else None
+    if stranger:
+        problems.append(f"{joiner.member.host_name} is not a member of `{spec.cluster}`: {stranger}; nothing there is stopped or deleted")
+    wipe = bool(joiner.state["data"]) and not (entry and entry.started)
+    if wipe and kind == "ours" and joiner.data_problem():
+        problems.append(f"{joiner.member.host_name}: {joiner.data_problem()}")
     if problems:
         raise DeployError(
             f"cannot join {joiner.member.host_name} to `{spec.cluster}`; nothing was changed:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
-    members = [h for h in hosts.values() if h is not joiner]
     settings = members[0].settings if members else joiner.settings
     checks.control_node_holds_ca(facts.ca_pem, [h for h in members if h.running], spec.cluster, settings)
     cluster_secrets = ClusterSecrets.of(settings, spec.cluster)
-    token = cluster_token(members) or spec.cluster
     plan = MemberPlan.of(joiner)
     plan.files = member_files(joiner, Membership.of_live_cluster(view, spec, joining=joiner.member), token, "existing")
     endpoints = ",".join(sorted(url for m in view.started if m is not entry for url in m.client_urls))
-    wipe = bool(joiner.state["data"]) and not (entry and entry.started)
     control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)])
     return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, cluster_secrets, control, warnings)

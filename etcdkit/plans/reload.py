@@ -21,7 +21,7 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
 from etcdkit.plans import checks, patroni
-from etcdkit.plans.gather import HostState, host_settings, in_run, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.gather import HostState, host_settings, in_run, live_token, once_per_run, read_ca_pem, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 from etcdkit.plans.patroni import ConfigChange
@@ -138,6 +138,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     parts = first["etcd_reload"]
     warnings = list(facts.monitors.warnings)
     members = {}
+    token = live_token(facts.hosts.values(), view)
     for name, host in facts.hosts.items():
         entry = view.by_peer_url(host.member.peer_url)
         if host.member.address in facts.outside:
@@ -145,7 +146,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
         if not host.reachable:
             warnings.append(f"{name} cannot be reached over SSH: skipped, reload it once it is back")
             continue
-        if entry is None or not entry.started or not host.ours:
+        if entry is None or not entry.started or not host.ours or host.stranger(view, token):
             warnings.append(
                 f"{name} is in the inventory but not a started member of `{spec.cluster}`: skipped "
                 f"(join it with bin/etcd-add {host.member.address}, or drop it from the inventory)"

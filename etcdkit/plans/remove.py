@@ -15,11 +15,11 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
-from etcdkit.model import params
+from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView, LiveMember
-from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, once_per_run, read_hosts, read_view
+from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, once_per_run, read_hosts, read_view
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class OwnConfigFacts:
     settings: dict
     conf: dict  # its etcd.conf, parsed
     view: ClusterView | None
+    running: bool = False  # an etcd runs there
+    data_problem: str | None = None  # its data dir holds more than etcd's member/
 
 
 @dataclass
@@ -51,8 +53,9 @@ class Removal:
     address: str
     peer_url: str
     settings: dict
-    reachable: bool  # in this run and reachable: its host is cleaned
+    reachable: bool  # in this run and reachable
     has_credentials: bool  # its etcd.conf, certificate and password are there: it can run etcdctl
+    clean: bool = False  # what etcd left on its host is provably this member's: it is cleaned
     entry: LiveMember | None = None  # None: not a member (any more): only the cleanup is left
     executor: str | None = None  # the host that runs `member remove`
     survivors: str = ""  # client URLs of the surviving started members
@@ -97,7 +100,12 @@ def _gather_own_config(inventory) -> OwnConfigFacts:
     conf = conf_values(facts["conf"])
     _, _, endpoints = own_member(conf)
     view = host.get_fact(EtcdCluster, endpoint=",".join(endpoints)) if endpoints else None
-    return OwnConfigFacts(host.name, host_address(host), settings, conf, view)
+    own = HostState(
+        Member(host.name, 0, "", host_address(host), settings["etcd_port"], settings["etcd_peer_port"]),
+        {**settings, "etcd_data": conf.get("data-dir", settings["etcd_data"])},
+        facts,
+    )
+    return OwnConfigFacts(host.name, host_address(host), settings, conf, view, own.running, own.data_problem())
 
 
 def own_member(conf: dict) -> tuple[str, str, list[str]]:
@@ -118,14 +126,15 @@ def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
         removal, run_hosts = _from_inventory(facts)
     if removal is None:
         return None
-    if removal.settings["etcd_safeguard"]:
+    guarded = removal.settings["etcd_safeguard"] or (
+        isinstance(facts, InventoryFacts) and any(h.settings["etcd_safeguard"] for h in facts.hosts.values())
+    )
+    if guarded:
         raise DeployError(
             f"etcd_safeguard is on: refusing to remove {removal.address}; nothing was changed. "
             "Run with --data etcd_safeguard=false to remove it"
         )
     removal.certificates = issued_files(cluster_folder(removal.settings, removal.settings["etcd_cluster"]), [removal.name])
-    if not removal.peer_url:
-        return removal
     view = facts.view
     problems = checks.answers(view, removal.settings["etcd_cluster"])
     if problems:
@@ -187,6 +196,7 @@ def _from_inventory(facts: InventoryFacts) -> tuple[Removal | None, list[HostSta
     if not chosen:
         return None, run_hosts
     host = chosen[0]
+    stranger = host.stranger(facts.view, live_token(hosts.values(), facts.view)) if host.ours else None
     removal = Removal(
         host.member.host_name,
         host.member.name,
@@ -194,9 +204,30 @@ def _from_inventory(facts: InventoryFacts) -> tuple[Removal | None, list[HostSta
         host.member.peer_url,
         host.settings,
         reachable=host.in_run and host.reachable,
-        has_credentials=host.ours,
+        has_credentials=host.ours and not stranger,
     )
+    if removal.reachable:
+        removal.clean = _cleanup(host, stranger)
     return removal, [h for h in run_hosts if h.reachable]
+
+
+def _cleanup(host: HostState, stranger: str | None) -> bool:
+    """Whether the departing host is cleaned: only what is provably this member's; anything else
+    stops the run (a running etcd that is not this cluster's member is never stopped)."""
+    kind, reason = host.ownership()
+    problem = None
+    if kind == "foreign":
+        problem = f"it holds an etcd or data that is not this member's ({reason})"
+    elif stranger:
+        problem = stranger
+    elif kind == "ours" and host.settings["etcd_rm_data"]:
+        problem = host.data_problem()
+    if problem:
+        raise DeployError(
+            f"cannot remove {host.member.address}: {problem}; nothing was changed. Nothing there is this cluster's to stop "
+            f"or delete: if its member must leave, remove its entry over the others (--data etcd_remove={host.member.address})"
+        )
+    return kind == "ours"
 
 
 def _surviving_executor(run_hosts: list[HostState], survivors: list[LiveMember]) -> str | None:
@@ -205,15 +236,21 @@ def _surviving_executor(run_hosts: list[HostState], survivors: list[LiveMember])
     return next((h.member.host_name for h in run_hosts if h.member.peer_url in surviving_urls), None)
 
 
-def _from_own_config(facts: OwnConfigFacts) -> Removal:
+def _from_own_config(facts: OwnConfigFacts) -> Removal | None:
     name, peer_url, _ = own_member(facts.conf)
     if not name:
-        removal = Removal(facts.host_name, "", facts.address, "", facts.settings, reachable=True, has_credentials=False)
-        removal.notes.append(f"{facts.host_name} has no etcd.conf of a member: only its cleanup is left")
-        return removal
+        if facts.running:
+            raise DeployError(
+                f"{facts.host_name} runs an etcd, but has no {paths.CONF} of a member: it is not a member this toolkit "
+                "knows, so it is not stopped; nothing was changed"
+            )
+        return None
     settings = {
         **facts.settings,
         "etcd_cluster": name.rsplit("-", 1)[0],
         "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"]),
     }
-    return Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True)
+    removal = Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True, clean=True)
+    if settings["etcd_rm_data"] and facts.data_problem:
+        raise DeployError(f"cannot remove {facts.address}: {facts.data_problem}; nothing was changed")
+    return removal

@@ -5,9 +5,8 @@ etcdctl in its environment (ETCDCTL_USER): it is never part of a command line, s
 in pyinfra's output nor in /proc/*/cmdline.
 """
 
+
 from etcdkit.model import paths
-from etcdkit.model.inventory import Member
-from etcdkit.remote.render import render
 
 TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"
 # Health polls give up quickly and try again: a member that is up but has no leader yet would
@@ -39,40 +38,4 @@ def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
         f"echo 'etcd at {endpoint} is not healthy after {timeout} s; its journal:' >&2; {journal()} >&2; "
         f"{etcdctl(endpoint)} endpoint health {scope} >&2; exit 1; fi; "
         f"sleep 0.2; done"
-    )
-
-
-def member_add_script(member: Member, endpoints: str, learner: bool, timeout: int = 30) -> str:
-    return render(
-        "scripts/member-add.sh.j2",
-        name=member.name,
-        peer_url=member.peer_url,
-        etcdctl=etcdctl(endpoints),
-        learner=learner,
-        timeout=timeout,
-    )
-
-
-def join_script(member: Member, endpoints: str, timeout: int) -> str:
-    return render(
-        "scripts/join.sh.j2",
-        name=member.name,
-        peer_url=member.peer_url,
-        etcdctl_cluster=etcdctl(endpoints),
-        etcdctl_self=etcdctl(member.client_url, timeouts=POLL_TIMEOUTS),
-        etcdctl_leader=etcdctl('"$leader"', timeouts=POLL_TIMEOUTS),
-        journal=journal(40),
-        service=paths.SERVICE,
-        timeout=timeout,
-    )
-
-
-def member_remove_script(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None, timeout: int = 30) -> str:
-    return render(
-        "scripts/member-remove.sh.j2",
-        peer_url=peer_url,
-        etcdctl=etcdctl(endpoints),
-        timeout=timeout,
-        successor=successor,
-        etcdctl_leader=etcdctl(leader_endpoint) if leader_endpoint else None,
     )

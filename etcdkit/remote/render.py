@@ -4,26 +4,43 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from etcdkit.model import paths
 
 # templates/ of the repository, installed as the package data etcdkit.templates
 TEMPLATES = Path(str(files("etcdkit.templates")))
-_environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True)
-
-# Lines of etcd.conf that etcd reads only when it bootstraps its data dir: changing them later
+# Settings of etcd.conf that etcd reads only when it bootstraps its data dir: changing them later
 # (the reload SOP refreshes initial-cluster from the live member list) needs no restart.
-BOOTSTRAP_ONLY = re.compile(r"^(initial-cluster|initial-cluster-state|initial-cluster-token|initial-advertise-peer-urls):")
+BOOTSTRAP_ONLY = ("initial-cluster", "initial-cluster-state", "initial-cluster-token", "initial-advertise-peer-urls")
+
+
+def to_yaml(value, quoted: bool = False) -> str:
+    """A value as one YAML scalar or flow collection, quoted where YAML needs it (always, with
+    quoted): rendered by a YAML emitter, never pasted."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"), default_style='"' if quoted else None)
+    return text.removesuffix("\n...\n").strip()
+
+
+_environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True)
+_environment.filters["yaml"] = to_yaml
 
 
 def render(template: str, **values) -> str:
     return _environment.get_template(template).render(paths=paths, **values)
 
 
-def runtime_settings(conf_text: str | None) -> list[str]:
-    """The lines of an etcd.conf that a running etcd depends on (all but the bootstrap-only ones)."""
-    return [line for line in (conf_text or "").splitlines() if not BOOTSTRAP_ONLY.match(line)]
+def runtime_settings(conf_text: str | None) -> dict:
+    """The settings of an etcd.conf that a running etcd depends on (all but the bootstrap-only
+    ones), compared as YAML values: quoting, comments and order do not count."""
+    try:
+        conf = yaml.safe_load(conf_text or "") or {}
+    except yaml.YAMLError:
+        return {"unreadable": conf_text}
+    if not isinstance(conf, dict):
+        return {"unreadable": conf_text}
+    return {key: value for key, value in conf.items() if key not in BOOTSTRAP_ONLY}
 
 
 def initial_cluster(pairs) -> str:

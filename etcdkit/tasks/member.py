@@ -7,17 +7,18 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, python, systemd
 
 from etcdkit.model import paths
-from etcdkit.operations import etcd
+from etcdkit.operations import etcd, membership
 from etcdkit.operations.files import upload
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 
-# path -> (owner, group, mode) of the files a member gets
+# path -> (owner, group, mode) of the files a member gets: etcd reads them, and may write none of
+# them but its key (it owns its key so that nobody else can read it)
 MODES = {
-    paths.CA: ("etcd", "etcd", "644"),
-    paths.CERT: ("etcd", "etcd", "644"),
+    paths.CA: ("root", "etcd", "644"),
+    paths.CERT: ("root", "etcd", "644"),
     paths.KEY: ("etcd", "etcd", "600"),
     paths.PASS: ("root", "etcd", "640"),
-    paths.CONF: ("etcd", "etcd", "644"),
+    paths.CONF: ("root", "etcd", "644"),
     paths.ENV: ("root", "root", "644"),
     paths.UNIT: ("root", "root", "644"),
 }
@@ -46,7 +47,7 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
         tarball=settings["etcd_tarball"],
         tarball_sha256=settings["etcd_tarball_sha256"],
     )
-    files.directory(name="etcd config dir", path=paths.CONF_DIR, user="etcd", group="etcd", mode="750")
+    files.directory(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
     files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
@@ -88,13 +89,13 @@ def join_member(plan, secrets: ClusterSecrets) -> None:
     if plan.wipe:
         etcd.wipe(name="Delete stale etcd data (not a member)", data_dir=joiner.settings["etcd_data"])
     _install(joiner, secrets)
-    etcd.member_add(
+    membership.member_add(
         name=f"Announce {joiner.member.name} ({'learner' if plan.learner else 'voting member'})",
         member=joiner.member,
         endpoints=plan.endpoints,
         learner=plan.learner,
     )
-    etcd.join(
+    membership.join(
         name=f"Start {joiner.member.name}, promote it, check the cluster",
         member=joiner.member,
         endpoints=plan.endpoints,
@@ -115,10 +116,11 @@ def purge_host(settings: dict) -> None:
     )
 
 
-def forget_certificates(paths_: list) -> None:
+def forget_certificates(paths_: list, _if=None) -> None:
     """Delete members' certificates and keys from the control node's PKI folder, once they are gone."""
     if paths_:
         python.call(
             name="Delete the certificates of the members that left from the PKI folder",
             function=lambda: [path.unlink(missing_ok=True) for path in paths_],
+            _if=_if,
         )

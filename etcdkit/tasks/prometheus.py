@@ -1,5 +1,6 @@
 """Task groups on the monitoring hosts: Prometheus scrapes the members of a cluster."""
 
+import re
 from io import StringIO
 
 from pyinfra.api import deploy
@@ -40,7 +41,9 @@ def monitor_members(plan: MonitoringPlan) -> None:
     )
     scrape = files.put(
         name=f"Prometheus scrape job etcd-{cluster}",
-        src=StringIO(render("prometheus/etcd-scrape.yml.j2", cluster=cluster, sd_dir=sd_dir, tls_dir=tls_dir)),
+        src=StringIO(
+            render("prometheus/etcd-scrape.yml.j2", cluster=cluster, cluster_regex=re.escape(cluster), sd_dir=sd_dir, tls_dir=tls_dir)
+        ),
         dest=f"{root}/scrape/etcd-{cluster}.yml",
         mode="644",
         create_remote_dir=True,

@@ -48,7 +48,7 @@ def test_the_safeguard_refuses_on_every_host_and_the_cluster_still_serves():
 
 def test_etcd_rm_without_addresses_destroys_after_a_snapshot(first_cluster_id):
     before = set((ROOT / "backups").glob("etcd-*.db"))
-    script("etcd-rm", nodes="1,2,3")
+    script("etcd-rm", "--destroy", "etcd", nodes="1,2,3")
     for address in NODES:
         left = ssh(
             address,

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from io import BytesIO, StringIO
 
 from pyinfra.api import FileDownloadCommand, FileUploadCommand, FunctionCommand, StringCommand
+from pyinfra.connectors.util import CommandOutput, OutputLine
 from pyinfra.context import ctx_host, ctx_state
 
 
@@ -49,6 +50,16 @@ def _name(key) -> str:
     return f"{fact_cls.__name__}({', '.join(f'{name}={value!r}' for name, value in kwargs)})"
 
 
+class Changing:
+    """A fact whose value changes each time it is read (the last one stays): a polled cluster."""
+
+    def __init__(self, *values):
+        self.values = list(values)
+
+    def next(self):
+        return self.values.pop(0) if len(self.values) > 1 else self.values[0]
+
+
 class FakeState:
     """What operations read of pyinfra's state: whether the run is executing (False: preparing)."""
 
@@ -62,12 +73,16 @@ class FakeHost:
     Records the facts asked for (`asked`, in order) and the noop messages (`noops`).
     """
 
-    def __init__(self, facts: dict | None = None, name: str = "10.10.10.10"):
+    def __init__(self, facts: dict | None = None, name: str = "10.10.10.10", shell=None, files: dict | None = None):
         self.name = name
         self.data = {}
         self.facts = {}
         self.asked: list[tuple] = []
         self.noops: list[str] = []
+        self.commands: list[str] = []  # what callbacks ran with run_shell_command, in order
+        self.shell = shell or (lambda command: (True, "", ""))  # command -> (ok, stdout, stderr)
+        self.files = files or {}  # remote path -> bytes, for get_file
+        self.run_state = FakeState()  # the run this host is in: one state, preparing or executing
         self._unnamed = 0
         for key, value in (facts or {}).items():
             self.facts[_key(key)] = value
@@ -88,7 +103,22 @@ class FakeHost:
         if key not in self.facts:
             given = "\n  ".join(_name(known) for known in self.facts) or "(none)"
             raise MissingFact(f"the test gives no fact {_name(key)}; it gives:\n  {given}")
-        return self.facts[key]
+        value = self.facts[key]
+        return value.next() if isinstance(value, Changing) else value
+
+    def run_shell_command(self, command, print_output: bool = False):
+        text = command.get_raw_value() if isinstance(command, StringCommand) else str(command)
+        self.commands.append(text)
+        ok, stdout, stderr = self.shell(text)
+        lines = [OutputLine("stdout", line) for line in stdout.splitlines()] + [OutputLine("stderr", line) for line in stderr.splitlines()]
+        return ok, CommandOutput(lines)
+
+    def get_file(self, remote: str, local: str) -> bool:
+        if remote not in self.files:
+            return False
+        with open(local, "wb") as file:
+            file.write(self.files[remote])
+        return True
 
     def asked_for(self, fact_cls) -> list[dict]:
         """The keyword arguments of each time the fact was asked for."""
@@ -111,7 +141,8 @@ class FakeHost:
 @contextmanager
 def active(host: FakeHost, executing: bool = False):
     """pyinfra.host and pyinfra.state are the fake ones inside the block (for stepping a generator)."""
-    with ctx_state.use(FakeState(executing)), ctx_host.use(host):
+    host.run_state.is_executing = executing
+    with ctx_state.use(host.run_state), ctx_host.use(host):
         yield
 
 
@@ -129,6 +160,13 @@ def run(operation, *args, host: FakeHost, executing: bool = False, **kwargs) -> 
     """All the commands the operation yields on this host, prepared (default) or executing."""
     with active(host, executing):
         return list(steps(operation, *args, **kwargs))
+
+
+def call(command: FunctionCommand, host: FakeHost):
+    """Run a callback the way pyinfra runs it when the run executes: on the control node, with
+    pyinfra.host the host of the operation."""
+    with active(host, executing=True):
+        return command.function(*command.args, **command.kwargs)
 
 
 def shell(commands) -> list[str]:

@@ -75,6 +75,7 @@ def bare(**changes) -> dict:
         "data": None,
         "listeners": 0,
         "sha256": {},
+        "self": None,
         "conf": None,
     }
     return {**state, **changes}
@@ -119,9 +120,11 @@ class Inventory:
         membership = Membership.of_inventory(ClusterSpec(self.spec.cluster, tuple(members), ()))
         return member_files(host, membership, token, initial_state)
 
-    def ours(self, seq: int, *, running: bool = True, data: bool = True, ca_pem: str | None = CA_PEM, **files) -> dict:
+    def ours(
+        self, seq: int, *, running: bool = True, data: bool = True, ca_pem: str | None = CA_PEM, cluster_id: int = CLUSTER_ID, **files
+    ) -> dict:
         """The fact of member seq's host, its files as self.files(seq, **files) renders them (the
-        defaults: up to date) and the CA ca_pem."""
+        defaults: up to date), the CA ca_pem, and, running, the cluster ID its etcd reports."""
         rendered = self.files(seq, **files)
         checksums = {path: sha256(text) for path, text in rendered.items()}
         if ca_pem is not None:
@@ -134,6 +137,7 @@ class Inventory:
             data=["member"] if data else None,
             listeners=3 if running else 0,
             sha256=checksums,
+            self={"cluster_id": cluster_id, "member_id": member_id(seq)} if running else None,
             conf=rendered[paths.CONF],
         )
 

@@ -6,13 +6,14 @@ from pyinfra.api import Inventory
 from etcdkit.model.inventory import InventoryError, cluster_spec
 
 
-def inventory(hosts, **group_data):
-    return Inventory((hosts, {}), etcd=(hosts, group_data))
+def inventory(hosts, pg=None, **group_data):
+    others = [pg] if pg else []
+    return Inventory((hosts + others, {}), etcd=(hosts, group_data), **({"pg": (others, {})} if pg else {}))
 
 
-def problems(hosts, **group_data) -> list[str]:
+def problems(hosts, pg=None, **group_data) -> list[str]:
     with pytest.raises(InventoryError) as error:
-        cluster_spec(inventory(hosts, **group_data))
+        cluster_spec(inventory(hosts, pg, **group_data))
     return error.value.problems
 
 
@@ -82,11 +83,22 @@ def test_even_member_count_warns():
     "data, expected",
     [
         ({"etcd_port": 2380}, "etcd_port and etcd_peer_port are both 2380"),
-        ({"etcd_port": 70000}, "etcd_port 70000 is not a TCP port"),
-        ({"etcd_data": "data"}, "etcd_data 'data' must be an absolute path"),
+        ({"etcd_port": 70000}, "etcd_port 70000 must be between 1 and 65535"),
+        ({"etcd_data": "data"}, "etcd_data 'data' must be an absolute, normalised path (e.g. /data)"),
+        ({"etcd_data": "/etc/../etc"}, "etcd_data '/etc/../etc' must be an absolute, normalised path (e.g. /etc)"),
+        ({"etcd_data": "/data/etcd/"}, "must be an absolute, normalised path (e.g. /data/etcd)"),
+        ({"etcd_data": "/var/lib"}, "etcd_data '/var/lib' is a system folder"),
+        ({"etcd_data": "/data"}, "etcd_data '/data' is a system folder: give etcd a folder of its own"),
+        ({"etcd_data": "/data/etcd\nx"}, "must not hold control characters"),
+        ({"etcd_cluster": "etcd\n"}, "etcd_cluster 'etcd\\n' must be letters, digits"),
+        ({"etcd_compaction_retention": '24h"'}, "etcd_compaction_retention '24h\"' is not valid here"),
+        ({"etcd_quota_backend_bytes": 1024}, "etcd_quota_backend_bytes 1024 must be between"),
+        ({"etcd_cert_days": 30}, "etcd_cert_days 30 must be between 31 and 36500 days"),
+        ({"etcd_join_timeout": 0}, "etcd_join_timeout 0 must be between 5 and 3600 seconds"),
+        ({"etcd_remove": "10.0.0.9; rm -rf /"}, "etcd_remove '10.0.0.9; rm -rf /' must be the IP address"),
         ({"etcd_election_timeout": 300}, "etcd_election_timeout (300 ms) must be at least 5x"),
         ({"etcd_init": "join"}, "etcd_init must be `new` or `existing`"),
-        ({"etcd_root_password": "two words"}, "etcd_root_password must be non-empty and without whitespace"),
+        ({"etcd_root_password": "two words"}, "etcd_root_password 'two words' must be non-empty, without whitespace"),
         ({"etcd_safeguard": "maybe"}, "etcd_safeguard must be true or false"),
         ({"etcd_tarball": "/tmp/etcd.tar.gz"}, "etcd_tarball needs etcd_tarball_sha256"),
     ],
@@ -99,3 +111,22 @@ def test_bad_settings(data, expected):
 def test_all_problems_reported_at_once():
     found = problems([("10.0.0.1", {}), ("nohost", {"etcd_seq": 2})])
     assert len(found) == 2
+
+
+@pytest.mark.parametrize(
+    "pg_cluster, expected",
+    [
+        ("root", "pg_cluster 'root' is the name of an etcd user or certificate of the cluster itself"),
+        ("etcd-1", "pg_cluster 'etcd-1' is the name of an etcd user or certificate of the cluster itself"),
+        ("a$(id)", "pg_cluster 'a$(id)' must be letters, digits"),
+        ("pg-test\n", "must be letters, digits"),
+    ],
+)
+def test_bad_postgresql_cluster_names_are_refused(pg_cluster, expected):
+    found = problems([("10.0.0.1", {"etcd_seq": 1})], pg=("10.0.0.5", {"pg_cluster": pg_cluster}))
+    assert len(found) == 1 and found[0].startswith("host 10.0.0.5: ") and expected in found[0]
+
+
+def test_an_ipv6_member_is_refused_with_a_clear_message():
+    found = problems([("fd00::10", {"etcd_seq": 1})])
+    assert found == ["host fd00::10: `fd00::10` is an IPv6 address: members need an IPv4 address (IPv6 is not supported yet)"]

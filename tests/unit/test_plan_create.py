@@ -29,8 +29,8 @@ from tests.unit.plans_data import (
 )
 
 
-def facts(inv, states=None, live=None, ca_pem=CA_PEM, monitored=NO_MONITORS, **changes) -> CreateFacts:
-    return CreateFacts(inv.spec, inv.hosts(states, **changes), live, ca_pem, monitored, NEW_TOKEN)
+def facts(inv, states=None, live=None, ca_pem=CA_PEM, monitored=NO_MONITORS, cli_clean=False, in_run=None, **changes) -> CreateFacts:
+    return CreateFacts(inv.spec, inv.hosts(states, in_run, **changes), live, ca_pem, monitored, NEW_TOKEN, cli_clean)
 
 
 def all_bare(inv) -> dict:
@@ -152,16 +152,41 @@ def test_a_foreign_host_is_refused(tmp_path, state, reason):
     assert_control_node_untouched(inv)
 
 
-def test_etcd_clean_is_refused_under_the_safeguard(tmp_path):
-    inv = inventory(tmp_path, etcd_clean=True, etcd_safeguard=True)
-    with pytest.raises(DeployError, match="etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on"):
-        decide(facts(inv, {3: foreign_data()}, view(1, 2)))
-
-
-def test_etcd_clean_rebuilds_over_live_and_foreign_instances(tmp_path):
+def test_etcd_clean_is_refused_under_the_safeguard_of_any_host(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
-    states = {2: inv.ours(2, etcd_election_timeout=1500), 3: foreign_etcd()}
-    plan = decide(facts(inv, states, view(1, 2), ca_pem=None))  # a new CA is fine: every instance is wiped
+    hosts = inv.hosts()
+    hosts[inv.name(3)].settings["etcd_safeguard"] = True  # one host's var
+    live = CreateFacts(inv.spec, hosts, view(1, 2, 3), CA_PEM, NO_MONITORS, NEW_TOKEN, True)
+    with pytest.raises(DeployError, match=r"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on \(10\.10\.10\.12\)"):
+        decide(live)
+
+
+def test_etcd_clean_from_the_inventory_is_refused(tmp_path):
+    inv = inventory(tmp_path, etcd_clean=True)
+    with pytest.raises(DeployError, match=r"etcd_clean is set in the inventory or YAML config: .*--data etcd_clean=true"):
+        decide(facts(inv, live=view(1, 2, 3)))
+
+
+def test_etcd_clean_never_wipes_a_foreign_instance(tmp_path):
+    inv = inventory(tmp_path, etcd_clean=True)
+    with pytest.raises(DeployError, match="not this cluster's to stop or delete"):
+        decide(facts(inv, {3: foreign_etcd()}, view(1, 2), cli_clean=True))
+
+
+def test_etcd_clean_refuses_a_partial_run_and_a_data_dir_with_other_files(tmp_path):
+    inv = inventory(tmp_path, etcd_clean=True)
+    with pytest.raises(DeployError, match=r"the run leaves out 10\.10\.10\.12: run it without --limit"):
+        decide(facts(inv, live=view(1, 2, 3), cli_clean=True, in_run=[1, 2]))
+    crowded = inv.ours(2)
+    crowded["data"] = ["member", "postgres"]
+    with pytest.raises(DeployError, match=r"10\.10\.10\.11: the data dir /data/etcd holds more than etcd's member/ \(postgres\)"):
+        decide(facts(inv, {2: crowded}, view(1, 2, 3), cli_clean=True))
+
+
+def test_etcd_clean_from_the_command_line_rebuilds_a_live_cluster(tmp_path):
+    inv = inventory(tmp_path, etcd_clean=True)
+    states = {2: inv.ours(2, etcd_election_timeout=1500)}
+    plan = decide(facts(inv, states, view(1, 2, 3), ca_pem=None, cli_clean=True))  # a new CA is fine: every instance is wiped
     assert (plan.bootstrap, plan.rebuild, plan.view) == (True, True, None)
     assert "etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster" in plan.warnings
     assert restarts(plan) == {}

@@ -106,3 +106,28 @@ def test_the_monitoring_targets_go_too(tmp_path):
     plan = decide(facts(inventory(tmp_path), live=view(1, 2, 3), monitored=monitored))
     assert (plan.monitoring.hosts, plan.monitoring.targets, plan.monitoring.ca_cert) == (["10.10.10.20"], {}, None)
     assert plan.warnings == ["10.10.10.21 is in the monitoring group but has no Prometheus folder: not monitoring from it"]
+
+
+def test_the_safeguard_of_one_host_refuses_for_the_whole_run(tmp_path):
+    inv = inventory(tmp_path)
+    hosts = inv.hosts()
+    hosts[inv.name(3)].settings["etcd_safeguard"] = True
+    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing .*\(it is set for 10\.10\.10\.12\)"):
+        decide(DestroyFacts(inv.spec, hosts, view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
+
+
+def test_a_partial_run_is_refused(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match=r"the run leaves out 10\.10\.10\.11, 10\.10\.10\.12; nothing was changed"):
+        decide(DestroyFacts(inv.spec, inv.hosts(in_run=[1]), view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
+
+
+def test_a_member_of_another_cluster_or_a_crowded_data_dir_is_refused(tmp_path):
+    inv = inventory(tmp_path)
+    crowded = inv.ours(2)
+    crowded["data"] = ["member", "postgres"]
+    states = {1: inv.ours(1, cluster_id=0xBEEF), 2: crowded}
+    with pytest.raises(DeployError) as refused:
+        decide(DestroyFacts(inv.spec, inv.hosts(states), view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
+    assert "10.10.10.10: its etcd serves another cluster" in str(refused.value)
+    assert "10.10.10.11: the data dir /data/etcd holds more than etcd's member/ (postgres)" in str(refused.value)

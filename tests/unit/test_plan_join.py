@@ -19,6 +19,7 @@ from tests.unit.plans_data import (
     foreign_data,
     foreign_etcd,
     inventory,
+    squatter,
     view,
 )
 
@@ -160,22 +161,41 @@ def test_a_started_learner_of_the_host_is_resumed_with_its_data(tmp_path):
     assert plan.endpoints == ",".join(client_url(seq) for seq in (1, 2, 3))
 
 
-def test_a_foreign_etcd_running_on_the_host_is_refused(tmp_path):
+@pytest.mark.parametrize("state", [foreign_etcd(), foreign_data(), squatter()], ids=["a running etcd", "data", "a listener"])
+def test_anything_foreign_on_the_host_is_refused_and_kept(tmp_path, state):
     with pytest.raises(
         DeployError,
-        match=(
-            r"  - 10\.10\.10\.13 runs an etcd that is not a member of `etcd` \(etcd runs with a configuration that is not "
-            r"member etcd-4 of `etcd` with data in /data/etcd\): stop it if its data can go"
-        ),
+        match=r"  - 10\.10\.10\.13 holds an etcd or data that is not this cluster's \(.*\): nothing there is stopped or deleted",
     ):
-        decide(facts(four(tmp_path), {4: foreign_etcd()}))
+        decide(facts(four(tmp_path), {4: state}))
 
 
-@pytest.mark.parametrize("kind", ["foreign data", "a removed member's data", "a removed member still running"])
+def test_a_member_of_another_cluster_with_the_same_name_is_refused(tmp_path):
+    inv = four(tmp_path)
+    other = inv.ours(4, cluster_id=0x1234)  # same member name and data dir, serving a cluster of its own
+    with pytest.raises(DeployError, match=r"10\.10\.10\.13 is not a member of `etcd`: its etcd serves another cluster \(cluster ID 1234"):
+        decide(facts(inv, {4: other}))
+
+
+def test_a_stopped_member_of_another_bootstrap_is_refused(tmp_path):
+    inv = four(tmp_path)
+    other = inv.ours(4, running=False, token="etcd-0ther000")
+    with pytest.raises(DeployError, match=r"bootstrapped with initial-cluster-token 'etcd-0ther000', not this cluster's"):
+        decide(facts(inv, {4: other}))
+
+
+def test_stale_data_with_other_files_is_refused(tmp_path):
+    inv = four(tmp_path)
+    crowded = inv.ours(4, running=False)
+    crowded["data"] = ["member", "notes.txt"]
+    with pytest.raises(DeployError, match=r"holds more than etcd's member/ \(notes\.txt\)"):
+        decide(facts(inv, {4: crowded}))
+
+
+@pytest.mark.parametrize("kind", ["a removed member's data", "a removed member still running"])
 def test_stale_data_of_the_host_is_wiped(tmp_path, kind):
     inv = four(tmp_path)
     state = {
-        "foreign data": foreign_data(),
         "a removed member's data": inv.ours(4, running=False),
         "a removed member still running": inv.ours(4),
     }[kind]

@@ -13,10 +13,13 @@ from tests.unit.plans_data import (
     bare,
     client_url,
     entry,
+    foreign_data,
+    foreign_etcd,
     hex_id,
     inventory,
     make_settings,
     peer_url,
+    squatter,
     view,
 )
 
@@ -222,10 +225,22 @@ def test_its_etcd_conf_gives_the_endpoints_to_ask_its_own_first(tmp_path):
     assert own_member({}) == ("", "", [])
 
 
-def test_without_an_etcd_conf_only_the_cleanup_is_left(tmp_path):
-    removal = decide(own_config(tmp_path, {}, live=None))
-    assert (removal.name, removal.peer_url, removal.entry, removal.executor) == ("", "", None, None)
-    assert removal.notes == ["10.10.10.12 has no etcd.conf of a member: only its cleanup is left"]
+def test_without_an_etcd_conf_there_is_nothing_to_remove(tmp_path):
+    assert decide(own_config(tmp_path, {}, live=None)) is None
+
+
+def test_an_etcd_running_without_an_etcd_conf_of_a_member_is_not_stopped(tmp_path):
+    running = OwnConfigFacts(address(3), address(3), make_settings(tmp_path), {}, None, running=True)
+    with pytest.raises(DeployError, match=r"10\.10\.10\.12 runs an etcd, but has no /etc/etcd/etcd.conf of a member: .* not stopped"):
+        decide(running)
+
+
+def test_the_own_config_form_keeps_a_data_dir_with_other_files(tmp_path):
+    crowded = OwnConfigFacts(
+        address(3), address(3), make_settings(tmp_path), member_conf(tmp_path), view(1, 2, 3), data_problem="the data dir holds more"
+    )
+    with pytest.raises(DeployError, match="cannot remove 10.10.10.12: the data dir holds more"):
+        decide(crowded)
 
 
 def test_with_an_etcd_conf_but_no_answer_it_is_refused(tmp_path):
@@ -236,3 +251,46 @@ def test_with_an_etcd_conf_but_no_answer_it_is_refused(tmp_path):
 def test_the_safeguard_refuses_the_host_alone(tmp_path):
     with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
         decide(own_config(tmp_path, member_conf(tmp_path), etcd_safeguard=True))
+
+
+# What the departing host may lose
+
+
+def test_the_safeguard_of_any_host_refuses(tmp_path):
+    inv = inventory(tmp_path)
+    hosts = inv.hosts(None, in_run=(3,))
+    hosts[inv.name(1)].settings["etcd_safeguard"] = True
+    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
+        decide(InventoryFacts(inv.spec, hosts, None, True, MEMBERS))
+
+
+@pytest.mark.parametrize("state", [foreign_etcd(), foreign_data(), squatter()], ids=["a running etcd", "data", "a listener"])
+def test_a_departing_host_with_something_foreign_is_refused_and_kept(tmp_path, state):
+    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: it holds an etcd or data that is not this member's"):
+        decide(facts(inventory(tmp_path), {3: state}, live=view(1, 2)))
+
+
+def test_a_host_serving_another_cluster_is_refused(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: its etcd serves another cluster"):
+        decide(facts(inv, {3: inv.ours(3, cluster_id=0xBEEF)}, live=view(1, 2)))
+
+
+def test_a_data_dir_with_other_files_is_kept(tmp_path):
+    inv = inventory(tmp_path)
+    crowded = inv.ours(3)
+    crowded["data"] = ["member", "postgres"]
+    with pytest.raises(DeployError, match=r"holds more than etcd's member/ \(postgres\)"):
+        decide(facts(inv, {3: crowded}))
+    inv_keep = inventory(tmp_path, etcd_rm_data=False)
+    assert decide(facts(inv_keep, {3: crowded})).clean  # the data dir is not deleted: the rest may go
+
+
+def test_a_bare_departing_host_is_not_cleaned(tmp_path):
+    removal = decide(facts(inventory(tmp_path), {3: bare()}, live=view(1, 2)))
+    assert removal is not None and not removal.clean and removal.entry is None
+
+
+def test_a_member_with_its_files_is_cleaned_after_its_removal(tmp_path):
+    removal = decide(facts(inventory(tmp_path)))
+    assert removal.clean and removal.entry is not None

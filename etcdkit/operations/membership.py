@@ -1,0 +1,184 @@
+"""Membership changes: announce a member, start and promote it, remove one.
+
+Each decides in Python over `etcdctl -w json` (the EtcdMembership fact, read again at every step)
+and runs on the control node as a loop of etcdctl calls on the host of the operation: no member
+entry is ever picked out of etcdctl's table output, and a failed etcdctl call is a failure, never
+"done already". A removal is remembered for the run once the member list confirms it, so that the
+departing host is cleaned only after that (`removal_confirmed`).
+"""
+
+import shlex
+import time
+from weakref import WeakKeyDictionary
+
+from pyinfra import host, state
+from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.context import ctx_state
+
+from etcdkit.facts.etcd import EtcdMembership
+from etcdkit.model import paths
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import Member
+from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl, journal
+
+POLL = 0.3
+# etcd refuses a membership change for a few seconds after the last one, or while a member is
+# not yet connected: these refusals are waited out, any other error stops the change.
+TRANSIENT = ("unhealthy cluster", "leader changed", "too many requests", "context deadline exceeded")
+
+# per run (pyinfra's state): the peer URLs whose removal the member list confirmed
+_confirmed: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def removal_confirmed(peer_url: str) -> bool:
+    """Whether this run saw the member with this peer URL leave the member list."""
+    return peer_url in _confirmed.get(ctx_state.get(), ())
+
+
+def _confirm(peer_url: str) -> None:
+    _confirmed.setdefault(ctx_state.get(), set()).add(peer_url)
+
+
+def _membership(endpoints: str) -> ClusterView:
+    view = host.get_fact(EtcdMembership, endpoint=endpoints)
+    if view is None:
+        raise OperationError(f"no member answers at {endpoints}: the membership cannot be read")
+    return view
+
+
+def _run(command: str) -> tuple[bool, str]:
+    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
+    return ok, output.stderr or output.stdout
+
+
+def _retry(deadline: float, failure: str, error: str) -> None:
+    """Wait before the next try of a refused change, or give up with its error."""
+    if not any(transient in error for transient in TRANSIENT) or time.monotonic() > deadline:
+        raise OperationError(f"{failure}: {error.strip()}")
+    time.sleep(POLL)
+
+
+@operation(is_idempotent=False)
+def member_add(member: Member, endpoints: str, learner: bool, timeout: int = 30):
+    """
+    Announce a new member to the cluster by its peer URL (as a learner unless told otherwise);
+    nothing happens if the member list has that peer URL already.
+
+    + member: the joining member
+    + endpoints: client URLs of the cluster's started members
+    + learner: add it as a learner
+    + timeout: seconds to wait out etcd's refusals right after another membership change
+    """
+    view = host.get_fact(EtcdMembership, endpoint=endpoints)
+    if view is not None and view.by_peer_url(member.peer_url) is not None:
+        host.noop(f"{member.peer_url} is in the member list already")
+        return
+    yield FunctionCommand(_add, (member, endpoints, learner, timeout), {})
+
+
+def _add(member: Member, endpoints: str, learner: bool, timeout: int) -> None:
+    deadline = time.monotonic() + timeout
+    command = f"{etcdctl(endpoints)} member add {shlex.quote(member.name)} --peer-urls={shlex.quote(member.peer_url)}"
+    while _membership(endpoints).by_peer_url(member.peer_url) is None:
+        ok, error = _run(command + (" --learner" if learner else ""))
+        if not ok:
+            _retry(deadline, f"etcd refused to add {member.name}", error)
+
+
+@operation(is_idempotent=False)
+def join(member: Member, endpoints: str, timeout: int):
+    """
+    Start an announced member, wait until it serves, promote it if it is a learner (through the
+    leader: a follower forwards the request and holds a refusal for seconds), and check that it and
+    the cluster are healthy. If it never serves, its member entry is removed again and etcd is
+    disabled on its host: the cluster is left as it was.
+
+    + member: the joining member, already announced
+    + endpoints: client URLs of the other started members
+    + timeout: seconds before the join is given up and undone
+    """
+    yield FunctionCommand(_join, (member, endpoints, timeout), {})
+
+
+def _join(member: Member, endpoints: str, timeout: int) -> None:
+    entry = _membership(endpoints).by_peer_url(member.peer_url)
+    if entry is None:
+        raise OperationError(f"{member.peer_url} is not in the member list: the member add did not happen")
+    deadline = time.monotonic() + timeout
+    serving = False
+
+    def undo(reason: str) -> None:
+        _, log = _run(journal(40))
+        if not serving:
+            removed, error = _run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
+            _run(f"systemctl disable --now --quiet {paths.SERVICE}")
+            reason += (
+                "; its member entry was removed again, the cluster is as it was" if removed else f"; removing its entry failed too: {error}"
+            )
+        raise OperationError(f"{member.name} did not join: {reason}. Its journal:\n{log}")
+
+    def wait(what: str) -> None:
+        if time.monotonic() > deadline:
+            undo(f"{what} within {timeout} s")
+        time.sleep(POLL)
+
+    ok, error = _run(f"systemctl enable --quiet {paths.SERVICE} && systemctl start --no-block {paths.SERVICE}")
+    if not ok:
+        undo(f"systemd could not start etcd: {error}")
+    while True:
+        current = _membership(endpoints).by_id(entry.id)
+        if current is not None and current.started:
+            break
+        wait("etcd did not start and connect")
+    while True:
+        view = _membership(endpoints)
+        current = view.by_id(entry.id)
+        if current is None or not current.is_learner:
+            break
+        leader = view.leader()
+        if leader is None or not leader.client_urls:
+            wait("the cluster had no leader to promote the learner")
+            continue
+        ok, _ = _run(f"{etcdctl(leader.client_urls[0], timeouts=POLL_TIMEOUTS)} member promote {entry.hex_id}")
+        if not ok:
+            wait("the learner did not catch up")
+    while not _run(f"{etcdctl(member.client_url, timeouts=POLL_TIMEOUTS)} endpoint health")[0]:
+        wait("it did not serve reads as a voting member")
+    serving = True
+    while not _run(f"{etcdctl(endpoints, timeouts=POLL_TIMEOUTS)} endpoint health --cluster")[0]:
+        wait("the cluster is not healthy after the join")
+
+
+@operation(is_idempotent=False)
+def member_remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None, timeout: int = 30):
+    """
+    Remove the member with this peer URL (started or not) through the given members, handing
+    leadership over first when it leads, and verify in the member list that it is gone.
+
+    + peer_url: the departing member's peer URL
+    + endpoints: client URLs of surviving members
+    + leader_endpoint: the departing member's client URL when it leads, else None
+    + successor: hex ID of the healthy voter to hand leadership to, when it leads
+    + timeout: seconds to wait out etcd's refusals right after another membership change
+    """
+    view = host.get_fact(EtcdMembership, endpoint=endpoints)
+    if view is not None and view.by_peer_url(peer_url) is None:
+        if state.is_executing:
+            _confirm(peer_url)
+        host.noop(f"{peer_url} is not in the member list")
+        return
+    yield FunctionCommand(_remove, (peer_url, endpoints, leader_endpoint, successor, timeout), {})
+
+
+def _remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successor: str | None, timeout: int) -> None:
+    entry = _membership(endpoints).by_peer_url(peer_url)
+    if entry is not None and leader_endpoint and successor:
+        # it leads: hand leadership over first, so the cluster keeps a leader throughout
+        _run(f"{etcdctl(leader_endpoint)} move-leader {shlex.quote(successor)}")
+    deadline = time.monotonic() + timeout
+    while entry is not None:
+        ok, error = _run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
+        if not ok and "member not found" not in error:
+            _retry(deadline, f"etcd refused to remove {entry.name or peer_url}", error)
+        entry = _membership(endpoints).by_peer_url(peer_url)
+    _confirm(peer_url)
