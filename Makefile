@@ -2,14 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client
+# prometheus: for its promtool, which checks and unit-tests the alert rules (tests/monitoring).
+SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client prometheus
+POLICY_RC := /usr/sbin/policy-rc.d
 
 .PHONY: setup demo test unit lint lab-up lab-down
 
-# System packages (once) and the virtualenv with pyinfra and the test tools.
+# System packages (once) and the virtualenv with pyinfra and the test tools. No service starts while
+# they install (a policy-rc.d, unless the machine has one, as etcdkit does for etcd) and prometheus'
+# server stays disabled: only its promtool is used.
 setup: $(VENV)/.installed
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; fi
+	if [ -n "$$missing" ]; then \
+		if [ ! -e $(POLICY_RC) ]; then trap 'rm -f $(POLICY_RC)' EXIT; printf '#!/bin/sh\nexit 101\n' >$(POLICY_RC); chmod 755 $(POLICY_RC); fi; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+		systemctl disable --quiet prometheus.service 2>/dev/null || true; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

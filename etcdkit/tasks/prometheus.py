@@ -9,15 +9,24 @@ from pyinfra.operations import files
 from etcdkit.operations import prometheus, services
 from etcdkit.operations.files import upload
 from etcdkit.plans.monitoring import MonitoringPlan
-from etcdkit.remote.render import TEMPLATES, render
+from etcdkit.remote.render import TEMPLATES, render, to_yaml
 
 RULES = (TEMPLATES / "prometheus" / "etcd-alerts.yml").read_text()
+DASHBOARD = TEMPLATES / "grafana" / "etcd-dashboard.json"
+# the rules' runbook links as shipped: `runbook_url: docs/runbook.md#<alert name in lower case>`
+RUNBOOK_LINK = re.compile(r"^(\s+runbook_url: )docs/runbook\.md#(\S+)$", re.MULTILINE)
+
+
+def alert_rules(runbook_url: str) -> str:
+    """The alert rules with their runbook links under etcd_runbook_url (the default leaves them as shipped)."""
+    return RUNBOOK_LINK.sub(lambda link: link[1] + to_yaml(f"{runbook_url}#{link[2]}"), RULES)
 
 
 @deploy("Prometheus")
 def monitor_members(plan: MonitoringPlan) -> None:
     """On a monitoring host: the TLS files, the scrape job, the rules and the members' targets;
-    Prometheus reloads when its job or rules changed (targets it watches by itself)."""
+    Prometheus reloads when its job or rules changed (targets it watches by itself). With
+    etcd_grafana_dir, Grafana's dashboard too (Grafana reads its provisioned folder by itself)."""
     settings, cluster = plan.settings, plan.cluster
     root, user, sd_dir = settings["prometheus_dir"], settings["prometheus_user"], settings["prometheus_sd_dir"]
     tls_dir = f"{root}/etcd-{cluster}"
@@ -49,8 +58,21 @@ def monitor_members(plan: MonitoringPlan) -> None:
         create_remote_dir=True,
     )
     rules = files.put(
-        name="Prometheus alert rules for etcd", src=StringIO(RULES), dest=f"{root}/rules/etcd.yml", mode="644", create_remote_dir=True
+        name="Prometheus alert rules for etcd",
+        src=StringIO(alert_rules(settings["etcd_runbook_url"])),
+        dest=f"{root}/rules/etcd.yml",
+        mode="644",
+        create_remote_dir=True,
     )
+    if settings.get("etcd_grafana_dir"):
+        grafana_dir = settings["etcd_grafana_dir"]
+        files.put(
+            name="Grafana dashboard for etcd",
+            src=str(DASHBOARD),
+            dest=f"{grafana_dir}/etcd-dashboard.json",
+            mode="644",
+            create_remote_dir=True,
+        )
     _targets(plan)
     services.take_config(
         name="Prometheus: reload to take them",

@@ -46,6 +46,7 @@ def test_the_wheel_holds_one_namespace_with_facts_and_templates(wheel):
         "etcdkit/templates/etcd.conf.j2",
         "etcdkit/templates/scripts/yaml-set.py",
         "etcdkit/templates/prometheus/etcd-alerts.yml",
+        "etcdkit/templates/grafana/etcd-dashboard.json",
     ):
         assert expected in names
     assert not any(name.startswith(("etcdkit/tests", "etcdkit/lab", "etcdkit/deploys")) for name in names)
