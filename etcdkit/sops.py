@@ -66,6 +66,8 @@ def create() -> None:
     if me is not None:
         if plan.rebuild:
             etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings["etcd_data"])
+        if plan.rotate_root_on == me.member:
+            etcd.root_password(name="Change root's password in etcd first", endpoint=me.member.client_url, new=plan.secrets.root)
         install_member(me, plan.secrets)
         start_member(me, seed=me.member == plan.seed)
     if host.name in monitors:
@@ -123,7 +125,7 @@ def reload() -> None:
     plan = _begin("reload", reload_plan)
     _control_node(plan.control, plan.control_host)
     if host.name in plan.members:
-        refresh_member(plan.members[host.name], plan.parts)
+        refresh_member(plan.members[host.name], plan.parts, plan.secrets)
     if host.name in plan.admin_hosts:
         refresh_admin(plan.admin_files)
     if host.name == plan.users_host:

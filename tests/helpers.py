@@ -111,3 +111,43 @@ def script(
 
 def main_pids(addresses) -> dict[str, str]:
     return {address: ssh(address, "systemctl show -p MainPID --value etcd").stdout.strip() for address in addresses}
+
+
+def typed(*args: str, nodes: str = "1,2,3", enter: bool = True, inventory: str = LAB_INVENTORY, cwd: Path = ROOT):
+    """pyinfra as an operator types it, without -y: it previews, then executes when Enter is pressed
+    (enter=False: the operator aborts with Ctrl-D at the prompt, and pyinfra leaves a
+    pyinfra-debug.log in cwd)."""
+    return subprocess.run(
+        [str(PYINFRA), inventory, *args],
+        cwd=cwd,
+        env={**lab_env(nodes), "PYTHONPATH": str(ROOT)},  # the lab inventory imports the lab's module
+        text=True,
+        capture_output=True,
+        timeout=600,
+        input="\n" if enter else "",
+    )
+
+
+def control_node_state() -> dict[str, str]:
+    """Every file of the control node's pki/ and backups/ with its SHA-256."""
+    import hashlib
+
+    return {
+        str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in (ROOT / "pki", ROOT / "backups")
+        if folder.exists()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def host_state(address: str) -> str:
+    """What a SOP could change on a host: etcd's MainPID and enabled state, its files' checksums and
+    its data dir's entries."""
+    return ssh(
+        address,
+        "systemctl show -p MainPID --value etcd; systemctl is-enabled etcd 2>&1; "
+        "sha256sum /etc/etcd/* /etc/systemd/system/etcd.service /etc/profile.d/etcdctl.sh 2>&1; ls -A /data/etcd 2>&1; "
+        "command -v etcd || true",
+        check=False,
+    ).stdout

@@ -38,6 +38,18 @@ class Secret:
         write_private(self.path, secrets.token_urlsafe(24).encode())
         return True
 
+    @property
+    def stored(self) -> str | None:
+        """The password kept in the file (None: no file)."""
+        return self.path.read_text().strip() if self.path.exists() else None
+
+    def store(self) -> bool:
+        """Keep a configured password in the file too (the next run needs no --data); True when written."""
+        if self.value is None or self.stored == self.value:
+            return False
+        write_private(self.path, self.value.encode())
+        return True
+
 
 def user_secret(configured: str | None, cluster_dir: Path, user: str) -> Secret:
     return Secret(cluster_dir / f"{user}.password", configured or None)

@@ -23,7 +23,8 @@ def ca_source(settings: dict) -> CASource:
 class ControlWork:
     ca: CASource
     certificates: tuple[CertRequest, ...] = ()
-    passwords: tuple[Secret, ...] = field(default_factory=tuple)
+    passwords: tuple[Secret, ...] = field(default_factory=tuple)  # generated when missing
+    kept: tuple[Secret, ...] = field(default_factory=tuple)  # configured ones the members already use: kept in pki/ too
 
     def pending(self) -> list[str]:
         """What executing the run would write, as lines for the operator; empty when nothing."""
@@ -31,6 +32,7 @@ class ControlWork:
         lines = [] if ca is not None else [f"create the CA {self.ca.files[0]}"]
         lines += [f"issue {r.cert_path}" for r in self.certificates if ca is None or not ca.is_current(r)]
         lines += [f"generate {s.path}" for s in self.passwords if s.read() is None]
+        lines += [f"keep the configured password in {s.path}" for s in self.kept if s.value is not None and s.stored != s.value]
         return lines
 
     def apply(self) -> None:
@@ -44,3 +46,5 @@ class ControlWork:
                 ca.issue(request)
         for secret in self.passwords:
             secret.ensure()
+        for secret in self.kept:
+            secret.store()

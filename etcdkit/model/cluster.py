@@ -85,6 +85,11 @@ class ClusterView:
     def is_healthy(self, member: LiveMember) -> bool:
         return any(self.health.get(url) == "" for url in member.client_urls)
 
+    def serves(self, peer_url: str) -> bool:
+        """The member with this peer URL is healthy."""
+        member = self.by_peer_url(peer_url)
+        return member is not None and self.is_healthy(member)
+
     def leaders(self) -> set[int]:
         return {status["leader"] for status in self.status.values() if status.get("leader")}
 

@@ -48,6 +48,14 @@ PARAMS = [
         ("join",),
     ),
     Param(
+        "etcd_restart_timeout",
+        60,
+        int,
+        "Seconds a restarted member may take to serve again in a rolling restart; past it, its previous etcd.conf is put back "
+        "and no other member restarts.",
+        ("create", "reload"),
+    ),
+    Param(
         "etcd_reload",
         ["conf", "env", "patroni", "vip", "monitor"],
         list,
@@ -153,6 +161,20 @@ PARAMS = [
     Param("prometheus_user", "prometheus", str, "The user Prometheus runs as (it reads the monitoring key).", ("create", "reload")),
     Param(
         "prometheus_service", "prometheus", str, "Prometheus' systemd unit, reloaded when its job or rules change.", ("create", "reload")
+    ),
+    Param(
+        "etcd_runbook_url",
+        "docs/runbook.md",
+        str,
+        "Where the alert rules' `runbook_url` annotations point: `<etcd_runbook_url>#<alert name in lower case>`. The default is the runbook's path in this repository; give the address your team reads it at (e.g. docs/runbook.md on your Git server).",
+        ("create", "reload"),
+    ),
+    Param(
+        "etcd_grafana_dir",
+        None,
+        str,
+        "A folder of Grafana's file-provisioned dashboards on the monitoring hosts (e.g. /var/lib/grafana/dashboards): the etcd dashboard goes there as etcd-dashboard.json. Unset: no dashboard is installed.",
+        ("create", "reload"),
     ),
     Param(
         "etcd_packages", None, list, "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).", ("create", "join")

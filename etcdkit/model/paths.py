@@ -1,4 +1,4 @@
-"""Where things live on a member, as the reference role lays them out."""
+"""Where things live on a member, as Pigsty lays them out, and who owns them."""
 
 CONF_DIR = "/etc/etcd"
 CONF = "/etc/etcd/etcd.conf"
@@ -12,6 +12,18 @@ ENV = "/etc/profile.d/etcdctl.sh"
 # in /run on purpose: a reboot restarts etcd, and with it the reason to restart.
 RESTART_PENDING = "/run/etcd.restart-pending"
 SERVICE = "etcd.service"
+
+# path -> (owner, group, mode) of the files a member gets: etcd reads them, and may write none of
+# them but its key (it owns its key so that nobody else can read it)
+OWNERS = {
+    CA: ("root", "etcd", "644"),
+    CERT: ("root", "etcd", "644"),
+    KEY: ("etcd", "etcd", "600"),
+    PASS: ("root", "etcd", "640"),
+    CONF: ("root", "etcd", "644"),
+    ENV: ("root", "root", "644"),
+    UNIT: ("root", "root", "644"),
+}
 
 # On the hosts of etcd's clients (Patroni, vip-manager): the cluster's CA, to verify the members.
 CLIENT_DIR = "/etc/etcd-client"

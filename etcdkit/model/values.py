@@ -79,6 +79,12 @@ def each(check: Callable[[Any], str | None]) -> Callable[[list], str | None]:
     return check_all
 
 
+def link(value: str) -> str | None:
+    if not value or re.search(r"\s", value) or CONTROL.search(value):
+        return "must be a non-empty path or URL, without whitespace or control characters"
+    return None
+
+
 def no_control_characters(value: str) -> str | None:
     return "must not hold control characters (a newline?)" if CONTROL.search(value) else None
 
@@ -89,6 +95,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "etcd_port": in_range(1, 65535),
     "etcd_peer_port": in_range(1, 65535),
     "etcd_join_timeout": in_range(5, 3600, " seconds"),
+    "etcd_restart_timeout": in_range(5, 3600, " seconds"),
     "etcd_election_timeout": in_range(50, 50000, " ms"),
     "etcd_heartbeat_interval": in_range(10, 5000, " ms"),
     "etcd_quota_backend_bytes": in_range(64 << 20, 64 << 30, " bytes (64 MiB to 64 GiB)"),
@@ -103,6 +110,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "vip_manager_config": absolute_path,
     "prometheus_dir": absolute_path,
     "prometheus_sd_dir": absolute_path,
+    "etcd_grafana_dir": absolute_path,
+    "etcd_runbook_url": link,
     "patroni_service": matches(UNIT, "patroni"),
     "vip_manager_service": matches(UNIT, "vip-manager"),
     "prometheus_service": matches(UNIT, "prometheus"),

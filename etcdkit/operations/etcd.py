@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shlex
+from io import BytesIO
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -15,7 +16,8 @@ from pyinfra.context import ctx_state
 from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
 
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.control.passwords import Secret
+from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.remote.etcdctl import etcdctl
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
@@ -123,34 +125,44 @@ def wait_healthy(endpoint: str, cluster_wide: bool = False, timeout: int = 60):
     yield wait_healthy_command(endpoint, cluster_wide, timeout)
 
 
-@operation()
-def restart_if_pending(endpoint: str, timeout: int = 60):
+@operation(is_idempotent=False)
+def root_password(endpoint: str, new: Secret):
     """
-    Restart etcd if a configuration change is pending for the running process, then wait until
-    the whole cluster is healthy. Call with `_serial=True`: one member at a time.
+    Change root's password in etcd to the new one, logging in with the current one of
+    /etc/etcd/etcd.pass, verify that the new one logs in, and only then keep it on the control node
+    (pki/<cluster>/root.password). A rotation cut short is finished: when the new password logs in
+    already, nothing changes in etcd. The password travels in a 0600 file, never on a command line.
 
-    + endpoint: the member's client URL
-    + timeout: seconds to wait for health after the restart
+    + endpoint: client URL of a running member
+    + new: the new root password (etcd_root_password, or the one the control node keeps)
     """
-    service = host.get_fact(EtcdService)
-    if not service["pid"] or service["restart_pending"] != service["pid"]:
-        host.noop("no restart pending")
-        return
-    yield wait_healthy_command(endpoint, True, timeout)
-    yield from hand_over_leadership(endpoint)
-    yield f"systemctl restart {paths.SERVICE}"
-    yield wait_healthy_command(endpoint, True, timeout)
-    yield f"rm -f {paths.RESTART_PENDING}"
+    yield FunctionCommand(_rotate_root, (endpoint, new), {})
 
 
-def hand_over_leadership(endpoint: str):
-    """If this member leads, move leadership to a healthy voter first: the cluster then keeps a
-    leader throughout, instead of waiting an election timeout for a new one."""
-    view = host.get_fact(EtcdCluster, endpoint=endpoint)
-    leader = view.leader() if view else None
-    successor = view.successor(view.answered_by) if view else None
-    if leader is not None and leader.id == view.answered_by and successor is not None:
-        yield f"{etcdctl(endpoint)} move-leader {successor.hex_id}"
+def _rotate_root(endpoint: str, new: Secret) -> None:
+    value = new.read()
+    if value is None:
+        raise OperationError("no new root password: set etcd_root_password")
+    temporary = host.get_temp_filename("etcd-root-password")
+    _shell(f"(umask 077 && : > {temporary})", "preparing the password change")
+    try:
+        if not host.put_file(BytesIO(value.encode()), temporary):
+            raise OperationError("could not upload the new root password")
+        login = f"{etcdctl(endpoint, login=('root', temporary))} get --limit=1 health >/dev/null"
+        if not host.run_shell_command(StringCommand(login), print_output=False)[0]:
+            ok, output = host.run_shell_command(StringCommand(f"{etcdctl(endpoint)} get --limit=1 health >/dev/null"), print_output=False)
+            if not ok:
+                if any(refusal in output.stderr for refusal in ("authentication failed", "invalid auth")):
+                    raise OperationError(
+                        "root's password in etcd is neither the one in /etc/etcd/etcd.pass nor the new one: "
+                        "set etcd_root_password to the cluster's current root password, run create, then change it"
+                    )
+                raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {output.stderr}")
+            _shell(f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password")
+            _shell(login, "logging in with the new root password")
+    finally:
+        host.run_shell_command(StringCommand(f"rm -f {temporary}"), print_output=False)
+    new.store()
 
 
 @operation()
@@ -255,20 +267,24 @@ def snapshot_saved(dest: str) -> bool:
     return str(dest) in _saved.get(ctx_state.get(), ())
 
 
-def _shell(command: str) -> str:
+def _shell(command: str, what: str) -> str:
+    """The command's output; OperationError("<what> failed: <its error>") when it fails."""
     ok, output = host.run_shell_command(StringCommand(command), print_output=False)
     if not ok:
-        raise OperationError(f"the snapshot failed: {output.stderr or output.stdout}")
+        raise OperationError(f"{what} failed: {output.stderr or output.stdout}")
     return output.stdout
 
 
 def _snapshot(endpoint: str, remote: str, dest: Path) -> None:
     try:
-        _shell(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)")
+        _shell(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
         status = json.loads(
-            _shell(f"etcdutl snapshot status {remote} -w json 2>/dev/null || ETCDCTL_API=3 etcdctl snapshot status {remote} -w json")
+            _shell(
+                f"etcdutl snapshot status {remote} -w json 2>/dev/null || ETCDCTL_API=3 etcdctl snapshot status {remote} -w json",
+                "reading the snapshot back",
+            )
         )
-        digest, size = _shell(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}").split()
+        digest, size = _shell(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
         if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
             dest.parent.mkdir(mode=0o700, parents=True)
         if not host.get_file(remote, str(dest)):

@@ -3,10 +3,13 @@ worded with the reason and the fix; an empty list means the change is safe (rest
 instead, for the plans that end in a rolling restart).
 """
 
+import hashlib
+
 from pyinfra.api.exceptions import DeployError
 
+from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, LiveMember
-from etcdkit.plans.gather import HostState
+from etcdkit.plans.gather import ControlState, HostState
 
 
 def answers(view: ClusterView | None, cluster: str) -> list[str]:
@@ -53,15 +56,49 @@ def restart_allowed(plans, view: ClusterView) -> None:
         )
 
 
-def control_node_holds_ca(ca_pem: str | None, running: list[HostState], cluster: str, settings: dict) -> None:
-    """Members already run: the control node must hold the CA they were given, or it would hand
-    them a new CA that their running peers reject."""
-    if ca_pem is None and running:
+def control_node_matches(control: ControlState, running: list[HostState], cluster: str, settings: dict, may_rotate: bool = False) -> bool:
+    """Members already run: the control node must hold the CA and the root password they were
+    given, or it would hand them a CA their running peers reject, or lock etcdctl out. True when
+    the root password is to be rotated: etcd_root_password is set to a new one (may_rotate: only
+    create rotates), or a rotation was interrupted (the control node keeps the new one)."""
+    if not running:
+        return False
+    names = ", ".join(h.member.host_name for h in running)
+    fix = (
+        f"Copy the PKI folder ({settings['etcd_pki_dir']}/) of the control node that created the cluster here, "
+        "or point etcd_ca_cert/etcd_ca_key at its CA and set etcd_root_password to its root password (docs/control-node.md)"
+    )
+    if control.ca_pem is None:
         raise DeployError(
-            f"cluster `{cluster}` runs on {', '.join(h.member.host_name for h in running)}, but the control node has no CA "
-            f"in {settings['etcd_pki_dir']}/ (a fresh clone or another admin machine?): nothing was changed. Copy the "
-            "PKI folder of the control node that created the cluster here, or point etcd_ca_cert/etcd_ca_key at its CA"
+            f"cluster `{cluster}` runs on {names}, but the control node has no CA in {settings['etcd_pki_dir']}/ "
+            f"(a fresh clone or another admin machine?): nothing was changed. {fix}"
         )
+    ca_sha = hashlib.sha256(control.ca_pem.encode()).hexdigest()
+    other_ca = [h.member.host_name for h in running if h.state["sha256"].get(paths.CA) not in (None, ca_sha)]
+    if other_ca:
+        raise DeployError(
+            f"the control node's CA is not the one {', '.join(other_ca)} hold (another control node's pki/, or a new "
+            f"etcd_ca_cert?): nothing was changed; members given it would be rejected by their running peers. {fix}"
+        )
+    held = {h.state["sha256"].get(paths.PASS) for h in running} - {None}
+    if not held or held == {control.root_sha}:
+        return False
+    if control.root_sha is not None and (control.root_configured or control.root_sha in held):
+        if may_rotate:
+            return True
+        raise DeployError(
+            f"the root password of cluster `{cluster}` is being changed: finish with the create SOP "
+            "(deploys/create.py, same etcd_root_password) first; nothing was changed"
+        )
+    if control.root_sha is None:
+        raise DeployError(
+            f"cluster `{cluster}` runs on {names}, but the control node has no root password for it "
+            f"({settings['etcd_pki_dir']}/{cluster}/root.password): nothing was changed. {fix}"
+        )
+    raise DeployError(
+        f"the root password in {settings['etcd_pki_dir']}/{cluster}/root.password is not the one in /etc/etcd/etcd.pass of "
+        f"{names}: nothing was changed. {fix}"
+    )
 
 
 def _address(member: LiveMember) -> str:

@@ -25,7 +25,7 @@ from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, live_token, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 
@@ -37,7 +37,7 @@ class CreateFacts:
     spec: ClusterSpec
     hosts: dict[str, HostState]
     view: ClusterView | None  # the live cluster, when a member of it runs and answers
-    ca_pem: str | None  # the control node's CA (None: not created yet)
+    control: ControlState  # what the control node holds: CA, root password
     monitors: Monitors
     new_token: str  # the initial-cluster-token of a bootstrap
     clean_from_command_line: bool = False  # etcd_clean=true given with --data, not by the inventory
@@ -48,13 +48,14 @@ class CreatePlan:
     spec: ClusterSpec
     bootstrap: bool
     rebuild: bool
-    seed: Member
+    seed: Member  # the member RBAC is enabled through
     members: dict[str, MemberPlan]
     view: ClusterView | None
     monitoring: MonitoringPlan | None
     secrets: ClusterSecrets
     control: ControlWork
     warnings: list[str] = field(default_factory=list)
+    rotate_root_on: Member | None = None  # the member through which root's password changes first
 
 
 def create_plan(state, inventory) -> CreatePlan:
@@ -69,7 +70,13 @@ def gather(state, inventory) -> CreateFacts:
     first = hosts[spec.members[0].host_name].settings
     clean = params.coerce(params.BY_NAME["etcd_clean"], inventory.get_override_data().get("etcd_clean"))
     return CreateFacts(
-        spec, hosts, view, read_ca_pem(first), read_monitors(inventory), f"{spec.cluster}-{secrets.token_hex(4)}", bool(clean)
+        spec,
+        hosts,
+        view,
+        read_control(first, spec.cluster),
+        read_monitors(inventory),
+        f"{spec.cluster}-{secrets.token_hex(4)}",
+        bool(clean),
     )
 
 
@@ -181,8 +188,8 @@ def _check_tarballs(hosts) -> None:
 
 def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]) -> CreatePlan:
     spec, hosts = facts.spec, facts.hosts
-    if not rebuild:
-        checks.control_node_holds_ca(facts.ca_pem, [h for h in hosts.values() if h.running], spec.cluster, first)
+    running = [h for h in hosts.values() if h.running]
+    rotate_root = False if rebuild else checks.control_node_matches(facts.control, running, spec.cluster, first, may_rotate=True)
     cluster_secrets = ClusterSecrets.of(first, spec.cluster)
     # A token of its own per bootstrap: a rebuilt cluster gets a new cluster ID.
     token = facts.new_token if bootstrap else (cluster_token(hosts.values()) or spec.cluster)
@@ -193,17 +200,33 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
         current_state = None if rebuild else host.conf_value("initial-cluster-state")
         plan.files = member_files(host, membership, token, "new" if bootstrap else (current_state or "existing"))
         if host.running and not rebuild:
-            plan.restart_reason = restart_reason(host, plan.files, facts.ca_pem)
+            plan.restart_reason = restart_reason(host, plan.files)
         members[name] = plan
     if view is not None:
         checks.restart_allowed(members.values(), view)
     if cluster_secrets.root.value in WELL_KNOWN:
         warnings.append("etcd_root_password is the reference role's well-known default: set a strong one")
-    seed = min((plan.member for plan in members.values()), key=lambda member: member.seq)
+    # RBAC is enabled (or checked) through the first member that serves now, else the first member:
+    # a bootstrap whose first member failed gets its RBAC through another one on the next run
+    serving = [h.member for h in members.values() if view is not None and view.serves(h.member.peer_url)]
+    seed = min(serving or [plan.member for plan in members.values()], key=lambda member: member.seq)
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [Target(m.name, m.address, m.port) for m in spec.members], cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m) for m in spec.members]
     if monitoring:
         certificates.append(monitoring.certificate)
-    return CreatePlan(
-        spec, bootstrap, rebuild, seed, members, view, monitoring, cluster_secrets, cluster_secrets.work(certificates), warnings
+    plan = CreatePlan(
+        spec,
+        bootstrap,
+        rebuild,
+        seed,
+        members,
+        view,
+        monitoring,
+        cluster_secrets,
+        cluster_secrets.work(certificates, rotating_root=rotate_root),
+        warnings,
     )
+    if rotate_root:
+        plan.rotate_root_on = min(running, key=lambda h: h.member.seq).member
+        warnings.append(f"the root password changes: etcd first, through {plan.rotate_root_on.name}, then every member's etcd.pass")
+    return plan

@@ -87,7 +87,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
     warnings = list(facts.monitors.warnings)
     if first["etcd_backup"] and has_data:
         view = facts.view
-        healthy = [h for h in sorted(ours, key=lambda h: h.member.seq) if view and _serves(view, h)]
+        healthy = [h for h in sorted(ours, key=lambda h: h.member.seq) if view and view.serves(h.member.peer_url)]
         if not healthy:
             raise DeployError(
                 f"no member of `{spec.cluster}` answers, so no snapshot can be saved before the data is deleted; "
@@ -99,8 +99,3 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
         warnings.append(f"etcd_backup=false: cluster `{spec.cluster}` is destroyed without a snapshot")
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [], None)
     return DestroyPlan(spec, hosts, snapshot_host, snapshot_path, facts.certificates, monitoring, warnings)
-
-
-def _serves(view: ClusterView, host: HostState) -> bool:
-    member = view.by_peer_url(host.member.peer_url)
-    return member is not None and view.is_healthy(member)

@@ -3,6 +3,7 @@ host, the live cluster as a running member reports it, and what the control node
 read here, into plain data, once per run; the SOPs' decide functions only look at that data.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -10,8 +11,9 @@ import yaml
 from gevent.lock import BoundedSemaphore
 from pyinfra.api.exceptions import ConnectError, DeployError
 
+from etcdkit.control.passwords import user_secret
 from etcdkit.control.pki import CertificateAuthority, PKIError
-from etcdkit.control.store import ca_source
+from etcdkit.control.store import ca_source, cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
@@ -182,8 +184,21 @@ def live_token(hosts: Iterable[HostState], view: ClusterView | None) -> str | No
     return None
 
 
-def read_ca_pem(settings: dict) -> str | None:
-    """The CA certificate the control node holds (None: not created yet); a CA that cannot be
-    loaded stops the run before any change."""
+@dataclass(frozen=True)
+class ControlState:
+    """What the control node holds for the cluster: its CA and its root password (as SHA-256)."""
+
+    ca_pem: str | None  # None: no CA yet (the generated one is created when the run executes)
+    root_sha: str | None = None  # of etcd_root_password, else of pki/<cluster>/root.password; None: neither
+    root_configured: bool = False  # etcd_root_password is set
+
+
+def read_control(settings: dict, cluster: str) -> ControlState:
+    """The control node's state; a CA that cannot be loaded stops the run before any change."""
     ca = CertificateAuthority.load(ca_source(settings))
-    return ca.cert_pem if ca is not None else None
+    root = user_secret(settings["etcd_root_password"], cluster_folder(settings, cluster), "root").read()
+    return ControlState(
+        ca.cert_pem if ca is not None else None,
+        hashlib.sha256(root.encode()).hexdigest() if root is not None else None,
+        bool(settings["etcd_root_password"]),
+    )

@@ -14,7 +14,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, live_token, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files
 
 
@@ -23,7 +23,7 @@ class JoinFacts:
     spec: ClusterSpec
     hosts: dict[str, HostState]
     view: ClusterView | None
-    ca_pem: str | None
+    control: ControlState
 
 
 @dataclass
@@ -48,7 +48,7 @@ def join_plan(state, inventory) -> JoinPlan:
 def gather(state, inventory) -> JoinFacts:
     spec, hosts = read_hosts(inventory, state)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
-    return JoinFacts(spec, hosts, view, read_ca_pem(hosts[spec.members[0].host_name].settings))
+    return JoinFacts(spec, hosts, view, read_control(hosts[spec.members[0].host_name].settings, spec.cluster))
 
 
 def decide(facts: JoinFacts) -> JoinPlan:
@@ -106,7 +106,7 @@ def decide(facts: JoinFacts) -> JoinPlan:
             + "\n".join(f"  - {problem}" for problem in problems)
         )
     settings = members[0].settings if members else joiner.settings
-    checks.control_node_holds_ca(facts.ca_pem, [h for h in members if h.running], spec.cluster, settings)
+    checks.control_node_matches(facts.control, [h for h in members if h.running], spec.cluster, settings)
     cluster_secrets = ClusterSecrets.of(settings, spec.cluster)
     plan = MemberPlan.of(joiner)
     plan.files = member_files(joiner, Membership.of_live_cluster(view, spec, joining=joiner.member), token, "existing")

@@ -49,11 +49,12 @@ class ClusterSecrets:
     def client_certificate(self, name: str) -> CertRequest:
         return CertRequest(self.folder, name, None, self.days)
 
-    def work(self, certificates, passwords=()) -> ControlWork:
-        """The control node's work for these certificates, the admin certificate and the passwords."""
+    def work(self, certificates, passwords=(), rotating_root: bool = False) -> ControlWork:
+        """The control node's work for these certificates, the admin certificate and the passwords
+        (a root password being rotated is kept only once the cluster has taken it)."""
         requests = (*certificates, self.client_certificate("admin"))
-        generated = tuple(p for p in (self.root, *passwords) if p.generated)
-        return ControlWork(self.ca, requests, generated)
+        secrets = (*(() if rotating_root else (self.root,)), *passwords)
+        return ControlWork(self.ca, requests, tuple(p for p in secrets if p.generated), tuple(p for p in secrets if not p.generated))
 
     def member_sources(self, member: Member) -> dict:
         """path on the member -> its source on the control node (read when the upload runs)."""
@@ -98,18 +99,16 @@ def member_files(host: HostState, membership: Membership, token: str, initial_st
     }
 
 
-def restart_reason(host: HostState, files: dict[str, str], ca_pem: str | None, conf_only: bool = False) -> str | None:
-    """Why the running etcd must restart to take these files and this CA (only etcd.conf with
-    conf_only), or None: certificates and keys are re-read by etcd on each new connection,
-    bootstrap-only lines of etcd.conf are never re-read."""
+def restart_reason(host: HostState, files: dict[str, str], conf_only: bool = False) -> str | None:
+    """Why the running etcd must restart to take these files (only etcd.conf with conf_only), or
+    None: certificates and keys are re-read by etcd on each new connection, bootstrap-only lines of
+    etcd.conf are never re-read, and a CA other than the members' is refused before (checks)."""
     current = host.state["sha256"]
     changed = []
     if runtime_settings(host.state["conf"]) != runtime_settings(files[paths.CONF]):
         changed.append("etcd.conf")
     if not conf_only and current.get(paths.UNIT) != _sha256(files[paths.UNIT]):
         changed.append("the unit")
-    if not conf_only and ca_pem is not None and current.get(paths.CA) != _sha256(ca_pem):
-        changed.append("the CA")
     return f"{' and '.join(changed)} changed" if changed else None
 
 

@@ -21,7 +21,17 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
 from etcdkit.plans import checks, patroni
-from etcdkit.plans.gather import HostState, host_settings, in_run, live_token, once_per_run, read_ca_pem, read_hosts, read_view
+from etcdkit.plans.gather import (
+    ControlState,
+    HostState,
+    host_settings,
+    in_run,
+    live_token,
+    once_per_run,
+    read_control,
+    read_hosts,
+    read_view,
+)
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 from etcdkit.plans.patroni import ConfigChange
@@ -46,7 +56,7 @@ class ReloadFacts:
     hosts: dict[str, HostState]  # the inventory's members in the run
     outside: tuple[str, ...]  # addresses of members left out of the run (--limit)
     view: ClusterView | None
-    ca_pem: str | None
+    control: ControlState
     admin_hosts: tuple[str, ...]  # admin hosts of the run that are not members
     pg_hosts: tuple[PgHost, ...]
     passwords: dict  # pg_cluster -> its password as the control node has it now (None: to be generated)
@@ -126,7 +136,7 @@ def gather(state, inventory) -> ReloadFacts:
                 PgHost(host.name, settings, current["patroni"], current["vip"], (owner["user"], owner["group"]) if owner else None)
             )
     monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
-    return ReloadFacts(spec, hosts, outside, view, read_ca_pem(first), tuple(admin), tuple(pg_hosts), passwords, monitors)
+    return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), tuple(admin), tuple(pg_hosts), passwords, monitors)
 
 
 def decide(facts: ReloadFacts) -> ReloadPlan:
@@ -156,7 +166,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     for member in view.members:
         if spec.by_peer_url(member.peer_urls[0] if member.peer_urls else "") is None:
             warnings.append(f"member {member.describe()} is not in the inventory: its host is not reloaded")
-    checks.control_node_holds_ca(facts.ca_pem, [h for h in members.values() if h.running], spec.cluster, first)
+    checks.control_node_matches(facts.control, [h for h in members.values() if h.running], spec.cluster, first)
 
     cluster_secrets = ClusterSecrets.of(first, spec.cluster)
     membership = Membership.of_live_cluster(view, spec)
@@ -164,7 +174,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     for plan in members.values():
         plan.files = member_files(plan, membership, token, plan.conf_value("initial-cluster-state") or "existing")
         if "conf" in parts and plan.running:
-            plan.restart_reason = restart_reason(plan, plan.files, facts.ca_pem, conf_only=True)
+            plan.restart_reason = restart_reason(plan, plan.files, conf_only=True)
         if "restart" in parts:
             plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
     checks.restart_allowed(members.values(), view)
@@ -177,7 +187,8 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     if "monitor" in parts:
         targets = [target for target in map(_target, view.started) if target]
         plan.monitoring = monitoring_plan(facts.monitors, spec.cluster, targets, cluster_secrets)
-    certificates = [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
+    certificates = [cluster_secrets.member_certificate(m.member) for m in members.values()] if "conf" in parts else []
+    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
     if plan.monitoring:
         certificates.append(plan.monitoring.certificate)
     plan.control = cluster_secrets.work(certificates, [user.password for user in plan.users])

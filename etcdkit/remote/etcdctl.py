@@ -5,7 +5,6 @@ etcdctl in its environment (ETCDCTL_USER): it is never part of a command line, s
 in pyinfra's output nor in /proc/*/cmdline.
 """
 
-
 from etcdkit.model import paths
 
 TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"

@@ -7,25 +7,13 @@ from pyinfra.api import deploy
 from pyinfra.operations import files, python, systemd
 
 from etcdkit.model import paths
-from etcdkit.operations import etcd, membership
+from etcdkit.operations import etcd, membership, restart
 from etcdkit.operations.files import upload
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 
-# path -> (owner, group, mode) of the files a member gets: etcd reads them, and may write none of
-# them but its key (it owns its key so that nobody else can read it)
-MODES = {
-    paths.CA: ("root", "etcd", "644"),
-    paths.CERT: ("root", "etcd", "644"),
-    paths.KEY: ("etcd", "etcd", "600"),
-    paths.PASS: ("root", "etcd", "640"),
-    paths.CONF: ("root", "etcd", "644"),
-    paths.ENV: ("root", "root", "644"),
-    paths.UNIT: ("root", "root", "644"),
-}
-
 
 def _put(path: str, content: str):
-    user, group, mode = MODES[path]
+    user, group, mode = paths.OWNERS[path]
     return files.put(name=f"Upload {path}", src=StringIO(content), dest=path, user=user, group=group, mode=mode)
 
 
@@ -39,7 +27,8 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
     """Install etcd and write the member's files; systemd reloads when the unit changed.
 
     With a restart reason, the running etcd is first marked for the rolling restart that follows
-    (`etcd.restart_if_pending`), so that an interrupted run still restarts it next time."""
+    (`restart.restart_if_pending`), so that an interrupted run still restarts it next time, and its
+    etcd.conf and unit are left to that restart: they are written at the member's own turn."""
     settings = plan.settings
     etcd.install(
         name="Install etcd",
@@ -52,11 +41,19 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
     for path, source in secrets.member_sources(plan.member).items():
-        upload(name=f"Upload {path}", source=source, dest=path, user=MODES[path][0], group=MODES[path][1], mode=MODES[path][2])
-    for path in (paths.CONF, paths.ENV):
-        _put(path, plan.files[path])
-    unit = _put(paths.UNIT, plan.files[paths.UNIT])
-    systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+        upload(
+            name=f"Upload {path}",
+            source=source,
+            dest=path,
+            user=paths.OWNERS[path][0],
+            group=paths.OWNERS[path][1],
+            mode=paths.OWNERS[path][2],
+        )
+    _put(paths.ENV, plan.files[paths.ENV])
+    if not plan.restart_reason:
+        _put(paths.CONF, plan.files[paths.CONF])
+        unit = _put(paths.UNIT, plan.files[paths.UNIT])
+        systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
 
 
 @deploy("etcd member")
@@ -65,21 +62,48 @@ def start_member(plan: MemberPlan, seed: bool) -> None:
     restart, and on the seed member enable RBAC."""
     started = etcd.running(name="Start etcd")
     etcd.wait_healthy(name="Wait for etcd to be healthy", endpoint=plan.member.client_url, _if=started.did_change)
-    etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=plan.member.client_url, _serial=True)
+    _rolling_restart(plan, (paths.CONF, paths.UNIT))
     if seed:
         etcd.rbac(name="Enable RBAC (root user, auth enable)", endpoint=plan.member.client_url)
 
 
 @deploy("etcd member")
-def refresh_member(plan: MemberPlan, parts: list[str]) -> None:
-    """The reload of one member: etcd.conf and/or the etcdctl environment, then its turn in the
-    rolling restart if its running etcd must restart (one member at a time, gated on health)."""
+def refresh_member(plan: MemberPlan, parts: list[str], secrets: ClusterSecrets) -> None:
+    """The reload of one member: its certificate (renewed within 30 days of its end: etcd reads it
+    on each new connection), etcd.conf and/or the etcdctl environment, then its turn in the rolling
+    restart if its running etcd must restart (one member at a time, gated on health)."""
+    if "conf" in parts:
+        for path in (paths.CERT, paths.KEY):
+            source = secrets.member_sources(plan.member)[path]
+            upload(
+                name=f"Upload {path}",
+                source=source,
+                dest=path,
+                user=paths.OWNERS[path][0],
+                group=paths.OWNERS[path][1],
+                mode=paths.OWNERS[path][2],
+            )
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
-    for part, path in (("conf", paths.CONF), ("env", paths.ENV)):
-        if part in parts:
-            _put(path, plan.files[path])
-    etcd.restart_if_pending(name="Restart etcd (one member at a time)", endpoint=plan.member.client_url, _serial=True)
+    if "env" in parts:
+        _put(paths.ENV, plan.files[paths.ENV])
+    if "conf" in parts and not plan.restart_reason:
+        _put(paths.CONF, plan.files[paths.CONF])
+    _rolling_restart(plan, (paths.CONF,) if "conf" in parts else ())
+
+
+def _rolling_restart(plan: MemberPlan, written_at_restart: tuple[str, ...]) -> None:
+    """The member's turn in the rolling restart, one member at a time: a member with a restart
+    reason gets these files of the plan right before its restart, and keeps its previous ones if it
+    does not come back healthy."""
+    files = {path: plan.files[path] for path in written_at_restart} if plan.restart_reason else {}
+    restart.restart_if_pending(
+        name="Restart etcd (one member at a time)",
+        endpoint=plan.member.client_url,
+        files=files,
+        timeout=plan.settings["etcd_restart_timeout"],
+        _serial=True,
+    )
 
 
 @deploy("etcd join")

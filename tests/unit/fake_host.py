@@ -82,6 +82,7 @@ class FakeHost:
         self.commands: list[str] = []  # what callbacks ran with run_shell_command, in order
         self.shell = shell or (lambda command: (True, "", ""))  # command -> (ok, stdout, stderr)
         self.files = files or {}  # remote path -> bytes, for get_file
+        self.uploads: dict[str, bytes] = {}  # what callbacks uploaded with put_file
         self.run_state = FakeState()  # the run this host is in: one state, preparing or executing
         self._unnamed = 0
         for key, value in (facts or {}).items():
@@ -112,6 +113,10 @@ class FakeHost:
         ok, stdout, stderr = self.shell(text)
         lines = [OutputLine("stdout", line) for line in stdout.splitlines()] + [OutputLine("stderr", line) for line in stderr.splitlines()]
         return ok, CommandOutput(lines)
+
+    def put_file(self, source, remote: str) -> bool:
+        self.uploads[remote] = source.getvalue()  # etcdkit's callbacks upload from memory
+        return True
 
     def get_file(self, remote: str, local: str) -> bool:
         if remote not in self.files:

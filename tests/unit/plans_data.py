@@ -14,7 +14,7 @@ from pathlib import Path
 from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
-from etcdkit.plans.gather import HostState
+from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.plans.memberfiles import Membership, member_files
 from etcdkit.plans.monitoring import Monitors
 
@@ -121,7 +121,15 @@ class Inventory:
         return member_files(host, membership, token, initial_state)
 
     def ours(
-        self, seq: int, *, running: bool = True, data: bool = True, ca_pem: str | None = CA_PEM, cluster_id: int = CLUSTER_ID, **files
+        self,
+        seq: int,
+        *,
+        running: bool = True,
+        data: bool = True,
+        ca_pem: str | None = CA_PEM,
+        cluster_id: int = CLUSTER_ID,
+        root: str | None = None,
+        **files,
     ) -> dict:
         """The fact of member seq's host, its files as self.files(seq, **files) renders them (the
         defaults: up to date), the CA ca_pem, and, running, the cluster ID its etcd reports."""
@@ -129,6 +137,8 @@ class Inventory:
         checksums = {path: sha256(text) for path, text in rendered.items()}
         if ca_pem is not None:
             checksums[paths.CA] = sha256(ca_pem)
+        if root is not None:
+            checksums[paths.PASS] = sha256(root)
         return bare(
             version="3.5.16",
             active="active" if running else "inactive",
@@ -155,6 +165,11 @@ class Inventory:
             )
             for m in self.spec.members
         }
+
+
+def control(ca_pem: str | None = CA_PEM, root: str | None = None, configured: bool = False) -> ControlState:
+    """What the control node holds: its CA, and the root password (configured or kept in pki/)."""
+    return ControlState(ca_pem, sha256(root) if root is not None else None, configured)
 
 
 def inventory(tmp_path: Path, seqs: Iterable[int] = (1, 2, 3), cluster: str = "etcd", warnings=(), **overrides) -> Inventory:

@@ -22,7 +22,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
-from etcdkit.operations import control, etcd, membership, prometheus, services
+from etcdkit.operations import control, etcd, membership, prometheus, restart, services
 from etcdkit.operations.files import upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
@@ -171,7 +171,7 @@ def test_wait_healthy_polls_until_the_deadline(cluster_wide):
     assert host.asked == [] and host.noops == []
 
 
-# etcd.restart_if_pending
+# restart.restart_if_pending: one member at a time, its new files written at its own turn
 
 
 def cluster(answered_by: str | None = None):
@@ -182,43 +182,91 @@ def cluster(answered_by: str | None = None):
     return view
 
 
+NEW_CONF = "name: etcd-1\nheartbeat-interval: 150\n"
+
+
+def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=None) -> FakeHost:
+    host = FakeHost(
+        {
+            EtcdService: service(pid=pid, restart_pending=marker),
+            fact(EtcdCluster, endpoint=ENDPOINT): cluster(answered_by),
+            fact(Sha256File, path=paths.CONF): conf_sum,
+        },
+        shell=shell,
+    )
+    return host
+
+
+def restarted(host: FakeHost, files=None) -> list:
+    return run(restart.restart_if_pending, endpoint=ENDPOINT, files=files or {}, timeout=30, host=host)
+
+
 @pytest.mark.parametrize("pid, marker", [(0, 0), (4242, 0), (4242, 1000)], ids=["stopped", "no-marker", "marker-of-an-older-process"])
 def test_restart_if_pending_noop(pid, marker):
-    host = FakeHost({EtcdService: service(pid=pid, restart_pending=marker)})
-    assert converged(host, run(etcd.restart_if_pending, endpoint=ENDPOINT, host=host))
+    host = restart_host(pid, marker, conf_sum=hashlib.sha256(NEW_CONF.encode()).hexdigest())
+    assert converged(host, restarted(host, {paths.CONF: NEW_CONF}))
     assert host.asked_for(EtcdCluster) == []
 
 
-def test_restart_if_pending_restarts_between_health_checks():
-    host = FakeHost({EtcdService: service(pid=4242, restart_pending=4242), fact(EtcdCluster, endpoint=ENDPOINT): cluster()})
-    commands = shell(run(etcd.restart_if_pending, endpoint=ENDPOINT, timeout=30, host=host))
-    assert [c.split(";")[0] for c in commands] == [
+def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
+    host = restart_host()
+    call(restarted(host, {paths.CONF: NEW_CONF})[0], host)
+    steps = [command.split(";")[0] for command in host.commands]
+    assert steps == [
         "deadline=$(( $(date +%s) + 30 ))",
+        "test -f /etc/etcd/etcd.conf && cp -p /etc/etcd/etcd.conf /etc/etcd/etcd.conf.previous",
+        "chown root:etcd /etc/etcd/etcd.conf.etcdkit-new && chmod 644 /etc/etcd/etcd.conf.etcdkit-new && mv -f "
+        "/etc/etcd/etcd.conf.etcdkit-new /etc/etcd/etcd.conf",
         "systemctl restart etcd.service",
         "deadline=$(( $(date +%s) + 30 ))",
-        "rm -f /run/etcd.restart-pending",
+        "rm -f /run/etcd.restart-pending /etc/etcd/etcd.conf.previous",
     ]
-    assert "endpoint health --cluster" in commands[0] and "endpoint health --cluster" in commands[2]
-    assert not any("move-leader" in command for command in commands)  # etcd-1 answered; etcd-2 leads
+    assert "endpoint health --cluster" in host.commands[0] and "endpoint health --cluster" in host.commands[4]
+    assert host.uploads == {"/etc/etcd/etcd.conf.etcdkit-new": NEW_CONF.encode()}
+    assert not any("move-leader" in command for command in host.commands)  # etcd-1 answered; etcd-2 leads
 
 
-def test_restart_if_pending_hands_leadership_over_first_when_it_leads():
-    host = FakeHost({EtcdService: service(pid=4242, restart_pending=4242), fact(EtcdCluster, endpoint=ENDPOINT): cluster("etcd-2")})
-    with active(host, executing=True):
-        generator = steps(etcd.restart_if_pending, endpoint=ENDPOINT)
-        first = next(generator)
-        # the leadership is read after the cluster was found healthy, not when the run was planned
-        assert "endpoint health --cluster" in first.get_raw_value() and host.asked_for(EtcdCluster) == []
-        rest = shell(generator)
+def test_the_leader_hands_leadership_over_before_its_restart():
+    host = restart_host(answered_by="etcd-2")
+    call(restarted(host)[0], host)
     successor = cluster().by_peer_url("https://10.10.10.12:2380")  # etcd-3: healthy, the most caught up
-    assert rest[0] == f"{etcdctl(ENDPOINT)} move-leader {successor.hex_id}"
-    assert rest[1] == "systemctl restart etcd.service"
+    assert host.commands[1] == f"{etcdctl(ENDPOINT)} move-leader {successor.hex_id}"
+    assert host.commands[2] == "systemctl restart etcd.service"
 
 
-def test_restart_if_pending_without_a_cluster_view_just_restarts():
-    host = FakeHost({EtcdService: service(pid=4242, restart_pending=4242), fact(EtcdCluster, endpoint=ENDPOINT): None})
-    commands = shell(run(etcd.restart_if_pending, endpoint=ENDPOINT, host=host))
-    assert len(commands) == 4 and "systemctl restart etcd.service" in commands
+def test_a_stopped_member_only_gets_its_files():
+    host = restart_host(pid=0, marker=0).set(Sha256File, "old", path=paths.UNIT)
+    call(restarted(host, {paths.CONF: NEW_CONF, paths.UNIT: "[Unit]\n"})[0], host)
+    assert not any("restart" in command or "health" in command for command in host.commands)
+    assert host.commands[-1] == "systemctl daemon-reload"
+
+
+def test_an_unhealthy_cluster_is_not_restarted():
+    host = restart_host(shell=lambda command: (False, "", "member down") if "endpoint health" in command else (True, "", ""))
+    with pytest.raises(OperationError, match="not restarted: the cluster is not healthy before this member's turn"):
+        call(restarted(host, {paths.CONF: NEW_CONF})[0], host)
+    assert host.uploads == {} and len(host.commands) == 1
+
+
+def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_member_restarts():
+    checks = iter([True, False, True])  # healthy before; not after the new conf; healthy again with the old one
+
+    def answer(command: str):
+        if "endpoint health" in command:
+            return next(checks), "", ""
+        return True, "-- journal --", ""
+
+    host = restart_host(shell=answer)
+    with pytest.raises(OperationError, match="did not come back healthy within 30 s .* put back and it serves again. No other member"):
+        call(restarted(host, {paths.CONF: NEW_CONF})[0], host)
+    assert "mv -f /etc/etcd/etcd.conf.previous /etc/etcd/etcd.conf" in host.commands
+    assert host.commands.count("systemctl restart etcd.service") == 2
+    # the next member's turn, in the same run: nothing is written, nothing restarts
+    other = restart_host()
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not restarted: 10.10.10.10 did not come back"):
+        call(restarted(other, {paths.CONF: NEW_CONF})[0], other)
+    assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
 
 
 # etcd.rbac
@@ -828,7 +876,7 @@ def test_take_config_quotes_the_unit():
         (etcd.install, True),
         (etcd.request_restart, True),
         (etcd.running, True),
-        (etcd.restart_if_pending, True),
+        (restart.restart_if_pending, True),
         (etcd.rbac, True),
         (etcd.purge, True),
         (etcd.client_user, True),
@@ -838,6 +886,7 @@ def test_take_config_quotes_the_unit():
         (control.pki, True),
         (etcd.wait_healthy, False),
         (etcd.wipe, False),
+        (etcd.root_password, False),
         (etcd.snapshot, False),
         (membership.member_add, False),
         (membership.join, False),
@@ -859,3 +908,62 @@ def test_fake_host_refuses_facts_it_was_not_given():
         run(etcd.rbac, endpoint="https://10.10.10.11:2379", host=host)
     with pytest.raises(TypeError, match="takes no endpoints"):
         host.get_fact(EtcdAuth, endpoints=ENDPOINT)
+
+
+# etcd.root_password: etcd first, then the control node
+
+
+def rotation_host(new_logs_in: list[bool], old: tuple[bool, str] = (True, "")) -> FakeHost:
+    logins = iter(new_logs_in)
+    new_password_file = FakeHost().get_temp_filename("etcd-root-password")
+
+    def answer(command: str):
+        if new_password_file in command and "get --limit=1 health" in command:
+            return next(logins), "", ""
+        if "get --limit=1 health" in command:
+            return old[0], "", old[1]
+        return True, "", ""
+
+    return FakeHost(shell=answer)
+
+
+def rotate(host: FakeHost, secret: Secret) -> None:
+    [command] = run(etcd.root_password, endpoint=ENDPOINT, new=secret, host=host)
+    call(command, host)
+
+
+def test_root_password_changes_in_etcd_then_on_the_control_node(tmp_path):
+    secret = Secret(tmp_path / "root.password", "n3w-Passw0rd")
+    host = rotation_host([False, True])
+    rotate(host, secret)
+    changes = [c for c in host.commands if "user passwd root" in c]
+    assert len(changes) == 1 and changes[0].endswith(
+        "--interactive=false < " + host.get_temp_filename("etcd-root-password") + " >/dev/null"
+    )
+    assert secret.path.read_text() == "n3w-Passw0rd" and stat.S_IMODE(secret.path.stat().st_mode) == 0o600
+    assert not any("n3w-Passw0rd" in command for command in host.commands)  # only in the uploaded file
+    assert list(host.uploads.values()) == [b"n3w-Passw0rd"]
+    assert host.commands[-1].startswith("rm -f ")
+
+
+def test_a_rotation_cut_short_is_finished_without_changing_etcd(tmp_path):
+    secret = Secret(tmp_path / "root.password", "n3w-Passw0rd")
+    host = rotation_host([True])
+    rotate(host, secret)
+    assert not any("user passwd" in c for c in host.commands) and secret.path.read_text() == "n3w-Passw0rd"
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        ("etcdserver: authentication failed, invalid user ID or password", "neither the one in /etc/etcd/etcd.pass nor the new one"),
+        ("context deadline exceeded", "does not answer, so root's password cannot change"),
+    ],
+    ids=["wrong current password", "member down"],
+)
+def test_a_wrong_current_password_is_told_apart_from_a_member_down(tmp_path, error, message):
+    secret = Secret(tmp_path / "root.password", "n3w-Passw0rd")
+    host = rotation_host([False], old=(False, error))
+    with pytest.raises(OperationError, match=message):
+        rotate(host, secret)
+    assert not secret.path.exists() and host.commands[-1].startswith("rm -f ")

@@ -19,6 +19,7 @@ from tests.unit.plans_data import (
     UNREACHABLE,
     assert_control_node_untouched,
     bare,
+    control,
     foreign_data,
     foreign_etcd,
     inventory,
@@ -29,8 +30,12 @@ from tests.unit.plans_data import (
 )
 
 
-def facts(inv, states=None, live=None, ca_pem=CA_PEM, monitored=NO_MONITORS, cli_clean=False, in_run=None, **changes) -> CreateFacts:
-    return CreateFacts(inv.spec, inv.hosts(states, in_run, **changes), live, ca_pem, monitored, NEW_TOKEN, cli_clean)
+def facts(
+    inv, states=None, live=None, ca_pem=CA_PEM, root=None, configured=False, monitored=NO_MONITORS, cli_clean=False, in_run=None, **changes
+) -> CreateFacts:
+    return CreateFacts(
+        inv.spec, inv.hosts(states, in_run, **changes), live, control(ca_pem, root, configured), monitored, NEW_TOKEN, cli_clean
+    )
 
 
 def all_bare(inv) -> dict:
@@ -156,7 +161,7 @@ def test_etcd_clean_is_refused_under_the_safeguard_of_any_host(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
     hosts = inv.hosts()
     hosts[inv.name(3)].settings["etcd_safeguard"] = True  # one host's var
-    live = CreateFacts(inv.spec, hosts, view(1, 2, 3), CA_PEM, NO_MONITORS, NEW_TOKEN, True)
+    live = CreateFacts(inv.spec, hosts, view(1, 2, 3), control(), NO_MONITORS, NEW_TOKEN, True)
     with pytest.raises(DeployError, match=r"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on \(10\.10\.10\.12\)"):
         decide(live)
 
@@ -229,7 +234,7 @@ def test_the_second_run_changes_nothing_and_restarts_nothing(tmp_path):
     inv = inventory(tmp_path)
     live = EtcdCluster().process((DATA / "cluster_healthy.txt").read_text().splitlines())
     hosts = inv.hosts()
-    plan = decide(CreateFacts(inv.spec, hosts, live, CA_PEM, NO_MONITORS, NEW_TOKEN))
+    plan = decide(CreateFacts(inv.spec, hosts, live, control(), NO_MONITORS, NEW_TOKEN))
     assert (plan.bootstrap, plan.rebuild, plan.view) == (False, False, live)
     assert restarts(plan) == {}
     for name, member in plan.members.items():
@@ -259,7 +264,6 @@ def test_a_joined_member_keeps_initial_cluster_state_existing(tmp_path):
     [
         ({"etcd_election_timeout": 1500}, "etcd.conf changed"),
         ({"etcd_tarball": "/srv/etcd.tar.gz"}, "the unit changed"),
-        ({"ca_pem": "-----BEGIN CERTIFICATE-----\nan older CA\n"}, "the CA changed"),
         ({"etcd_quota_backend_bytes": 1 << 30, "etcd_tarball": "/srv/etcd.tar.gz"}, "etcd.conf and the unit changed"),
         ({"peers": (1, 2), "token": "etcd-0ther"}, None),  # bootstrap-only lines: no restart
     ],
@@ -329,3 +333,31 @@ def test_a_member_missing_from_the_inventory_is_named(tmp_path):
         "remove it with the remove SOP, or add it to the inventory"
     ]
     assert "etcd-4=https://10.10.10.13:2380" in conf_line(plan, inv.name(1), "initial-cluster")
+
+
+def test_another_ca_on_the_control_node_is_refused_rather_than_deployed(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match="the control node's CA is not the one .* hold .* rejected by their running peers"):
+        decide(facts(inv, live=view(1, 2, 3), ca_pem="-----BEGIN CERTIFICATE-----\nanother CA\n"))
+
+
+def test_a_new_root_password_is_rotated_through_a_running_member(tmp_path):
+    inv = inventory(tmp_path, etcd_root_password="a-new-password")
+    members = {seq: inv.ours(seq, root="the-old-password") for seq in (1, 2, 3)}
+    plan = decide(facts(inv, members, view(1, 2, 3), root="a-new-password", configured=True))
+    assert plan.rotate_root_on == inv.member(1)
+    assert plan.control.kept == ()  # pki/ keeps the new password only once etcd has taken it
+    assert restarts(plan) == {}
+
+
+def test_an_interrupted_rotation_is_finished(tmp_path):
+    inv = inventory(tmp_path)  # no etcd_root_password: pki/ already keeps the new one
+    members = {1: inv.ours(1, root="new"), 2: inv.ours(2, root="old"), 3: inv.ours(3, root="new")}
+    assert decide(facts(inv, members, view(1, 2, 3), root="new")).rotate_root_on == inv.member(1)
+
+
+def test_the_same_root_password_keeps_everything(tmp_path):
+    inv = inventory(tmp_path, etcd_root_password="the-password")
+    members = {seq: inv.ours(seq, root="the-password") for seq in (1, 2, 3)}
+    plan = decide(facts(inv, members, view(1, 2, 3), root="the-password", configured=True))
+    assert plan.rotate_root_on is None and [s.value for s in plan.control.kept] == ["the-password"]

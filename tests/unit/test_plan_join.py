@@ -15,6 +15,7 @@ from tests.unit.plans_data import (
     assert_control_node_untouched,
     bare,
     client_url,
+    control,
     entry,
     foreign_data,
     foreign_etcd,
@@ -26,8 +27,8 @@ from tests.unit.plans_data import (
 MEMBERS = view(1, 2, 3)
 
 
-def facts(inv, states=None, live=MEMBERS, in_run=None, ca_pem=CA_PEM) -> JoinFacts:
-    return JoinFacts(inv.spec, inv.hosts({4: bare()} | (states or {}), in_run=in_run), live, ca_pem)
+def facts(inv, states=None, live=MEMBERS, in_run=None, ca_pem=CA_PEM, root=None, configured=False) -> JoinFacts:
+    return JoinFacts(inv.spec, inv.hosts({4: bare()} | (states or {}), in_run=in_run), live, control(ca_pem, root, configured))
 
 
 def four(tmp_path, **settings):
@@ -89,7 +90,7 @@ def test_a_voting_member_joins_a_cluster_that_keeps_quorum(tmp_path):
 
 def test_a_voting_member_on_a_1_member_cluster_is_warned_about(tmp_path):
     inv = inventory(tmp_path, seqs=(1, 2), etcd_learner=False)
-    plan = decide(JoinFacts(inv.spec, inv.hosts({2: bare()}), view(1), CA_PEM))
+    plan = decide(JoinFacts(inv.spec, inv.hosts({2: bare()}), view(1), control()))
     assert plan.learner is False
     assert plan.warnings == [
         "etcd_learner=false on a 1-member cluster: it has no write quorum from the member add "

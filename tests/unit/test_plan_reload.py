@@ -18,6 +18,7 @@ from tests.unit.plans_data import (
     assert_control_node_untouched,
     bare,
     client_url,
+    control,
     entry,
     inventory,
     make_settings,
@@ -31,7 +32,19 @@ PG = "10.10.10.40"
 LIVE_HOSTS = ["10.10.10.10:2379", "10.10.10.11:2379", "10.10.10.12:2379"]
 
 
-def facts(inv, states=None, live=MEMBERS, outside=(), ca_pem=CA_PEM, admin=(), pg=(), passwords=None, monitored=NO_MONITORS):
+def facts(
+    inv,
+    states=None,
+    live=MEMBERS,
+    outside=(),
+    ca_pem=CA_PEM,
+    root=None,
+    configured=False,
+    admin=(),
+    pg=(),
+    passwords=None,
+    monitored=NO_MONITORS,
+):
     """outside: the seqs left out of the run (not contacted, as gather does); passwords: by default
     each pg_cluster's configured one (None: to be generated), as the control node has it."""
     states = {**{seq: UNREACHABLE for seq in outside}, **(states or {})}
@@ -41,7 +54,7 @@ def facts(inv, states=None, live=MEMBERS, outside=(), ca_pem=CA_PEM, admin=(), p
         inv.hosts(states, in_run=in_run),
         tuple(address(seq) for seq in outside),
         live,
-        ca_pem,
+        control(ca_pem, root, configured),
         tuple(admin),
         tuple(pg),
         passwords if passwords is not None else {h.settings["pg_cluster"]: h.settings["pg_etcd_password"] for h in pg},
@@ -65,7 +78,7 @@ def test_no_member_answers(tmp_path):
 def test_the_second_run_changes_nothing_and_restarts_nothing(tmp_path):
     inv = inventory(tmp_path)
     hosts = inv.hosts()
-    plan = decide(ReloadFacts(inv.spec, hosts, (), MEMBERS, CA_PEM, (), (), {}, NO_MONITORS))
+    plan = decide(ReloadFacts(inv.spec, hosts, (), MEMBERS, control(), (), (), {}, NO_MONITORS))
     assert sorted(plan.members) == [address(seq) for seq in (1, 2, 3)]
     assert restarts(plan) == {}
     for name, member in plan.members.items():
@@ -73,7 +86,12 @@ def test_the_second_run_changes_nothing_and_restarts_nothing(tmp_path):
             path: digest for path, digest in hosts[name].state["sha256"].items() if path in member.files
         }
     assert (plan.warnings, plan.notes, plan.clients, plan.users, plan.users_host) == ([], [], {}, [], None)
-    assert [c.name for c in plan.control.certificates] == ["admin"]
+    assert [c.name for c in plan.control.certificates] == [
+        "etcd-1",
+        "etcd-2",
+        "etcd-3",
+        "admin",
+    ]  # member certificates are renewed by reload too
     assert plan.control_host == address(1)
     assert_control_node_untouched(inv)
 
@@ -93,7 +111,6 @@ def test_a_new_member_changes_only_the_bootstrap_only_initial_cluster(tmp_path):
     [
         ({"etcd_election_timeout": 1500}, "etcd.conf changed"),
         ({"etcd_tarball": "/srv/etcd.tar.gz"}, None),  # the unit is create's
-        ({"ca_pem": "-----BEGIN CERTIFICATE-----\nan older CA\n"}, None),  # so is the CA
     ],
 )
 def test_a_running_member_restarts_only_for_a_runtime_change_of_etcd_conf(tmp_path, changes, reason):
@@ -217,7 +234,7 @@ def test_patroni_and_vip_manager_get_the_live_members_and_a_user_of_their_own(tm
     )
     assert [user.name for user in plan.users] == ["pg-main"]
     assert plan.users_host == address(1)
-    assert [c.name for c in plan.control.certificates] == ["pg-main", "admin"]
+    assert [c.name for c in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "pg-main", "admin"]
     assert sorted(s.path.name for s in plan.control.passwords) == ["pg-main.password", "root.password"]
     assert_control_node_untouched(inv)
 
@@ -252,9 +269,23 @@ def test_the_monitoring_targets_are_the_started_members(tmp_path):
     plan = decide(facts(inventory(tmp_path), live=live, monitored=monitors(tmp_path, "10.10.10.20")))
     assert sorted(plan.monitoring.targets) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml", "etcd-4.yml"]
     assert plan.monitoring.certificate.name == "monitor" and plan.monitoring.ca_cert == tmp_path / "pki" / "ca.crt"
-    assert [c.name for c in plan.control.certificates] == ["monitor", "admin"]
+    assert [c.name for c in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "monitor", "admin"]
 
 
 def test_without_monitor_in_etcd_reload_there_is_no_monitoring(tmp_path):
     plan = decide(facts(inventory(tmp_path, etcd_reload=["conf"]), monitored=monitors(tmp_path, "10.10.10.20")))
     assert plan.monitoring is None
+
+
+def test_a_control_node_with_another_ca_or_root_password_is_refused(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match=r"the control node's CA is not the one 10\.10\.10\.10, 10\.10\.10\.11, 10\.10\.10\.12 hold"):
+        decide(facts(inv, ca_pem="-----BEGIN CERTIFICATE-----\nanother CA\n"))
+    members = {seq: inv.ours(seq, root="the-root-password") for seq in (1, 2, 3)}
+    with pytest.raises(DeployError, match=r"the control node has no root password for it"):
+        decide(facts(inv, members))
+    with pytest.raises(DeployError, match=r"root.password is not the one in /etc/etcd/etcd.pass of"):
+        decide(facts(inv, members, root="another-password"))
+    with pytest.raises(DeployError, match=r"is being changed: finish with the create SOP"):
+        decide(facts(inv, members, root="a-new-password", configured=True))
+    assert decide(facts(inv, members, root="the-root-password")).members  # the same password: fine

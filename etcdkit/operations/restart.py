@@ -1,0 +1,112 @@
+"""The rolling restart of members that must take a new configuration, and its guard: a bad setting
+does not spread.
+
+Each member's new etcd.conf (and unit) is written only at its own turn, right before its restart,
+with the previous files kept. If it does not come back healthy within the timeout, the previous
+files are put back and it is restarted with them; the run then restarts no other member (they keep
+their configuration) and fails with the member's journal.
+"""
+
+import hashlib
+import shlex
+from io import BytesIO
+from weakref import WeakKeyDictionary
+
+from pyinfra import host
+from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.context import ctx_state
+from pyinfra.facts.files import Sha256File
+
+from etcdkit.facts.etcd import EtcdCluster, EtcdService
+from etcdkit.model import paths
+from etcdkit.remote.etcdctl import etcdctl, journal
+from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
+
+# per run (pyinfra's state): the member whose restart failed, after which no other restarts
+_failed: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@operation()
+def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 60):
+    """
+    Write the member's new configuration and restart etcd if a change is pending for the running
+    process (a restart recorded by `etcd.request_restart`, or files that differ), then wait until
+    the whole cluster is healthy. Call with `_serial=True`: one member at a time. A stopped member
+    only gets its files.
+
+    + endpoint: the member's client URL
+    + files: path -> content of the etcd.conf and unit to write at this member's turn
+    + timeout: seconds to wait for health before and after the restart
+    """
+    files = files or {}
+    service = host.get_fact(EtcdService)
+    stale = {path: text for path, text in files.items() if host.get_fact(Sha256File, path=path) != _sha256(text)}
+    pending = bool(service["pid"]) and service["restart_pending"] == service["pid"]
+    if not stale and not pending:
+        host.noop("no restart pending")
+        return
+    yield FunctionCommand(_restart, (endpoint, stale, bool(service["pid"]), timeout), {})
+
+
+def _run(command: str) -> tuple[bool, str]:
+    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
+    return ok, output.stderr or output.stdout
+
+
+def _write(files: dict) -> None:
+    for path, text in files.items():
+        user, group, mode = paths.OWNERS[path]
+        temporary = f"{path}.etcdkit-new"
+        if not host.put_file(BytesIO(text.encode()), temporary):
+            raise OperationError(f"could not upload {path}")
+        ok, error = _run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
+        if not ok:
+            raise OperationError(f"could not install {path}: {error}")
+    if paths.UNIT in files:
+        _run("systemctl daemon-reload")
+
+
+def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
+    current = ctx_state.get()
+    if current in _failed:
+        _run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
+        raise OperationError(
+            f"not restarted: {_failed[current]} did not come back with the new configuration (its previous one was put back), "
+            "so no other member takes it; fix the setting and run again"
+        )
+    if not running:
+        _write(files)
+        return
+    healthy = wait_healthy_command(endpoint, True, timeout)
+    ok, error = _run(healthy)
+    if not ok:
+        raise OperationError(f"not restarted: the cluster is not healthy before this member's turn: {error}")
+    view = host.get_fact(EtcdCluster, endpoint=endpoint)
+    successor = view.successor(view.answered_by) if view else None
+    if view and view.leader() and view.leader().id == view.answered_by and successor:
+        _run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")  # the cluster keeps a leader throughout
+    kept = [path for path in files if _run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
+    _write(files)
+    _run(f"systemctl restart {paths.SERVICE}")
+    ok, _ = _run(healthy)
+    if ok:
+        _run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
+        return
+    _, log = _run(journal(40))
+    for path in files:
+        _run(f"mv -f {path}.previous {path}" if path in kept else f"rm -f {path}")
+    _run(f"rm -f {paths.RESTART_PENDING}")
+    if paths.UNIT in files:
+        _run("systemctl daemon-reload")
+    _run(f"systemctl restart {paths.SERVICE}")
+    back, _ = _run(healthy)
+    _failed[current] = host.name
+    raise OperationError(
+        f"{host.name} did not come back healthy within {timeout} s with its new configuration; its previous "
+        f"{' and '.join(files) or 'configuration'} was put back and it {'serves again' if back else 'does not serve yet'}. "
+        f"No other member was restarted. Its journal:\n{log}"
+    )
