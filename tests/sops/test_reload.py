@@ -9,6 +9,7 @@ Tests run in order on one lab: each starts from what the previous one left.
 """
 
 import json
+import secrets
 import shlex
 import textwrap
 import time
@@ -165,6 +166,24 @@ def test_a_joined_member_reaches_patroni_and_vip_manager():
     assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in MEMBERS]
     assert MEMBERS[0] in ssh(PG, "bash -lc 'echo $ETCDCTL_ENDPOINTS'").stdout
     assert patroni_has_a_leader()
+
+
+def test_a_new_pg_password_reaches_etcd_then_patroni():
+    old = (ROOT / "pki" / "etcd" / "pg-test.password").read_text().strip()
+    new = secrets.token_urlsafe(18)
+    run = deploy("reload", "--data", f"pg_etcd_password={new}", inventory=write_inventory(MEMBERS))
+    assert new not in run.stdout + run.stderr
+
+    def logs_in(password: str) -> bool:
+        login = f"ETCDCTL_USER=pg-test:{password} etcdctl get /pg/pg-test/leader --print-value-only"
+        return ssh(MEMBERS[0], f"bash -lc {shlex.quote(login)}", check=False).returncode == 0
+
+    assert logs_in(new) and not logs_in(old)
+    assert yaml_of(PATRONI_CONFIG)["etcd3"]["password"] == new
+    assert (ROOT / "pki" / "etcd" / "pg-test.password").read_text().strip() == new  # kept for the next run
+    time.sleep(12)  # more than two of Patroni's loops: it reloaded and logs in with the new password
+    assert patroni_has_a_leader()
+    assert deploy("reload", inventory=write_inventory(MEMBERS)).changed == {}
 
 
 def test_a_rolling_restart_loses_no_write():

@@ -361,3 +361,9 @@ def test_the_same_root_password_keeps_everything(tmp_path):
     members = {seq: inv.ours(seq, root="the-password") for seq in (1, 2, 3)}
     plan = decide(facts(inv, members, view(1, 2, 3), root="the-password", configured=True))
     assert plan.rotate_root_on is None and [s.value for s in plan.control.kept] == ["the-password"]
+
+
+def test_rbac_goes_through_the_first_member_that_serves(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, {1: inv.ours(1, running=False)}, view(1, 2, 3, down={1}, leader=2)))
+    assert plan.seed == inv.member(2)  # the first member failed its bootstrap: RBAC still gets enabled
