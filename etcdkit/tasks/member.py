@@ -17,6 +17,12 @@ def _put(path: str, content: str):
     return files.put(name=f"Upload {path}", src=StringIO(content), dest=path, user=user, group=group, mode=mode)
 
 
+def _upload(path: str, source) -> None:
+    """A file of the control node (certificate, key, password), read when the upload runs."""
+    user, group, mode = paths.OWNERS[path]
+    upload(name=f"Upload {path}", source=source, dest=path, user=user, group=group, mode=mode)
+
+
 @deploy("etcd member")
 def install_member(plan: MemberPlan, secrets: ClusterSecrets) -> None:
     """Install etcd and write the member's files (see _install)."""
@@ -41,14 +47,7 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
     for path, source in secrets.member_sources(plan.member).items():
-        upload(
-            name=f"Upload {path}",
-            source=source,
-            dest=path,
-            user=paths.OWNERS[path][0],
-            group=paths.OWNERS[path][1],
-            mode=paths.OWNERS[path][2],
-        )
+        _upload(path, source)
     _put(paths.ENV, plan.files[paths.ENV])
     if not plan.restart_reason:
         _put(paths.CONF, plan.files[paths.CONF])
@@ -74,15 +73,7 @@ def refresh_member(plan: MemberPlan, parts: list[str], secrets: ClusterSecrets) 
     restart if its running etcd must restart (one member at a time, gated on health)."""
     if "conf" in parts:
         for path in (paths.CERT, paths.KEY):
-            source = secrets.member_sources(plan.member)[path]
-            upload(
-                name=f"Upload {path}",
-                source=source,
-                dest=path,
-                user=paths.OWNERS[path][0],
-                group=paths.OWNERS[path][1],
-                mode=paths.OWNERS[path][2],
-            )
+            _upload(path, secrets.member_sources(plan.member)[path])
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
     if "env" in parts:
