@@ -238,3 +238,64 @@ class EtcdUser(FactBase):
 
     def process(self, output):
         return {key: key in output for key in ("user", "permission", "role", "login")}
+
+
+ALARM_NAMES = {0: "NONE", 1: "NOSPACE", 2: "CORRUPT"}
+
+
+class EtcdAlarms(FactBase):
+    """
+    The cluster's active alarms, from `etcdctl alarm list -w json` through one endpoint: a list of
+    {"member_id": int, "alarm": "NOSPACE" | "CORRUPT" | ...}, empty when there is none; None when
+    the endpoint does not answer.
+
+    + endpoint: client URL to ask
+    """
+
+    def command(self, endpoint: str) -> str:
+        return f"{etcdctl(endpoint)} alarm list -w json 2>/dev/null; echo; true"
+
+    def process(self, output):
+        text = next((line for line in output if line.strip().startswith("{")), "")
+        return parse_alarms(text)
+
+
+def parse_alarms(text: str) -> list[dict] | None:
+    """The alarms of an `alarm list -w json` answer (etcdctl prints the alarm type as a number and
+    leaves out an empty list); None when the text is not such an answer."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict) or "header" not in answer:
+        return None
+    alarms = []
+    for entry in answer.get("alarms") or []:
+        kind = entry.get("alarm", 0)
+        name = ALARM_NAMES.get(kind, str(kind)) if isinstance(kind, int) else str(kind)
+        if name != "NONE":
+            alarms.append({"member_id": int(entry.get("memberID", 0)), "alarm": name})
+    return alarms
+
+
+class EtcdCertificates(FactBase):
+    """
+    The PEM text of the member's certificate and of the CA it trusts, as the host holds them (read
+    on the control node by etcdkit.plans.status); None for a file that is missing.
+
+    .. code:: python
+
+        {"/etc/etcd/server.crt": "-----BEGIN CERTIFICATE-----...", "/etc/etcd/ca.crt": None}
+    """
+
+    def command(self) -> str:
+        return "; ".join(f"echo 'file {path}'; cat {path} 2>/dev/null" for path in (paths.CERT, paths.CA)) + "; true"
+
+    def process(self, output):
+        files, current = {paths.CERT: [], paths.CA: []}, None
+        for line in output:
+            if line.startswith("file "):
+                current = line[len("file ") :]
+            elif current in files:
+                files[current].append(line)
+        return {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}

@@ -1,62 +1,298 @@
-"""A readable status of the cluster: its members, their health and the leader, for any inventory."""
+"""The status of a cluster, for any inventory: its members, their health, the leader, alarms,
+authentication and certificates, as one JSON document, with the problems found and the exit code
+they mean (see etcdkit/cli/status.py for the document's schema and the exit codes).
 
-from pyinfra.api.exceptions import DeployError
+`report(inventory)` runs once per pyinfra run (the status SOP): it reads facts and prints the
+document on one line of stdout after MARKER. It never fails for a sick cluster: the etcd-status
+command decides from the document, so that a run that fails (no inventory, no host reachable) is
+told apart from a cluster that is degraded. Everything below `report` and `gather` is plain data
+in, plain data out.
+"""
 
+import json
+from datetime import UTC, datetime
+
+from cryptography import x509
+from pyinfra.api.exceptions import ConnectError
+
+from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
+from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
-from etcdkit.plans.gather import read_hosts, read_view
+from etcdkit.plans.gather import HostState, read_hosts, read_view
+
+MARKER = "etcd-status-json: "
+CERT_WARN_DAYS = 30
+
+HEALTHY, DEGRADED, NO_QUORUM, UNCHECKED = 0, 1, 2, 3
+STATUS_NAMES = {HEALTHY: "healthy", DEGRADED: "degraded", NO_QUORUM: "no quorum", UNCHECKED: "not checked"}
 
 
 def report(inventory) -> None:
-    """Print the status to stdout; raise when the cluster is not fully healthy."""
+    """Print the status document on stdout, after MARKER, on one line."""
+    print(MARKER + json.dumps(gather(inventory), sort_keys=True), flush=True)
+
+
+def gather(inventory) -> dict:
+    """The status document from the facts of the inventory's hosts."""
     spec, hosts = read_hosts(inventory)
     view = read_view(inventory, hosts.values())
+    alarms = auth = None
+    asker = _answering(view, hosts.values())
+    if asker is not None:
+        host = inventory.get_host(asker.member.host_name)
+        alarms = _fact(host, EtcdAlarms, endpoint=asker.member.client_url)
+        auth = _fact(host, EtcdAuth, endpoint=asker.member.client_url)
+    certificates = {}
+    for name, host_state in hosts.items():
+        pems = _fact(inventory.get_host(name), EtcdCertificates) if host_state.reachable else None
+        if pems:
+            certificates[name] = {"server": not_after(pems.get(paths.CERT)), "ca": not_after(pems.get(paths.CA))}
+    return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, datetime.now(UTC))
+
+
+def _answering(view: ClusterView | None, hosts) -> HostState | None:
+    """The host whose member answered the member list (else the first running one)."""
     if view is None:
-        down = ", ".join(
-            f"{h.member.host_name} ({h.state.get('active') or ('no etcd' if h.reachable else 'unreachable')})" for h in hosts.values()
-        )
-        print(f"cluster {spec.cluster}: no member answers\n  {down}")
-        raise DeployError(f"cluster `{spec.cluster}` does not answer")
-    print(format_view(spec.cluster, view))
-    known = {h.member.peer_url for h in hosts.values()}
-    strangers = [m for m in view.members if not known & set(m.peer_urls)]
-    missing = [h.member.host_name for h in hosts.values() if view.by_peer_url(h.member.peer_url) is None]
-    if missing:
-        print(f"in the inventory but not members: {', '.join(missing)} (the join SOP adds them)")
-    if strangers:
-        print(f"members not in the inventory: {', '.join(m.name or m.hex_id for m in strangers)}")
-    problems = view.health_problems()
-    if problems:
-        raise DeployError(f"cluster `{spec.cluster}` is not healthy:\n" + "\n".join(f"  - {p}" for p in problems))
+        return None
+    hosts = [h for h in hosts if h.running]
+    member = view.by_id(view.answered_by)
+    same = [h for h in hosts if member is not None and h.member.peer_url in member.peer_urls]
+    return (same or hosts or [None])[0]
 
 
-def format_view(cluster: str, view: ClusterView) -> str:
-    leader = view.leader()
-    problems = view.health_problems()
-    lines = [
-        f"cluster {cluster} (id {view.cluster_id:x}): {len(view.members)} members, "
-        f"leader {leader.name if leader else 'none'}, {'healthy' if not problems else 'NOT HEALTHY'}"
-    ]
-    rows = [("MEMBER", "ID", "PEER URL", "STATE", "ROLE", "HEALTH", "VERSION", "DB SIZE", "RAFT INDEX")]
-    for member in sorted(view.members, key=lambda m: m.peer_urls):
-        status = next((view.status[url] for url in member.client_urls if url in view.status), {})
-        role = "leader" if leader and member.id == leader.id else ("learner" if member.is_learner else "voter")
-        health = "healthy" if view.is_healthy(member) else ("-" if not member.started else "UNHEALTHY")
-        rows.append(
-            (
-                member.name or "(unstarted)",
-                member.hex_id,
-                ",".join(member.peer_urls),
-                "started" if member.started else "unstarted",
-                role,
-                health,
-                status.get("version", "-"),
-                _size(status.get("dbSize")),
-                str(status.get("raftIndex", "-")),
+def _fact(host, fact, **kwargs):
+    try:
+        return host.get_fact(fact, **kwargs)
+    except ConnectError:
+        return None
+
+
+def host_info(host_state: HostState) -> dict:
+    member = host_state.member
+    return {
+        "host": member.host_name,
+        "name": member.name,
+        "peer_url": member.peer_url,
+        "reachable": host_state.reachable,
+        "service": host_state.state.get("active") if host_state.reachable else None,
+    }
+
+
+def not_after(pem: str | None) -> datetime | None:
+    """When the first certificate of the PEM text expires (UTC); None: no text, or not a certificate."""
+    if not pem:
+        return None
+    try:
+        return x509.load_pem_x509_certificate(pem.encode()).not_valid_after_utc
+    except ValueError:
+        return None
+
+
+def days_left(expires: datetime | None, now: datetime) -> int | None:
+    return None if expires is None else int((expires - now).total_seconds() // 86400)
+
+
+def build(
+    cluster: str,
+    hosts: list[dict],
+    view: ClusterView | None,
+    alarms: list[dict] | None,
+    auth: dict | None,
+    certificates: dict[str, dict],
+    now: datetime,
+) -> dict:
+    """The status document (see etcdkit/cli/status.py) from plain data: the inventory's hosts
+    (host_info), the live cluster (None: no member answers), its alarms and EtcdAuth (None: not
+    asked), and host name -> {"server": expiry, "ca": expiry} of the hosts that could be read."""
+    doc = {
+        "cluster": cluster,
+        "checked_at": now.isoformat(timespec="seconds"),
+        "cluster_id": None,
+        "cluster_version": None,
+        "leader": None,
+        "leader_id": None,
+        "auth": None if not auth or not any(auth.values()) else not auth.get("anonymous"),
+        "ca_expires": None,
+        "ca_days": None,
+        "hosts": hosts,
+        "members": [],
+        "alarms": [],
+    }
+    ca = [c["ca"] for c in certificates.values() if c.get("ca")]
+    if ca:
+        doc["ca_expires"] = min(ca).isoformat(timespec="seconds")
+        doc["ca_days"] = days_left(min(ca), now)
+    if view is not None:
+        leader = view.leader()
+        doc["cluster_id"] = f"{view.cluster_id:x}"
+        doc["leader"] = (leader.name or leader.hex_id) if leader else None
+        doc["leader_id"] = leader.hex_id if leader else None
+        by_peer_url = {h["peer_url"]: h["host"] for h in hosts}
+        for member in sorted(view.members, key=lambda m: m.peer_urls):
+            status = next((view.status[url] for url in member.client_urls if url in view.status), {})
+            host = next((by_peer_url[url] for url in member.peer_urls if url in by_peer_url), None)
+            expires = certificates.get(host, {}).get("server") if host else None
+            errors = sorted({view.health.get(url) for url in member.client_urls} - {None, ""})
+            doc["members"].append(
+                {
+                    "name": member.name or None,
+                    "id": member.hex_id,
+                    "host": host,
+                    "peer_urls": list(member.peer_urls),
+                    "client_urls": list(member.client_urls),
+                    "state": "started" if member.started else "unstarted",
+                    "role": "leader" if leader and member.id == leader.id else ("learner" if member.is_learner else "follower"),
+                    "health": "healthy" if view.is_healthy(member) else "unhealthy",
+                    "error": "; ".join(errors) or (None if view.is_healthy(member) else "no answer"),
+                    "version": status.get("version"),
+                    "db_size": status.get("dbSize"),
+                    "db_size_in_use": status.get("dbSizeInUse"),
+                    "raft_term": status.get("raftTerm"),
+                    "raft_index": status.get("raftIndex"),
+                    "alarms": sorted(a["alarm"] for a in alarms or [] if a["member_id"] == member.id),
+                    "cert_expires": expires.isoformat(timespec="seconds") if expires else None,
+                    "cert_days": days_left(expires, now),
+                }
             )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+        doc["cluster_version"] = cluster_version([m["version"] for m in doc["members"]])
+        doc["alarms"] = [{"member_id": f"{a['member_id']:x}", "alarm": a["alarm"]} for a in alarms or []]
+    return decide(doc)
+
+
+def cluster_version(versions: list[str | None]) -> str | None:
+    """major.minor of the lowest server version: etcdctl does not report the cluster version, and
+    etcd sets it to the lowest major.minor of its members once they all run."""
+    numbers = []
+    for version in versions:
+        try:
+            numbers.append(tuple(int(part) for part in (version or "").split(".")[:2]))
+        except ValueError:
+            continue
+    numbers = [n for n in numbers if len(n) == 2]
+    return "{}.{}".format(*min(numbers)) if numbers else None
+
+
+def decide(doc: dict) -> dict:
+    """The document with its problems, status and exit code, from its other fields."""
+    problems = find_problems(doc)
+    code = max((p["severity"] for p in problems), default=HEALTHY)
+    return {**doc, "problems": problems, "status": STATUS_NAMES[code], "exit_code": code}
+
+
+def unchecked(cluster: str | None, reason: str, inventory: str | None = None) -> dict:
+    """The document of a check that could not be made."""
+    return {
+        "cluster": cluster,
+        "inventory": inventory,
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cluster_id": None,
+        "cluster_version": None,
+        "leader": None,
+        "leader_id": None,
+        "auth": None,
+        "ca_expires": None,
+        "ca_days": None,
+        "hosts": [],
+        "members": [],
+        "alarms": [],
+        "problems": [{"severity": UNCHECKED, "message": reason}],
+        "status": STATUS_NAMES[UNCHECKED],
+        "exit_code": UNCHECKED,
+    }
+
+
+def find_problems(doc: dict) -> list[dict]:
+    """What keeps the cluster from being fully healthy, each with the exit code it means:
+    3 no host reachable; 2 no member answers, no leader, or fewer healthy voters than a quorum;
+    1 anything else (a member down, unstarted or a learner, an alarm, auth off, a certificate
+    with CERT_WARN_DAYS or fewer left, a host unreachable, inventory and cluster that differ)."""
+    problems = []
+
+    def problem(severity: int, message: str) -> None:
+        problems.append({"severity": severity, "message": message})
+
+    hosts, members = doc.get("hosts") or [], doc.get("members") or []
+    if hosts and not any(h["reachable"] for h in hosts):
+        problem(UNCHECKED, f"no host of the inventory can be reached over SSH ({', '.join(h['host'] for h in hosts)})")
+        return problems
+    if doc.get("cluster_id") is None:
+        down = ", ".join(f"{h['host']} ({h['service'] or 'no etcd'})" for h in hosts if h["reachable"])
+        problem(NO_QUORUM, f"no member answers: {down}")
+    else:
+        if doc.get("leader") is None:
+            problem(NO_QUORUM, "the cluster has no leader")
+        voters = [m for m in members if m["role"] != "learner"]
+        healthy = [m for m in voters if m["health"] == "healthy"]
+        if len(healthy) < len(voters) // 2 + 1:
+            problem(NO_QUORUM, f"{len(healthy)} of {len(voters)} voting members are healthy: no quorum")
+    for host in hosts:
+        if not host["reachable"]:
+            problem(DEGRADED, f"{host['host']} cannot be reached over SSH")
+        elif doc.get("cluster_id") is not None and not any(host["peer_url"] in m["peer_urls"] for m in members):
+            problem(DEGRADED, f"{host['host']} is in the inventory but not a member of the cluster (the join SOP adds it)")
+    for member in members:
+        label = member["name"] or f"{member['id']} ({', '.join(member['peer_urls'])})"
+        if member["state"] == "unstarted":
+            problem(DEGRADED, f"member {label} was added but never started")
+        elif member["health"] != "healthy":
+            problem(DEGRADED, f"member {label} is not healthy: {member['error'] or 'no answer'}")
+        if member["role"] == "learner":
+            problem(DEGRADED, f"member {label} is a learner waiting for promotion")
+        if member["host"] is None:
+            problem(DEGRADED, f"member {label} is not in the inventory")
+        elif member["cert_days"] is not None and member["cert_days"] <= CERT_WARN_DAYS:
+            problem(DEGRADED, f"the certificate of member {label} expires in {member['cert_days']} days")
+    names = {m["id"]: m["name"] or m["id"] for m in members}
+    for alarm in doc.get("alarms") or []:
+        problem(DEGRADED, f"alarm {alarm['alarm']} on member {names.get(alarm['member_id'], alarm['member_id'])}")
+    if doc.get("auth") is False:
+        problem(DEGRADED, "authentication is off: anonymous requests are served")
+    if doc.get("ca_days") is not None and doc["ca_days"] <= CERT_WARN_DAYS:
+        problem(DEGRADED, f"the CA certificate expires in {doc['ca_days']} days")
+    return problems
+
+
+COLUMNS = (
+    ("MEMBER", lambda m: m["name"] or "(unstarted)"),
+    ("ID", lambda m: m["id"]),
+    ("PEER URL", lambda m: ",".join(m["peer_urls"])),
+    ("STATE", lambda m: m["state"]),
+    ("ROLE", lambda m: m["role"]),
+    ("HEALTH", lambda m: m["health"] if m["state"] == "started" else "-"),
+    ("VERSION", lambda m: m["version"] or "-"),
+    ("DB SIZE", lambda m: _size(m["db_size"])),
+    ("IN USE", lambda m: _size(m["db_size_in_use"])),
+    ("RAFT TERM", lambda m: _number(m["raft_term"])),
+    ("RAFT INDEX", lambda m: _number(m["raft_index"])),
+    ("ALARMS", lambda m: ",".join(m["alarms"]) or "-"),
+    ("CERT DAYS", lambda m: _number(m["cert_days"])),
+)
+
+
+def format_report(doc: dict) -> str:
+    """The document as the operator reads it: a summary, the members' table and the problems."""
+    if doc["exit_code"] == UNCHECKED and not doc.get("hosts"):
+        return "NOT CHECKED (exit 3):\n" + "\n".join(f"  - {p['message']}" for p in doc["problems"])
+    auth = {True: "on", False: "OFF", None: "unknown"}[doc.get("auth")]
+    ca = f"{doc['ca_days']} days" if doc.get("ca_days") is not None else "unknown"
+    members = doc.get("members") or []
+    lines = [
+        f"cluster {doc.get('cluster') or '?'} (id {doc.get('cluster_id') or '?'}): {len(members)} members, "
+        f"leader {doc.get('leader') or 'none'}, {doc['status'] if doc['exit_code'] == HEALTHY else doc['status'].upper()}",
+        f"  cluster version {doc.get('cluster_version') or '?'} (lowest server version), auth {auth}, CA expires in {ca}",
+    ]
+    if members:
+        rows = [tuple(title for title, _ in COLUMNS)] + [tuple(cell(m) for _, cell in COLUMNS) for m in members]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+        lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if doc["problems"]:
+        lines.append(f"{doc['status'].upper()} (exit {doc['exit_code']}):")
+        lines += [f"  - {p['message']}" for p in doc["problems"]]
     return "\n".join(lines)
+
+
+def _number(value) -> str:
+    return "-" if value is None else str(value)
 
 
 def _size(size: int | None) -> str:

@@ -1,0 +1,369 @@
+"""etcd-status from plain data: the document, the problems and exit codes, the table, the CLI."""
+
+import dataclasses
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from etcdkit.facts.etcd import EtcdAlarms, EtcdCertificates, EtcdCluster
+
+from etcdkit.cli import status as cli
+from etcdkit.model import paths
+from etcdkit.plans import status
+from etcdkit.plans.status import MARKER, build, format_report
+
+DATA = Path(__file__).parent / "data"
+NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+HOSTS = [
+    {"host": f"10.10.10.1{i}", "name": f"etcd-{i + 1}", "peer_url": f"https://10.10.10.1{i}:2380", "reachable": True, "service": "active"}
+    for i in range(3)
+]
+CERTS = {h["host"]: {"server": NOW + dt.timedelta(days=365), "ca": NOW + dt.timedelta(days=3650)} for h in HOSTS}
+AUTH_ON = {"anonymous": False, "root": True, "refused": False}
+ETCD_3 = 15417120162344794780  # the member ID of etcd-3 in the captured output
+
+MEMBER_KEYS = {
+    "name", "id", "host", "peer_urls", "client_urls", "state", "role", "health", "error", "version",
+    "db_size", "db_size_in_use", "raft_term", "raft_index", "alarms", "cert_expires", "cert_days",
+}  # fmt: skip
+TOP_KEYS = {
+    "cluster", "checked_at", "cluster_id", "cluster_version", "leader", "leader_id", "auth", "ca_expires",
+    "ca_days", "hosts", "members", "alarms", "problems", "status", "exit_code",
+}  # fmt: skip
+
+
+def view(name="cluster_healthy.txt"):
+    return EtcdCluster().process((DATA / name).read_text().splitlines())
+
+
+def document(live="default", hosts=HOSTS, alarms=(), auth=AUTH_ON, certs=CERTS):
+    return build("etcd", [dict(h) for h in hosts], view() if live == "default" else live, list(alarms), auth, certs, NOW)
+
+
+def messages(doc):
+    return [p["message"] for p in doc["problems"]]
+
+
+def test_a_healthy_cluster_exits_0_with_every_field():
+    doc = document()
+    assert (doc["exit_code"], doc["status"], doc["problems"]) == (0, "healthy", [])
+    assert set(doc) == TOP_KEYS
+    assert all(set(member) == MEMBER_KEYS for member in doc["members"])
+    assert (doc["cluster_id"], doc["leader"], doc["cluster_version"], doc["auth"]) == ("51134bfa79c3b3fe", "etcd-2", "3.5", True)
+    assert doc["ca_days"] == 3650
+    first = doc["members"][0]
+    assert first["name"] == "etcd-1" and first["host"] == "10.10.10.10" and first["role"] == "follower"
+    assert (first["db_size"], first["db_size_in_use"], first["raft_term"], first["raft_index"]) == (20480, 16384, 5, 238)
+    assert (first["cert_days"], first["health"], first["alarms"]) == (365, "healthy", [])
+    assert [m["role"] for m in doc["members"]] == ["follower", "leader", "follower"]
+    assert json.loads(json.dumps(doc)) == doc
+
+
+def test_a_member_down_is_degraded():
+    doc = document(view("cluster_member_down.txt"))
+    assert doc["exit_code"] == 1 and doc["status"] == "degraded"
+    assert messages(doc) == ["member etcd-3 is not healthy: context deadline exceeded"]
+    assert doc["members"][2]["health"] == "unhealthy"
+
+
+def test_an_alarm_is_degraded():
+    doc = document(alarms=[{"member_id": ETCD_3, "alarm": "NOSPACE"}])
+    assert doc["exit_code"] == 1
+    assert messages(doc) == ["alarm NOSPACE on member etcd-3"]
+    assert doc["members"][2]["alarms"] == ["NOSPACE"]
+    assert doc["alarms"] == [{"member_id": f"{ETCD_3:x}", "alarm": "NOSPACE"}]
+
+
+def test_auth_off_is_degraded_and_unknown_auth_is_not_a_problem():
+    off = document(auth={"anonymous": True, "root": True, "refused": False})
+    assert (off["auth"], off["exit_code"], messages(off)) == (False, 1, ["authentication is off: anonymous requests are served"])
+    unknown = document(auth={"anonymous": False, "root": False, "refused": False})
+    assert (unknown["auth"], unknown["exit_code"]) == (None, 0)
+
+
+def test_a_learner_pending_is_degraded():
+    live = view()
+    live.members[2] = dataclasses.replace(live.members[2], is_learner=True)
+    doc = document(live)
+    assert doc["members"][2]["role"] == "learner"
+    assert (doc["exit_code"], messages(doc)) == (1, ["member etcd-3 is a learner waiting for promotion"])
+
+
+def test_an_unstarted_member_is_degraded():
+    live = view()
+    live.members[2] = dataclasses.replace(live.members[2], name="")
+    live.health.pop("https://10.10.10.12:2379")
+    doc = document(live)
+    assert doc["exit_code"] == 1
+    assert messages(doc) == [f"member {ETCD_3:x} (https://10.10.10.12:2380) was added but never started"]
+
+
+@pytest.mark.parametrize(("days", "code"), [(31, 0), (30, 1), (2, 1), (-1, 1)])
+def test_a_member_certificate_within_30_days_is_degraded(days, code):
+    certs = {**CERTS, "10.10.10.11": {"server": NOW + dt.timedelta(days=days, hours=1), "ca": CERTS["10.10.10.11"]["ca"]}}
+    doc = document(certs=certs)
+    assert doc["members"][1]["cert_days"] == days
+    assert doc["exit_code"] == code
+    if code:
+        assert messages(doc) == [f"the certificate of member etcd-2 expires in {days} days"]
+
+
+def test_a_ca_certificate_within_30_days_is_degraded():
+    certs = {name: {"server": c["server"], "ca": NOW + dt.timedelta(days=20, hours=1)} for name, c in CERTS.items()}
+    doc = document(certs=certs)
+    assert (doc["ca_days"], doc["exit_code"], messages(doc)) == (20, 1, ["the CA certificate expires in 20 days"])
+
+
+def test_no_leader_is_exit_2():
+    live = view()
+    for entry in live.status.values():
+        entry["leader"] = 0
+    doc = document(live)
+    assert (doc["leader"], doc["exit_code"], doc["status"]) == (None, 2, "no quorum")
+    assert "the cluster has no leader" in messages(doc)
+
+
+def test_two_voters_down_of_three_is_exit_2():
+    live = view("cluster_member_down.txt")
+    live.health["https://10.10.10.11:2379"] = "context deadline exceeded"
+    doc = document(live)
+    assert doc["exit_code"] == 2
+    assert "1 of 3 voting members are healthy: no quorum" in messages(doc)
+
+
+def test_reachable_hosts_whose_etcd_does_not_answer_are_exit_2():
+    hosts = [{**h, "service": "inactive"} for h in HOSTS]
+    doc = document(None, hosts=hosts, alarms=(), auth=None)
+    assert (doc["exit_code"], doc["members"], doc["cluster_id"]) == (2, [], None)
+    assert messages(doc) == ["no member answers: 10.10.10.10 (inactive), 10.10.10.11 (inactive), 10.10.10.12 (inactive)"]
+
+
+def test_nothing_reachable_is_exit_3():
+    hosts = [{**h, "reachable": False, "service": None} for h in HOSTS]
+    doc = document(None, hosts=hosts, auth=None, certs={})
+    assert (doc["exit_code"], doc["status"]) == (3, "not checked")
+    assert messages(doc) == ["no host of the inventory can be reached over SSH (10.10.10.10, 10.10.10.11, 10.10.10.12)"]
+
+
+def test_an_unreachable_host_whose_member_serves_is_degraded():
+    hosts = [HOSTS[0], HOSTS[1], {**HOSTS[2], "reachable": False, "service": None}]
+    certs = {name: c for name, c in CERTS.items() if name != "10.10.10.12"}
+    doc = document(hosts=hosts, certs=certs)
+    assert doc["members"][2]["cert_days"] is None
+    assert (doc["exit_code"], messages(doc)) == (1, ["10.10.10.12 cannot be reached over SSH"])
+
+
+def test_inventory_and_cluster_that_differ_are_degraded():
+    fourth = {"host": "10.10.10.13", "name": "etcd-4", "peer_url": "https://10.10.10.13:2380", "reachable": True, "service": "inactive"}
+    doc = document(hosts=[*HOSTS[:2], fourth])
+    assert doc["members"][2]["host"] is None
+    assert doc["exit_code"] == 1
+    assert messages(doc) == [
+        "10.10.10.13 is in the inventory but not a member of the cluster (the join SOP adds it)",
+        "member etcd-3 is not in the inventory",
+    ]
+
+
+def test_cluster_version_is_the_lowest_major_minor():
+    assert status.cluster_version(["3.5.16", "3.4.30", None, "garbage"]) == "3.4"
+    assert status.cluster_version([None]) is None
+
+
+def test_the_table_has_the_summary_and_a_column_per_field():
+    text = format_report(document())
+    lines = text.splitlines()
+    assert lines[0] == "cluster etcd (id 51134bfa79c3b3fe): 3 members, leader etcd-2, healthy"
+    assert lines[1] == "  cluster version 3.5 (lowest server version), auth on, CA expires in 3650 days"
+    header = lines[2].split()
+    for title in ("MEMBER", "ID", "PEER", "STATE", "ROLE", "HEALTH", "VERSION", "DB", "IN", "TERM", "INDEX", "ALARMS", "CERT", "DAYS"):
+        assert title in header
+    assert lines[3].split() == [
+        "etcd-1", "526e094d1baff4b7", "https://10.10.10.10:2380", "started", "follower", "healthy", "3.5.16",
+        "20", "kB", "16", "kB", "5", "238", "-", "365",
+    ]  # fmt: skip
+    assert len(lines) == 6
+
+
+def test_the_table_lists_the_problems():
+    text = format_report(document(view("cluster_member_down.txt"), auth={"anonymous": True}))
+    assert text.splitlines()[0].endswith(", DEGRADED")
+    assert "auth OFF" in text.splitlines()[1]
+    assert text.splitlines()[-3:] == [
+        "DEGRADED (exit 1):",
+        "  - member etcd-3 is not healthy: context deadline exceeded",
+        "  - authentication is off: anonymous requests are served",
+    ]
+
+
+def test_alarms_are_parsed_from_etcdctl_json():
+    header = '"header":{"cluster_id":1,"member_id":2}'
+    lines = ["{" + header + ',"alarms":[{"memberID":15417120162344794780,"alarm":1},{"memberID":2,"alarm":"CORRUPT"}]}']
+    assert EtcdAlarms().process(lines) == [{"member_id": ETCD_3, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]
+    assert EtcdAlarms().process(["{" + header + "}"]) == []
+    assert EtcdAlarms().process([""]) is None
+
+
+def _certificate(expires: dt.datetime) -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "etcd-1")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(expires - dt.timedelta(days=400))
+        .not_valid_after(expires)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_certificates_are_read_from_the_fact_and_parsed_on_the_control_node():
+    expires = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
+    pem = _certificate(expires)
+    fact = EtcdCertificates().process([f"file {paths.CERT}", *pem.splitlines(), f"file {paths.CA}"])
+    assert fact == {paths.CERT: pem, paths.CA: None}
+    assert status.not_after(fact[paths.CERT]) == expires
+    assert status.not_after(fact[paths.CA]) is None
+    assert status.not_after("not a certificate") is None
+    assert status.days_left(expires, NOW) == 182
+
+
+def _run(monkeypatch, stdout: str = "", returncode: int = 0, stderr: str = ""):
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append(command)
+        return subprocess.CompletedProcess(command, returncode, stdout, stderr)
+
+    monkeypatch.setattr(cli.subprocess, "run", run)
+    monkeypatch.setattr(cli, "_member_count", lambda inventory: 3)
+    return calls
+
+
+@pytest.fixture
+def inventory(tmp_path, monkeypatch):
+    monkeypatch.delenv("ETCD_INVENTORY", raising=False)
+    path = tmp_path / "inv.py"
+    path.write_text("etcd = ([('10.10.10.10', {'etcd_seq': 1})], {})\n")
+    return path
+
+
+def test_the_cli_exits_with_the_code_of_the_document(monkeypatch, inventory, capsys):
+    degraded = document(view("cluster_member_down.txt"))
+    calls = _run(monkeypatch, stdout=f"some output\n{MARKER}{json.dumps(degraded)}\n")
+    assert cli.main(["-i", str(inventory)]) == 1
+    assert calls[0][-3:] == ["-y", str(inventory), "etcdkit.sops.status"]
+    out, err = capsys.readouterr()
+    assert out.startswith("cluster etcd (id 51134bfa79c3b3fe): 3 members, leader etcd-2, DEGRADED")
+    assert f"etcd-status: inventory {inventory} (from -i)" in err
+    assert f"etcd-status: reading 3 members of {inventory}" in err
+
+
+def test_the_cli_prints_json_and_reads_etcd_inventory(monkeypatch, inventory, capsys):
+    _run(monkeypatch, stdout=f"{MARKER}{json.dumps(document())}\n")
+    monkeypatch.setenv("ETCD_INVENTORY", str(inventory))
+    assert cli.main(["--json"]) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert set(doc) == TOP_KEYS | {"inventory"} and doc["inventory"] == str(inventory.resolve())
+    assert "(from $ETCD_INVENTORY)" in err
+
+
+def test_a_failed_run_is_exit_3(monkeypatch, inventory, capsys):
+    _run(monkeypatch, returncode=1, stderr="--> Connecting to hosts...\n--> pyinfra error: No hosts remaining!\n")
+    assert cli.main(["-i", str(inventory), "--json"]) == 3
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert (doc["exit_code"], doc["status"], doc["members"]) == (3, "not checked", [])
+    assert set(doc) == TOP_KEYS | {"inventory"}
+    assert "error: No hosts remaining!" in err
+    assert "No hosts remaining!" in doc["problems"][0]["message"]
+
+
+def test_no_inventory_or_a_missing_one_or_a_usage_error_is_exit_3(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("ETCD_INVENTORY", raising=False)
+    calls = _run(monkeypatch)
+    assert cli.main([]) == 3
+    assert "name one with -i INVENTORY or ETCD_INVENTORY" in capsys.readouterr().err
+    assert cli.main(["-i", str(tmp_path / "missing.py")]) == 3
+    assert f"no inventory file {tmp_path / 'missing.py'}" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--no-such-option"])
+    assert exit_.value.code == 3
+    assert calls == []
+
+
+class _Host:
+    """A pyinfra host with canned facts; raises ConnectError when it has none."""
+
+    def __init__(self, facts):
+        self.facts, self.asked = facts, []
+
+    def get_fact(self, fact, **kwargs):
+        from pyinfra.api.exceptions import ConnectError
+
+        self.asked.append((fact.__name__, kwargs))
+        if self.facts is None:
+            raise ConnectError("unreachable")
+        return self.facts[fact]
+
+
+def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_path, monkeypatch):
+    from tests.unit import plans_data
+
+    inv = plans_data.inventory(tmp_path)
+    hosts = inv.hosts(states={3: {}})  # the third host cannot be reached
+    pem = _certificate(NOW + dt.timedelta(days=100))
+    canned = {
+        EtcdAlarms: [],
+        status.EtcdAuth: AUTH_ON,
+        EtcdCertificates: {paths.CERT: pem, paths.CA: pem},
+    }
+    fakes = {name: _Host(None if name == inv.name(3) else canned) for name in hosts}
+    monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
+    monkeypatch.setattr(status, "read_view", lambda inventory, candidates: None)
+
+    class Inventory:
+        def get_host(self, name):
+            return fakes[name]
+
+    doc = status.gather(Inventory())
+    assert doc["exit_code"] == 2 and doc["cluster"] == "etcd"
+    assert [h["reachable"] for h in doc["hosts"]] == [True, True, False]
+    assert fakes[inv.name(1)].asked == [("EtcdCertificates", {})]
+    assert fakes[inv.name(3)].asked == []
+    assert doc["ca_days"] in (99, 100)
+
+
+def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monkeypatch):
+    from tests.unit import plans_data
+
+    inv = plans_data.inventory(tmp_path)
+    hosts = inv.hosts()
+    pem = _certificate(NOW + dt.timedelta(days=100))
+    canned = {EtcdAlarms: [], status.EtcdAuth: AUTH_ON, EtcdCertificates: {paths.CERT: pem, paths.CA: pem}}
+    fakes = {name: _Host(canned) for name in hosts}
+    monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
+    monkeypatch.setattr(status, "read_view", lambda inventory, candidates: view())
+
+    class Inventory:
+        def get_host(self, name):
+            return fakes[name]
+
+    doc = status.gather(Inventory())
+    answered = inv.member(1)  # etcd-1 answered the member list in the captured output
+    assert fakes[answered.host_name].asked == [
+        ("EtcdAlarms", {"endpoint": answered.client_url}),
+        ("EtcdAuth", {"endpoint": answered.client_url}),
+        ("EtcdCertificates", {}),
+    ]
+    assert doc["exit_code"] == 0, doc["problems"]
+    assert [m["cert_days"] in (99, 100) for m in doc["members"]] == [True] * 3
