@@ -1,5 +1,5 @@
 """How long create takes on the 3-node lab: on bare nodes (package install included) and as a
-no-op re-run. Targets (issue): bare within 11 s, no-op within 3 s; the reference role takes ~41 s
+no-op re-run. Targets (issue): bare within 11 s, no-op within 3 s; Pigsty's etcd role takes ~41 s
 and ~38 s. Run as root from the repository root: .venv/bin/python -m bench.create [-n RUNS]
 """
 

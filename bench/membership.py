@@ -1,6 +1,6 @@
 """How long membership changes take on the lab, client refresh included: bin/etcd-add of a 4th
 member to a 3-member cluster (join, promote, reload) and bin/etcd-rm of it again (remove, cleanup,
-reload). Targets (issues): within 10 s each; the reference role needs ~20 s to join plus a ~40 s
+reload). Targets (issues): within 10 s each; Pigsty's etcd role needs ~20 s to join plus a ~40 s
 reload that restarts members.
 Run as root from the repository root: .venv/bin/python -m bench.membership [-n RUNS]
 """

@@ -48,7 +48,7 @@ def _control_node(work: ControlWork | None, control_host: str | None) -> None:
 
 def create() -> None:
     """SOP 创建集群: build the cluster of group `etcd`, or converge it (see etcdkit/plans/create.py).
-    With etcd_init=existing on a host of the run, the run is the join SOP (the older SOP's form)."""
+    With etcd_init=existing on a host of the run, the run is the join SOP (Pigsty's `-e etcd_init=existing` form)."""
     if any(params.get(h.data, "etcd_init") == "existing" for h in inventory.iter_activated_hosts()):
         join()
         return
@@ -137,6 +137,6 @@ def reload() -> None:
 
 
 def status() -> None:
-    """The cluster's members, their health and the leader; read-only. Fails when it is not healthy."""
+    """The cluster's members, their health and the leader; read-only (etcd-status reads its report)."""
     disable_nagle(inventory.iter_activated_hosts())
     once_per_run(state, "status", lambda: report(inventory))

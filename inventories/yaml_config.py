@@ -1,4 +1,4 @@
-"""The reference role's YAML config as an inventory: `ETCD_CONFIG=FILE pyinfra inventories/yaml_config.py DEPLOY`.
+"""Pigsty's YAML config as an inventory: `ETCD_CONFIG=FILE pyinfra inventories/yaml_config.py DEPLOY`.
 
 The mapping and its checks live in etcdkit/model/yaml_config.py.
 """

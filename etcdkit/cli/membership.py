@@ -1,4 +1,4 @@
-"""etcd-add and etcd-rm: the reference scripts' interface to the join and remove SOPs.
+"""etcd-add and etcd-rm: Pigsty's bin/etcd-add and bin/etcd-rm, over the join and remove SOPs.
 
 Addresses are checked against the inventory before anything runs, a warning counts down (skipped
 by -y), members change strictly one after another (one pyinfra run each, verified by the SOP

@@ -52,6 +52,7 @@ class CertRequest:
     name: str  # the common name, and the file names
     address: str | None = None  # a member's IP address; None: a client certificate
     days: int = 730
+    peer_name: str | None = None  # a member's: the name every member certificate of the cluster carries
 
     @property
     def cert_path(self) -> Path:
@@ -70,6 +71,7 @@ class CertRequest:
             x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
             x509.DNSName("localhost"),
             x509.DNSName(self.name),
+            *([x509.DNSName(self.peer_name)] if self.peer_name else []),
         ]
 
     @property

@@ -1,6 +1,6 @@
 """Every parameter the SOPs read: name, default, meaning, and which SOPs use it.
 
-Names follow the reference role so its users feel at home. Values come from pyinfra host data
+Names follow Pigsty's etcd role so its users feel at home. Values come from pyinfra host data
 (inventory host vars, group vars, `--data key=value`); strings from the command line are coerced
 to the parameter's type, and a value that cannot be is an error naming the host and the key.
 """
@@ -37,7 +37,7 @@ PARAMS = [
         "etcd_learner",
         True,
         bool,
-        "Join new members as learners and promote them once caught up; false adds voting members at once (the reference behaviour).",
+        "Join new members as learners and promote them once caught up; false adds voting members at once (what Pigsty's role does).",
         ("join",),
     ),
     Param(
@@ -73,7 +73,7 @@ PARAMS = [
         "patroni_config",
         "/etc/patroni/patroni.yml",
         str,
-        "reload: Patroni's YAML config on the hosts with a `pg_cluster` (the reference role's /pg/conf/<instance>.yml is linked from it).",
+        "reload: Patroni's YAML config on the hosts with a `pg_cluster` (Pigsty's /pg/conf/<instance>.yml is linked from it).",
         ("reload",),
     ),
     Param("patroni_service", "patroni", str, "reload: Patroni's systemd unit.", ("reload",)),
@@ -101,7 +101,13 @@ PARAMS = [
     ),
     Param("etcd_election_timeout", 1000, int, "Election timeout in ms (>= 5x the heartbeat interval).", ("create", "join", "reload")),
     Param("etcd_heartbeat_interval", 100, int, "Heartbeat interval in ms.", ("create", "join", "reload")),
-    Param("etcd_quota_backend_bytes", 8 << 30, int, "Backend quota in bytes (8 GiB, as the reference role).", ("create", "join", "reload")),
+    Param(
+        "etcd_quota_backend_bytes",
+        8 << 30,
+        int,
+        "Backend quota in bytes (8 GiB, etcd's suggested maximum; Pigsty's role sets 16 GiB: set it to keep that).",
+        ("create", "join", "reload"),
+    ),
     Param("etcd_compaction_retention", "24h", str, "Periodic auto-compaction retention.", ("create", "join", "reload")),
     Param(
         "etcd_root_password",
@@ -123,7 +129,7 @@ PARAMS = [
         "create: wipe live instances and their data and bootstrap a new cluster (needs etcd_safeguard false).",
         ("create",),
     ),
-    Param("etcd_purge", False, bool, "destroy: override etcd_safeguard (the older seed's `etcd_purge`).", ("destroy",)),
+    Param("etcd_purge", False, bool, "destroy: override etcd_safeguard (Pigsty's `-t etcd_purge`).", ("destroy",)),
     Param("etcd_backup", True, bool, "destroy: save a snapshot to the control node first.", ("destroy",)),
     Param(
         "etcd_backup_dir", "backups", str, "destroy: control-node folder (0700) of the snapshots, `<cluster>-<UTC time>.db`.", ("destroy",)

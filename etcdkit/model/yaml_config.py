@@ -1,4 +1,4 @@
-"""The reference role's YAML config (an Ansible YAML inventory) as pyinfra inventory groups.
+"""Pigsty's YAML config (an Ansible YAML inventory, pigsty.yml) as pyinfra inventory groups.
 
 Users moving to this toolkit keep their clusters in that file; `inventories/yaml_config.py` reads it.
 Every group (top level, or nested under `children` at any depth) becomes a pyinfra group of the same

@@ -102,7 +102,8 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     _run(f"rm -f {paths.RESTART_PENDING}")
     if paths.UNIT in files:
         _run("systemctl daemon-reload")
-    _run(f"systemctl restart {paths.SERVICE}")
+    # the failed starts may have hit systemd's start limit: clear it, or the restart is refused
+    _run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
     back, _ = _run(healthy)
     _failed[current] = host.name
     raise OperationError(

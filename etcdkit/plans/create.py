@@ -205,7 +205,7 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
     if view is not None:
         checks.restart_allowed(members.values(), view)
     if cluster_secrets.root.value in WELL_KNOWN:
-        warnings.append("etcd_root_password is the reference role's well-known default: set a strong one")
+        warnings.append("etcd_root_password is Pigsty's well-known default: set a strong one")
     # RBAC is enabled (or checked) through the first member that serves now, else the first member:
     # a bootstrap whose first member failed gets its RBAC through another one on the next run
     serving = [h.member for h in members.values() if view is not None and view.serves(h.member.peer_url)]

@@ -29,6 +29,12 @@ class MemberPlan(HostState):
         return cls(host.member, host.settings, host.state, host.in_run)
 
 
+def peer_name(cluster: str) -> str:
+    """The name only member certificates carry (a DNS SAN): the members accept a peer only with it
+    (peer `allowed-hostname`), so that no client certificate of the same CA can act as a peer."""
+    return f"{cluster}.peers.etcd"
+
+
 @dataclass(frozen=True)
 class ClusterSecrets:
     """Where the CA, the certificates and the root password of a cluster are on the control node."""
@@ -44,7 +50,7 @@ class ClusterSecrets:
         return cls(ca_source(settings), folder, user_secret(settings["etcd_root_password"], folder, "root"), settings["etcd_cert_days"])
 
     def member_certificate(self, member: Member) -> CertRequest:
-        return CertRequest(self.folder, member.name, member.address, self.days)
+        return CertRequest(self.folder, member.name, member.address, self.days, peer_name(member.cluster))
 
     def client_certificate(self, name: str) -> CertRequest:
         return CertRequest(self.folder, name, None, self.days)
@@ -93,7 +99,7 @@ def member_files(host: HostState, membership: Membership, token: str, initial_st
     """The rendered files of a member: etcd.conf, the unit and the etcdctl environment."""
     member, settings = host.member, host.settings
     return {
-        paths.CONF: etcd_conf(member, settings, membership.initial_cluster, token, initial_state),
+        paths.CONF: etcd_conf(member, settings, membership.initial_cluster, token, initial_state, peer_name(member.cluster)),
         paths.UNIT: etcd_unit(member, bool(settings["etcd_tarball"])),
         paths.ENV: etcdctl_env(member.cluster, membership.endpoints, paths.CA, paths.CERT, paths.KEY, paths.PASS),
     }

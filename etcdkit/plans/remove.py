@@ -168,7 +168,7 @@ def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
 
 def removal_problems(view: ClusterView, entry: LiveMember) -> list[str]:
     if len(view.members) == 1:
-        return ["it is the last member: destroy the cluster with deploys/destroy.py (bin/etcd-rm without addresses)"]
+        return ["it is the last member: destroy the cluster with deploys/destroy.py (bin/etcd-rm --destroy CLUSTER)"]
     if view.leader() is None:
         return ["the cluster has no leader (no quorum) now: bring its members back first"]
     voters_after = len(view.voters) - (0 if entry.is_learner else 1)

@@ -7,10 +7,11 @@ from etcdkit.remote.render import render
 TARBALL_BINARY, PACKAGE_BINARY = "/usr/local/bin/etcd", "/usr/bin/etcd"
 
 
-def etcd_conf(member: Member, settings: dict, initial_cluster: str, token: str, initial_state: str) -> str:
+def etcd_conf(member: Member, settings: dict, initial_cluster: str, token: str, initial_state: str, peer_name: str) -> str:
     return render(
         "etcd.conf.j2",
         member=member,
+        peer_name=peer_name,
         data_dir=settings["etcd_data"],
         initial_cluster=initial_cluster,
         token=token,

@@ -9,7 +9,9 @@ import datetime
 import json
 import secrets
 import shlex
+import ssl
 import time
+import urllib.request
 
 import pytest
 from cryptography import x509
@@ -155,6 +157,7 @@ def test_a_bad_setting_does_not_spread():
         )
         assert run.returncode != 0
         assert "did not come back healthy within 15 s with its new configuration" in run.stdout + run.stderr
+        assert "was put back and it serves again" in run.stdout + run.stderr
         confs = {address: ssh(address, "grep ^heartbeat-interval /etc/etcd/etcd.conf").stdout.strip() for address in NODES}
         assert set(confs.values()) == {"heartbeat-interval: 100"}
         after = main_pids(NODES)
@@ -177,6 +180,23 @@ def test_reload_renews_a_certificate_close_to_its_end():
     assert main_pids(NODES) == pids  # etcd reads certificates on each new connection: no restart
     assert etcdctl(NODES[0], "endpoint health --cluster").returncode == 0
     assert deploy("reload").changed == {}
+
+
+def peer_port_answer(name: str) -> str:
+    """What the peer port of a member says to a TLS client with the control node's certificate `name`."""
+    context = ssl.create_default_context(cafile=str(PKI / "ca.crt"))
+    context.load_cert_chain(str(PKI / "etcd" / f"{name}.crt"), str(PKI / "etcd" / f"{name}.key"))
+    try:
+        with urllib.request.urlopen(f"https://{NODES[0]}:2380/members", context=context, timeout=5) as response:
+            return f"served {response.status}"
+    except (OSError, ssl.SSLError) as error:
+        return str(error)
+
+
+def test_only_members_are_peers():
+    # every member certificate names the cluster's peers (a DNS SAN) and the members accept no other
+    assert "bad certificate" in peer_port_answer("admin")
+    assert etcdctl(NODES[1], "endpoint health --cluster").returncode == 0
 
 
 def test_destroy_as_typed():

@@ -1,4 +1,4 @@
-"""Create from the reference role's YAML config, unchanged, on lab nodes: the same cluster as
+"""Create from Pigsty's YAML config, unchanged, on lab nodes: the same cluster as
 from a Python inventory."""
 
 import json

@@ -20,7 +20,7 @@ from etcdkit.plans.monitoring import Monitors
 
 DATA = Path(__file__).parent / "data"
 
-TOKEN = "etcd-f81591a3"  # the initial-cluster-token the running members were bootstrapped with
+TOKEN = "etcd-ba4666ca"  # the initial-cluster-token the running members were bootstrapped with
 NEW_TOKEN = "etcd-0badf00d"  # the token a bootstrap of this run would use
 CA_PEM = "-----BEGIN CERTIFICATE-----\nthe control node's CA\n-----END CERTIFICATE-----\n"
 CLUSTER_ID = 5842096680786441214

@@ -91,7 +91,7 @@ def test_warnings_of_the_inventory_the_monitors_and_a_well_known_root_password(t
     assert plan.warnings == [
         "inventory: 2 members: an even count",
         "10.10.10.21 is in the monitoring group but has no Prometheus folder: not monitoring from it",
-        "etcd_root_password is the reference role's well-known default: set a strong one",
+        "etcd_root_password is Pigsty's well-known default: set a strong one",
     ]
     assert plan.control.passwords == ()  # the configured password is not generated
     assert plan.monitoring.hosts == ["10.10.10.20"]
@@ -254,7 +254,7 @@ def test_running_members_are_converged_even_before_their_data_dir_shows_data(tmp
 
 def test_a_joined_member_keeps_initial_cluster_state_existing(tmp_path):
     inv = inventory(tmp_path)
-    plan = decide(facts(inv, {3: inv.ours(3, initial_state="existing", token="etcd-f81591a3")}, view(1, 2, 3)))
+    plan = decide(facts(inv, {3: inv.ours(3, initial_state="existing", token=TOKEN)}, view(1, 2, 3)))
     assert conf_line(plan, inv.name(3), "initial-cluster-state") == "initial-cluster-state: existing"
     assert restarts(plan) == {}
 

@@ -21,6 +21,7 @@ def conf(**overrides):
         election_timeout=1000,
         quota_backend_bytes=8 << 30,
         compaction_retention="24h",
+        peer_name="etcd.peers.etcd",
     )
     values.update(overrides)
     return render("etcd.conf.j2", **values)
@@ -35,6 +36,7 @@ def test_conf_is_etcd_yaml_with_tls_everywhere():
     assert settings["quota-backend-bytes"] == 8589934592
     assert settings["auto-compaction-retention"] == "24h"
     assert settings["peer-transport-security"]["client-cert-auth"] is True
+    assert settings["peer-transport-security"]["allowed-hostname"] == ["etcd.peers.etcd"]  # only members are peers
     assert settings["client-transport-security"]["trusted-ca-file"] == "/etc/etcd/ca.crt"
 
 

@@ -1,4 +1,4 @@
-"""Both inventory forms, Python (inventories/prod.py) and the reference role's YAML (inventories/yaml_config.py),
+"""Both inventory forms, Python (inventories/prod.py) and Pigsty's YAML (inventories/yaml_config.py),
 loaded as the pyinfra CLI loads them and validated as create validates them."""
 
 from pathlib import Path

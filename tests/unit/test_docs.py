@@ -1,0 +1,184 @@
+"""The commands of README.md and docs/*.md are the commands the lab tests run, and their links lead somewhere.
+
+Every line of a ```sh block that starts with `pyinfra `, `bin/` or `make ` is reduced to its form: the
+inventory, addresses, host names, cluster names and --data values may differ; the deploy file or
+script, its flags and the --data keys must be a form of SOP_FORMS, each of which names the test of
+tests/sops that runs it (and the test's text that shows it does). The few documented forms that no
+test of tests/sops runs are listed in NOT_RUN_BY_SOP_TESTS, each with the reason: a form missing
+from both lists fails, naming the command and the file.
+"""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+SOP_TESTS = ROOT / "tests" / "sops"
+
+# form -> (file of tests/sops, text of that file that runs the form)
+SOP_FORMS = {
+    "pyinfra INV deploys/create.py": ("test_create.py", 'deploy("create")'),
+    "pyinfra INV deploys/create.py --dry": ("test_commands.py", 'typed("deploys/create.py", "--dry")'),
+    "pyinfra INV deploys/create.py -vvv": ("test_create.py", 'deploy("create", "-vvv")'),
+    "pyinfra INV deploys/create.py --data etcd_clean=*": ("test_create.py", 'deploy("create", "--data", "etcd_clean=true")'),
+    "pyinfra INV deploys/create.py --data etcd_clean=* --data etcd_safeguard=*": (
+        "test_create.py",
+        '"--data", "etcd_clean=true", "--data", "etcd_safeguard=true"',
+    ),
+    "pyinfra INV deploys/create.py --data etcd_election_timeout=* --data etcd_heartbeat_interval=*": (
+        "test_create.py",
+        '"--data", "etcd_heartbeat_interval=150", "--data", "etcd_election_timeout=1500"',
+    ),
+    "pyinfra INV deploys/create.py --data etcd_tarball=* --data etcd_tarball_sha256=*": ("test_create.py", 'f"etcd_tarball_sha256='),
+    "pyinfra INV deploys/create.py --data etcd_init=* --limit HOST": ("test_join.py", '"--data", "etcd_init=existing"'),
+    "pyinfra INV deploys/create.py --data etcd_root_password=*": ("test_commands.py", 'f"etcd_root_password={new}"'),
+    "pyinfra INV deploys/create.py --data etcd_pki_dir=*": ("test_commands.py", 'f"etcd_pki_dir='),
+    "pyinfra INV deploys/join.py": ("test_join.py", 'deploy("join", nodes='),
+    "pyinfra INV deploys/join.py --limit HOST": ("test_commands.py", 'typed("deploys/join.py", "--limit", NEW'),
+    "pyinfra INV deploys/join.py --data etcd_join_timeout=* --limit HOST": ("test_join.py", '"etcd_join_timeout=6"'),
+    "pyinfra INV deploys/remove.py --limit HOST": ("test_commands.py", 'typed("deploys/remove.py", "--limit", NEW'),
+    "pyinfra INV deploys/remove.py --data etcd_safeguard=* --limit HOST": ("test_remove.py", '"--data", "etcd_safeguard=true"'),
+    "pyinfra INV deploys/remove.py --data etcd_data=* --limit HOST": ("test_safety.py", '"--data", "etcd_data=/data"'),
+    # run (and refused: the value is no address) by test_safety; bin/etcd-rm runs the same SOP with
+    # --data etcd_remove=IP for every removal (etcdkit/cli/membership.py), as test_remove's runs show
+    "pyinfra INV deploys/remove.py --data etcd_remove=*": ("test_safety.py", '("--data", "etcd_remove='),
+    "pyinfra INV deploys/remove.py": ("test_remove.py", 'pyinfra(f"@ssh/{departing}", "deploys/remove.py")'),
+    "pyinfra INV deploys/destroy.py": ("test_destroy.py", 'deploy("destroy")'),
+    "pyinfra INV deploys/destroy.py --data etcd_safeguard=*": (
+        "test_commands.py",
+        'typed("deploys/destroy.py", "--data", "etcd_safeguard=false")',
+    ),
+    "pyinfra INV deploys/destroy.py --data etcd_safeguard=* --limit HOST": ("test_safety.py", 'deploy("destroy", "--limit"'),
+    "pyinfra INV deploys/reload.py": ("test_commands.py", 'typed("deploys/reload.py")'),
+    "pyinfra INV deploys/reload.py --data etcd_reload=*": ("test_reload.py", 'deploy("reload", "--data", "etcd_reload=restart"'),
+    "bin/etcd-add -i INV ADDR": ("test_join.py", 'script("etcd-add", NODES[1]'),
+    "bin/etcd-rm -i INV ADDR": ("test_remove.py", 'script("etcd-rm", follower'),
+    "bin/etcd-rm -i INV --destroy CLUSTER": ("test_destroy.py", 'script("etcd-rm", "--destroy", "etcd"'),
+    "bin/etcd-rm -i INV": ("test_safety.py", 'script("etcd-rm", nodes='),
+    "bin/etcd-status -i INV": ("test_create.py", '"etcd-status"), "-i", "inventories/lab.py"'),
+}
+
+# Documented forms that no test of tests/sops runs, and why they are documented anyway.
+NOT_RUN_BY_SOP_TESTS = {
+    "make demo": "a Makefile target: bin/lab up, then the create form above, then bin/etcd-status",
+    "make test": "a Makefile target: runs the test suite itself",
+    "pyinfra INV etcdkit.sops.create": "the function form for an installed package; no test runs it (tests/package only imports etcdkit.sops)",
+    "pyinfra INV etcdkit.sops.join --limit HOST": "the function form; bin/etcd-add runs it for each address (etcdkit/cli/membership.py)",
+    "pyinfra INV deploys/destroy.py --data etcd_backup=* --data etcd_safeguard=*": "destroy without a snapshot, for a cluster that "
+    "no longer answers (docs/troubleshooting.md); no test destroys without a snapshot",
+    "bin/lab ssh": "the lab's shell for you; the tests reach nodes with plain ssh (tests/helpers.py), never through bin/lab ssh",
+    "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
+}
+
+# bin/lab is the test bench, not an SOP: its subcommands are run by tests/lab/test_lab.py.
+LAB_TEST = ROOT / "tests" / "lab" / "test_lab.py"
+PREFIXES = ("pyinfra ", "bin/", "make ")
+
+
+def sh_lines(path: Path):
+    """(line number, text) of each line inside the file's ```sh blocks."""
+    inside = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            inside = not inside and stripped == "```sh"
+            continue
+        if inside:
+            yield number, stripped
+
+
+def commands():
+    """(file, line number, command) of every documented command that starts with a PREFIX."""
+    for path in DOCS:
+        for number, line in sh_lines(path):
+            if not re.match(r"(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:" + "|".join(map(re.escape, PREFIXES)) + ")", line):
+                continue
+            words = shlex.split(line, comments=True)
+            while re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):  # VAR=value before the command
+                words.pop(0)
+            yield path.relative_to(ROOT), number, words
+
+
+def form(words: list[str]) -> str:
+    """The command's form: placeholders for what may differ, options sorted, -y left out."""
+    program, rest = words[0], words[1:]
+    if program == "make" or program == "bin/lab":
+        return " ".join([program, *rest[:1]])
+    head, options, positional = [program], [], []
+    if program == "pyinfra":
+        head += ["INV", rest[1]]  # the inventory (a file, @ssh/IP, ...), the deploy file or function
+        rest = rest[2:]
+    while rest:
+        word = rest.pop(0)
+        if word == "-y":
+            continue
+        if word == "--data":
+            options.append(f"--data {rest.pop(0).split('=', 1)[0]}=*")
+        elif word in ("--limit", "-i", "--destroy"):
+            rest.pop(0)
+            options.append({"--limit": "--limit HOST", "-i": "-i INV", "--destroy": "--destroy CLUSTER"}[word])
+        elif word.startswith("-"):
+            options.append(word)
+        else:
+            positional.append("ADDR")
+    return " ".join(head + sorted(options, key=lambda option: (option.startswith("--destroy"), option)) + positional)
+
+
+def test_every_documented_command_is_a_form_the_tests_run():
+    unknown = []
+    for path, number, words in commands():
+        shape = form(words)
+        if words[0] == "bin/lab":  # `bin/lab stop NODE | start NODE`: each subcommand
+            for sub in [words[1], *(words[i + 1] for i, word in enumerate(words) if word == "|")]:
+                if f'lab("{sub}"' not in LAB_TEST.read_text(encoding="utf-8") and f"bin/lab {sub}" not in NOT_RUN_BY_SOP_TESTS:
+                    unknown.append(f"{path}:{number}: {shlex.join(words)}  (bin/lab {sub}: tests/lab/test_lab.py never runs it)")
+        elif shape not in SOP_FORMS and shape not in NOT_RUN_BY_SOP_TESTS:
+            unknown.append(f"{path}:{number}: {shlex.join(words)}  (form: {shape})")
+    assert not unknown, "documented commands that no test runs:\n" + "\n".join(unknown)
+
+
+def test_each_listed_form_is_run_by_the_test_it_names():
+    missing = [
+        f"{shape}: tests/sops/{name} does not contain {text!r}"
+        for shape, (name, text) in SOP_FORMS.items()
+        if text not in (SOP_TESTS / name).read_text(encoding="utf-8")
+    ]
+    assert not missing, "SOP_FORMS is out of date:\n" + "\n".join(missing)
+
+
+def test_forms_no_test_runs_are_still_documented_and_make_targets_exist():
+    documented = {form(words) for _, _, words in commands()}
+    assert not set(NOT_RUN_BY_SOP_TESTS) - documented, "NOT_RUN_BY_SOP_TESTS lists forms the docs no longer show"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for shape in NOT_RUN_BY_SOP_TESTS:
+        if shape.startswith("make "):
+            assert re.search(rf"^{shape.split()[1]}:", makefile, re.M), f"{shape}: no such target in the Makefile"
+
+
+def slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    return {slug(line.lstrip("#")) for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("#")}
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
+def test_every_relative_link_leads_to_a_file(path):
+    broken = []
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        destination = (path.parent / file).resolve() if file else path
+        if not destination.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and destination.suffix == ".md" and anchor not in anchors(destination):
+            broken.append(f"{target}: no heading #{anchor} in {destination.relative_to(ROOT)}")
+    assert not broken, f"{path.relative_to(ROOT)}:\n" + "\n".join(broken)
