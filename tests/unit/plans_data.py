@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from etcdkit.facts.etcd import EtcdHost
+
 from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
@@ -64,20 +66,8 @@ def make_settings(tmp_path: Path, **overrides) -> dict:
 
 
 def bare(**changes) -> dict:
-    """A host with nothing of etcd (data/host_bare.txt)."""
-    state = {
-        "version": None,
-        "package_manager": "apt-get",
-        "active": "inactive",
-        "enabled": "not-found",
-        "pid": 0,
-        "restart_pending": 0,
-        "data": None,
-        "listeners": 0,
-        "sha256": {},
-        "self": None,
-        "conf": None,
-    }
+    """A host with nothing of etcd (data/host_bare.txt), as the fact itself parses one."""
+    state = EtcdHost().process(["package_manager=apt-get", "active=inactive", "enabled=not-found"])
     return {**state, **changes}
 
 
