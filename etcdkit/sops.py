@@ -12,18 +12,21 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
-from etcdkit.operations import control, etcd, membership
+from etcdkit.operations import control, etcd, membership, restart
+from etcdkit.operations.files import control_node_rewrites
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
+from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.remote.connection import disable_nagle
 from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
 from etcdkit.tasks.prometheus import monitor_members, set_targets
+from etcdkit.tasks.rotation import new_certificates, trust_both, trust_new_only
 
 
 def _begin(sop: str, make_plan):
@@ -38,6 +41,9 @@ def _begin(sop: str, make_plan):
             logger.info(note)
 
     once_per_run(state, f"{sop}-messages", say)
+    work = getattr(plan, "control", None)
+    if work is not None:
+        once_per_run(state, f"{sop}-rewrites", lambda: control_node_rewrites(state, work.written()))
     return plan
 
 
@@ -134,6 +140,20 @@ def reload() -> None:
         refresh_clients(plan.clients[host.name], plan.secrets)
     if plan.monitoring and host.name in plan.monitoring.hosts:
         monitor_members(plan.monitoring)
+
+
+def rotate_ca() -> None:
+    """CA rotation: the members and their clients moved to the CA of etcd_ca_cert/etcd_ca_key in
+    three phases, the cluster serving throughout (see etcdkit/plans/rotate_ca.py)."""
+    plan = _begin("rotate-ca", rotation_plan)
+    if plan.bundle:
+        trust_both(plan)
+    # no certificate of the new CA before every member trusts it, no step on after a failed restart
+    all_restarted = (lambda: not restart.restarts_failed()) if plan.bundle else None
+    if host.name == plan.control_host:
+        control.pki(name="Control node: certificates of the new CA", work=plan.control, _if=all_restarted)
+    new_certificates(plan, _if=all_restarted)
+    trust_new_only(plan, _if=all_restarted)
 
 
 def status() -> None:

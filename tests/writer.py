@@ -8,6 +8,7 @@ forks ssh and pyinfra all the time, and gRPC's threads do not survive a fork.
 
 import json
 import multiprocessing
+import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,14 +24,15 @@ _spawn = multiprocessing.get_context("spawn")
 
 def client(address: str, timeout: float = 2, as_root: bool = True):
     """The etcd3 client with the control node's admin certificate, as root unless as_root is
-    false (in a child process)."""
+    false (in a child process); it trusts the CA file $ETCDKIT_TEST_CA names (a CA rotation's
+    test: the old and the new CA), else the generated CA."""
     import etcd3
 
     login = {"user": "root", "password": (PKI / "etcd" / "root.password").read_text().strip()} if as_root else {}
     return etcd3.client(
         host=address,
         port=2379,
-        ca_cert=str(PKI / "ca.crt"),
+        ca_cert=os.environ.get("ETCDKIT_TEST_CA", str(PKI / "ca.crt")),
         cert_cert=str(PKI / "etcd" / "admin.crt"),
         cert_key=str(PKI / "etcd" / "admin.key"),
         timeout=timeout,

@@ -35,6 +35,15 @@ class ControlWork:
         lines += [f"keep the configured password in {s.path}" for s in self.kept if s.value is not None and s.stored != s.value]
         return lines
 
+    def written(self) -> set[Path]:
+        """The control-node files that executing the run would (re)write."""
+        ca = CertificateAuthority.load(self.ca)
+        written = set() if ca is not None else set(self.ca.files)
+        for request in self.certificates:
+            if ca is None or not ca.is_current(request):
+                written |= {request.cert_path, request.key_path}
+        return written | {s.path for s in self.passwords if s.read() is None} | {s.path for s in self.kept if s.stored != s.value}
+
     def apply(self) -> None:
         ca = CertificateAuthority.load(self.ca)
         if ca is None:

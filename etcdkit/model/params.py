@@ -8,7 +8,7 @@ to the parameter's type, and a value that cannot be is an error naming the host 
 from dataclasses import dataclass
 from typing import Any
 
-ALL_SOPS = ("create", "join", "remove", "destroy", "reload")
+ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ PARAMS = [
         int,
         "Seconds a restarted member may take to serve again in a rolling restart; past it, its previous etcd.conf is put back "
         "and no other member restarts.",
-        ("create", "reload"),
+        ("create", "reload", "rotate_ca"),
     ),
     Param(
         "etcd_reload",
@@ -67,14 +67,14 @@ PARAMS = [
         "etcd_clients",
         str,
         "reload: the inventory group of admin hosts that get the etcdctl environment (as root, with the control node's admin certificate) besides the members.",
-        ("reload",),
+        ("reload", "rotate_ca"),
     ),
     Param(
         "patroni_config",
         "/etc/patroni/patroni.yml",
         str,
         "reload: Patroni's YAML config on the hosts with a `pg_cluster` (Pigsty's /pg/conf/<instance>.yml is linked from it).",
-        ("reload",),
+        ("reload", "rotate_ca"),
     ),
     Param("patroni_service", "patroni", str, "reload: Patroni's systemd unit.", ("reload",)),
     Param(
@@ -82,15 +82,15 @@ PARAMS = [
         "/etc/default/vip-manager.yml",
         str,
         "reload: vip-manager's YAML config on the hosts with a `pg_cluster`.",
-        ("reload",),
+        ("reload", "rotate_ca"),
     ),
-    Param("vip_manager_service", "vip-manager", str, "reload: vip-manager's systemd unit.", ("reload",)),
+    Param("vip_manager_service", "vip-manager", str, "reload: vip-manager's systemd unit.", ("reload", "rotate_ca")),
     Param(
         "pg_cluster",
         None,
         str,
         "The PostgreSQL cluster of a host running Patroni (and vip-manager): its etcd user and role are named after it, limited to the prefix /pg/<pg_cluster>/.",
-        ("reload",),
+        ("reload", "rotate_ca"),
     ),
     Param(
         "pg_etcd_password",
@@ -148,14 +148,14 @@ PARAMS = [
         "infra",
         str,
         "The inventory group of the Prometheus hosts that scrape the members (none: no monitoring).",
-        ("create", "reload", "destroy"),
+        ("create", "reload", "destroy", "rotate_ca"),
     ),
     Param(
         "prometheus_dir",
         "/etc/prometheus",
         str,
         "Prometheus' folder: the scrape job goes to scrape/etcd-<cluster>.yml, the rules to rules/etcd.yml, the TLS files to etcd-<cluster>/.",
-        ("create", "reload"),
+        ("create", "reload", "rotate_ca"),
     ),
     Param(
         "prometheus_sd_dir",
@@ -164,7 +164,13 @@ PARAMS = [
         "The file-based service-discovery folder of the members, one <member>.yml each.",
         ("create", "reload", "destroy"),
     ),
-    Param("prometheus_user", "prometheus", str, "The user Prometheus runs as (it reads the monitoring key).", ("create", "reload")),
+    Param(
+        "prometheus_user",
+        "prometheus",
+        str,
+        "The user Prometheus runs as (it reads the monitoring key).",
+        ("create", "reload", "rotate_ca"),
+    ),
     Param(
         "prometheus_service", "prometheus", str, "Prometheus' systemd unit, reloaded when its job or rules change.", ("create", "reload")
     ),
@@ -196,7 +202,13 @@ PARAMS = [
     Param("etcd_pki_dir", "pki", str, "Control-node folder of the CA, member certificates and generated secrets."),
     Param("etcd_ca_cert", None, str, "Path to your own CA certificate (with etcd_ca_key) instead of the generated CA."),
     Param("etcd_ca_key", None, str, "Path to your own CA private key."),
-    Param("etcd_cert_days", 730, int, "Validity of member certificates; create renews those expiring within 30 days.", ("create", "join")),
+    Param(
+        "etcd_cert_days",
+        730,
+        int,
+        "Validity of member certificates; create renews those expiring within 30 days.",
+        ("create", "join", "rotate_ca"),
+    ),
 ]
 
 BY_NAME = {param.name: param for param in PARAMS}

@@ -9,6 +9,7 @@ runs, travels through a 0600 temporary file and is never printed.
 import hashlib
 from io import BytesIO
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from pyinfra import host, state
 from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
@@ -18,6 +19,15 @@ from etcdkit.control.passwords import Secret
 
 Source = str | Path | Secret
 
+# per run (pyinfra's state): the control-node files its control-node operation will rewrite
+_rewritten: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def control_node_rewrites(state, written: set[Path]) -> None:
+    """Record, while the run is prepared, the files the control node writes when it executes: an
+    upload of one of them is shown as a change, whatever its current content."""
+    _rewritten[state] = _rewritten.get(state, set()) | written
+
 
 def read_source(source: Source) -> str | None:
     """The content of a source now: None when the control node has not written it yet."""
@@ -26,6 +36,10 @@ def read_source(source: Source) -> str | None:
     if isinstance(source, Path):
         return source.read_text() if source.exists() else None
     return source
+
+
+def _path(source: Path | Secret) -> Path:
+    return source.path if isinstance(source, Secret) else source
 
 
 @operation()
@@ -40,6 +54,8 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
     """
     content = read_source(source)
     current = host.get_fact(File, path=dest)
+    if not state.is_executing and isinstance(source, Path | Secret) and _path(source) in _rewritten.get(state, ()):
+        content = None
     if content is None:
         if state.is_executing:
             raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")

@@ -52,6 +52,12 @@ def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 
     yield FunctionCommand(_restart, (endpoint, stale, bool(service["pid"]), timeout), {})
 
 
+def restarts_failed() -> bool:
+    """Whether a member's turn in this run's rolling restart failed: what depends on every member
+    having restarted (the next phase of a CA rotation) must not run."""
+    return ctx_state.get() in _failed
+
+
 def _run(command: str) -> tuple[bool, str]:
     ok, output = host.run_shell_command(StringCommand(command), print_output=False)
     return ok, output.stderr or output.stdout
@@ -75,8 +81,8 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     if current in _failed:
         _run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
         raise OperationError(
-            f"not restarted: {_failed[current]} did not come back with the new configuration (its previous one was put back), "
-            "so no other member takes it; fix the setting and run again"
+            f"not restarted: the turn of {_failed[current]} failed earlier in this run (see its error), "
+            "so no other member restarts; fix the cause and run again"
         )
     if not running:
         _write(files)
@@ -84,6 +90,7 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     healthy = wait_healthy_command(endpoint, True, timeout)
     ok, error = _run(healthy)
     if not ok:
+        _failed[current] = host.name
         raise OperationError(f"not restarted: the cluster is not healthy before this member's turn: {error}")
     view = host.get_fact(EtcdCluster, endpoint=endpoint)
     successor = view.successor(view.answered_by) if view else None

@@ -56,10 +56,13 @@ def restart_allowed(plans, view: ClusterView) -> None:
         )
 
 
-def control_node_matches(control: ControlState, running: list[HostState], cluster: str, settings: dict, may_rotate: bool = False) -> bool:
+def control_node_matches(
+    control: ControlState, running: list[HostState], cluster: str, settings: dict, may_rotate: bool = False, new_ca: bool = False
+) -> bool:
     """Members already run: the control node must hold the CA and the root password they were
-    given, or it would hand them a CA their running peers reject, or lock etcdctl out. True when
-    the root password is to be rotated: etcd_root_password is set to a new one (may_rotate: only
+    given, or it would hand them a CA their running peers reject, or lock etcdctl out (new_ca: the
+    CA rotation, which brings the members to the control node's CA step by step). True when the
+    root password is to be rotated: etcd_root_password is set to a new one (may_rotate: only
     create rotates), or a rotation was interrupted (the control node keeps the new one)."""
     if not running:
         return False
@@ -74,11 +77,12 @@ def control_node_matches(control: ControlState, running: list[HostState], cluste
             f"(a fresh clone or another admin machine?): nothing was changed. {fix}"
         )
     ca_sha = hashlib.sha256(control.ca_pem.encode()).hexdigest()
-    other_ca = [h.member.host_name for h in running if h.state["sha256"].get(paths.CA) not in (None, ca_sha)]
+    other_ca = [] if new_ca else [h.member.host_name for h in running if h.state["sha256"].get(paths.CA) not in (None, ca_sha)]
     if other_ca:
         raise DeployError(
             f"the control node's CA is not the one {', '.join(other_ca)} hold (another control node's pki/, or a new "
-            f"etcd_ca_cert?): nothing was changed; members given it would be rejected by their running peers. {fix}"
+            f"etcd_ca_cert?): nothing was changed; members given it would be rejected by their running peers. {fix}. "
+            "To move the cluster to a new CA, or to finish such a move, run deploys/rotate_ca.py (docs/control-node.md)"
         )
     held = {h.state["sha256"].get(paths.PASS) for h in running} - {None}
     if not held or held == {control.root_sha}:

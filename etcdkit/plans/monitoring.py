@@ -51,6 +51,11 @@ class MonitoringPlan:
     certificate: CertRequest | None = None
 
 
+def tls_dir(settings: dict, cluster: str) -> str:
+    """Where a monitoring host keeps the CA, certificate and key it scrapes the cluster with."""
+    return f"{settings['prometheus_dir']}/etcd-{cluster}"
+
+
 def read_monitors(inventory) -> Monitors:
     activated = list(inventory.iter_activated_hosts())
     group = params.get(activated[0].data, "etcd_monitor_group")

@@ -108,13 +108,14 @@ def reload_plan(state, inventory) -> ReloadPlan:
     return once_per_run(state, "reload", lambda: decide(gather(state, inventory)))
 
 
-def gather(state, inventory) -> ReloadFacts:
-    # hosts outside the run (--limit) are neither contacted nor reloaded
+def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
+    """The facts for these parts (default: etcd_reload); hosts outside the run (--limit) are
+    neither contacted nor reloaded."""
     outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
     spec, hosts = read_hosts(inventory, state, skip=outside)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
     first = hosts[spec.members[0].host_name].settings
-    parts = first["etcd_reload"]
+    parts = first["etcd_reload"] if parts is None else parts
     activated = list(inventory.iter_activated_hosts())
     admin = []
     if "env" in parts:

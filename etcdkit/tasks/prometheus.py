@@ -8,6 +8,7 @@ from pyinfra.operations import files
 
 from etcdkit.operations import prometheus, services
 from etcdkit.operations.files import upload
+from etcdkit.plans import monitoring
 from etcdkit.plans.monitoring import MonitoringPlan
 from etcdkit.remote.render import TEMPLATES, render, to_yaml
 
@@ -29,7 +30,7 @@ def monitor_members(plan: MonitoringPlan) -> None:
     etcd_grafana_dir, Grafana's dashboard too (Grafana reads its provisioned folder by itself)."""
     settings, cluster = plan.settings, plan.cluster
     root, user, sd_dir = settings["prometheus_dir"], settings["prometheus_user"], settings["prometheus_sd_dir"]
-    tls_dir = f"{root}/etcd-{cluster}"
+    tls_dir = monitoring.tls_dir(settings, cluster)
     files.directory(name=f"{tls_dir} (etcd TLS for Prometheus)", path=tls_dir, user="root", group=user, mode="750")
     upload(name=f"Upload {tls_dir}/ca.crt", source=plan.ca_cert, dest=f"{tls_dir}/ca.crt", user="root", group="root", mode="644")
     upload(

@@ -78,6 +78,18 @@ def test_dry_on_a_live_cluster_shows_the_change_and_makes_none(sop, args, nodes,
     assert everything() == before
 
 
+def test_dry_ca_rotation_shows_its_phases_and_changes_nothing(tmp_path):
+    CertificateAuthority.create(CASource(tmp_path / "next"))
+    before = everything()
+    new_ca = ("--data", f"etcd_ca_cert={tmp_path}/next/ca.crt", "--data", f"etcd_ca_key={tmp_path}/next/ca.key")
+    run = typed("deploys/rotate_ca.py", *new_ca, "--dry")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Restart etcd to trust the old and the new ca (one member at a time)" in run.stderr
+    assert "Restart etcd to trust only the new ca (one member at a time)" in run.stderr
+    assert "Control node: certificates of the new CA" in run.stderr
+    assert everything() == before
+
+
 def test_join_remove_and_reload_as_typed():
     joined = typed("deploys/join.py", "--limit", NEW, nodes="1,2,3,4")
     assert joined.returncode == 0, joined.stderr[-3000:]

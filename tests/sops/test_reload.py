@@ -11,11 +11,16 @@ Tests run in order on one lab: each starts from what the previous one left.
 import json
 import secrets
 import shlex
+import shutil
+import socket
+import ssl
+import subprocess
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from tests.helpers import ROOT, deploy, etcdctl, lab, main_pids, script, ssh
 from tests.writer import Writer
@@ -199,3 +204,57 @@ def test_a_rolling_restart_loses_no_write():
     assert counts.acknowledged > 50 and counts.lost == 0
     assert etcdctl(MEMBERS[0], "endpoint health --cluster").returncode == 0
     assert patroni_has_a_leader()
+
+
+def served_by(address: str, port: int, cert: Path, key: Path, ca: Path) -> str:
+    """What a member's port says to a TLS client with this certificate that trusts this CA."""
+    context = ssl.create_default_context(cafile=str(ca))
+    context.load_cert_chain(str(cert), str(key))
+    try:
+        with socket.create_connection((address, port), timeout=5) as raw, context.wrap_socket(raw, server_hostname=address) as tls:
+            tls.sendall(b"GET /version HTTP/1.0\r\n\r\n")
+            return tls.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
+    except (OSError, ssl.SSLError) as error:
+        return str(error)
+
+
+def test_a_ca_rotation_under_writes_moves_members_and_clients_to_the_new_ca(tmp_path, monkeypatch):
+    pki = ROOT / "pki"
+    old_ca = (pki / "ca.crt").read_text()
+    shutil.copy(pki / "etcd" / "admin.crt", tmp_path / "old-admin.crt")  # a client the rotation does not reach
+    shutil.copy(pki / "etcd" / "admin.key", tmp_path / "old-admin.key")
+    subprocess.run([str(ROOT / "bin" / "etcd-ca"), "new", str(tmp_path / "next")], check=True, capture_output=True)
+    new_ca = (tmp_path / "next" / "ca.crt").read_text()
+    (tmp_path / "both.crt").write_text(old_ca + new_ca)
+    monkeypatch.setenv("ETCDKIT_TEST_CA", str(tmp_path / "both.crt"))  # the writer trusts both, as a client in phase 1 does
+    rotate = ("rotate_ca", "--data", f"etcd_ca_cert={tmp_path}/next/ca.crt", "--data", f"etcd_ca_key={tmp_path}/next/ca.key")
+    before = main_pids(MEMBERS)
+    with Writer(MEMBERS) as writer:
+        run = deploy(*rotate, inventory=write_inventory(MEMBERS))
+        time.sleep(1)
+    counts = writer.counts(MEMBERS[0])
+    print(f"continuous writer during the CA rotation: {counts}")
+    assert counts.acknowledged > 50 and counts.lost == 0
+    for phase in ("1 | Restart etcd to trust the old and the new ca", "3 | Restart etcd to trust only the new ca"):
+        assert sorted(run.changed[f"CA rotation, phase {phase} (one member at a time)"]) == MEMBERS
+    assert all(pid != before[a] for a, pid in main_pids(MEMBERS).items())
+    new = x509.load_pem_x509_certificate(new_ca.encode())
+    for address in MEMBERS:
+        assert ssh(address, "cat /etc/etcd/ca.crt").stdout == new_ca
+        x509.load_pem_x509_certificate(ssh(address, "cat /etc/etcd/server.crt").stdout.encode()).verify_directly_issued_by(new)
+    assert ssh(PG, "cat /etc/etcd-client/ca.crt").stdout == new_ca
+    x509.load_pem_x509_certificate(ssh(PG, "cat /etc/etcd-client/pg-test.crt").stdout.encode()).verify_directly_issued_by(new)
+    assert etcdctl(MEMBERS[1], "endpoint health --cluster").returncode == 0
+    assert json.loads(ssh(PG, "bash -lc 'etcdctl endpoint health --cluster -w json'").stdout)  # the admin host's etcdctl
+    wait_for(patroni_has_a_leader, "Patroni serves on the new CA")
+    # the new CA's certificate is served; a client certificate of the old CA is refused
+    assert served_by(MEMBERS[0], 2379, pki / "etcd" / "admin.crt", pki / "etcd" / "admin.key", tmp_path / "next" / "ca.crt").startswith(
+        "HTTP/1."
+    )
+    refused = served_by(MEMBERS[0], 2379, tmp_path / "old-admin.crt", tmp_path / "old-admin.key", tmp_path / "both.crt")
+    assert not refused.startswith("HTTP/1."), refused
+    assert deploy(*rotate, inventory=write_inventory(MEMBERS)).changed == {}
+    ca_data = ("--data", f"etcd_ca_cert={tmp_path}/next/ca.crt", "--data", f"etcd_ca_key={tmp_path}/next/ca.key")
+    assert deploy("reload", *ca_data, inventory=write_inventory(MEMBERS)).changed == {}  # the control node matches again
+    refusal = deploy("reload", inventory=write_inventory(MEMBERS), check=False)  # the old CA: refused
+    assert refusal.returncode != 0 and "deploys/rotate_ca.py" in refusal.stdout + refusal.stderr

@@ -54,6 +54,11 @@ SOP_FORMS = {
     "pyinfra INV deploys/destroy.py --data etcd_safeguard=* --limit HOST": ("test_safety.py", 'deploy("destroy", "--limit"'),
     "pyinfra INV deploys/reload.py": ("test_commands.py", 'typed("deploys/reload.py")'),
     "pyinfra INV deploys/reload.py --data etcd_reload=*": ("test_reload.py", 'deploy("reload", "--data", "etcd_reload=restart"'),
+    "pyinfra INV deploys/rotate_ca.py --data etcd_ca_cert=* --data etcd_ca_key=*": (
+        "test_reload.py",
+        '("rotate_ca", "--data", f"etcd_ca_cert=',
+    ),
+    "bin/etcd-ca ADDR ADDR": ("test_reload.py", '"etcd-ca"), "new"'),
     "bin/etcd-add -i INV ADDR": ("test_join.py", 'script("etcd-add", NODES[1]'),
     "bin/etcd-rm -i INV ADDR": ("test_remove.py", 'script("etcd-rm", follower'),
     "bin/etcd-rm -i INV --destroy CLUSTER": ("test_destroy.py", 'script("etcd-rm", "--destroy", "etcd"'),

@@ -23,7 +23,7 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
 from etcdkit.operations import control, etcd, membership, prometheus, restart, services
-from etcdkit.operations.files import upload
+from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
 from tests.unit.fake_host import Changing, FakeHost, MissingFact, active, body, call, describe, fact, run, shell, steps
@@ -265,7 +265,7 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     # the next member's turn, in the same run: nothing is written, nothing restarts
     other = restart_host()
     other.run_state = host.run_state
-    with pytest.raises(OperationError, match="not restarted: 10.10.10.10 did not come back"):
+    with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
         call(restarted(other, {paths.CONF: NEW_CONF})[0], other)
     assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
 
@@ -665,6 +665,18 @@ def test_upload_reads_a_control_node_file_when_the_operation_runs(tmp_path):
         commands = list(generator)
     assert body(commands[1]) == key
     secret_only_in_uploads(commands, "MHcCAQEEIFakeKeyMaterial0123456789")
+
+
+def test_upload_of_a_file_the_control_node_rewrites_is_shown_as_a_change(tmp_path):
+    source = tmp_path / "etcd-1.crt"
+    source.write_text("the certificate due for renewal\n")
+    host = upload_host(b"the certificate due for renewal\n", owner=("root", "etcd", 644), dest=paths.CERT)
+    control_node_rewrites(host.run_state, {source})
+    prepared = run(upload, source=source, dest=paths.CERT, user="root", group="etcd", mode="644", host=host)
+    assert shell(prepared) == [f": {paths.CERT} gets a file the control node writes when the run executes"]
+    source.write_text("the renewed certificate\n")  # the control-node operation ran
+    executed = run(upload, source=source, dest=paths.CERT, user="root", group="etcd", mode="644", host=host, executing=True)
+    assert body(executed[1]) == "the renewed certificate\n"
 
 
 NOT_WRITTEN = [Path("/nonexistent/pki/etcd/etcd-1.key"), Secret(Path("/nonexistent/pki/etcd/root.password"))]

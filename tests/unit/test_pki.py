@@ -85,8 +85,15 @@ def test_control_work_is_pending_until_applied_and_then_converged(tmp_path):
         (Secret(tmp_path / "pki" / "etcd" / "root.password"),),
     )
     assert len(work.pending()) == 4 and not (tmp_path / "pki").exists()
+    pki = tmp_path / "pki"
+    assert work.written() == {
+        pki / "ca.crt",
+        pki / "ca.key",
+        *(pki / "etcd" / f"{name}.{suffix}" for name in ("etcd-1", "admin") for suffix in ("crt", "key")),
+        pki / "etcd" / "root.password",
+    }
     work.apply()
-    assert work.pending() == []
+    assert work.pending() == [] and work.written() == set()
     password = (tmp_path / "pki" / "etcd" / "root.password").read_text()
     assert len(password) >= 24 and stat.S_IMODE(os.stat(tmp_path / "pki" / "etcd" / "root.password").st_mode) == 0o600
     work.apply()

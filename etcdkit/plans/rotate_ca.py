@@ -1,0 +1,191 @@
+"""The CA rotation's decisions: the cluster and every client it reaches moved to the CA that
+etcd_ca_cert/etcd_ca_key name, while it serves.
+
+etcd reads its CA file when it starts and its certificate on each new connection, so the move has
+three phases, each finished on every host before the next begins:
+
+1. trust both: the clients' CA files, then each member's (one restart at a time, gated on
+   health), hold the old CAs and the new one;
+2. new certificates: the control node issues them from the new CA, the clients and the members
+   get them (no restart: etcd reads them on the next connection);
+3. trust only the new CA: each member (one restart at a time), then the clients.
+
+Which phases remain is read from the members' CA files: all of them already the new CA alone, the
+run only makes sure every certificate is the new CA's (a second run changes nothing). A run
+interrupted anywhere starts again from phase 1 and converges. Every member must be in the run and
+the cluster healthy: a member left out would lose its peers at phase 3.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.control.pki import CertRequest
+from etcdkit.control.store import ControlWork
+from etcdkit.facts.etcd import EtcdCertificates
+from etcdkit.model import paths
+from etcdkit.plans import checks, reload
+from etcdkit.plans.gather import once_per_run
+from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
+from etcdkit.plans.monitoring import tls_dir
+from etcdkit.plans.patroni import certificate_paths
+
+ALL_CLIENTS = ["conf", "env", "patroni", "vip", "monitor"]
+
+
+@dataclass(frozen=True)
+class RotationFacts:
+    clients: reload.ReloadFacts  # the members, the live cluster and every client host, as reload reads them
+    held: dict[str, str | None]  # member host -> the PEM text of its /etc/etcd/ca.crt (None: none)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A TLS file on a host and who owns it."""
+
+    dest: str
+    user: str = "root"
+    group: str = "root"
+    mode: str = "644"
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate or key of the control node, and where it goes."""
+
+    source: Path
+    place: Place
+
+
+@dataclass
+class RotationPlan:
+    cluster: str
+    new_ca: str  # PEM of the CA the cluster moves to
+    bundle: str | None  # PEM of the new CA and the old ones; None: the members trust only the new CA already
+    members: dict[str, MemberPlan]  # by host name
+    trust: dict[str, list[Place]] = field(default_factory=dict)  # the clients' CA files, by host
+    certificates: dict[str, list[Issued]] = field(default_factory=dict)  # members' and clients', by host
+    folders: dict[str, list[Place]] = field(default_factory=dict)  # the clients' TLS folders, by host
+    vip_managers: dict[str, str] = field(default_factory=dict)  # host -> vip-manager's unit: restarted to read its TLS files
+    control: ControlWork | None = None
+    control_host: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def rotation_plan(state, inventory) -> RotationPlan:
+    return once_per_run(state, "rotate-ca", lambda: decide(gather(state, inventory)))
+
+
+def gather(state, inventory) -> RotationFacts:
+    clients = reload.gather(state, inventory, ALL_CLIENTS)
+    held = {name: inventory.get_host(name).get_fact(EtcdCertificates)[paths.CA] for name, host in clients.hosts.items() if host.reachable}
+    return RotationFacts(clients, held)
+
+
+def certificates_in(pem: str | None) -> list[str] | None:
+    """The certificates of a PEM file, each as normalised PEM; None when it holds none or is not PEM."""
+    try:
+        found = x509.load_pem_x509_certificates(pem.encode()) if pem else []
+    except ValueError:
+        return None
+    return [c.public_bytes(serialization.Encoding.PEM).decode() for c in found] or None
+
+
+def decide(facts: RotationFacts) -> RotationPlan:
+    live, spec, view = facts.clients, facts.clients.spec, facts.clients.view
+    problems = checks.answers(view, spec.cluster)
+    if problems:
+        raise DeployError(f"cannot rotate the CA: {problems[0]}; nothing was changed")
+    problems = checks.healthy(view) + checks.nothing_pending(view)
+    members = {}
+    for entry in view.started:
+        wanted = spec.by_peer_url(entry.peer_urls[0] if entry.peer_urls else "")
+        host = live.hosts.get(wanted.host_name) if wanted else None
+        if host is None or not host.in_run or not host.running or not host.ours:
+            problems.append(
+                f"member {entry.describe()} is not a running member of the inventory in this run: the rotation changes "
+                "every member's CA, and a member left out would lose its peers (add it to the inventory, or remove it first)"
+            )
+        else:
+            members[host.member.host_name] = MemberPlan.of(host)
+    new_ca = live.control.ca_pem
+    if new_ca is None:
+        problems.append("no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
+    held = {}
+    for name in members:
+        held[name] = certificates_in(facts.held.get(name))
+        if held[name] is None:
+            problems.append(f"{name}: /etc/etcd/ca.crt holds no CA certificate; repair it with the create SOP first")
+    if problems:
+        raise DeployError("cannot rotate the CA, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+    first = next(iter(members.values())).settings
+    checks.control_node_matches(live.control, list(members.values()), spec.cluster, first, new_ca=True)
+    new_ca = certificates_in(new_ca)[0]
+    old = list(dict.fromkeys(pem for name in members for pem in held[name] if pem != new_ca))
+    done = all(held[name] == [new_ca] for name in members)
+    plan = RotationPlan(spec.cluster, new_ca, None if done else "".join([new_ca, *old]), members, warnings=list(live.monitors.warnings))
+    if done:
+        plan.notes.append(f"the members of `{spec.cluster}` trust only the CA of etcd_ca_cert: only certificates are brought to it")
+    _plan_files(plan, live, ClusterSecrets.of(first, spec.cluster))
+    return plan
+
+
+def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSecrets) -> None:
+    """Every host's CA files and certificates, and the control node's certificates to issue."""
+    requests: list[CertRequest] = []
+
+    def client(host: str, folder: Place, ca: Place, request: CertRequest, cert: Place, key: Place) -> None:
+        plan.folders.setdefault(host, []).append(folder)
+        plan.trust.setdefault(host, []).append(ca)
+        plan.certificates.setdefault(host, []).extend([Issued(request.cert_path, cert), Issued(request.key_path, key)])
+        requests.append(request)
+
+    for name, member in plan.members.items():
+        request = secrets.member_certificate(member.member)
+        plan.certificates[name] = [
+            Issued(request.cert_path, Place(paths.CERT, *paths.OWNERS[paths.CERT])),
+            Issued(request.key_path, Place(paths.KEY, *paths.OWNERS[paths.KEY])),
+        ]
+        requests.append(request)
+    client_dir, client_ca = Place(paths.CLIENT_DIR, mode="755"), Place(paths.CLIENT_CA)
+    for name in live.admin_hosts:
+        admin = secrets.client_certificate("admin")
+        client(name, client_dir, client_ca, admin, Place(paths.ADMIN_CERT), Place(paths.ADMIN_KEY, mode="600"))
+    for pg in live.pg_hosts:
+        if pg.patroni is None and pg.vip is None:
+            continue
+        pg_cluster = pg.settings["pg_cluster"]
+        cert, key = certificate_paths(pg_cluster)
+        owner = pg.patroni_owner or ("root", "root")
+        if client_ca not in plan.trust.get(pg.name, []):
+            plan.folders.setdefault(pg.name, []).append(client_dir)
+            plan.trust.setdefault(pg.name, []).append(client_ca)
+        plan.certificates.setdefault(pg.name, []).extend(
+            [
+                Issued(secrets.client_certificate(pg_cluster).cert_path, Place(cert)),
+                Issued(secrets.client_certificate(pg_cluster).key_path, Place(key, *owner, "600")),
+            ]
+        )
+        requests.append(secrets.client_certificate(pg_cluster))
+        if pg.vip is not None:
+            plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
+    for name in live.monitors.hosts:
+        settings = live.monitors.settings
+        folder, user = tls_dir(settings, plan.cluster), settings["prometheus_user"]
+        monitor = secrets.client_certificate("monitor")
+        client(
+            name,
+            Place(folder, "root", user, "750"),
+            Place(f"{folder}/ca.crt"),
+            monitor,
+            Place(f"{folder}/monitor.crt"),
+            Place(f"{folder}/monitor.key", user, user, "600"),
+        )
+    admin = secrets.client_certificate("admin")  # the control node's own, for bin/etcd-status and the operator
+    unique = list(dict.fromkeys([*requests, admin]))
+    plan.control = ControlWork(secrets.ca, tuple(unique))
+    plan.control_host = next(iter(plan.members))
