@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shlex
-from io import BytesIO
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -19,6 +18,7 @@ from pyinfra.facts.server import Which
 from etcdkit.control.passwords import Secret
 from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
+from etcdkit.operations import commands
 from etcdkit.remote.etcdctl import etcdctl
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
@@ -143,25 +143,24 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
     value = new.read()
     if value is None:
         raise OperationError("no new root password: set etcd_root_password")
-    temporary = host.get_temp_filename("etcd-root-password")
-    _shell(f"(umask 077 && : > {temporary})", "preparing the password change")
+    temporary = commands.private_copy(value.encode(), "etcd-root-password")
     try:
-        if not host.put_file(BytesIO(value.encode()), temporary):
-            raise OperationError("could not upload the new root password")
         login = f"{etcdctl(endpoint, login=('root', temporary))} get --limit=1 health >/dev/null"
-        if not host.run_shell_command(StringCommand(login), print_output=False)[0]:
-            ok, output = host.run_shell_command(StringCommand(f"{etcdctl(endpoint)} get --limit=1 health >/dev/null"), print_output=False)
+        if not commands.run(login)[0]:
+            ok, error = commands.run(f"{etcdctl(endpoint)} get --limit=1 health >/dev/null")
             if not ok:
-                if any(refusal in output.stderr for refusal in ("authentication failed", "invalid auth")):
+                if any(refusal in error for refusal in ("authentication failed", "invalid auth")):
                     raise OperationError(
                         "root's password in etcd is neither the one in /etc/etcd/etcd.pass nor the new one: "
                         "set etcd_root_password to the cluster's current root password, run create, then change it"
                     )
-                raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {output.stderr}")
-            _shell(f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password")
-            _shell(login, "logging in with the new root password")
+                raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {error}")
+            commands.output(
+                f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password"
+            )
+            commands.output(login, "logging in with the new root password")
     finally:
-        host.run_shell_command(StringCommand(f"rm -f {temporary}"), print_output=False)
+        commands.run(f"rm -f {temporary}")
     new.store()
 
 
@@ -267,31 +266,23 @@ def snapshot_saved(dest: str) -> bool:
     return str(dest) in _saved.get(ctx_state.get(), ())
 
 
-def _shell(command: str, what: str) -> str:
-    """The command's output; OperationError("<what> failed: <its error>") when it fails."""
-    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
-    if not ok:
-        raise OperationError(f"{what} failed: {output.stderr or output.stdout}")
-    return output.stdout
-
-
 def _snapshot(endpoint: str, remote: str, dest: Path) -> None:
     try:
-        _shell(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
+        commands.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
         status = json.loads(
-            _shell(
+            commands.output(
                 f"etcdutl snapshot status {remote} -w json 2>/dev/null || ETCDCTL_API=3 etcdctl snapshot status {remote} -w json",
                 "reading the snapshot back",
             )
         )
-        digest, size = _shell(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
+        digest, size = commands.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
         if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
             dest.parent.mkdir(mode=0o700, parents=True)
-        if not host.get_file(remote, str(dest)):
+        if not commands.fetch(remote, dest):
             raise OperationError(f"the snapshot could not be downloaded to {dest}")
         os.chmod(dest, 0o600)
     finally:
-        host.run_shell_command(StringCommand(f"rm -f {remote}"), print_output=False)
+        commands.run(f"rm -f {remote}")
     local = hashlib.sha256(dest.read_bytes()).hexdigest()
     if int(size) <= 0 or not status.get("totalKey") or (local, dest.stat().st_size) != (digest, int(size)):
         raise OperationError(f"the snapshot {dest} does not verify (size {dest.stat().st_size} of {size}, keys {status.get('totalKey')})")

@@ -68,7 +68,10 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
         return
     if not same_content:
         temporary = host.get_temp_filename(dest)
-        yield StringCommand(f"(umask 077 && : > {temporary} && touch {dest}) && chmod go-rwx {dest}")
+        # the temporary file belongs to the SSH user, who writes it (with --sudo: not root)
+        yield StringCommand(
+            f'(umask 077 && install -m 600 -o "${{SUDO_USER:-$(id -un)}}" /dev/null {temporary} && touch {dest}) && chmod go-rwx {dest}'
+        )
         yield FileUploadCommand(BytesIO(data), dest, remote_temp_filename=temporary)
         yield StringCommand(f"rm -f {temporary}")
     yield StringCommand(f"chown {user}:{group} {dest} && chmod {mode} {dest}")

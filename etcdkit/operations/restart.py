@@ -9,16 +9,16 @@ their configuration) and fails with the member's journal.
 
 import hashlib
 import shlex
-from io import BytesIO
 from weakref import WeakKeyDictionary
 
 from pyinfra import host
-from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
 from pyinfra.facts.files import Sha256File
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdService
 from etcdkit.model import paths
+from etcdkit.operations import commands
 from etcdkit.remote.etcdctl import etcdctl, journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
@@ -58,28 +58,23 @@ def restarts_failed() -> bool:
     return ctx_state.get() in _failed
 
 
-def _run(command: str) -> tuple[bool, str]:
-    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
-    return ok, output.stderr or output.stdout
-
-
 def _write(files: dict) -> None:
     for path, text in files.items():
         user, group, mode = paths.OWNERS[path]
         temporary = f"{path}.etcdkit-new"
-        if not host.put_file(BytesIO(text.encode()), temporary):
+        if not commands.put(text.encode(), temporary):
             raise OperationError(f"could not upload {path}")
-        ok, error = _run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
+        ok, error = commands.run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
         if not ok:
             raise OperationError(f"could not install {path}: {error}")
     if paths.UNIT in files:
-        _run("systemctl daemon-reload")
+        commands.run("systemctl daemon-reload")
 
 
 def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     current = ctx_state.get()
     if current in _failed:
-        _run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
+        commands.run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
         raise OperationError(
             f"not restarted: the turn of {_failed[current]} failed earlier in this run (see its error), "
             "so no other member restarts; fix the cause and run again"
@@ -88,30 +83,30 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
         _write(files)
         return
     healthy = wait_healthy_command(endpoint, True, timeout)
-    ok, error = _run(healthy)
+    ok, error = commands.run(healthy)
     if not ok:
         _failed[current] = host.name
         raise OperationError(f"not restarted: the cluster is not healthy before this member's turn: {error}")
     view = host.get_fact(EtcdCluster, endpoint=endpoint)
     successor = view.successor(view.answered_by) if view else None
     if view and view.leader() and view.leader().id == view.answered_by and successor:
-        _run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")  # the cluster keeps a leader throughout
-    kept = [path for path in files if _run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
+        commands.run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")  # the cluster keeps a leader throughout
+    kept = [path for path in files if commands.run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
     _write(files)
-    _run(f"systemctl restart {paths.SERVICE}")
-    ok, _ = _run(healthy)
+    commands.run(f"systemctl restart {paths.SERVICE}")
+    ok, _ = commands.run(healthy)
     if ok:
-        _run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
+        commands.run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
         return
-    _, log = _run(journal(40))
+    _, log = commands.run(journal(40))
     for path in files:
-        _run(f"mv -f {path}.previous {path}" if path in kept else f"rm -f {path}")
-    _run(f"rm -f {paths.RESTART_PENDING}")
+        commands.run(f"mv -f {path}.previous {path}" if path in kept else f"rm -f {path}")
+    commands.run(f"rm -f {paths.RESTART_PENDING}")
     if paths.UNIT in files:
-        _run("systemctl daemon-reload")
+        commands.run("systemctl daemon-reload")
     # the failed starts may have hit systemd's start limit: clear it, or the restart is refused
-    _run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
-    back, _ = _run(healthy)
+    commands.run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
+    back, _ = commands.run(healthy)
     _failed[current] = host.name
     raise OperationError(
         f"{host.name} did not come back healthy within {timeout} s with its new configuration; its previous "

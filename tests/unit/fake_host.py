@@ -80,6 +80,8 @@ class FakeHost:
         self.asked: list[tuple] = []
         self.noops: list[str] = []
         self.commands: list[str] = []  # what callbacks ran with run_shell_command, in order
+        self.privileged: list[str] = []  # those of them (and of the file transfers) run with _sudo
+        self.current_op_global_arguments: dict | None = None  # the running operation's (_sudo: the --sudo flag)
         self.shell = shell or (lambda command: (True, "", ""))  # command -> (ok, stdout, stderr)
         self.files = files or {}  # remote path -> bytes, for get_file
         self.uploads: dict[str, bytes] = {}  # what callbacks uploaded with put_file
@@ -107,18 +109,24 @@ class FakeHost:
         value = self.facts[key]
         return value.next() if isinstance(value, Changing) else value
 
-    def run_shell_command(self, command, print_output: bool = False):
+    def run_shell_command(self, command, print_output: bool = False, **arguments):
         text = command.get_raw_value() if isinstance(command, StringCommand) else str(command)
         self.commands.append(text)
+        if arguments.get("_sudo"):
+            self.privileged.append(text)
         ok, stdout, stderr = self.shell(text)
         lines = [OutputLine("stdout", line) for line in stdout.splitlines()] + [OutputLine("stderr", line) for line in stderr.splitlines()]
         return ok, CommandOutput(lines)
 
-    def put_file(self, source, remote: str) -> bool:
+    def put_file(self, source, remote: str, print_output: bool = False, **arguments) -> bool:
         self.uploads[remote] = source.getvalue()  # etcdkit's callbacks upload from memory
+        if arguments.get("_sudo"):
+            self.privileged.append(f"put {remote}")
         return True
 
-    def get_file(self, remote: str, local: str) -> bool:
+    def get_file(self, remote: str, local: str, remote_temp_filename: str | None = None, print_output: bool = False, **arguments) -> bool:
+        if arguments.get("_sudo"):
+            self.privileged.append(f"get {remote} through {remote_temp_filename}")
         if remote not in self.files:
             return False
         with open(local, "wb") as file:

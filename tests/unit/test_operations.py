@@ -630,7 +630,7 @@ def test_upload_new_file_goes_through_a_private_temporary_file():
     commands = run(upload, source="name: etcd-1\n", dest=DEST, user="etcd", group="etcd", mode="644", host=host)
     temporary = host.get_temp_filename(DEST)
     assert [describe(c) for c in commands] == [
-        f"(umask 077 && : > {temporary} && touch {DEST}) && chmod go-rwx {DEST}",
+        f'(umask 077 && install -m 600 -o "${{SUDO_USER:-$(id -un)}}" /dev/null {temporary} && touch {DEST}) && chmod go-rwx {DEST}',
         f"upload {DEST}",
         f"rm -f {temporary}",
         f"chown etcd:etcd {DEST} && chmod 644 {DEST}",
@@ -957,6 +957,18 @@ def test_root_password_changes_in_etcd_then_on_the_control_node(tmp_path):
     assert not any("n3w-Passw0rd" in command for command in host.commands)  # only in the uploaded file
     assert list(host.uploads.values()) == [b"n3w-Passw0rd"]
     assert host.commands[-1].startswith("rm -f ")
+
+
+def test_with_sudo_the_callbacks_run_as_root_but_the_password_file_is_the_ssh_users(tmp_path):
+    secret = Secret(tmp_path / "root.password", "n3w-Passw0rd")
+    host = rotation_host([False, True])
+    host.current_op_global_arguments = {"_sudo": True, "_sudo_user": None}  # pyinfra --sudo
+    rotate(host, secret)
+    password_file = host.get_temp_filename("etcd-root-password")
+    created, *rest = host.commands
+    assert created == f"(umask 077 && : > {password_file})" and created not in host.privileged  # 0600, the SSH user's
+    assert "put " + password_file not in host.privileged  # written by the SSH user into its own file
+    assert rest and all(command in host.privileged for command in rest)  # etcdctl, rm: as root
 
 
 def test_a_rotation_cut_short_is_finished_without_changing_etcd(tmp_path):
