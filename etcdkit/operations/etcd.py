@@ -142,7 +142,7 @@ def root_password(endpoint: str, new: Secret):
 def _rotate_root(endpoint: str, new: Secret) -> None:
     value = new.read()
     if value is None:
-        raise OperationError("no new root password: set etcd_root_password")
+        raise OperationError("no new root password: set etcd_root_password_file")
     temporary = host.get_temp_filename("etcd-root-password")
     _shell(f"(umask 077 && : > {temporary})", "preparing the password change")
     try:
@@ -155,7 +155,7 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
                 if any(refusal in output.stderr for refusal in ("authentication failed", "invalid auth")):
                     raise OperationError(
                         "root's password in etcd is neither the one in /etc/etcd/etcd.pass nor the new one: "
-                        "set etcd_root_password to the cluster's current root password, run create, then change it"
+                        "set etcd_root_password_file to a file holding the cluster's current root password, run create, then change it"
                     )
                 raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {output.stderr}")
             _shell(f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password")
@@ -180,7 +180,7 @@ def rbac(endpoint: str):
     if auth["refused"]:
         raise OperationError(
             "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
-            "set etcd_root_password to the cluster's current root password"
+            "set etcd_root_password_file to a file holding the cluster's current root password"
         )
     ctl = etcdctl(endpoint)
     yield (

@@ -71,6 +71,8 @@ NOT_RUN_BY_SOP_TESTS = {
     "no longer answers (docs/troubleshooting.md); no test destroys without a snapshot",
     "bin/lab ssh": "the lab's shell for you; the tests reach nodes with plain ssh (tests/helpers.py), never through bin/lab ssh",
     "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
+    "pyinfra INV deploys/create.py --data etcd_root_password_file=*": "the file form of --data etcd_root_password, which "
+    "test_commands.py runs; tests/unit/test_passwords.py shows that the file's password is the one the plan uses",
 }
 
 # bin/lab is the test bench, not an SOP: its subcommands are run by tests/lab/test_lab.py.
