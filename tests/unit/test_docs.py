@@ -1,4 +1,4 @@
-"""The commands of README.md and docs/*.md are the commands the lab tests run, and their links lead somewhere.
+"""The commands of README.md and docs/ (docs/zh/ too) are the commands the lab tests run, and their links lead somewhere.
 
 Every line of a ```sh block that starts with `pyinfra `, `bin/` or `make ` is reduced to its form: the
 inventory, addresses, host names, cluster names and --data values may differ; the deploy file or
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]  # docs/zh/ too
 SOP_TESTS = ROOT / "tests" / "sops"
 
 # form -> (file of tests/sops, text of that file that runs the form)
