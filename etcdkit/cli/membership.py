@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 COUNTDOWN_SECONDS = 5
@@ -153,17 +154,17 @@ def one_after_another(
     args: argparse.Namespace,
     members: dict[str, str],
     sop: str,
-    doing: str,
+    doing: Callable[[str], str],
     done: str,
     prog: str,
     run_args=limited_to,
     reload_args: tuple[str, ...] = (),
 ) -> int:
-    """Run the SOP for each address in turn (`doing` says what, with {address}); stop at the first
+    """Run the SOP for each address in turn (`doing(address)` says what it does); stop at the first
     failure; then reload."""
     started = time.monotonic()
     for number, address in enumerate(args.addresses):
-        if not step(prog, doing.format(address=address), args.inventory, sop, *run_args(address, members)):
+        if not step(prog, doing(address), args.inventory, sop, *run_args(address, members)):
             rest = " ".join(args.addresses[number:])
             print(
                 f"{prog}: "
@@ -187,7 +188,7 @@ def add(argv: list[str]) -> int:
     members = check_addresses(args.addresses, args.inventory)
     cluster = inventory_cluster(args.inventory)
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
-    return one_after_another(args, members, "join", f"joining {{address}} to cluster {cluster}", "joined", "etcd-add")
+    return one_after_another(args, members, "join", lambda address: f"joining {address} to cluster {cluster}", "joined", "etcd-add")
 
 
 def removal_run(address: str, members: dict[str, str]) -> list[str]:
@@ -213,7 +214,7 @@ def remove(argv: list[str]) -> int:
             )
         countdown(f"destroying the WHOLE etcd cluster `{cluster}` of {args.inventory}: every member and its data", args.yes)
         started = time.monotonic()
-        if not step("etcd-rm", f"destroying cluster {cluster}, after a snapshot", args.inventory, "destroy"):
+        if not step("etcd-rm", f"destroying cluster {cluster}", args.inventory, "destroy"):
             return 1
         finished("etcd-rm", started)
         return 0
@@ -224,8 +225,16 @@ def remove(argv: list[str]) -> int:
     countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
     # the reload that follows leaves the departed hosts out: they are no longer members
     gone = tuple(option for address in args.addresses for option in ("--exclude", members[address]))
-    doing = f"removing {{address}} from cluster {cluster}"
-    code = one_after_another(args, members, "remove", doing, "left the cluster", "etcd-rm", removal_run, gone)
+    code = one_after_another(
+        args,
+        members,
+        "remove",
+        lambda address: f"removing {address} from cluster {cluster}",
+        "left the cluster",
+        "etcd-rm",
+        removal_run,
+        gone,
+    )
     if code == 0:
         print("etcd-rm: now drop them from the inventory", file=sys.stderr)
     return code

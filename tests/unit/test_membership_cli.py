@@ -115,7 +115,7 @@ def test_destroy_announces_its_one_step(inventory, runs, capsys, failing, code, 
     assert membership.remove(["-y", "-i", inventory, "--destroy", "etcd-main"]) == code
     assert runs == [["destroy"]]
     lines = progress(capsys.readouterr().err)
-    assert lines[0] == "etcd-rm: destroying cluster etcd-main, after a snapshot (destroy SOP)..."
+    assert lines[0] == "etcd-rm: destroying cluster etcd-main (destroy SOP)..."
     assert lines[-1].startswith(last)
 
 
