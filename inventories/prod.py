@@ -2,7 +2,8 @@
 pg-test whose Patroni and vip-manager the reload SOP points at them.
 
 No etcd_root_password here: unset, create generates a strong one once and keeps it in
-pki/<etcd_cluster>/root.password (0600). Set it with `--data etcd_root_password=...` if you must.
+pki/<etcd_cluster>/root.password (0600). To choose it, name a 0600 file holding it:
+`etcd_root_password_file` (docs/control-node.md).
 """
 
 etcd = (

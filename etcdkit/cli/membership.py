@@ -2,16 +2,20 @@
 
 Addresses are checked against the inventory before anything runs, a warning counts down (skipped
 by -y), members change strictly one after another (one pyinfra run each, verified by the SOP
-before the next starts), and the members' client references are reloaded at the end.
+before the next starts), and the members' client references are reloaded at the end. Each run is
+announced on stderr with its member and SOP, so that the operator knows which step runs, which one
+failed, and how long the whole took.
 """
 
 import argparse
+import functools
 import ipaddress
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 COUNTDOWN_SECONDS = 5
@@ -49,8 +53,10 @@ def inventory_members(inventory: str) -> dict[str, str]:
     return {host_address(host): host.name for host in _load(inventory).get_group(GROUP, default=[])}
 
 
+@functools.cache
 def _load(inventory: str):
-    """The inventory as pyinfra reads it (the working directory importable, as pyinfra makes it)."""
+    """The inventory as pyinfra reads it (the working directory importable, as pyinfra makes it),
+    once per command."""
     from pyinfra.api import State
     from pyinfra.context import ctx_state
     from pyinfra_cli.exceptions import UnexpectedExternalError
@@ -117,6 +123,20 @@ def pyinfra(inventory: str, sop: str, *args: str) -> int:
     return subprocess.run(command).returncode
 
 
+def step(prog: str, what: str, inventory: str, sop: str, *args: str) -> bool:
+    """One SOP run, announced on stderr before pyinfra's own output, and named again if it fails."""
+    print(f"{prog}: {what} ({sop} SOP)...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    if pyinfra(inventory, sop, *args) == 0:
+        return True
+    print(f"\n{prog}: FAILED after {time.monotonic() - started:.1f} s: {what} ({sop} SOP)", file=sys.stderr)
+    return False
+
+
+def finished(prog: str, started: float) -> None:
+    print(f"{prog}: done in {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+
 def reachable(address: str) -> bool:
     """Whether the host's sshd answers: pyinfra cannot run a deploy limited to a dead host."""
     try:
@@ -134,36 +154,41 @@ def one_after_another(
     args: argparse.Namespace,
     members: dict[str, str],
     sop: str,
+    doing: Callable[[str], str],
     done: str,
     prog: str,
     run_args=limited_to,
     reload_args: tuple[str, ...] = (),
 ) -> int:
-    """Run the SOP for each address in turn; stop at the first failure; then reload."""
+    """Run the SOP for each address in turn (`doing(address)` says what it does); stop at the first
+    failure; then reload."""
+    started = time.monotonic()
     for number, address in enumerate(args.addresses):
-        if pyinfra(args.inventory, sop, *run_args(address, members)) != 0:
+        if not step(prog, doing(address), args.inventory, sop, *run_args(address, members)):
             rest = " ".join(args.addresses[number:])
             print(
-                f"\n{prog}: {sop} of {address} failed (see above); "
+                f"{prog}: "
                 + (f"{' '.join(args.addresses[:number])} {done}; " if number else "")
-                + f"nothing else was changed. Fix the cause, then run {prog} {rest}",
+                + f"nothing else was changed. Fix the cause (see above), then run {prog} {rest}",
                 file=sys.stderr,
             )
             return 1
-    if pyinfra(args.inventory, "reload", *reload_args) != 0:
+    if not step(prog, "refreshing members and clients", args.inventory, "reload", *reload_args):
         print(
-            f"\n{prog}: {' '.join(args.addresses)} {done}, but reloading their configuration failed: run deploys/reload.py", file=sys.stderr
+            f"{prog}: {' '.join(args.addresses)} {done}, but their configuration was not reloaded: run deploys/reload.py", file=sys.stderr
         )
         return 1
     print(f"\n{prog}: {' '.join(args.addresses)} {done}; the members' and their clients' configuration reloaded", file=sys.stderr)
+    finished(prog, started)
     return 0
 
 
 def add(argv: list[str]) -> int:
     args = parse(argv, "etcd-add", "Join new members to a running etcd cluster, one after another.")
     members = check_addresses(args.addresses, args.inventory)
+    cluster = inventory_cluster(args.inventory)
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
-    return one_after_another(args, members, "join", "joined", "etcd-add")
+    return one_after_another(args, members, "join", lambda address: f"joining {address} to cluster {cluster}", "joined", "etcd-add")
 
 
 def removal_run(address: str, members: dict[str, str]) -> list[str]:
@@ -172,7 +197,7 @@ def removal_run(address: str, members: dict[str, str]) -> list[str]:
     host is left out of the run: pyinfra would wait for it, then fail the run."""
     alive = reachable(address)
     if not alive:
-        print(f"{address} does not answer on ssh: removing it through the surviving members", file=sys.stderr)
+        print(f"etcd-rm: {address} does not answer on ssh: removing it through the surviving members", file=sys.stderr)
     return ["--data", f"etcd_remove={address}", *([] if alive else ["--exclude", members[address]])]
 
 
@@ -188,14 +213,28 @@ def remove(argv: list[str]) -> int:
                 f"--destroy {args.destroy!r} does not name the cluster of {args.inventory}, which is {cluster!r}: nothing was changed"
             )
         countdown(f"destroying the WHOLE etcd cluster `{cluster}` of {args.inventory}: every member and its data", args.yes)
-        return pyinfra(args.inventory, "destroy")
+        started = time.monotonic()
+        if not step("etcd-rm", f"destroying cluster {cluster}", args.inventory, "destroy"):
+            return 1
+        finished("etcd-rm", started)
+        return 0
     if not args.addresses:
         raise UsageError("name the members to remove (IP...); to destroy the whole cluster, name it: --destroy CLUSTER")
     members = check_addresses(args.addresses, args.inventory)
+    cluster = inventory_cluster(args.inventory)
     countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
     # the reload that follows leaves the departed hosts out: they are no longer members
     gone = tuple(option for address in args.addresses for option in ("--exclude", members[address]))
-    code = one_after_another(args, members, "remove", "left the cluster", "etcd-rm", removal_run, gone)
+    code = one_after_another(
+        args,
+        members,
+        "remove",
+        lambda address: f"removing {address} from cluster {cluster}",
+        "left the cluster",
+        "etcd-rm",
+        removal_run,
+        gone,
+    )
     if code == 0:
         print("etcd-rm: now drop them from the inventory", file=sys.stderr)
     return code

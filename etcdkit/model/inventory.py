@@ -126,7 +126,15 @@ def _client_problems(inventory, members, member_names: set[str]) -> list[str]:
     for host in inventory:
         label = f"host {host.name}"
         settings = {}
-        for name in ("pg_cluster", "pg_etcd_password", "patroni_config", "vip_manager_config", "patroni_service", "vip_manager_service"):
+        for name in (
+            "pg_cluster",
+            "pg_etcd_password",
+            "pg_etcd_password_file",
+            "patroni_config",
+            "vip_manager_config",
+            "patroni_service",
+            "vip_manager_service",
+        ):
             try:
                 settings[name] = params.get(host.data, name)
             except params.ParamError as error:

@@ -18,6 +18,15 @@ class Param:
     kind: type
     meaning: str
     sops: tuple[str, ...] = ALL_SOPS
+    secret: bool = False  # a password: its value is a Password, hidden wherever it is shown
+
+
+class Password(str):
+    """A password as a parameter holds it: itself wherever it is used, hidden wherever it is shown
+    (its repr, so the reprs of the settings, facts and plans that carry it, and error messages)."""
+
+    def __repr__(self) -> str:
+        return "'<hidden>'"
 
 
 PARAMS = [
@@ -96,7 +105,17 @@ PARAMS = [
         "pg_etcd_password",
         None,
         str,
-        "Password of the etcd user of a PostgreSQL cluster. Unset: generated once and kept in the PKI folder (pki/<etcd_cluster>/<pg_cluster>.password, 0600).",
+        "Password of the etcd user of a PostgreSQL cluster. Unset: generated once and kept in the PKI folder (pki/<etcd_cluster>/<pg_cluster>.password, 0600). "
+        "Prefer pg_etcd_password_file: a value given with --data is visible in the process list and your shell's history.",
+        ("reload",),
+        secret=True,
+    ),
+    Param(
+        "pg_etcd_password_file",
+        None,
+        str,
+        "A file on the control node holding pg_etcd_password (mode 0600 or stricter; a trailing newline is not part of it), "
+        "read when the plan is made. Not with pg_etcd_password.",
         ("reload",),
     ),
     Param("etcd_election_timeout", 1000, int, "Election timeout in ms (>= 5x the heartbeat interval).", ("create", "join", "reload")),
@@ -113,7 +132,16 @@ PARAMS = [
         "etcd_root_password",
         None,
         str,
-        "Password of the etcd `root` user. Unset: a strong one is generated once and kept in the PKI folder (0600).",
+        "Password of the etcd `root` user. Unset: a strong one is generated once and kept in the PKI folder (0600). "
+        "Prefer etcd_root_password_file: a value given with --data is visible in the process list and your shell's history.",
+        secret=True,
+    ),
+    Param(
+        "etcd_root_password_file",
+        None,
+        str,
+        "A file on the control node holding etcd_root_password (mode 0600 or stricter; a trailing newline is not part of it), "
+        "read when the plan is made. Not with etcd_root_password.",
     ),
     Param(
         "etcd_safeguard",
@@ -241,7 +269,7 @@ def coerce(param: Param, value: Any) -> Any:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return list(value)
-    return str(value)
+    return Password(value) if param.secret else str(value)
 
 
 def get(data, name: str) -> Any:

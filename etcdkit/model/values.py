@@ -123,6 +123,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "etcd_ca_cert": no_control_characters,
     "etcd_ca_key": no_control_characters,
     "etcd_tarball": no_control_characters,
+    "etcd_root_password_file": no_control_characters,
+    "pg_etcd_password_file": no_control_characters,
 }
 
 

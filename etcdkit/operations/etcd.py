@@ -142,7 +142,7 @@ def root_password(endpoint: str, new: Secret):
 def _rotate_root(endpoint: str, new: Secret) -> None:
     value = new.read()
     if value is None:
-        raise OperationError("no new root password: set etcd_root_password")
+        raise OperationError("no new root password: set etcd_root_password_file")
     temporary = commands.private_copy(value.encode(), "etcd-root-password")
     try:
         login = f"{etcdctl(endpoint, login=('root', temporary))} get --limit=1 health >/dev/null"
@@ -152,7 +152,7 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
                 if any(refusal in error for refusal in ("authentication failed", "invalid auth")):
                     raise OperationError(
                         "root's password in etcd is neither the one in /etc/etcd/etcd.pass nor the new one: "
-                        "set etcd_root_password to the cluster's current root password, run create, then change it"
+                        "set etcd_root_password_file to a file holding the cluster's current root password, run create, then change it"
                     )
                 raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {error}")
             commands.output(
@@ -179,7 +179,7 @@ def rbac(endpoint: str):
     if auth["refused"]:
         raise OperationError(
             "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
-            "set etcd_root_password to the cluster's current root password"
+            "set etcd_root_password_file to a file holding the cluster's current root password"
         )
     ctl = etcdctl(endpoint)
     yield (

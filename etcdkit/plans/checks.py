@@ -69,7 +69,7 @@ def control_node_matches(
     names = ", ".join(h.member.host_name for h in running)
     fix = (
         f"Copy the PKI folder ({settings['etcd_pki_dir']}/) of the control node that created the cluster here, "
-        "or point etcd_ca_cert/etcd_ca_key at its CA and set etcd_root_password to its root password (docs/control-node.md)"
+        "or point etcd_ca_cert/etcd_ca_key at its CA and set etcd_root_password_file to a file holding its root password (docs/control-node.md)"
     )
     if control.ca_pem is None:
         raise DeployError(
@@ -92,7 +92,7 @@ def control_node_matches(
             return True
         raise DeployError(
             f"the root password of cluster `{cluster}` is being changed: finish with the create SOP "
-            "(deploys/create.py, same etcd_root_password) first; nothing was changed"
+            "(deploys/create.py, same new root password) first; nothing was changed"
         )
     if control.root_sha is None:
         raise DeployError(

@@ -11,7 +11,7 @@ import yaml
 from gevent.lock import BoundedSemaphore
 from pyinfra.api.exceptions import ConnectError, DeployError
 
-from etcdkit.control.passwords import user_secret
+from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
 from etcdkit.control.pki import CertificateAuthority, PKIError
 from etcdkit.control.store import ca_source, cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
@@ -43,7 +43,11 @@ def once_per_run(state, key: str, compute: Callable[[], object]):
 
 
 def host_settings(host) -> dict:
-    return {name: params.get(host.data, name) for name in params.BY_NAME}
+    """The host's parameters, with the passwords that files name read from them."""
+    try:
+        return with_password_files({name: params.get(host.data, name) for name in params.BY_NAME})
+    except PasswordFileError as error:
+        raise InventoryError([f"host {host.name}: {error}"]) from None
 
 
 def conf_values(text: str | None) -> dict:

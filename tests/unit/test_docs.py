@@ -1,4 +1,4 @@
-"""The commands of README.md and docs/*.md are the commands the lab tests run, and their links lead somewhere.
+"""The commands of README.md and docs/ (docs/zh/ too) are the commands the lab tests run, and their links lead somewhere.
 
 Every line of a ```sh block that starts with `pyinfra `, `bin/` or `make ` is reduced to its form: the
 inventory, addresses, host names, cluster names and --data values may differ; the deploy file or
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]  # docs/zh/ too
 SOP_TESTS = ROOT / "tests" / "sops"
 
 # form -> (file of tests/sops, text of that file that runs the form)
@@ -76,6 +76,8 @@ NOT_RUN_BY_SOP_TESTS = {
     "no longer answers (docs/troubleshooting.md); no test destroys without a snapshot",
     "bin/lab ssh": "the lab's shell for you; the tests reach nodes with plain ssh (tests/helpers.py), never through bin/lab ssh",
     "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
+    "pyinfra INV deploys/create.py --data etcd_root_password_file=*": "the file form of --data etcd_root_password, which "
+    "test_commands.py runs; tests/unit/test_passwords.py shows that the file's password is the one the plan uses",
 }
 
 # bin/lab is the test bench, not an SOP: its subcommands are run by tests/lab/test_lab.py.

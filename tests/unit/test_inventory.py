@@ -98,7 +98,7 @@ def test_even_member_count_warns():
         ({"etcd_remove": "10.0.0.9; rm -rf /"}, "etcd_remove '10.0.0.9; rm -rf /' must be the IP address"),
         ({"etcd_election_timeout": 300}, "etcd_election_timeout (300 ms) must be at least 5x"),
         ({"etcd_init": "join"}, "etcd_init must be `new` or `existing`"),
-        ({"etcd_root_password": "two words"}, "etcd_root_password 'two words' must be non-empty, without whitespace"),
+        ({"etcd_root_password": "two words"}, "etcd_root_password '<hidden>' must be non-empty, without whitespace"),
         ({"etcd_safeguard": "maybe"}, "etcd_safeguard must be true or false"),
         ({"etcd_tarball": "/tmp/etcd.tar.gz"}, "etcd_tarball needs etcd_tarball_sha256"),
     ],
