@@ -111,7 +111,12 @@ def destroy() -> None:
     saved = (lambda: etcd.snapshot_saved(plan.snapshot_path)) if plan.snapshot_path else None
     if me is not None:
         if host.name == plan.snapshot_host:
-            etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
+            etcd.snapshot(
+                name=f"Save a snapshot to {plan.snapshot_path}",
+                endpoint=me.member.client_url,
+                dest=str(plan.snapshot_path),
+                about=plan.snapshot_about,
+            )
         purge_host(me.settings, _if=saved)
         if host.name == plan.spec.members[0].host_name:
             forget_certificates(plan.member_certificates, _if=saved)
