@@ -71,6 +71,12 @@ NOT_RUN_BY_SOP_TESTS = {
     "no longer answers (docs/troubleshooting.md); no test destroys without a snapshot",
     "bin/lab ssh": "the lab's shell for you; the tests reach nodes with plain ssh (tests/helpers.py), never through bin/lab ssh",
     "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
+    # backup and restore (issue 15) are unit-tested only so far: their lab tests are still to be written
+    "bin/etcd-backup -i INV": "backup: no lab test yet (issue 15); unit tests: tests/unit/test_plan_backup.py, test_cli_backups.py",
+    "pyinfra INV deploys/backup.py": "backup: no lab test yet (issue 15); unit tests: tests/unit/test_plan_backup.py",
+    "pyinfra INV deploys/backup.py --data etcd_backup_keep=*": "retention: no lab test yet (issue 15); unit tests: test_backups.py",
+    "bin/etcd-restore -i INV ADDR": "restore (its argument is a FILE): no lab test yet (issue 15); unit tests: test_cli_backups.py",
+    "pyinfra INV deploys/restore.py --data etcd_restore=*": "restore: no lab test yet (issue 15); unit tests: test_plan_restore.py",
 }
 
 # bin/lab is the test bench, not an SOP: its subcommands are run by tests/lab/test_lab.py.
