@@ -14,12 +14,14 @@ from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
 from etcdkit.operations import control, etcd, membership, restart
 from etcdkit.operations.files import control_node_rewrites
+from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
+from etcdkit.plans.restore import restore_plan
 from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.remote.connection import disable_nagle
@@ -27,6 +29,7 @@ from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
 from etcdkit.tasks.prometheus import monitor_members, set_targets
 from etcdkit.tasks.rotation import new_certificates, trust_both, trust_new_only
+from etcdkit.tasks.snapshots import delete_snapshots, restore_member
 
 
 def _begin(sop: str, make_plan):
@@ -117,12 +120,51 @@ def destroy() -> None:
     saved = (lambda: etcd.snapshot_saved(plan.snapshot_path)) if plan.snapshot_path else None
     if me is not None:
         if host.name == plan.snapshot_host:
-            etcd.snapshot(name=f"Save a snapshot to {plan.snapshot_path}", endpoint=me.member.client_url, dest=str(plan.snapshot_path))
+            etcd.snapshot(
+                name=f"Save a snapshot to {plan.snapshot_path}",
+                endpoint=me.member.client_url,
+                dest=str(plan.snapshot_path),
+                about=plan.snapshot_about,
+            )
         purge_host(me.settings, _if=saved)
         if host.name == plan.spec.members[0].host_name:
             forget_certificates(plan.member_certificates, _if=saved)
     if plan.monitoring and host.name in plan.monitoring.hosts:
         set_targets(plan.monitoring, _if=saved)  # with no targets: the members leave Prometheus
+
+
+def backup() -> None:
+    """SOP 备份集群: a snapshot through a healthy follower, saved and verified on the control node with
+    its sidecar, then the older snapshots beyond etcd_backup_keep deleted (see etcdkit/plans/backup.py).
+    Not idempotent, by nature: every run saves a new snapshot."""
+    plan = _begin("backup", backup_plan)
+    if host.name != plan.snapshot_host:
+        return
+    etcd.snapshot(name=f"Save a snapshot to {plan.path}", endpoint=plan.endpoint, dest=str(plan.path), about=plan.about)
+    # only a verified snapshot lets older ones go
+    delete_snapshots(plan.expired, _if=lambda: etcd.snapshot_saved(plan.path))
+
+
+def restore() -> None:
+    """SOP 恢复集群: a new cluster on every member from a snapshot (see etcdkit/plans/restore.py).
+    No member starts unless every member's data was restored in this run."""
+    plan = _begin("restore", restore_plan)
+    monitors = plan.monitoring.hosts if plan.monitoring else []
+    _control_node(plan.control, plan.control_host)
+    restored = lambda: etcd.restored(list(plan.members))  # noqa: E731
+    me = plan.members.get(host.name)
+    if me is not None:
+        restore_member(me, plan.secrets, plan.snapshot, plan.initial_cluster, plan.token)
+        start_member(me, seed=False, _if=restored)  # users, root included, come from the snapshot
+        if host.name == plan.check_host:
+            etcd.root_logs_in(
+                name="Check that root logs in with the control node's password",
+                endpoint=me.member.client_url,
+                refused=plan.root_refused,
+                _if=restored,
+            )
+    if host.name in monitors:
+        monitor_members(plan.monitoring, _if=restored)
 
 
 def reload() -> None:

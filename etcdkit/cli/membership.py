@@ -240,7 +240,7 @@ def remove(argv: list[str]) -> int:
     return code
 
 
-def _run(command, argv: list[str], prog: str) -> int:
+def run_cli(command, argv: list[str], prog: str) -> int:
     try:
         return command(argv)
     except UsageError as error:
@@ -252,8 +252,8 @@ def _run(command, argv: list[str], prog: str) -> int:
 
 
 def add_main() -> int:
-    return _run(add, sys.argv[1:], "etcd-add")
+    return run_cli(add, sys.argv[1:], "etcd-add")
 
 
 def remove_main() -> int:
-    return _run(remove, sys.argv[1:], "etcd-rm")
+    return run_cli(remove, sys.argv[1:], "etcd-rm")

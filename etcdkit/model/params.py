@@ -8,7 +8,7 @@ to the parameter's type, and a value that cannot be is an error naming the host 
 from dataclasses import dataclass
 from typing import Any
 
-ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca")
+ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore")
 
 
 @dataclass(frozen=True)
@@ -118,16 +118,22 @@ PARAMS = [
         "read when the plan is made. Not with pg_etcd_password.",
         ("reload",),
     ),
-    Param("etcd_election_timeout", 1000, int, "Election timeout in ms (>= 5x the heartbeat interval).", ("create", "join", "reload")),
-    Param("etcd_heartbeat_interval", 100, int, "Heartbeat interval in ms.", ("create", "join", "reload")),
+    Param(
+        "etcd_election_timeout",
+        1000,
+        int,
+        "Election timeout in ms (>= 5x the heartbeat interval).",
+        ("create", "join", "reload", "restore"),
+    ),
+    Param("etcd_heartbeat_interval", 100, int, "Heartbeat interval in ms.", ("create", "join", "reload", "restore")),
     Param(
         "etcd_quota_backend_bytes",
         8 << 30,
         int,
         "Backend quota in bytes (8 GiB, etcd's suggested maximum; Pigsty's role sets 16 GiB: set it to keep that).",
-        ("create", "join", "reload"),
+        ("create", "join", "reload", "restore"),
     ),
-    Param("etcd_compaction_retention", "24h", str, "Periodic auto-compaction retention.", ("create", "join", "reload")),
+    Param("etcd_compaction_retention", "24h", str, "Periodic auto-compaction retention.", ("create", "join", "reload", "restore")),
     Param(
         "etcd_root_password",
         None,
@@ -160,7 +166,26 @@ PARAMS = [
     Param("etcd_purge", False, bool, "destroy: override etcd_safeguard (Pigsty's `-t etcd_purge`).", ("destroy",)),
     Param("etcd_backup", True, bool, "destroy: save a snapshot to the control node first.", ("destroy",)),
     Param(
-        "etcd_backup_dir", "backups", str, "destroy: control-node folder (0700) of the snapshots, `<cluster>-<UTC time>.db`.", ("destroy",)
+        "etcd_backup_dir",
+        "backups",
+        str,
+        "Control-node folder (0700) of the snapshots, `<cluster>-<UTC time>.db` (0600), each with its sidecar `<cluster>-<UTC time>.json`.",
+        ("destroy", "backup"),
+    ),
+    Param(
+        "etcd_backup_keep",
+        7,
+        int,
+        "backup: after a verified snapshot, keep the newest N snapshots of the cluster (the new one included) and delete the older ones "
+        "with their sidecars; 0 keeps every snapshot.",
+        ("backup",),
+    ),
+    Param(
+        "etcd_restore",
+        None,
+        str,
+        "restore: the snapshot to restore, a path on the control node (e.g. backups/etcd-20250101T120000Z.db); its sidecar must be next to it.",
+        ("restore",),
     ),
     Param(
         "etcd_remove",
@@ -176,57 +201,68 @@ PARAMS = [
         "infra",
         str,
         "The inventory group of the Prometheus hosts that scrape the members (none: no monitoring).",
-        ("create", "reload", "destroy", "rotate_ca"),
+        ("create", "reload", "destroy", "rotate_ca", "restore"),
     ),
     Param(
         "prometheus_dir",
         "/etc/prometheus",
         str,
         "Prometheus' folder: the scrape job goes to scrape/etcd-<cluster>.yml, the rules to rules/etcd.yml, the TLS files to etcd-<cluster>/.",
-        ("create", "reload", "rotate_ca"),
+        ("create", "reload", "rotate_ca", "restore"),
     ),
     Param(
         "prometheus_sd_dir",
         "/etc/prometheus/targets/etcd",
         str,
         "The file-based service-discovery folder of the members, one <member>.yml each.",
-        ("create", "reload", "destroy"),
+        ("create", "reload", "destroy", "restore"),
     ),
     Param(
         "prometheus_user",
         "prometheus",
         str,
         "The user Prometheus runs as (it reads the monitoring key).",
-        ("create", "reload", "rotate_ca"),
+        ("create", "reload", "rotate_ca", "restore"),
     ),
     Param(
-        "prometheus_service", "prometheus", str, "Prometheus' systemd unit, reloaded when its job or rules change.", ("create", "reload")
+        "prometheus_user", "prometheus", str, "The user Prometheus runs as (it reads the monitoring key).", ("create", "reload", "restore")
+    ),
+    Param(
+        "prometheus_service",
+        "prometheus",
+        str,
+        "Prometheus' systemd unit, reloaded when its job or rules change.",
+        ("create", "reload", "restore"),
     ),
     Param(
         "etcd_runbook_url",
         "docs/runbook.md",
         str,
         "Where the alert rules' `runbook_url` annotations point: `<etcd_runbook_url>#<alert name in lower case>`. The default is the runbook's path in this repository; give the address your team reads it at (e.g. docs/runbook.md on your Git server).",
-        ("create", "reload"),
+        ("create", "reload", "restore"),
     ),
     Param(
         "etcd_grafana_dir",
         None,
         str,
         "A folder of Grafana's file-provisioned dashboards on the monitoring hosts (e.g. /var/lib/grafana/dashboards): the etcd dashboard goes there as etcd-dashboard.json. Unset: no dashboard is installed.",
-        ("create", "reload"),
+        ("create", "reload", "restore"),
     ),
     Param(
-        "etcd_packages", None, list, "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).", ("create", "join")
+        "etcd_packages",
+        None,
+        list,
+        "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).",
+        ("create", "join", "restore"),
     ),
     Param(
         "etcd_tarball",
         None,
         str,
         "Path on the control node to an official etcd release tarball to install instead of packages.",
-        ("create", "join"),
+        ("create", "join", "restore"),
     ),
-    Param("etcd_tarball_sha256", None, str, "Expected SHA-256 of etcd_tarball (required with it).", ("create", "join")),
+    Param("etcd_tarball_sha256", None, str, "Expected SHA-256 of etcd_tarball (required with it).", ("create", "join", "restore")),
     Param("etcd_pki_dir", "pki", str, "Control-node folder of the CA, member certificates and generated secrets."),
     Param("etcd_ca_cert", None, str, "Path to your own CA certificate (with etcd_ca_key) instead of the generated CA."),
     Param("etcd_ca_key", None, str, "Path to your own CA private key."),
@@ -235,7 +271,7 @@ PARAMS = [
         730,
         int,
         "Validity of member certificates; create renews those expiring within 30 days.",
-        ("create", "join", "rotate_ca"),
+        ("create", "join", "rotate_ca", "restore"),
     ),
 ]
 

@@ -119,6 +119,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "etcd_packages": each(matches(PACKAGE, "etcd-server")),
     "etcd_tarball_sha256": matches(SHA256, "the 64 hex digits of the release's SHA256SUMS"),
     "etcd_backup_dir": no_control_characters,
+    "etcd_backup_keep": in_range(0, 10000),
+    "etcd_restore": no_control_characters,
     "etcd_pki_dir": no_control_characters,
     "etcd_ca_cert": no_control_characters,
     "etcd_ca_key": no_control_characters,

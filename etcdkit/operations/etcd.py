@@ -18,8 +18,11 @@ from pyinfra.facts.server import Which
 from etcdkit.control.passwords import Secret
 from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
-from etcdkit.operations import commands
-from etcdkit.remote.etcdctl import etcdctl
+from etcdkit.model.backups import sidecar_path
+from etcdkit.model.inventory import Member
+from etcdkit.operations import on_host
+from etcdkit.operations.files import private_upload
+from etcdkit.remote.etcdctl import etcdctl, snapshot_restore
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
@@ -143,11 +146,11 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
     value = new.read()
     if value is None:
         raise OperationError("no new root password: set etcd_root_password_file")
-    temporary = commands.private_copy(value.encode(), "etcd-root-password")
+    temporary = on_host.private_copy(value.encode(), "etcd-root-password")
     try:
         login = f"{etcdctl(endpoint, login=('root', temporary))} get --limit=1 health >/dev/null"
-        if not commands.run(login)[0]:
-            ok, error = commands.run(f"{etcdctl(endpoint)} get --limit=1 health >/dev/null")
+        if not on_host.run(login)[0]:
+            ok, error = on_host.run(f"{etcdctl(endpoint)} get --limit=1 health >/dev/null")
             if not ok:
                 if any(refusal in error for refusal in ("authentication failed", "invalid auth")):
                     raise OperationError(
@@ -155,12 +158,10 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
                         "set etcd_root_password_file to a file holding the cluster's current root password, run create, then change it"
                     )
                 raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {error}")
-            commands.output(
-                f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password"
-            )
-            commands.output(login, "logging in with the new root password")
+            on_host.output(f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password")
+            on_host.output(login, "logging in with the new root password")
     finally:
-        commands.run(f"rm -f {temporary}")
+        on_host.run(f"rm -f {temporary}")
     new.store()
 
 
@@ -244,17 +245,20 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
 
 
 @operation(is_idempotent=False)
-def snapshot(endpoint: str, dest: str):
+def snapshot(endpoint: str, dest: str, about: dict | None = None):
     """
     Save a snapshot of the cluster through this member and download it to the control node, then
     verify it: etcd reads it back on the member (`snapshot status`), and the copy has the
     member's size (> 0) and SHA-256. Only a verified snapshot counts (`snapshot_saved`). It holds
-    every key (and the users' password hashes), so it is 0600 in a 0700 folder.
+    every key (and the users' password hashes), so it is 0600 in a 0700 folder. With `about`, its
+    sidecar (`<dest without .db>.json`, 0600) follows: `about` with the snapshot's revision,
+    SHA-256 and size, what restore checks the file against.
 
     + endpoint: client URL of a healthy member
     + dest: path on the control node
+    + about: what the sidecar says of the cluster (etcdkit.model.backups.about)
     """
-    yield FunctionCommand(_snapshot, (endpoint, host.get_temp_filename(f"etcd-snapshot-{dest}"), Path(dest)), {})
+    yield FunctionCommand(_snapshot, (endpoint, host.get_temp_filename(f"etcd-snapshot-{dest}"), Path(dest), about), {})
 
 
 # per run (pyinfra's state): the snapshots saved and verified
@@ -266,27 +270,90 @@ def snapshot_saved(dest: str) -> bool:
     return str(dest) in _saved.get(ctx_state.get(), ())
 
 
-def _snapshot(endpoint: str, remote: str, dest: Path) -> None:
+def _snapshot(endpoint: str, remote: str, dest: Path, about: dict | None) -> None:
     try:
-        commands.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
+        on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
         status = json.loads(
-            commands.output(
+            on_host.output(
                 f"etcdutl snapshot status {remote} -w json 2>/dev/null || ETCDCTL_API=3 etcdctl snapshot status {remote} -w json",
                 "reading the snapshot back",
             )
         )
-        digest, size = commands.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
+        digest, size = on_host.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
         if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
             dest.parent.mkdir(mode=0o700, parents=True)
-        if not commands.fetch(remote, dest):
+        if not on_host.fetch(remote, dest):
             raise OperationError(f"the snapshot could not be downloaded to {dest}")
         os.chmod(dest, 0o600)
     finally:
-        commands.run(f"rm -f {remote}")
+        on_host.run(f"rm -f {remote}")
     local = hashlib.sha256(dest.read_bytes()).hexdigest()
     if int(size) <= 0 or not status.get("totalKey") or (local, dest.stat().st_size) != (digest, int(size)):
         raise OperationError(f"the snapshot {dest} does not verify (size {dest.stat().st_size} of {size}, keys {status.get('totalKey')})")
+    if about is not None:
+        sidecar = {**about, "revision": status.get("revision"), "sha256": local, "size": int(size)}
+        with os.fdopen(os.open(sidecar_path(dest), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            json.dump(sidecar, file, indent=2)
+            file.write("\n")
     _saved.setdefault(ctx_state.get(), set()).add(str(dest))
+
+
+@operation(is_idempotent=False)
+def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, token: str):
+    """
+    Give this member the data of a snapshot: upload it next to the data dir (0600, etcd's), restore
+    it into a temporary folder beside the data dir, move the restored member/ into the data dir
+    (etcd's, 0700), and delete the copy and the folder whatever happens. Refuses a data dir that
+    holds member data already. Only a member restored this way counts (`restored`).
+
+    + snapshot: path of the snapshot on the control node (checked against its sidecar by the plan)
+    + data_dir: the member's data dir (etcd_data), created before by the install
+    + member: the member, named as its etcd.conf names it
+    + initial_cluster, token: the new cluster's, as in every member's etcd.conf
+    """
+    copy = f"{data_dir}.restore.db"
+    member_dir, parent = f"{data_dir}/member", os.path.dirname(data_dir)
+    yield from private_upload(str(Path(snapshot).expanduser()), copy)
+    command = snapshot_restore(
+        '"$copy"', '"$tmp"/data', member.name, initial_cluster, token, member.peer_url, bool(host.get_fact(Which, command="etcdutl"))
+    )
+    refusal = f"{member_dir} exists: a snapshot is restored only into a data dir without member data"
+    yield StringCommand(
+        f'copy={shlex.quote(copy)}; member={shlex.quote(member_dir)}; tmp=; trap \'rm -rf "$tmp" "$copy"\' EXIT; '
+        f'if [ -e "$member" ]; then echo {shlex.quote(refusal)} >&2; exit 1; fi && '
+        f'chown etcd:etcd "$copy" && tmp=$(mktemp -d {shlex.quote(parent + "/.etcd-restore.")}XXXXXX) && '
+        f'{command} && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 {shlex.quote(data_dir)} "$member"'
+    )
+    yield FunctionCommand(_mark_restored, (host.name,), {})
+
+
+# per run (pyinfra's state): the hosts whose member restore finished
+_restored: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _mark_restored(host_name: str) -> None:
+    _restored.setdefault(ctx_state.get(), set()).add(host_name)
+
+
+def restored(host_names: list[str]) -> bool:
+    """Whether this run restored the member of every one of these hosts."""
+    return set(host_names) <= _restored.get(ctx_state.get(), set())
+
+
+@operation(is_idempotent=False)
+def root_logs_in(endpoint: str, refused: str):
+    """
+    Check that root logs in with the password of /etc/etcd/etcd.pass (the control node's), or fail
+    with `refused` when etcd says the password is wrong, and with etcd's own error otherwise.
+
+    + endpoint: client URL of a running member
+    + refused: the message when the password is refused (which password is needed)
+    """
+    yield (
+        f"if ! out=$({etcdctl(endpoint)} get --limit=1 health 2>&1 >/dev/null); then "
+        f"case $out in *'authentication failed'*|*'invalid auth'*) echo {shlex.quote(refused)} >&2 ;; *) echo \"$out\" >&2 ;; esac; "
+        "exit 1; fi"
+    )
 
 
 @operation()

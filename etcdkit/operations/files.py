@@ -7,6 +7,7 @@ runs, travels through a 0600 temporary file and is never printed.
 """
 
 import hashlib
+import shlex
 from io import BytesIO
 from pathlib import Path
 from weakref import WeakKeyDictionary
@@ -38,6 +39,21 @@ def read_source(source: Source) -> str | None:
     return source
 
 
+def private_upload(source, dest: str) -> list:
+    """The commands that upload source (a local path or file object) to dest, readable by nobody
+    else at any moment: dest is made private first; with --sudo the SSH user writes a 0600
+    temporary file of its own, which root then copies over dest."""
+    temporary = host.get_temp_filename(dest)
+    owner = '"${SUDO_USER:-$(id -un)}"'
+    return [
+        StringCommand(
+            f"(umask 077 && install -m 600 -o {owner} /dev/null {temporary} && touch {shlex.quote(dest)}) && chmod go-rwx {shlex.quote(dest)}"
+        ),
+        FileUploadCommand(source, dest, remote_temp_filename=temporary),
+        StringCommand(f"rm -f {temporary}"),
+    ]
+
+
 def _path(source: Path | Secret) -> Path:
     return source.path if isinstance(source, Secret) else source
 
@@ -67,11 +83,5 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
         host.noop(f"{dest} is up to date")
         return
     if not same_content:
-        temporary = host.get_temp_filename(dest)
-        # the temporary file belongs to the SSH user, who writes it (with --sudo: not root)
-        yield StringCommand(
-            f'(umask 077 && install -m 600 -o "${{SUDO_USER:-$(id -un)}}" /dev/null {temporary} && touch {dest}) && chmod go-rwx {dest}'
-        )
-        yield FileUploadCommand(BytesIO(data), dest, remote_temp_filename=temporary)
-        yield StringCommand(f"rm -f {temporary}")
+        yield from private_upload(BytesIO(data), dest)
     yield StringCommand(f"chown {user}:{group} {dest} && chmod {mode} {dest}")

@@ -19,7 +19,7 @@ from etcdkit.facts.etcd import EtcdMembership
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
-from etcdkit.operations import commands
+from etcdkit.operations import on_host
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl, journal
 
 POLL = 0.3
@@ -76,7 +76,7 @@ def _add(member: Member, endpoints: str, learner: bool, timeout: int) -> None:
     deadline = time.monotonic() + timeout
     command = f"{etcdctl(endpoints)} member add {shlex.quote(member.name)} --peer-urls={shlex.quote(member.peer_url)}"
     while _membership(endpoints).by_peer_url(member.peer_url) is None:
-        ok, error = commands.run(command + (" --learner" if learner else ""))
+        ok, error = on_host.run(command + (" --learner" if learner else ""))
         if not ok:
             _retry(deadline, f"etcd refused to add {member.name}", error)
 
@@ -104,10 +104,10 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
     serving = False
 
     def undo(reason: str) -> None:
-        _, log = commands.run(journal(40))
+        _, log = on_host.run(journal(40))
         if not serving:
-            removed, error = commands.run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
-            commands.run(f"systemctl disable --now --quiet {paths.SERVICE}")
+            removed, error = on_host.run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
+            on_host.run(f"systemctl disable --now --quiet {paths.SERVICE}")
             reason += (
                 "; its member entry was removed again, the cluster is as it was" if removed else f"; removing its entry failed too: {error}"
             )
@@ -118,7 +118,7 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
             undo(f"{what} within {timeout} s")
         time.sleep(POLL)
 
-    ok, error = commands.run(f"systemctl enable --quiet {paths.SERVICE} && systemctl start --no-block {paths.SERVICE}")
+    ok, error = on_host.run(f"systemctl enable --quiet {paths.SERVICE} && systemctl start --no-block {paths.SERVICE}")
     if not ok:
         undo(f"systemd could not start etcd: {error}")
     while True:
@@ -135,13 +135,13 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
         if leader is None or not leader.client_urls:
             wait("the cluster had no leader to promote the learner")
             continue
-        ok, _ = commands.run(f"{etcdctl(leader.client_urls[0], timeouts=POLL_TIMEOUTS)} member promote {entry.hex_id}")
+        ok, _ = on_host.run(f"{etcdctl(leader.client_urls[0], timeouts=POLL_TIMEOUTS)} member promote {entry.hex_id}")
         if not ok:
             wait("the learner did not catch up")
-    while not commands.run(f"{etcdctl(member.client_url, timeouts=POLL_TIMEOUTS)} endpoint health")[0]:
+    while not on_host.run(f"{etcdctl(member.client_url, timeouts=POLL_TIMEOUTS)} endpoint health")[0]:
         wait("it did not serve reads as a voting member")
     serving = True
-    while not commands.run(f"{etcdctl(endpoints, timeouts=POLL_TIMEOUTS)} endpoint health --cluster")[0]:
+    while not on_host.run(f"{etcdctl(endpoints, timeouts=POLL_TIMEOUTS)} endpoint health --cluster")[0]:
         wait("the cluster is not healthy after the join")
 
 
@@ -170,10 +170,10 @@ def _remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successo
     entry = _membership(endpoints).by_peer_url(peer_url)
     if entry is not None and leader_endpoint and successor:
         # it leads: hand leadership over first, so the cluster keeps a leader throughout
-        commands.run(f"{etcdctl(leader_endpoint)} move-leader {shlex.quote(successor)}")
+        on_host.run(f"{etcdctl(leader_endpoint)} move-leader {shlex.quote(successor)}")
     deadline = time.monotonic() + timeout
     while entry is not None:
-        ok, error = commands.run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
+        ok, error = on_host.run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
         if not ok and "member not found" not in error:
             _retry(deadline, f"etcd refused to remove {entry.name or peer_url}", error)
         entry = _membership(endpoints).by_peer_url(peer_url)

@@ -18,7 +18,7 @@ from pyinfra.facts.files import Sha256File
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdService
 from etcdkit.model import paths
-from etcdkit.operations import commands
+from etcdkit.operations import on_host
 from etcdkit.remote.etcdctl import etcdctl, journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
@@ -62,19 +62,19 @@ def _write(files: dict) -> None:
     for path, text in files.items():
         user, group, mode = paths.OWNERS[path]
         temporary = f"{path}.etcdkit-new"
-        if not commands.put(text.encode(), temporary):
+        if not on_host.put(text.encode(), temporary):
             raise OperationError(f"could not upload {path}")
-        ok, error = commands.run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
+        ok, error = on_host.run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
         if not ok:
             raise OperationError(f"could not install {path}: {error}")
     if paths.UNIT in files:
-        commands.run("systemctl daemon-reload")
+        on_host.run("systemctl daemon-reload")
 
 
 def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     current = ctx_state.get()
     if current in _failed:
-        commands.run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
+        on_host.run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
         raise OperationError(
             f"not restarted: the turn of {_failed[current]} failed earlier in this run (see its error), "
             "so no other member restarts; fix the cause and run again"
@@ -83,30 +83,30 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
         _write(files)
         return
     healthy = wait_healthy_command(endpoint, True, timeout)
-    ok, error = commands.run(healthy)
+    ok, error = on_host.run(healthy)
     if not ok:
         _failed[current] = host.name
         raise OperationError(f"not restarted: the cluster is not healthy before this member's turn: {error}")
     view = host.get_fact(EtcdCluster, endpoint=endpoint)
     successor = view.successor(view.answered_by) if view else None
     if view and view.leader() and view.leader().id == view.answered_by and successor:
-        commands.run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")  # the cluster keeps a leader throughout
-    kept = [path for path in files if commands.run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
+        on_host.run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")  # the cluster keeps a leader throughout
+    kept = [path for path in files if on_host.run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
     _write(files)
-    commands.run(f"systemctl restart {paths.SERVICE}")
-    ok, _ = commands.run(healthy)
+    on_host.run(f"systemctl restart {paths.SERVICE}")
+    ok, _ = on_host.run(healthy)
     if ok:
-        commands.run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
+        on_host.run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
         return
-    _, log = commands.run(journal(40))
+    _, log = on_host.run(journal(40))
     for path in files:
-        commands.run(f"mv -f {path}.previous {path}" if path in kept else f"rm -f {path}")
-    commands.run(f"rm -f {paths.RESTART_PENDING}")
+        on_host.run(f"mv -f {path}.previous {path}" if path in kept else f"rm -f {path}")
+    on_host.run(f"rm -f {paths.RESTART_PENDING}")
     if paths.UNIT in files:
-        commands.run("systemctl daemon-reload")
+        on_host.run("systemctl daemon-reload")
     # the failed starts may have hit systemd's start limit: clear it, or the restart is refused
-    commands.run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
-    back, _ = commands.run(healthy)
+    on_host.run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
+    back, _ = on_host.run(healthy)
     _failed[current] = host.name
     raise OperationError(
         f"{host.name} did not come back healthy within {timeout} s with its new configuration; its previous "

@@ -5,7 +5,6 @@ cluster's, and, unless etcd_backup is false, when members hold data but none ans
 snapshot from. A destroyed cluster (nothing left on any host) is a no-op.
 """
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
+from etcdkit.model import backups
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
@@ -35,6 +35,7 @@ class DestroyPlan:
     hosts: dict[str, HostState]
     snapshot_host: str | None  # the healthy member the snapshot is taken on
     snapshot_path: Path | None  # where it goes on the control node
+    snapshot_about: dict | None  # what its sidecar says of the cluster
     member_certificates: list[Path]  # the members' certificates and keys in the PKI folder
     monitoring: MonitoringPlan | None  # the monitoring hosts of the run, whose targets go
     warnings: list[str] = field(default_factory=list)
@@ -49,7 +50,7 @@ def gather(state, inventory) -> DestroyFacts:
     first = hosts[spec.members[0].host_name].settings
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
     certificates = issued_files(cluster_folder(first, spec.cluster), [m.name for m in spec.members])
-    return DestroyFacts(spec, hosts, view, read_monitors(inventory), time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()), certificates)
+    return DestroyFacts(spec, hosts, view, read_monitors(inventory), backups.utc_now(), certificates)
 
 
 def decide(facts: DestroyFacts) -> DestroyPlan:
@@ -83,7 +84,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
         )
     ours = [host for name, host in hosts.items() if owners[name][0] == "ours"]
     has_data = any(host.state["data"] for host in ours)
-    snapshot_host = snapshot_path = None
+    snapshot_host = snapshot_path = snapshot_about = None
     warnings = list(facts.monitors.warnings)
     if first["etcd_backup"] and has_data:
         view = facts.view
@@ -94,8 +95,9 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
                 "nothing was changed. Start its members, or set etcd_backup=false to destroy it without a snapshot"
             )
         snapshot_host = healthy[0].member.host_name
-        snapshot_path = Path(first["etcd_backup_dir"]).expanduser().resolve() / f"{spec.cluster}-{facts.now}.db"
+        snapshot_path = backups.snapshot_path(first["etcd_backup_dir"], spec.cluster, facts.now)
+        snapshot_about = backups.about(spec.cluster, view, healthy[0].member.client_url, facts.now)
     elif has_data:
         warnings.append(f"etcd_backup=false: cluster `{spec.cluster}` is destroyed without a snapshot")
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [], None)
-    return DestroyPlan(spec, hosts, snapshot_host, snapshot_path, facts.certificates, monitoring, warnings)
+    return DestroyPlan(spec, hosts, snapshot_host, snapshot_path, snapshot_about, facts.certificates, monitoring, warnings)

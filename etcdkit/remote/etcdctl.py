@@ -5,6 +5,8 @@ etcdctl in its environment (ETCDCTL_USER): it is never part of a command line, s
 in pyinfra's output nor in /proc/*/cmdline.
 """
 
+import shlex
+
 from etcdkit.model import paths
 
 TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"
@@ -37,4 +39,16 @@ def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
         f"echo 'etcd at {endpoint} is not healthy after {timeout} s; its journal:' >&2; {journal()} >&2; "
         f"{etcdctl(endpoint)} endpoint health {scope} >&2; exit 1; fi; "
         f"sleep 0.2; done"
+    )
+
+
+def snapshot_restore(snapshot: str, target: str, name: str, initial_cluster: str, token: str, peer_url: str, etcdutl: bool) -> str:
+    """A member's data, restored from a snapshot into a folder that does not exist yet: with
+    `etcdutl` where it exists (etcd 3.5+; etcd 3.6 has no `etcdctl snapshot restore`), else with
+    etcdctl (etcd 3.4). snapshot and target are shell words the caller quoted (they may name variables)."""
+    tool = "etcdutl" if etcdutl else "ETCDCTL_API=3 etcdctl"
+    return (
+        f"{tool} snapshot restore {snapshot} --name {shlex.quote(name)} "
+        f"--initial-cluster {shlex.quote(initial_cluster)} --initial-cluster-token {shlex.quote(token)} "
+        f"--initial-advertise-peer-urls {shlex.quote(peer_url)} --data-dir {target}"
     )

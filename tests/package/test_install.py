@@ -62,7 +62,7 @@ def test_modules_import_and_templates_render_outside_the_repository(installed, t
     assert sops.startswith(str(installed)) and templates.startswith(str(installed))
 
 
-@pytest.mark.parametrize("script", ["etcd-add", "etcd-rm", "etcd-status"])
+@pytest.mark.parametrize("script", ["etcd-add", "etcd-rm", "etcd-status", "etcd-backup", "etcd-restore"])
 def test_console_scripts_answer_help(installed, tmp_path, script):
     path = installed / "bin" / script
     assert path.read_text().splitlines()[0] == f"#!{installed / 'bin' / 'python'}"

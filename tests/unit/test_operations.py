@@ -468,6 +468,97 @@ def test_a_snapshot_that_does_not_verify_fails_and_does_not_count(tmp_path, trou
         assert not etcd.snapshot_saved(str(dest))
 
 
+def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
+    dest = tmp_path / "backups" / "etcd-20250101T000000Z.db"
+    probe = FakeHost()
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=probe)
+    call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}")))
+    sidecar = dest.with_suffix(".json")
+    assert json.loads(sidecar.read_text()) == {
+        "cluster": "etcd",
+        "cluster_id": "51",
+        "revision": 9,
+        "sha256": hashlib.sha256(SNAPSHOT).hexdigest(),
+        "size": len(SNAPSHOT),
+    }
+    assert stat.S_IMODE(sidecar.stat().st_mode) == 0o600
+
+
+def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
+    dest = tmp_path / "etcd-20250101T000000Z.db"
+    probe = FakeHost()
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
+    with pytest.raises(OperationError):
+        call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}"), status='{"totalKey": 0}'))
+    assert not dest.with_suffix(".json").exists()
+
+
+# etcd.restore: a member's data from a snapshot, with etcdutl (3.5+) or etcdctl (3.4)
+
+MEMBER = Member(host_name="10.10.10.10", seq=1, cluster="etcd", address="10.10.10.10", port=2379, peer_port=2380)
+INITIAL = "etcd-1=https://10.10.10.10:2380,etcd-2=https://10.10.10.11:2380"
+RESTORE = dict(snapshot="backups/etcd-20250101T000000Z.db", data_dir="/data/etcd", member=MEMBER, initial_cluster=INITIAL)
+
+
+@pytest.mark.parametrize("etcdutl, tool", [(True, "etcdutl"), (False, "ETCDCTL_API=3 etcdctl")], ids=["etcd 3.5", "etcd 3.4"])
+def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, tool):
+    host = FakeHost({fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None})
+    commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **RESTORE, host=host)
+    assert [describe(c).split(" ")[0] for c in commands] == ["(umask", "upload", "rm", "copy=/data/etcd.restore.db;", "call"]
+    temporary = host.get_temp_filename("/data/etcd.restore.db")
+    assert commands[0].get_raw_value() == (
+        f'(umask 077 && install -m 600 -o "${{SUDO_USER:-$(id -un)}}" /dev/null {temporary} && touch /data/etcd.restore.db) '
+        "&& chmod go-rwx /data/etcd.restore.db"
+    )
+    assert (commands[1].src, commands[1].dest, commands[1].remote_temp_filename) == (
+        str(Path(RESTORE["snapshot"])),
+        "/data/etcd.restore.db",
+        temporary,
+    )
+    script = commands[3].get_raw_value()
+    assert script.startswith('copy=/data/etcd.restore.db; member=/data/etcd/member; tmp=; trap \'rm -rf "$tmp" "$copy"\' EXIT; ')
+    assert 'if [ -e "$member" ]; then echo \'/data/etcd/member exists: ' in script
+    assert "tmp=$(mktemp -d /data/.etcd-restore.XXXXXX)" in script
+    assert (
+        f'{tool} snapshot restore "$copy" --name etcd-1 --initial-cluster {INITIAL} '
+        "--initial-cluster-token etcd-restored-20250102T000000Z --initial-advertise-peer-urls https://10.10.10.10:2380 "
+        '--data-dir "$tmp"/data && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 /data/etcd "$member"'
+    ) in script
+    assert ("etcdctl snapshot restore" in script) is not etcdutl
+
+
+def test_restore_quotes_every_value():
+    host = FakeHost({fact(Which, command="etcdutl"): None})
+    commands = run(etcd.restore, **{**RESTORE, "data_dir": "/data/et cd"}, token="a'$(id)", host=host)
+    script = commands[3].get_raw_value()
+    assert "--initial-cluster-token 'a'\"'\"'$(id)'" in script
+    assert "copy='/data/et cd.restore.db'; member='/data/et cd/member';" in script and "chmod 700 '/data/et cd'" in script
+
+
+def test_only_members_restored_in_this_run_count():
+    first, second = FakeHost(name="10.10.10.10"), FakeHost(name="10.10.10.11")
+    second.run_state = first.run_state  # one run
+    for host in (first, second):
+        host.set(Which, None, command="etcdutl")
+    [*_, mark] = run(etcd.restore, token="t", **RESTORE, host=first)
+    with active(first, executing=True):
+        assert not etcd.restored(["10.10.10.10", "10.10.10.11"])
+    call(mark, first)
+    with active(first, executing=True):
+        assert etcd.restored(["10.10.10.10"]) and not etcd.restored(["10.10.10.10", "10.10.10.11"])
+    [*_, mark] = run(etcd.restore, token="t", **RESTORE, host=second)
+    call(mark, second)
+    with active(first, executing=True):
+        assert etcd.restored(["10.10.10.10", "10.10.10.11"])
+
+
+def test_root_login_check_names_the_password_when_refused():
+    [command] = shell(run(etcd.root_logs_in, endpoint=ENDPOINT, refused="set etcd_root_password to the snapshot's", host=FakeHost()))
+    assert command.startswith(f"if ! out=$({etcdctl(ENDPOINT)} get --limit=1 health 2>&1 >/dev/null); then ")
+    assert "*'authentication failed'*|*'invalid auth'*) echo 'set etcd_root_password to the snapshot'\"'\"'s' >&2 ;;" in command
+    assert command.endswith("exit 1; fi")
+
+
 # membership.member_add, join, member_remove: loops over the member list as JSON
 
 
@@ -901,6 +992,8 @@ def test_take_config_quotes_the_unit():
         (etcd.wipe, False),
         (etcd.root_password, False),
         (etcd.snapshot, False),
+        (etcd.restore, False),
+        (etcd.root_logs_in, False),
         (membership.member_add, False),
         (membership.join, False),
         (membership.member_remove, False),

@@ -42,6 +42,7 @@ def test_a_healthy_cluster_is_snapshotted_through_its_first_member(tmp_path):
     plan = decide(facts(inv, live=view(1, 2, 3), certificates=certificates))
     assert plan.snapshot_host == address(1)
     assert plan.snapshot_path == (tmp_path / "backups").resolve() / f"etcd-{NOW}.db"
+    assert (plan.snapshot_about["taken_from"], plan.snapshot_about["taken_at"]) == ("https://10.10.10.10:2379", "2025-01-01T12:00:00Z")
     assert plan.member_certificates == certificates
     assert (plan.warnings, plan.monitoring) == ([], None)
     assert_control_node_untouched(inv)

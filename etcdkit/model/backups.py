@@ -1,0 +1,60 @@
+"""Snapshots on the control node: their names, their sidecars, and which ones retention deletes.
+
+A snapshot of cluster `etcd` taken at 12:00:00 UTC on 1 January 2025 is
+`<etcd_backup_dir>/etcd-20250101T120000Z.db`, described by `etcd-20250101T120000Z.json` next to it.
+Retention only ever considers files whose whole name has this form for this cluster: another
+cluster's snapshots (`etcd-staging-...`), and any other file, are never touched.
+"""
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from etcdkit.model.cluster import ClusterView
+
+TIME_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def utc_now() -> str:
+    """The time that names a snapshot taken now."""
+    return datetime.now(UTC).strftime(TIME_FORMAT)
+
+
+def snapshot_path(backup_dir: str, cluster: str, now: str) -> Path:
+    return Path(backup_dir).expanduser().resolve() / f"{cluster}-{now}.db"
+
+
+def sidecar_path(snapshot: Path) -> Path:
+    return snapshot.with_suffix(".json")
+
+
+def _pattern(cluster: str) -> re.Pattern:
+    return re.compile(re.escape(cluster) + r"-(\d{8}T\d{6}Z)\.db")
+
+
+def snapshots_of(names: list[str], cluster: str) -> list[str]:
+    """The names that are snapshots of this cluster, oldest first (their time sorts as text)."""
+    pattern = _pattern(cluster)
+    return sorted((name for name in names if pattern.fullmatch(name)), key=lambda name: pattern.fullmatch(name)[1])
+
+
+def expired(names: list[str], cluster: str, keep: int) -> list[str]:
+    """The snapshots of this cluster among names that go once a new one is saved and verified, so that
+    the newest `keep` are left, the new one included; keep 0 keeps every snapshot."""
+    if keep <= 0:
+        return []
+    ours = snapshots_of(names, cluster)
+    return ours[: max(len(ours) - (keep - 1), 0)]
+
+
+def about(cluster: str, view: ClusterView, endpoint: str, now: str) -> dict:
+    """What a snapshot's sidecar says of the cluster it was taken from (the snapshot operation adds
+    the revision, SHA-256 and size once it is verified)."""
+    return {
+        "cluster": cluster,
+        "cluster_id": f"{view.cluster_id:x}",
+        "members": [{"name": m.name, "peer_urls": list(m.peer_urls), "client_urls": list(m.client_urls)} for m in view.members],
+        "etcd_version": view.status.get(endpoint, {}).get("version"),
+        "taken_from": endpoint,
+        "taken_at": datetime.strptime(now, TIME_FORMAT).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }

@@ -1,0 +1,95 @@
+"""backup's decisions: what stops it, which member the snapshot comes through, what retention deletes."""
+
+import pytest
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.plans.backup import BackupFacts, decide
+from tests.unit.plans_data import UNREACHABLE, address, assert_control_node_untouched, client_url, entry, inventory, view
+
+NOW = "20250101T120000Z"
+
+
+def facts(inv, live, states=None, existing=(), now=NOW, in_run=None) -> BackupFacts:
+    return BackupFacts(inv.spec, inv.hosts(states, in_run=in_run), live, now, tuple(existing))
+
+
+@pytest.mark.parametrize(
+    "live, message",
+    [
+        (None, r"^cannot back up: no member of cluster `etcd` answers: .*; nothing was saved$"),
+        (view(1, 2, 3, leader=None), r"^cannot back up: cluster `etcd` has no leader, so a snapshot could miss committed writes"),
+    ],
+    ids=["no member answers", "no leader"],
+)
+def test_a_cluster_that_cannot_be_snapshotted_safely_is_refused(tmp_path, live, message):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match=message):
+        decide(facts(inv, live))
+    assert_control_node_untouched(inv)
+
+
+def test_the_snapshot_avoids_the_leader(tmp_path):
+    plan = decide(facts(inventory(tmp_path), view(1, 2, 3, leader=1)))
+    assert (plan.snapshot_host, plan.endpoint, plan.warnings) == (address(2), client_url(2), [])
+    plan = decide(facts(inventory(tmp_path), view(1, 2, 3, leader=2)))
+    assert plan.snapshot_host == address(1)
+
+
+def test_the_leader_serves_when_no_follower_is_healthy(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, view(1, 2, 3, leader=1, down={2, 3}), {2: UNREACHABLE, 3: inv.ours(3, running=False)}))
+    assert plan.snapshot_host == address(1)
+    assert plan.warnings == ["no follower of `etcd` in the run is healthy: the snapshot is taken through the leader etcd-1"]
+
+
+def test_a_learner_is_not_snapshotted_nor_a_host_out_of_the_run(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, view(1, 2, entry(3, learner=True), leader=1), in_run=[1, 3]))
+    assert plan.snapshot_host == address(1)
+
+
+def test_no_healthy_voting_member_in_the_run_is_refused(tmp_path):
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError, match=r"^cannot back up: no member of `etcd` in the run is a healthy voting member"):
+        decide(facts(inv, view(1, 2, 3, leader=1, down={2}), in_run=[2]))
+
+
+def test_a_member_of_another_cluster_is_not_snapshotted(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, view(1, 2, 3, leader=1), {2: inv.ours(2, cluster_id=0xBEEF)}))
+    assert plan.snapshot_host == address(3)
+
+
+def test_the_snapshot_and_its_sidecar(tmp_path):
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, view(1, 2, 3)))
+    assert plan.path == (tmp_path / "backups").resolve() / "etcd-20250101T120000Z.db"
+    assert plan.about["cluster"] == "etcd" and plan.about["taken_at"] == "2025-01-01T12:00:00Z"
+    assert [m["name"] for m in plan.about["members"]] == ["etcd-1", "etcd-2", "etcd-3"]
+    assert plan.expired == []
+    assert_control_node_untouched(inv)
+
+
+def test_a_second_run_makes_a_new_file(tmp_path):
+    inv = inventory(tmp_path)
+    first = decide(facts(inv, view(1, 2, 3)))
+    second = decide(facts(inv, view(1, 2, 3), existing=[first.path.name], now="20250101T120001Z"))
+    assert second.path != first.path and second.expired == []
+    with pytest.raises(DeployError, match=r"etcd-20250101T120000Z\.db exists already .*nothing was saved"):
+        decide(facts(inv, view(1, 2, 3), existing=[first.path.name]))
+
+
+def test_retention_deletes_only_this_clusters_older_snapshots(tmp_path):
+    inv = inventory(tmp_path, etcd_backup_keep=2)
+    existing = [
+        "etcd-20241230T000000Z.db",
+        "etcd-20241230T000000Z.json",
+        "etcd-20241231T000000Z.db",
+        "etcd-20241231T000000Z.json",
+        "etcd-staging-20200101T000000Z.db",
+        "etcd-20200101T000000Z.db.keep",
+        "README",
+    ]
+    plan = decide(facts(inv, view(1, 2, 3), existing=existing))
+    folder = (tmp_path / "backups").resolve()
+    assert plan.expired == [folder / "etcd-20241230T000000Z.db"]
