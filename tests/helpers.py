@@ -93,11 +93,12 @@ def members(address: str) -> list[dict]:
 
 
 def script(
-    name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600, inventory: str = LAB_INVENTORY
+    name: str, *args: str, nodes: str, check: bool = True, timeout: float = 600, inventory: str = LAB_INVENTORY, yes: bool = True
 ) -> subprocess.CompletedProcess:
-    """One of bin/etcd-add, bin/etcd-rm on the lab inventory with ETCD_NODES=nodes, without countdown."""
+    """One of the bin/etcd-* commands on the lab inventory with ETCD_NODES=nodes, without countdown
+    (yes=False: a command that has none, such as etcd-backup)."""
     result = subprocess.run(
-        [str(ROOT / "bin" / name), "-i", inventory, "-y", *args],
+        [str(ROOT / "bin" / name), "-i", inventory, *(["-y"] if yes else []), *args],
         cwd=ROOT,
         env=lab_env(nodes),
         text=True,

@@ -96,10 +96,14 @@ class Writer:
         self._stop.set()
         self._process.join(timeout=30)
 
+    def acknowledged(self) -> set[int]:
+        """The numbers of the writes the cluster acknowledged so far."""
+        return {int(line) for line in _lines(self._folder / "acknowledged")}
+
     def counts(self, reader: str) -> Counts:
         """Read every key back through `reader` (etcdctl, a linearizable read) and count the
         acknowledged ones missing. Only writes acknowledged before the read began must be in it."""
-        acknowledged = {int(line) for line in _lines(self._folder / "acknowledged")}
+        acknowledged = self.acknowledged()
         failed = len(_lines(self._folder / "failed"))
         keys = etcdctl(reader, f"get {PREFIX} --prefix --keys-only").stdout.split()
         stored = {int(key[len(PREFIX) :]) for key in keys if key.startswith(PREFIX)}

@@ -1,0 +1,101 @@
+"""The SOPs as a Pigsty site logs in: an `admin` user with passwordless sudo, and no SSH login as
+root (pyinfra's `--ssh-user admin --sudo`; bin/etcd-* pass those flags through to pyinfra).
+
+Tests run in order on one lab: each starts from what the previous one left.
+"""
+
+import json
+import shlex
+import time
+
+import pytest
+
+from tests.helpers import ROOT, deploy, lab, script, ssh
+from tests.writer import Writer
+
+NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
+NEW = "10.10.10.13"
+SUDO = ("--ssh-user", "admin", "--sudo")
+ADMIN_USER = (
+    "useradd -m -s /bin/bash admin && install -d -m 700 -o admin -g admin /home/admin/.ssh && "
+    "install -m 600 -o admin -g admin /root/.ssh/authorized_keys /home/admin/.ssh/authorized_keys && "
+    "echo 'admin ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/admin && chmod 440 /etc/sudoers.d/admin && "
+    "echo 'PermitRootLogin no' > /etc/ssh/sshd_config.d/no-root-login.conf && systemctl reload ssh"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def admin_nodes():
+    lab("up", "-n", "4")
+    lab("reset", "1", "2", "3", "4")
+    for address in [*NODES, NEW]:
+        ssh(address, ADMIN_USER)
+        assert ssh(address, "true", check=False).returncode != 0  # root may not log in any more
+
+
+def as_root(address: str, command: str, check: bool = True):
+    """A command as root through admin's sudo, in a login shell (the etcdctl environment)."""
+    return ssh(f"admin@{address}", f"sudo -n bash -lc {shlex.quote(command)}", check=check)
+
+
+def healthy(address: str, count: int) -> bool:
+    health = json.loads(as_root(address, "etcdctl endpoint health --cluster -w json").stdout)
+    return [h["health"] for h in health] == [True] * count
+
+
+def leftovers(address: str) -> str:
+    """pyinfra's temporary files (secrets pass through them) that stayed on the host."""
+    return as_root(address, "ls -A /tmp | grep pyinfra || true").stdout.strip()
+
+
+def test_create_and_converge_through_sudo():
+    deploy("create", *SUDO)
+    assert healthy(NODES[0], 3)
+    for address in NODES:
+        assert as_root(address, "stat -c '%U %G %a' /etc/etcd/etcd.pass /etc/etcd/server.key").stdout.split() == [
+            *("root", "etcd", "640"),
+            *("etcd", "etcd", "600"),
+        ]
+        assert leftovers(address) == ""
+    assert deploy("create", *SUDO).changed == {}
+
+
+def test_a_rolling_restart_with_new_settings_through_sudo():
+    settings = ("--data", "etcd_heartbeat_interval=150", "--data", "etcd_election_timeout=1500")
+    with Writer(NODES) as writer:
+        run = deploy("create", *SUDO, *settings)
+        time.sleep(1)
+    assert sorted(run.changed["etcd member | Restart etcd (one member at a time)"]) == NODES
+    assert all("heartbeat-interval: 150" in as_root(a, "cat /etc/etcd/etcd.conf").stdout for a in NODES)
+    assert writer.counts(NODES[0]).lost == 0
+    assert deploy("create", *SUDO, *settings).changed == {}
+
+
+def test_the_root_password_changes_through_sudo(tmp_path):
+    password_file = tmp_path / "root.password"
+    password_file.write_text("N3w-r00t-Passw0rd\n")
+    password_file.chmod(0o600)
+    run = deploy("create", *SUDO, "--data", f"etcd_root_password_file={password_file}")
+    assert "N3w-r00t-Passw0rd" not in run.stdout + run.stderr
+    assert as_root(NODES[1], "cat /etc/etcd/etcd.pass").stdout.strip() == "N3w-r00t-Passw0rd"
+    assert healthy(NODES[2], 3) and all(leftovers(a) == "" for a in NODES)
+    assert (ROOT / "pki" / "etcd" / "root.password").read_text().strip() == "N3w-r00t-Passw0rd"
+
+
+def test_etcd_add_and_etcd_rm_pass_the_connection_flags_through():
+    script("etcd-add", *SUDO, NEW, nodes="1,2,3,4")
+    assert healthy(NEW, 4)
+    script("etcd-rm", *SUDO, NEW, nodes="1,2,3,4")
+    assert healthy(NODES[0], 3)
+    assert as_root(NEW, "systemctl is-active etcd", check=False).stdout.strip() != "active"
+
+
+def test_status_backup_and_destroy_through_sudo():
+    status = script("etcd-status", *SUDO, "--json", nodes="1,2,3", yes=False)
+    assert len(json.loads(status.stdout)["members"]) == 3
+    backups = set((ROOT / "backups").glob("etcd-*.db"))
+    script("etcd-backup", *SUDO, nodes="1,2,3", yes=False)
+    assert len(set((ROOT / "backups").glob("etcd-*.db")) - backups) == 1
+    assert all(leftovers(a) == "" for a in NODES)
+    script("etcd-rm", *SUDO, "--destroy", "etcd", nodes="1,2,3")
+    assert all(as_root(a, "systemctl is-active etcd", check=False).stdout.strip() != "active" for a in NODES)
