@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from etcdkit.cli.membership import UsageError, countdown, inventory_cluster, pyinfra, require_inventory, run_cli
+from etcdkit.cli.passthrough import add_options, pyinfra_options
 
 
 def parse(argv: list[str], prog: str, description: str, restore: bool = False) -> argparse.Namespace:
@@ -26,7 +27,9 @@ def parse(argv: list[str], prog: str, description: str, restore: bool = False) -
         parser.add_argument(
             "file", metavar="FILE", help="the snapshot, e.g. backups/etcd-20250101T120000Z.db (its .json sidecar next to it)"
         )
+    add_options(parser)
     args = parser.parse_args(argv)
+    args.pyinfra = pyinfra_options(args)
     if not args.inventory:
         parser.error("name the inventory: -i INVENTORY (or ETCD_INVENTORY)")
     require_inventory(args.inventory)
@@ -36,7 +39,7 @@ def parse(argv: list[str], prog: str, description: str, restore: bool = False) -
 
 def backup(argv: list[str]) -> int:
     args = parse(argv, "etcd-backup", "Save a verified snapshot of the etcd cluster on this control node (etcd_backup_dir).")
-    return pyinfra(args.inventory, "backup")
+    return pyinfra(args.inventory, "backup", options=args.pyinfra)
 
 
 def restore(argv: list[str]) -> int:
@@ -46,10 +49,10 @@ def restore(argv: list[str]) -> int:
         raise UsageError(f"no snapshot {snapshot}: name a file of the backups folder")
     cluster = inventory_cluster(args.inventory)
     countdown(f"restoring cluster `{cluster}` of {args.inventory} from {snapshot.name}: every write after the snapshot is lost", args.yes)
-    if pyinfra(args.inventory, "restore", "--data", f"etcd_restore={snapshot}") != 0:
+    if pyinfra(args.inventory, "restore", "--data", f"etcd_restore={snapshot}", options=args.pyinfra) != 0:
         print("\netcd-restore: the restore failed (see above)", file=sys.stderr)
         return 1
-    if pyinfra(args.inventory, "reload") != 0:
+    if pyinfra(args.inventory, "reload", options=args.pyinfra) != 0:
         print("\netcd-restore: the cluster is restored, but reloading its clients failed: run deploys/reload.py", file=sys.stderr)
         return 1
     print(f"\netcd-restore: cluster `{cluster}` restored from {snapshot.name}; its clients' configuration reloaded", file=sys.stderr)

@@ -15,8 +15,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from etcdkit.cli.passthrough import add_options, pyinfra_options
 
 COUNTDOWN_SECONDS = 5
 
@@ -39,7 +41,9 @@ def parse(argv: list[str], prog: str, description: str, destroy: bool = False) -
             "--destroy", metavar="CLUSTER", help="destroy the whole cluster of this name (its etcd_cluster), after a snapshot"
         )
     parser.add_argument("addresses", nargs="*" if destroy else "+", metavar="IP")
+    add_options(parser)
     args = parser.parse_args(argv)
+    args.pyinfra = pyinfra_options(args)
     if not args.inventory:
         parser.error("name the inventory: -i INVENTORY (or ETCD_INVENTORY)")
     args.inventory = str(Path(args.inventory).resolve()) if Path(args.inventory).exists() else args.inventory
@@ -116,18 +120,19 @@ def countdown(warning: str, assume_yes: bool) -> None:
         time.sleep(1)
 
 
-def pyinfra(inventory: str, sop: str, *args: str) -> int:
-    """The SOP's deploy function run by pyinfra, with the interpreter this command was installed with."""
-    command = [sys.executable, "-m", "pyinfra", "-y", inventory, f"etcdkit.sops.{sop}", *args]
+def pyinfra(inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -> int:
+    """The SOP's deploy function run by pyinfra, with the interpreter this command was installed
+    with, and the pyinfra options passed through."""
+    command = [sys.executable, "-m", "pyinfra", "-y", *options, inventory, f"etcdkit.sops.{sop}", *args]
     print(f"\n$ pyinfra {' '.join(command[3:])}", file=sys.stderr, flush=True)
     return subprocess.run(command).returncode
 
 
-def step(prog: str, what: str, inventory: str, sop: str, *args: str) -> bool:
+def step(prog: str, what: str, inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -> bool:
     """One SOP run, announced on stderr before pyinfra's own output, and named again if it fails."""
     print(f"{prog}: {what} ({sop} SOP)...", file=sys.stderr, flush=True)
     started = time.monotonic()
-    if pyinfra(inventory, sop, *args) == 0:
+    if pyinfra(inventory, sop, *args, options=options) == 0:
         return True
     print(f"\n{prog}: FAILED after {time.monotonic() - started:.1f} s: {what} ({sop} SOP)", file=sys.stderr)
     return False
@@ -164,7 +169,7 @@ def one_after_another(
     failure; then reload."""
     started = time.monotonic()
     for number, address in enumerate(args.addresses):
-        if not step(prog, doing(address), args.inventory, sop, *run_args(address, members)):
+        if not step(prog, doing(address), args.inventory, sop, *run_args(address, members), options=args.pyinfra):
             rest = " ".join(args.addresses[number:])
             print(
                 f"{prog}: "
@@ -173,7 +178,7 @@ def one_after_another(
                 file=sys.stderr,
             )
             return 1
-    if not step(prog, "refreshing members and clients", args.inventory, "reload", *reload_args):
+    if not step(prog, "refreshing members and clients", args.inventory, "reload", *reload_args, options=args.pyinfra):
         print(
             f"{prog}: {' '.join(args.addresses)} {done}, but their configuration was not reloaded: run deploys/reload.py", file=sys.stderr
         )
@@ -214,7 +219,7 @@ def remove(argv: list[str]) -> int:
             )
         countdown(f"destroying the WHOLE etcd cluster `{cluster}` of {args.inventory}: every member and its data", args.yes)
         started = time.monotonic()
-        if not step("etcd-rm", f"destroying cluster {cluster}", args.inventory, "destroy"):
+        if not step("etcd-rm", f"destroying cluster {cluster}", args.inventory, "destroy", options=args.pyinfra):
             return 1
         finished("etcd-rm", started)
         return 0

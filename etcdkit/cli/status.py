@@ -65,6 +65,8 @@ import sys
 import time
 from pathlib import Path
 
+from etcdkit.cli.passthrough import add_options, pyinfra_options
+
 RUN_TIMEOUT = 600
 PROGRESS_AFTER = 3  # seconds: a longer run says when it is done
 
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         help="pyinfra inventory (default: $ETCD_INVENTORY; there is no other default)",
     )
     parser.add_argument("--json", action="store_true", help="print the status as one JSON document")
+    add_options(parser)
     args = parser.parse_args(argv)
 
     if not args.inventory:
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"etcd-status: reading {what} of {args.inventory}…", file=sys.stderr, flush=True)
 
     started = time.monotonic()
-    command = [sys.executable, "-m", "pyinfra", "-y", inventory, "etcdkit.sops.status"]
+    command = [sys.executable, "-m", "pyinfra", "-y", *pyinfra_options(args), inventory, "etcdkit.sops.status"]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:

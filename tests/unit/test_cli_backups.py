@@ -17,13 +17,21 @@ def inventory(tmp_path):
 def runs(monkeypatch):
     """The pyinfra runs the command makes (SOP and arguments); each succeeds unless its SOP is in `fail`."""
     made, fail = [], set()
-    monkeypatch.setattr(backups, "pyinfra", lambda inventory, sop, *args: made.append((sop, *args)) or (1 if sop in fail else 0))
+    monkeypatch.setattr(
+        backups, "pyinfra", lambda inventory, sop, *args, options=(): made.append((sop, *args, *options)) or (1 if sop in fail else 0)
+    )
     return made, fail
 
 
 def test_backup_runs_the_backup_sop(inventory, runs):
     assert run_cli(backups.backup, ["-i", str(inventory)], "etcd-backup") == 0
     assert runs[0] == [("backup",)]
+
+
+def test_pyinfra_options_are_passed_through_to_every_run(inventory, runs):
+    options = ["--ssh-user", "admin", "--ssh-key", "/keys/admin", "--sudo", "--data", "etcd_backup_keep=3", "-vv"]
+    assert run_cli(backups.backup, ["-i", str(inventory), *options], "etcd-backup") == 0
+    assert runs[0] == [("backup", "--ssh-user", "admin", "--ssh-key", "/keys/admin", "--sudo", "--data", "etcd_backup_keep=3", "-vv")]
 
 
 def test_restore_restores_then_reloads_the_clients(tmp_path, inventory, runs):
