@@ -18,6 +18,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.versions import cluster_version
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
 MARKER = "etcd-status-json: "
@@ -129,7 +130,7 @@ def build(
         doc["leader_id"] = leader.hex_id if leader else None
         by_peer_url = {h["peer_url"]: h["host"] for h in hosts}
         for member in sorted(view.members, key=lambda m: m.peer_urls):
-            status = next((view.status[url] for url in member.client_urls if url in view.status), {})
+            status = view.status_of(member)
             host = next((by_peer_url[url] for url in member.peer_urls if url in by_peer_url), None)
             expires = certificates.get(host, {}).get("server") if host else None
             errors = sorted({view.health.get(url) for url in member.client_urls} - {None, ""})
@@ -157,19 +158,6 @@ def build(
         doc["cluster_version"] = cluster_version([m["version"] for m in doc["members"]])
         doc["alarms"] = [{"member_id": f"{a['member_id']:x}", "alarm": a["alarm"]} for a in alarms or []]
     return decide(doc)
-
-
-def cluster_version(versions: list[str | None]) -> str | None:
-    """major.minor of the lowest server version: etcdctl does not report the cluster version, and
-    etcd sets it to the lowest major.minor of its members once they all run."""
-    numbers = []
-    for version in versions:
-        try:
-            numbers.append(tuple(int(part) for part in (version or "").split(".")[:2]))
-        except ValueError:
-            continue
-    numbers = [n for n in numbers if len(n) == 2]
-    return "{}.{}".format(*min(numbers)) if numbers else None
 
 
 def decide(doc: dict) -> dict:

@@ -170,11 +170,6 @@ def test_inventory_and_cluster_that_differ_are_degraded():
     ]
 
 
-def test_cluster_version_is_the_lowest_major_minor():
-    assert status.cluster_version(["3.5.16", "3.4.30", None, "garbage"]) == "3.4"
-    assert status.cluster_version([None]) is None
-
-
 def test_the_table_has_the_summary_and_a_column_per_field():
     text = format_report(document())
     lines = text.splitlines()
