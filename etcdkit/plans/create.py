@@ -150,6 +150,16 @@ def decide(facts: CreateFacts) -> CreatePlan:
     return _finish(facts, first, bootstrap=False, rebuild=False, view=view, warnings=warnings)
 
 
+def version_warnings(hosts) -> list[str]:
+    """Members whose installed etcd is not etcd_version: create never upgrades (nor downgrades) one."""
+    return [
+        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings['etcd_version']}: create does not "
+        "change it; upgrade with deploys/upgrade.py (one member at a time)"
+        for host in hosts
+        if host.settings["etcd_version"] and host.reachable and host.state["version"] not in (None, host.settings["etcd_version"])
+    ]
+
+
 def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
     """etcd_clean wipes a live cluster only when asked for this run, for the whole cluster, with
     no safeguard on any host, and only data dirs that hold nothing but etcd's member/."""
@@ -204,6 +214,7 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
         members[name] = plan
     if view is not None:
         checks.restart_allowed(members.values(), view)
+    warnings += version_warnings(hosts.values())
     if cluster_secrets.root.value in WELL_KNOWN:
         warnings.append("etcd_root_password is Pigsty's well-known default: set a strong one")
     # RBAC is enabled (or checked) through the first member that serves now, else the first member:

@@ -93,6 +93,25 @@ def test_install_with_dnf_or_yum(present, expected):
     assert shell(run(etcd.install, host=host)) == [expected]
 
 
+def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd():
+    host = FakeHost({EtcdVersion: None, **which("apt-get")})
+    [command] = shell(run(etcd.install, version="3.5.16", host=host))
+    assert (
+        "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
+        "'etcd-server=3.5.16*' 'etcd-client=3.5.16*' ||" in command
+    )
+    assert command.endswith("systemctl disable --quiet etcd.service")
+    other = FakeHost({EtcdVersion: "3.5.15"})
+    assert converged(other, run(etcd.install, version="3.5.16", host=other))
+    assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
+
+
+@pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
+def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
+    host = FakeHost({EtcdVersion: None, **which(*present)})
+    assert shell(run(etcd.install, version="3.5.16", host=host)) == [expected]
+
+
 def test_install_without_a_package_manager_asks_for_a_tarball():
     host = FakeHost({EtcdVersion: None, **which()})
     with pytest.raises(OperationError, match="etcd_tarball"):
