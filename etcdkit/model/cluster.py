@@ -163,6 +163,22 @@ def fragmented(status: dict) -> bool:
     return in_use < DEFRAG_IN_USE * size and size - in_use >= DEFRAG_MIN_FREE
 
 
+def size_text(size: int | None) -> str:
+    """Bytes as the operator reads them: "20 kB"; "-" when unknown."""
+    if size is None:
+        return "-"
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}"
+        size /= 1000
+    return f"{size:.0f} TB"
+
+
+def db_sizes(status: dict) -> str:
+    """A member's database as its `endpoint status` reports it: "20 kB, 16 kB in use"."""
+    return f"{size_text(status.get('dbSize'))}, {size_text(status.get('dbSizeInUse'))} in use"
+
+
 def _json_list(text: str) -> list[dict]:
     try:
         value = json.loads(text)

@@ -17,7 +17,7 @@ from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import ClusterView, size_text
 from etcdkit.model.versions import cluster_version
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -248,8 +248,8 @@ COLUMNS = (
     ("ROLE", lambda m: m["role"]),
     ("HEALTH", lambda m: m["health"] if m["state"] == "started" else "-"),
     ("VERSION", lambda m: m["version"] or "-"),
-    ("DB SIZE", lambda m: _size(m["db_size"])),
-    ("IN USE", lambda m: _size(m["db_size_in_use"])),
+    ("DB SIZE", lambda m: size_text(m["db_size"])),
+    ("IN USE", lambda m: _in_use(m["db_size"], m["db_size_in_use"])),
     ("RAFT TERM", lambda m: _number(m["raft_term"])),
     ("RAFT INDEX", lambda m: _number(m["raft_index"])),
     ("ALARMS", lambda m: ",".join(m["alarms"]) or "-"),
@@ -279,15 +279,11 @@ def format_report(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def _in_use(size: int | None, in_use: int | None) -> str:
+    """The size in use and its share of the file: a low share is fragmentation (deploys/maintain.py)."""
+    share = f" ({100 * in_use // size}%)" if size and in_use is not None else ""
+    return size_text(in_use) + share
+
+
 def _number(value) -> str:
     return "-" if value is None else str(value)
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}"
-        size /= 1000
-    return f"{size:.0f} TB"

@@ -180,7 +180,7 @@ def test_the_table_has_the_summary_and_a_column_per_field():
         assert title in header
     assert lines[3].split() == [
         "etcd-1", "526e094d1baff4b7", "https://10.10.10.10:2380", "started", "follower", "healthy", "3.5.16",
-        "20", "kB", "16", "kB", "5", "238", "-", "365",
+        "20", "kB", "16", "kB", "(80%)", "5", "238", "-", "365",
     ]  # fmt: skip
     assert len(lines) == 6
 
