@@ -18,12 +18,14 @@ from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
+from etcdkit.plans.maintain import maintain_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
 from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.remote.connection import disable_nagle
 from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
+from etcdkit.tasks.maintenance import maintain_member
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
 from etcdkit.tasks.prometheus import monitor_members, set_targets
 from etcdkit.tasks.rotation import new_certificates, trust_both, trust_new_only
@@ -154,6 +156,14 @@ def rotate_ca() -> None:
         control.pki(name="Control node: certificates of the new CA", work=plan.control, _if=all_restarted)
     new_certificates(plan, _if=all_restarted)
     trust_new_only(plan, _if=all_restarted)
+
+
+def maintain() -> None:
+    """Maintenance: compact the history, defragment each member (followers first, the leader last),
+    disarm a NOSPACE alarm; what etcd_maintain lists (see etcdkit/plans/maintain.py)."""
+    plan = _begin("maintain", maintain_plan)
+    if host.name in plan.members:
+        maintain_member(plan)
 
 
 def status() -> None:
