@@ -14,9 +14,10 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.facts.etcd import EtcdAlarms
 from etcdkit.model.cluster import ClusterView, db_sizes
-from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, by_majority, in_run, once_per_run, read_hosts, read_view
+from etcdkit.plans.gather import HostState, by_majority, once_per_run
+from etcdkit.plans.turns import members_in_run, read_run, turn_order
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,7 @@ def maintain_plan(state, inventory) -> MaintainPlan:
 
 
 def gather(state, inventory) -> MaintainFacts:
-    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
-    spec, hosts = read_hosts(inventory, state, skip=outside)
-    view = read_view(inventory, [h for h in hosts.values() if h.ours])
+    spec, hosts, view = read_run(state, inventory)
     asker = next((h for h in by_majority(hosts.values()) if h.running and h.ours), None)
     alarms = None
     if view is not None and asker is not None:
@@ -70,25 +69,14 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
         )
     if problems:
         raise DeployError("cannot maintain, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
-    members, warnings, notes = {}, [], []
-    for entry in view.members:
-        wanted = spec.by_peer_url(entry.peer_urls[0] if entry.peer_urls else "")
-        host = facts.hosts.get(wanted.host_name) if wanted else None
-        if host is None or not host.in_run or not host.running or not host.ours:
-            warnings.append(f"member {entry.describe()} is not a running member of the inventory in this run: it is not defragmented")
-            continue
-        members[host.member.host_name] = host
-        notes.append(f"{entry.name}: database {db_sizes(view.status_of(entry))}")
-    if not members:
-        raise DeployError(f"no member of `{spec.cluster}` is in this run: nothing was changed")
-    leader = view.leader()
-    by_seq = sorted(members, key=lambda name: members[name].member.seq)
-    turns = sorted(by_seq, key=lambda name: members[name].member.peer_url in leader.peer_urls)  # stable: followers by etcd_seq
-    first = members[by_seq[0]].settings
+    members, warnings = members_in_run(view, spec, facts.hosts, "defragmented")
+    notes = [f"{entry.name}: database {db_sizes(view.status_of(entry))}" for entry in view.members]
+    turns, leader_host = turn_order(view, members)
+    executor = min(members, key=lambda name: members[name].member.seq)
+    first = members[executor].settings
     alarms = sorted({a["alarm"] for a in facts.alarms})
     if alarms:
         notes.append(f"active alarms: {', '.join(alarms)}")
     if "defrag" in first["etcd_maintain"]:
         notes.append(f"defragmentation order: {', '.join(members[name].member.name for name in turns)} (the leader last)")
-    leader_host = next((name for name in by_seq if members[name].member.peer_url in leader.peer_urls), None)
-    return MaintainPlan(first["etcd_maintain"], first["etcd_compact_keep"], members, turns, leader_host, by_seq[0], warnings, notes)
+    return MaintainPlan(first["etcd_maintain"], first["etcd_compact_keep"], members, turns, leader_host, executor, warnings, notes)
