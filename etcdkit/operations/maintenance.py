@@ -15,19 +15,12 @@ from pyinfra.api import FunctionCommand, OperationError, operation
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdCompacted, EtcdMembership
 from etcdkit.model.cluster import db_sizes, fragmented
-from etcdkit.operations.restart import begin_turn, run, turn_failed
+from etcdkit.operations.restart import begin_turn, own_status, run, turn_failed
 from etcdkit.remote.etcdctl import etcdctl, journal
 
 POLL = 0.3
 # seconds a defragmentation may take: etcd copies the whole database meanwhile (minutes for gigabytes)
 DEFRAG_TIMEOUT = 600
-
-
-def _own_status(endpoint: str) -> dict:
-    """This member's `endpoint status`; empty when it does not answer."""
-    view = host.get_fact(EtcdMembership, endpoint=endpoint)
-    member = view.by_id(view.answered_by) if view else None
-    return view.status_of(member) if member else {}
 
 
 def _slow(timeout: int) -> str:
@@ -46,7 +39,7 @@ def compact(endpoint: str, keep: int, timeout: int = 60):
     + keep: revisions kept (etcd_compact_keep)
     + timeout: seconds the compaction may take
     """
-    status = _own_status(endpoint)
+    status = own_status(endpoint)
     if not status:
         raise OperationError(f"the member at {endpoint} does not answer: nothing was compacted")
     revision = status["header"]["revision"]
@@ -71,7 +64,7 @@ def defragment(endpoint: str, timeout: int = 60):
     + endpoint: the member's client URL
     + timeout: seconds for the gate and the wait after the defragmentation (itself: DEFRAG_TIMEOUT)
     """
-    status = _own_status(endpoint)
+    status = own_status(endpoint)
     if status and not fragmented(status):
         host.noop(f"database {db_sizes(status)}: not fragmented")
         return
@@ -80,14 +73,14 @@ def defragment(endpoint: str, timeout: int = 60):
 
 def _defragment(endpoint: str, timeout: int) -> None:
     begin_turn(endpoint, "defragmented", lambda: answering(endpoint, timeout))
-    before = _own_status(endpoint)
+    before = own_status(endpoint)
     ok, error = run(f"{etcdctl(endpoint, timeouts=_slow(DEFRAG_TIMEOUT))} defrag")
     problem = None if ok else f"the defragmentation failed: {error.strip()}"
     problem = problem or answering(endpoint, timeout)
     if problem:
         _, log = run(journal(40))
         raise turn_failed(f"{host.name}: {problem}. No other member was defragmented. Its journal:\n{log}")
-    logger.info(f"{host.name}: database defragmented, {db_sizes(before)} before, {db_sizes(_own_status(endpoint))} after")
+    logger.info(f"{host.name}: database defragmented, {db_sizes(before)} before, {db_sizes(own_status(endpoint))} after")
 
 
 def answering(endpoint: str, timeout: int) -> str | None:

@@ -19,7 +19,7 @@ from pyinfra.api import FunctionCommand, OperationError, StringCommand, operatio
 from pyinfra.context import ctx_state
 from pyinfra.facts.files import Sha256File
 
-from etcdkit.facts.etcd import EtcdCluster, EtcdService
+from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdService
 from etcdkit.model import paths
 from etcdkit.remote.etcdctl import etcdctl, journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
@@ -102,6 +102,13 @@ def healthy_gate(endpoint: str, timeout: int) -> Callable[[], str | None]:
         return None if ok else f"the cluster is not healthy before this member's turn: {error}"
 
     return gate
+
+
+def own_status(endpoint: str) -> dict:
+    """This member's `endpoint status` (version, dbSize, header ...), read now; empty when it does not answer."""
+    view = host.get_fact(EtcdMembership, endpoint=endpoint)
+    member = view.by_id(view.answered_by) if view else None
+    return view.status_of(member) if member else {}
 
 
 def run(command: str) -> tuple[bool, str]:

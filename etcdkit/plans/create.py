@@ -12,10 +12,8 @@ cluster and data dir) or *foreign* (a live instance or data that this inventory 
   every instance and bootstrap anew.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
 
@@ -84,7 +82,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
     spec, hosts = facts.spec, facts.hosts
     first = hosts[spec.members[0].host_name].settings
     warnings = [f"inventory: {warning}" for warning in spec.warnings] + facts.monitors.warnings
-    _check_tarballs(hosts.values())
+    checks.tarballs(hosts.values())
 
     owners = {name: host.ownership() for name, host in hosts.items()}
     unreachable = [name for name, (kind, _) in owners.items() if kind == "unreachable"]
@@ -181,19 +179,6 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
     problems += [f"{name}: {problem}" for name, host in hosts.items() for problem in [host.data_problem()] if problem]
     if problems:
         raise DeployError("cannot rebuild the cluster (etcd_clean); nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
-
-
-def _check_tarballs(hosts) -> None:
-    """A release tarball must exist on the control node and match its checksum before anything runs."""
-    for tarball, expected in {(h.settings["etcd_tarball"], h.settings["etcd_tarball_sha256"]) for h in hosts}:
-        if not tarball:
-            continue
-        path = Path(tarball).expanduser()
-        if not path.is_file():
-            raise DeployError(f"etcd_tarball {path} does not exist on the control node: nothing was changed")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != expected.lower():
-            raise DeployError(f"etcd_tarball {path} has SHA-256 {digest}, not {expected}: refusing it, nothing was changed")
 
 
 def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]) -> CreatePlan:

@@ -115,7 +115,12 @@ class FakeHost:
         return ok, CommandOutput(lines)
 
     def put_file(self, source, remote: str) -> bool:
-        self.uploads[remote] = source.getvalue()  # etcdkit's callbacks upload from memory
+        # etcdkit's callbacks upload from memory, or a control-node file by its path
+        if isinstance(source, str):
+            with open(source, "rb") as file:
+                self.uploads[remote] = file.read()
+        else:
+            self.uploads[remote] = source.getvalue()
         return True
 
     def get_file(self, remote: str, local: str) -> bool:

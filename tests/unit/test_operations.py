@@ -22,7 +22,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
-from etcdkit.operations import control, etcd, maintenance, membership, prometheus, restart, services
+from etcdkit.operations import control, etcd, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
@@ -405,6 +405,104 @@ def test_disarm_a_nospace_alarm_never_a_corrupt_one():
     host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]})
     with pytest.raises(OperationError, match="alarm CORRUPT is active: not disarmed"):
         run(maintenance.disarm, endpoint=ENDPOINT, host=host)
+
+
+# upgrade.upgrade: a turn of the rolling machinery, the new version installed between the gate and the restart
+
+
+def running_version(version: str) -> ClusterView:
+    live = plans_data.view(1, 2, 3, leader=2)
+    live.status[ENDPOINT] = {**live.status[ENDPOINT], "version": version}
+    return live
+
+
+def upgrade_host(*versions: str, installed="3.5.15", managers=("apt-get",), shell=None) -> FakeHost:
+    """etcd-1 reports these server versions one read after the other (the last one stays)."""
+    return FakeHost(
+        {
+            fact(EtcdMembership, endpoint=ENDPOINT): Changing(*map(running_version, versions)),
+            fact(EtcdCluster, endpoint=ENDPOINT): cluster(),
+            EtcdVersion: installed,
+            **which(*managers),
+        },
+        shell=shell,
+    )
+
+
+def upgraded(host: FakeHost, **kwargs) -> list:
+    return run(upgrade.upgrade, endpoint=ENDPOINT, version="3.5.16", timeout=30, host=host, **kwargs)
+
+
+def test_upgrade_second_run_is_a_noop():
+    host = upgrade_host("3.5.16")
+    assert converged(host, upgraded(host))
+    assert host.noops == ["etcd 3.5.16 runs already"]
+
+
+def test_upgrade_installs_the_pinned_version_between_the_health_gate_and_the_restart():
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16")
+    call(upgraded(host)[0], host)
+    steps = [command.split(";")[0] for command in host.commands]
+    assert steps[0] == "deadline=$(( $(date +%s) + 30 ))" and "endpoint health --cluster" in host.commands[0]
+    assert "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef" in host.commands[1]
+    assert "'etcd-server=3.5.16*' 'etcd-client=3.5.16*'" in host.commands[1]
+    assert "policy-rc.d" in host.commands[1] and "systemctl disable" not in host.commands[1]  # the package restarts nothing
+    assert steps[2:] == ["systemctl restart etcd.service", "deadline=$(( $(date +%s) + 30 ))"]
+
+
+def test_upgrade_with_dnf_pins_the_version():
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16", managers=("dnf",))
+    call(upgraded(host)[0], host)
+    assert host.commands[1] == "dnf install -y etcd-3.5.16"
+
+
+def test_an_installed_target_is_only_restarted():
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16", installed="3.5.16")
+    call(upgraded(host)[0], host)
+    assert host.commands[1] == "systemctl restart etcd.service"
+
+
+def test_upgrade_from_a_release_tarball(tmp_path):
+    tarball = tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"
+    tarball.write_bytes(b"not really a tarball")
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16", managers=())
+    call(upgraded(host, tarball=str(tarball), tarball_sha256="ABCDEF")[0], host)
+    remote = host.get_temp_filename("etcd-tarball-abcdef")
+    assert host.uploads == {remote: b"not really a tarball"}
+    assert host.commands[1].startswith(f"echo 'abcdef  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
+
+
+def test_a_member_that_does_not_come_back_with_the_new_version_stops_the_upgrade_and_says_how_to_roll_it_back():
+    host = upgrade_host("3.5.15")
+    with pytest.raises(OperationError) as error:
+        call(upgraded(host)[0], host)
+    message = str(error.value)
+    assert "10.10.10.10 does not serve again as etcd 3.5.16 within 30 s (it reports 3.5.15); no other member was upgraded" in message
+    assert "To roll this member back: reinstall etcd 3.5.15 (apt-get install --allow-downgrades 'etcd-server=3.5.15*'" in message
+    assert "then `systemctl restart etcd.service`" in message
+    other = upgrade_host("3.5.15")
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not upgraded: the turn of 10.10.10.10 failed earlier in this run"):
+        call(upgraded(other)[0], other)
+    assert other.commands == []
+
+
+def test_a_failed_install_restarts_nothing():
+    host = upgrade_host(
+        "3.5.15", shell=lambda command: (False, "", "E: Version '3.5.16*' not found") if "apt-get" in command else (True, "", "")
+    )
+    with pytest.raises(
+        OperationError, match="installing etcd 3.5.16 on 10.10.10.10 failed, so etcd was not restarted and 3.5.15 still runs"
+    ):
+        call(upgraded(host)[0], host)
+    assert "systemctl restart etcd.service" not in host.commands
+
+
+def test_no_upgrade_in_an_unhealthy_cluster():
+    host = upgrade_host("3.5.15", shell=lambda command: (False, "", "member down") if "endpoint health" in command else (True, "", ""))
+    with pytest.raises(OperationError, match="not upgraded: the cluster is not healthy before this member's turn: member down"):
+        call(upgraded(host)[0], host)
+    assert len(host.commands) == 1
 
 
 # etcd.rbac
@@ -1037,6 +1135,7 @@ def test_take_config_quotes_the_unit():
         (maintenance.compact, True),
         (maintenance.defragment, True),
         (maintenance.disarm, True),
+        (upgrade.upgrade, True),
         (etcd.wait_healthy, False),
         (etcd.wipe, False),
         (etcd.root_password, False),
