@@ -19,17 +19,21 @@ from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
+from etcdkit.plans.maintain import maintain_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
 from etcdkit.plans.restore import restore_plan
 from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
+from etcdkit.plans.upgrade import upgrade_plan
 from etcdkit.remote.connection import disable_nagle
 from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
+from etcdkit.tasks.maintenance import maintain_member
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
 from etcdkit.tasks.prometheus import monitor_members, set_targets
 from etcdkit.tasks.rotation import new_certificates, trust_both, trust_new_only
 from etcdkit.tasks.snapshots import delete_snapshots, restore_member
+from etcdkit.tasks.upgrade import upgrade_member
 
 
 def _begin(sop: str, make_plan):
@@ -196,6 +200,22 @@ def rotate_ca() -> None:
         control.pki(name="Control node: certificates of the new CA", work=plan.control, _if=all_restarted)
     new_certificates(plan, _if=all_restarted)
     trust_new_only(plan, _if=all_restarted)
+
+
+def maintain() -> None:
+    """Maintenance: compact the history, defragment each member (followers first, the leader last),
+    disarm a NOSPACE alarm; what etcd_maintain lists (see etcdkit/plans/maintain.py)."""
+    plan = _begin("maintain", maintain_plan)
+    if host.name in plan.members:
+        maintain_member(plan)
+
+
+def upgrade() -> None:
+    """Upgrade: every member to etcd_version, one at a time, followers first, the leader last, each
+    gated on health (see etcdkit/plans/upgrade.py)."""
+    plan = _begin("upgrade", upgrade_plan)
+    if host.name in plan.members:
+        upgrade_member(plan)
 
 
 def status() -> None:

@@ -240,6 +240,27 @@ class EtcdUser(FactBase):
         return {key: key in output for key in ("user", "permission", "role", "login")}
 
 
+class EtcdCompacted(FactBase):
+    """
+    Whether the history before `revision` is compacted already: etcdctl does not report the
+    compacted revision, but a read at revision - 1 is then refused as compacted. False when the
+    read works (or the member does not answer).
+
+    + endpoint: client URL to ask
+    + revision: the revision a compaction would keep the history from (>= 2)
+    """
+
+    def command(self, endpoint: str, revision: int) -> str:
+        return f"{etcdctl(endpoint)} get health --count-only --rev={int(revision) - 1} 2>&1 >/dev/null; true"
+
+    @staticmethod
+    def default():
+        return False
+
+    def process(self, output):
+        return any("required revision has been compacted" in line for line in output)
+
+
 ALARM_NAMES = {0: "NONE", 1: "NOSPACE", 2: "CORRUPT"}
 
 

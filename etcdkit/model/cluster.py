@@ -6,6 +6,12 @@ Members are matched by peer URL, never by name: a member added but not started h
 import json
 from dataclasses import dataclass, field
 
+# A member's database is defragmented when less than this share of its file holds data and the
+# free part is at least DEFRAG_MIN_FREE bytes: below that a defragmentation, which blocks the
+# member while it runs, gains nothing.
+DEFRAG_IN_USE = 0.8
+DEFRAG_MIN_FREE = 1 << 20
+
 
 @dataclass(frozen=True)
 class LiveMember:
@@ -113,6 +119,22 @@ class ClusterView:
     def quorum(self, voters: int | None = None) -> int:
         return (len(self.voters) if voters is None else voters) // 2 + 1
 
+    def status_of(self, member: LiveMember) -> dict:
+        """The member's `endpoint status` (version, dbSize, dbSizeInUse, header ...); empty when it did not answer."""
+        return next((self.status[url] for url in member.client_urls if url in self.status), {})
+
+    def silence_problems(self) -> list[str]:
+        """Why not every member answers `endpoint status` with one leader: empty when all do. Health
+        aside, on purpose: an active alarm makes `endpoint health` fail on every member."""
+        problems = [
+            f"member {member.describe()} does not answer" for member in self.members if not self.status_of(member) or not member.started
+        ]
+        return problems + self.leader_problems()
+
+    def leader_problems(self) -> list[str]:
+        leaders = self.leaders()
+        return [] if len(leaders) == 1 else [f"the cluster has {'no leader' if not leaders else f'{len(leaders)} leaders'}"]
+
     def health_problems(self, ignoring: int | None = None) -> list[str]:
         """Why the cluster is not fully healthy: empty when every member (but `ignoring`, a member
         id) serves and there is one leader."""
@@ -127,13 +149,34 @@ class ClusterView:
                 problems.append(
                     f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}"
                 )
-        leaders = self.leaders()
-        if len(leaders) != 1:
-            problems.append(f"the cluster has {'no leader' if not leaders else f'{len(leaders)} leaders'}")
-        return problems
+        return problems + self.leader_problems()
 
     def summary(self) -> str:
         return "\n".join(f"  {member.describe()}" for member in self.members)
+
+
+def fragmented(status: dict) -> bool:
+    """Whether a member's database (its `endpoint status`) is worth defragmenting (DEFRAG_IN_USE, DEFRAG_MIN_FREE)."""
+    size, in_use = status.get("dbSize"), status.get("dbSizeInUse")
+    if not size or in_use is None:
+        return False
+    return in_use < DEFRAG_IN_USE * size and size - in_use >= DEFRAG_MIN_FREE
+
+
+def size_text(size: int | None) -> str:
+    """Bytes as the operator reads them: "20 kB"; "-" when unknown."""
+    if size is None:
+        return "-"
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000:
+            return f"{size:.0f} {unit}"
+        size /= 1000
+    return f"{size:.0f} TB"
+
+
+def db_sizes(status: dict) -> str:
+    """A member's database as its `endpoint status` reports it: "20 kB, 16 kB in use"."""
+    return f"{size_text(status.get('dbSize'))}, {size_text(status.get('dbSizeInUse'))} in use"
 
 
 def _json_list(text: str) -> list[dict]:

@@ -10,6 +10,7 @@ from etcdkit.model import params, values
 
 GROUP = "etcd"
 RELOAD_PARTS = ("conf", "env", "patroni", "vip", "monitor", "restart")
+MAINTAIN_PARTS = ("compact", "defrag", "disarm")
 
 
 class InventoryError(Exception):
@@ -162,6 +163,9 @@ def _setting_problems(label: str, settings: dict) -> list[str]:
     unknown = sorted(set(settings.get("etcd_reload") or []) - set(RELOAD_PARTS))
     if unknown:
         problems.append(f"{label}: etcd_reload lists {', '.join(unknown)}: choose among {', '.join(RELOAD_PARTS)}")
+    unknown = sorted(set(settings.get("etcd_maintain") or []) - set(MAINTAIN_PARTS))
+    if unknown:
+        problems.append(f"{label}: etcd_maintain lists {', '.join(unknown)}: choose among {', '.join(MAINTAIN_PARTS)}")
     if settings.get("etcd_tarball") and not settings.get("etcd_tarball_sha256"):
         problems.append(f"{label}: etcd_tarball needs etcd_tarball_sha256 (the checksum from the release page) to verify it")
     removing = settings.get("etcd_remove")

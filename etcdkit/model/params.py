@@ -8,7 +8,7 @@ to the parameter's type, and a value that cannot be is an error naming the host 
 from dataclasses import dataclass
 from typing import Any
 
-ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore")
+ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore", "maintain", "upgrade")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ PARAMS = [
         int,
         "Seconds a restarted member may take to serve again in a rolling restart; past it, its previous etcd.conf is put back "
         "and no other member restarts.",
-        ("create", "reload", "rotate_ca"),
+        ("create", "reload", "rotate_ca", "upgrade", "maintain"),
     ),
     Param(
         "etcd_reload",
@@ -253,16 +253,39 @@ PARAMS = [
         None,
         list,
         "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).",
-        ("create", "join", "restore"),
+        ("create", "join", "restore", "upgrade"),
+    ),
+    Param(
+        "etcd_version",
+        None,
+        str,
+        "The etcd version to run (e.g. 3.5.16): create and join install it (packages pinned to it: `etcd-server=3.5.16*` with apt, `etcd-3.5.16` with dnf) and warn of a member that runs another one; upgrade brings every member to it. Unset: the distribution's version, and upgrade refuses to run.",
+        ("create", "join", "restore", "upgrade"),
     ),
     Param(
         "etcd_tarball",
         None,
         str,
-        "Path on the control node to an official etcd release tarball to install instead of packages.",
-        ("create", "join", "restore"),
+        "Path on the control node to an official etcd release tarball to install instead of packages (for upgrade: the release of etcd_version).",
+        ("create", "join", "restore", "upgrade"),
     ),
-    Param("etcd_tarball_sha256", None, str, "Expected SHA-256 of etcd_tarball (required with it).", ("create", "join", "restore")),
+    Param(
+        "etcd_tarball_sha256", None, str, "Expected SHA-256 of etcd_tarball (required with it).", ("create", "join", "restore", "upgrade")
+    ),
+    Param(
+        "etcd_maintain",
+        ["compact", "defrag", "disarm"],
+        list,
+        "What maintain does: `compact` (the history up to etcd_compact_keep revisions ago), `defrag` (each fragmented member's database, one at a time, followers first, the leader last), `disarm` (a NOSPACE alarm, once the space is free).",
+        ("maintain",),
+    ),
+    Param(
+        "etcd_compact_keep",
+        1000,
+        int,
+        "maintain: revisions of history kept by the compaction (the current revision minus this is compacted).",
+        ("maintain",),
+    ),
     Param("etcd_pki_dir", "pki", str, "Control-node folder of the CA, member certificates and generated secrets."),
     Param("etcd_ca_cert", None, str, "Path to your own CA certificate (with etcd_ca_key) instead of the generated CA."),
     Param("etcd_ca_key", None, str, "Path to your own CA private key."),

@@ -17,6 +17,7 @@ USER = re.compile(r"[a-z_][a-z0-9_-]*")
 PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_:=~-]*")
 # etcd's periodic retention: hours as a number ("24"), or a Go duration ("24h", "1h30m", "90m")
 RETENTION = re.compile(r"\d+|(?=\d)(\d+h)?(\d+m)?(\d+s)?")
+ETCD_VERSION = re.compile(r"\d+\.\d+\.\d+")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -117,6 +118,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "prometheus_service": matches(UNIT, "prometheus"),
     "prometheus_user": matches(USER, "prometheus"),
     "etcd_packages": each(matches(PACKAGE, "etcd-server")),
+    "etcd_version": matches(ETCD_VERSION, "3.5.16"),
+    "etcd_compact_keep": in_range(0, 1 << 40),
     "etcd_tarball_sha256": matches(SHA256, "the 64 hex digits of the release's SHA256SUMS"),
     "etcd_backup_dir": no_control_characters,
     "etcd_backup_keep": in_range(0, 10000),

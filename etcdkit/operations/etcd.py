@@ -29,41 +29,57 @@ DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
 
 
 @operation()
-def install(packages: list[str] | None = None, tarball: str | None = None, tarball_sha256: str | None = None):
+def install(packages: list[str] | None = None, tarball: str | None = None, tarball_sha256: str | None = None, version: str | None = None):
     """
     Install etcd from the distribution's packages, or from an official release tarball on the
-    control node, unless an etcd binary is already there.
+    control node, unless an etcd binary is already there (another version included: the upgrade
+    SOP changes it, one member at a time).
 
     + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
     + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
     + tarball_sha256: its expected SHA-256 (the plan checked the local file), checked again on the host
+    + version: the packages' version to install (etcd_version); None: the distribution's
 
     With apt the package is kept from starting its default instance (policy-rc.d) and its own unit
     is disabled: that instance would hold the ports and leave stray data behind.
     """
-    version = host.get_fact(EtcdVersion)
-    if version:
-        host.noop(f"etcd {version} is installed")
+    installed = host.get_fact(EtcdVersion)
+    if installed:
+        other = (
+            f" (not etcd_version {version}: the upgrade SOP, deploys/upgrade.py, changes it)" if version and installed != version else ""
+        )
+        host.noop(f"etcd {installed} is installed{other}")
         return
     if tarball:
         yield from _install_tarball(tarball, tarball_sha256)
         return
+    yield package_install(packages, version, fresh=True)
+
+
+def package_install(packages: list[str] | None, version: str | None, fresh: bool) -> str:
+    """The command that installs (or upgrades to) etcd's packages with the host's package manager,
+    pinned to version when given: `etcd-server=3.5.16*` with apt (any Debian revision of it),
+    `etcd-3.5.16` with dnf or yum. With apt no service starts while it runs (policy-rc.d): neither
+    the package's default instance nor a restart of the member by the package's scripts; a fresh
+    install then disables the package's own unit."""
     if host.get_fact(Which, command="apt-get"):
-        names = " ".join(shlex.quote(name) for name in packages or ["etcd-server", "etcd-client"])
-        install_command = f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {names}"
-        yield StringCommand(
+        names = " ".join(shlex.quote(f"{name}={version}*" if version else name) for name in packages or ["etcd-server", "etcd-client"])
+        options = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold" if version else ""
+        install_command = (
+            f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {options}{' ' if options else ''}{names}"
+        )
+        return (
             f"if [ -e {DISABLE_SERVICE_START} ]; then echo '{DISABLE_SERVICE_START} exists: not replacing it' >&2; exit 1; fi; "
             f"printf '#!/bin/sh\\nexit 101\\n' > {DISABLE_SERVICE_START} && chmod 755 {DISABLE_SERVICE_START} && "
             f"trap 'rm -f {DISABLE_SERVICE_START}' EXIT && "
-            f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }} && "
-            f"systemctl disable --quiet {paths.SERVICE}"
+            f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }}"
+            + (f" && systemctl disable --quiet {paths.SERVICE}" if fresh else "")
         )
-    elif host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
+    if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
         tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
-        names = " ".join(shlex.quote(name) for name in packages or ["etcd"])
-        yield f"{tool} install -y {names}"
-    else:
-        raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
+        names = " ".join(shlex.quote(f"{name}-{version}" if version else name) for name in packages or ["etcd"])
+        return f"{tool} install -y {names}"
+    raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
 
 
 def _install_tarball(tarball: str, expected: str):
@@ -71,7 +87,13 @@ def _install_tarball(tarball: str, expected: str):
     path, digest = Path(tarball).expanduser(), expected.lower()
     remote = host.get_temp_filename(f"etcd-tarball-{digest}")
     yield FileUploadCommand(str(path), remote, remote_temp_filename=remote)
-    yield StringCommand(
+    yield StringCommand(unpack_tarball(remote, digest))
+
+
+def unpack_tarball(remote: str, digest: str) -> str:
+    """The command that checks an uploaded release tarball and unpacks etcd, etcdctl and etcdutl
+    into /usr/local/bin (tar replaces a running binary by a new file, never writes into it)."""
+    return (
         f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
         f"tar -xzf {remote} -C /usr/local/bin --strip-components=1 --no-same-owner --wildcards "
         f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote} && "

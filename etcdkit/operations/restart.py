@@ -1,5 +1,6 @@
 """The rolling restart of members that must take a new configuration, and its guard: a bad setting
-does not spread.
+does not spread. Its turns (one member at a time, gated, the leader handing leadership over first,
+no turn after a failed one) are shared by the other rolling changes: upgrade, defragmentation.
 
 Each member's new etcd.conf (and unit) is written only at its own turn, right before its restart,
 with the previous files kept. If it does not come back healthy within the timeout, the previous
@@ -9,6 +10,7 @@ their configuration) and fails with the member's journal.
 
 import hashlib
 import shlex
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from pyinfra import host
@@ -16,13 +18,13 @@ from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
 from pyinfra.facts.files import Sha256File
 
-from etcdkit.facts.etcd import EtcdCluster, EtcdService
+from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdService
 from etcdkit.model import paths
 from etcdkit.operations import on_host
 from etcdkit.remote.etcdctl import etcdctl, journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
-# per run (pyinfra's state): the member whose restart failed, after which no other restarts
+# per run (pyinfra's state): the member whose turn failed, after which no other member takes one
 _failed: WeakKeyDictionary = WeakKeyDictionary()
 
 
@@ -53,9 +55,60 @@ def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 
 
 
 def restarts_failed() -> bool:
-    """Whether a member's turn in this run's rolling restart failed: what depends on every member
-    having restarted (the next phase of a CA rotation) must not run."""
+    """Whether a member's turn in this run's rolling change (restart, upgrade, defragmentation)
+    failed: what depends on every member having taken its turn (the next phase of a CA rotation)
+    must not run."""
     return ctx_state.get() in _failed
+
+
+def _after_failure(what: str) -> OperationError:
+    return OperationError(
+        f"not {what}: the turn of {_failed[ctx_state.get()]} failed earlier in this run (see its error), "
+        f"so no other member is {what}; fix the cause and run again"
+    )
+
+
+def turn_failed(message: str) -> OperationError:
+    """The error of this member's failed turn, recorded: no other member takes its turn in this run."""
+    _failed[ctx_state.get()] = host.name
+    return OperationError(message)
+
+
+def begin_turn(endpoint: str, what: str, gate: Callable[[], str | None]) -> None:
+    """Start this member's turn in a rolling change, one member at a time: refused after a failed
+    turn of this run, failed when the gate reports a problem (the cluster is not fit for it); then
+    a member that leads hands leadership to the most caught-up healthy voter, so that the cluster
+    keeps a leader throughout.
+
+    + what: the change as a past participle ("restarted", "upgraded"), for the messages
+    + gate: returns why the turn must not start, or None
+    """
+    if restarts_failed():
+        raise _after_failure(what)
+    problem = gate()
+    if problem:
+        raise turn_failed(f"not {what}: {problem}")
+    view = host.get_fact(EtcdCluster, endpoint=endpoint)
+    successor = view.successor(view.answered_by) if view else None
+    if view and view.leader() and view.leader().id == view.answered_by and successor:
+        on_host.run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")
+
+
+def healthy_gate(endpoint: str, timeout: int) -> Callable[[], str | None]:
+    """The gate of a turn: every member serves linearizable reads within the timeout."""
+
+    def gate() -> str | None:
+        ok, error = on_host.run(wait_healthy_command(endpoint, True, timeout))
+        return None if ok else f"the cluster is not healthy before this member's turn: {error}"
+
+    return gate
+
+
+def own_status(endpoint: str) -> dict:
+    """This member's `endpoint status` (version, dbSize, header ...), read now; empty when it does not answer."""
+    view = host.get_fact(EtcdMembership, endpoint=endpoint)
+    member = view.by_id(view.answered_by) if view else None
+    return view.status_of(member) if member else {}
 
 
 def _write(files: dict) -> None:
@@ -72,25 +125,14 @@ def _write(files: dict) -> None:
 
 
 def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
-    current = ctx_state.get()
-    if current in _failed:
+    if restarts_failed():
         on_host.run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
-        raise OperationError(
-            f"not restarted: the turn of {_failed[current]} failed earlier in this run (see its error), "
-            "so no other member restarts; fix the cause and run again"
-        )
+        raise _after_failure("restarted")
     if not running:
         _write(files)
         return
+    begin_turn(endpoint, "restarted", healthy_gate(endpoint, timeout))
     healthy = wait_healthy_command(endpoint, True, timeout)
-    ok, error = on_host.run(healthy)
-    if not ok:
-        _failed[current] = host.name
-        raise OperationError(f"not restarted: the cluster is not healthy before this member's turn: {error}")
-    view = host.get_fact(EtcdCluster, endpoint=endpoint)
-    successor = view.successor(view.answered_by) if view else None
-    if view and view.leader() and view.leader().id == view.answered_by and successor:
-        on_host.run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")  # the cluster keeps a leader throughout
     kept = [path for path in files if on_host.run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
     _write(files)
     on_host.run(f"systemctl restart {paths.SERVICE}")
@@ -107,8 +149,7 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     # the failed starts may have hit systemd's start limit: clear it, or the restart is refused
     on_host.run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
     back, _ = on_host.run(healthy)
-    _failed[current] = host.name
-    raise OperationError(
+    raise turn_failed(
         f"{host.name} did not come back healthy within {timeout} s with its new configuration; its previous "
         f"{' and '.join(files) or 'configuration'} was put back and it {'serves again' if back else 'does not serve yet'}. "
         f"No other member was restarted. Its journal:\n{log}"

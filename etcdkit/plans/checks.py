@@ -4,6 +4,7 @@ instead, for the plans that end in a rolling restart).
 """
 
 import hashlib
+from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
 
@@ -108,3 +109,16 @@ def control_node_matches(
 def _address(member: LiveMember) -> str:
     url = member.peer_urls[0] if member.peer_urls else ""
     return url.split("//")[-1].rsplit(":", 1)[0]
+
+
+def tarballs(hosts) -> None:
+    """A release tarball must exist on the control node and match its checksum before anything runs."""
+    for tarball, expected in {(h.settings["etcd_tarball"], h.settings["etcd_tarball_sha256"]) for h in hosts}:
+        if not tarball:
+            continue
+        path = Path(tarball).expanduser()
+        if not path.is_file():
+            raise DeployError(f"etcd_tarball {path} does not exist on the control node: nothing was changed")
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != expected.lower():
+            raise DeployError(f"etcd_tarball {path} has SHA-256 {digest}, not {expected}: refusing it, nothing was changed")

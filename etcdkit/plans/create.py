@@ -12,10 +12,8 @@ cluster and data dir) or *foreign* (a live instance or data that this inventory 
   every instance and bootstrap anew.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
 
@@ -84,7 +82,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
     spec, hosts = facts.spec, facts.hosts
     first = hosts[spec.members[0].host_name].settings
     warnings = [f"inventory: {warning}" for warning in spec.warnings] + facts.monitors.warnings
-    _check_tarballs(hosts.values())
+    checks.tarballs(hosts.values())
 
     owners = {name: host.ownership() for name, host in hosts.items()}
     unreachable = [name for name, (kind, _) in owners.items() if kind == "unreachable"]
@@ -150,6 +148,16 @@ def decide(facts: CreateFacts) -> CreatePlan:
     return _finish(facts, first, bootstrap=False, rebuild=False, view=view, warnings=warnings)
 
 
+def version_warnings(hosts) -> list[str]:
+    """Members whose installed etcd is not etcd_version: create never upgrades (nor downgrades) one."""
+    return [
+        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings['etcd_version']}: create does not "
+        "change it; upgrade with deploys/upgrade.py (one member at a time)"
+        for host in hosts
+        if host.settings["etcd_version"] and host.reachable and host.state["version"] not in (None, host.settings["etcd_version"])
+    ]
+
+
 def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
     """etcd_clean wipes a live cluster only when asked for this run, for the whole cluster, with
     no safeguard on any host, and only data dirs that hold nothing but etcd's member/."""
@@ -173,19 +181,6 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
         raise DeployError("cannot rebuild the cluster (etcd_clean); nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def _check_tarballs(hosts) -> None:
-    """A release tarball must exist on the control node and match its checksum before anything runs."""
-    for tarball, expected in {(h.settings["etcd_tarball"], h.settings["etcd_tarball_sha256"]) for h in hosts}:
-        if not tarball:
-            continue
-        path = Path(tarball).expanduser()
-        if not path.is_file():
-            raise DeployError(f"etcd_tarball {path} does not exist on the control node: nothing was changed")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != expected.lower():
-            raise DeployError(f"etcd_tarball {path} has SHA-256 {digest}, not {expected}: refusing it, nothing was changed")
-
-
 def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]) -> CreatePlan:
     spec, hosts = facts.spec, facts.hosts
     running = [h for h in hosts.values() if h.running]
@@ -204,6 +199,7 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
         members[name] = plan
     if view is not None:
         checks.restart_allowed(members.values(), view)
+    warnings += version_warnings(hosts.values())
     if cluster_secrets.root.value in WELL_KNOWN:
         warnings.append("etcd_root_password is Pigsty's well-known default: set a strong one")
     # RBAC is enabled (or checked) through the first member that serves now, else the first member:

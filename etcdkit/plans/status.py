@@ -17,7 +17,8 @@ from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import ClusterView, size_text
+from etcdkit.model.versions import cluster_version
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
 MARKER = "etcd-status-json: "
@@ -129,7 +130,7 @@ def build(
         doc["leader_id"] = leader.hex_id if leader else None
         by_peer_url = {h["peer_url"]: h["host"] for h in hosts}
         for member in sorted(view.members, key=lambda m: m.peer_urls):
-            status = next((view.status[url] for url in member.client_urls if url in view.status), {})
+            status = view.status_of(member)
             host = next((by_peer_url[url] for url in member.peer_urls if url in by_peer_url), None)
             expires = certificates.get(host, {}).get("server") if host else None
             errors = sorted({view.health.get(url) for url in member.client_urls} - {None, ""})
@@ -157,19 +158,6 @@ def build(
         doc["cluster_version"] = cluster_version([m["version"] for m in doc["members"]])
         doc["alarms"] = [{"member_id": f"{a['member_id']:x}", "alarm": a["alarm"]} for a in alarms or []]
     return decide(doc)
-
-
-def cluster_version(versions: list[str | None]) -> str | None:
-    """major.minor of the lowest server version: etcdctl does not report the cluster version, and
-    etcd sets it to the lowest major.minor of its members once they all run."""
-    numbers = []
-    for version in versions:
-        try:
-            numbers.append(tuple(int(part) for part in (version or "").split(".")[:2]))
-        except ValueError:
-            continue
-    numbers = [n for n in numbers if len(n) == 2]
-    return "{}.{}".format(*min(numbers)) if numbers else None
 
 
 def decide(doc: dict) -> dict:
@@ -260,8 +248,8 @@ COLUMNS = (
     ("ROLE", lambda m: m["role"]),
     ("HEALTH", lambda m: m["health"] if m["state"] == "started" else "-"),
     ("VERSION", lambda m: m["version"] or "-"),
-    ("DB SIZE", lambda m: _size(m["db_size"])),
-    ("IN USE", lambda m: _size(m["db_size_in_use"])),
+    ("DB SIZE", lambda m: size_text(m["db_size"])),
+    ("IN USE", lambda m: _in_use(m["db_size"], m["db_size_in_use"])),
     ("RAFT TERM", lambda m: _number(m["raft_term"])),
     ("RAFT INDEX", lambda m: _number(m["raft_index"])),
     ("ALARMS", lambda m: ",".join(m["alarms"]) or "-"),
@@ -291,15 +279,11 @@ def format_report(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def _in_use(size: int | None, in_use: int | None) -> str:
+    """The size in use and its share of the file: a low share is fragmentation (deploys/maintain.py)."""
+    share = f" ({100 * in_use // size}%)" if size and in_use is not None else ""
+    return size_text(in_use) + share
+
+
 def _number(value) -> str:
     return "-" if value is None else str(value)
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}"
-        size /= 1000
-    return f"{size:.0f} TB"

@@ -41,6 +41,7 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
         packages=settings["etcd_packages"],
         tarball=settings["etcd_tarball"],
         tarball_sha256=settings["etcd_tarball_sha256"],
+        version=settings["etcd_version"],
     )
     files.directory(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
     files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")

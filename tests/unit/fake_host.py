@@ -119,7 +119,12 @@ class FakeHost:
         return ok, CommandOutput(lines)
 
     def put_file(self, source, remote: str, print_output: bool = False, **arguments) -> bool:
-        self.uploads[remote] = source.getvalue()  # etcdkit's callbacks upload from memory
+        # etcdkit's callbacks upload from memory, or a control-node file by its path
+        if isinstance(source, str):
+            with open(source, "rb") as file:
+                self.uploads[remote] = file.read()
+        else:
+            self.uploads[remote] = source.getvalue()
         if arguments.get("_sudo"):
             self.privileged.append(f"put {remote}")
         return True

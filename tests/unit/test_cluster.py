@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import pytest
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+
+from etcdkit.model.cluster import fragmented
 
 DATA = Path(__file__).parent / "data"
 
@@ -47,3 +50,19 @@ def test_host_state_of_a_member_and_of_a_bare_host():
     }
     bare = EtcdHost().process((DATA / "host_bare.txt").read_text().splitlines())
     assert (bare["version"], bare["data"], bare["conf"], bare["pid"], bare["package_manager"]) == (None, None, None, 0, "apt-get")
+
+
+@pytest.mark.parametrize(
+    "size, in_use, expected",
+    [
+        (20480, 16384, False),  # a fresh database: nothing to gain
+        (100 << 20, 90 << 20, False),  # 90% in use
+        (100 << 20, 70 << 20, True),  # 30 MiB free
+        (4 << 20, 2 << 20, True),  # half free, 2 MiB
+        (1 << 20, 0, True),  # 1 MiB free: the least worth a defragmentation
+        ((1 << 20) - 1, 0, False),
+        (None, None, False),  # the member did not answer
+    ],
+)
+def test_fragmented(size, in_use, expected):
+    assert fragmented({"dbSize": size, "dbSizeInUse": in_use}) is expected

@@ -101,6 +101,10 @@ def test_even_member_count_warns():
         ({"etcd_root_password": "two words"}, "etcd_root_password '<hidden>' must be non-empty, without whitespace"),
         ({"etcd_safeguard": "maybe"}, "etcd_safeguard must be true or false"),
         ({"etcd_tarball": "/tmp/etcd.tar.gz"}, "etcd_tarball needs etcd_tarball_sha256"),
+        ({"etcd_version": "3.5"}, "etcd_version '3.5' is not valid here (e.g. 3.5.16)"),
+        ({"etcd_version": "3.5.16; reboot"}, "etcd_version '3.5.16; reboot' is not valid here"),
+        ({"etcd_maintain": "compact,vacuum"}, "etcd_maintain lists vacuum: choose among compact, defrag, disarm"),
+        ({"etcd_compact_keep": -1}, "etcd_compact_keep -1 must be between 0 and"),
     ],
 )
 def test_bad_settings(data, expected):

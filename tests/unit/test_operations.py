@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdMembership, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCluster, EtcdCompacted, EtcdMembership, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.facts.prometheus import TargetFiles
 from etcdkit.facts.yaml import YamlKeys, hashed
 from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
@@ -22,10 +22,11 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
-from etcdkit.operations import control, etcd, membership, prometheus, restart, services
+from etcdkit.operations import control, etcd, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
+from tests.unit import plans_data
 from tests.unit.fake_host import Changing, FakeHost, MissingFact, active, body, call, describe, fact, run, shell, steps
 
 DATA = Path(__file__).parent / "data"
@@ -91,6 +92,25 @@ def test_install_quotes_package_names():
 def test_install_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
     assert shell(run(etcd.install, host=host)) == [expected]
+
+
+def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd():
+    host = FakeHost({EtcdVersion: None, **which("apt-get")})
+    [command] = shell(run(etcd.install, version="3.5.16", host=host))
+    assert (
+        "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
+        "'etcd-server=3.5.16*' 'etcd-client=3.5.16*' ||" in command
+    )
+    assert command.endswith("systemctl disable --quiet etcd.service")
+    other = FakeHost({EtcdVersion: "3.5.15"})
+    assert converged(other, run(etcd.install, version="3.5.16", host=other))
+    assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
+
+
+@pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
+def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
+    host = FakeHost({EtcdVersion: None, **which(*present)})
+    assert shell(run(etcd.install, version="3.5.16", host=host)) == [expected]
 
 
 def test_install_without_a_package_manager_asks_for_a_tarball():
@@ -268,6 +288,221 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
         call(restarted(other, {paths.CONF: NEW_CONF})[0], other)
     assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
+
+
+# maintenance: compaction, defragmentation (a turn of the rolling machinery), disarm
+
+
+def member_status(revision: int = 2, size: int = 20480, in_use: int = 16384, down=()) -> ClusterView:
+    """The lab's members (etcd-1 answers at ENDPOINT, etcd-2 leads) with etcd-1's revision and database sizes."""
+    live = plans_data.view(1, 2, 3, leader=2, down=down)
+    if 1 not in down:
+        live.status[ENDPOINT] = {**live.status[ENDPOINT], "header": {"revision": revision}, "dbSize": size, "dbSizeInUse": in_use}
+    return live
+
+
+SLOW = "--dial-timeout=2s --command-timeout=60s"
+
+
+def test_compact_keeps_the_last_revisions_and_waits_for_the_physical_compaction():
+    host = FakeHost(
+        {fact(EtcdMembership, endpoint=ENDPOINT): member_status(5000), fact(EtcdCompacted, endpoint=ENDPOINT, revision=4000): False}
+    )
+    assert shell(run(maintenance.compact, endpoint=ENDPOINT, keep=1000, timeout=60, host=host)) == [
+        f"{etcdctl(ENDPOINT, timeouts=SLOW)} compact 4000 --physical"
+    ]
+
+
+def test_compact_second_run_is_a_noop():
+    host = FakeHost(
+        {fact(EtcdMembership, endpoint=ENDPOINT): member_status(5000), fact(EtcdCompacted, endpoint=ENDPOINT, revision=4000): True}
+    )
+    assert converged(host, run(maintenance.compact, endpoint=ENDPOINT, keep=1000, timeout=60, host=host))
+    assert host.noops == ["the history before revision 4000 (current 5000 minus 1000) is compacted already"]
+
+
+def test_compact_with_less_history_than_kept_is_a_noop():
+    host = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): member_status(1001)})
+    assert converged(host, run(maintenance.compact, endpoint=ENDPOINT, keep=1000, timeout=60, host=host))
+    assert host.asked_for(EtcdCompacted) == []
+
+
+def test_compact_needs_an_answer():
+    host = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): None})
+    with pytest.raises(OperationError, match="does not answer: nothing was compacted"):
+        run(maintenance.compact, endpoint=ENDPOINT, keep=1000, host=host)
+
+
+def test_compacted_is_told_by_a_read_refused_below_the_revision():
+    fact_ = EtcdCompacted()
+    assert fact_.command(endpoint=ENDPOINT, revision=4000).endswith("get health --count-only --rev=3999 2>&1 >/dev/null; true")
+    assert fact_.process(["{...}"]) is False
+    assert fact_.process(["Error: etcdserver: mvcc: required revision has been compacted"]) is True
+
+
+def defrag_host(live=None, answered_by=None, shell=None) -> FakeHost:
+    live = live or member_status(size=100 << 20, in_use=10 << 20)
+    return FakeHost(
+        {fact(EtcdMembership, endpoint=ENDPOINT): live, fact(EtcdCluster, endpoint=ENDPOINT): cluster(answered_by)}, shell=shell
+    )
+
+
+def test_defragment_is_a_noop_unless_the_database_is_fragmented():
+    host = defrag_host(member_status())
+    assert converged(host, run(maintenance.defragment, endpoint=ENDPOINT, host=host))
+    assert host.noops == ["database 20 kB, 16 kB in use: not fragmented"]
+
+
+def test_defragment_at_the_members_turn_through_its_own_endpoint():
+    host = defrag_host()
+    [command] = run(maintenance.defragment, endpoint=ENDPOINT, timeout=30, host=host)
+    call(command, host)
+    assert host.commands == [f"{etcdctl(ENDPOINT, timeouts='--dial-timeout=2s --command-timeout=600s')} defrag"]
+    assert "--cluster" not in host.commands[0]  # never every member at once
+
+
+def test_the_leader_hands_leadership_over_before_its_defragmentation():
+    host = defrag_host(answered_by="etcd-2")
+    call(run(maintenance.defragment, endpoint=ENDPOINT, timeout=30, host=host)[0], host)
+    assert host.commands[0].endswith("move-leader " + cluster().by_peer_url("https://10.10.10.12:2380").hex_id)
+    assert host.commands[1].endswith(" defrag")
+
+
+def test_no_defragmentation_unless_every_member_answers_and_none_after_a_failed_turn():
+    host = defrag_host(member_status(down=[3], size=100 << 20, in_use=10 << 20))
+    with pytest.raises(OperationError, match="not defragmented: the cluster does not answer within 0 s: member etcd-3 .* does not answer"):
+        call(run(maintenance.defragment, endpoint=ENDPOINT, timeout=0, host=host)[0], host)
+    assert host.commands == []
+    other = defrag_host()
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not defragmented: the turn of 10.10.10.10 failed earlier in this run"):
+        call(run(maintenance.defragment, endpoint=ENDPOINT, timeout=0, host=other)[0], other)
+    assert other.commands == []
+
+
+def test_a_failed_defragmentation_shows_the_journal():
+    host = defrag_host(
+        shell=lambda command: (False, "", "context deadline exceeded") if command.endswith(" defrag") else (True, "-- journal --", "")
+    )
+    with pytest.raises(OperationError, match="the defragmentation failed: context deadline exceeded. No other member was defragmented"):
+        call(run(maintenance.defragment, endpoint=ENDPOINT, timeout=30, host=host)[0], host)
+    assert host.commands[-1].startswith("journalctl -u etcd.service")
+
+
+@pytest.mark.parametrize("alarms", [[], None])
+def test_disarm_only_with_an_alarm(alarms):
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): alarms})
+    if alarms is None:
+        with pytest.raises(OperationError, match="the alarms cannot be read"):
+            run(maintenance.disarm, endpoint=ENDPOINT, host=host)
+    else:
+        assert converged(host, run(maintenance.disarm, endpoint=ENDPOINT, host=host))
+
+
+def test_disarm_a_nospace_alarm_never_a_corrupt_one():
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}]})
+    assert shell(run(maintenance.disarm, endpoint=ENDPOINT, host=host)) == [f"{etcdctl(ENDPOINT)} alarm disarm >/dev/null"]
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]})
+    with pytest.raises(OperationError, match="alarm CORRUPT is active: not disarmed"):
+        run(maintenance.disarm, endpoint=ENDPOINT, host=host)
+
+
+# upgrade.upgrade: a turn of the rolling machinery, the new version installed between the gate and the restart
+
+
+def running_version(version: str) -> ClusterView:
+    live = plans_data.view(1, 2, 3, leader=2)
+    live.status[ENDPOINT] = {**live.status[ENDPOINT], "version": version}
+    return live
+
+
+def upgrade_host(*versions: str, installed="3.5.15", managers=("apt-get",), shell=None) -> FakeHost:
+    """etcd-1 reports these server versions one read after the other (the last one stays)."""
+    return FakeHost(
+        {
+            fact(EtcdMembership, endpoint=ENDPOINT): Changing(*map(running_version, versions)),
+            fact(EtcdCluster, endpoint=ENDPOINT): cluster(),
+            EtcdVersion: installed,
+            **which(*managers),
+        },
+        shell=shell,
+    )
+
+
+def upgraded(host: FakeHost, **kwargs) -> list:
+    return run(upgrade.upgrade, endpoint=ENDPOINT, version="3.5.16", timeout=30, host=host, **kwargs)
+
+
+def test_upgrade_second_run_is_a_noop():
+    host = upgrade_host("3.5.16")
+    assert converged(host, upgraded(host))
+    assert host.noops == ["etcd 3.5.16 runs already"]
+
+
+def test_upgrade_installs_the_pinned_version_between_the_health_gate_and_the_restart():
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16")
+    call(upgraded(host)[0], host)
+    steps = [command.split(";")[0] for command in host.commands]
+    assert steps[0] == "deadline=$(( $(date +%s) + 30 ))" and "endpoint health --cluster" in host.commands[0]
+    assert "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef" in host.commands[1]
+    assert "'etcd-server=3.5.16*' 'etcd-client=3.5.16*'" in host.commands[1]
+    assert "policy-rc.d" in host.commands[1] and "systemctl disable" not in host.commands[1]  # the package restarts nothing
+    assert steps[2:] == ["systemctl restart etcd.service", "deadline=$(( $(date +%s) + 30 ))"]
+
+
+def test_upgrade_with_dnf_pins_the_version():
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16", managers=("dnf",))
+    call(upgraded(host)[0], host)
+    assert host.commands[1] == "dnf install -y etcd-3.5.16"
+
+
+def test_an_installed_target_is_only_restarted():
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16", installed="3.5.16")
+    call(upgraded(host)[0], host)
+    assert host.commands[1] == "systemctl restart etcd.service"
+
+
+def test_upgrade_from_a_release_tarball(tmp_path):
+    tarball = tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"
+    tarball.write_bytes(b"not really a tarball")
+    host = upgrade_host("3.5.15", "3.5.15", "3.5.16", managers=())
+    call(upgraded(host, tarball=str(tarball), tarball_sha256="ABCDEF")[0], host)
+    remote = host.get_temp_filename("etcd-tarball-abcdef")
+    assert host.uploads == {remote: b"not really a tarball"}
+    assert host.commands[1].startswith(f"echo 'abcdef  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
+
+
+def test_a_member_that_does_not_come_back_with_the_new_version_stops_the_upgrade_and_says_how_to_roll_it_back():
+    host = upgrade_host("3.5.15")
+    with pytest.raises(OperationError) as error:
+        call(upgraded(host)[0], host)
+    message = str(error.value)
+    assert "10.10.10.10 does not serve again as etcd 3.5.16 within 30 s (it reports 3.5.15); no other member was upgraded" in message
+    assert "To roll this member back: reinstall etcd 3.5.15 (apt-get install --allow-downgrades 'etcd-server=3.5.15*'" in message
+    assert "then `systemctl restart etcd.service`" in message
+    other = upgrade_host("3.5.15")
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not upgraded: the turn of 10.10.10.10 failed earlier in this run"):
+        call(upgraded(other)[0], other)
+    assert other.commands == []
+
+
+def test_a_failed_install_restarts_nothing():
+    host = upgrade_host(
+        "3.5.15", shell=lambda command: (False, "", "E: Version '3.5.16*' not found") if "apt-get" in command else (True, "", "")
+    )
+    with pytest.raises(
+        OperationError, match="installing etcd 3.5.16 on 10.10.10.10 failed, so etcd was not restarted and 3.5.15 still runs"
+    ):
+        call(upgraded(host)[0], host)
+    assert "systemctl restart etcd.service" not in host.commands
+
+
+def test_no_upgrade_in_an_unhealthy_cluster():
+    host = upgrade_host("3.5.15", shell=lambda command: (False, "", "member down") if "endpoint health" in command else (True, "", ""))
+    with pytest.raises(OperationError, match="not upgraded: the cluster is not healthy before this member's turn: member down"):
+        call(upgraded(host)[0], host)
+    assert len(host.commands) == 1
 
 
 # etcd.rbac
@@ -988,6 +1223,10 @@ def test_take_config_quotes_the_unit():
         (yaml_keys, True),
         (prometheus.targets, True),
         (control.pki, True),
+        (maintenance.compact, True),
+        (maintenance.defragment, True),
+        (maintenance.disarm, True),
+        (upgrade.upgrade, True),
         (etcd.wait_healthy, False),
         (etcd.wipe, False),
         (etcd.root_password, False),

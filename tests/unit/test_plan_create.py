@@ -367,3 +367,21 @@ def test_rbac_goes_through_the_first_member_that_serves(tmp_path):
     inv = inventory(tmp_path)
     plan = decide(facts(inv, {1: inv.ours(1, running=False)}, view(1, 2, 3, down={1}, leader=2)))
     assert plan.seed == inv.member(2)  # the first member failed its bootstrap: RBAC still gets enabled
+
+
+def test_a_member_running_another_etcd_version_is_reported_never_upgraded(tmp_path):
+    inv = inventory(tmp_path)
+    states = {2: {**inv.ours(2), "version": "3.5.15"}}
+    plan = decide(facts(inv, states, view(1, 2, 3), etcd_version="3.5.16"))
+    assert plan.warnings == [
+        f"{inv.name(2)} has etcd 3.5.15, not etcd_version 3.5.16: create does not change it; upgrade with deploys/upgrade.py "
+        "(one member at a time)"
+    ]
+    assert restarts(plan) == {}
+
+
+def test_etcd_version_of_the_running_members_or_unset_says_nothing(tmp_path):
+    inv = inventory(tmp_path)
+    assert decide(facts(inv, None, view(1, 2, 3), etcd_version="3.5.16")).warnings == []
+    assert decide(facts(inv, {2: {**inv.ours(2), "version": "3.5.15"}}, view(1, 2, 3))).warnings == []
+    assert decide(facts(inv, all_bare(inv), etcd_version="3.5.16")).warnings == []

@@ -1,0 +1,42 @@
+"""The members of a rolling change (maintenance, upgrade): the live cluster's members whose hosts
+are running members of the inventory in this run, and the order of their turns, followers by
+etcd_seq and the leader last. Members left out (by --limit, or not in the inventory) are named,
+not changed.
+"""
+
+from pyinfra.api.exceptions import DeployError
+
+from etcdkit.model.cluster import ClusterView
+from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.plans.gather import HostState, in_run, read_hosts, read_view
+
+
+def read_run(state, inventory) -> tuple[ClusterSpec, dict[str, HostState], ClusterView | None]:
+    """The inventory's members (those left out of the run are not contacted) and the live cluster."""
+    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
+    spec, hosts = read_hosts(inventory, state, skip=outside)
+    return spec, hosts, read_view(inventory, [h for h in hosts.values() if h.ours])
+
+
+def members_in_run(view: ClusterView, spec: ClusterSpec, hosts: dict[str, HostState], what: str) -> tuple[dict[str, HostState], list[str]]:
+    """The members that take part, by host name, and a warning for each that does not (what: "upgraded" ...)."""
+    members, warnings = {}, []
+    for entry in view.members:
+        wanted = spec.by_peer_url(entry.peer_urls[0] if entry.peer_urls else "")
+        host = hosts.get(wanted.host_name) if wanted else None
+        if host is None or not host.in_run or not host.running or not host.ours:
+            warnings.append(f"member {entry.describe()} is not a running member of the inventory in this run: it is not {what}")
+        else:
+            members[host.member.host_name] = host
+    if not members:
+        raise DeployError(f"no member of `{spec.cluster}` is in this run: nothing was changed")
+    return members, warnings
+
+
+def turn_order(view: ClusterView, members: dict[str, HostState]) -> tuple[list[str], str | None]:
+    """The host names in the order of their turns (followers by etcd_seq, the leader last) and the
+    leader's host (None: not among them)."""
+    leader = view.leader()
+    leads = {name: leader is not None and members[name].member.peer_url in leader.peer_urls for name in members}
+    turns = sorted(sorted(members, key=lambda name: members[name].member.seq), key=lambda name: leads[name])
+    return turns, next((name for name in turns if leads[name]), None)
