@@ -177,8 +177,31 @@ PARAMS = [
         7,
         int,
         "backup: after a verified snapshot, keep the newest N snapshots of the cluster (the new one included) and delete the older ones "
-        "with their sidecars; 0 keeps every snapshot.",
-        ("backup",),
+        "with their sidecars; 0 keeps every snapshot. The scheduled backups on the members keep as many in etcd_backup_dir_remote.",
+        ("backup", "create", "join", "restore"),
+    ),
+    Param(
+        "etcd_backup_schedule",
+        None,
+        str,
+        "When every member takes a verified snapshot of its own into etcd_backup_dir_remote (a systemd timer etcd-backup.timer), "
+        "in systemd's OnCalendar syntax, e.g. `daily` or `*-*-* 02:30:00`. Unset: no scheduled backups, and create removes the timer.",
+        ("create", "join", "restore"),
+    ),
+    Param(
+        "etcd_backup_dir_remote",
+        "/var/backups/etcd",
+        str,
+        "The members' folder (root's, 0700) of their scheduled snapshots, `<cluster>-<UTC time>.db` (0600), the newest etcd_backup_keep kept.",
+        ("create", "join", "restore"),
+    ),
+    Param(
+        "etcd_backup_metric_dir",
+        "/var/lib/prometheus/node-exporter",
+        str,
+        "The node exporter's textfile-collector folder on the members (Debian's prometheus-node-exporter reads this one): each "
+        "scheduled backup writes etcd_backup.prom there, etcd_backup_last_success_timestamp_seconds{cls=...}, for EtcdBackupTooOld.",
+        ("create", "join", "restore"),
     ),
     Param(
         "etcd_restore",
