@@ -61,8 +61,8 @@ PARAMS = [
         60,
         int,
         "Seconds a restarted member may take to serve again in a rolling restart; past it, its previous etcd.conf is put back "
-        "and no other member restarts.",
-        ("create", "reload", "rotate_ca"),
+        "and no other member restarts. recover: the seconds its survivor may take to serve alone.",
+        ("create", "reload", "rotate_ca", "recover"),
     ),
     Param(
         "etcd_reload",
@@ -153,8 +153,8 @@ PARAMS = [
         "etcd_safeguard",
         False,
         bool,
-        "Refuse to wipe or remove live etcd instances (clean, remove, destroy).",
-        ("create", "remove", "destroy"),
+        "Refuse to wipe or remove live etcd instances (clean, remove, destroy, recover).",
+        ("create", "remove", "destroy", "recover"),
     ),
     Param(
         "etcd_clean",

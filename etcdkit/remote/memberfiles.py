@@ -28,8 +28,12 @@ def etcd_conf(member: Member, settings: dict, initial_cluster: str, token: str, 
     )
 
 
+def etcd_binary(tarball: bool) -> str:
+    return TARBALL_BINARY if tarball else PACKAGE_BINARY
+
+
 def etcd_unit(member: Member, tarball: bool) -> str:
-    return render("etcd.service.j2", member=member, etcd_binary=TARBALL_BINARY if tarball else PACKAGE_BINARY)
+    return render("etcd.service.j2", member=member, etcd_binary=etcd_binary(tarball))
 
 
 def etcdctl_env(cluster: str, endpoints: str, ca: str, cert: str, key: str, password_file: str) -> str:
