@@ -8,6 +8,7 @@ by the first host of the run when the run executes.
 
 from pyinfra import host, inventory, logger, state
 from pyinfra.api.exceptions import DeployError
+from pyinfra.operations import python
 
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
@@ -20,6 +21,7 @@ from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
 from etcdkit.plans.maintain import maintain_plan
+from etcdkit.plans.recover import recover_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
 from etcdkit.plans.restore import restore_plan
@@ -27,6 +29,7 @@ from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.plans.upgrade import upgrade_plan
 from etcdkit.remote.connection import disable_nagle
+from etcdkit.remote.memberfiles import etcd_binary
 from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
 from etcdkit.tasks.maintenance import maintain_member
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
@@ -222,3 +225,23 @@ def status() -> None:
     """The cluster's members, their health and the leader; read-only (etcd-status reads its report)."""
     disable_nagle(inventory.iter_activated_hosts())
     once_per_run(state, "status", lambda: report(inventory))
+
+
+def recover() -> None:
+    """SOP 灾难恢复: a cluster that lost its quorum for good rebuilt from its best surviving member
+    (see etcdkit/plans/recover.py). The other members are wiped only once the survivor serves alone;
+    they join again with bin/etcd-add."""
+    plan = _begin("recover", recover_plan)
+    survivor = plan.survivor.member
+    forced = lambda: etcd.forced(survivor.host_name)  # noqa: E731
+    if host.name == survivor.host_name:
+        etcd.force_new_cluster(
+            name=f"Make {survivor.name} a one-member cluster (force-new-cluster, once)",
+            member=survivor,
+            etcd_binary=etcd_binary(bool(plan.survivor.settings["etcd_tarball"])),
+            timeout=plan.survivor.settings["etcd_restart_timeout"],
+        )
+    if host.name in plan.wipe:
+        etcd.wipe(name="Stop etcd and delete its member data (it joins again)", data_dir=plan.wipe[host.name], _if=forced)
+    if host.name == survivor.host_name:
+        python.call(name="Say what comes next", function=lambda: logger.warning(plan.next_step), _if=forced)

@@ -320,3 +320,36 @@ class EtcdCertificates(FactBase):
             elif current in files:
                 files[current].append(line)
         return {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
+
+
+class EtcdLocalStatus(FactBase):
+    """
+    What a member's own endpoint says of itself, read without logging in: a member without quorum
+    still answers `endpoint status`, but cannot log anyone in (authentication goes through raft).
+    None when it does not answer.
+
+    + endpoint: the member's client URL
+
+    .. code:: python
+
+        {"cluster_id": 1, "member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411}
+    """
+
+    def command(self, endpoint: str) -> str:
+        status = "endpoint status -w json 2>/dev/null"
+        return f"{etcdctl(endpoint, as_root=False, timeouts=POLL_TIMEOUTS)} {status} || {etcdctl(endpoint, timeouts=POLL_TIMEOUTS)} {status}; true"
+
+    def process(self, output):
+        text = next((line for line in output if line.strip().startswith("[")), "")
+        try:
+            status = json.loads(text)[0]["Status"]
+            header = status["header"]
+            return {
+                "cluster_id": int(header["cluster_id"]),
+                "member_id": int(header["member_id"]),
+                "leader": int(status.get("leader", 0)),
+                "applied_index": int(status.get("raftAppliedIndex", status.get("raftIndex", 0))),
+                "raft_index": int(status.get("raftIndex", 0)),
+            }
+        except (ValueError, LookupError, TypeError):
+            return None

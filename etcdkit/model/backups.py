@@ -32,6 +32,12 @@ def _pattern(cluster: str) -> re.Pattern:
     return re.compile(re.escape(cluster) + r"-(\d{8}T\d{6}Z)\.db")
 
 
+def grep_pattern(cluster: str) -> str:
+    """The same exact-name rule as an extended regular expression for `grep -E`, for the members'
+    scheduled backups (cluster names hold no character special to it but `.`)."""
+    return "^" + cluster.replace(".", "[.]") + "-[0-9]{8}T[0-9]{6}Z[.]db$"
+
+
 def snapshots_of(names: list[str], cluster: str) -> list[str]:
     """The names that are snapshots of this cluster, oldest first (their time sorts as text)."""
     pattern = _pattern(cluster)

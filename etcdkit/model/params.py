@@ -8,7 +8,7 @@ to the parameter's type, and a value that cannot be is an error naming the host 
 from dataclasses import dataclass
 from typing import Any
 
-ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore", "maintain", "upgrade")
+ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore", "maintain", "upgrade", "recover")
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ PARAMS = [
         60,
         int,
         "Seconds a restarted member may take to serve again in a rolling restart; past it, its previous etcd.conf is put back "
-        "and no other member restarts.",
-        ("create", "reload", "rotate_ca", "upgrade", "maintain"),
+        "and no other member restarts. recover: the seconds its survivor may take to serve alone.",
+        ("create", "reload", "rotate_ca", "upgrade", "maintain", "recover"),
     ),
     Param(
         "etcd_reload",
@@ -153,8 +153,8 @@ PARAMS = [
         "etcd_safeguard",
         False,
         bool,
-        "Refuse to wipe or remove live etcd instances (clean, remove, destroy).",
-        ("create", "remove", "destroy"),
+        "Refuse to wipe or remove live etcd instances (clean, remove, destroy, recover).",
+        ("create", "remove", "destroy", "recover"),
     ),
     Param(
         "etcd_clean",
@@ -177,8 +177,31 @@ PARAMS = [
         7,
         int,
         "backup: after a verified snapshot, keep the newest N snapshots of the cluster (the new one included) and delete the older ones "
-        "with their sidecars; 0 keeps every snapshot.",
-        ("backup",),
+        "with their sidecars; 0 keeps every snapshot. The scheduled backups on the members keep as many in etcd_backup_dir_remote.",
+        ("backup", "create", "join", "restore"),
+    ),
+    Param(
+        "etcd_backup_schedule",
+        None,
+        str,
+        "When every member takes a verified snapshot of its own into etcd_backup_dir_remote (a systemd timer etcd-backup.timer), "
+        "in systemd's OnCalendar syntax, e.g. `daily` or `*-*-* 02:30:00`. Unset: no scheduled backups, and create removes the timer.",
+        ("create", "join", "restore"),
+    ),
+    Param(
+        "etcd_backup_dir_remote",
+        "/var/backups/etcd",
+        str,
+        "The members' folder (root's, 0700) of their scheduled snapshots, `<cluster>-<UTC time>.db` (0600), the newest etcd_backup_keep kept.",
+        ("create", "join", "restore"),
+    ),
+    Param(
+        "etcd_backup_metric_dir",
+        "/var/lib/prometheus/node-exporter",
+        str,
+        "The node exporter's textfile-collector folder on the members (Debian's prometheus-node-exporter reads this one): each "
+        "scheduled backup writes etcd_backup.prom there, etcd_backup_last_success_timestamp_seconds{cls=...}, for EtcdBackupTooOld.",
+        ("create", "join", "restore"),
     ),
     Param(
         "etcd_restore",

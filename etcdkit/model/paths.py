@@ -12,6 +12,13 @@ ENV = "/etc/profile.d/etcdctl.sh"
 # in /run on purpose: a reboot restarts etcd, and with it the reason to restart.
 RESTART_PENDING = "/run/etcd.restart-pending"
 SERVICE = "etcd.service"
+# Scheduled backups (etcd_backup_schedule): the script the service runs, the timer that starts it,
+# and the textfile-collector file it writes in etcd_backup_metric_dir.
+BACKUP_SCRIPT = "/etc/etcd/backup.sh"
+BACKUP_SERVICE = "/etc/systemd/system/etcd-backup.service"
+BACKUP_TIMER = "/etc/systemd/system/etcd-backup.timer"
+BACKUP_TIMER_UNIT = "etcd-backup.timer"
+BACKUP_METRIC = "etcd_backup.prom"
 
 # path -> (owner, group, mode) of the files a member gets: etcd reads them, and may write none of
 # them but its key (it owns its key so that nobody else can read it)
@@ -23,6 +30,9 @@ OWNERS = {
     CONF: ("root", "etcd", "644"),
     ENV: ("root", "root", "644"),
     UNIT: ("root", "root", "644"),
+    BACKUP_SCRIPT: ("root", "root", "700"),
+    BACKUP_SERVICE: ("root", "root", "644"),
+    BACKUP_TIMER: ("root", "root", "644"),
 }
 
 # On the hosts of etcd's clients (Patroni, vip-manager): the cluster's CA, to verify the members.

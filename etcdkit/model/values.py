@@ -19,12 +19,15 @@ PACKAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_:=~-]*")
 RETENTION = re.compile(r"\d+|(?=\d)(\d+h)?(\d+m)?(\d+s)?")
 ETCD_VERSION = re.compile(r"\d+\.\d+\.\d+")
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# systemd's OnCalendar, on one line of the characters its syntax uses ("daily", "Mon..Fri *-*-* 02:30:00", "*:0/15")
+CALENDAR = re.compile(r"[A-Za-z0-9*~:/.,+-]+( [A-Za-z0-9*~:/.,+-]+)*")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Folders a data directory may never be (deleting one would take the system or other data with it).
 SYSTEM_TREES = {
     "/", "/bin", "/boot", "/data", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt", "/proc",
-    "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local", "/var", "/var/lib", "/var/log", "/var/tmp",
+    "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local", "/var", "/var/backups", "/var/lib", "/var/log",
+    "/var/tmp",
 }  # fmt: skip
 # Names etcdkit gives client certificates and users of its own.
 RESERVED_USERS = {"root", "admin", "monitor"}
@@ -50,6 +53,12 @@ def data_dir(value: str) -> str | None:
         return problem
     if value in SYSTEM_TREES:
         return "is a system folder: give etcd a folder of its own, e.g. /data/etcd"
+    return None
+
+
+def calendar(value: str) -> str | None:
+    if not CALENDAR.fullmatch(value) or len(value) > 100:
+        return "must be one line of systemd's OnCalendar syntax, single spaces between words (e.g. daily, or '*-*-* 02:30:00')"
     return None
 
 
@@ -123,6 +132,9 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "etcd_tarball_sha256": matches(SHA256, "the 64 hex digits of the release's SHA256SUMS"),
     "etcd_backup_dir": no_control_characters,
     "etcd_backup_keep": in_range(0, 10000),
+    "etcd_backup_schedule": calendar,
+    "etcd_backup_dir_remote": data_dir,
+    "etcd_backup_metric_dir": absolute_path,
     "etcd_restore": no_control_characters,
     "etcd_pki_dir": no_control_characters,
     "etcd_ca_cert": no_control_characters,

@@ -24,6 +24,7 @@ from etcdkit.operations import on_host
 from etcdkit.operations.files import private_upload
 from etcdkit.remote.etcdctl import etcdctl, snapshot_restore
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
+from etcdkit.remote.recovery import force_new_cluster as force_new_cluster_command
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
 
@@ -402,3 +403,32 @@ def client_user(endpoint: str, user: str, prefix: str, password_file: str):
     )
     if not current["login"]:
         yield f"{ctl} user passwd {name} --interactive=false < {secret}"
+
+
+@operation(is_idempotent=False)
+def force_new_cluster(member: Member, etcd_binary: str, timeout: int):
+    """
+    Make this member a one-member cluster of its own data (the recover SOP): restart it once with
+    force-new-cluster (from /run only, deleted right after: see etcdkit.remote.recovery), then once
+    more with its own etcd.conf, and wait until it serves. Only then does it count (`forced`).
+
+    + member: the surviving member
+    + etcd_binary: the etcd its unit runs
+    + timeout: seconds it may take to serve
+    """
+    yield StringCommand(force_new_cluster_command(member, etcd_binary))
+    yield wait_healthy_command(member.client_url, False, timeout)
+    yield FunctionCommand(_mark_forced, (host.name,), {})
+
+
+# per run (pyinfra's state): the host whose member became a one-member cluster
+_forced: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _mark_forced(host_name: str) -> None:
+    _forced.setdefault(ctx_state.get(), set()).add(host_name)
+
+
+def forced(host_name: str) -> bool:
+    """Whether this run made the member of this host a one-member cluster that serves."""
+    return host_name in _forced.get(ctx_state.get(), set())

@@ -13,7 +13,7 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.plans.gather import HostState
-from etcdkit.remote.memberfiles import etcd_conf, etcd_unit, etcdctl_env
+from etcdkit.remote.memberfiles import backup_files, etcd_conf, etcd_unit, etcdctl_env
 from etcdkit.remote.render import initial_cluster, runtime_settings
 
 
@@ -96,12 +96,14 @@ class Membership:
 
 
 def member_files(host: HostState, membership: Membership, token: str, initial_state: str) -> dict[str, str]:
-    """The rendered files of a member: etcd.conf, the unit and the etcdctl environment."""
+    """The rendered files of a member: etcd.conf, the unit and the etcdctl environment, and with
+    etcd_backup_schedule the script, service and timer of its scheduled backups."""
     member, settings = host.member, host.settings
     return {
         paths.CONF: etcd_conf(member, settings, membership.initial_cluster, token, initial_state, peer_name(member.cluster)),
         paths.UNIT: etcd_unit(member, bool(settings["etcd_tarball"])),
         paths.ENV: etcdctl_env(member.cluster, membership.endpoints, paths.CA, paths.CERT, paths.KEY, paths.PASS),
+        **(backup_files(member, settings) if settings["etcd_backup_schedule"] else {}),
     }
 
 

@@ -1,6 +1,7 @@
 """Files and scripts rendered from templates/ with jinja2, and what in them a running etcd depends on."""
 
 import re
+import shlex
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def to_yaml(value, quoted: bool = False) -> str:
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True)
 _environment.filters["yaml"] = to_yaml
+_environment.filters["shell"] = shlex.quote
 
 
 def render(template: str, **values) -> str:

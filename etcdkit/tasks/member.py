@@ -5,9 +5,10 @@ from io import StringIO
 
 from pyinfra.api import deploy
 from pyinfra.operations import files, python, systemd
+from pyinfra.operations.util import any_changed
 
 from etcdkit.model import paths
-from etcdkit.operations import etcd, membership, restart
+from etcdkit.operations import etcd, membership, restart, scheduled_backups
 from etcdkit.operations.files import upload
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 
@@ -54,6 +55,28 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
         _put(paths.CONF, plan.files[paths.CONF])
         unit = _put(paths.UNIT, plan.files[paths.UNIT])
         systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+    _scheduled_backups(plan)
+
+
+def _scheduled_backups(plan: MemberPlan) -> None:
+    """The member's own scheduled snapshots (etcd_backup_schedule): script, service and a running
+    timer; taken off the host when the schedule is unset."""
+    settings = plan.settings
+    if paths.BACKUP_TIMER not in plan.files:
+        scheduled_backups.removed(
+            name="No scheduled backups (etcd_backup_schedule is unset)", metric_dir=settings["etcd_backup_metric_dir"]
+        )
+        return
+    files.directory(name="Scheduled backups folder", path=settings["etcd_backup_dir_remote"], user="root", group="root", mode="700")
+    _, service, timer = (_put(path, plan.files[path]) for path in (paths.BACKUP_SCRIPT, paths.BACKUP_SERVICE, paths.BACKUP_TIMER))
+    systemd.daemon_reload(name="Reload systemd units (scheduled backups)", _if=any_changed(service, timer))
+    systemd.service(name=f"Start and enable {paths.BACKUP_TIMER_UNIT}", service=paths.BACKUP_TIMER_UNIT, running=True, enabled=True)
+    systemd.service(
+        name=f"Restart {paths.BACKUP_TIMER_UNIT} for its new schedule",
+        service=paths.BACKUP_TIMER_UNIT,
+        restarted=True,
+        _if=timer.did_change,
+    )
 
 
 @deploy("etcd member")
@@ -121,8 +144,9 @@ def join_member(plan, secrets: ClusterSecrets) -> None:
 
 @deploy("etcd removal")
 def purge_host(settings: dict) -> None:
-    """etcd off a host that left the cluster: stopped, disabled, its files deleted, its data and
-    packages as etcd_rm_data and etcd_rm_pkg say."""
+    """etcd off a host that left the cluster: its scheduled backups off (their snapshots stay), etcd
+    stopped, disabled, its files deleted, its data and packages as etcd_rm_data and etcd_rm_pkg say."""
+    scheduled_backups.removed(name="Take the scheduled backups off", metric_dir=settings["etcd_backup_metric_dir"])
     etcd.purge(
         name="Stop etcd and delete its files",
         data_dir=settings["etcd_data"],

@@ -87,6 +87,9 @@ NOT_RUN_BY_SOP_TESTS = {
     "pyinfra INV deploys/backup.py --data etcd_backup_keep=*": "retention: no lab test yet (issue 15); unit tests: test_backups.py",
     "bin/etcd-restore -i INV ADDR": "restore (its argument is a FILE): no lab test yet (issue 15); unit tests: test_cli_backups.py",
     "pyinfra INV deploys/restore.py --data etcd_restore=*": "restore: no lab test yet (issue 15); unit tests: test_plan_restore.py",
+    "pyinfra INV deploys/create.py --data etcd_backup_schedule=*": "lab test pending (issue 15)",
+    "pyinfra INV deploys/recover.py": "lab test pending (issue 15)",
+    "bin/etcd-add -i INV ADDR ADDR": "lab test pending (issue 15)",
 }
 
 # bin/lab is the test bench, not an SOP: its subcommands are run by tests/lab/test_lab.py.

@@ -105,11 +105,26 @@ def test_even_member_count_warns():
         ({"etcd_version": "3.5.16; reboot"}, "etcd_version '3.5.16; reboot' is not valid here"),
         ({"etcd_maintain": "compact,vacuum"}, "etcd_maintain lists vacuum: choose among compact, defrag, disarm"),
         ({"etcd_compact_keep": -1}, "etcd_compact_keep -1 must be between 0 and"),
+        ({"etcd_backup_schedule": "daily\nExecStart=/bin/sh"}, "etcd_backup_schedule 'daily\\nExecStart=/bin/sh' must be one line"),
+        ({"etcd_backup_schedule": "daily; reboot"}, "must be one line of systemd's OnCalendar syntax"),
+        ({"etcd_backup_schedule": "%n daily"}, "must be one line of systemd's OnCalendar syntax"),  # a unit specifier
+        ({"etcd_backup_schedule": " daily"}, "single spaces between words"),
+        ({"etcd_backup_schedule": ""}, "must be one line of systemd's OnCalendar syntax"),
+        ({"etcd_backup_dir_remote": "/var/backups"}, "etcd_backup_dir_remote '/var/backups' is a system folder"),
+        ({"etcd_backup_dir_remote": "backups"}, "etcd_backup_dir_remote 'backups' must be an absolute, normalised path"),
+        ({"etcd_backup_metric_dir": "/var/lib/node-exporter/"}, "etcd_backup_metric_dir '/var/lib/node-exporter/' must be an absolute"),
     ],
 )
 def test_bad_settings(data, expected):
     found = problems([("10.0.0.1", {"etcd_seq": 1, **data})])
     assert len(found) == 1 and found[0].startswith("host 10.0.0.1: ") and expected in found[0]
+
+
+@pytest.mark.parametrize(
+    "schedule", ["daily", "*-*-* 02:30:00", "Mon..Fri *-*-* 03:00", "*:0/15", "Sat,Sun 04:00 UTC", "*-*-1 02:00 Europe/Berlin"]
+)
+def test_backup_schedules_in_oncalendar_syntax_are_accepted(schedule):
+    assert cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1, "etcd_backup_schedule": schedule})])).members
 
 
 def test_all_problems_reported_at_once():

@@ -9,7 +9,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCluster, EtcdCompacted, EtcdMembership, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.facts.etcd import (
+    EtcdAlarms,
+    EtcdAuth,
+    EtcdCluster,
+    EtcdCompacted,
+    EtcdLocalStatus,
+    EtcdMembership,
+    EtcdService,
+    EtcdUser,
+    EtcdVersion,
+)
 from etcdkit.facts.prometheus import TargetFiles
 from etcdkit.facts.yaml import YamlKeys, hashed
 from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
@@ -1324,3 +1334,53 @@ def test_a_wrong_current_password_is_told_apart_from_a_member_down(tmp_path, err
     with pytest.raises(OperationError, match=message):
         rotate(host, secret)
     assert not secret.path.exists() and host.commands[-1].startswith("rm -f ")
+
+
+# etcd.force_new_cluster and EtcdLocalStatus (the recover SOP)
+
+
+def test_force_new_cluster_never_writes_the_flag_where_it_would_stay():
+    member = Member("10.10.10.11", 2, "etcd", "10.10.10.11", 2379, 2380)
+    host = FakeHost(name="10.10.10.11")
+    commands = run(etcd.force_new_cluster, member=member, etcd_binary="/usr/bin/etcd", timeout=60, host=host)
+    force, wait = shell(commands)
+    assert describe(commands[-1]) == "call _mark_forced"
+    cleanup = "rm -f /run/systemd/system/etcd.service.d/force-new-cluster.conf /run/etcd-force-new-cluster.conf; systemctl daemon-reload"
+    assert force.startswith(f"trap '{cleanup}' EXIT; trap 'exit 1' HUP INT TERM; ")
+    # a copy of etcd.conf in /run with the flag, the unit pointed at it by a drop-in in /run, for one restart
+    assert "{ cat /etc/etcd/etcd.conf && echo 'force-new-cluster: true'; } > /run/etcd-force-new-cluster.conf" in force
+    assert "ExecStart=/usr/bin/etcd --config-file=/run/etcd-force-new-cluster.conf" in force
+    assert force.endswith(f"systemctl daemon-reload && systemctl restart etcd.service && {cleanup} && systemctl restart etcd.service")
+    assert "> /etc/" not in force and ">> /etc/" not in force and "/etc/systemd" not in force
+    assert wait.startswith("deadline=$(( $(date +%s) + 60 ));") and "https://10.10.10.11:2379" in wait
+    assert not etcd.forced("10.10.10.11")
+
+
+def test_only_a_member_forced_in_this_run_counts():
+    host = FakeHost(name="10.10.10.11")
+    member = Member("10.10.10.11", 2, "etcd", "10.10.10.11", 2379, 2380)
+    mark = run(etcd.force_new_cluster, member=member, etcd_binary="/usr/bin/etcd", timeout=60, host=host)[-1]
+    with active(host, executing=True):
+        assert not etcd.forced("10.10.10.11")
+    call(mark, host)
+    with active(host, executing=True):
+        assert etcd.forced("10.10.10.11") and not etcd.forced("10.10.10.10")
+
+
+def test_local_status_of_a_member_without_quorum():
+    status = {
+        "Endpoint": "https://10.10.10.11:2379",
+        "Status": {"header": {"cluster_id": 11, "member_id": 22, "revision": 9, "raft_term": 7}, "version": "3.5.16", "leader": 0,
+                   "raftIndex": 2411, "raftTerm": 7, "raftAppliedIndex": 2410},
+    }  # fmt: skip
+    fact_ = EtcdLocalStatus()
+    assert fact_.process([json.dumps([status])]) == {
+        "cluster_id": 11,
+        "member_id": 22,
+        "leader": 0,
+        "applied_index": 2410,
+        "raft_index": 2411,
+    }
+    assert fact_.process(["Error: context deadline exceeded"]) is None
+    command = fact_.command(endpoint="https://10.10.10.11:2379")
+    assert command.startswith(etcdctl("https://10.10.10.11:2379", as_root=False, timeouts=POLL_TIMEOUTS) + " endpoint status -w json")
