@@ -26,8 +26,9 @@ RELEASES = ("trixie", "bookworm")
 DEFAULT_RELEASE = "trixie"
 MIRROR = "http://deb.debian.org/debian"
 
-# What the base image boots with: systemd, journald, sshd and the tools testinfra uses.
-BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps")
+# What the base image boots with: systemd, journald, sshd, the tools testinfra uses, and sudo (sites log in
+# as an admin user with sudo: tests/sops/test_sudo.py).
+BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "ca-certificates", "procps", "sudo")
 
 # What the lab's local package repository serves to the nodes (with their dependencies): etcd, and
 # the clients the reload and monitoring SOPs are tested with.
