@@ -136,6 +136,9 @@ def parser() -> argparse.ArgumentParser:
     ):
         commands.add_parser(name, help=text).add_argument("node")
     commands.add_parser("reset", help="give nodes a fresh, bare disk").add_argument("node", nargs="+")
+    tarball = commands.add_parser("tarball", help="print the path of a release-style etcd tarball made from the lab's packages")
+    tarball.add_argument("version")
+    tarball.add_argument("--release", choices=config.RELEASES, default=config.DEFAULT_RELEASE)
     return main
 
 
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                 network.set_link(numbers[0], up=args.command == "heal")
             elif args.command == "reset":
                 reset(numbers)
+            elif args.command == "tarball":
+                print(image.release_tarball(args.release, args.version))
     except (LabError, ValueError) as error:
         print(f"lab: {error}", file=sys.stderr)
         return 1

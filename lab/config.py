@@ -34,6 +34,11 @@ BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2"
 # the clients the reload and monitoring SOPs are tested with.
 REPO_PACKAGES = ("etcd-server", "etcd-client", "patroni", "python3-etcd", "postgresql", "vip-manager", "prometheus")
 REPO_MOUNT = "/srv/lab-repo"
+# The etcd versions of later Debian releases, served beside a release's own, as a site's mirror
+# serves the version it upgrades to: bookworm 3.4.23, trixie 3.5.16, sid a newer 3.5 (the upgrade
+# SOP's tests). They need libc6 >= 2.34, which bookworm has.
+ETCD_PACKAGES = ("etcd-server", "etcd-client")
+NEWER_ETCD_FROM = {"bookworm": ("trixie", "sid"), "trixie": ("sid",)}
 
 # Free space needed before building an image, and before booting nodes from a cached one.
 BUILD_FREE_BYTES = 2 << 30

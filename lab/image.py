@@ -29,7 +29,12 @@ def repo_dir(release: str) -> Path:
 
 
 def _stamp(release: str) -> dict:
-    return {"release": release, "base": sorted(config.BASE_PACKAGES), "repo": sorted(config.REPO_PACKAGES)}
+    return {
+        "release": release,
+        "base": sorted(config.BASE_PACKAGES),
+        "repo": sorted(config.REPO_PACKAGES),
+        "newer_etcd_from": list(config.NEWER_ETCD_FROM.get(release, ())),
+    }
 
 
 def _stamp_file(release: str) -> Path:
@@ -122,6 +127,10 @@ def _build_repo(release: str) -> None:
             "-q",
             *config.REPO_PACKAGES,
         )
+        for newer in config.NEWER_ETCD_FROM.get(release, ()):
+            (root / "etc/apt/sources.list").write_text(f"deb {config.MIRROR} {newer} main\n")
+            run("chroot", str(root), "apt-get", "update", "-q")
+            run("chroot", str(root), "sh", "-c", "cd /var/cache/apt/archives && apt-get download -q " + " ".join(config.ETCD_PACKAGES))
         for deb in (root / "var/cache/apt/archives").glob("*.deb"):
             shutil.copy2(deb, partial / deb.name)
     finally:
@@ -131,6 +140,33 @@ def _build_repo(release: str) -> None:
     (partial / "Packages").write_text(packages)
     (partial / "Release").write_text(run("apt-ftparchive", "release", ".", cwd=partial).stdout)
     partial.rename(target)
+
+
+def release_tarball(release: str, version: str) -> Path:
+    """An etcd release-style tarball (etcd-v<version>-linux-amd64.tar.gz holding etcd, etcdctl and
+    etcdutl in a folder of that name) repackaged from the Debian packages of the release's lab
+    repository: the upstream release file cannot be fetched here. Built once, then cached."""
+    name = f"etcd-v{version}-linux-amd64"
+    tarball = image_dir(release) / "tarballs" / f"{name}.tar.gz"
+    if tarball.is_file():
+        return tarball
+    debs = [deb for package in config.ETCD_PACKAGES for deb in repo_dir(release).glob(f"{package}_{version}-*.deb")]
+    if len(debs) != len(config.ETCD_PACKAGES):
+        raise LabError(f"the {release} lab repository has no etcd {version} packages: run `bin/lab up --release {release}` first")
+    scratch = tarball.parent / f"{name}.scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / name).mkdir(parents=True)
+    try:
+        for deb in debs:
+            run("dpkg-deb", "-x", str(deb), str(scratch / "root"))
+        for binary in ("etcd", "etcdctl", "etcdutl"):
+            if (scratch / "root/usr/bin" / binary).exists():
+                shutil.copy2(scratch / "root/usr/bin" / binary, scratch / name / binary)
+        run("tar", "-czf", str(tarball.with_suffix(".partial")), "-C", str(scratch), name)
+        tarball.with_suffix(".partial").rename(tarball)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return tarball
 
 
 def _index_repo_in_base(release: str) -> None:

@@ -1,0 +1,106 @@
+"""Upgrade and maintenance on lab nodes: a bookworm cluster (etcd 3.4.23) upgraded under the
+continuous writer to trixie's 3.5.16 through packages, then to sid's 3.5.30 through a
+release-style tarball (repackaged from those packages: `bin/lab tarball`); a minor skip and a
+downgrade refused before any change; then a NOSPACE alarm cleared by maintain.
+
+Tests run in order on one lab: each starts from what the previous one left.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import deploy, etcdctl, lab, main_pids, ssh
+from tests.writer import Writer
+
+NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bookworm_cluster():
+    lab("down")
+    lab("up", "--release", "bookworm")
+    lab("reset", "1", "2", "3")
+    deploy("create")
+    yield
+    lab("down")
+    lab("up")
+
+
+def versions() -> set[str]:
+    return {s["Status"]["version"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
+
+
+def leader() -> str:
+    status = json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)
+    return next(s["Endpoint"] for s in status if s["Status"]["leader"] == s["Status"]["header"]["member_id"])
+
+
+@pytest.mark.parametrize(
+    "version, refusal",
+    [("3.6.0", "skips a minor version"), ("3.4.20", "is older than the etcd that runs")],
+    ids=["minor skip", "downgrade"],
+)
+def test_a_minor_skip_and_a_downgrade_are_refused_before_any_change(version, refusal):
+    pids = main_pids(NODES)
+    run = deploy("upgrade", "--data", f"etcd_version={version}", check=False)
+    assert run.returncode != 0 and refusal in run.stderr and not run.executed
+    assert main_pids(NODES) == pids and versions() == {"3.4.23"}
+
+
+def upgrade_under_writes(*args: str):
+    first_leader = leader()
+    with Writer(NODES) as writer:
+        started = time.monotonic()
+        run = deploy("upgrade", *args)
+        took = time.monotonic() - started
+        time.sleep(1)
+    counts = writer.counts(NODES[0])
+    print(f"upgrade {' '.join(args)}: {took:.1f} s, continuous writer {counts}")
+    assert counts.acknowledged > 50 and counts.lost == 0
+    # followers first, the leader last
+    assert run.changed[[name for name in run.changed if "the leader, last" in name][0]] == [first_leader.split("//")[1].split(":")[0]]
+    return run
+
+
+def test_packages_upgrade_3_4_to_3_5_one_member_at_a_time_under_writes():
+    upgrade_under_writes("--data", "etcd_version=3.5.16")
+    assert versions() == {"3.5.16"}
+    for address in NODES:
+        assert ssh(address, "dpkg-query -W -f '${Version}' etcd-server").stdout.startswith("3.5.16")
+    assert etcdctl(NODES[1], "endpoint health --cluster").returncode == 0
+    assert deploy("upgrade", "--data", "etcd_version=3.5.16").changed == {}
+
+
+def test_a_tarball_upgrade_to_a_newer_patch_release():
+    tarball = lab("tarball", "3.5.30", "--release", "bookworm").stdout.strip()
+    digest = hashlib.sha256(Path(tarball).read_bytes()).hexdigest()
+    upgrade_under_writes("--data", "etcd_version=3.5.30", "--data", f"etcd_tarball={tarball}", "--data", f"etcd_tarball_sha256={digest}")
+    assert versions() == {"3.5.30"}
+    assert etcdctl(NODES[2], "endpoint health --cluster").returncode == 0
+
+
+def test_maintain_clears_a_nospace_alarm_and_shrinks_the_database():
+    small = ("--data", "etcd_quota_backend_bytes=16777216")  # 16 MiB
+    deploy("create", *small)
+    value = "x" * 100_000
+    for batch in range(400):  # until etcd refuses writes: mvcc: database space exceeded
+        put = etcdctl(NODES[0], f"put /filler/{batch % 20} {value}", check=False)
+        if put.returncode != 0:
+            assert "database space exceeded" in put.stderr
+            break
+    else:
+        pytest.fail("the database never filled up")
+    assert "NOSPACE" in etcdctl(NODES[0], "alarm list").stdout
+    before = {s["Endpoint"]: s["Status"]["dbSize"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
+    etcdctl(NODES[0], "del /filler/ --prefix", check=False)  # allowed under NOSPACE: it frees space
+    run = deploy("maintain", *small)
+    assert "NOSPACE" not in etcdctl(NODES[0], "alarm list").stdout
+    assert etcdctl(NODES[0], "put /after-maintenance ok").returncode == 0
+    after = {s["Endpoint"]: s["Status"]["dbSize"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
+    print(f"maintain: {run.changed}\nDB sizes before {before} after {after}")
+    assert all(after[endpoint] < before[endpoint] for endpoint in before)
+    assert deploy("maintain", *small).changed == {}
