@@ -129,7 +129,8 @@ def _build_repo(release: str) -> None:
         )
         for newer in config.NEWER_ETCD_FROM.get(release, ()):
             (root / "etc/apt/sources.list").write_text(f"deb {config.MIRROR} {newer} main\n")
-            run("chroot", str(root), "apt-get", "update", "-q")
+            # sid's Release file carries a Valid-Until that a mirror snapshot outlives
+            run("chroot", str(root), "apt-get", "-o", "Acquire::Check-Valid-Until=false", "update", "-q")
             run("chroot", str(root), "sh", "-c", "cd /var/cache/apt/archives && apt-get download -q " + " ".join(config.ETCD_PACKAGES))
         for deb in (root / "var/cache/apt/archives").glob("*.deb"):
             shutil.copy2(deb, partial / deb.name)

@@ -131,6 +131,31 @@ def test_retention_keeps_the_newest_and_nothing_else_is_touched():
     os.unlink(BACKUPS / "notes.txt")
 
 
+def test_scheduled_backups_on_the_members_write_rotate_and_report(tmp_path):
+    schedule = ("--data", "etcd_backup_schedule=*-*-* 03:00:00", "--data", "etcd_backup_keep=2")
+    deploy("create", *schedule)
+    member = NODES[1]
+    assert ssh(member, "systemctl is-enabled etcd-backup.timer; systemctl is-active etcd-backup.timer").stdout.split() == [
+        "enabled",
+        "active",
+    ]
+    assert "*-*-* 03:00:00" in ssh(member, "systemctl show -p TimersCalendar etcd-backup.timer").stdout
+    ssh(member, "touch /var/backups/etcd/notes.txt")
+    for _ in range(3):  # what the timer starts, three times: the schedule itself is hours away
+        ssh(member, "systemctl start etcd-backup.service")
+        time.sleep(1.1)  # snapshots are named by the second
+    listing = ssh(member, "ls /var/backups/etcd").stdout.split()
+    assert len([name for name in listing if re.fullmatch(r"etcd-\d{8}T\d{6}Z\.db", name)]) == 2 and "notes.txt" in listing
+    assert ssh(member, "stat -c '%U %a' /var/backups/etcd").stdout.split() == ["root", "700"]
+    metric = ssh(member, "cat /var/lib/prometheus/node-exporter/etcd_backup.prom").stdout
+    stamp = float(re.search(r'etcd_backup_last_success_timestamp_seconds\{cls="etcd"\} (\S+)', metric)[1])
+    assert abs(time.time() - stamp) < 120
+    assert deploy("create", *schedule).changed == {}
+    deploy("create")  # no schedule: the timer goes, the snapshots stay
+    assert ssh(member, "systemctl is-enabled etcd-backup.timer", check=False).stdout.strip() != "enabled"
+    assert "notes.txt" in ssh(member, "ls /var/backups/etcd").stdout
+
+
 def test_backup_and_restore_on_etcd_3_4():
     lab("down")
     lab("up", "--release", "bookworm")
