@@ -59,6 +59,22 @@ SOP_FORMS = {
         '("rotate_ca", "--data", f"etcd_ca_cert=',
     ),
     "bin/etcd-ca ADDR ADDR": ("test_reload.py", '"etcd-ca"), "new"'),
+    "pyinfra INV deploys/upgrade.py --data etcd_version=*": ("test_upgrade.py", '"--data", "etcd_version=3.5.16"'),
+    "pyinfra INV deploys/upgrade.py --data etcd_tarball=* --data etcd_tarball_sha256=* --data etcd_version=*": (
+        "test_upgrade.py",
+        'f"etcd_tarball_sha256={digest}"',
+    ),
+    "pyinfra INV deploys/maintain.py": ("test_upgrade.py", 'deploy("maintain", *small)'),
+    "bin/etcd-backup -i INV": ("test_backup.py", 'script("etcd-backup", nodes='),
+    "pyinfra INV deploys/backup.py": ("test_backup.py", 'deploy("backup"'),
+    "pyinfra INV deploys/backup.py --data etcd_backup_keep=*": ("test_backup.py", 'deploy("backup", "--data", "etcd_backup_keep=2")'),
+    "bin/etcd-restore -i INV ADDR": ("test_backup.py", 'script("etcd-restore", str('),
+    "pyinfra INV deploys/restore.py --data etcd_restore=*": ("test_backup.py", 'deploy("restore", "--data", f"etcd_restore='),
+    "pyinfra INV deploys/create.py --data etcd_backup_schedule=*": ("test_backup.py", '"--data", "etcd_backup_schedule='),
+    "pyinfra INV deploys/recover.py": ("test_recover.py", 'deploy("recover")'),
+    "bin/etcd-add -i INV ADDR ADDR": ("test_recover.py", 'script("etcd-add", NODES[1], NODES[2]'),
+    "pyinfra INV deploys/create.py --ssh-user USER --sudo": ("test_sudo.py", 'deploy("create", *SUDO)'),
+    "bin/etcd-add --ssh-user USER --sudo -i INV ADDR": ("test_sudo.py", 'script("etcd-add", *SUDO, NEW'),
     "bin/etcd-add -i INV ADDR": ("test_join.py", 'script("etcd-add", NODES[1]'),
     "bin/etcd-rm -i INV ADDR": ("test_remove.py", 'script("etcd-rm", follower'),
     "bin/etcd-rm -i INV --destroy CLUSTER": ("test_destroy.py", 'script("etcd-rm", "--destroy", "etcd"'),
@@ -74,22 +90,13 @@ NOT_RUN_BY_SOP_TESTS = {
     "pyinfra INV etcdkit.sops.join --limit HOST": "the function form; bin/etcd-add runs it for each address (etcdkit/cli/membership.py)",
     "pyinfra INV deploys/destroy.py --data etcd_backup=* --data etcd_safeguard=*": "destroy without a snapshot, for a cluster that "
     "no longer answers (docs/troubleshooting.md); no test destroys without a snapshot",
+    "bin/lab tarball": 'run by tests/sops/test_upgrade.py for its tarball upgrade (lab("tarball", ...)), not by tests/lab',
     "bin/lab ssh": "the lab's shell for you; the tests reach nodes with plain ssh (tests/helpers.py), never through bin/lab ssh",
-    "pyinfra INV deploys/upgrade.py --data etcd_version=*": "lab test pending (tests/sops/test_upgrade.py)",
-    "pyinfra INV deploys/maintain.py": "lab test pending (tests/sops/test_upgrade.py)",
-    "pyinfra INV deploys/maintain.py --data etcd_compact_keep=* --data etcd_maintain=*": "lab test pending (tests/sops/test_upgrade.py)",
+    "pyinfra INV deploys/maintain.py --data etcd_compact_keep=* --data etcd_maintain=*": "the parts and the history kept, chosen; "
+    "test_upgrade.py runs maintain with the defaults (all parts), tests/unit/test_plan_maintain.py each choice",
     "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
     "pyinfra INV deploys/create.py --data etcd_root_password_file=*": "the file form of --data etcd_root_password, which "
     "test_commands.py runs; tests/unit/test_passwords.py shows that the file's password is the one the plan uses",
-    # backup and restore (issue 15) are unit-tested only so far: their lab tests are still to be written
-    "bin/etcd-backup -i INV": "backup: no lab test yet (issue 15); unit tests: tests/unit/test_plan_backup.py, test_cli_backups.py",
-    "pyinfra INV deploys/backup.py": "backup: no lab test yet (issue 15); unit tests: tests/unit/test_plan_backup.py",
-    "pyinfra INV deploys/backup.py --data etcd_backup_keep=*": "retention: no lab test yet (issue 15); unit tests: test_backups.py",
-    "bin/etcd-restore -i INV ADDR": "restore (its argument is a FILE): no lab test yet (issue 15); unit tests: test_cli_backups.py",
-    "pyinfra INV deploys/restore.py --data etcd_restore=*": "restore: no lab test yet (issue 15); unit tests: test_plan_restore.py",
-    "pyinfra INV deploys/create.py --data etcd_backup_schedule=*": "lab test pending (issue 15)",
-    "pyinfra INV deploys/recover.py": "lab test pending (issue 15)",
-    "bin/etcd-add -i INV ADDR ADDR": "lab test pending (issue 15)",
 }
 
 # bin/lab is the test bench, not an SOP: its subcommands are run by tests/lab/test_lab.py.
@@ -136,9 +143,11 @@ def form(words: list[str]) -> str:
             continue
         if word == "--data":
             options.append(f"--data {rest.pop(0).split('=', 1)[0]}=*")
-        elif word in ("--limit", "-i", "--destroy"):
+        elif word in ("--limit", "-i", "--destroy", "--ssh-user"):
             rest.pop(0)
-            options.append({"--limit": "--limit HOST", "-i": "-i INV", "--destroy": "--destroy CLUSTER"}[word])
+            options.append(
+                {"--limit": "--limit HOST", "-i": "-i INV", "--destroy": "--destroy CLUSTER", "--ssh-user": "--ssh-user USER"}[word]
+            )
         elif word.startswith("-"):
             options.append(word)
         else:
