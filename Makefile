@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client prometheus
 POLICY_RC := /usr/sbin/policy-rc.d
 
-.PHONY: setup demo test unit lint lab-up lab-down
+.PHONY: setup demo test unit lint bench lab-up lab-down
 
 # System packages (once) and the virtualenv with pyinfra and the test tools. No service starts while
 # they install (a policy-rc.d, unless the machine has one, as etcdkit does for etcd) and prometheus'
@@ -40,6 +40,12 @@ unit: setup
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+
+# The benchmark (issue 19), on the lab and not part of `make test`: etcdkit's SOPs against a floor of the same
+# work (bench/floor.sh), BENCH_RUNS runs of each step; writes bench/results.json and docs/performance.md.
+BENCH_RUNS ?= 3
+bench: setup
+	BENCH_RUNS=$(BENCH_RUNS) $(BIN)/python -m bench.run
 
 lab-up: setup
 	bin/lab up

@@ -4,15 +4,44 @@ import os
 import statistics
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(*command: str, env=None) -> float:
+@dataclass
+class Watched:
+    seconds: float
+    lines: list[tuple[float, str]]  # its output (stdout and stderr together), each line with its time since the start
+
+
+class CommandFailed(Exception):
+    pass
+
+
+def watched(*command: str, env=None) -> Watched:
+    """Run the command and time it and each line of its output as it comes (Python children unbuffered)."""
     started = time.monotonic()
-    subprocess.run(command, cwd=ROOT, env={**os.environ, **(env or {})}, check=True, capture_output=True)
-    return time.monotonic() - started
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        lines = [(time.monotonic() - started, line.rstrip("\n")) for line in process.stdout]
+    seconds = time.monotonic() - started
+    if process.returncode != 0:
+        tail = "\n".join(line for _, line in lines[-40:])
+        raise CommandFailed(f"{' '.join(command)} failed ({process.returncode}) after {seconds:.1f} s:\n{tail}")
+    return Watched(seconds, lines)
+
+
+def timed(*command: str, env=None) -> float:
+    return watched(*command, env=env).seconds
 
 
 def summary(label: str, seconds: list[float]) -> str:

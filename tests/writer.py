@@ -1,6 +1,7 @@
 """A continuous writer: the etcd3 client on the control node writing numbered keys through every
-endpoint in turn while a SOP runs, counting what the cluster acknowledged, what failed, and what
-was acknowledged but is missing afterwards (lost: must always be 0).
+endpoint in turn while a SOP runs, counting what the cluster acknowledged, what failed, what
+was acknowledged but is missing afterwards (lost: must always be 0), and the longest stall: the
+longest time between two acknowledged writes, what an application would see as etcd not answering.
 
 The etcd3 client (gRPC) runs only in processes of its own, started with `spawn`: the test process
 forks ssh and pyinfra all the time, and gRPC's threads do not survive a fork.
@@ -64,6 +65,20 @@ class Counts:
     acknowledged: int
     failed: int
     lost: int
+    longest_stall: float  # seconds between two consecutive acknowledged writes, at most
+
+
+def longest_stall(times: list[float]) -> float:
+    """The longest gap between consecutive acknowledgements (their times in order): how long
+    clients could not write at all. 0 with fewer than two."""
+    return max((later - earlier for earlier, later in zip(times, times[1:], strict=False)), default=0.0)
+
+
+def acknowledgements(path: Path) -> list[tuple[int, float]]:
+    """(number, monotonic time) of each acknowledged write the writer has recorded in path, in order;
+    a line still being written (no newline yet) is left out."""
+    text = path.read_text() if path.exists() else ""
+    return [(int(number), float(at)) for number, at in (line.split() for line in text.split("\n")[:-1])]
 
 
 class Writer:
@@ -98,16 +113,17 @@ class Writer:
 
     def acknowledged(self) -> set[int]:
         """The numbers of the writes the cluster acknowledged so far."""
-        return {int(line) for line in _lines(self._folder / "acknowledged")}
+        return {number for number, _ in acknowledgements(self._folder / "acknowledged")}
 
     def counts(self, reader: str) -> Counts:
         """Read every key back through `reader` (etcdctl, a linearizable read) and count the
         acknowledged ones missing. Only writes acknowledged before the read began must be in it."""
-        acknowledged = self.acknowledged()
+        recorded = acknowledgements(self._folder / "acknowledged")
+        acknowledged = {number for number, _ in recorded}
         failed = len(_lines(self._folder / "failed"))
         keys = etcdctl(reader, f"get {PREFIX} --prefix --keys-only").stdout.split()
         stored = {int(key[len(PREFIX) :]) for key in keys if key.startswith(PREFIX)}
-        return Counts(len(acknowledged), failed, len(acknowledged - stored))
+        return Counts(len(acknowledged), failed, len(acknowledged - stored), longest_stall([at for _, at in recorded]))
 
 
 def _lines(path: Path) -> list[str]:
@@ -115,7 +131,8 @@ def _lines(path: Path) -> list[str]:
 
 
 def _write(folder: str, pause: float, stop) -> None:
-    """The writer process: acknowledged and failed numbers are appended to files as they happen."""
+    """The writer process: acknowledged numbers (with their monotonic time, the same clock in every
+    process) and failed numbers are appended to files as they happen."""
     folder_path, clients, number = Path(folder), {}, 0
     with open(folder_path / "acknowledged", "a") as acknowledged, open(folder_path / "failed", "a") as failed:
         while not stop.is_set():
@@ -126,7 +143,7 @@ def _write(folder: str, pause: float, stop) -> None:
                 if address not in clients:
                     clients[address] = client(address)
                 clients[address].put(f"{PREFIX}{number:08d}", str(number))
-                acknowledged.write(f"{number}\n")
+                acknowledged.write(f"{number} {time.monotonic()}\n")
                 acknowledged.flush()
             except Exception:
                 failed.write(f"{number}\n")
