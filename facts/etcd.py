@@ -324,32 +324,41 @@ class EtcdCertificates(FactBase):
 
 class EtcdLocalStatus(FactBase):
     """
-    What a member's own endpoint says of itself, read without logging in: a member without quorum
-    still answers `endpoint status`, but cannot log anyone in (authentication goes through raft).
-    None when it does not answer.
+    What a member says of itself in its metrics (`/metrics` on its client port, over TLS with its
+    certificate): a member without quorum still serves them, while etcd 3.5's `endpoint status`
+    wants a login, and logging in needs quorum. None when it does not answer.
 
     + endpoint: the member's client URL
 
     .. code:: python
 
-        {"cluster_id": 1, "member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411}
+        {"member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411}  # leader: 1 when it has one
     """
 
+    METRICS = ("etcd_server_has_leader", "etcd_server_id", "etcd_server_proposals_applied_total", "etcd_server_proposals_committed_total")
+
     def command(self, endpoint: str) -> str:
-        status = "endpoint status -w json 2>/dev/null"
-        return f"{etcdctl(endpoint, as_root=False, timeouts=POLL_TIMEOUTS)} {status} || {etcdctl(endpoint, timeouts=POLL_TIMEOUTS)} {status}; true"
+        address = shlex.quote(endpoint.split("//", 1)[-1])
+        request = "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n'"
+        tls = f"-CAfile {paths.CA} -cert {paths.CERT} -key {paths.KEY}"
+        pattern = "|".join(self.METRICS)
+        return f"{request} | timeout 5 openssl s_client -quiet -connect {address} {tls} 2>/dev/null | grep -E '^({pattern})[ {{]'; true"
 
     def process(self, output):
-        text = next((line for line in output if line.strip().startswith("[")), "")
+        values = {}
+        for line in output:
+            name, _, value = line.strip().rpartition(" ")
+            metric, _, labels = name.partition("{")
+            if metric == "etcd_server_id":
+                values[metric] = labels.partition('"')[2].partition('"')[0]
+            else:
+                values[metric] = value
         try:
-            status = json.loads(text)[0]["Status"]
-            header = status["header"]
             return {
-                "cluster_id": int(header["cluster_id"]),
-                "member_id": int(header["member_id"]),
-                "leader": int(status.get("leader", 0)),
-                "applied_index": int(status.get("raftAppliedIndex", status.get("raftIndex", 0))),
-                "raft_index": int(status.get("raftIndex", 0)),
+                "member_id": int(values["etcd_server_id"], 16),
+                "leader": int(float(values["etcd_server_has_leader"])),
+                "applied_index": int(float(values["etcd_server_proposals_applied_total"])),
+                "raft_index": int(float(values["etcd_server_proposals_committed_total"])),
             }
-        except (ValueError, LookupError, TypeError):
+        except (KeyError, ValueError):
             return None

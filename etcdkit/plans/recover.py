@@ -85,22 +85,21 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
             f"no member of `{cluster}` with data answers: recover needs a running survivor. Start etcd on the members that "
             "still have their data (systemctl start etcd), then run it again; without any, restore a snapshot (bin/etcd-restore)"
         )
-    clusters = {status[h.member.host_name]["cluster_id"] for h in survivors}
-    if len(clusters) > 1:
-        listing = ", ".join(f"{h.member.name} {status[h.member.host_name]['cluster_id']:x}" for h in survivors)
-        problems.append(f"the running members serve different clusters ({listing}): recover cannot tell which is `{cluster}`")
+    tokens = {h.conf_value("initial-cluster-token") for h in survivors}
+    if len(tokens) > 1:
+        listing = ", ".join(f"{h.member.name} {h.conf_value('initial-cluster-token')!r}" for h in survivors)
+        problems.append(
+            f"the running members were bootstrapped as different clusters ({listing}): recover cannot tell which is `{cluster}`"
+        )
     if problems:
         raise DeployError(f"cannot recover `{cluster}`; nothing was changed:\n" + "\n".join(f"  - {problem}" for problem in problems))
 
     survivor = max(survivors, key=lambda h: (status[h.member.host_name]["applied_index"], -h.member.seq))
-    cluster_id, token = status[survivor.member.host_name]["cluster_id"], survivor.conf_value("initial-cluster-token")
+    token = survivor.conf_value("initial-cluster-token")
     others = [h for h in sorted(hosts.values(), key=lambda h: h.member.seq) if h is not survivor]
     for host in others:
         name = host.member.host_name
-        answer = status.get(name)
-        if answer is not None and answer["cluster_id"] != cluster_id:
-            problems.append(f"{name}: its etcd serves another cluster (cluster ID {answer['cluster_id']:x}, not {cluster_id:x})")
-        elif host.ours and answer is None and host.stranger(None, token):
+        if host.ours and host.stranger(None, token):
             problems.append(f"{name}: {host.stranger(None, token)}")
         elif host.ours and host.data_problem():
             problems.append(f"{name}: {host.data_problem()}")

@@ -1368,19 +1368,15 @@ def test_only_a_member_forced_in_this_run_counts():
 
 
 def test_local_status_of_a_member_without_quorum():
-    status = {
-        "Endpoint": "https://10.10.10.11:2379",
-        "Status": {"header": {"cluster_id": 11, "member_id": 22, "revision": 9, "raft_term": 7}, "version": "3.5.16", "leader": 0,
-                   "raftIndex": 2411, "raftTerm": 7, "raftAppliedIndex": 2410},
-    }  # fmt: skip
+    metrics = [
+        "etcd_server_has_leader 0",
+        'etcd_server_id{server_id="2a985924cb35343d"} 1',
+        "etcd_server_proposals_applied_total 2410",
+        "etcd_server_proposals_committed_total 2411",
+    ]
     fact_ = EtcdLocalStatus()
-    assert fact_.process([json.dumps([status])]) == {
-        "cluster_id": 11,
-        "member_id": 22,
-        "leader": 0,
-        "applied_index": 2410,
-        "raft_index": 2411,
-    }
-    assert fact_.process(["Error: context deadline exceeded"]) is None
+    assert fact_.process(metrics) == {"member_id": 0x2A985924CB35343D, "leader": 0, "applied_index": 2410, "raft_index": 2411}
+    assert fact_.process([]) is None  # no answer
+    assert fact_.process(metrics[1:]) is None
     command = fact_.command(endpoint="https://10.10.10.11:2379")
-    assert command.startswith(etcdctl("https://10.10.10.11:2379", as_root=False, timeouts=POLL_TIMEOUTS) + " endpoint status -w json")
+    assert "openssl s_client -quiet -connect 10.10.10.11:2379 -CAfile /etc/etcd/ca.crt" in command and command.endswith("; true")

@@ -4,7 +4,7 @@ import pytest
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.plans.recover import RecoverFacts, decide
-from tests.unit.plans_data import CLUSTER_ID, UNREACHABLE, address, foreign_data, foreign_etcd, inventory, member_id
+from tests.unit.plans_data import UNREACHABLE, address, foreign_data, foreign_etcd, inventory, member_id
 
 
 def quorumless(inv, seq: int) -> dict:
@@ -12,10 +12,9 @@ def quorumless(inv, seq: int) -> dict:
     return {**inv.ours(seq), "self": None}
 
 
-def answer(seq: int, applied: int, leader: int = 0, cluster_id: int = CLUSTER_ID) -> dict:
-    """What EtcdLocalStatus reads from member seq's own endpoint."""
-    return {"cluster_id": cluster_id, "member_id": member_id(seq), "leader": member_id(leader) if leader else 0, "applied_index": applied,
-            "raft_index": applied}  # fmt: skip
+def answer(seq: int, applied: int, leader: int = 0) -> dict:
+    """What EtcdLocalStatus reads from member seq's own metrics (leader: 1 when it has one)."""
+    return {"member_id": member_id(seq), "leader": 1 if leader else 0, "applied_index": applied, "raft_index": applied}
 
 
 def facts(inv, states: dict, answers: dict, in_run=None, **changes) -> RecoverFacts:
@@ -77,8 +76,9 @@ def test_a_stopped_member_of_another_bootstrap_is_refused(tmp_path):
 def test_running_members_of_different_clusters_are_refused(tmp_path):
     inv = inventory(tmp_path)
     states = {1: quorumless(inv, 1), 2: quorumless(inv, 2), 3: UNREACHABLE}
-    message = refusal(facts(inv, states, {1: answer(1, 240), 2: answer(2, 250, cluster_id=0xBEEF)}))
-    assert "the running members serve different clusters (etcd-1 " in message
+    states[2]["conf"] = states[2]["conf"].replace("initial-cluster-token: etcd-ba4666ca", "initial-cluster-token: etcd-0ther")
+    message = refusal(facts(inv, states, {1: answer(1, 240), 2: answer(2, 250)}))
+    assert "the running members were bootstrapped as different clusters (etcd-1 'etcd-ba4666ca', etcd-2 'etcd-0ther')" in message
 
 
 def test_a_data_dir_with_more_than_member_data_is_refused(tmp_path):

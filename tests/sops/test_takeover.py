@@ -1,0 +1,192 @@
+"""Taking over a cluster that Pigsty built: three members laid out as Pigsty's etcd role lays them
+out (its etcd.conf keys, its unit in the distribution's unit folder, its modes, its token, RSA
+certificates from a site CA made with openssl, root password `Etcd.Root`), then create run with
+the site's CA and root password under the continuous writer: the cluster ID and every key kept,
+no acknowledged write lost, the preview naming the restarts; then join, remove and reload on it.
+
+Tests run in order on one lab: each starts from what the previous one left.
+"""
+
+import json
+import shlex
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import deploy, etcdctl, lab, main_pids, script, ssh, typed
+from tests.writer import Writer
+
+NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
+NEW = "10.10.10.13"
+INITIAL = ",".join(f"etcd-{i + 1}=https://{address}:2380" for i, address in enumerate(NODES))
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def site_pki(folder: Path) -> Path:
+    """Pigsty's files/pki: an RSA CA, and a member certificate per node (CN and DNS name the member's)."""
+    ca = folder / "ca"
+    ca.mkdir(parents=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7300", "-subj", "/O=pigsty/CN=pigsty-ca",
+            "-keyout", "ca.key", "-out", "ca.crt", cwd=ca)  # fmt: skip
+    for number, address in enumerate(NODES, 1):
+        name = f"etcd-{number}"
+        (folder / f"{name}.ext").write_text(f"subjectAltName=IP:127.0.0.1,DNS:localhost,IP:{address},DNS:{name}\n")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/O=pigsty/OU=etcd/CN={name}", "-keyout", f"{name}.key",
+                "-out", f"{name}.csr", cwd=folder)  # fmt: skip
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca/ca.crt", "-CAkey", "ca/ca.key", "-CAcreateserial", "-days", "7300",
+                "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=folder)  # fmt: skip
+    return folder
+
+
+def pigsty_conf(number: int, address: str) -> str:
+    return textwrap.dedent(f"""\
+        name: etcd-{number}
+        data-dir: /data/etcd
+        initial-cluster-token: "etcd"
+        initial-cluster-state: new
+        initial-cluster: {INITIAL}
+        initial-advertise-peer-urls: https://{address}:2380
+        listen-peer-urls: https://{address}:2380
+        listen-client-urls: https://{address}:2379,https://127.0.0.1:2379
+        advertise-client-urls: https://{address}:2379
+        election-timeout: 1000
+        heartbeat-interval: 100
+        quota-backend-bytes: 17179869184
+        auto-compaction-mode: periodic
+        auto-compaction-retention: "24h"
+        client-transport-security:
+          cert-file: /etc/etcd/server.crt
+          key-file: /etc/etcd/server.key
+          trusted-ca-file: /etc/etcd/ca.crt
+        peer-transport-security:
+          cert-file: /etc/etcd/server.crt
+          key-file: /etc/etcd/server.key
+          trusted-ca-file: /etc/etcd/ca.crt
+        logger: zap
+        log-level: info
+        log-format: json
+        log-outputs: [/var/log/etcd.log]
+        enable-log-rotation: true
+        log-rotation-config-json: '{{"maxsize": 100, "maxage": 14, "compress": true}}'
+        """)
+
+
+UNIT = """\
+[Unit]
+Description=Etcd Server
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=notify
+WorkingDirectory=/data/etcd
+User=etcd
+ExecStart=/usr/bin/etcd --config-file /etc/etcd/etcd.conf
+Restart=on-failure
+RestartSec=5
+TimeoutStartSec=60
+TimeoutStopSec=60
+LimitNOFILE=65536
+OOMScoreAdjust=-1000
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+PROFILE = """\
+alias e="etcdctl"
+alias em="etcdctl member"
+export ETCDCTL_API=3
+export ETCDCTL_ENDPOINTS=https://127.0.0.1:2379
+export ETCDCTL_CACERT=/etc/etcd/ca.crt
+export ETCDCTL_CERT=/etc/etcd/server.crt
+export ETCDCTL_KEY=/etc/etcd/server.key
+export ETCDCTL_USER="root:$(cat /etc/etcd/etcd.pass 2>/dev/null)"
+"""
+
+
+def put_file(address: str, path: str, text: str, owner: str, mode: str) -> None:
+    ssh(address, f"cat > {path} && chown {owner} {path} && chmod {mode} {path}", input_=text)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The Pigsty-built cluster on nodes 1-3, and the site's PKI folder on the control node."""
+    lab("up", "-n", "4")
+    lab("reset", "1", "2", "3", "4")
+    pki = site_pki(tmp_path_factory.mktemp("files") / "pki")
+    for number, address in enumerate(NODES, 1):
+        ssh(address, "DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-server etcd-client >/dev/null 2>&1; "
+                     "systemctl disable --now etcd; rm -rf /var/lib/etcd/default; "
+                     "install -d -o etcd -g etcd -m 750 /etc/etcd && install -d -o etcd -g etcd -m 700 /data/etcd")  # fmt: skip
+        put_file(address, "/etc/etcd/etcd.conf", pigsty_conf(number, address), "etcd:etcd", "644")
+        put_file(address, "/etc/etcd/ca.crt", (pki / "ca" / "ca.crt").read_text(), "etcd:etcd", "644")
+        put_file(address, "/etc/etcd/server.crt", (pki / f"etcd-{number}.crt").read_text(), "etcd:etcd", "644")
+        put_file(address, "/etc/etcd/server.key", (pki / f"etcd-{number}.key").read_text(), "etcd:etcd", "600")
+        put_file(address, "/etc/etcd/etcd.pass", "Etcd.Root", "root:etcd", "640")
+        put_file(address, "/lib/systemd/system/etcd.service", UNIT, "root:root", "644")
+        put_file(address, "/etc/profile.d/etcdctl.sh", PROFILE, "root:root", "644")
+        ssh(address, "touch /var/log/etcd.log && chown etcd:etcd /var/log/etcd.log && systemctl daemon-reload && "
+                     "systemctl enable --quiet etcd && systemctl start --no-block etcd")  # fmt: skip
+    time.sleep(5)
+    ctl = "ETCDCTL_USER= etcdctl"
+    for command in ("user add root --new-user-password=Etcd.Root", "user grant-role root root", "auth enable", "put /site/key kept"):
+        ssh(
+            NODES[0],
+            f"bash -lc {shlex.quote(f'{ctl} {command}' if 'auth' not in command and 'put' not in command else f'etcdctl {command}')}",
+        )
+    password = pki / "root.password"
+    password.write_text("Etcd.Root\n")
+    password.chmod(0o600)
+    return {
+        "--data": [f"etcd_ca_cert={pki}/ca/ca.crt", f"etcd_ca_key={pki}/ca/ca.key", f"etcd_root_password_file={password}"],
+    }
+
+
+def site_args(site) -> list[str]:
+    return [word for item in site["--data"] for word in ("--data", item)]
+
+
+def cluster_id() -> int:
+    return json.loads(etcdctl(NODES[0], "endpoint status -w json").stdout)[0]["Status"]["header"]["cluster_id"]
+
+
+def test_the_site_cluster_serves_as_pigsty_built_it(site):
+    assert etcdctl(NODES[1], "get /site/key --print-value-only").stdout.strip() == "kept"
+    assert len(json.loads(etcdctl(NODES[2], "member list -w json").stdout)["members"]) == 3
+
+
+def test_create_previews_the_takeover_and_changes_nothing_before_enter(site):
+    pids = main_pids(NODES)
+    preview = typed("deploys/create.py", *site_args(site), enter=False)
+    assert "Restart needed: etcd.conf changed" in preview.stderr
+    assert main_pids(NODES) == pids
+
+
+def test_create_takes_the_cluster_over_under_writes(site):
+    before = cluster_id()
+    with Writer(NODES) as writer:
+        run = deploy("create", *site_args(site))
+        time.sleep(1)
+    counts = writer.counts(NODES[0])
+    print(f"continuous writer during the takeover: {counts}")
+    assert counts.acknowledged > 50 and counts.lost == 0
+    assert sorted(run.changed["etcd member | Restart etcd (one member at a time)"]) == NODES
+    assert cluster_id() == before
+    assert etcdctl(NODES[1], "get /site/key --print-value-only").stdout.strip() == "kept"
+    assert "ExecStart=/usr/bin/etcd" in ssh(NODES[0], "systemctl cat etcd").stdout
+    assert deploy("create", *site_args(site)).changed == {}
+
+
+def test_join_remove_and_reload_on_the_taken_over_cluster(site):
+    script("etcd-add", *site_args(site), NEW, nodes="1,2,3,4")
+    assert len(json.loads(etcdctl(NODES[0], "member list -w json").stdout)["members"]) == 4
+    script("etcd-rm", *site_args(site), NEW, nodes="1,2,3,4")
+    assert len(json.loads(etcdctl(NODES[0], "member list -w json").stdout)["members"]) == 3
+    assert deploy("reload", *site_args(site)).changed == {}
