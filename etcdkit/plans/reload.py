@@ -11,12 +11,11 @@ the bootstrap-only lines (initial-cluster) change without a restart.
 from dataclasses import dataclass, field
 
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.files import File
 
 from etcdkit.control.passwords import Secret, user_secret
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
-from etcdkit.facts.yaml import YamlKeys
+from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
@@ -47,7 +46,7 @@ class PgHost:
     settings: dict
     patroni: dict | None
     vip: dict | None
-    patroni_owner: tuple[str, str] | None  # owner of Patroni's config: its client key gets it too
+    patroni_owner: tuple[str, str] | None  # owner of the file Patroni's config leads to: its client key gets it too
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,8 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
             current = {}
             for part, key, keys in (("patroni", "patroni_config", patroni.PATRONI_KEYS), ("vip", "vip_manager_config", patroni.VIP_KEYS)):
                 current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
-            owner = host.get_fact(File, path=settings["patroni_config"]) if current["patroni"] is not None else None
+            # through Pigsty's symlink: the owner of /pg/conf/<instance>.yml is the user Patroni runs as
+            owner = host.get_fact(ConfigFile, path=settings["patroni_config"]) if current["patroni"] is not None else None
             pg_hosts.append(
                 PgHost(host.name, settings, current["patroni"], current["vip"], (owner["user"], owner["group"]) if owner else None)
             )

@@ -21,7 +21,7 @@ from etcdkit.facts.etcd import (
     EtcdVersion,
 )
 from etcdkit.facts.prometheus import TargetFiles
-from etcdkit.facts.yaml import YamlKeys, hashed
+from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
 from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
 from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.facts.server import Which
@@ -1052,15 +1052,39 @@ def test_upload_of_a_generated_password_is_read_from_its_file(tmp_path):
 
 
 PATRONI = "/etc/patroni/patroni.yml"
+TARGET = "/pg/conf/pg-test-1.yml"  # Pigsty links Patroni's config to its instance's file
 SECRET_KEYS = ("etcd3.password",)
+PIGSTY_PATRONI = """\
+#==============================================================#
+# File      :   patroni.yml (written by Pigsty)
+#==============================================================#
+---
+scope: pg-test   # the PostgreSQL cluster
+name: pg-test-1
+
+etcd3:
+  hosts: '10.10.10.10:2379'
+  username: 'pg-test'
+  password: 'pg-test'
+
+postgresql:
+  pg_hba:
+    - host    all  all       0.0.0.0/0     scram-sha-256  # a long rule that must never be folded onto two lines
+"""
 
 
 def patroni_values(password) -> dict:
     return {"etcd3.hosts": ["10.10.10.10:2379", "10.10.10.11:2379"], "etcd3.username": "app", "etcd3.password": password}
 
 
-def yaml_host(current) -> FakeHost:
-    return FakeHost({fact(YamlKeys, path=PATRONI, keys=tuple(patroni_values(None)), secrets=SECRET_KEYS): current})
+def yaml_host(current, **kwargs) -> FakeHost:
+    return FakeHost(
+        {
+            fact(YamlKeys, path=PATRONI, keys=tuple(patroni_values(None)), secrets=SECRET_KEYS): current,
+            fact(ConfigFile, path=PATRONI): {"target": TARGET, "user": "postgres", "group": "postgres", "mode": "640"},
+        },
+        **kwargs,
+    )
 
 
 def test_yaml_keys_second_run_is_a_noop():
@@ -1070,25 +1094,46 @@ def test_yaml_keys_second_run_is_a_noop():
     assert converged(host, commands)
 
 
-def test_yaml_keys_values_travel_in_a_private_file():
+def test_yaml_keys_edits_the_target_of_the_link_on_the_control_node_keeping_its_comments():
     old = {**patroni_values("pg-Secret-42"), "etcd3.hosts": ["10.10.10.10:2379"]}
-    host = yaml_host(hashed(old, SECRET_KEYS))
+    host = yaml_host(hashed(old, SECRET_KEYS), files={TARGET: PIGSTY_PATRONI.encode()})
     values = patroni_values(Secret(Path("/nonexistent/app.password"), "pg-Secret-42"))
-    commands = run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host)
-    temporary, uploaded = host.get_temp_filename(f"yaml-keys-{PATRONI}"), host.get_temp_filename(f"yaml-keys-upload-{PATRONI}")
-    prepare, send, apply = commands
-    assert prepare.get_raw_value() == f"(umask 077 && : > {temporary} && : > {uploaded})"
-    assert (send.dest, send.remote_temp_filename) == (temporary, uploaded)
-    assert json.loads(body(send)) == patroni_values("pg-Secret-42")
-    assert apply.get_raw_value().startswith("python3 -c ")
-    assert apply.get_raw_value().endswith(f" {PATRONI} {temporary}; status=$?; rm -f {temporary}; exit $status")
-    secret_only_in_uploads(commands, "pg-Secret-42")
+    [command] = run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host)
+    assert isinstance(command, FunctionCommand)
+    assert "pg-Secret-42" not in repr(command)  # what -vvv would print of it
+    call(command, host)
+    upload = host.get_temp_filename(f"yaml-keys-{TARGET}")
+    written = host.uploads[upload].decode()
+    assert written == PIGSTY_PATRONI.replace(
+        "  hosts: '10.10.10.10:2379'\n  username: 'pg-test'\n  password: 'pg-test'\n",
+        "  hosts:\n    - 10.10.10.10:2379\n    - 10.10.10.11:2379\n  username: 'app'\n  password: 'pg-Secret-42'\n",
+    )
+    assert host.commands[-1] == (
+        "t=$(mktemp /pg/conf/.etcdkit-XXXXXX) && { cat "
+        + upload
+        + f' > "$t" && chown --reference={TARGET} "$t" && chmod --reference={TARGET} "$t" && mv -f "$t" {TARGET} '
+        + '|| { rm -f "$t"; false; }; }; status=$?; rm -f '
+        + upload
+        + "; exit $status"
+    )
+    assert all("pg-Secret-42" not in command for command in host.commands)
 
 
-def test_yaml_keys_a_changed_password_alone_is_written():
-    host = yaml_host(hashed(patroni_values("old-password"), SECRET_KEYS))
-    commands = run(yaml_keys, path=PATRONI, values=patroni_values("new-password-7"), secrets=SECRET_KEYS, host=host)
-    secret_only_in_uploads(commands, "new-password-7")
+def test_yaml_keys_with_sudo_reads_and_replaces_the_file_as_root():
+    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS), files={TARGET: PIGSTY_PATRONI.encode()})
+    [command] = run(yaml_keys, path=PATRONI, values=patroni_values("new-password-7"), secrets=SECRET_KEYS, host=host)
+    host.current_op_global_arguments = {"_sudo": True}
+    call(command, host)
+    assert host.privileged[0].startswith(f"get {TARGET} through ")
+    assert host.privileged[-1].startswith("t=$(mktemp /pg/conf/.etcdkit-XXXXXX)")
+    assert f"put {host.get_temp_filename(f'yaml-keys-{TARGET}')}" not in host.privileged  # the SSH user's own 0600 file
+
+
+def test_yaml_keys_a_file_that_cannot_be_read_fails():
+    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS))
+    [command] = run(yaml_keys, path=PATRONI, values=patroni_values("new"), secrets=SECRET_KEYS, host=host)
+    with pytest.raises(OperationError, match=f"could not read {TARGET}"):
+        call(command, host)
 
 
 def test_yaml_keys_missing_file_fails():
@@ -1105,6 +1150,24 @@ def test_yaml_keys_password_not_generated_yet():
     ]
     with pytest.raises(OperationError, match="was not written on the control node"):
         run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host, executing=True)
+
+
+def test_config_file_follows_links_to_the_file_and_its_owner(tmp_path):
+    target = tmp_path / "pg" / "pg-test-1.yml"
+    target.parent.mkdir()
+    target.write_text("scope: pg-test\n")
+    target.chmod(0o640)
+    (tmp_path / "patroni.yml").symlink_to(target)
+
+    def read(path):
+        command = ConfigFile().command(path=str(path))
+        return ConfigFile().process(subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout.splitlines())
+
+    found = read(tmp_path / "patroni.yml")
+    assert (found["target"], found["mode"]) == (str(target), "640")
+    assert found["user"] == Path(target).owner()
+    assert read(tmp_path / "missing.yml") is None
+    assert read(tmp_path / "pg") is None  # a folder is no config
 
 
 # prometheus.targets
