@@ -20,6 +20,7 @@ from etcdkit.facts.etcd import (
     EtcdUser,
     EtcdVersion,
 )
+from etcdkit.facts.patroni import PatroniRole
 from etcdkit.facts.prometheus import TargetFiles
 from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
 from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
@@ -1279,6 +1280,40 @@ def test_take_config_quotes_the_unit():
     assert "is-active --quiet 'my unit'; then systemctl reload 'my unit'" in command
 
 
+# services.restart_patroni (a serial operation: the next host only once this one runs again)
+
+
+def test_restart_patroni_waits_until_it_runs_again():
+    [command] = shell(run(services.restart_patroni, service="patroni", api="http://10.10.10.41:8008/patroni", timeout=30, host=FakeHost()))
+    assert command == (
+        "if systemctl is-active --quiet patroni; then systemctl restart patroni && for i in $(seq 30); do sleep 1; "
+        'curl -s -m 5 http://10.10.10.41:8008/patroni | grep -Eq \'"state": *"running"\' && exit 0; done; '
+        "echo 'Patroni does not run again 30 s after its restart: see journalctl -u patroni' >&2; exit 1; fi"
+    )
+
+
+def test_restart_patroni_over_https_and_a_running_answer_matches():
+    [command] = shell(run(services.restart_patroni, service="patroni", api="https://10.10.10.41:8008/patroni", host=FakeHost()))
+    assert "for i in $(seq 300);" in command and "curl -s -m 5 -k https://10.10.10.41:8008/patroni |" in command
+    answer = '{"state": "running", "postmaster_start_time": "2025-01-01", "role": "replica"}'
+    assert subprocess.run(["sh", "-c", 'grep -Eq \'"state": *"running"\''], input=answer, text=True).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "output, role",
+    [
+        ('{"state": "running", "role": "replica", "server_version": 160004}', "replica"),
+        ('{"state": "running", "role": "primary"}', "primary"),
+        ('{"state": "running", "role": "master"}', "master"),
+        ("", None),  # it does not answer
+        ("<html>502</html>", None),
+    ],
+)
+def test_patroni_role_from_its_api(output, role):
+    assert PatroniRole().process(output.splitlines()) == role
+    assert PatroniRole().command(url="http://10.10.10.41:8008/patroni") == "curl -s -m 5 http://10.10.10.41:8008/patroni || true"
+
+
 # the operations that always act say so; the others are expected to converge
 
 
@@ -1310,6 +1345,7 @@ def test_take_config_quotes_the_unit():
         (membership.join, False),
         (membership.member_remove, False),
         (services.take_config, False),
+        (services.restart_patroni, False),
     ],
     ids=lambda value: getattr(value, "__name__", str(value)),
 )
