@@ -21,7 +21,7 @@ from etcdkit.facts.etcd import (
     EtcdVersion,
 )
 from etcdkit.facts.patroni import PatroniRole
-from etcdkit.facts.prometheus import TargetFiles
+from etcdkit.facts.prometheus import PrometheusSetup, TargetFiles
 from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
 from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
 from pyinfra.facts.files import Directory, File, Sha256File
@@ -1230,6 +1230,23 @@ def test_targets_leave_another_cluster_alone(tmp_path):
     ).stdout.splitlines()
     host = FakeHost({fact(TargetFiles, directory=str(tmp_path), cluster="etcd"): TargetFiles().process(output)})
     assert converged(host, run(prometheus.targets, directory=str(tmp_path), cluster="etcd", files=files, host=host))
+
+
+def test_prometheus_setup_tells_an_earlier_etcdkit_rules_file_from_the_sites_own(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "prometheus.yml").write_text("scrape_configs:\n  - job_name: etcd-etcd\n")
+
+    def read():
+        command = PrometheusSetup().command(directory=str(tmp_path), cluster="etcd")
+        output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout.splitlines()
+        return PrometheusSetup().process(output)
+
+    (tmp_path / "rules" / "etcd.yml").write_text("groups: []  # the site's own\n")
+    assert (read()["job_inline"], read()["old_rules"]) == (True, False)
+    (tmp_path / "rules" / "etcd.yml").write_text((Path(__file__).resolve().parents[2] / "templates/prometheus/etcd-alerts.yml").read_text())
+    assert read()["old_rules"] is True
+    output = ["version=prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5)"]
+    assert PrometheusSetup().process(output) == {"version": (2, 42), "job_inline": False, "old_rules": False}
 
 
 # control.pki

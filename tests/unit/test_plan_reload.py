@@ -8,6 +8,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
 from etcdkit.plans import patroni
+from etcdkit.plans.monitoring import Monitors
 from etcdkit.plans.reload import PgHost, ReloadFacts, decide
 from tests.unit.plans_data import (
     CA_PEM,
@@ -368,3 +369,25 @@ def test_a_vip_manager_that_does_not_watch_etcd_is_left_alone(tmp_path, dcs_type
     plan = decide(facts(inventory(tmp_path), pg=[pg]))
     assert plan.clients == {}
     assert plan.notes == [f"{PG}: vip-manager watches {dcs_type}, not etcd: /etc/default/vip-manager.yml left alone"]
+
+
+# Prometheus as the site has it
+
+
+def test_prometheus_before_2_43_is_told_where_to_put_the_job_and_an_earlier_rules_file_is_left_with_a_warning(tmp_path):
+    setups = {
+        "10.10.10.20": {"version": (2, 42), "job_inline": False, "old_rules": True},
+        "10.10.10.21": {"version": (2, 42), "job_inline": True, "old_rules": False},  # its prometheus.yml has the job
+        "10.10.10.22": {"version": (2, 53), "job_inline": False, "old_rules": False},
+    }
+    watching = Monitors(tuple(setups), make_settings(tmp_path), (), setups)
+    plan = decide(facts(inventory(tmp_path), monitored=watching))
+    assert plan.warnings == [
+        "10.10.10.20: Prometheus 2.42 cannot include scrape jobs (scrape_config_files came with 2.43), so it does not scrape "
+        "`etcd` yet: copy the job of /etc/prometheus/scrape/etcd-etcd.yml under `scrape_configs:` in /etc/prometheus/prometheus.yml "
+        "and reload Prometheus (`systemctl reload prometheus`); the next run finds it there",
+        "10.10.10.20: /etc/prometheus/rules/etcd.yml is the rules file of an earlier etcdkit, for every cluster: each cluster now "
+        "has its own (rules/etcdkit-<cluster>.yml), so its alerts fire twice. Once every cluster it monitors has been reloaded, "
+        "delete it (`rm /etc/prometheus/rules/etcd.yml`) and reload Prometheus; etcdkit never deletes etcd.yml",
+    ]
+    assert plan.monitoring.hosts == list(setups)  # the job and rules files are written on all of them
