@@ -239,7 +239,7 @@ PARAMS = [
         "prometheus_dir",
         "/etc/prometheus",
         str,
-        "Prometheus' folder: the scrape job goes to scrape/etcd-<cluster>.yml, the rules to rules/etcd.yml, the TLS files to etcd-<cluster>/.",
+        "Prometheus' folder: the scrape job goes to scrape/etcd-<cluster>.yml, the rules to rules/etcdkit-<cluster>.yml (never rules/etcd.yml, which may be the site's), the TLS files to etcd-<cluster>/.",
         ("create", "reload", "rotate_ca", "restore"),
     ),
     Param(
