@@ -1,4 +1,4 @@
-"""Facts about a Prometheus host: the etcd member targets it holds."""
+"""Facts about a Prometheus host: the etcd member targets it holds, its version and what it includes."""
 
 import re
 import shlex
@@ -35,3 +35,37 @@ class TargetFiles(FactBase):
             for digest, name in (line.split(None, 1) for line in lines[1:])
             if member_file is not None and member_file.fullmatch(name)
         }
+
+
+class PrometheusSetup(FactBase):
+    """
+    What the monitoring step must know of a Prometheus host: its version (`scrape_config_files`,
+    which includes the scrape jobs, came with 2.43), whether its prometheus.yml names the cluster's
+    job itself (how an older one scrapes it), and whether rules/etcd.yml is the shared rules file
+    an earlier etcdkit wrote (by its first line). {"version": (major, minor) or None, "job_inline": bool,
+    "old_rules": bool}
+
+    + directory: Prometheus' folder
+    + cluster: the etcd cluster
+    """
+
+    def command(self, directory: str, cluster: str) -> str:
+        folder, job = shlex.quote(directory), shlex.quote(f"job_name: etcd-{cluster}")
+        return (
+            "echo version=$(prometheus --version 2>&1 | head -n 1); "
+            f"grep -qsF -- {job} {folder}/prometheus.yml && echo job_inline; "
+            f"head -n 1 {folder}/rules/etcd.yml 2>/dev/null | grep -qF {shlex.quote(OLD_RULES_HEADER)} && echo old_rules; true"
+        )
+
+    def process(self, output):
+        lines = [line.strip() for line in output]
+        version = next((re.search(r"version (\d+)\.(\d+)", line) for line in lines if line.startswith("version=")), None)
+        return {
+            "version": (int(version[1]), int(version[2])) if version else None,
+            "job_inline": "job_inline" in lines,
+            "old_rules": "old_rules" in lines,
+        }
+
+
+# the first line of the rules file etcdkit wrote before its rules were per cluster (rules/etcd.yml)
+OLD_RULES_HEADER = "# Alert rules for etcd clusters managed by etcdkit"

@@ -1,6 +1,6 @@
 """Facts about the etcd clients on a host (Patroni, vip-manager): the values of the keys we manage
-in their YAML configs. Secrets are read as their SHA-256 only, so that not even `-vvv` (which
-prints fact output) shows them."""
+in their YAML configs, and the file a config really is. Secrets are read as their SHA-256 only, so
+that not even `-vvv` (which prints fact output) shows them."""
 
 import hashlib
 import json
@@ -31,6 +31,26 @@ class YamlKeys(FactBase):
 
     def process(self, output):
         return json.loads("\n".join(output))
+
+
+class ConfigFile(FactBase):
+    """
+    The file a config path leads to, through any symlinks (Pigsty links /etc/patroni/patroni.yml
+    to /pg/conf/<instance>.yml), with its owner and mode: {"target", "user", "group", "mode"}
+    (mode as octal text); None when there is no such file.
+
+    + path: the config's path
+    """
+
+    def command(self, path: str) -> str:
+        return f't=$(readlink -e -- {shlex.quote(path)}) && test -f "$t" && stat -c \'%U %G %a\' -- "$t" && printf \'%s\\n\' "$t"; true'
+
+    def process(self, output):
+        lines = [line for line in output if line.strip()]
+        if len(lines) != 2 or len(lines[0].split()) != 3:
+            return None
+        user, group, mode = lines[0].split()
+        return {"target": lines[1], "user": user, "group": group, "mode": mode}
 
 
 def hashed(values: dict, secrets: tuple[str, ...]) -> dict:

@@ -87,6 +87,15 @@ PARAMS = [
     ),
     Param("patroni_service", "patroni", str, "reload: Patroni's systemd unit.", ("reload",)),
     Param(
+        "etcd_patroni_restart_primary",
+        False,
+        bool,
+        "reload: when Patroni's etcd TLS settings change, restart the Patroni of a primary too (after every replica; "
+        "PostgreSQL stops there). False: the primary's config is written and a warning names the host and the "
+        "switchover and restart to do by hand.",
+        ("reload",),
+    ),
+    Param(
         "vip_manager_config",
         "/etc/default/vip-manager.yml",
         str,
@@ -230,7 +239,7 @@ PARAMS = [
         "prometheus_dir",
         "/etc/prometheus",
         str,
-        "Prometheus' folder: the scrape job goes to scrape/etcd-<cluster>.yml, the rules to rules/etcd.yml, the TLS files to etcd-<cluster>/.",
+        "Prometheus' folder: the scrape job goes to scrape/etcd-<cluster>.yml, the rules to rules/etcdkit-<cluster>.yml (never rules/etcd.yml, which may be the site's), the TLS files to etcd-<cluster>/.",
         ("create", "reload", "rotate_ca", "restore"),
     ),
     Param(
@@ -246,9 +255,6 @@ PARAMS = [
         str,
         "The user Prometheus runs as (it reads the monitoring key).",
         ("create", "reload", "rotate_ca", "restore"),
-    ),
-    Param(
-        "prometheus_user", "prometheus", str, "The user Prometheus runs as (it reads the monitoring key).", ("create", "reload", "restore")
     ),
     Param(
         "prometheus_service",

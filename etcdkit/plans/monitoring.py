@@ -7,12 +7,13 @@ destroy. Prometheus scrapes over TLS with a client certificate of its own (CN `m
 the cluster's CA, never a member's key.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyinfra.facts.files import Directory
 
 from etcdkit.control.pki import CertRequest
+from etcdkit.facts.prometheus import PrometheusSetup
 from etcdkit.model import params
 from etcdkit.plans.gather import host_settings
 from etcdkit.plans.memberfiles import ClusterSecrets
@@ -26,19 +27,44 @@ class Target:
     port: int
 
 
+SCRAPE_CONFIG_FILES = (2, 43)  # the first Prometheus that includes scrape jobs from files
+
+
 @dataclass(frozen=True)
 class Monitors:
-    """The monitoring hosts of the run that have a Prometheus folder, and the settings of the first."""
+    """The monitoring hosts of the run that have a Prometheus folder, the settings of the first,
+    and what each one's Prometheus is (PrometheusSetup)."""
 
     hosts: tuple[str, ...]
     settings: dict
     without_prometheus: tuple[str, ...] = ()
+    setups: dict = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
-        return [
+        warnings = [
             f"{name} is in the monitoring group but has no Prometheus folder: not monitoring from it" for name in self.without_prometheus
         ]
+        if not self.hosts:
+            return warnings
+        root, cluster = self.settings["prometheus_dir"], self.settings["etcd_cluster"]
+        for name in self.hosts:
+            setup = self.setups.get(name) or {}
+            version = setup.get("version")
+            if version and version < SCRAPE_CONFIG_FILES and not setup.get("job_inline"):
+                warnings.append(
+                    f"{name}: Prometheus {version[0]}.{version[1]} cannot include scrape jobs (scrape_config_files came with 2.43), "
+                    f"so it does not scrape `{cluster}` yet: copy the job of {root}/scrape/etcd-{cluster}.yml under `scrape_configs:` "
+                    f"in {root}/prometheus.yml and reload Prometheus (`systemctl reload {self.settings['prometheus_service']}`); "
+                    "the next run finds it there"
+                )
+            if setup.get("old_rules"):
+                warnings.append(
+                    f"{name}: {root}/rules/etcd.yml is the rules file of an earlier etcdkit, for every cluster: each cluster now "
+                    f"has its own (rules/etcdkit-<cluster>.yml), so its alerts fire twice. Once every cluster it monitors has "
+                    f"been reloaded, delete it (`rm {root}/rules/etcd.yml`) and reload Prometheus; etcdkit never deletes etcd.yml"
+                )
+        return warnings
 
 
 @dataclass
@@ -64,7 +90,10 @@ def read_monitors(inventory) -> Monitors:
         if host in activated:
             (hosts if host.get_fact(Directory, path=params.get(host.data, "prometheus_dir")) else without).append(host)
     settings = host_settings(hosts[0]) if hosts else {}
-    return Monitors(tuple(h.name for h in hosts), settings, tuple(h.name for h in without))
+    setups = {
+        h.name: h.get_fact(PrometheusSetup, directory=params.get(h.data, "prometheus_dir"), cluster=settings["etcd_cluster"]) for h in hosts
+    }
+    return Monitors(tuple(h.name for h in hosts), settings, tuple(h.name for h in without), setups)
 
 
 def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], secrets: ClusterSecrets | None) -> MonitoringPlan | None:

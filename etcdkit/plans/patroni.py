@@ -17,8 +17,15 @@ PATRONI_KEYS = ("etcd3.hosts", "etcd3.protocol", "etcd3.cacert", "etcd3.cert", "
 # Patroni re-reads the hosts and the credentials when reloaded (SIGHUP) and learns the members from
 # etcd itself; only the TLS settings need its restart.
 PATRONI_RESTART_KEYS = ("etcd3.protocol", "etcd3.cacert", "etcd3.cert", "etcd3.key")
+# read, never written: where Patroni's REST API answers (its role)
+PATRONI_API_KEYS = ("restapi.connect_address", "restapi.certfile")
+# vip-manager 1.x and 2.x use the same keys; 2.x (2.2+) also spells dcs-type `etcd3`, which 2.0
+# and 2.1 refuse: dcs-type is read, never written
 VIP_KEYS = ("dcs-endpoints", "etcd-ca-file", "etcd-cert-file", "etcd-key-file", "etcd-user", "etcd-password")
-SECRETS = ("etcd3.password", "etcd-password")
+# the older names vip-manager still maps to those: both set to different values, it refuses to start
+VIP_OLD_KEYS = ("endpoint", "endpoints", "etcd_user", "etcd_password")
+VIP_ETCD_TYPES = ("etcd", "etcd3")  # vip-manager's default dcs-type is etcd
+SECRETS = ("etcd3.password", "etcd-password", "etcd_password")
 
 
 def prefix(pg_cluster: str) -> str:
@@ -58,9 +65,26 @@ def patroni_change(path: str, current: dict | None, client_urls: list[str], user
     return ConfigChange(path, values, action)
 
 
+def api_url(current: dict) -> str:
+    """Patroni's /patroni endpoint, where its config says the others reach it."""
+    address = current.get("restapi.connect_address") or "127.0.0.1:8008"
+    return f"{'https' if current.get('restapi.certfile') else 'http'}://{address}/patroni"
+
+
+def is_replica(role: str | None) -> bool:
+    """Whether a restart of this Patroni stops only a replica: any other role (`primary`, `master`
+    before Patroni 3, `standby_leader`, one it did not tell) may be its cluster's leader."""
+    return role == "replica"
+
+
+def vip_dcs_type(current: dict) -> str:
+    return current.get("dcs-type") or "etcd"
+
+
 def vip_change(path: str, current: dict | None, client_urls: list[str], user: str, password: str | None) -> ConfigChange | None:
-    """None when the host has no such config (no vip-manager there); vip-manager only restarts."""
-    if current is None:
+    """None when the host has no such config (no vip-manager there), or one that does not watch
+    etcd (dcs-type consul or patroni: its dcs-endpoints are no etcd's); vip-manager only restarts."""
+    if current is None or vip_dcs_type(current) not in VIP_ETCD_TYPES:
         return None
     cert, key = certificate_paths(user)
     values = {
@@ -70,6 +94,7 @@ def vip_change(path: str, current: dict | None, client_urls: list[str], user: st
         "etcd-key-file": key,
         "etcd-user": user,
         "etcd-password": password,
+        **dict.fromkeys(VIP_OLD_KEYS),
     }
     return ConfigChange(path, values, "restart" if _changed(current, values) else None)
 

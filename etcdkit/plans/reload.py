@@ -11,12 +11,12 @@ the bootstrap-only lines (initial-cluster) change without a restart.
 from dataclasses import dataclass, field
 
 from pyinfra.api.exceptions import DeployError
-from pyinfra.facts.files import File
 
 from etcdkit.control.passwords import Secret, user_secret
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
-from etcdkit.facts.yaml import YamlKeys
+from etcdkit.facts.patroni import PatroniRole
+from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
@@ -47,7 +47,8 @@ class PgHost:
     settings: dict
     patroni: dict | None
     vip: dict | None
-    patroni_owner: tuple[str, str] | None  # owner of Patroni's config: its client key gets it too
+    patroni_owner: tuple[str, str] | None  # owner of the file Patroni's config leads to: its client key gets it too
+    patroni_role: str | None = None  # as Patroni's REST API tells it (None: it did not answer)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,11 @@ class ClientUser:
 @dataclass
 class ClientPlan:
     """A host of a PostgreSQL cluster: the changes of its Patroni and vip-manager configs, and the
-    client certificate they present (its key owned by the owner of Patroni's config)."""
+    client certificate they present (its key owned by the owner of Patroni's config).
+
+    What its running Patroni is made to do (patroni_action): `reload`; `restart` (a replica, in
+    the replicas' turn, one host at a time); `restart-primary` (after every replica, only with
+    etcd_patroni_restart_primary); None (nothing, or a primary's restart left to the operator)."""
 
     settings: dict
     user: ClientUser
@@ -83,6 +88,9 @@ class ClientPlan:
     vip: ConfigChange | None
     certificate: CertRequest
     key_owner: tuple[str, str]
+    patroni_action: str | None = None
+    patroni_role: str = "role unknown"
+    patroni_api: str = ""
 
 
 @dataclass
@@ -130,12 +138,18 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
                 continue
             passwords.setdefault(pg_cluster, user_secret(settings["pg_etcd_password"], folder, pg_cluster).read())
             current = {}
-            for part, key, keys in (("patroni", "patroni_config", patroni.PATRONI_KEYS), ("vip", "vip_manager_config", patroni.VIP_KEYS)):
+            for part, key, keys in (
+                ("patroni", "patroni_config", patroni.PATRONI_KEYS + patroni.PATRONI_API_KEYS),
+                ("vip", "vip_manager_config", (*patroni.VIP_KEYS, *patroni.VIP_OLD_KEYS, "dcs-type")),
+            ):
                 current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
-            owner = host.get_fact(File, path=settings["patroni_config"]) if current["patroni"] is not None else None
-            pg_hosts.append(
-                PgHost(host.name, settings, current["patroni"], current["vip"], (owner["user"], owner["group"]) if owner else None)
-            )
+            owner, role = None, None
+            if current["patroni"] is not None:
+                # through Pigsty's symlink: the owner of /pg/conf/<instance>.yml is the user Patroni runs as
+                owner = host.get_fact(ConfigFile, path=settings["patroni_config"])
+                role = host.get_fact(PatroniRole, url=patroni.api_url(current["patroni"]))
+            owner = (owner["user"], owner["group"]) if owner else None
+            pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role))
     monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
     return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), tuple(admin), tuple(pg_hosts), passwords, monitors)
 
@@ -220,6 +234,29 @@ def _target(member) -> Target | None:
     return Target(member.name, address, int(port))
 
 
+def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None:
+    """What the running Patroni does: a restart stops PostgreSQL on its host, so replicas restart
+    (one at a time) and a primary's restart is the operator's, after a switchover, unless
+    etcd_patroni_restart_primary says otherwise (it then restarts after every replica)."""
+    role, settings = pg_host.patroni_role, pg_host.settings
+    client.patroni_api = patroni.api_url(pg_host.patroni)
+    client.patroni_role = "replica" if patroni.is_replica(role) else "primary" if role else "role unknown"
+    client.patroni_action = client.patroni.action
+    if client.patroni_action != "restart" or patroni.is_replica(role):
+        return
+    if settings["etcd_patroni_restart_primary"]:
+        client.patroni_action = "restart-primary"
+        return
+    client.patroni_action = None
+    said = f"is the {role} of its cluster" if role else f"did not tell its role ({client.patroni_api}): taken for a primary"
+    plan.warnings.append(
+        f"{pg_host.name}: Patroni {said}: {client.patroni.path} gets the new etcd TLS settings, but Patroni is not "
+        f"restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
+        f"`patronictl -c {client.patroni.path} switchover` on a host of the cluster, then `systemctl restart "
+        f"{settings['patroni_service']}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
+    )
+
+
 def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: ClusterSecrets) -> None:
     urls = sorted(url for member in plan.view.started for url in member.client_urls)
     users = {}
@@ -231,8 +268,13 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
         user, password = users[pg_cluster], facts.passwords[pg_cluster]
         change = patroni.patroni_change(pg_host.settings["patroni_config"], pg_host.patroni, urls, user.name, password)
         vip = patroni.vip_change(pg_host.settings["vip_manager_config"], pg_host.vip, urls, user.name, password)
+        if pg_host.vip is not None and vip is None:
+            plan.notes.append(
+                f"{pg_host.name}: vip-manager watches {patroni.vip_dcs_type(pg_host.vip)}, not etcd: "
+                f"{pg_host.settings['vip_manager_config']} left alone"
+            )
         if change or vip:
-            plan.clients[pg_host.name] = ClientPlan(
+            client = ClientPlan(
                 pg_host.settings,
                 user,
                 change,
@@ -240,7 +282,10 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
                 cluster_secrets.client_certificate(pg_cluster),
                 pg_host.patroni_owner or ("root", "root"),
             )
-        else:
+            if change:
+                _patroni_turn(plan, pg_host, client)
+            plan.clients[pg_host.name] = client
+        elif pg_host.vip is None:
             plan.notes.append(
                 f"{pg_host.name}: neither {pg_host.settings['patroni_config']} nor {pg_host.settings['vip_manager_config']}: skipped"
             )

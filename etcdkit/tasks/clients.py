@@ -46,8 +46,9 @@ def client_users(users, endpoint: str) -> None:
 
 @deploy("etcd clients")
 def refresh_clients(client, secrets: ClusterSecrets) -> None:
-    """Patroni and vip-manager of one host: the CA, their etcd settings, then a reload or restart
-    of the running service (a restart one host at a time)."""
+    """Patroni and vip-manager of one host: the CA, their etcd settings, then what the running
+    services need. Operations run in step over the hosts, so the replicas' Patroni restart (one
+    host at a time, each waiting until it runs again) comes before any primary's."""
     files.directory(name=f"{paths.CLIENT_DIR} (etcd CA for clients)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
     upload(name=f"Upload {paths.CLIENT_CA}", source=secrets.ca.files[0], dest=paths.CLIENT_CA, user="root", group="root", mode="644")
     cert_path, key_path = certificate_paths(client.settings["pg_cluster"])
@@ -60,21 +61,41 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
         group=client.key_owner[1],
         mode="600",
     )
-    for label, change, service in (
-        ("Patroni", client.patroni, client.settings["patroni_service"]),
-        ("vip-manager", client.vip, client.settings["vip_manager_service"]),
-    ):
-        if change is None:
-            continue
-        values = {key: client.user.password if key in SECRETS else value for key, value in change.values.items()}
-        written = yaml_keys(
-            name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=values, secrets=SECRETS
-        )
-        if change.action:
+    patroni, service = client.patroni, client.settings["patroni_service"]
+    if patroni:
+        written = _config(f"Patroni ({client.patroni_role})", patroni, client.user.password)
+        if client.patroni_action == "reload":
             services.take_config(
-                name=f"{label}: {change.action} to take them",
-                service=service,
-                action=change.action,
-                _if=written.did_change,
-                _serial=change.action == "restart",
+                name=f"Patroni ({client.patroni_role}): reload to take them", service=service, action="reload", _if=written.did_change
             )
+        if client.patroni_action == "restart":
+            services.restart_patroni(
+                name="Patroni (replica): restart for the new TLS settings, one replica at a time",
+                service=service,
+                api=client.patroni_api,
+                _if=written.did_change,
+                _serial=True,
+            )
+    if client.vip:
+        written_vip = _config("vip-manager", client.vip, client.user.password)
+        if client.vip.action:
+            services.take_config(
+                name="vip-manager: restart to take them, one host at a time",
+                service=client.settings["vip_manager_service"],
+                action="restart",
+                _if=written_vip.did_change,
+                _serial=True,
+            )
+    if patroni and client.patroni_action == "restart-primary":
+        services.restart_patroni(
+            name="Patroni (primary): restart for the new TLS settings, after every replica (etcd_patroni_restart_primary)",
+            service=service,
+            api=client.patroni_api,
+            _if=written.did_change,
+            _serial=True,
+        )
+
+
+def _config(label: str, change, password):
+    values = {key: password if key in SECRETS and value is not None else value for key, value in change.values.items()}
+    return yaml_keys(name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=values, secrets=SECRETS)

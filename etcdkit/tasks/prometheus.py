@@ -1,5 +1,6 @@
 """Task groups on the monitoring hosts: Prometheus scrapes the members of a cluster."""
 
+import json
 import re
 from io import StringIO
 
@@ -18,9 +19,21 @@ DASHBOARD = TEMPLATES / "grafana" / "etcd-dashboard.json"
 RUNBOOK_LINK = re.compile(r"^(\s+runbook_url: )docs/runbook\.md#(\S+)$", re.MULTILINE)
 
 
-def alert_rules(runbook_url: str) -> str:
-    """The alert rules with their runbook links under etcd_runbook_url (the default leaves them as shipped)."""
-    return RUNBOOK_LINK.sub(lambda link: link[1] + to_yaml(f"{runbook_url}#{link[2]}"), RULES)
+def alert_rules(runbook_url: str, cluster: str) -> str:
+    """The alert rules of one cluster, its own file next to the site's (which may hold an etcd.yml
+    of its own): its group `etcdkit-<cluster>`, its job and backup gauge only (with one file per
+    cluster, rules for every etcd job would fire once per file), the runbook links under
+    etcd_runbook_url (the default leaves them as shipped)."""
+    header, rules = RULES.split("\n", 1)
+    rules = rules.replace('job=~"etcd-.*"', f"job={json.dumps('etcd-' + cluster)}").replace('cls!=""', f"cls={json.dumps(cluster)}")
+    rules = rules.replace("\n  - name: etcd\n", f"\n  - name: {to_yaml('etcdkit-' + cluster)}\n", 1)
+    rules = RUNBOOK_LINK.sub(lambda link: link[1] + to_yaml(f"{runbook_url}#{link[2]}"), rules)
+    return f"# Alert rules for etcd cluster {cluster}, written by etcdkit: edits are overwritten.\n{rules}"
+
+
+def rules_path(settings: dict, cluster: str) -> str:
+    """Never rules/etcd.yml: a site's own file may have that name (and an earlier etcdkit's did)."""
+    return f"{settings['prometheus_dir']}/rules/etcdkit-{cluster}.yml"
 
 
 @deploy("Prometheus")
@@ -59,9 +72,9 @@ def monitor_members(plan: MonitoringPlan) -> None:
         create_remote_dir=True,
     )
     rules = files.put(
-        name="Prometheus alert rules for etcd",
-        src=StringIO(alert_rules(settings["etcd_runbook_url"])),
-        dest=f"{root}/rules/etcd.yml",
+        name=f"Prometheus alert rules of etcd cluster {cluster}",
+        src=StringIO(alert_rules(settings["etcd_runbook_url"], cluster)),
+        dest=rules_path(settings, cluster),
         mode="644",
         create_remote_dir=True,
     )

@@ -106,17 +106,31 @@ def test_a_healthy_cluster_keeps_every_alert_silent():
         assert {case["alertname"] for case in cases if case["eval_time"] == time} == alert_names(), time
 
 
-def test_the_default_runbook_url_installs_the_rules_as_shipped():
-    assert alert_rules("docs/runbook.md") == RULES
+def narrowed(cluster: str) -> dict:
+    """The shipped rules as a cluster's file must hold them: its group, its job, its backup gauge."""
+    text = RULES.replace('job=~"etcd-.*"', f'job="etcd-{cluster}"').replace('cls!=""', f'cls="{cluster}"')
+    shipped = yaml.safe_load(text)
+    shipped["groups"][0]["name"] = f"etcdkit-{cluster}"
+    return shipped
+
+
+def test_a_clusters_rules_select_only_its_job_and_its_backups(tmp_path, promtool):
+    installed = alert_rules("docs/runbook.md", "pg-etcd")
+    assert installed.startswith("# Alert rules for etcd cluster pg-etcd, written by etcdkit: edits are overwritten.\n")
+    assert yaml.safe_load(installed) == narrowed("pg-etcd")
+    assert "etcd-.*" not in installed and 'cls!=""' not in installed
+    (tmp_path / "etcdkit-pg-etcd.yml").write_text(installed)
+    result = subprocess.run([promtool, "check", "rules", str(tmp_path / "etcdkit-pg-etcd.yml")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_etcd_runbook_url_sets_the_base_of_every_link():
     base = "https://git.example.com/ops/etcdkit/-/blob/main/docs/runbook.md?plain=1&x=a:b"
-    installed = yaml.safe_load(alert_rules(base))
+    installed = yaml.safe_load(alert_rules(base, "etcd"))
     links = [rule["annotations"]["runbook_url"] for group in installed["groups"] for rule in group["rules"]]
     assert links == [f"{base}#{rule['alert'].lower()}" for rule in rules()]
     # everything else is unchanged
     for group in installed["groups"]:
         for rule in group["rules"]:
             rule["annotations"]["runbook_url"] = f"docs/runbook.md#{rule['alert'].lower()}"
-    assert installed == yaml.safe_load(RULES)
+    assert installed == narrowed("etcd")

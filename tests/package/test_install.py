@@ -44,7 +44,7 @@ def test_the_wheel_holds_one_namespace_with_facts_and_templates(wheel):
         "etcdkit/sops.py",
         "etcdkit/facts/etcd.py",
         "etcdkit/templates/etcd.conf.j2",
-        "etcdkit/templates/scripts/yaml-set.py",
+        "etcdkit/templates/scripts/yaml-keys.py",
         "etcdkit/templates/scripts/etcd-backup.sh.j2",
         "etcdkit/templates/etcd-backup.timer.j2",
         "etcdkit/templates/prometheus/etcd-alerts.yml",

@@ -72,7 +72,7 @@ def test_create_registers_every_member():
 
 
 def test_the_alert_rules_pass_promtool():
-    assert "SUCCESS: 21 rules found" in ssh(PROMETHEUS, "promtool check rules /etc/prometheus/rules/etcd.yml").stdout
+    assert "SUCCESS: 21 rules found" in ssh(PROMETHEUS, "promtool check rules /etc/prometheus/rules/etcdkit-etcd.yml").stdout
 
 
 def test_a_joined_member_appears():

@@ -20,8 +20,9 @@ from etcdkit.facts.etcd import (
     EtcdUser,
     EtcdVersion,
 )
-from etcdkit.facts.prometheus import TargetFiles
-from etcdkit.facts.yaml import YamlKeys, hashed
+from etcdkit.facts.patroni import PatroniRole
+from etcdkit.facts.prometheus import PrometheusSetup, TargetFiles
+from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
 from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
 from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.facts.server import Which
@@ -1052,15 +1053,39 @@ def test_upload_of_a_generated_password_is_read_from_its_file(tmp_path):
 
 
 PATRONI = "/etc/patroni/patroni.yml"
+TARGET = "/pg/conf/pg-test-1.yml"  # Pigsty links Patroni's config to its instance's file
 SECRET_KEYS = ("etcd3.password",)
+PIGSTY_PATRONI = """\
+#==============================================================#
+# File      :   patroni.yml (written by Pigsty)
+#==============================================================#
+---
+scope: pg-test   # the PostgreSQL cluster
+name: pg-test-1
+
+etcd3:
+  hosts: '10.10.10.10:2379'
+  username: 'pg-test'
+  password: 'pg-test'
+
+postgresql:
+  pg_hba:
+    - host    all  all       0.0.0.0/0     scram-sha-256  # a long rule that must never be folded onto two lines
+"""
 
 
 def patroni_values(password) -> dict:
     return {"etcd3.hosts": ["10.10.10.10:2379", "10.10.10.11:2379"], "etcd3.username": "app", "etcd3.password": password}
 
 
-def yaml_host(current) -> FakeHost:
-    return FakeHost({fact(YamlKeys, path=PATRONI, keys=tuple(patroni_values(None)), secrets=SECRET_KEYS): current})
+def yaml_host(current, **kwargs) -> FakeHost:
+    return FakeHost(
+        {
+            fact(YamlKeys, path=PATRONI, keys=tuple(patroni_values(None)), secrets=SECRET_KEYS): current,
+            fact(ConfigFile, path=PATRONI): {"target": TARGET, "user": "postgres", "group": "postgres", "mode": "640"},
+        },
+        **kwargs,
+    )
 
 
 def test_yaml_keys_second_run_is_a_noop():
@@ -1070,25 +1095,46 @@ def test_yaml_keys_second_run_is_a_noop():
     assert converged(host, commands)
 
 
-def test_yaml_keys_values_travel_in_a_private_file():
+def test_yaml_keys_edits_the_target_of_the_link_on_the_control_node_keeping_its_comments():
     old = {**patroni_values("pg-Secret-42"), "etcd3.hosts": ["10.10.10.10:2379"]}
-    host = yaml_host(hashed(old, SECRET_KEYS))
+    host = yaml_host(hashed(old, SECRET_KEYS), files={TARGET: PIGSTY_PATRONI.encode()})
     values = patroni_values(Secret(Path("/nonexistent/app.password"), "pg-Secret-42"))
-    commands = run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host)
-    temporary, uploaded = host.get_temp_filename(f"yaml-keys-{PATRONI}"), host.get_temp_filename(f"yaml-keys-upload-{PATRONI}")
-    prepare, send, apply = commands
-    assert prepare.get_raw_value() == f"(umask 077 && : > {temporary} && : > {uploaded})"
-    assert (send.dest, send.remote_temp_filename) == (temporary, uploaded)
-    assert json.loads(body(send)) == patroni_values("pg-Secret-42")
-    assert apply.get_raw_value().startswith("python3 -c ")
-    assert apply.get_raw_value().endswith(f" {PATRONI} {temporary}; status=$?; rm -f {temporary}; exit $status")
-    secret_only_in_uploads(commands, "pg-Secret-42")
+    [command] = run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host)
+    assert isinstance(command, FunctionCommand)
+    assert "pg-Secret-42" not in repr(command)  # what -vvv would print of it
+    call(command, host)
+    upload = host.get_temp_filename(f"yaml-keys-{TARGET}")
+    written = host.uploads[upload].decode()
+    assert written == PIGSTY_PATRONI.replace(
+        "  hosts: '10.10.10.10:2379'\n  username: 'pg-test'\n  password: 'pg-test'\n",
+        "  hosts:\n    - 10.10.10.10:2379\n    - 10.10.10.11:2379\n  username: 'app'\n  password: 'pg-Secret-42'\n",
+    )
+    assert host.commands[-1] == (
+        "t=$(mktemp /pg/conf/.etcdkit-XXXXXX) && { cat "
+        + upload
+        + f' > "$t" && chown --reference={TARGET} "$t" && chmod --reference={TARGET} "$t" && mv -f "$t" {TARGET} '
+        + '|| { rm -f "$t"; false; }; }; status=$?; rm -f '
+        + upload
+        + "; exit $status"
+    )
+    assert all("pg-Secret-42" not in command for command in host.commands)
 
 
-def test_yaml_keys_a_changed_password_alone_is_written():
-    host = yaml_host(hashed(patroni_values("old-password"), SECRET_KEYS))
-    commands = run(yaml_keys, path=PATRONI, values=patroni_values("new-password-7"), secrets=SECRET_KEYS, host=host)
-    secret_only_in_uploads(commands, "new-password-7")
+def test_yaml_keys_with_sudo_reads_and_replaces_the_file_as_root():
+    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS), files={TARGET: PIGSTY_PATRONI.encode()})
+    [command] = run(yaml_keys, path=PATRONI, values=patroni_values("new-password-7"), secrets=SECRET_KEYS, host=host)
+    host.current_op_global_arguments = {"_sudo": True}
+    call(command, host)
+    assert host.privileged[0].startswith(f"get {TARGET} through ")
+    assert host.privileged[-1].startswith("t=$(mktemp /pg/conf/.etcdkit-XXXXXX)")
+    assert f"put {host.get_temp_filename(f'yaml-keys-{TARGET}')}" not in host.privileged  # the SSH user's own 0600 file
+
+
+def test_yaml_keys_a_file_that_cannot_be_read_fails():
+    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS))
+    [command] = run(yaml_keys, path=PATRONI, values=patroni_values("new"), secrets=SECRET_KEYS, host=host)
+    with pytest.raises(OperationError, match=f"could not read {TARGET}"):
+        call(command, host)
 
 
 def test_yaml_keys_missing_file_fails():
@@ -1105,6 +1151,24 @@ def test_yaml_keys_password_not_generated_yet():
     ]
     with pytest.raises(OperationError, match="was not written on the control node"):
         run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host, executing=True)
+
+
+def test_config_file_follows_links_to_the_file_and_its_owner(tmp_path):
+    target = tmp_path / "pg" / "pg-test-1.yml"
+    target.parent.mkdir()
+    target.write_text("scope: pg-test\n")
+    target.chmod(0o640)
+    (tmp_path / "patroni.yml").symlink_to(target)
+
+    def read(path):
+        command = ConfigFile().command(path=str(path))
+        return ConfigFile().process(subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout.splitlines())
+
+    found = read(tmp_path / "patroni.yml")
+    assert (found["target"], found["mode"]) == (str(target), "640")
+    assert found["user"] == Path(target).owner()
+    assert read(tmp_path / "missing.yml") is None
+    assert read(tmp_path / "pg") is None  # a folder is no config
 
 
 # prometheus.targets
@@ -1168,6 +1232,23 @@ def test_targets_leave_another_cluster_alone(tmp_path):
     assert converged(host, run(prometheus.targets, directory=str(tmp_path), cluster="etcd", files=files, host=host))
 
 
+def test_prometheus_setup_tells_an_earlier_etcdkit_rules_file_from_the_sites_own(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "prometheus.yml").write_text("scrape_configs:\n  - job_name: etcd-etcd\n")
+
+    def read():
+        command = PrometheusSetup().command(directory=str(tmp_path), cluster="etcd")
+        output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout.splitlines()
+        return PrometheusSetup().process(output)
+
+    (tmp_path / "rules" / "etcd.yml").write_text("groups: []  # the site's own\n")
+    assert (read()["job_inline"], read()["old_rules"]) == (True, False)
+    (tmp_path / "rules" / "etcd.yml").write_text((Path(__file__).resolve().parents[2] / "templates/prometheus/etcd-alerts.yml").read_text())
+    assert read()["old_rules"] is True
+    output = ["version=prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5)"]
+    assert PrometheusSetup().process(output) == {"version": (2, 42), "job_inline": False, "old_rules": False}
+
+
 # control.pki
 
 
@@ -1216,6 +1297,40 @@ def test_take_config_quotes_the_unit():
     assert "is-active --quiet 'my unit'; then systemctl reload 'my unit'" in command
 
 
+# services.restart_patroni (a serial operation: the next host only once this one runs again)
+
+
+def test_restart_patroni_waits_until_it_runs_again():
+    [command] = shell(run(services.restart_patroni, service="patroni", api="http://10.10.10.41:8008/patroni", timeout=30, host=FakeHost()))
+    assert command == (
+        "if systemctl is-active --quiet patroni; then systemctl restart patroni && for i in $(seq 30); do sleep 1; "
+        'curl -s -m 5 http://10.10.10.41:8008/patroni | grep -Eq \'"state": *"running"\' && exit 0; done; '
+        "echo 'Patroni does not run again 30 s after its restart: see journalctl -u patroni' >&2; exit 1; fi"
+    )
+
+
+def test_restart_patroni_over_https_and_a_running_answer_matches():
+    [command] = shell(run(services.restart_patroni, service="patroni", api="https://10.10.10.41:8008/patroni", host=FakeHost()))
+    assert "for i in $(seq 300);" in command and "curl -s -m 5 -k https://10.10.10.41:8008/patroni |" in command
+    answer = '{"state": "running", "postmaster_start_time": "2025-01-01", "role": "replica"}'
+    assert subprocess.run(["sh", "-c", 'grep -Eq \'"state": *"running"\''], input=answer, text=True).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "output, role",
+    [
+        ('{"state": "running", "role": "replica", "server_version": 160004}', "replica"),
+        ('{"state": "running", "role": "primary"}', "primary"),
+        ('{"state": "running", "role": "master"}', "master"),
+        ("", None),  # it does not answer
+        ("<html>502</html>", None),
+    ],
+)
+def test_patroni_role_from_its_api(output, role):
+    assert PatroniRole().process(output.splitlines()) == role
+    assert PatroniRole().command(url="http://10.10.10.41:8008/patroni") == "curl -s -m 5 http://10.10.10.41:8008/patroni || true"
+
+
 # the operations that always act say so; the others are expected to converge
 
 
@@ -1247,6 +1362,7 @@ def test_take_config_quotes_the_unit():
         (membership.join, False),
         (membership.member_remove, False),
         (services.take_config, False),
+        (services.restart_patroni, False),
     ],
     ids=lambda value: getattr(value, "__name__", str(value)),
 )

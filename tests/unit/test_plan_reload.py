@@ -8,6 +8,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
 from etcdkit.plans import patroni
+from etcdkit.plans.monitoring import Monitors
 from etcdkit.plans.reload import PgHost, ReloadFacts, decide
 from tests.unit.plans_data import (
     CA_PEM,
@@ -66,8 +67,14 @@ def restarts(plan) -> dict:
     return {name: member.restart_reason for name, member in plan.members.items() if member.restart_reason}
 
 
-def pg_host(tmp_path, patroni_keys=None, vip_keys=None, owner=None, name=PG, **settings) -> PgHost:
-    return PgHost(name, make_settings(tmp_path, pg_cluster="pg-main", **settings), patroni_keys, vip_keys, owner)
+def pg_host(tmp_path, patroni_keys=None, vip_keys=None, owner=None, name=PG, role=None, **settings) -> PgHost:
+    return PgHost(name, make_settings(tmp_path, pg_cluster="pg-main", **settings), patroni_keys, vip_keys, owner, role)
+
+
+def up_to_date(**changes) -> dict:
+    """The YamlKeys fact of a Patroni config with the live members and pg-main's password "s3cret", changed so."""
+    values = patroni.patroni_change("", {}, [f"https://{h}" for h in LIVE_HOSTS], "pg-main", "s3cret").values
+    return hashed({**values, **changes}, patroni.SECRETS)
 
 
 def test_no_member_answers(tmp_path):
@@ -289,3 +296,98 @@ def test_a_control_node_with_another_ca_or_root_password_is_refused(tmp_path):
     with pytest.raises(DeployError, match=r"is being changed: finish with the create SOP"):
         decide(facts(inv, members, root="a-new-password", configured=True))
     assert decide(facts(inv, members, root="the-root-password")).members  # the same password: fine
+
+
+# Patroni's restarts: replicas only, unless etcd_patroni_restart_primary
+
+
+OLD_TLS = {"etcd3.cacert": "/pg/cert/ca.crt", "restapi.connect_address": "10.10.10.40:8008"}
+
+
+def test_a_tls_change_restarts_a_replica_and_only_writes_a_primarys_config_with_a_warning(tmp_path):
+    replica = pg_host(tmp_path, patroni_keys=up_to_date(**OLD_TLS), name="10.10.10.41", role="replica", pg_etcd_password="s3cret")
+    primary = pg_host(tmp_path, patroni_keys=up_to_date(**OLD_TLS), role="primary", pg_etcd_password="s3cret")
+    plan = decide(facts(inventory(tmp_path), pg=[primary, replica]))
+    assert plan.clients["10.10.10.41"].patroni_action == "restart"
+    assert plan.clients["10.10.10.41"].patroni_api == "http://10.10.10.40:8008/patroni"
+    primary_plan = plan.clients[PG]
+    assert (primary_plan.patroni_action, primary_plan.patroni_role, primary_plan.patroni.action) == (None, "primary", "restart")
+    assert primary_plan.patroni.values["etcd3.cacert"] == paths.CLIENT_CA  # its config is written all the same
+    assert plan.warnings == [
+        f"{PG}: Patroni is the primary of its cluster: /etc/patroni/patroni.yml gets the new etcd TLS settings, but Patroni "
+        "is not restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
+        "`patronictl -c /etc/patroni/patroni.yml switchover` on a host of the cluster, then `systemctl restart patroni` on "
+        f"{PG}; or run reload again with --data etcd_patroni_restart_primary=true"
+    ]
+
+
+@pytest.mark.parametrize("role", ["master", "standby_leader", None])
+def test_a_leader_of_any_name_or_an_unknown_role_is_not_restarted(tmp_path, role):
+    pg = pg_host(tmp_path, patroni_keys=up_to_date(**OLD_TLS), role=role, pg_etcd_password="s3cret")
+    plan = decide(facts(inventory(tmp_path), pg=[pg]))
+    assert plan.clients[PG].patroni_action is None
+    said = f"is the {role} of its cluster" if role else "did not tell its role (http://10.10.10.40:8008/patroni): taken for a primary"
+    assert plan.warnings[0].startswith(f"{PG}: Patroni {said}: ")
+
+
+def test_etcd_patroni_restart_primary_restarts_the_primary_after_the_replicas(tmp_path):
+    pg = pg_host(tmp_path, patroni_keys=up_to_date(**OLD_TLS), role="primary", pg_etcd_password="s3cret", etcd_patroni_restart_primary=True)
+    plan = decide(facts(inventory(tmp_path), pg=[pg]))
+    assert (plan.clients[PG].patroni_action, plan.warnings) == ("restart-primary", [])
+
+
+@pytest.mark.parametrize("role", ["primary", "replica", None])
+def test_new_members_or_credentials_reload_patroni_whatever_its_role(tmp_path, role):
+    pg = pg_host(tmp_path, patroni_keys=up_to_date(**{"etcd3.hosts": LIVE_HOSTS[:1]}), role=role, pg_etcd_password="s3cret")
+    plan = decide(facts(inventory(tmp_path), pg=[pg]))
+    assert (plan.clients[PG].patroni_action, plan.warnings) == ("reload", [])
+
+
+def test_patronis_api_is_where_its_config_says_and_tls_there_means_https(tmp_path):
+    current = up_to_date(**{"restapi.connect_address": "10.10.10.40:8443", "restapi.certfile": "/pg/cert/server.crt"})
+    assert patroni.api_url(current) == "https://10.10.10.40:8443/patroni"
+    assert patroni.api_url({}) == "http://127.0.0.1:8008/patroni"
+
+
+# vip-manager 1.x and 2.x
+
+
+def test_vip_manager_keeps_its_dcs_type_and_loses_the_old_names_it_would_refuse_next_to_the_new(tmp_path):
+    pg = pg_host(tmp_path, vip_keys={"dcs-type": "etcd3", "endpoints": ["http://127.0.0.1:2379"]}, pg_etcd_password="s3cret")
+    plan = decide(facts(inventory(tmp_path), pg=[pg]))
+    vip = plan.clients[PG].vip
+    assert "dcs-type" not in vip.values and vip.action == "restart"
+    assert {key: vip.values[key] for key in patroni.VIP_OLD_KEYS} == dict.fromkeys(patroni.VIP_OLD_KEYS)  # removed
+    up_to_date_vip = {**hashed(vip.values, patroni.SECRETS), "dcs-type": "etcd3"}
+    again = decide(facts(inventory(tmp_path), pg=[pg_host(tmp_path, vip_keys=up_to_date_vip, pg_etcd_password="s3cret")]))
+    assert again.clients[PG].vip.action is None
+
+
+@pytest.mark.parametrize("dcs_type", ["consul", "patroni"])
+def test_a_vip_manager_that_does_not_watch_etcd_is_left_alone(tmp_path, dcs_type):
+    pg = pg_host(tmp_path, vip_keys={"dcs-type": dcs_type, "dcs-endpoints": ["http://127.0.0.1:8008"]})
+    plan = decide(facts(inventory(tmp_path), pg=[pg]))
+    assert plan.clients == {}
+    assert plan.notes == [f"{PG}: vip-manager watches {dcs_type}, not etcd: /etc/default/vip-manager.yml left alone"]
+
+
+# Prometheus as the site has it
+
+
+def test_prometheus_before_2_43_is_told_where_to_put_the_job_and_an_earlier_rules_file_is_left_with_a_warning(tmp_path):
+    setups = {
+        "10.10.10.20": {"version": (2, 42), "job_inline": False, "old_rules": True},
+        "10.10.10.21": {"version": (2, 42), "job_inline": True, "old_rules": False},  # its prometheus.yml has the job
+        "10.10.10.22": {"version": (2, 53), "job_inline": False, "old_rules": False},
+    }
+    watching = Monitors(tuple(setups), make_settings(tmp_path), (), setups)
+    plan = decide(facts(inventory(tmp_path), monitored=watching))
+    assert plan.warnings == [
+        "10.10.10.20: Prometheus 2.42 cannot include scrape jobs (scrape_config_files came with 2.43), so it does not scrape "
+        "`etcd` yet: copy the job of /etc/prometheus/scrape/etcd-etcd.yml under `scrape_configs:` in /etc/prometheus/prometheus.yml "
+        "and reload Prometheus (`systemctl reload prometheus`); the next run finds it there",
+        "10.10.10.20: /etc/prometheus/rules/etcd.yml is the rules file of an earlier etcdkit, for every cluster: each cluster now "
+        "has its own (rules/etcdkit-<cluster>.yml), so its alerts fire twice. Once every cluster it monitors has been reloaded, "
+        "delete it (`rm /etc/prometheus/rules/etcd.yml`) and reload Prometheus; etcdkit never deletes etcd.yml",
+    ]
+    assert plan.monitoring.hosts == list(setups)  # the job and rules files are written on all of them
