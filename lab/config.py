@@ -34,11 +34,13 @@ BASE_PACKAGES = ("systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2"
 # the clients the reload and monitoring SOPs are tested with.
 REPO_PACKAGES = ("etcd-server", "etcd-client", "patroni", "python3-etcd", "postgresql", "vip-manager", "prometheus")
 REPO_MOUNT = "/srv/lab-repo"
-# The etcd versions of later Debian releases, served beside a release's own, as a site's mirror
-# serves the version it upgrades to: bookworm 3.4.23, trixie 3.5.16, sid a newer 3.5 (the upgrade
-# SOP's tests). They need libc6 >= 2.34, which bookworm has.
+# The etcd of the next Debian release, served beside a release's own (bookworm 3.4.23 + trixie's
+# 3.5.16, trixie 3.5.16 + sid's 3.5.30) in a pinned-down part of the repository, as a site's mirror
+# serves the version it upgrades to: installed only when asked for by version (the upgrade SOP),
+# never by default. (sid's package does not install on bookworm: its sysusers.d file is too new.)
 ETCD_PACKAGES = ("etcd-server", "etcd-client")
-NEWER_ETCD_FROM = {"bookworm": ("trixie", "sid"), "trixie": ("sid",)}
+NEWER_ETCD_FROM = {"bookworm": ("trixie",), "trixie": ("sid",)}
+NEWER_SUITE = "lab-newer"
 
 # Free space needed before building an image, and before booting nodes from a cached one.
 BUILD_FREE_BYTES = 2 << 30

@@ -13,7 +13,9 @@ from pathlib import Path
 from lab import config
 from lab.system import LabError, is_mounted, require_free_space, run, umount_under
 
-REPO_SOURCE = f"deb [trusted=yes] file:{config.REPO_MOUNT} ./\n"
+REPO_SOURCE = f"deb [trusted=yes] file:{config.REPO_MOUNT} ./\ndeb [trusted=yes] file:{config.REPO_MOUNT}/newer ./\n"
+# the newer etcd is a candidate only when asked for by version, like a backports suite
+NEWER_PIN = f"Package: *\nPin: release a={config.NEWER_SUITE}\nPin-Priority: 100\n"
 
 
 def image_dir(release: str) -> Path:
@@ -34,6 +36,7 @@ def _stamp(release: str) -> dict:
         "base": sorted(config.BASE_PACKAGES),
         "repo": sorted(config.REPO_PACKAGES),
         "newer_etcd_from": list(config.NEWER_ETCD_FROM.get(release, ())),
+        "newer_suite": config.NEWER_SUITE,
     }
 
 
@@ -127,19 +130,23 @@ def _build_repo(release: str) -> None:
             "-q",
             *config.REPO_PACKAGES,
         )
+        for deb in (root / "var/cache/apt/archives").glob("*.deb"):
+            shutil.copy2(deb, partial / deb.name)
+        (partial / "newer").mkdir()
         for newer in config.NEWER_ETCD_FROM.get(release, ()):
             (root / "etc/apt/sources.list").write_text(f"deb {config.MIRROR} {newer} main\n")
             # sid's Release file carries a Valid-Until that a mirror snapshot outlives
             run("chroot", str(root), "apt-get", "-o", "Acquire::Check-Valid-Until=false", "update", "-q")
-            run("chroot", str(root), "sh", "-c", "cd /var/cache/apt/archives && apt-get download -q " + " ".join(config.ETCD_PACKAGES))
-        for deb in (root / "var/cache/apt/archives").glob("*.deb"):
-            shutil.copy2(deb, partial / deb.name)
+            run("chroot", str(root), "sh", "-c", "mkdir -p /newer && cd /newer && apt-get download -q " + " ".join(config.ETCD_PACKAGES))
+            for deb in (root / "newer").glob("*.deb"):
+                shutil.copy2(deb, partial / "newer" / deb.name)
     finally:
         umount_under(root)
         shutil.rmtree(scratch, ignore_errors=True)
-    packages = run("apt-ftparchive", "packages", ".", cwd=partial).stdout
-    (partial / "Packages").write_text(packages)
-    (partial / "Release").write_text(run("apt-ftparchive", "release", ".", cwd=partial).stdout)
+    for folder, suite in ((partial, release), (partial / "newer", config.NEWER_SUITE)):
+        (folder / "Packages").write_text(run("apt-ftparchive", "packages", ".", cwd=folder).stdout)
+        release_file = run("apt-ftparchive", "-o", f"APT::FTPArchive::Release::Suite={suite}", "release", ".", cwd=folder).stdout
+        (folder / "Release").write_text(release_file)
     partial.rename(target)
 
 
@@ -151,7 +158,7 @@ def release_tarball(release: str, version: str) -> Path:
     tarball = image_dir(release) / "tarballs" / f"{name}.tar.gz"
     if tarball.is_file():
         return tarball
-    debs = [deb for package in config.ETCD_PACKAGES for deb in repo_dir(release).glob(f"{package}_{version}-*.deb")]
+    debs = [deb for package in config.ETCD_PACKAGES for deb in repo_dir(release).glob(f"**/{package}_{version}-*.deb")]
     if len(debs) != len(config.ETCD_PACKAGES):
         raise LabError(f"the {release} lab repository has no etcd {version} packages: run `bin/lab up --release {release}` first")
     scratch = tarball.parent / f"{name}.scratch"
@@ -173,6 +180,9 @@ def release_tarball(release: str, version: str) -> Path:
 def _index_repo_in_base(release: str) -> None:
     """Give the image current package lists for the repository, as a server with a local mirror has."""
     base = base_dir(release)
+    (base / "etc/apt/sources.list").write_text(REPO_SOURCE)
+    (base / "etc/apt/preferences.d").mkdir(parents=True, exist_ok=True)
+    (base / "etc/apt/preferences.d/lab-newer").write_text(NEWER_PIN)
     mountpoint = base / config.REPO_MOUNT.lstrip("/")
     run("mount", "--bind", "-o", "ro", str(repo_dir(release)), str(mountpoint))
     try:
