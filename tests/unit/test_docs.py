@@ -98,6 +98,8 @@ NOT_RUN_BY_SOP_TESTS = {
     "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
     "pyinfra INV deploys/create.py --data etcd_root_password_file=*": "the file form of --data etcd_root_password, which "
     "test_commands.py runs; tests/unit/test_passwords.py shows that the file's password is the one the plan uses",
+    "pyinfra INV deploys/recover.py --data etcd_safeguard=*": "the override the refusal names (docs/troubleshooting.md); "
+    "tests/unit/test_plan_recover.py shows the refusal, no lab test recovers a guarded cluster",
     "pyinfra INV deploys/reload.py --data etcd_patroni_restart_primary=*": "lab test pending (issue 16): the replica-first order and "
     "the primary's opt-in are unit-tested (tests/unit/test_plan_reload.py)",
 }
