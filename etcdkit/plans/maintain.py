@@ -65,7 +65,7 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
     if corrupt:
         problems.append(
             f"alarm {', '.join(corrupt)} is active: the members' data differ, which maintenance does not mend "
-            "(docs/runbook.md, EtcdDatabaseNearQuota; restore the member from a snapshot)"
+            "(docs/troubleshooting.md, `alarm CORRUPT is active`: replace the member whose data differ with bin/etcd-rm, then bin/etcd-add)"
         )
     if problems:
         raise DeployError("cannot maintain, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))

@@ -134,7 +134,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
         seed,
         f"root's password in the restored cluster `{spec.cluster}` is not the control node's ({first['etcd_pki_dir']}/{spec.cluster}/"
         "root.password, or etcd_root_password): the snapshot keeps the root password the cluster had when it was taken. Run "
-        "deploys/create.py with --data etcd_root_password=<that password>, which keeps it on the control node",
+        "deploys/create.py with --data etcd_root_password_file=<a 0600 file holding that password>, which keeps it on the control node",
         monitoring,
         warnings,
         ["Patroni and vip-manager reconnect by themselves; deploys/reload.py (run by bin/etcd-restore) refreshes their configs"],
