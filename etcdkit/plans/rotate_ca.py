@@ -31,7 +31,7 @@ from etcdkit.plans import checks, reload
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 from etcdkit.plans.monitoring import tls_dir
-from etcdkit.plans.patroni import certificate_paths
+from etcdkit.plans.patroni import VIP_ETCD_TYPES, certificate_paths, vip_dcs_type
 
 ALL_CLIENTS = ["conf", "env", "patroni", "vip", "monitor"]
 
@@ -171,7 +171,7 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
             ]
         )
         requests.append(secrets.client_certificate(pg_cluster))
-        if pg.vip is not None:
+        if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES:  # one watching consul keeps running
             plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
     for name in live.monitors.hosts:
         settings = live.monitors.settings

@@ -86,6 +86,8 @@ def test_every_client_gets_its_ca_file_and_certificate(tmp_path, cas):
         ("/etc/etcd-client/pg-main.key", "postgres", "600"),
     ]
     assert plan.vip_managers == {PG: "vip-manager"}
+    consul = PgHost(PG, pg_settings, None, {"dcs-type": "consul"}, None)
+    assert decide(facts(inv, {None: old}, new, pg=[consul])).vip_managers == {}  # it watches no etcd: not restarted
     assert "10.10.10.41" not in plan.trust
     prometheus = "/etc/prometheus/etcd-etcd"
     assert [(p.dest, p.group, p.mode) for p in plan.folders["10.10.10.50"]] == [(prometheus, "prometheus", "750")]
