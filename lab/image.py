@@ -106,8 +106,9 @@ def _build_repo(release: str) -> None:
     target = repo_dir(release)
     scratch = image_dir(release) / "repo.scratch"
     partial = target.with_name("repo.partial")
+    newer_debs = target.with_name("repo.newer")  # the next release's etcd, indexed apart
     umount_under(scratch)
-    for stale in (scratch, partial, target):
+    for stale in (scratch, partial, newer_debs, target):
         shutil.rmtree(stale, ignore_errors=True)
     _say(f"downloading {', '.join(config.REPO_PACKAGES)} for the lab's local {release} repository")
     upper, work, root = scratch / "upper", scratch / "work", scratch / "root"
@@ -132,22 +133,28 @@ def _build_repo(release: str) -> None:
         )
         for deb in (root / "var/cache/apt/archives").glob("*.deb"):
             shutil.copy2(deb, partial / deb.name)
-        (partial / "newer").mkdir()
+        newer_debs.mkdir()
         for newer in config.NEWER_ETCD_FROM.get(release, ()):
             (root / "etc/apt/sources.list").write_text(f"deb {config.MIRROR} {newer} main\n")
             # sid's Release file carries a Valid-Until that a mirror snapshot outlives
             run("chroot", str(root), "apt-get", "-o", "Acquire::Check-Valid-Until=false", "update", "-q")
             run("chroot", str(root), "sh", "-c", "mkdir -p /newer && cd /newer && apt-get download -q " + " ".join(config.ETCD_PACKAGES))
             for deb in (root / "newer").glob("*.deb"):
-                shutil.copy2(deb, partial / "newer" / deb.name)
+                shutil.copy2(deb, newer_debs / deb.name)
     finally:
         umount_under(root)
         shutil.rmtree(scratch, ignore_errors=True)
-    for folder, suite in ((partial, release), (partial / "newer", config.NEWER_SUITE)):
-        (folder / "Packages").write_text(run("apt-ftparchive", "packages", ".", cwd=folder).stdout)
-        release_file = run("apt-ftparchive", "-o", f"APT::FTPArchive::Release::Suite={suite}", "release", ".", cwd=folder).stdout
-        (folder / "Release").write_text(release_file)
+    _index(partial, release)  # before newer/ is in it: apt-ftparchive indexes the subfolders too
+    newer_debs.rename(partial / "newer")
+    _index(partial / "newer", config.NEWER_SUITE)
     partial.rename(target)
+
+
+def _index(folder: Path, suite: str) -> None:
+    """The Packages and Release files of a flat repository folder, its Release naming the suite."""
+    (folder / "Packages").write_text(run("apt-ftparchive", "packages", ".", cwd=folder).stdout)
+    release_file = run("apt-ftparchive", "-o", f"APT::FTPArchive::Release::Suite={suite}", "release", ".", cwd=folder).stdout
+    (folder / "Release").write_text(release_file)
 
 
 def release_tarball(release: str, version: str) -> Path:
