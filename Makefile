@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# prometheus: for its promtool, which checks and unit-tests the alert rules (tests/monitoring).
-SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client prometheus
+# prometheus: for its promtool, which checks and unit-tests the alert rules (tests/monitoring); openssl:
+# tests/sops/test_takeover.py makes a site CA with it, as Pigsty does.
+SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client openssl prometheus
 POLICY_RC := /usr/sbin/policy-rc.d
 
 .PHONY: setup demo test unit lint bench lab-up lab-down
