@@ -10,16 +10,19 @@ alone. Members that run etcd_version already take no turn, so a second run chang
 """
 
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
 
+from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.versions import cluster_version, upgrade_problem
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, once_per_run
 from etcdkit.plans.turns import members_in_run, read_run, turn_order
+from etcdkit.remote.memberfiles import etcd_unit
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,21 @@ class UpgradePlan:
     leader_host: str | None  # upgraded last, in an operation of its own (None: at the target already, or not in the run)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+def _install_method_problems(hosts, tarball: bool) -> list[str]:
+    """A member upgrades the way it was installed: its unit runs the packages' /usr/bin/etcd or the
+    tarball's /usr/local/bin/etcd, and the upgrade replaces that binary, never the unit."""
+    problems = []
+    for host in hosts:
+        held = host.state.get("sha256", {}).get(paths.UNIT) if host.reachable else None
+        if held is not None and held != sha256(etcd_unit(host.member, tarball).encode()).hexdigest():
+            installed, asked = ("packages", "a tarball") if tarball else ("a tarball", "packages")
+            problems.append(
+                f"{host.member.host_name} runs etcd from {installed}, not {asked}: upgrade it the way it was installed "
+                f"({'unset etcd_tarball' if tarball else 'set etcd_tarball and etcd_tarball_sha256 to the release of etcd_version'})"
+            )
+    return problems
 
 
 def upgrade_plan(state, inventory) -> UpgradePlan:
@@ -64,6 +82,7 @@ def decide(facts: UpgradeFacts) -> UpgradePlan:
     tarball = settings["etcd_tarball"]
     if tarball and f"-v{target}-" not in Path(tarball).name:
         problems.append(f"etcd_tarball {tarball} is not the release of etcd_version {target} (etcd-v{target}-linux-ARCH.tar.gz)")
+    problems += _install_method_problems(facts.hosts.values(), bool(tarball))
     if problems:
         raise DeployError("cannot upgrade, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
     checks.tarballs(facts.hosts.values())

@@ -1,7 +1,8 @@
 """Upgrade and maintenance on lab nodes: a bookworm cluster (etcd 3.4.23) upgraded under the
-continuous writer to trixie's 3.5.16 through packages, then to sid's 3.5.30 through a
-release-style tarball (repackaged from those packages: `bin/lab tarball`); a minor skip and a
-downgrade refused before any change; then a NOSPACE alarm cleared by maintain.
+continuous writer to trixie's 3.5.16 through packages; a cluster created from a 3.5.16 tarball
+upgraded to sid's 3.5.30 through a tarball (release-style, repackaged from those packages: `bin/lab
+tarball`); a minor skip, a downgrade and a switch from packages to a tarball refused before any
+change; then a NOSPACE alarm cleared by maintain.
 
 Tests run in order on one lab: each starts from what the previous one left.
 """
@@ -75,12 +76,26 @@ def test_packages_upgrade_3_4_to_3_5_one_member_at_a_time_under_writes():
     assert deploy("upgrade", "--data", "etcd_version=3.5.16").changed == {}
 
 
-def test_a_tarball_upgrade_to_a_newer_patch_release():
-    tarball = lab("tarball", "3.5.30").stdout.strip()  # sid's binaries, from the trixie lab's repository
-    digest = hashlib.sha256(Path(tarball).read_bytes()).hexdigest()
-    upgrade_under_writes("--data", "etcd_version=3.5.30", "--data", f"etcd_tarball={tarball}", "--data", f"etcd_tarball_sha256={digest}")
+def tarball(version: str) -> tuple[str, ...]:
+    """The options of a release-style tarball of this version (repackaged from the lab's packages)."""
+    path = lab("tarball", version).stdout.strip()
+    return ("--data", f"etcd_tarball={path}", "--data", f"etcd_tarball_sha256={hashlib.sha256(Path(path).read_bytes()).hexdigest()}")
+
+
+def test_a_package_cluster_is_not_switched_to_a_tarball():
+    pids = main_pids(NODES)
+    run = deploy("upgrade", "--data", "etcd_version=3.5.30", *tarball("3.5.30"), check=False)
+    assert run.returncode != 0 and "runs etcd from packages, not a tarball" in run.stderr and not run.executed
+    assert main_pids(NODES) == pids
+
+
+def test_a_tarball_cluster_upgrades_to_a_newer_patch_release_with_a_tarball():
+    lab("reset", "1", "2", "3")
+    deploy("create", *tarball("3.5.16"))
+    upgrade_under_writes("--data", "etcd_version=3.5.30", *tarball("3.5.30"))
     assert versions() == {"3.5.30"}
     assert etcdctl(NODES[2], "endpoint health --cluster").returncode == 0
+    assert deploy("upgrade", "--data", "etcd_version=3.5.30", *tarball("3.5.30")).changed == {}
 
 
 def test_maintain_clears_a_nospace_alarm_and_shrinks_the_database():

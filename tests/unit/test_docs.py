@@ -62,7 +62,7 @@ SOP_FORMS = {
     "pyinfra INV deploys/upgrade.py --data etcd_version=*": ("test_upgrade.py", '"--data", "etcd_version=3.5.16"'),
     "pyinfra INV deploys/upgrade.py --data etcd_tarball=* --data etcd_tarball_sha256=* --data etcd_version=*": (
         "test_upgrade.py",
-        'f"etcd_tarball_sha256={digest}"',
+        'upgrade_under_writes("--data", "etcd_version=3.5.30", *tarball("3.5.30"))',
     ),
     "pyinfra INV deploys/maintain.py": ("test_upgrade.py", 'deploy("maintain", *small)'),
     "bin/etcd-backup -i INV": ("test_backup.py", 'script("etcd-backup", nodes='),

@@ -101,3 +101,9 @@ def test_members_left_out_of_the_run_are_named(tmp_path):
     plan = decide(facts(inv, live("3.5.15", "3.5.15", "3.5.15", leader=2), in_run=[1]))
     assert plan.turns == [inv.name(1)] and plan.leader_host is None
     assert [w.split(" a000")[0] for w in plan.warnings] == ["member etcd-2", "member etcd-3"]
+
+
+def test_members_upgrade_the_way_they_were_installed(tmp_path):
+    tarball = tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"
+    message = refused(tmp_path, live("3.5.15", "3.5.15", "3.5.15"), etcd_tarball=str(tarball), etcd_tarball_sha256="0" * 64)
+    assert "10.10.10.10 runs etcd from packages, not a tarball: upgrade it the way it was installed (unset etcd_tarball)" in message
