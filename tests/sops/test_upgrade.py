@@ -9,7 +9,6 @@ Tests run in order on one lab: each starts from what the previous one left.
 
 import hashlib
 import json
-import shlex
 import time
 from pathlib import Path
 
@@ -97,24 +96,3 @@ def test_a_tarball_cluster_upgrades_to_a_newer_patch_release_with_a_tarball():
     assert versions() == {"3.5.30"}
     assert etcdctl(NODES[2], "endpoint health --cluster").returncode == 0
     assert deploy("upgrade", "--data", "etcd_version=3.5.30", *tarball("3.5.30")).changed == {}
-
-
-def test_maintain_clears_a_nospace_alarm_and_shrinks_the_database():
-    small = ("--data", "etcd_quota_backend_bytes=67108864")  # 64 MiB, the smallest etcdkit accepts
-    deploy("create", *small)
-    # 512 KiB values (through stdin: an argument holds at most 128 KiB) until etcd refuses writes
-    fill = (
-        "head -c 393216 /dev/urandom | base64 -w0 > /tmp/value; "
-        "for i in $(seq 1 400); do etcdctl put /filler/$((i % 20)) < /tmp/value >/dev/null 2>/tmp/refused || break; done; cat /tmp/refused"
-    )
-    assert "database space exceeded" in ssh(NODES[0], f"bash -lc {shlex.quote(fill)}").stdout
-    assert "NOSPACE" in etcdctl(NODES[0], "alarm list").stdout
-    before = {s["Endpoint"]: s["Status"]["dbSize"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
-    etcdctl(NODES[0], "del /filler/ --prefix", check=False)  # allowed under NOSPACE: it frees space
-    run = deploy("maintain", *small)
-    assert "NOSPACE" not in etcdctl(NODES[0], "alarm list").stdout
-    assert etcdctl(NODES[0], "put /after-maintenance ok").returncode == 0
-    after = {s["Endpoint"]: s["Status"]["dbSize"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
-    print(f"maintain: {run.changed}\nDB sizes before {before} after {after}")
-    assert all(after[endpoint] < before[endpoint] for endpoint in before)
-    assert deploy("maintain", *small).changed == {}

@@ -64,7 +64,7 @@ SOP_FORMS = {
         "test_upgrade.py",
         'upgrade_under_writes("--data", "etcd_version=3.5.30", *tarball("3.5.30"))',
     ),
-    "pyinfra INV deploys/maintain.py": ("test_upgrade.py", 'deploy("maintain", *small)'),
+    "pyinfra INV deploys/maintain.py": ("test_maintain.py", 'deploy("maintain", *small, *keep_none)'),
     "bin/etcd-backup -i INV": ("test_backup.py", 'script("etcd-backup", nodes='),
     "pyinfra INV deploys/backup.py": ("test_backup.py", 'deploy("backup"'),
     "pyinfra INV deploys/backup.py --data etcd_backup_keep=*": ("test_backup.py", 'deploy("backup", "--data", "etcd_backup_keep=2")'),
@@ -94,7 +94,7 @@ NOT_RUN_BY_SOP_TESTS = {
     "bin/lab tarball": 'run by tests/sops/test_upgrade.py for its tarball upgrade (lab("tarball", ...)), not by tests/lab',
     "bin/lab ssh": "the lab's shell for you; the tests reach nodes with plain ssh (tests/helpers.py), never through bin/lab ssh",
     "pyinfra INV deploys/maintain.py --data etcd_compact_keep=* --data etcd_maintain=*": "the parts and the history kept, chosen; "
-    "test_upgrade.py runs maintain with the defaults (all parts), tests/unit/test_plan_maintain.py each choice",
+    "test_maintain.py runs maintain with all parts, tests/unit/test_plan_maintain.py each choice",
     "bin/etcd-add ADDR ADDR": "several addresses, inventory from $ETCD_INVENTORY; the tests add one address at a time, always with -i",
     "pyinfra INV deploys/create.py --data etcd_root_password_file=*": "the file form of --data etcd_root_password, which "
     "test_commands.py runs; tests/unit/test_passwords.py shows that the file's password is the one the plan uses",

@@ -1,0 +1,40 @@
+"""Maintenance on lab nodes: a cluster filled to a small quota raises NOSPACE; maintain compacts,
+defragments one member at a time and disarms the alarm, and writes work again.
+"""
+
+import json
+import shlex
+
+import pytest
+
+from tests.helpers import deploy, etcdctl, lab, ssh
+
+NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cluster():
+    lab("up", "-n", "3")
+    lab("reset", "1", "2", "3")
+
+
+def test_maintain_clears_a_nospace_alarm_and_shrinks_the_database():
+    small = ("--data", "etcd_quota_backend_bytes=67108864")  # 64 MiB, the smallest etcdkit accepts
+    keep_none = ("--data", "etcd_compact_keep=0")  # compact to the current revision: the filler's history goes
+    deploy("create", *small)
+    # 512 KiB values (through stdin: an argument holds at most 128 KiB) until etcd refuses writes
+    fill = (
+        "head -c 393216 /dev/urandom | base64 -w0 > /tmp/value; "
+        "for i in $(seq 1 400); do etcdctl put /filler/$((i % 20)) < /tmp/value >/dev/null 2>/tmp/refused || break; done; cat /tmp/refused"
+    )
+    assert "database space exceeded" in ssh(NODES[0], f"bash -lc {shlex.quote(fill)}").stdout
+    assert "NOSPACE" in etcdctl(NODES[0], "alarm list").stdout
+    before = {s["Endpoint"]: s["Status"]["dbSize"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
+    etcdctl(NODES[0], "del /filler/ --prefix", check=False)  # allowed under NOSPACE: it frees space
+    run = deploy("maintain", *small, *keep_none)
+    assert "NOSPACE" not in etcdctl(NODES[0], "alarm list").stdout
+    assert etcdctl(NODES[0], "put /after-maintenance ok").returncode == 0
+    after = {s["Endpoint"]: s["Status"]["dbSize"] for s in json.loads(etcdctl(NODES[0], "endpoint status --cluster -w json").stdout)}
+    print(f"maintain: {run.changed}\nDB sizes before {before} after {after}")
+    assert all(after[endpoint] < before[endpoint] for endpoint in before)
+    assert deploy("maintain", *small, *keep_none).changed == {}
