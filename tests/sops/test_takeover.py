@@ -165,7 +165,7 @@ def test_the_site_cluster_serves_as_pigsty_built_it(site):
 def test_create_previews_the_takeover_and_changes_nothing_before_enter(site):
     pids = main_pids(NODES)
     preview = typed("deploys/create.py", *site_args(site), enter=False)
-    assert "Restart needed: etcd.conf changed" in preview.stderr, preview.stderr[-4000:]
+    assert "Restart needed: etcd.conf and the unit changed" in preview.stderr, preview.stderr[-4000:]
     assert main_pids(NODES) == pids
 
 
