@@ -25,17 +25,19 @@ _spawn = multiprocessing.get_context("spawn")
 
 def client(address: str, timeout: float = 2, as_root: bool = True):
     """The etcd3 client with the control node's admin certificate, as root unless as_root is
-    false (in a child process); it trusts the CA file $ETCDKIT_TEST_CA names (a CA rotation's
-    test: the old and the new CA), else the generated CA."""
+    false (in a child process). A test may name other files in the environment (the child
+    inherits it): $ETCDKIT_TEST_CA (a CA rotation's: the old and the new CA), and
+    $ETCDKIT_TEST_CERT, _KEY and _PASSWORD (a site's own client, for a takeover)."""
     import etcd3
 
-    login = {"user": "root", "password": (PKI / "etcd" / "root.password").read_text().strip()} if as_root else {}
+    password_file = os.environ.get("ETCDKIT_TEST_PASSWORD", str(PKI / "etcd" / "root.password"))
+    login = {"user": "root", "password": Path(password_file).read_text().strip()} if as_root else {}
     return etcd3.client(
         host=address,
         port=2379,
         ca_cert=os.environ.get("ETCDKIT_TEST_CA", str(PKI / "ca.crt")),
-        cert_cert=str(PKI / "etcd" / "admin.crt"),
-        cert_key=str(PKI / "etcd" / "admin.key"),
+        cert_cert=os.environ.get("ETCDKIT_TEST_CERT", str(PKI / "etcd" / "admin.crt")),
+        cert_key=os.environ.get("ETCDKIT_TEST_KEY", str(PKI / "etcd" / "admin.key")),
         timeout=timeout,
         **login,
     )

@@ -145,6 +145,7 @@ def site(tmp_path_factory):
     password.write_text("Etcd.Root\n")
     password.chmod(0o600)
     return {
+        "pki": pki,
         "--data": [f"etcd_ca_cert={pki}/ca/ca.crt", f"etcd_ca_key={pki}/ca/ca.key", f"etcd_root_password_file={password}"],
     }
 
@@ -169,7 +170,10 @@ def test_create_previews_the_takeover_and_changes_nothing_before_enter(site):
     assert main_pids(NODES) == pids
 
 
-def test_create_takes_the_cluster_over_under_writes(site):
+def test_create_takes_the_cluster_over_under_writes(site, monkeypatch):
+    pki = site["pki"]
+    for name, path in (("CA", "ca/ca.crt"), ("CERT", "etcd-1.crt"), ("KEY", "etcd-1.key"), ("PASSWORD", "root.password")):
+        monkeypatch.setenv(f"ETCDKIT_TEST_{name}", str(pki / path))  # the writer is a client of the site, as its apps are
     before = cluster_id()
     with Writer(NODES) as writer:
         run = deploy("create", *site_args(site))
