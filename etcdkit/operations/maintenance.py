@@ -3,15 +3,17 @@ member (one at a time, a turn of the rolling machinery of restart.py), disarming
 
 Each reads the member's `endpoint status -w json` when it runs and does nothing (`host.noop`)
 when there is nothing to do: nothing older than etcd_compact_keep revisions to compact, a database
-that is not fragmented (etcdkit.model.cluster.fragmented), no alarm. The gates wait for every
+that is not fragmented (etcdkit.model.cluster.fragmented) in a run that did not compact, no alarm. The gates wait for every
 member to answer `endpoint status` with one leader, not for `endpoint health`: an active alarm
 makes that fail on every member, and disarming it is the point.
 """
 
 import time
+from weakref import WeakSet
 
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, OperationError, operation
+from pyinfra.context import ctx_state
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdCompacted, EtcdMembership
 from etcdkit.model.cluster import db_sizes, fragmented
@@ -52,6 +54,12 @@ def compact(endpoint: str, keep: int, timeout: int = 60):
         host.noop(f"the history before revision {target} (current {revision} minus {keep}) is compacted already")
         return
     yield f"{etcdctl(endpoint, timeouts=_slow(timeout))} compact {target} --physical"
+    yield FunctionCommand(_compacted.add, (ctx_state.get(),), {})
+
+
+# the runs (pyinfra's states) that compacted: every member has pages to free then, though a
+# follower's own compaction, which etcd runs in the background, may not show yet in its sizes
+_compacted: WeakSet = WeakSet()
 
 
 @operation()
@@ -66,7 +74,7 @@ def defragment(endpoint: str, timeout: int = 60):
     + timeout: seconds for the gate and the wait after the defragmentation (itself: DEFRAG_TIMEOUT)
     """
     status = own_status(endpoint)
-    if status and not fragmented(status):
+    if status and not fragmented(status) and ctx_state.get() not in _compacted:
         host.noop(f"database {db_sizes(status)}: not fragmented")
         return
     yield FunctionCommand(_defragment, (endpoint, timeout), {})
