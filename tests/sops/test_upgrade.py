@@ -9,6 +9,7 @@ Tests run in order on one lab: each starts from what the previous one left.
 
 import hashlib
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -96,3 +97,29 @@ def test_a_tarball_cluster_upgrades_to_a_newer_patch_release_with_a_tarball():
     assert versions() == {"3.5.30"}
     assert etcdctl(NODES[2], "endpoint health --cluster").returncode == 0
     assert deploy("upgrade", "--data", "etcd_version=3.5.30", *tarball("3.5.30")).changed == {}
+
+
+def test_a_member_that_does_not_come_back_stops_the_upgrade_with_the_others_untouched(tmp_path):
+    good = lab("tarball", "3.5.30").stdout.strip()
+    broken = tmp_path / "etcd-v3.5.31-linux-amd64.tar.gz"  # a release whose etcd does not start
+    folder = tmp_path / "etcd-v3.5.31-linux-amd64"
+    folder.mkdir()
+    subprocess.run(["tar", "-xzf", good, "-C", str(folder), "--strip-components=1"], check=True)
+    (folder / "etcd").write_text("#!/bin/sh\necho 'this etcd does not start' >&2\nexit 1\n")
+    subprocess.run(["tar", "-czf", str(broken), "-C", str(tmp_path), folder.name], check=True)
+    digest = hashlib.sha256(broken.read_bytes()).hexdigest()
+    options = ("--data", f"etcd_tarball={broken}", "--data", f"etcd_tarball_sha256={digest}", "--data", "etcd_restart_timeout=15")
+    first_leader = leader()
+    run = deploy("upgrade", "--data", "etcd_version=3.5.31", *options, check=False)
+    assert run.returncode != 0 and "To roll this member back" in run.stderr
+    leader_address = first_leader.split("//")[1].split(":")[0]  # the leader's turn is last: it was not upgraded
+    status = json.loads(etcdctl(leader_address, "endpoint status --cluster -w json", check=False).stdout or "[]")
+    assert {s["Status"]["version"] for s in status} == {"3.5.30"}  # the members that answer were not touched
+    # the rollback the message gives: the previous release's binaries, a restart
+    failed = [a for a in NODES if ssh(a, "systemctl is-active etcd", check=False).stdout.strip() != "active"]
+    assert len(failed) == 1
+    subprocess.run(["scp", "-q", good, f"{failed[0]}:/tmp/good.tar.gz"], check=True)
+    ssh(
+        failed[0], "tar -xzf /tmp/good.tar.gz -C /usr/local/bin --strip-components=1 && systemctl reset-failed etcd; systemctl restart etcd"
+    )
+    assert etcdctl(NODES[0], "endpoint health --cluster").returncode == 0 and versions() == {"3.5.30"}
