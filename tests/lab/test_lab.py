@@ -91,9 +91,13 @@ def test_nodes_are_bare_and_install_etcd_from_the_local_repository_only():
     address = NODE_ADDRESSES[0]
     assert ssh(address, "command -v etcd", check=False).returncode != 0
     sources = ssh(address, "cat /etc/apt/sources.list; ls /etc/apt/sources.list.d").stdout
-    assert sources.strip() == f"deb [trusted=yes] file:{config.REPO_MOUNT} ./"
+    assert sources.split("\n")[:2] == [
+        f"deb [trusted=yes] file:{config.REPO_MOUNT} ./",
+        f"deb [trusted=yes] file:{config.REPO_MOUNT}/newer ./",
+    ]
     candidate = ssh(address, "apt-cache policy etcd-server").stdout
-    assert re.search(r"Candidate: 3\.5\.", candidate), candidate
+    # trixie's own etcd by default; sid's newer one only when asked for by version (pinned at 100)
+    assert re.search(r"Candidate: 3\.5\.16-", candidate) and re.search(r"3\.5\.30-\S+ 100", candidate), candidate
     assert ssh(address, "timeout 3 bash -c '</dev/tcp/151.101.2.132/80'", check=False).returncode != 0
 
 
