@@ -12,7 +12,6 @@ import multiprocessing
 import os
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +56,30 @@ def get_error(address: str, key: str, as_root: bool) -> str:
 
 
 def in_child(function, *args, timeout: float = 60):
-    """function(*args) in a spawned process (where gRPC may run), and its result."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=_spawn) as pool:
-        return pool.submit(function, *args).result(timeout=timeout)
+    """function(*args) in a spawned process (where gRPC may run), and its result. A plain process
+    and a pipe, no pool: a pool waits on threads, which block for ever once a test of the session
+    has loaded pyinfra's CLI (gevent patches threading then)."""
+    receive, send = _spawn.Pipe(duplex=False)
+    child = _spawn.Process(target=_answer, args=(send, function, args), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise TimeoutError(f"{function.__name__} took more than {timeout} s")
+        ok, value = receive.recv()
+    finally:
+        child.kill()
+        child.join(timeout=10)
+    if not ok:
+        raise value
+    return value
+
+
+def _answer(send, function, args) -> None:
+    try:
+        send.send((True, function(*args)))
+    except Exception as error:
+        send.send((False, error))
 
 
 @dataclass
