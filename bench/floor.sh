@@ -33,7 +33,7 @@ for i in "${!MEMBERS[@]}"; do SEQ[${MEMBERS[$i]}]=$((i + 1)); done
 [ -z "$NEW" ] || SEQ[$NEW]=$((${#MEMBERS[@]} + 1))
 
 cleanup() {
-	for address in "${MEMBERS[@]}" $NEW; do ssh -o ControlPath="$WORK/%h" -O exit "root@$address" 2>/dev/null || true; done
+	for address in "${MEMBERS[@]}" $NEW; do ssh -o ControlPath="$WORK/ssh-%h" -O exit "root@$address" 2>/dev/null || true; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -41,7 +41,7 @@ trap cleanup EXIT
 on() { # on ADDRESS COMMAND...: run on the node over its multiplexed connection
 	local address=$1
 	shift
-	ssh -o BatchMode=yes -o ControlMaster=auto -o ControlPath="$WORK/%h" -o ControlPersist=300 "root@$address" "$@"
+	ssh -o BatchMode=yes -o ControlMaster=auto -o ControlPath="$WORK/ssh-%h" -o ControlPersist=300 "root@$address" "$@"
 }
 
 each() { # each FUNCTION ADDRESS...: FUNCTION ADDRESS on every node at once; fails when one fails
