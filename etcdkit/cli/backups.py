@@ -6,22 +6,16 @@ of the inventory, then reloads the members' clients (Patroni, vip-manager, admin
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from etcdkit.cli.membership import UsageError, countdown, inventory_cluster, pyinfra, require_inventory, run_cli
-from etcdkit.cli.passthrough import add_options, pyinfra_options
+from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options
 
 
 def parse(argv: list[str], prog: str, description: str, restore: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument(
-        "-i",
-        "--inventory",
-        default=os.environ.get("ETCD_INVENTORY"),
-        help="pyinfra inventory (default: $ETCD_INVENTORY; there is no other default)",
-    )
+    add_inventory(parser)
     if restore:
         parser.add_argument("-y", "--yes", action="store_true", help="no warning countdown")
         parser.add_argument(

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from etcdkit.cli.passthrough import add_options, pyinfra_options
+from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options
 
 COUNTDOWN_SECONDS = 5
 
@@ -29,12 +29,7 @@ class UsageError(Exception):
 
 def parse(argv: list[str], prog: str, description: str, destroy: bool = False) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument(
-        "-i",
-        "--inventory",
-        default=os.environ.get("ETCD_INVENTORY"),
-        help="pyinfra inventory (default: $ETCD_INVENTORY; there is no other default)",
-    )
+    add_inventory(parser)
     parser.add_argument("-y", "--yes", action="store_true", help="no warning countdown")
     if destroy:
         parser.add_argument(

@@ -1,7 +1,18 @@
-"""The pyinfra options that every bin/etcd-* command passes through to its pyinfra runs: how to log
-in (a Pigsty site logs in as an admin user with sudo), --data overrides and verbosity."""
+"""The options every bin/etcd-* command shares: the inventory, and the pyinfra options it passes
+through to its pyinfra runs: how to log in (a Pigsty site logs in as an admin user with sudo),
+--data overrides and verbosity."""
 
 import argparse
+import os
+
+
+def add_inventory(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i",
+        "--inventory",
+        default=os.environ.get("ETCD_INVENTORY"),
+        help="pyinfra inventory (default: $ETCD_INVENTORY; there is no other default)",
+    )
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

@@ -59,13 +59,12 @@ problem of severity 3.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from etcdkit.cli.passthrough import add_options, pyinfra_options
+from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options
 
 RUN_TIMEOUT = 600
 PROGRESS_AFTER = 3  # seconds: a longer run says when it is done
@@ -89,12 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         "within 30 days), 2 no quorum or no leader, 3 could not check. The --json schema is in the docstring of "
         "etcdkit/cli/status.py.",
     )
-    parser.add_argument(
-        "-i",
-        "--inventory",
-        default=os.environ.get("ETCD_INVENTORY"),
-        help="pyinfra inventory (default: $ETCD_INVENTORY; there is no other default)",
-    )
+    add_inventory(parser)
     parser.add_argument("--json", action="store_true", help="print the status as one JSON document")
     add_options(parser)
     args = parser.parse_args(argv)

@@ -139,8 +139,9 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
     requests: list[CertRequest] = []
 
     def client(host: str, folder: Place, ca: Place, request: CertRequest, cert: Place, key: Place) -> None:
-        plan.folders.setdefault(host, []).append(folder)
-        plan.trust.setdefault(host, []).append(ca)
+        if ca not in plan.trust.get(host, []):  # once for a host that is an admin host and a Patroni host
+            plan.folders.setdefault(host, []).append(folder)
+            plan.trust.setdefault(host, []).append(ca)
         plan.certificates.setdefault(host, []).extend([Issued(request.cert_path, cert), Issued(request.key_path, key)])
         requests.append(request)
 
@@ -158,19 +159,11 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
     for pg in live.pg_hosts:
         if pg.patroni is None and pg.vip is None:
             continue
-        pg_cluster = pg.settings["pg_cluster"]
-        cert, key = certificate_paths(pg_cluster)
+        cert, key = certificate_paths(pg.settings["pg_cluster"])
         owner = pg.patroni_owner or ("root", "root")
-        if client_ca not in plan.trust.get(pg.name, []):
-            plan.folders.setdefault(pg.name, []).append(client_dir)
-            plan.trust.setdefault(pg.name, []).append(client_ca)
-        plan.certificates.setdefault(pg.name, []).extend(
-            [
-                Issued(secrets.client_certificate(pg_cluster).cert_path, Place(cert)),
-                Issued(secrets.client_certificate(pg_cluster).key_path, Place(key, *owner, "600")),
-            ]
+        client(
+            pg.name, client_dir, client_ca, secrets.client_certificate(pg.settings["pg_cluster"]), Place(cert), Place(key, *owner, "600")
         )
-        requests.append(secrets.client_certificate(pg_cluster))
         if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES:  # one watching consul keeps running
             plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
     for name in live.monitors.hosts:
