@@ -25,7 +25,9 @@ VIP_KEYS = ("dcs-endpoints", "etcd-ca-file", "etcd-cert-file", "etcd-key-file", 
 # the older names vip-manager still maps to those: both set to different values, it refuses to start
 VIP_OLD_KEYS = ("endpoint", "endpoints", "etcd_user", "etcd_password")
 VIP_ETCD_TYPES = ("etcd", "etcd3")  # vip-manager's default dcs-type is etcd
-SECRETS = ("etcd3.password", "etcd-password", "etcd_password")
+# the keys that hold the cluster user's password; etcd_password, the older name, is only removed
+PASSWORD_KEYS = ("etcd3.password", "etcd-password")
+SECRETS = (*PASSWORD_KEYS, "etcd_password")
 
 
 def prefix(pg_cluster: str) -> str:
@@ -63,6 +65,12 @@ def patroni_change(path: str, current: dict | None, client_urls: list[str], user
     changed = _changed(current, values)
     action = None if not changed else "restart" if set(changed) & set(PATRONI_RESTART_KEYS) else "reload"
     return ConfigChange(path, values, action)
+
+
+def to_write(change: ConfigChange, password) -> dict:
+    """The values to write: the user's password (a Secret, read when the run executes) in the
+    password keys, whatever the plan compared them with (None when the run generates it)."""
+    return {key: password if key in PASSWORD_KEYS else value for key, value in change.values.items()}
 
 
 def api_url(current: dict) -> str:

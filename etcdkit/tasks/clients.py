@@ -11,7 +11,7 @@ from etcdkit.operations import etcd, services
 from etcdkit.operations.files import upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.plans.memberfiles import ClusterSecrets
-from etcdkit.plans.patroni import SECRETS, certificate_paths
+from etcdkit.plans.patroni import SECRETS, certificate_paths, to_write
 
 PUBLIC = (paths.CLIENT_CA, paths.ADMIN_CERT, paths.ENV)
 
@@ -97,5 +97,9 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
 
 
 def _config(label: str, change, password):
-    values = {key: password if key in SECRETS and value is not None else value for key, value in change.values.items()}
-    return yaml_keys(name=f"{label}: etcd endpoints and credentials in {change.path}", path=change.path, values=values, secrets=SECRETS)
+    return yaml_keys(
+        name=f"{label}: etcd endpoints and credentials in {change.path}",
+        path=change.path,
+        values=to_write(change, password),
+        secrets=SECRETS,
+    )

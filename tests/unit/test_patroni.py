@@ -42,3 +42,13 @@ def test_vip_manager_restarts_on_any_change():
     assert (
         clients.vip_change("/etc/default/vip-manager.yml", hashed(change.values, clients.SECRETS), URLS, "pg-test", "secret").action is None
     )
+
+
+def test_the_password_is_written_even_when_the_run_generates_it():
+    """The plan compares with None when the password does not exist yet; the write still sets it."""
+    password = object()  # the Secret the run reads when it executes
+    patroni = clients.patroni_change("/etc/patroni/patroni.yml", {}, URLS, "pg-test", None)
+    assert clients.to_write(patroni, password)["etcd3.password"] is password
+    vip = clients.vip_change("/etc/default/vip-manager.yml", {}, URLS, "pg-test", None)
+    written = clients.to_write(vip, password)
+    assert written["etcd-password"] is password and written["etcd_password"] is None  # the old name removed
