@@ -120,6 +120,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "vip_manager_config": absolute_path,
     "prometheus_dir": absolute_path,
     "prometheus_sd_dir": absolute_path,
+    "etcd_monitor_target_dir": absolute_path,
     "etcd_grafana_dir": absolute_path,
     "etcd_runbook_url": link,
     "patroni_service": matches(UNIT, "patroni"),

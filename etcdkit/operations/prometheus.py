@@ -16,7 +16,7 @@ def targets(directory: str, cluster: str, files: dict[str, str]):
     Make the cluster's targets in the folder exactly these files: new and changed ones written,
     those of members that are gone deleted. Prometheus watches the folder: no reload needed.
 
-    + directory: the file-based service-discovery folder, which exists
+    + directory: the file-based service-discovery folder, which exists when there are files to write
     + cluster: the etcd cluster (the files' prefix)
     + files: file name -> content
     """

@@ -208,7 +208,7 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
     seed = min(serving or [plan.member for plan in members.values()], key=lambda member: member.seq)
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [Target(m.name, m.address, m.port) for m in spec.members], cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m) for m in spec.members]
-    if monitoring:
+    if monitoring and monitoring.certificate:
         certificates.append(monitoring.certificate)
     plan = CreatePlan(
         spec,

@@ -5,6 +5,10 @@ Each member is a file-based service-discovery target, one file per member (label
 kept equal to the cluster's members by create, reload (run by bin/etcd-add and bin/etcd-rm) and
 destroy. Prometheus scrapes over TLS with a client certificate of its own (CN `monitor`) issued by
 the cluster's CA, never a member's key.
+
+With etcd_monitor_target_dir (a Pigsty site: /infra/targets/etcd), the site's own Prometheus job
+already scrapes the members from target files of the same names and labels, with its own TLS
+files: etcdkit keeps only those files, and writes no job, TLS files or rules of its own.
 """
 
 from dataclasses import dataclass, field
@@ -32,18 +36,24 @@ SCRAPE_CONFIG_FILES = (2, 43)  # the first Prometheus that includes scrape jobs 
 
 @dataclass(frozen=True)
 class Monitors:
-    """The monitoring hosts of the run that have a Prometheus folder, the settings of the first,
-    and what each one's Prometheus is (PrometheusSetup)."""
+    """The monitoring hosts of the run that have the folder they are monitored through (the site's
+    etcd_monitor_target_dir, else prometheus_dir), the settings of the first, the others (host -> the
+    folder it lacks), and what each one's Prometheus is (PrometheusSetup; not read for a site's own)."""
 
     hosts: tuple[str, ...]
     settings: dict
-    without_prometheus: tuple[str, ...] = ()
+    without: dict = field(default_factory=dict)
     setups: dict = field(default_factory=dict)
+
+    @property
+    def site_targets(self) -> str | None:
+        """etcd_monitor_target_dir: the folder the site's own job reads the members' targets from."""
+        return self.settings.get("etcd_monitor_target_dir")
 
     @property
     def warnings(self) -> list[str]:
         warnings = [
-            f"{name} is in the monitoring group but has no Prometheus folder: not monitoring from it" for name in self.without_prometheus
+            f"{name} is in the monitoring group but has no folder {folder}: not monitoring from it" for name, folder in self.without.items()
         ]
         if not self.hosts:
             return warnings
@@ -73,7 +83,10 @@ class MonitoringPlan:
     hosts: list[str]  # the monitoring hosts of the run
     targets: dict[str, str]  # file name -> content
     settings: dict
-    ca_cert: Path | None = None  # None (destroy): the hosts only get their targets
+    target_dir: str  # the folder of the targets: prometheus_sd_dir, or the site's etcd_monitor_target_dir
+    # the CA and the certificate Prometheus scrapes with; None (destroy, or etcd_monitor_target_dir: the
+    # site's own job scrapes): the hosts only get their targets
+    ca_cert: Path | None = None
     certificate: CertRequest | None = None
 
 
@@ -85,19 +98,27 @@ def tls_dir(settings: dict, cluster: str) -> str:
 def read_monitors(inventory) -> Monitors:
     activated = list(inventory.iter_activated_hosts())
     group = params.get(activated[0].data, "etcd_monitor_group")
-    hosts, without = [], []
+    hosts, without = [], {}
     for host in inventory.get_group(group, default=[]):
         if host in activated:
-            (hosts if host.get_fact(Directory, path=params.get(host.data, "prometheus_dir")) else without).append(host)
+            # a host counts with the folder it is monitored through: the site's targets', else Prometheus'
+            folder = params.get(host.data, "etcd_monitor_target_dir") or params.get(host.data, "prometheus_dir")
+            if host.get_fact(Directory, path=folder):
+                hosts.append(host)
+            else:
+                without[host.name] = folder
     settings = host_settings(hosts[0]) if hosts else {}
+    # a site's own Prometheus (etcd_monitor_target_dir) gets no job nor rules from etcdkit: nothing to ask it
+    asked = [] if settings.get("etcd_monitor_target_dir") else hosts
     setups = {
-        h.name: h.get_fact(PrometheusSetup, directory=params.get(h.data, "prometheus_dir"), cluster=settings["etcd_cluster"]) for h in hosts
+        h.name: h.get_fact(PrometheusSetup, directory=params.get(h.data, "prometheus_dir"), cluster=settings["etcd_cluster"]) for h in asked
     }
-    return Monitors(tuple(h.name for h in hosts), settings, tuple(h.name for h in without), setups)
+    return Monitors(tuple(h.name for h in hosts), settings, without, setups)
 
 
 def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], secrets: ClusterSecrets | None) -> MonitoringPlan | None:
-    """The targets for these members on the monitoring hosts of the run, or None without any."""
+    """The targets for these members on the monitoring hosts of the run, or None without any; with
+    the secrets, the CA and the certificate Prometheus scrapes with, unless the site's job scrapes."""
     if not monitors.hosts:
         return None
     targets = {
@@ -106,8 +127,9 @@ def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], sec
         )
         for member in members
     }
-    plan = MonitoringPlan(cluster, list(monitors.hosts), targets, monitors.settings)
-    if secrets is not None:
+    target_dir = monitors.site_targets or monitors.settings["prometheus_sd_dir"]
+    plan = MonitoringPlan(cluster, list(monitors.hosts), targets, monitors.settings, target_dir)
+    if secrets is not None and not monitors.site_targets:
         plan.ca_cert = secrets.ca.files[0]
         plan.certificate = secrets.client_certificate("monitor")
     return plan

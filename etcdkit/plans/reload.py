@@ -204,7 +204,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
         plan.monitoring = monitoring_plan(facts.monitors, spec.cluster, targets, cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m.member) for m in members.values()] if "conf" in parts else []
     certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
-    if plan.monitoring:
+    if plan.monitoring and plan.monitoring.certificate:
         certificates.append(plan.monitoring.certificate)
     plan.control = cluster_secrets.work(certificates, [user.password for user in plan.users])
     run_hosts = [*members, *plan.admin_hosts, *plan.clients, *(plan.monitoring.hosts if plan.monitoring else [])]

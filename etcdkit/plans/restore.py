@@ -119,7 +119,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
     cluster_secrets = ClusterSecrets.of(first, spec.cluster)
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [Target(m.name, m.address, m.port) for m in spec.members], cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m) for m in spec.members]
-    if monitoring:
+    if monitoring and monitoring.certificate:
         certificates.append(monitoring.certificate)
     seed = spec.members[0].host_name
     return RestorePlan(

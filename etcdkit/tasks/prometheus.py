@@ -40,9 +40,14 @@ def rules_path(settings: dict, cluster: str) -> str:
 def monitor_members(plan: MonitoringPlan) -> None:
     """On a monitoring host: the TLS files, the scrape job, the rules and the members' targets;
     Prometheus reloads when its job or rules changed (targets it watches by itself). With
-    etcd_grafana_dir, Grafana's dashboard too (Grafana reads its provisioned folder by itself)."""
+    etcd_grafana_dir, Grafana's dashboard too (Grafana reads its provisioned folder by itself).
+    Without a certificate in the plan (etcd_monitor_target_dir), only the targets, in the site's
+    folder as it is: its own job scrapes them with its own TLS files."""
+    if plan.certificate is None:
+        _targets(plan)
+        return
     settings, cluster = plan.settings, plan.cluster
-    root, user, sd_dir = settings["prometheus_dir"], settings["prometheus_user"], settings["prometheus_sd_dir"]
+    root, user, sd_dir = settings["prometheus_dir"], settings["prometheus_user"], plan.target_dir
     tls_dir = monitoring.tls_dir(settings, cluster)
     files.directory(name=f"{tls_dir} (etcd TLS for Prometheus)", path=tls_dir, user="root", group=user, mode="750")
     upload(name=f"Upload {tls_dir}/ca.crt", source=plan.ca_cert, dest=f"{tls_dir}/ca.crt", user="root", group="root", mode="644")
@@ -87,6 +92,7 @@ def monitor_members(plan: MonitoringPlan) -> None:
             mode="644",
             create_remote_dir=True,
         )
+    files.directory(name=f"{sd_dir} (Prometheus targets)", path=sd_dir, mode="755")
     _targets(plan)
     services.take_config(
         name="Prometheus: reload to take them",
@@ -103,6 +109,6 @@ def set_targets(plan: MonitoringPlan) -> None:
 
 
 def _targets(plan: MonitoringPlan) -> None:
-    sd_dir = plan.settings["prometheus_sd_dir"]
-    files.directory(name=f"{sd_dir} (Prometheus targets)", path=sd_dir, mode="755")
-    prometheus.targets(name=f"Prometheus targets of `{plan.cluster}`", directory=sd_dir, cluster=plan.cluster, files=plan.targets)
+    """No folder made: etcdkit's own is made with the job, a site's exists (the host counts by it),
+    and without one there are no targets to delete."""
+    prometheus.targets(name=f"Prometheus targets of `{plan.cluster}`", directory=plan.target_dir, cluster=plan.cluster, files=plan.targets)

@@ -228,9 +228,12 @@ def view(*members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[
     return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft))
 
 
-def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = ()) -> Monitors:
-    """The monitoring hosts of the run (with a Prometheus folder) and those without one."""
-    return Monitors(tuple(hosts), make_settings(tmp_path) if hosts else {}, tuple(without))
+def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = (), **settings) -> Monitors:
+    """The monitoring hosts of the run (with their folder: Prometheus', or etcd_monitor_target_dir in
+    the settings) and those without it."""
+    values = make_settings(tmp_path, **settings)
+    folder = values["etcd_monitor_target_dir"] or values["prometheus_dir"]
+    return Monitors(tuple(hosts), values if hosts else {}, {name: folder for name in without})
 
 
 NO_MONITORS = Monitors((), {})

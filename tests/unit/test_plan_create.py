@@ -90,13 +90,22 @@ def test_warnings_of_the_inventory_the_monitors_and_a_well_known_root_password(t
     plan = decide(facts(inv, all_bare(inv), monitored=monitors(tmp_path, "10.10.10.20", without=["10.10.10.21"])))
     assert plan.warnings == [
         "inventory: 2 members: an even count",
-        "10.10.10.21 is in the monitoring group but has no Prometheus folder: not monitoring from it",
+        "10.10.10.21 is in the monitoring group but has no folder /etc/prometheus: not monitoring from it",
         "etcd_root_password is Pigsty's well-known default: set a strong one",
     ]
     assert plan.control.passwords == ()  # the configured password is not generated
     assert plan.monitoring.hosts == ["10.10.10.20"]
     assert sorted(plan.monitoring.targets) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml"]
     assert "monitor" in [c.name for c in plan.control.certificates]
+
+
+def test_with_a_site_targets_folder_the_monitors_get_targets_there_and_no_certificate_is_issued(tmp_path):
+    inv = inventory(tmp_path)
+    monitored = monitors(tmp_path, "10.10.10.20", etcd_monitor_target_dir="/infra/targets/etcd")
+    plan = decide(facts(inv, all_bare(inv), monitored=monitored))
+    assert (plan.monitoring.target_dir, plan.monitoring.ca_cert, plan.monitoring.certificate) == ("/infra/targets/etcd", None, None)
+    assert sorted(plan.monitoring.targets) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml"]
+    assert sorted(c.name for c in plan.control.certificates) == ["admin", "etcd-1", "etcd-2", "etcd-3"]
 
 
 # The release tarball

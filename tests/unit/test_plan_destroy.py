@@ -106,7 +106,14 @@ def test_the_monitoring_targets_go_too(tmp_path):
     monitored = monitors(tmp_path, "10.10.10.20", without=["10.10.10.21"])
     plan = decide(facts(inventory(tmp_path), live=view(1, 2, 3), monitored=monitored))
     assert (plan.monitoring.hosts, plan.monitoring.targets, plan.monitoring.ca_cert) == (["10.10.10.20"], {}, None)
-    assert plan.warnings == ["10.10.10.21 is in the monitoring group but has no Prometheus folder: not monitoring from it"]
+    assert plan.warnings == ["10.10.10.21 is in the monitoring group but has no folder /etc/prometheus: not monitoring from it"]
+
+
+def test_with_a_site_targets_folder_the_targets_go_from_it(tmp_path):
+    monitored = monitors(tmp_path, "10.10.10.20", without=["10.10.10.21"], etcd_monitor_target_dir="/infra/targets/etcd")
+    plan = decide(facts(inventory(tmp_path), live=view(1, 2, 3), monitored=monitored))
+    assert (plan.monitoring.target_dir, plan.monitoring.targets) == ("/infra/targets/etcd", {})
+    assert plan.warnings == ["10.10.10.21 is in the monitoring group but has no folder /infra/targets/etcd: not monitoring from it"]
 
 
 def test_the_safeguard_of_one_host_refuses_for_the_whole_run(tmp_path):

@@ -279,6 +279,15 @@ def test_the_monitoring_targets_are_the_started_members(tmp_path):
     assert [c.name for c in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "monitor", "admin"]
 
 
+def test_with_a_site_targets_folder_the_targets_are_the_started_members_and_nothing_else(tmp_path):
+    live = view(1, 2, 3, 4, entry(5, started=False))
+    monitored = monitors(tmp_path, "10.10.10.20", etcd_monitor_target_dir="/infra/targets/etcd")
+    plan = decide(facts(inventory(tmp_path), live=live, monitored=monitored))
+    assert sorted(plan.monitoring.targets) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml", "etcd-4.yml"]
+    assert (plan.monitoring.target_dir, plan.monitoring.ca_cert, plan.monitoring.certificate) == ("/infra/targets/etcd", None, None)
+    assert [c.name for c in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "admin"]
+
+
 def test_without_monitor_in_etcd_reload_there_is_no_monitoring(tmp_path):
     plan = decide(facts(inventory(tmp_path, etcd_reload=["conf"]), monitored=monitors(tmp_path, "10.10.10.20")))
     assert plan.monitoring is None
@@ -380,7 +389,7 @@ def test_prometheus_before_2_43_is_told_where_to_put_the_job_and_an_earlier_rule
         "10.10.10.21": {"version": (2, 42), "job_inline": True, "old_rules": False},  # its prometheus.yml has the job
         "10.10.10.22": {"version": (2, 53), "job_inline": False, "old_rules": False},
     }
-    watching = Monitors(tuple(setups), make_settings(tmp_path), (), setups)
+    watching = Monitors(tuple(setups), make_settings(tmp_path), {}, setups)
     plan = decide(facts(inventory(tmp_path), monitored=watching))
     assert plan.warnings == [
         "10.10.10.20: Prometheus 2.42 cannot include scrape jobs (scrape_config_files came with 2.43), so it does not scrape "

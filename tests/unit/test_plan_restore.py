@@ -135,6 +135,15 @@ def test_bare_hosts_get_a_new_cluster_from_the_snapshot(tmp_path):
     assert not inv.pki_dir.exists()  # the snapshot folder is the test's own
 
 
+def test_with_a_site_targets_folder_the_restored_members_are_targets_and_no_monitor_certificate_is_issued(tmp_path):
+    inv = inventory(tmp_path)
+    monitored = monitors(tmp_path, "10.10.10.20", etcd_monitor_target_dir="/infra/targets/etcd")
+    plan = decide(facts(inv, snapshot_file(tmp_path), {2: bare(data=[]), 3: bare(data=[])}, monitored=monitored))
+    assert (plan.monitoring.target_dir, plan.monitoring.certificate) == ("/infra/targets/etcd", None)
+    assert sorted(plan.monitoring.targets) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml"]
+    assert [r.name for r in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "admin"]
+
+
 def test_a_snapshot_of_another_cluster_is_restored_with_a_warning(tmp_path):
     sidecar = {"cluster": "old", "sha256": hashlib.sha256(CONTENT).hexdigest(), "size": len(CONTENT)}
     plan = decide(facts(inventory(tmp_path), snapshot_file(tmp_path, sidecar)))
