@@ -166,18 +166,25 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
         )
         if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES:  # one watching consul keeps running
             plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
-    for name in live.monitors.hosts:
-        settings = live.monitors.settings
-        folder, user = tls_dir(settings, plan.cluster), settings["prometheus_user"]
-        monitor = secrets.client_certificate("monitor")
-        client(
-            name,
-            Place(folder, "root", user, "750"),
-            Place(f"{folder}/ca.crt"),
-            monitor,
-            Place(f"{folder}/monitor.crt"),
-            Place(f"{folder}/monitor.key", user, user, "600"),
+    if live.monitors.site_targets:  # the site's own job scrapes, with TLS files of the site's: none of etcdkit's to move
+        plan.warnings.append(
+            f"{', '.join(live.monitors.hosts)}: the site's own Prometheus job scrapes `{plan.cluster}` (etcd_monitor_target_dir) "
+            "with TLS files etcdkit does not manage: give it the new CA and a client certificate the new CA issued, or it "
+            "stops scraping once the members trust only the new CA"
         )
+    else:
+        for name in live.monitors.hosts:
+            settings = live.monitors.settings
+            folder, user = tls_dir(settings, plan.cluster), settings["prometheus_user"]
+            monitor = secrets.client_certificate("monitor")
+            client(
+                name,
+                Place(folder, "root", user, "750"),
+                Place(f"{folder}/ca.crt"),
+                monitor,
+                Place(f"{folder}/monitor.crt"),
+                Place(f"{folder}/monitor.key", user, user, "600"),
+            )
     admin = secrets.client_certificate("admin")  # the control node's own, for bin/etcd-status and the operator
     unique = list(dict.fromkeys([*requests, admin]))
     plan.control = ControlWork(secrets.ca, tuple(unique))

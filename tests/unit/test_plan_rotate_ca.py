@@ -99,6 +99,19 @@ def test_every_client_gets_its_ca_file_and_certificate(tmp_path, cas):
     assert [r.name for r in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "admin", "pg-main", "monitor"]
 
 
+def test_monitors_of_a_site_targets_folder_get_no_tls_files_and_a_warning(tmp_path, cas):
+    old, new = cas
+    monitored = monitors(tmp_path, "10.10.10.50", etcd_monitor_target_dir="/infra/targets/etcd")
+    plan = decide(facts(inventory(tmp_path), {None: old}, new, monitored=monitored))
+    assert "10.10.10.50" not in plan.trust and "10.10.10.50" not in plan.certificates and "10.10.10.50" not in plan.folders
+    assert [r.name for r in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "admin"]
+    assert plan.warnings == [
+        "10.10.10.50: the site's own Prometheus job scrapes `etcd` (etcd_monitor_target_dir) with TLS files etcdkit does not "
+        "manage: give it the new CA and a client certificate the new CA issued, or it stops scraping once the members trust "
+        "only the new CA"
+    ]
+
+
 def test_without_a_new_ca_nothing_happens(tmp_path, cas):
     old, _ = cas
     with pytest.raises(DeployError, match="point etcd_ca_cert/etcd_ca_key at the new CA"):
