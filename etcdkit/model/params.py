@@ -254,9 +254,9 @@ PARAMS = [
         None,
         str,
         "A site whose own Prometheus already scrapes etcd from a folder of target files, one <member>.yml each (Pigsty: "
-        "/infra/targets/etcd): the monitoring hosts that have this folder get the members' targets there (mode 0644, for the site's scraper), and "
-        "nothing else: no scrape job, TLS files, monitor certificate, rules, Prometheus reload nor dashboard. Unset: "
-        "etcdkit's own job (prometheus_dir, prometheus_sd_dir).",
+        "/infra/targets/etcd): the monitoring hosts that have this folder get the members' targets there (mode 0644, for "
+        "the site's scraper), and nothing else: no scrape job, TLS files, monitor certificate, rules, Prometheus reload nor "
+        "dashboard. Unset: etcdkit's own job (prometheus_dir, prometheus_sd_dir).",
         ("create", "reload", "destroy", "rotate_ca", "restore"),
     ),
     Param(
