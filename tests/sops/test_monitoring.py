@@ -18,6 +18,14 @@ global: {scrape_interval: 2s, evaluation_interval: 5s}
 scrape_config_files: ["/etc/prometheus/scrape/*.yml"]
 rule_files: ["/etc/prometheus/rules/*.yml"]
 """
+SITE_RULES = """\
+# the site's own etcd rules (Pigsty ships a rules/etcd.yml): etcdkit never writes this file
+groups:
+  - name: site-etcd
+    rules:
+      - alert: SiteEtcdDown
+        expr: up{job="etcd"} == 0
+"""
 
 
 def write_inventory(members: list[int]) -> str:
@@ -40,6 +48,7 @@ def prometheus_on_node4():
         "cat > /etc/prometheus/prometheus.yml && systemctl restart prometheus",
         input_=PROMETHEUS_CONFIG,
     )
+    ssh(PROMETHEUS, "mkdir -p /etc/prometheus/rules && cat > /etc/prometheus/rules/etcd.yml", input_=SITE_RULES)
     yield
     INVENTORY.unlink(missing_ok=True)
 
@@ -73,6 +82,13 @@ def test_create_registers_every_member():
 
 def test_the_alert_rules_pass_promtool():
     assert "SUCCESS: 21 rules found" in ssh(PROMETHEUS, "promtool check rules /etc/prometheus/rules/etcdkit-etcd.yml").stdout
+
+
+def test_the_sites_own_etcd_rules_are_kept_and_loaded():
+    assert ssh(PROMETHEUS, "cat /etc/prometheus/rules/etcd.yml").stdout == SITE_RULES
+    with urllib.request.urlopen(f"http://{PROMETHEUS}:9090/api/v1/rules", timeout=5) as response:
+        groups = {group["name"] for group in json.load(response)["data"]["groups"]}
+    assert {"site-etcd", "etcdkit-etcd"} <= groups
 
 
 def test_a_joined_member_appears():

@@ -1,6 +1,7 @@
 """The reload SOP on lab nodes with real clients: Patroni + PostgreSQL and vip-manager on node4
 (also an admin host with the etcdctl environment) against the etcd cluster of nodes 1-3, over TLS with their own etcd user; then a member leaves
-and joins again, and a rolling restart under the continuous writer.
+and joins again, and a rolling restart under the continuous writer. Patroni's config is laid out as
+Pigsty lays it out: a symlink to /pg/conf/<instance>.yml, owned by postgres, with comments.
 
 Debian's vip-manager (1.0.2) speaks only etcd's v2 API, which etcd 3.5 does not serve: its config
 is refreshed and the service restarted, but it binds no address here (vip-manager 2 does).
@@ -28,9 +29,11 @@ from tests.writer import Writer
 MEMBERS = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 PG = "10.10.10.13"
 PATRONI_CONFIG = "/etc/patroni/config.yml"  # the Debian unit's path: patroni_config is configurable
+PATRONI_TARGET = "/pg/conf/pg-test-1.yml"  # where Pigsty keeps it; the unit's path is a symlink to it
 INVENTORY = Path("/tmp/etcdkit-test-reload-inventory.py")
 
 PATRONI = f"""\
+# pg-test-1: the site's own comment, kept by every edit
 scope: pg-test
 namespace: /pg/
 name: pg-test-1
@@ -85,8 +88,8 @@ def cluster_and_clients():
     )
     ssh(
         PG,
-        f"install -d -o postgres -g postgres -m 700 /etc/patroni && cat > {PATRONI_CONFIG} && "
-        f"chown postgres:postgres {PATRONI_CONFIG} && chmod 600 {PATRONI_CONFIG}",
+        f"install -d -o postgres -g postgres -m 700 /etc/patroni /pg/conf && cat > {PATRONI_TARGET} && "
+        f"chown postgres:postgres {PATRONI_TARGET} && chmod 600 {PATRONI_TARGET} && ln -s {PATRONI_TARGET} {PATRONI_CONFIG}",
         input_=PATRONI,
     )
     ssh(
@@ -129,7 +132,11 @@ def test_reload_points_patroni_and_vip_manager_at_the_live_members():
     assert sorted(patroni["etcd3"]["hosts"]) == [f"{a}:2379" for a in MEMBERS]
     assert patroni["etcd3"]["username"] == "pg-test" and patroni["etcd3"]["cacert"] == "/etc/etcd-client/ca.crt"
     assert patroni["postgresql"]["authentication"]["superuser"]["password"] == "superuser-secret"  # kept
-    assert ssh(PG, f"stat -c '%U %a' {PATRONI_CONFIG}").stdout.split() == ["postgres", "600"]
+    # edited in place through the link: the link, the target's owner, mode and comments kept
+    assert ssh(PG, f"readlink {PATRONI_CONFIG}").stdout.strip() == PATRONI_TARGET
+    assert ssh(PG, f"stat -c '%U %a' {PATRONI_TARGET}").stdout.split() == ["postgres", "600"]
+    assert ssh(PG, f"head -1 {PATRONI_TARGET}").stdout.startswith("# pg-test-1: the site's own comment")
+    assert ssh(PG, "stat -c '%U %a' /etc/etcd-client/pg-test.key").stdout.split() == ["postgres", "600"]  # Patroni reads it
     assert sorted(yaml_of("/etc/default/vip-manager.yml")["dcs-endpoints"]) == [f"https://{a}:2379" for a in MEMBERS]
     # node4 is an admin host too: etcdctl works there as root, against the live members
     listing = json.loads(ssh(PG, "bash -lc 'etcdctl member list -w json'").stdout)["members"]

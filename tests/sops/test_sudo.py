@@ -1,11 +1,15 @@
 """The SOPs as a Pigsty site logs in: an `admin` user with passwordless sudo, and no SSH login as
-root (pyinfra's `--ssh-user admin --sudo`; bin/etcd-* pass those flags through to pyinfra).
+root (pyinfra's `--ssh-user admin --sudo`; bin/etcd-* pass those flags through to pyinfra): create,
+a rolling restart, the root password, join and remove, upgrade, maintain, status, backup, destroy,
+restore and a CA rotation. (recover resets nodes, which takes their admin user away: its remote work
+goes through the same helpers, etcdkit/operations/on_host.py.)
 
 Tests run in order on one lab: each starts from what the previous one left.
 """
 
 import json
 import shlex
+import subprocess
 import time
 
 import pytest
@@ -93,12 +97,33 @@ def test_etcd_add_and_etcd_rm_pass_the_connection_flags_through():
     assert as_root(NEW, "systemctl is-active etcd", check=False).stdout.strip() != "active"
 
 
-def test_status_backup_and_destroy_through_sudo():
+def test_upgrade_and_maintain_through_sudo():
+    deploy("upgrade", *SUDO, "--data", "etcd_version=3.5.30")  # the lab's newer packages
+    assert all("etcd Version: 3.5.30" in as_root(a, "etcd --version").stdout for a in NODES)
+    assert healthy(NODES[1], 3)
+    as_root(NODES[0], "etcdctl put /sudo/before-backup kept")
+    run = deploy("maintain", *SUDO, "--data", "etcd_compact_keep=0")
+    assert run.changed  # compacted and defragmented
+    assert healthy(NODES[2], 3) and all(leftovers(a) == "" for a in NODES)
+
+
+def test_status_backup_destroy_and_restore_through_sudo():
     status = script("etcd-status", *SUDO, "--json", nodes="1,2,3", yes=False)
     assert len(json.loads(status.stdout)["members"]) == 3
     backups = set((ROOT / "backups").glob("etcd-*.db"))
     script("etcd-backup", *SUDO, nodes="1,2,3", yes=False)
-    assert len(set((ROOT / "backups").glob("etcd-*.db")) - backups) == 1
+    (snapshot,) = set((ROOT / "backups").glob("etcd-*.db")) - backups
     assert all(leftovers(a) == "" for a in NODES)
     script("etcd-rm", *SUDO, "--destroy", "etcd", nodes="1,2,3")
     assert all(as_root(a, "systemctl is-active etcd", check=False).stdout.strip() != "active" for a in NODES)
+    script("etcd-restore", *SUDO, str(snapshot), nodes="1,2,3")
+    assert healthy(NODES[0], 3)
+    assert as_root(NODES[1], "etcdctl get /sudo/before-backup --print-value-only").stdout.strip() == "kept"
+
+
+def test_a_ca_rotation_through_sudo(tmp_path):
+    subprocess.run([str(ROOT / "bin" / "etcd-ca"), "new", str(tmp_path / "next")], check=True, capture_output=True)
+    new_ca = (tmp_path / "next" / "ca.crt").read_text()
+    deploy("rotate_ca", *SUDO, "--data", f"etcd_ca_cert={tmp_path}/next/ca.crt", "--data", f"etcd_ca_key={tmp_path}/next/ca.key")
+    assert all(as_root(a, "cat /etc/etcd/ca.crt").stdout == new_ca for a in NODES)
+    assert healthy(NODES[2], 3) and all(leftovers(a) == "" for a in NODES)

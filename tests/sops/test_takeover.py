@@ -3,6 +3,9 @@ out (its etcd.conf keys, its unit in the distribution's unit folder, its modes, 
 certificates from a site CA made with openssl, root password `Etcd.Root`), then create run with
 the site's CA and root password under the continuous writer: the cluster ID and every key kept,
 no acknowledged write lost, the preview naming the restarts; then join, remove and reload on it.
+Node1 is also the site's monitoring host (Pigsty's `infra` group): its own job reads the members'
+target files from /infra/targets/etcd, which etcdkit keeps equal to the members (etcd_monitor_target_dir)
+without writing a job, TLS files or rules of its own.
 
 Tests run in order on one lab: each starts from what the previous one left.
 """
@@ -15,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import deploy, etcdctl, lab, main_pids, script, ssh, typed
 from tests.writer import Writer
@@ -22,6 +26,25 @@ from tests.writer import Writer
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 NEW = "10.10.10.13"
 INITIAL = ",".join(f"etcd-{i + 1}=https://{address}:2380" for i, address in enumerate(NODES))
+TARGETS = "/infra/targets/etcd"  # Pigsty's: one <cluster>-<seq>.yml per member, read by its `etcd` job
+INVENTORY = Path("/tmp/etcdkit-test-takeover-inventory.py")
+
+
+def inventory(members: list[str]) -> str:
+    """The site's inventory: the members, and node1 in the monitoring group `infra`."""
+    listed = ", ".join(f"({a!r}, {{'etcd_seq': {i + 1}}})" for i, a in enumerate(members))
+    INVENTORY.write_text(f"etcd = ([{listed}], {{'etcd_cluster': 'etcd'}})\ninfra = ([{NODES[0]!r}], {{}})\n")
+    return str(INVENTORY)
+
+
+def pigsty_target(number: int, address: str, cluster: str = "etcd") -> str:
+    return f"# {cluster}-{number} @ {address}\n- labels: {{ ip: {address} , ins: {cluster}-{number} , cls: {cluster} }}\n  targets: [ {address}:2379 ]\n"
+
+
+def targets() -> dict[str, dict]:
+    """The target files on the monitoring host: file name -> labels."""
+    listing = ssh(NODES[0], f'cd {TARGETS} && for f in *.yml; do echo "$f"; done').stdout.split()
+    return {name: yaml.safe_load(ssh(NODES[0], f"cat {TARGETS}/{name}").stdout)[0]["labels"] for name in listing}
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -134,6 +157,9 @@ def site(tmp_path_factory):
         put_file(address, "/etc/profile.d/etcdctl.sh", PROFILE, "root:root", "644")
         ssh(address, "touch /var/log/etcd.log && chown etcd:etcd /var/log/etcd.log && systemctl daemon-reload && "
                      "systemctl enable --quiet etcd && systemctl start --no-block etcd")  # fmt: skip
+        ssh(NODES[0], f"mkdir -p {TARGETS} && cat > {TARGETS}/etcd-{number}.yml && chmod 640 {TARGETS}/etcd-{number}.yml",
+            input_=pigsty_target(number, address))  # fmt: skip
+    ssh(NODES[0], f"cat > {TARGETS}/meta-1.yml", input_=pigsty_target(1, "10.10.10.99", "meta"))  # another cluster's
     time.sleep(5)
     ctl = "ETCDCTL_USER= etcdctl"
     for command in ("user add root --new-user-password=Etcd.Root", "user grant-role root root", "auth enable", "put /site/key kept"):
@@ -144,10 +170,16 @@ def site(tmp_path_factory):
     password = pki / "root.password"
     password.write_text("Etcd.Root\n")
     password.chmod(0o600)
-    return {
+    yield {
         "pki": pki,
-        "--data": [f"etcd_ca_cert={pki}/ca/ca.crt", f"etcd_ca_key={pki}/ca/ca.key", f"etcd_root_password_file={password}"],
+        "--data": [
+            f"etcd_ca_cert={pki}/ca/ca.crt",
+            f"etcd_ca_key={pki}/ca/ca.key",
+            f"etcd_root_password_file={password}",
+            f"etcd_monitor_target_dir={TARGETS}",
+        ],
     }
+    INVENTORY.unlink(missing_ok=True)
 
 
 def site_args(site) -> list[str]:
@@ -165,7 +197,7 @@ def test_the_site_cluster_serves_as_pigsty_built_it(site):
 
 def test_create_previews_the_takeover_and_changes_nothing_before_enter(site):
     pids = main_pids(NODES)
-    preview = typed("deploys/create.py", *site_args(site), enter=False)
+    preview = typed("deploys/create.py", *site_args(site), enter=False, inventory=inventory(NODES))
     assert "Restart needed: etcd.conf and the unit changed" in preview.stderr, preview.stderr[-4000:]
     assert main_pids(NODES) == pids
 
@@ -176,7 +208,7 @@ def test_create_takes_the_cluster_over_under_writes(site, monkeypatch):
         monkeypatch.setenv(f"ETCDKIT_TEST_{name}", str(pki / path))  # the writer is a client of the site, as its apps are
     before = cluster_id()
     with Writer(NODES) as writer:
-        run = deploy("create", *site_args(site))
+        run = deploy("create", *site_args(site), inventory=inventory(NODES))
         time.sleep(1)
     counts = writer.counts(NODES[0])
     print(f"continuous writer during the takeover: {counts}")
@@ -185,12 +217,22 @@ def test_create_takes_the_cluster_over_under_writes(site, monkeypatch):
     assert cluster_id() == before
     assert etcdctl(NODES[1], "get /site/key --print-value-only").stdout.strip() == "kept"
     assert "ExecStart=/usr/bin/etcd" in ssh(NODES[0], "systemctl cat etcd").stdout
-    assert deploy("create", *site_args(site)).changed == {}
+    assert deploy("create", *site_args(site), inventory=inventory(NODES)).changed == {}
+
+
+def test_the_sites_monitoring_keeps_its_own_job_and_reads_the_members(site):
+    assert targets() == {
+        **{f"etcd-{n}.yml": {"cls": "etcd", "ins": f"etcd-{n}", "ip": a} for n, a in enumerate(NODES, 1)},
+        "meta-1.yml": {"cls": "meta", "ins": "meta-1", "ip": "10.10.10.99"},
+    }
+    assert ssh(NODES[0], "test -e /etc/prometheus", check=False).returncode != 0  # no job, TLS files or rules of etcdkit's
 
 
 def test_join_remove_and_reload_on_the_taken_over_cluster(site):
-    script("etcd-add", *site_args(site), NEW, nodes="1,2,3,4")
+    script("etcd-add", *site_args(site), NEW, nodes="", inventory=inventory([*NODES, NEW]))
     assert len(json.loads(etcdctl(NODES[0], "member list -w json").stdout)["members"]) == 4
-    script("etcd-rm", *site_args(site), NEW, nodes="1,2,3,4")
+    assert targets()["etcd-4.yml"] == {"cls": "etcd", "ins": "etcd-4", "ip": NEW}
+    script("etcd-rm", *site_args(site), NEW, nodes="", inventory=inventory([*NODES, NEW]))
     assert len(json.loads(etcdctl(NODES[0], "member list -w json").stdout)["members"]) == 3
-    assert deploy("reload", *site_args(site)).changed == {}
+    assert sorted(targets()) == ["etcd-1.yml", "etcd-2.yml", "etcd-3.yml", "meta-1.yml"]
+    assert deploy("reload", *site_args(site), inventory=inventory(NODES)).changed == {}
