@@ -170,15 +170,8 @@ def site(tmp_path_factory):
     password = pki / "root.password"
     password.write_text("Etcd.Root\n")
     password.chmod(0o600)
-    yield {
-        "pki": pki,
-        "--data": [
-            f"etcd_ca_cert={pki}/ca/ca.crt",
-            f"etcd_ca_key={pki}/ca/ca.key",
-            f"etcd_root_password_file={password}",
-            f"etcd_monitor_target_dir={TARGETS}",
-        ],
-    }
+    takeover = [f"etcd_ca_cert={pki}/ca/ca.crt", f"etcd_ca_key={pki}/ca/ca.key", f"etcd_root_password_file={password}"]
+    yield {"pki": pki, "--data": [*takeover, f"etcd_monitor_target_dir={TARGETS}"]}
     INVENTORY.unlink(missing_ok=True)
 
 

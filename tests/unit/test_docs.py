@@ -77,7 +77,7 @@ SOP_FORMS = {
     "bin/etcd-add --ssh-user USER --sudo -i INV ADDR": ("test_sudo.py", 'script("etcd-add", *SUDO, NEW'),
     "pyinfra INV deploys/create.py --data etcd_ca_cert=* --data etcd_ca_key=* --data etcd_root_password_file=*": (
         "test_takeover.py",
-        '"--data": [f"etcd_ca_cert={pki}/ca/ca.crt", f"etcd_ca_key={pki}/ca/ca.key", f"etcd_root_password_file={password}"]',
+        'takeover = [f"etcd_ca_cert={pki}/ca/ca.crt", f"etcd_ca_key={pki}/ca/ca.key", f"etcd_root_password_file={password}"]',
     ),
     "bin/etcd-add -i INV ADDR": ("test_join.py", 'script("etcd-add", NODES[1]'),
     "bin/etcd-rm -i INV ADDR": ("test_remove.py", 'script("etcd-rm", follower'),
