@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import yaml
 from gevent.lock import BoundedSemaphore
+from gevent.pool import Group
 from pyinfra.api.exceptions import ConnectError, DeployError
 
 from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
@@ -141,8 +142,8 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
     for a host that cannot be reached, or whose address is in `skip` (not contacted): each SOP
     decides whether it can do without it)."""
     spec = cluster_spec(inventory)
-    hosts = {}
-    for member in spec.members:
+
+    def read(member: Member) -> HostState:
         host = inventory.get_host(member.host_name)
         settings = host_settings(host)
         try:
@@ -153,8 +154,10 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
             )
         except ConnectError:
             facts = {}
-        hosts[member.host_name] = HostState(member, settings, facts, in_run=state is None or in_run(state, host))
-    return spec, hosts
+        return HostState(member, settings, facts, in_run=state is None or in_run(state, host))
+
+    # every host at once, as pyinfra reads a fact of many hosts: one round trip's time, not one per member
+    return spec, {member.host_name: host_state for member, host_state in zip(spec.members, Group().map(read, spec.members), strict=True)}
 
 
 def read_view(inventory, candidates: Iterable[HostState]) -> ClusterView | None:
