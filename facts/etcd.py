@@ -99,6 +99,29 @@ def _own_status(text: str) -> dict | None:
         return None
 
 
+def side_by_side(ctl: str, calls: dict[str, str]) -> str:
+    """The etcdctl calls (section -> arguments) at once, each one's JSON printed after its section's
+    name, in order: each call logs in, and etcd's bcrypt makes a login slow."""
+    return (
+        "out=$(mktemp -d) && { "
+        + " ".join(f"{ctl} {call} -w json >$out/{section} 2>/dev/null &" for section, call in calls.items())
+        + " wait; "
+        + " ".join(f"echo {section}; cat $out/{section}; echo;" for section in calls)
+        + ' rm -rf "$out"; }; true'
+    )
+
+
+def sections(output, names: tuple[str, ...]) -> dict[str, str]:
+    """The first line after each section's name (side_by_side's output)."""
+    found, current = {}, None
+    for line in output:
+        if line in names:
+            current = line
+        elif current and line.strip() and current not in found:
+            found[current] = line
+    return found
+
+
 class EtcdCluster(FactBase):
     """
     The live cluster as seen through one endpoint: member list, each endpoint's status and health.
@@ -107,27 +130,14 @@ class EtcdCluster(FactBase):
     + endpoint: client URL to ask (usually the member's own)
     """
 
+    CALLS = {"members": "member list", "status": "endpoint status --cluster", "health": "endpoint health --cluster"}
+
     def command(self, endpoint: str) -> str:
-        """The three etcdctl calls at once (each logs in, and bcrypt makes that slow), their outputs
-        then printed in order."""
-        ctl = etcdctl(endpoint)
-        calls = {"members": "member list", "status": "endpoint status --cluster", "health": "endpoint health --cluster"}
-        return (
-            "out=$(mktemp -d) && { "
-            + " ".join(f"{ctl} {call} -w json >$out/{section} 2>/dev/null &" for section, call in calls.items())
-            + " wait; "
-            + " ".join(f"echo {section}; cat $out/{section}; echo;" for section in calls)
-            + ' rm -rf "$out"; }; true'
-        )
+        return side_by_side(etcdctl(endpoint), self.CALLS)
 
     def process(self, output):
-        sections, current = {}, None
-        for line in output:
-            if line in ("members", "status", "health"):
-                current = line
-            elif current and line.strip() and current not in sections:
-                sections[current] = line
-        return ClusterView.parse(sections.get("members", ""), sections.get("status", ""), sections.get("health", ""))
+        found = sections(output, tuple(self.CALLS))
+        return ClusterView.parse(found.get("members", ""), found.get("status", ""), found.get("health", ""))
 
 
 class EtcdMembership(FactBase):
@@ -139,18 +149,14 @@ class EtcdMembership(FactBase):
     + endpoint: client URLs to ask, comma-separated
     """
 
+    CALLS = {"members": "member list", "status": "endpoint status --cluster"}
+
     def command(self, endpoint: str) -> str:
-        ctl = etcdctl(endpoint, timeouts=POLL_TIMEOUTS)
-        return f"echo members; {ctl} member list -w json 2>/dev/null; echo; echo status; {ctl} endpoint status --cluster -w json 2>/dev/null; echo; true"
+        return side_by_side(etcdctl(endpoint, timeouts=POLL_TIMEOUTS), self.CALLS)
 
     def process(self, output):
-        sections, current = {}, None
-        for line in output:
-            if line in ("members", "status"):
-                current = line
-            elif current and line.strip() and current not in sections:
-                sections[current] = line
-        return ClusterView.parse(sections.get("members", ""), sections.get("status", ""), "")
+        found = sections(output, tuple(self.CALLS))
+        return ClusterView.parse(found.get("members", ""), found.get("status", ""), "")
 
 
 class EtcdVersion(FactBase):
