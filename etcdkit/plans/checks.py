@@ -9,8 +9,9 @@ from pathlib import Path
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.cluster import ClusterView, LiveMember, size_text
 from etcdkit.plans.gather import ControlState, HostState
+from etcdkit.remote.render import runtime_settings
 
 
 def answers(view: ClusterView | None, cluster: str) -> list[str]:
@@ -55,6 +56,26 @@ def restart_allowed(plans, view: ClusterView) -> None:
             f"({'; '.join(sorted({p.restart_reason for p in restarts}))}), but the cluster is not healthy; "
             "nothing was changed:\n" + "\n".join(f"  - {problem}" for problem in view.health_problems())
         )
+
+
+def quota_fits(plans, view: ClusterView) -> None:
+    """A member whose etcd.conf gets a smaller quota than its database already takes would raise
+    NOSPACE when it restarts and refuse every write: refused before any change."""
+    problems = []
+    for plan in plans:
+        live = view.by_peer_url(plan.member.peer_url) if plan.restart_reason else None
+        size = view.status_of(live).get("dbSize") if live else None
+        quota = runtime_settings(plan.files[paths.CONF]).get("quota-backend-bytes")
+        current = runtime_settings(plan.state["conf"]).get("quota-backend-bytes")
+        if size and isinstance(quota, int) and quota < size and quota != current:
+            problems.append(
+                f"{plan.member.host_name}: its database takes {size_text(size)}, more than etcd_quota_backend_bytes={quota} "
+                f"({size_text(quota)}): on its restart etcd would raise NOSPACE and refuse every write. Set "
+                f"etcd_quota_backend_bytes to at least {size} (its etcd.conf has {current}), "
+                "or shrink the database first (deploys/maintain.py)"
+            )
+    if problems:
+        raise DeployError("the new quota is below the data; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 def control_node_matches(

@@ -24,7 +24,15 @@ from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
-from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
+from etcdkit.plans.memberfiles import (
+    ClusterSecrets,
+    MemberPlan,
+    Membership,
+    cluster_token,
+    conf_warnings,
+    member_files,
+    restart_reason,
+)
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 
 
@@ -199,6 +207,8 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
         members[name] = plan
     if view is not None:
         checks.restart_allowed(members.values(), view)
+        checks.quota_fits(members.values(), view)
+    warnings += conf_warnings(members.values())
     warnings += version_warnings(hosts.values())
     if cluster_secrets.root.value in WELL_KNOWN:
         warnings.append("etcd_root_password is Pigsty's well-known default: set a strong one")

@@ -3,6 +3,7 @@ running etcd must restart for them, shared by every SOP that writes them. Pure f
 """
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +119,48 @@ def restart_reason(host: HostState, files: dict[str, str], conf_only: bool = Fal
     if not conf_only and current.get(paths.UNIT) != _sha256(files[paths.UNIT]):
         changed.append("the unit")
     return f"{' and '.join(changed)} changed" if changed else None
+
+
+# The etcd.conf settings a parameter sets; the other differences are etcdkit's own choices.
+CONF_PARAMS = {
+    "heartbeat-interval": "etcd_heartbeat_interval",
+    "election-timeout": "etcd_election_timeout",
+    "quota-backend-bytes": "etcd_quota_backend_bytes",
+    "auto-compaction-retention": "etcd_compaction_retention",
+}
+
+
+def setting_changes(current_conf: str | None, new_conf: str) -> list[str]:
+    """The running settings that a new etcd.conf changes, adds or drops, each with the parameter
+    that keeps it, for the preview: a site's own choices (Pigsty's log file, its 16 GiB quota) are
+    seen before the restart. The TLS sections are not listed: they name etcdkit's own files."""
+    old, new = runtime_settings(current_conf), runtime_settings(new_conf)
+    if "unreadable" in old:
+        return []
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        before, after = old.get(key), new.get(key)
+        if before == after or isinstance(before, dict) or isinstance(after, dict):
+            continue
+        keep = f"{CONF_PARAMS[key]} keeps it" if key in CONF_PARAMS else "etcdkit does not set it" if after is None else "etcdkit's"
+        changes.append(f"{key} {_shown(before)} -> {_shown(after)} ({keep})")
+    return changes
+
+
+def conf_warnings(plans) -> list[str]:
+    """What the restarts change in the running members' settings, one line for the members that
+    share the same changes."""
+    by_changes: dict[tuple[str, ...], list[str]] = {}
+    for plan in plans:
+        if plan.restart_reason and "etcd.conf" in plan.restart_reason:
+            changes = tuple(setting_changes(plan.state["conf"], plan.files[paths.CONF]))
+            if changes:
+                by_changes.setdefault(changes, []).append(plan.member.host_name)
+    return [f"{', '.join(names)}: etcd.conf changes {'; '.join(changes)}" for changes, names in by_changes.items()]
+
+
+def _shown(value) -> str:
+    return "unset" if value is None else json.dumps(value) if isinstance(value, list) else str(value)
 
 
 def cluster_token(hosts) -> str | None:

@@ -32,7 +32,7 @@ from etcdkit.plans.gather import (
     read_hosts,
     read_view,
 )
-from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files, restart_reason
+from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, conf_warnings, member_files, restart_reason
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 from etcdkit.plans.patroni import ConfigChange
 from etcdkit.remote.memberfiles import etcdctl_env
@@ -193,6 +193,8 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
         if "restart" in parts:
             plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
     checks.restart_allowed(members.values(), view)
+    checks.quota_fits(members.values(), view)
+    warnings += conf_warnings(members.values())
     plan = ReloadPlan(spec, view, parts, members, cluster_secrets, warnings=warnings)
     if facts.admin_hosts:
         plan.admin_hosts = list(facts.admin_hosts)

@@ -192,6 +192,9 @@ def test_create_previews_the_takeover_and_changes_nothing_before_enter(site):
     pids = main_pids(NODES)
     preview = typed("deploys/create.py", *site_args(site), enter=False, inventory=inventory(NODES))
     assert "Restart needed: etcd.conf and the unit changed" in preview.stderr, preview.stderr[-4000:]
+    # the site's own settings that the restart changes, each with the parameter that keeps it
+    assert "quota-backend-bytes 17179869184 -> 8589934592 (etcd_quota_backend_bytes keeps it)" in preview.stderr
+    assert 'log-outputs ["/var/log/etcd.log"] -> unset (etcdkit does not set it)' in preview.stderr
     assert main_pids(NODES) == pids
 
 

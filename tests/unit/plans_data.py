@@ -187,7 +187,9 @@ def entry(seq: int, *, started: bool = True, learner: bool = False, cluster: str
     return listed
 
 
-def view_json(*members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None) -> tuple[str, str, str]:
+def view_json(
+    *members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None, db_size: int = 20480
+) -> tuple[str, str, str]:
     """The three JSON outputs for these members (a seq: a started voter; or an entry()); members
     in `down` do not answer; leader is the seq every answering member names (None: no leader)."""
     entries = [entry(m) if isinstance(m, int) else m for m in members]
@@ -207,7 +209,7 @@ def view_json(*members, leader: int | None = 1, down: Iterable[int] = (), raft: 
                     "Status": {
                         "header": {"cluster_id": CLUSTER_ID, "member_id": listed["ID"], "revision": 2, "raft_term": 5},
                         "version": "3.5.16",
-                        "dbSize": 20480,
+                        "dbSize": db_size,
                         "leader": member_id(leader) if leader else 0,
                         "raftIndex": raft.get(seq, 238),
                         "raftTerm": 5,
@@ -223,9 +225,11 @@ def view_json(*members, leader: int | None = 1, down: Iterable[int] = (), raft: 
     return json.dumps({"header": header, "members": entries}), json.dumps(status), json.dumps(health)
 
 
-def view(*members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None) -> ClusterView:
+def view(
+    *members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None, db_size: int = 20480
+) -> ClusterView:
     """The ClusterView of view_json(...), parsed as the EtcdCluster fact parses it."""
-    return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft))
+    return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft, db_size=db_size))
 
 
 def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = (), **settings) -> Monitors:

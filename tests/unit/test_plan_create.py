@@ -9,6 +9,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
 from etcdkit.plans.create import CreateFacts, decide
+from etcdkit.plans.memberfiles import setting_changes
 from etcdkit.remote.memberfiles import PACKAGE_BINARY, TARBALL_BINARY
 from tests.unit.plans_data import (
     CA_PEM,
@@ -281,6 +282,39 @@ def test_a_running_member_restarts_only_for_what_a_running_etcd_depends_on(tmp_p
     inv = inventory(tmp_path)
     plan = decide(facts(inv, {2: inv.ours(2, **changes)}, view(1, 2, 3)))
     assert restarts(plan) == ({inv.name(2): reason} if reason else {})
+
+
+def test_the_preview_names_what_the_restarts_change_in_the_running_settings(tmp_path):
+    inv = inventory(tmp_path)
+    states = {n: inv.ours(n, etcd_election_timeout=1500, etcd_quota_backend_bytes=16 << 30) for n in (1, 2)}
+    plan = decide(facts(inv, states, view(1, 2, 3)))
+    assert (
+        f"{inv.name(1)}, {inv.name(2)}: etcd.conf changes election-timeout 1500 -> 1000 (etcd_election_timeout keeps it); "
+        "quota-backend-bytes 17179869184 -> 8589934592 (etcd_quota_backend_bytes keeps it)"
+    ) in plan.warnings
+
+
+def test_a_site_conf_shows_the_settings_etcdkit_drops_or_sets_its_own_way():
+    site = "name: etcd-1\nquota-backend-bytes: 17179869184\nlog-outputs: [/var/log/etcd.log]\nelection-timeout: 1000\n"
+    ours = "name: etcd-1\nquota-backend-bytes: 8589934592\nstrict-reconfig-check: true\nelection-timeout: 1000\n"
+    assert setting_changes(site, ours) == [
+        'log-outputs ["/var/log/etcd.log"] -> unset (etcdkit does not set it)',
+        "quota-backend-bytes 17179869184 -> 8589934592 (etcd_quota_backend_bytes keeps it)",
+        "strict-reconfig-check unset -> True (etcdkit's)",
+    ]
+
+
+def test_a_quota_below_the_data_is_refused_before_any_change(tmp_path):
+    inv = inventory(tmp_path)
+    states = {n: inv.ours(n, etcd_quota_backend_bytes=16 << 30) for n in (1, 2, 3)}
+    with pytest.raises(DeployError) as raised:
+        decide(facts(inv, states, view(1, 2, 3, db_size=9 << 30)))
+    assert str(raised.value).startswith("the new quota is below the data; nothing was changed:")
+    assert f"{inv.name(1)}: its database takes 10 GB, more than etcd_quota_backend_bytes=8589934592 (9 GB)" in str(raised.value)
+    assert_control_node_untouched(inv)
+    # the same data under the quota it has already is no new risk: a restart for another reason goes on
+    kept = {n: inv.ours(n, etcd_quota_backend_bytes=8 << 30, etcd_election_timeout=1500) for n in (1, 2, 3)}
+    assert len(restarts(decide(facts(inv, kept, view(1, 2, 3, db_size=9 << 30))))) == 3
 
 
 def test_a_stopped_member_is_started_not_restarted_even_in_an_unhealthy_cluster(tmp_path):
