@@ -62,8 +62,8 @@ phase() { # phase NAME: the seconds since the previous phase ended (or `begin`)
 }
 begin() { STARTED=$EPOCHREALTIME; }
 
-retry() { # retry COMMAND: the remote command that runs COMMAND until it succeeds, for 60 s at most
-	echo "for i in \$(seq 600); do $1 >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1"
+retry() { # retry COMMAND: the remote command that runs COMMAND until it succeeds, for 60 s at most; else its last error
+	echo "for i in \$(seq 600); do out=\$($1 2>&1) && exit 0; sleep 0.1; done; echo \"\$out\" >&2; exit 1"
 }
 
 name() { echo "$CLUSTER-${SEQ[$1]}"; }
@@ -163,7 +163,10 @@ added=$(on "$FIRST" "$AS_ROOT member add $(name "$NEW") --learner --peer-urls=ht
 id=$(sed -n 's/^Member \([0-9a-f]*\) added.*/\1/p' <<<"$added")
 configure "$NEW" existing "$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$added")"
 start "$NEW"
-on "$FIRST" "$(retry "$AS_ROOT member promote $id")"
+# through the leader: a follower forwards a promotion and, refused while the learner catches up, holds
+# each try for the whole command timeout (5 s; seen on the lab: the loop then never ended in time)
+leader=$(on "$FIRST" "$AS_ROOT endpoint status --cluster" | awk -F', ' '$5 == "true" { print $1 }')
+on "$FIRST" "$(retry "$CTL --endpoints=$leader --user=root:$PASSWORD member promote $id")"
 phase join
 sleep "$SETTLE"
 begin
