@@ -33,8 +33,8 @@ def lab(*args: str) -> None:
 
 
 def reset() -> None:
-    """Bare disks for every node: no etcd a step left running meets the next step (node 5 of the
-    5-member cluster kept calling its old peers while the 3-member floor's learner joined)."""
+    """Bare disks for every node: no etcd that a step left running (the 5-member cluster's node 5
+    during the 3-member steps) meets the next step."""
     lab("reset", *(str(number) for number in range(1, MAX_NODES + 1)))
 
 
