@@ -41,9 +41,9 @@ def monitor_members(plan: MonitoringPlan) -> None:
     """On a monitoring host: the TLS files, the scrape job, the rules and the members' targets;
     Prometheus reloads when its job or rules changed (targets it watches by itself). With
     etcd_grafana_dir, Grafana's dashboard too (Grafana reads its provisioned folder by itself).
-    Without a certificate in the plan (etcd_monitor_target_dir), only the targets, in the site's
-    folder as it is: its own job scrapes them with its own TLS files."""
-    if plan.certificate is None:
+    With etcd_monitor_target_dir, only the targets, in the site's folder as it is: its own job
+    scrapes them with its own TLS files."""
+    if plan.settings.get("etcd_monitor_target_dir"):
         _targets(plan)
         return
     settings, cluster = plan.settings, plan.cluster
