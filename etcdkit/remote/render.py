@@ -15,6 +15,13 @@ TEMPLATES = Path(str(files("etcdkit.templates")))
 # Settings of etcd.conf that etcd reads only when it bootstraps its data dir: changing them later
 # (the reload SOP refreshes initial-cluster from the live member list) needs no restart.
 BOOTSTRAP_ONLY = ("initial-cluster", "initial-cluster-state", "initial-cluster-token", "initial-advertise-peer-urls")
+# libyaml's safe loader where PyYAML has it: the plans parse each member's etcd.conf many times
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str):
+    """A YAML document as plain data (yaml.safe_load, through libyaml when it is there)."""
+    return yaml.load(text, Loader=SAFE_LOADER)
 
 
 def to_yaml(value, quoted: bool = False) -> str:
@@ -37,7 +44,7 @@ def runtime_settings(conf_text: str | None) -> dict:
     """The settings of an etcd.conf that a running etcd depends on (all but the bootstrap-only
     ones), compared as YAML values: quoting, comments and order do not count."""
     try:
-        conf = yaml.safe_load(conf_text or "") or {}
+        conf = load_yaml(conf_text or "") or {}
     except yaml.YAMLError:
         return {"unreadable": conf_text}
     if not isinstance(conf, dict):
