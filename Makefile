@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # prometheus: for its promtool, which checks and unit-tests the alert rules (tests/monitoring); openssl:
-# tests/sops/test_takeover.py makes a site CA with it, as Pigsty does.
-SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client openssl prometheus
+# tests/sops/test_takeover.py makes a site CA with it, as Pigsty does; faketime: tests/unit/test_clock.py runs the
+# tests about time with the clock a year ahead.
+SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client openssl prometheus faketime
 POLICY_RC := /usr/sbin/policy-rc.d
 
 .PHONY: setup demo test unit lint bench lab-up lab-down

@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from etcdkit.control.pki import CASource, CertificateAuthority
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     if existing:
         print(f"etcd-ca: {' and '.join(existing)} already exist: nothing was written; choose another DIR", file=sys.stderr)
         return 1
-    ca = CertificateAuthority.create(source)
+    ca = CertificateAuthority.create(source, datetime.now(UTC))
     print(
         f"new CA {cert} (key {key}), valid until {ca.certificate.not_valid_after_utc:%Y-%m-%d}. Move a cluster to it with:\n"
         f"  pyinfra INVENTORY deploys/rotate_ca.py --data etcd_ca_cert={cert} --data etcd_ca_key={key}\n"

@@ -62,6 +62,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options
@@ -92,13 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the status as one JSON document")
     add_options(parser)
     args = parser.parse_args(argv)
+    now = datetime.now(UTC)  # checked_at of a document that could not be made
 
     if not args.inventory:
-        return _done(status.unchecked(None, "no inventory: name one with -i INVENTORY or ETCD_INVENTORY"), args.json)
+        return _done(status.unchecked(None, "no inventory: name one with -i INVENTORY or ETCD_INVENTORY", now), args.json)
     source = "-i" if argv_has_inventory(argv) else "$ETCD_INVENTORY"
     print(f"etcd-status: inventory {args.inventory} (from {source})", file=sys.stderr)
     if not Path(args.inventory).is_file():
-        return _done(status.unchecked(None, f"no inventory file {args.inventory}", args.inventory), args.json)
+        return _done(status.unchecked(None, f"no inventory file {args.inventory}", now, args.inventory), args.json)
     inventory = str(Path(args.inventory).resolve())
     count = _member_count(inventory)
     what = f"{count} members" if count is not None else "the members"
@@ -109,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
-        return _done(status.unchecked(None, f"the status run took more than {RUN_TIMEOUT} s", inventory), args.json)
+        return _done(status.unchecked(None, f"the status run took more than {RUN_TIMEOUT} s", now, inventory), args.json)
     if time.monotonic() - started > PROGRESS_AFTER:
         print(f"etcd-status: read in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         errors = pyinfra_errors(result.stderr)
         if errors:
             reason += ": " + " ".join(line.strip() for line in errors[:3])
-        return _done(status.unchecked(None, reason, inventory), args.json)
+        return _done(status.unchecked(None, reason, now, inventory), args.json)
     return _done(status.decide({**doc, "inventory": inventory}), args.json)
 
 

@@ -5,6 +5,8 @@ Layout of the PKI folder (0700):
     <cluster>/<member>.crt, .key    one key and certificate per member, for server, peer and client use
     <cluster>/<client>.crt, .key    client-only certificates: admin, monitor, one per PostgreSQL cluster
 
+Nothing here reads the clock: the run reads it once (`ControlState.now`) and passes it in, so the
+preview and the run judge a certificate by the same time, and tests by their own.
 Reading (load, is_current) never writes: plans read the folder while they decide, and only the
 control-node operation of a run that executes writes it (issue, create), so `--dry` changes nothing.
 A certificate is kept while it is signed by the current CA, names the same addresses and usages
@@ -100,10 +102,6 @@ class CASource:
         return self.pki_dir / "ca.crt", self.pki_dir / "ca.key"
 
 
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
-
-
 def _pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
@@ -160,12 +158,11 @@ class CertificateAuthority:
         return cls(certificate, key)
 
     @classmethod
-    def create(cls, source: CASource) -> "CertificateAuthority":
-        """A new CA in the PKI folder (key 0600)."""
+    def create(cls, source: CASource, now: datetime.datetime) -> "CertificateAuthority":
+        """A new CA in the PKI folder (key 0600), valid from `now`."""
         cert_file, key_file = source.files
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "etcdkit"), x509.NameAttribute(NameOID.COMMON_NAME, "etcd CA")])
-        now = _now()
         certificate = (
             x509.CertificateBuilder()
             .subject_name(name)
@@ -183,8 +180,8 @@ class CertificateAuthority:
         write_private(cert_file, _pem(certificate), mode=0o644)
         return cls(certificate, key)
 
-    def is_current(self, request: CertRequest) -> bool:
-        """Whether the request's files hold a certificate that can be kept."""
+    def is_current(self, request: CertRequest, now: datetime.datetime) -> bool:
+        """Whether the request's files hold a certificate that can be kept at `now`."""
         try:
             certificate = x509.load_pem_x509_certificate(request.cert_path.read_bytes())
             key = serialization.load_pem_private_key(request.key_path.read_bytes(), password=None)
@@ -198,13 +195,12 @@ class CertificateAuthority:
             certificate.public_key().public_numbers() == key.public_key().public_numbers()
             and set(names) == set(request.alt_names)
             and set(granted) == set(request.usages)
-            and certificate.not_valid_after_utc - _now() > RENEW_BEFORE
+            and certificate.not_valid_after_utc - now > RENEW_BEFORE
         )
 
-    def issue(self, request: CertRequest) -> None:
-        """A new key and certificate in the request's files."""
+    def issue(self, request: CertRequest, now: datetime.datetime) -> None:
+        """A new key and certificate in the request's files, valid from `now`."""
         key = ec.generate_private_key(ec.SECP256R1())
-        now = _now()
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, request.name)]))

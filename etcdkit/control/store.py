@@ -5,6 +5,7 @@ the run executes (`apply`), so a preview or `--dry` leaves the PKI folder as it 
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from etcdkit.control.passwords import Secret
@@ -22,6 +23,7 @@ def ca_source(settings: dict) -> CASource:
 @dataclass(frozen=True)
 class ControlWork:
     ca: CASource
+    now: datetime  # the run's time: certificates are judged and issued by it
     certificates: tuple[CertRequest, ...] = ()
     passwords: tuple[Secret, ...] = field(default_factory=tuple)  # generated when missing
     kept: tuple[Secret, ...] = field(default_factory=tuple)  # configured ones the members already use: kept in pki/ too
@@ -30,7 +32,7 @@ class ControlWork:
         """What executing the run would write, as lines for the operator; empty when nothing."""
         ca = CertificateAuthority.load(self.ca)
         lines = [] if ca is not None else [f"create the CA {self.ca.files[0]}"]
-        lines += [f"issue {r.cert_path}" for r in self.certificates if ca is None or not ca.is_current(r)]
+        lines += [f"issue {r.cert_path}" for r in self.certificates if ca is None or not ca.is_current(r, self.now)]
         lines += [f"generate {s.path}" for s in self.passwords if s.read() is None]
         lines += [f"keep the configured password in {s.path}" for s in self.kept if s.value is not None and s.stored != s.value]
         return lines
@@ -40,7 +42,7 @@ class ControlWork:
         ca = CertificateAuthority.load(self.ca)
         written = set() if ca is not None else set(self.ca.files)
         for request in self.certificates:
-            if ca is None or not ca.is_current(request):
+            if ca is None or not ca.is_current(request, self.now):
                 written |= {request.cert_path, request.key_path}
         return written | {s.path for s in self.passwords if s.read() is None} | {s.path for s in self.kept if s.stored != s.value}
 
@@ -49,10 +51,10 @@ class ControlWork:
         if ca is None:
             if not self.ca.generated:
                 raise PKIError(f"the CA {self.ca.files[0]} cannot be read")
-            ca = CertificateAuthority.create(self.ca)
+            ca = CertificateAuthority.create(self.ca, self.now)
         for request in self.certificates:
-            if not ca.is_current(request):
-                ca.issue(request)
+            if not ca.is_current(request, self.now):
+                ca.issue(request, self.now)
         for secret in self.passwords:
             secret.ensure()
         for secret in self.kept:

@@ -229,7 +229,7 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
         view,
         monitoring,
         cluster_secrets,
-        cluster_secrets.work(certificates, rotating_root=rotate_root),
+        cluster_secrets.work(certificates, facts.control.now, rotating_root=rotate_root),
         warnings,
     )
     if rotate_root:

@@ -5,7 +5,8 @@ read here, into plain data, once per run; the SOPs' decide functions only look a
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import yaml
 from gevent.lock import BoundedSemaphore
@@ -19,6 +20,7 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+from etcdkit.remote.render import load_yaml
 
 RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
 
@@ -54,7 +56,7 @@ def host_settings(host) -> dict:
 def conf_values(text: str | None) -> dict:
     """The settings of an etcd.conf (YAML); empty when there is none or it is not a mapping."""
     try:
-        conf = yaml.safe_load(text) if text else None
+        conf = load_yaml(text) if text else None
     except yaml.YAMLError:
         return {}
     return conf if isinstance(conf, dict) else {}
@@ -193,11 +195,13 @@ def live_token(hosts: Iterable[HostState], view: ClusterView | None) -> str | No
 
 @dataclass(frozen=True)
 class ControlState:
-    """What the control node holds for the cluster: its CA and its root password (as SHA-256)."""
+    """What the control node holds for the cluster: its CA and its root password (as SHA-256), and
+    its clock when the run read them: the one time by which the run judges and issues certificates."""
 
     ca_pem: str | None  # None: no CA yet (the generated one is created when the run executes)
     root_sha: str | None = None  # of etcd_root_password, else of pki/<cluster>/root.password; None: neither
     root_configured: bool = False  # etcd_root_password is set
+    now: datetime = field(kw_only=True)
 
 
 def read_control(settings: dict, cluster: str) -> ControlState:
@@ -208,4 +212,5 @@ def read_control(settings: dict, cluster: str) -> ControlState:
         ca.cert_pem if ca is not None else None,
         hashlib.sha256(root.encode()).hexdigest() if root is not None else None,
         bool(settings["etcd_root_password"]),
+        now=datetime.now(UTC),
     )

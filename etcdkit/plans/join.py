@@ -111,5 +111,5 @@ def decide(facts: JoinFacts) -> JoinPlan:
     plan = MemberPlan.of(joiner)
     plan.files = member_files(joiner, Membership.of_live_cluster(view, spec, joining=joiner.member), token, "existing")
     endpoints = ",".join(sorted(url for m in view.started if m is not entry for url in m.client_urls))
-    control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)])
+    control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)], facts.control.now)
     return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, cluster_secrets, control, warnings)

@@ -5,6 +5,7 @@ running etcd must restart for them, shared by every SOP that writes them. Pure f
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from etcdkit.control.passwords import Secret, user_secret
@@ -56,12 +57,12 @@ class ClusterSecrets:
     def client_certificate(self, name: str) -> CertRequest:
         return CertRequest(self.folder, name, None, self.days)
 
-    def work(self, certificates, passwords=(), rotating_root: bool = False) -> ControlWork:
+    def work(self, certificates, now: datetime, passwords=(), rotating_root: bool = False) -> ControlWork:
         """The control node's work for these certificates, the admin certificate and the passwords
         (a root password being rotated is kept only once the cluster has taken it)."""
         requests = (*certificates, self.client_certificate("admin"))
         secrets = (*(() if rotating_root else (self.root,)), *passwords)
-        return ControlWork(self.ca, requests, tuple(p for p in secrets if p.generated), tuple(p for p in secrets if not p.generated))
+        return ControlWork(self.ca, now, requests, tuple(p for p in secrets if p.generated), tuple(p for p in secrets if not p.generated))
 
     def member_sources(self, member: Member) -> dict:
         """path on the member -> its source on the control node (read when the upload runs)."""

@@ -208,7 +208,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
     if plan.monitoring and plan.monitoring.certificate:
         certificates.append(plan.monitoring.certificate)
-    plan.control = cluster_secrets.work(certificates, [user.password for user in plan.users])
+    plan.control = cluster_secrets.work(certificates, facts.control.now, [user.password for user in plan.users])
     run_hosts = [*members, *plan.admin_hosts, *plan.clients, *(plan.monitoring.hosts if plan.monitoring else [])]
     plan.control_host = run_hosts[0] if run_hosts else None
     return plan

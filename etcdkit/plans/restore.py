@@ -129,7 +129,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
         membership.initial_cluster,
         members,
         cluster_secrets,
-        cluster_secrets.work(certificates),
+        cluster_secrets.work(certificates, facts.control.now),
         seed,
         seed,
         f"root's password in the restored cluster `{spec.cluster}` is not the control node's ({first['etcd_pki_dir']}/{spec.cluster}/"

@@ -187,5 +187,5 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
             )
     admin = secrets.client_certificate("admin")  # the control node's own, for bin/etcd-status and the operator
     unique = list(dict.fromkeys([*requests, admin]))
-    plan.control = ControlWork(secrets.ca, tuple(unique))
+    plan.control = ControlWork(secrets.ca, live.control.now, tuple(unique))
     plan.control_host = next(iter(plan.members))

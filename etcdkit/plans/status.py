@@ -30,11 +30,11 @@ STATUS_NAMES = {HEALTHY: "healthy", DEGRADED: "degraded", NO_QUORUM: "no quorum"
 
 def report(inventory) -> None:
     """Print the status document on stdout, after MARKER, on one line."""
-    print(MARKER + json.dumps(gather(inventory), sort_keys=True), flush=True)
+    print(MARKER + json.dumps(gather(inventory, datetime.now(UTC)), sort_keys=True), flush=True)
 
 
-def gather(inventory) -> dict:
-    """The status document from the facts of the inventory's hosts."""
+def gather(inventory, now: datetime) -> dict:
+    """The status document from the facts of the inventory's hosts, checked at `now`."""
     spec, hosts = read_hosts(inventory)
     view = read_view(inventory, hosts.values())
     alarms = auth = None
@@ -48,7 +48,7 @@ def gather(inventory) -> dict:
         pems = _fact(inventory.get_host(name), EtcdCertificates) if host_state.reachable else None
         if pems:
             certificates[name] = {"server": not_after(pems.get(paths.CERT)), "ca": not_after(pems.get(paths.CA))}
-    return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, datetime.now(UTC))
+    return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)
 
 
 def _answering(view: ClusterView | None, hosts) -> HostState | None:
@@ -167,12 +167,12 @@ def decide(doc: dict) -> dict:
     return {**doc, "problems": problems, "status": STATUS_NAMES[code], "exit_code": code}
 
 
-def unchecked(cluster: str | None, reason: str, inventory: str | None = None) -> dict:
+def unchecked(cluster: str | None, reason: str, now: datetime, inventory: str | None = None) -> dict:
     """The document of a check that could not be made."""
     return {
         "cluster": cluster,
         "inventory": inventory,
-        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "checked_at": now.isoformat(timespec="seconds"),
         "cluster_id": None,
         "cluster_version": None,
         "leader": None,

@@ -79,7 +79,7 @@ def test_dry_on_a_live_cluster_shows_the_change_and_makes_none(sop, args, nodes,
 
 
 def test_dry_ca_rotation_shows_its_phases_and_changes_nothing(tmp_path):
-    CertificateAuthority.create(CASource(tmp_path / "next"))
+    CertificateAuthority.create(CASource(tmp_path / "next"), datetime.datetime.now(datetime.UTC))
     before = everything()
     new_ca = ("--data", f"etcd_ca_cert={tmp_path}/next/ca.crt", "--data", f"etcd_ca_key={tmp_path}/next/ca.key")
     run = typed("deploys/rotate_ca.py", *new_ca, "--dry")
@@ -183,7 +183,7 @@ def test_a_bad_setting_does_not_spread():
 
 def test_reload_renews_a_certificate_close_to_its_end():
     ca = CertificateAuthority.load(CASource(PKI))
-    ca.issue(CertRequest(PKI / "etcd", "etcd-2", NODES[1], days=10))  # as if issued long ago
+    ca.issue(CertRequest(PKI / "etcd", "etcd-2", NODES[1], days=10), datetime.datetime.now(datetime.UTC))  # as if issued long ago
     pids = main_pids(NODES)
     run = deploy("reload")
     assert run.changed["etcd member | Upload /etc/etcd/server.crt"] == [NODES[1]]

@@ -5,6 +5,7 @@ JSON etcdctl 3.5 prints (as data/cluster_healthy.txt holds it).
 """
 
 import copy
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from etcdkit.plans.memberfiles import Membership, member_files
 from etcdkit.plans.monitoring import Monitors
 
 DATA = Path(__file__).parent / "data"
+NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)  # the tests' clock: no test reads the real one
 
 TOKEN = "etcd-ba4666ca"  # the initial-cluster-token the running members were bootstrapped with
 NEW_TOKEN = "etcd-0badf00d"  # the token a bootstrap of this run would use
@@ -159,7 +161,7 @@ class Inventory:
 
 def control(ca_pem: str | None = CA_PEM, root: str | None = None, configured: bool = False) -> ControlState:
     """What the control node holds: its CA, and the root password (configured or kept in pki/)."""
-    return ControlState(ca_pem, sha256(root) if root is not None else None, configured)
+    return ControlState(ca_pem, sha256(root) if root is not None else None, configured, now=NOW)
 
 
 def inventory(tmp_path: Path, seqs: Iterable[int] = (1, 2, 3), cluster: str = "etcd", warnings=(), **overrides) -> Inventory:

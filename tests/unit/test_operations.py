@@ -39,6 +39,7 @@ from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, FakeHost, MissingFact, active, body, call, describe, fact, run, shell, steps
+from tests.unit.plans_data import NOW
 
 DATA = Path(__file__).parent / "data"
 ENDPOINT = "https://10.10.10.10:2379"
@@ -1261,6 +1262,7 @@ def test_prometheus_setup_tells_an_earlier_etcdkit_rules_file_from_the_sites_own
 def control_work(folder: Path) -> ControlWork:
     return ControlWork(
         CASource(folder),
+        NOW,
         (CertRequest(folder / "etcd", "etcd-1", "10.10.10.10"),),
         (Secret(folder / "etcd" / "root.password"), Secret(folder / "etcd" / "app.password", "configured")),
     )

@@ -1,5 +1,6 @@
 """The CA and certificates on the control node: read without writing, written only when applied."""
 
+import datetime
 import ipaddress
 import os
 import stat
@@ -11,10 +12,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from etcdkit.control.passwords import Secret
 from etcdkit.control.pki import CASource, CertificateAuthority, CertRequest, PKIError
 from etcdkit.control.store import ControlWork
+from tests.unit.plans_data import NOW
 
 
 def new_ca(folder) -> CertificateAuthority:
-    return CertificateAuthority.create(CASource(folder))
+    return CertificateAuthority.create(CASource(folder), NOW)
 
 
 def cert(request: CertRequest) -> x509.Certificate:
@@ -36,8 +38,8 @@ def test_ca_is_created_once_with_a_private_key(tmp_path):
 def test_member_certificate_names_and_usages(tmp_path):
     ca = new_ca(tmp_path)
     request = CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730)
-    assert not ca.is_current(request)
-    ca.issue(request)
+    assert not ca.is_current(request, NOW)
+    ca.issue(request, NOW)
     names = cert(request).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(names.get_values_for_type(x509.IPAddress)) == {ipaddress.ip_address("10.10.10.10"), ipaddress.ip_address("127.0.0.1")}
     assert set(names.get_values_for_type(x509.DNSName)) == {"localhost", "etcd-1"}
@@ -45,17 +47,27 @@ def test_member_certificate_names_and_usages(tmp_path):
     assert set(usages) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
     cert(request).verify_directly_issued_by(ca.certificate)
     assert stat.S_IMODE(os.stat(request.key_path).st_mode) == 0o600
-    assert ca.is_current(request)
+    assert ca.is_current(request, NOW)
 
 
 def test_a_certificate_is_current_until_something_changes(tmp_path):
     ca = new_ca(tmp_path)
-    ca.issue(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730))
-    assert not ca.is_current(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.20", 730))  # moved
+    ca.issue(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730), NOW)
+    assert not ca.is_current(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.20", 730), NOW)  # moved
     expiring = CertRequest(tmp_path / "other", "etcd-1", "10.10.10.10", 10)
-    ca.issue(expiring)
-    assert not ca.is_current(expiring)  # within 30 days of its end
-    assert not new_ca(tmp_path / "b").is_current(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730))  # another CA
+    ca.issue(expiring, NOW)
+    assert not ca.is_current(expiring, NOW)  # within 30 days of its end
+    assert not new_ca(tmp_path / "b").is_current(CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730), NOW)  # another CA
+
+
+def test_a_certificate_is_renewed_by_the_time_the_run_passes_not_the_machines_clock(tmp_path):
+    ca = new_ca(tmp_path)
+    request = CertRequest(tmp_path / "etcd", "etcd-1", "10.10.10.10", 730)
+    ca.issue(request, NOW)
+    assert ca.is_current(request, NOW + datetime.timedelta(days=699))
+    assert not ca.is_current(request, NOW + datetime.timedelta(days=701))  # within 30 days of its end
+    assert cert(request).not_valid_after_utc == NOW + datetime.timedelta(days=730)
+    assert cert(request).not_valid_before_utc == NOW - datetime.timedelta(hours=1)
 
 
 def test_own_ca_by_path(tmp_path):
@@ -66,7 +78,7 @@ def test_own_ca_by_path(tmp_path):
     with pytest.raises(PKIError, match="go together"):
         CertificateAuthority.load(CASource(tmp_path / "pki", str(tmp_path / "own" / "ca.crt"), None))
     leaf = CertRequest(tmp_path / "etcd", "etcd-1", "10.0.0.1", 730)
-    own.issue(leaf)
+    own.issue(leaf, NOW)
     with pytest.raises(PKIError, match="not a CA certificate|does not belong"):
         CertificateAuthority.load(CASource(tmp_path, str(leaf.cert_path), str(tmp_path / "own" / "ca.key")))
 
@@ -74,13 +86,14 @@ def test_own_ca_by_path(tmp_path):
 def test_client_certificate_is_for_clients_only(tmp_path):
     ca = new_ca(tmp_path)
     admin = CertRequest(tmp_path / "etcd", "admin")
-    ca.issue(admin)
+    ca.issue(admin, NOW)
     assert list(cert(admin).extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
 
 
 def test_control_work_is_pending_until_applied_and_then_converged(tmp_path):
     work = ControlWork(
         CASource(tmp_path / "pki"),
+        NOW,
         (CertRequest(tmp_path / "pki" / "etcd", "etcd-1", "10.0.0.1"), CertRequest(tmp_path / "pki" / "etcd", "admin")),
         (Secret(tmp_path / "pki" / "etcd" / "root.password"),),
     )

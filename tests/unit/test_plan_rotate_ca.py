@@ -10,6 +10,7 @@ from etcdkit.plans.reload import PgHost, ReloadFacts
 from etcdkit.plans.rotate_ca import RotationFacts, decide
 from tests.unit.plans_data import (
     NO_MONITORS,
+    NOW,
     address,
     assert_control_node_untouched,
     control,
@@ -27,7 +28,7 @@ PG = "10.10.10.40"
 def cas(tmp_path_factory):
     """Two CAs: the one the members trust, and the one they move to."""
     folder = tmp_path_factory.mktemp("cas")
-    return [CertificateAuthority.create(CASource(folder / name)).cert_pem for name in ("old", "new")]
+    return [CertificateAuthority.create(CASource(folder / name), NOW).cert_pem for name in ("old", "new")]
 
 
 def facts(inv, held, new_ca, live=None, admin=(), pg=(), monitored=NO_MONITORS, states=None, root=None):

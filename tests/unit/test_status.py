@@ -17,9 +17,10 @@ from etcdkit.cli import status as cli
 from etcdkit.model import paths
 from etcdkit.plans import status
 from etcdkit.plans.status import MARKER, build, format_report
+from tests.unit.plans_data import NOW
 
 DATA = Path(__file__).parent / "data"
-NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+
 HOSTS = [
     {"host": f"10.10.10.1{i}", "name": f"etcd-{i + 1}", "peer_url": f"https://10.10.10.1{i}:2380", "reachable": True, "service": "active"}
     for i in range(3)
@@ -330,12 +331,12 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
         def get_host(self, name):
             return fakes[name]
 
-    doc = status.gather(Inventory())
+    doc = status.gather(Inventory(), NOW)
     assert doc["exit_code"] == 2 and doc["cluster"] == "etcd"
     assert [h["reachable"] for h in doc["hosts"]] == [True, True, False]
     assert fakes[inv.name(1)].asked == [("EtcdCertificates", {})]
     assert fakes[inv.name(3)].asked == []
-    assert doc["ca_days"] in (99, 100)
+    assert doc["ca_days"] == 100
 
 
 def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monkeypatch):
@@ -353,7 +354,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
         def get_host(self, name):
             return fakes[name]
 
-    doc = status.gather(Inventory())
+    doc = status.gather(Inventory(), NOW)
     answered = inv.member(1)  # etcd-1 answered the member list in the captured output
     assert fakes[answered.host_name].asked == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
@@ -361,4 +362,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
         ("EtcdCertificates", {}),
     ]
     assert doc["exit_code"] == 0, doc["problems"]
-    assert [m["cert_days"] in (99, 100) for m in doc["members"]] == [True] * 3
+    assert [m["cert_days"] for m in doc["members"]] == [100] * 3
+    a_year_on = status.gather(Inventory(), NOW + dt.timedelta(days=400))  # the same hosts, checked 400 days later
+    assert [m["cert_days"] for m in a_year_on["members"]] == [-300] * 3 and a_year_on["exit_code"] == 1
+    assert a_year_on["checked_at"] == "2028-01-04T12:00:00+00:00"
