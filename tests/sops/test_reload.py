@@ -9,6 +9,7 @@ is refreshed and the service restarted, but it binds no address here (vip-manage
 Tests run in order on one lab: each starts from what the previous one left.
 """
 
+import hashlib
 import json
 import secrets
 import shlex
@@ -197,6 +198,67 @@ def test_a_new_pg_password_reaches_etcd_then_patroni():
     time.sleep(12)  # more than two of Patroni's loops: it reloaded and logs in with the new password
     assert patroni_has_a_leader()
     assert deploy("reload", inventory=write_inventory(MEMBERS)).changed == {}
+
+
+VICTIM = "/etc/etcdkit-victim.yml"  # a file of root's that postgres would like root to write
+# postgres' side of the race: every file root creates in its folder is swapped for a link to the victim
+ADVERSARY = """
+import os, sys
+folder, victim = sys.argv[1], sys.argv[2]
+while True:
+    for entry in os.scandir(folder):
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == 0:
+                os.unlink(entry.path)
+                os.symlink(victim, entry.path)
+        except OSError:
+            pass
+"""
+# the fixed name Patroni's new config passed through in /tmp before
+OLD_NAME = f"/tmp/pyinfra-{hashlib.sha1(f'yaml-keys-{PATRONI_TARGET}'.encode()).hexdigest()}"
+
+
+def victim() -> str:
+    return ssh(PG, f"stat -c '%U %G %a %i' {VICTIM} && cat {VICTIM}").stdout
+
+
+def test_a_link_from_patronis_config_to_a_file_of_root_is_refused():
+    ssh(PG, f"printf 'root-only: true\\n' > {VICTIM} && chmod 600 {VICTIM}")
+    ssh(PG, f"runuser -u postgres -- ln -sfn {VICTIM} {PATRONI_CONFIG}")  # postgres owns /etc/patroni
+    before = victim()
+    try:
+        run = deploy("reload", "--data", "etcd_reload=patroni", inventory=write_inventory(MEMBERS), check=False)
+        assert run.returncode != 0 and not run.executed
+        assert f"{PATRONI_CONFIG} leads to {VICTIM}, a file of root's, through /etc/patroni, which postgres can change" in run.stderr
+        assert victim() == before
+    finally:
+        ssh(PG, f"runuser -u postgres -- ln -sfn {PATRONI_TARGET} {PATRONI_CONFIG} && rm -f {VICTIM}")
+    assert deploy("reload", inventory=write_inventory(MEMBERS)).changed == {}
+
+
+def test_root_writes_nothing_that_postgres_can_swap_for_a_link():
+    ssh(PG, f"printf 'root-only: true\\n' > {VICTIM} && chmod 600 {VICTIM}")
+    ssh(PG, f"printf planted > {OLD_NAME} && chown nobody {OLD_NAME} && chmod 666 {OLD_NAME}")
+    before, planted = victim(), ssh(PG, f"stat -c '%i %U %a' {OLD_NAME} && cat {OLD_NAME}").stdout
+    ssh(
+        PG,
+        f"setpriv --reuid=postgres --regid=postgres --init-groups python3 -c {shlex.quote(ADVERSARY)} /pg/conf {VICTIM} "
+        ">/dev/null 2>&1 </dev/null & echo $! > /run/etcdkit-adversary.pid",
+    )
+    new = secrets.token_urlsafe(18)
+    try:
+        deploy("reload", "--data", f"pg_etcd_password={new}", inventory=write_inventory(MEMBERS))
+    finally:
+        ssh(PG, "kill $(cat /run/etcdkit-adversary.pid) && rm -f /run/etcdkit-adversary.pid")
+    try:
+        assert victim() == before  # neither written, chowned nor chmodded
+        assert ssh(PG, f"stat -c '%F %U %a' {PATRONI_TARGET}").stdout.strip() == "regular file postgres 600"
+        assert yaml_of(PATRONI_CONFIG)["etcd3"]["password"] == new
+        assert ssh(PG, f"stat -c '%i %U %a' {OLD_NAME} && cat {OLD_NAME}").stdout == planted  # Patroni's passwords never went there
+    finally:
+        ssh(PG, f"rm -f {VICTIM} {OLD_NAME}")
+    time.sleep(12)  # more than two of Patroni's loops: it reloaded and logs in with the new password
+    assert patroni_has_a_leader()
 
 
 def test_a_rolling_restart_loses_no_write():

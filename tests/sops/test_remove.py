@@ -121,6 +121,21 @@ def test_remove_an_unstarted_member_left_by_an_interrupted_join(writer):
     assert current() == members_now
 
 
+def test_the_departing_hosts_own_data_dir_is_checked_as_the_inventorys(writer):
+    members_now = current()
+    departing = next(a for a in reversed(members_now) if a != leader())
+    conf = "/etc/etcd/etcd.conf"
+    ssh(departing, f"cp {conf} /root/etcd.conf.orig && sed -i 's|^data-dir: .*|data-dir: /var/lib|' {conf}")
+    try:
+        run = pyinfra(f"@ssh/{departing}", "deploys/remove.py", check=False)
+        assert run.returncode != 0 and not run.executed
+        assert f"{departing}: data-dir '/var/lib' of {conf} is a system folder" in run.stderr
+        assert current() == members_now
+        assert ssh(departing, "systemctl is-active etcd; test -d /var/lib/dpkg && echo kept").stdout.split() == ["active", "kept"]
+    finally:
+        ssh(departing, f"cp /root/etcd.conf.orig {conf}")
+
+
 def test_remove_with_the_departing_host_alone_as_inventory(writer):
     members_now = current()
     departing = next(a for a in reversed(members_now) if a != leader())

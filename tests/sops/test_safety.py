@@ -6,7 +6,9 @@ Tests run in order on one lab: each says what it starts from.
 """
 
 import json
+import shlex
 import textwrap
+import time
 
 import pytest
 
@@ -76,6 +78,63 @@ def test_bad_values_are_refused_before_any_host_changes(first_id, sop, args, mes
     assert run.returncode != 0 and not run.executed
     assert message in run.stderr and "host 10.10.10.1" in run.stderr
     assert conf_sums() == before
+    assert_intact(first_id)
+
+
+def folders() -> dict[str, str]:
+    """Owner and mode of the folders a scheduled backup could take over, on every node."""
+    return {address: ssh(address, "stat -c '%n %U:%G %a' /data/etcd /etc/etcd").stdout for address in NODES}
+
+
+@pytest.mark.parametrize(
+    "backup_dir, message",
+    [
+        ("/data/etcd", "is the data dir (etcd_data)"),
+        ("/data/etcd/snapshots", "lies inside the data dir (etcd_data /data/etcd)"),
+        ("/etc/etcd", "is etcd's configuration folder (/etc/etcd)"),
+    ],
+    ids=["data dir", "inside the data dir", "/etc/etcd"],
+)
+def test_a_backup_folder_that_etcdkit_uses_for_something_else_is_refused(first_id, backup_dir, message):
+    before = folders(), conf_sums()
+    run = deploy("create", "--data", "etcd_backup_schedule=daily", "--data", f"etcd_backup_dir_remote={backup_dir}", check=False)
+    assert run.returncode != 0 and not run.executed
+    assert f"etcd_backup_dir_remote {backup_dir!r} {message}" in run.stderr and "host 10.10.10.1" in run.stderr
+    assert (folders(), conf_sums()) == before
+    assert_intact(first_id)
+
+
+# a client URL whose host part is a command substitution: Go's URL parser (and so etcd) accepts it
+EVIL_URL = "https://$(date>etcdkit-pwned):2379"
+
+
+def advertised_client_urls(address: str) -> list[str]:
+    return [url for m in json.loads(etcdctl(address, "member list -w json").stdout)["members"] for url in m.get("clientURLs", [])]
+
+
+def test_a_member_that_advertises_a_url_with_a_command_is_refused_and_nothing_runs(first_id):
+    conf = "/etc/etcd/etcd.conf"
+    evil = f"s|^advertise-client-urls: .*|advertise-client-urls: https://{NODES[2]}:2379,{EVIL_URL}|"
+    ssh(NODES[2], f"cp {conf} /root/etcd.conf.orig && sed -i {shlex.quote(evil)} {conf} && systemctl restart etcd")
+    try:
+        deadline = time.monotonic() + 60
+        while EVIL_URL not in advertised_client_urls(NODES[0]):
+            assert time.monotonic() < deadline, "etcd-3 advertises the URL within 60 s"
+            time.sleep(1)
+        for sop in ("reload", "create"):
+            run = deploy(sop, check=False)
+            assert run.returncode != 0 and not run.executed
+            assert "member etcd-3" in run.stderr and f"client URL {EVIL_URL!r}" in run.stderr
+        for address in NODES:
+            ssh(address, "bash -lc true")  # a root login reads /etc/profile.d/etcdctl.sh
+            assert ssh(address, "ls -A /root /tmp").stdout.count("etcdkit-pwned") == 0
+            assert EVIL_URL not in ssh(address, "cat /etc/profile.d/etcdctl.sh").stdout
+    finally:
+        ssh(NODES[2], f"cp /root/etcd.conf.orig {conf} && systemctl restart etcd")
+    deadline = time.monotonic() + 60
+    while EVIL_URL in advertised_client_urls(NODES[0]) or etcdctl(NODES[0], "endpoint health --cluster", check=False).returncode:
+        assert time.monotonic() < deadline, "etcd-3 advertises its own URL again within 60 s"
+        time.sleep(1)
     assert_intact(first_id)
 
 

@@ -7,10 +7,12 @@ goes through the same helpers, etcdkit/operations/on_host.py.)
 Tests run in order on one lab: each starts from what the previous one left.
 """
 
+import hashlib
 import json
 import shlex
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,8 +50,18 @@ def healthy(address: str, count: int) -> bool:
 
 
 def leftovers(address: str) -> str:
-    """pyinfra's temporary files (secrets pass through them) that stayed on the host."""
-    return as_root(address, "ls -A /tmp | grep pyinfra || true").stdout.strip()
+    """pyinfra's and etcdkit's temporary files (secrets pass through them) that stayed on the host."""
+    return as_root(address, "ls -A /tmp | grep -E 'pyinfra|etcdkit' || true").stdout.strip()
+
+
+# The fixed names secrets went through in /tmp before (pyinfra's `/tmp/pyinfra-<SHA-1 of a key>`):
+# the new root password, and the upload of etcd.pass.
+OLD_NAMES = [f"/tmp/pyinfra-{hashlib.sha1(key.encode()).hexdigest()}" for key in ("etcd-root-password", "/etc/etcd/etcd.pass")]
+
+
+def planted(address: str) -> str:
+    """Inode, owner, mode and content of the files another user left at those names."""
+    return as_root(address, f"for f in {' '.join(OLD_NAMES)}; do stat -c '%i %U %a' $f && cat $f && echo; done").stdout
 
 
 def test_create_and_converge_through_sudo():
@@ -87,6 +99,27 @@ def test_the_root_password_changes_through_sudo(tmp_path):
     assert as_root(NODES[1], "cat /etc/etcd/etcd.pass").stdout.strip() == "N3w-r00t-Passw0rd"
     assert healthy(NODES[2], 3) and all(leftovers(a) == "" for a in NODES)
     assert (ROOT / "pki" / "etcd" / "root.password").read_text().strip() == "N3w-r00t-Passw0rd"
+
+
+def test_secrets_never_pass_through_a_file_another_user_planted_in_tmp(tmp_path):
+    plant = f"for f in {' '.join(OLD_NAMES)}; do printf planted > $f && chown nobody $f && chmod 666 $f; done"
+    for address in NODES:
+        as_root(address, plant)
+    before = {address: planted(address) for address in NODES}
+    password_file = tmp_path / "root.password"
+    password_file.write_text("An0ther-r00t-Passw0rd\n")
+    password_file.chmod(0o600)
+    try:
+        deploy("create", *SUDO, "--data", f"etcd_root_password_file={password_file}")
+        assert as_root(NODES[1], "cat /etc/etcd/etcd.pass").stdout.strip() == "An0ther-r00t-Passw0rd"
+        assert healthy(NODES[2], 3)
+        for address in NODES:
+            assert planted(address) == before[address]  # neither read through nor written
+            assert before[address].count("planted") == len(OLD_NAMES)
+    finally:
+        for address in NODES:
+            as_root(address, f"rm -f {' '.join(OLD_NAMES)}")
+    assert all(leftovers(a) == "" for a in NODES)
 
 
 def test_etcd_add_and_etcd_rm_pass_the_connection_flags_through():
@@ -127,3 +160,18 @@ def test_a_ca_rotation_through_sudo(tmp_path):
     deploy("rotate_ca", *SUDO, "--data", f"etcd_ca_cert={tmp_path}/next/ca.crt", "--data", f"etcd_ca_key={tmp_path}/next/ca.key")
     assert all(as_root(a, "cat /etc/etcd/ca.crt").stdout == new_ca for a in NODES)
     assert healthy(NODES[2], 3) and all(leftovers(a) == "" for a in NODES)
+
+
+def test_a_tarball_install_through_sudo(tmp_path):
+    tarball = Path(lab("tarball", "3.5.16").stdout.strip())
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    lab("reset", "4")
+    ssh(NEW, ADMIN_USER)
+    solo = tmp_path / "solo.py"
+    solo.write_text(
+        f'etcd = ([("{NEW}", {{"etcd_seq": 1}})], {{"etcd_cluster": "solo", "etcd_tarball": "{tarball}", "etcd_tarball_sha256": "{digest}"}})\n'
+    )
+    deploy("create", *SUDO, inventory=str(solo), nodes="4")
+    assert "etcd Version: 3.5.16" in as_root(NEW, "/usr/local/bin/etcd --version").stdout
+    assert healthy(NEW, 1) and leftovers(NEW) == ""
+    assert deploy("create", *SUDO, inventory=str(solo), nodes="4").changed == {}
