@@ -236,8 +236,8 @@ class EtcdUser(FactBase):
         return "; ".join(
             [
                 f"{ctl} user get {name} >/dev/null 2>&1 && echo user",
-                f"[ \"$({ctl} role get {name} 2>/dev/null | grep -cF '(prefix {prefix})')\" = 2 ] && echo permission",
-                f"{ctl} user get {name} 2>/dev/null | grep -qE '^Roles:.* {user}( |$)' && echo role",
+                f'[ "$({ctl} role get {name} 2>/dev/null | grep -cF -- {shlex.quote(f"(prefix {prefix})")})" = 2 ] && echo permission',
+                f"{ctl} user get {name} 2>/dev/null | sed -n 's/^Roles: //p' | tr ' ' '\\n' | grep -qxF -- {name} && echo role",
                 f"[ -r {shlex.quote(password_file)} ] && {login} get {shlex.quote(prefix)} --prefix --limit=1 >/dev/null 2>&1 && echo login",
                 "true",
             ]

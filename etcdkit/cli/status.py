@@ -48,6 +48,8 @@ The JSON document (--json), one object:
          "cert_expires": "2027-...", "cert_days": 364}  # the member's /etc/etcd/server.crt
       ],                                   # fields the member did not report are null
       "alarms": [{"member_id": "526e...", "alarm": "NOSPACE"}],
+      "refused_urls": ["member etcd-3 (...) advertises the client URL '...': not https://<IPv4 address or DNS name>:<port>"],
+                                           # such URLs are left out of "members"; any SOP that changes something refuses
       "problems": [{"severity": 1, "message": "member etcd-2 (...) is not healthy: ..."}],
       "status": "healthy" | "degraded" | "no quorum" | "not checked",
       "exit_code": 0                       # the highest severity of the problems, 0 without any

@@ -1,9 +1,14 @@
 """The live cluster as etcdctl reports it, and the health checks every SOP shares.
 
 Members are matched by peer URL, never by name: a member added but not started has no name yet.
+The URLs come from the members themselves (each publishes its own): only those of the form etcdkit
+gives members, https://<IPv4 address or DNS name>:<port>, are kept, and the others are named in
+`refused_urls`, which stops every SOP that changes something.
 """
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass, field
 
 # A member's database is defragmented when less than this share of its file holds data and the
@@ -11,6 +16,31 @@ from dataclasses import dataclass, field
 # member while it runs, gains nothing.
 DEFRAG_IN_USE = 0.8
 DEFRAG_MIN_FREE = 1 << 20
+
+URL = re.compile(r"https://([A-Za-z0-9.-]+):([0-9]{1,5})")
+DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+URL_FORM = "https://<IPv4 address or DNS name>:<port>"
+
+
+def url_problem(url: str) -> str | None:
+    """Why a URL a member advertises is not https://<IPv4 address or DNS name>:<port> (None: it is)."""
+    match = URL.fullmatch(url)
+    if not match:
+        return f"not {URL_FORM}"
+    host, port = match.groups()
+    if not 1 <= int(port) <= 65535:
+        return f"port {port} is not between 1 and 65535"
+    if re.fullmatch(r"[0-9.]+", host):
+        try:
+            if str(ipaddress.IPv4Address(host)) == host:
+                return None
+        except ValueError:
+            pass
+        return f"{host} is not an IPv4 address"
+    labels = host.split(".")
+    if len(host) > 253 or not all(DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return f"{host} is not a DNS name"
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,9 @@ class ClusterView:
     status: dict[str, dict] = field(default_factory=dict)
     # client URL -> error text, or "" when healthy
     health: dict[str, str] = field(default_factory=dict)
+    # the URLs members advertise that are not of the form etcdkit uses, each named with its member:
+    # left out of `members`, and a reason to stop
+    refused_urls: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, members_json: str, status_json: str, health_json: str) -> "ClusterView | None":
@@ -54,23 +87,39 @@ class ClusterView:
             return None
         if "members" not in listing:
             return None
-        members = [
-            LiveMember(
-                id=int(member["ID"]),
-                name=member.get("name", ""),
-                peer_urls=tuple(member.get("peerURLs") or ()),
-                client_urls=tuple(member.get("clientURLs") or ()),
-                is_learner=bool(member.get("isLearner")),
-            )
-            for member in listing["members"]
-        ]
+        members, refused = [], []
+        for member in listing["members"]:
+            member_id, name = int(member["ID"]), member.get("name", "")
+            urls = {}
+            for kind, key in (("peer", "peerURLs"), ("client", "clientURLs")):
+                urls[kind] = []
+                for url in member.get(key) or ():
+                    problem = url_problem(str(url))
+                    if problem:
+                        refused.append(f"member {name or '(no name yet)'} ({member_id:x}) advertises the {kind} URL {url!r}: {problem}")
+                    else:
+                        urls[kind].append(url)
+            members.append(LiveMember(member_id, name, tuple(urls["peer"]), tuple(urls["client"]), bool(member.get("isLearner"))))
         header = listing["header"]
-        view = cls(cluster_id=int(header["cluster_id"]), answered_by=int(header["member_id"]), members=members)
+        view = cls(cluster_id=int(header["cluster_id"]), answered_by=int(header["member_id"]), members=members, refused_urls=refused)
         for entry in _json_list(status_json):
-            view.status[entry["Endpoint"]] = entry["Status"]
+            if not url_problem(str(entry.get("Endpoint"))):
+                view.status[entry["Endpoint"]] = entry["Status"]
         for entry in _json_list(health_json):
-            view.health[entry["endpoint"]] = "" if entry.get("health") else (entry.get("error") or "unhealthy")
+            if not url_problem(str(entry.get("endpoint"))):
+                view.health[entry["endpoint"]] = "" if entry.get("health") else (entry.get("error") or "unhealthy")
         return view
+
+    def url_refusal(self) -> str | None:
+        """Why no change may run while a member advertises a URL of another form (None: every URL is
+        of the form): each such URL named with its member, and the fix."""
+        if not self.refused_urls:
+            return None
+        return (
+            "; ".join(self.refused_urls) + f". etcdkit only uses {URL_FORM} and never passes another URL to a shell: correct the member's "
+            "advertise-client-urls (or initial-advertise-peer-urls) in its etcd.conf and restart it, or take it out "
+            "with `etcdctl member remove <ID>`"
+        )
 
     def by_peer_url(self, url: str) -> LiveMember | None:
         return next((member for member in self.members if url in member.peer_urls), None)

@@ -84,4 +84,5 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
         return
     if not same_content:
         yield from private_upload(BytesIO(data), dest)
-    yield StringCommand(f"chown {user}:{group} {dest} && chmod {mode} {dest}")
+    quoted = shlex.quote(dest)
+    yield StringCommand(f"chown {shlex.quote(f'{user}:{group}')} {quoted} && chmod {shlex.quote(mode)} {quoted}")

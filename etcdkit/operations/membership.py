@@ -44,6 +44,8 @@ def _membership(endpoints: str) -> ClusterView:
     view = host.get_fact(EtcdMembership, endpoint=endpoints)
     if view is None:
         raise OperationError(f"no member answers at {endpoints}: the membership cannot be read")
+    if view.url_refusal():
+        raise OperationError(f"the membership change stops: {view.url_refusal()}")
     return view
 
 

@@ -162,15 +162,25 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
     return spec, {member.host_name: host_state for member, host_state in zip(spec.members, Group().map(read, spec.members), strict=True)}
 
 
-def read_view(inventory, candidates: Iterable[HostState]) -> ClusterView | None:
+def read_view(inventory, candidates: Iterable[HostState], strict: bool = True) -> ClusterView | None:
     """The live cluster as the first running member that answers sees it: members of the cluster
-    most of the candidates say they serve first, then in etcd_seq order."""
+    most of the candidates say they serve first, then in etcd_seq order. Strict (every SOP that
+    changes something): refused when a member advertises a URL of another form (`usable`)."""
     for host_state in by_majority(candidates):
         if host_state.running:
             view = inventory.get_host(host_state.member.host_name).get_fact(EtcdCluster, endpoint=host_state.member.client_url)
             if view is not None:
-                return view
+                return usable(view) if strict else view
     return None
+
+
+def usable(view: ClusterView | None) -> ClusterView | None:
+    """The view, unless a member advertises a URL etcdkit does not use: then the run stops before
+    any change, naming the member and the URL."""
+    refusal = view.url_refusal() if view is not None else None
+    if refusal:
+        raise DeployError(f"{refusal}; nothing was changed")
+    return view
 
 
 def by_majority(candidates: Iterable[HostState]) -> list[HostState]:

@@ -19,7 +19,7 @@ from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, once_per_run, read_hosts, read_view
+from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, once_per_run, read_hosts, read_view, usable
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _gather_own_config(inventory) -> OwnConfigFacts:
     facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(settings["etcd_port"], settings["etcd_peer_port"]))
     conf = conf_values(facts["conf"])
     _, _, endpoints = own_member(conf)
-    view = host.get_fact(EtcdCluster, endpoint=",".join(endpoints)) if endpoints else None
+    view = usable(host.get_fact(EtcdCluster, endpoint=",".join(endpoints))) if endpoints else None
     own = HostState(
         Member(host.name, 0, "", host_address(host), settings["etcd_port"], settings["etcd_peer_port"]),
         {**settings, "etcd_data": conf.get("data-dir", settings["etcd_data"])},

@@ -36,7 +36,7 @@ def report(inventory) -> None:
 def gather(inventory, now: datetime) -> dict:
     """The status document from the facts of the inventory's hosts, checked at `now`."""
     spec, hosts = read_hosts(inventory)
-    view = read_view(inventory, hosts.values())
+    view = read_view(inventory, hosts.values(), strict=False)
     alarms = auth = None
     asker = _answering(view, hosts.values())
     if asker is not None:
@@ -118,6 +118,7 @@ def build(
         "hosts": hosts,
         "members": [],
         "alarms": [],
+        "refused_urls": [],
     }
     ca = [c["ca"] for c in certificates.values() if c.get("ca")]
     if ca:
@@ -126,6 +127,7 @@ def build(
     if view is not None:
         leader = view.leader()
         doc["cluster_id"] = f"{view.cluster_id:x}"
+        doc["refused_urls"] = list(view.refused_urls)
         doc["leader"] = (leader.name or leader.hex_id) if leader else None
         doc["leader_id"] = leader.hex_id if leader else None
         by_peer_url = {h["peer_url"]: h["host"] for h in hosts}
@@ -183,6 +185,7 @@ def unchecked(cluster: str | None, reason: str, now: datetime, inventory: str | 
         "hosts": [],
         "members": [],
         "alarms": [],
+        "refused_urls": [],
         "problems": [{"severity": UNCHECKED, "message": reason}],
         "status": STATUS_NAMES[UNCHECKED],
         "exit_code": UNCHECKED,
@@ -230,6 +233,8 @@ def find_problems(doc: dict) -> list[dict]:
             problem(DEGRADED, f"member {label} is not in the inventory")
         elif member["cert_days"] is not None and member["cert_days"] <= CERT_WARN_DAYS:
             problem(DEGRADED, f"the certificate of member {label} expires in {member['cert_days']} days")
+    for refused in doc.get("refused_urls") or []:
+        problem(DEGRADED, f"{refused}: every SOP that changes something refuses to run")
     names = {m["id"]: m["name"] or m["id"] for m in members}
     for alarm in doc.get("alarms") or []:
         problem(DEGRADED, f"alarm {alarm['alarm']} on member {names.get(alarm['member_id'], alarm['member_id'])}")

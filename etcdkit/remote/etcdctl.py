@@ -20,7 +20,7 @@ def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS, logi
     or as login = (user, password file)."""
     name, password_file = login or ("root", paths.PASS)
     user = f'ETCDCTL_USER="{name}:$(cat {password_file})" ' if as_root or login else ""
-    return f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} --cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
+    return f"ETCDCTL_API=3 {user}etcdctl --endpoints={shlex.quote(endpoints)} --cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
 
 
 def journal(lines: int = 30) -> str:
@@ -30,13 +30,14 @@ def journal(lines: int = 30) -> str:
 def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
     """A shell loop that waits for the endpoint (and with cluster_wide, every member) to serve
     linearizable reads, which needs a leader and quorum; it fails with the journal excerpt."""
+    timeout = int(timeout)
     scope = "--cluster" if cluster_wide else ""
     check = f"{etcdctl(endpoint, timeouts=POLL_TIMEOUTS)} endpoint health {scope} >/dev/null 2>&1"
     return (
         f"deadline=$(( $(date +%s) + {timeout} )); "
         f"until {check}; do "
         f"if [ $(date +%s) -ge $deadline ]; then "
-        f"echo 'etcd at {endpoint} is not healthy after {timeout} s; its journal:' >&2; {journal()} >&2; "
+        f"echo {shlex.quote(f'etcd at {endpoint} is not healthy after {timeout} s; its journal:')} >&2; {journal()} >&2; "
         f"{etcdctl(endpoint)} endpoint health {scope} >&2; exit 1; fi; "
         f"sleep 0.2; done"
     )

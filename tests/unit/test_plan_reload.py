@@ -215,7 +215,7 @@ def test_admin_hosts_get_the_etcdctl_environment_with_the_admin_certificate(tmp_
     folder = inv.pki_dir / "etcd"
     assert (files[paths.ADMIN_CERT], files[paths.ADMIN_KEY]) == (folder / "admin.crt", folder / "admin.key")
     assert files[paths.CLIENT_CA] == inv.pki_dir / "ca.crt"
-    assert f'ETCDCTL_ENDPOINTS="{",".join(client_url(seq) for seq in (1, 2, 3, 4))}"' in files[paths.ENV]
+    assert f"ETCDCTL_ENDPOINTS={','.join(client_url(seq) for seq in (1, 2, 3, 4))}\n" in files[paths.ENV]
     assert f"ETCDCTL_CERT={paths.ADMIN_CERT}" in files[paths.ENV]
     assert plan.control_host == address(1)
 

@@ -60,5 +60,5 @@ def test_unit_and_env():
     assert "ExecStart=/usr/bin/etcd --config-file=/etc/etcd/etcd.conf" in unit
     env = etcdctl_env("etcd", "https://10.10.10.10:2379", paths.CA, paths.CERT, paths.KEY, paths.PASS)
     assert 'alias e="etcdctl"' in env and 'alias em="etcdctl member"' in env
-    assert 'export ETCDCTL_ENDPOINTS="https://10.10.10.10:2379"' in env
+    assert "export ETCDCTL_ENDPOINTS=https://10.10.10.10:2379\n" in env
     assert 'ETCDCTL_USER="root:$(cat /etc/etcd/etcd.pass)"' in env

@@ -35,7 +35,7 @@ MEMBER_KEYS = {
 }  # fmt: skip
 TOP_KEYS = {
     "cluster", "checked_at", "cluster_id", "cluster_version", "leader", "leader_id", "auth", "ca_expires",
-    "ca_days", "hosts", "members", "alarms", "problems", "status", "exit_code",
+    "ca_days", "hosts", "members", "alarms", "refused_urls", "problems", "status", "exit_code",
 }  # fmt: skip
 
 
@@ -325,7 +325,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     }
     fakes = {name: _Host(None if name == inv.name(3) else canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
-    monkeypatch.setattr(status, "read_view", lambda inventory, candidates: None)
+    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: None)
 
     class Inventory:
         def get_host(self, name):
@@ -348,7 +348,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     canned = {EtcdAlarms: [], status.EtcdAuth: AUTH_ON, EtcdCertificates: {paths.CERT: pem, paths.CA: pem}}
     fakes = {name: _Host(canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
-    monkeypatch.setattr(status, "read_view", lambda inventory, candidates: view())
+    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
 
     class Inventory:
         def get_host(self, name):
