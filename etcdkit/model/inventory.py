@@ -5,10 +5,26 @@ Every problem becomes one line naming the host and the fix; all problems are rep
 
 import ipaddress
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
-from etcdkit.model import params, values
+from etcdkit.model import params, paths, values
 
 GROUP = "etcd"
+# The folders etcdkit writes on a member for another purpose than the scheduled snapshots, which make
+# their folder root's and 0700: described, with the parameter that sets them (None: fixed).
+MANAGED_FOLDERS = (
+    ("the data dir", "etcd_data"),
+    ("etcd's configuration folder", paths.CONF_DIR),
+    ("the clients' folder of etcdkit", paths.CLIENT_DIR),
+    ("the node exporter's textfile folder", "etcd_backup_metric_dir"),
+    ("systemd's unit folder", str(PurePosixPath(paths.UNIT).parent)),
+    ("the login scripts' folder", str(PurePosixPath(paths.ENV).parent)),
+    ("the folder of a release tarball's binaries", "/usr/local/bin"),
+    ("Prometheus' folder", "prometheus_dir"),
+    ("Prometheus' target folder", "prometheus_sd_dir"),
+    ("the site's target folder", "etcd_monitor_target_dir"),
+    ("Grafana's dashboard folder", "etcd_grafana_dir"),
+)
 RELOAD_PARTS = ("conf", "env", "patroni", "vip", "monitor", "restart")
 MAINTAIN_PARTS = ("compact", "defrag", "disarm")
 
@@ -168,7 +184,28 @@ def _setting_problems(label: str, settings: dict) -> list[str]:
         problems.append(f"{label}: etcd_maintain lists {', '.join(unknown)}: choose among {', '.join(MAINTAIN_PARTS)}")
     if settings.get("etcd_tarball") and not settings.get("etcd_tarball_sha256"):
         problems.append(f"{label}: etcd_tarball needs etcd_tarball_sha256 (the checksum from the release page) to verify it")
+    problems += _backup_folder_problems(label, settings)
     removing = settings.get("etcd_remove")
     if removing is not None and address_problem(removing):
         problems.append(f"{label}: etcd_remove {removing!r} must be the IP address of the member to remove")
     return problems
+
+
+def _backup_folder_problems(label: str, settings: dict) -> list[str]:
+    """The scheduled snapshots' folder becomes root's, 0700, on every member: it must be none of the
+    folders etcdkit writes for something else, contain none and lie in none."""
+    backup_dir = settings.get("etcd_backup_dir_remote")
+    if not settings.get("etcd_backup_schedule") or not backup_dir or values.data_dir(backup_dir):
+        return []
+    for what, where in MANAGED_FOLDERS:
+        folder = where if where.startswith("/") else settings.get(where)
+        if not folder or values.absolute_path(folder):
+            continue
+        relation = values.overlap(backup_dir, folder)
+        if relation:
+            named = folder if where.startswith("/") else f"{where} {folder}"
+            return [
+                f"{label}: etcd_backup_dir_remote {backup_dir!r} {relation} {what} ({named}): "
+                "give the scheduled snapshots a folder of their own, e.g. /var/backups/etcd"
+            ]
+    return []

@@ -56,6 +56,18 @@ def data_dir(value: str) -> str | None:
     return None
 
 
+def overlap(path: str, other: str) -> str | None:
+    """How the folder `path` meets the folder `other` (both absolute and normalised): "is",
+    "contains" or "lies inside"; None when neither holds the other."""
+    if path == other:
+        return "is"
+    if other.startswith(path.rstrip("/") + "/"):
+        return "contains"
+    if path.startswith(other.rstrip("/") + "/"):
+        return "lies inside"
+    return None
+
+
 def calendar(value: str) -> str | None:
     if not CALENDAR.fullmatch(value) or len(value) > 100:
         return "must be one line of systemd's OnCalendar syntax, single spaces between words (e.g. daily, or '*-*-* 02:30:00')"

@@ -89,7 +89,7 @@ def folders() -> dict[str, str]:
 @pytest.mark.parametrize(
     "backup_dir, message",
     [
-        ("/data/etcd", "is the data dir (etcd_data)"),
+        ("/data/etcd", "is the data dir (etcd_data /data/etcd)"),
         ("/data/etcd/snapshots", "lies inside the data dir (etcd_data /data/etcd)"),
         ("/etc/etcd", "is etcd's configuration folder (/etc/etcd)"),
     ],

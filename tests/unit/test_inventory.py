@@ -149,3 +149,41 @@ def test_bad_postgresql_cluster_names_are_refused(pg_cluster, expected):
 def test_an_ipv6_member_is_refused_with_a_clear_message():
     found = problems([("fd00::10", {"etcd_seq": 1})])
     assert found == ["host fd00::10: `fd00::10` is an IPv6 address: members need an IPv4 address (IPv6 is not supported yet)"]
+
+
+BACKUPS = "give the scheduled snapshots a folder of their own, e.g. /var/backups/etcd"
+
+
+@pytest.mark.parametrize(
+    "backup_dir, settings, why",
+    [
+        ("/data/etcd", {}, "is the data dir (etcd_data /data/etcd)"),
+        ("/data/etcd/snapshots", {}, "lies inside the data dir (etcd_data /data/etcd)"),
+        ("/srv/etcd", {"etcd_data": "/srv/etcd/data"}, "contains the data dir (etcd_data /srv/etcd/data)"),
+        ("/etc/etcd", {}, "is etcd's configuration folder (/etc/etcd)"),
+        ("/etc/etcd/users", {}, "lies inside etcd's configuration folder (/etc/etcd)"),
+        ("/etc/etcd-client", {}, "is the clients' folder of etcdkit (/etc/etcd-client)"),
+        (
+            "/var/lib/prometheus/node-exporter",
+            {},
+            "is the node exporter's textfile folder (etcd_backup_metric_dir /var/lib/prometheus/node-exporter)",
+        ),
+        (
+            "/var/lib/prometheus",
+            {},
+            "contains the node exporter's textfile folder (etcd_backup_metric_dir /var/lib/prometheus/node-exporter)",
+        ),
+        ("/etc/systemd/system", {}, "is systemd's unit folder (/etc/systemd/system)"),
+        ("/usr/local/bin/backups", {}, "lies inside the folder of a release tarball's binaries (/usr/local/bin)"),
+        ("/etc/prometheus/etcd", {}, "lies inside Prometheus' folder (prometheus_dir /etc/prometheus)"),
+    ],
+)
+def test_a_backup_folder_that_etcdkit_uses_for_something_else_is_refused(backup_dir, settings, why):
+    found = problems([("10.0.0.1", {"etcd_seq": 1, **settings})], etcd_backup_schedule="daily", etcd_backup_dir_remote=backup_dir)
+    assert found == [f"host 10.0.0.1: etcd_backup_dir_remote {backup_dir!r} {why}: {BACKUPS}"]
+
+
+def test_a_backup_folder_of_its_own_or_no_schedule_passes():
+    cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1})], etcd_backup_schedule="daily", etcd_backup_dir_remote="/srv/etcd-backups"))
+    cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1})], etcd_backup_schedule="daily"))  # /var/backups/etcd
+    cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1})], etcd_backup_dir_remote="/data/etcd"))  # no schedule: never touched
