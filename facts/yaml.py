@@ -11,6 +11,7 @@ from pyinfra.api import FactBase
 from etcdkit.remote.render import script
 
 SCRIPT = script("yaml-keys.py")
+CONFIG_FILE = script("config-file.py")
 
 
 class YamlKeys(FactBase):
@@ -36,21 +37,22 @@ class YamlKeys(FactBase):
 class ConfigFile(FactBase):
     """
     The file a config path leads to, through any symlinks (Pigsty links /etc/patroni/patroni.yml
-    to /pg/conf/<instance>.yml), with its owner and mode: {"target", "user", "group", "mode"}
-    (mode as octal text); None when there is no such file.
+    to /pg/conf/<instance>.yml), with its owner and mode, and who may write it: root when only root
+    can change the way to it, else its owner, never root (templates/scripts/config-file.py).
+    {"target", "user", "group", "mode" (octal text), "writer", "refused" (None, or why nobody
+    writes it: a file of root's reached through a folder another user can change)}; None when there
+    is no such file.
 
     + path: the config's path
     """
 
+    requires_command = "python3"
+
     def command(self, path: str) -> str:
-        return f't=$(readlink -e -- {shlex.quote(path)}) && test -f "$t" && stat -c \'%U %G %a\' -- "$t" && printf \'%s\\n\' "$t"; true'
+        return f"python3 -c {shlex.quote(CONFIG_FILE)} locate {shlex.quote(path)}"
 
     def process(self, output):
-        lines = [line for line in output if line.strip()]
-        if len(lines) != 2 or len(lines[0].split()) != 3:
-            return None
-        user, group, mode = lines[0].split()
-        return {"target": lines[1], "user": user, "group": group, "mode": mode}
+        return json.loads("\n".join(output))
 
 
 def hashed(values: dict, secrets: tuple[str, ...]) -> dict:

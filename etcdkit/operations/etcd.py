@@ -10,7 +10,7 @@ from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
 from pyinfra.context import ctx_state
 from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
@@ -85,10 +85,23 @@ def package_install(packages: list[str] | None, version: str | None, fresh: bool
 
 def _install_tarball(tarball: str, expected: str):
     """Upload, verify on the host too (the copy must be the file that was checked), unpack."""
-    path, digest = Path(tarball).expanduser(), expected.lower()
-    remote = host.get_temp_filename(f"etcd-tarball-{digest}")
-    yield FileUploadCommand(str(path), remote, remote_temp_filename=remote)
-    yield StringCommand(unpack_tarball(remote, digest))
+    yield FunctionCommand(_unpacked, (tarball, expected), {})
+
+
+def install_tarball(tarball: str, expected: str) -> tuple[bool, str]:
+    """Callback: the release tarball uploaded into a private temporary file of the SSH user (never
+    copied onto itself under --sudo, nor written through a name another user can foresee), then
+    checked and unpacked with the operation's privileges: (succeeded, the error)."""
+    remote = on_host.private_file(Path(tarball))
+    ok, error = on_host.run(unpack_tarball(remote, expected.lower()))
+    on_host.own(f"rm -f {remote}")
+    return ok, error
+
+
+def _unpacked(tarball: str, expected: str) -> None:
+    ok, error = install_tarball(tarball, expected)
+    if not ok:
+        raise OperationError(f"installing etcd from {tarball} failed: {error}")
 
 
 def unpack_tarball(remote: str, digest: str) -> str:
@@ -169,7 +182,7 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
     value = new.read()
     if value is None:
         raise OperationError("no new root password: set etcd_root_password_file")
-    temporary = on_host.private_copy(value.encode(), "etcd-root-password")
+    temporary = on_host.private_file(value.encode())
     try:
         login = f"{etcdctl(endpoint, login=('root', temporary))} get --limit=1 health >/dev/null"
         if not on_host.run(login)[0]:
@@ -184,7 +197,7 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
             on_host.output(f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password")
             on_host.output(login, "logging in with the new root password")
     finally:
-        on_host.run(f"rm -f {temporary}")
+        on_host.own(f"rm -f {temporary}")
     new.store()
 
 
@@ -281,7 +294,7 @@ def snapshot(endpoint: str, dest: str, about: dict | None = None):
     + dest: path on the control node
     + about: what the sidecar says of the cluster (etcdkit.model.backups.about)
     """
-    yield FunctionCommand(_snapshot, (endpoint, host.get_temp_filename(f"etcd-snapshot-{dest}"), Path(dest), about), {})
+    yield FunctionCommand(_snapshot, (endpoint, Path(dest), about), {})
 
 
 # per run (pyinfra's state): the snapshots saved and verified
@@ -293,7 +306,9 @@ def snapshot_saved(dest: str) -> bool:
     return str(dest) in _saved.get(ctx_state.get(), ())
 
 
-def _snapshot(endpoint: str, remote: str, dest: Path, about: dict | None) -> None:
+def _snapshot(endpoint: str, dest: Path, about: dict | None) -> None:
+    folder = on_host.private_temporary(folder=True)  # etcdctl writes <file>.part, then renames it
+    remote = f"{folder}/snapshot.db"
     try:
         on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
         status = json.loads(
@@ -309,7 +324,7 @@ def _snapshot(endpoint: str, remote: str, dest: Path, about: dict | None) -> Non
             raise OperationError(f"the snapshot could not be downloaded to {dest}")
         os.chmod(dest, 0o600)
     finally:
-        on_host.run(f"rm -f {remote}")
+        on_host.run(f"rm -rf {folder}")
     local = hashlib.sha256(dest.read_bytes()).hexdigest()
     if int(size) <= 0 or not status.get("totalKey") or (local, dest.stat().st_size) != (digest, int(size)):
         raise OperationError(f"the snapshot {dest} does not verify (size {dest.stat().st_size} of {size}, keys {status.get('totalKey')})")
@@ -336,7 +351,7 @@ def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, 
     """
     copy = f"{data_dir}.restore.db"
     member_dir, parent = f"{data_dir}/member", os.path.dirname(data_dir)
-    yield from private_upload(str(Path(snapshot).expanduser()), copy)
+    yield from private_upload(Path(snapshot).expanduser(), copy)
     command = snapshot_restore(
         '"$copy"', '"$tmp"/data', member.name, initial_cluster, token, member.peer_url, bool(host.get_fact(Which, command="etcdutl"))
     )

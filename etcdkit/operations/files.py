@@ -8,15 +8,15 @@ runs, travels through a 0600 temporary file and is never printed.
 
 import hashlib
 import shlex
-from io import BytesIO
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
 from pyinfra import host, state
-from pyinfra.api import FileUploadCommand, OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
 from pyinfra.facts.files import File, Sha256File
 
 from etcdkit.control.passwords import Secret
+from etcdkit.operations import on_host
 
 Source = str | Path | Secret
 
@@ -39,19 +39,20 @@ def read_source(source: Source) -> str | None:
     return source
 
 
-def private_upload(source, dest: str) -> list:
-    """The commands that upload source (a local path or file object) to dest, readable by nobody
-    else at any moment: dest is made private first; with --sudo the SSH user writes a 0600
-    temporary file of its own, which root then copies over dest."""
-    temporary = host.get_temp_filename(dest)
-    owner = '"${SUDO_USER:-$(id -un)}"'
-    return [
-        StringCommand(
-            f"(umask 077 && install -m 600 -o {owner} /dev/null {temporary} && touch {shlex.quote(dest)}) && chmod go-rwx {shlex.quote(dest)}"
-        ),
-        FileUploadCommand(source, dest, remote_temp_filename=temporary),
-        StringCommand(f"rm -f {temporary}"),
-    ]
+def private_upload(source: bytes | Path | Secret, dest: str) -> list:
+    """The command that uploads source (the content, a control-node file or a password, read when
+    it runs: its value is never an argument of the command) to dest, readable by nobody else at
+    any moment and never through a temporary name another user can foresee (on_host.install)."""
+    return [FunctionCommand(_install, (source, dest), {})]
+
+
+def _install(source: bytes | Path | Secret, dest: str) -> None:
+    if isinstance(source, Secret):
+        value = source.read()
+        if value is None:
+            raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
+        source = value.encode()
+    on_host.install(source, dest)
 
 
 def _path(source: Path | Secret) -> Path:
@@ -83,6 +84,6 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
         host.noop(f"{dest} is up to date")
         return
     if not same_content:
-        yield from private_upload(BytesIO(data), dest)
+        yield from private_upload(source if isinstance(source, Path | Secret) else data, dest)
     quoted = shlex.quote(dest)
     yield StringCommand(f"chown {shlex.quote(f'{user}:{group}')} {quoted} && chmod {shlex.quote(mode)} {quoted}")

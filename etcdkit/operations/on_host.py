@@ -2,10 +2,14 @@
 with the privileges of the operation: pyinfra applies `--sudo` (and `_sudo`, `_sudo_user`, ...)
 only to the commands an operation yields, not to those its callbacks run.
 
-Secrets and snapshots never rest where others can read them: a private temporary file is created
-by the SSH user itself (mode 0600, or in a 0700 folder) before anything is written into it.
+Secrets and snapshots never rest where others can read them, nor go through a name others can
+foresee: each temporary file or folder is made by the SSH user itself with mktemp (a fresh name,
+created exclusively, 0600 or 0700) before anything is written into it. pyinfra's own temporary
+names (/tmp/pyinfra-<hash of the destination>) are fixed: a file another user left there would be
+written through.
 """
 
+import shlex
 from io import BytesIO
 from pathlib import Path
 
@@ -34,30 +38,54 @@ def output(command: str, what: str) -> str:
     return result.stdout
 
 
-def put(data: bytes, path: str) -> bool:
-    """A file that is not secret, written with the operation's privileges."""
-    return host.put_file(BytesIO(data), path, print_output=False, **privileges())
+def own(command: str) -> tuple[bool, str]:
+    """A command as the SSH user itself, whatever the operation's privileges: (succeeded, its
+    stdout, else its stderr)."""
+    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
+    return ok, output.stdout if ok else output.stderr or output.stdout
 
 
-def private_copy(data: bytes, name: str) -> str:
-    """A temporary 0600 file of the SSH user holding data (a password for a command to read):
-    the caller deletes it."""
-    temporary = host.get_temp_filename(name)
-    ok, result = host.run_shell_command(StringCommand(f"(umask 077 && : > {temporary})"), print_output=False)
-    if not ok or not host.put_file(BytesIO(data), temporary, print_output=False):
-        raise OperationError(f"could not write a private temporary file on {host.name}: {result.stderr}")
+def private_temporary(folder: bool = False) -> str:
+    """A new temporary file (or folder) of the SSH user: a fresh name in the host's temporary
+    folder, created exclusively by mktemp, 0600 (0700); the caller deletes it."""
+    ok, made = own(f'mktemp {"-d " if folder else ""}"${{TMPDIR:-/tmp}}/etcdkit.XXXXXXXXXX"')
+    made = made.strip()
+    if not ok or not made.startswith("/") or "\n" in made:
+        raise OperationError(f"could not make a private temporary {'folder' if folder else 'file'} on {host.name}: {made}")
+    return made
+
+
+def private_file(source: bytes | Path) -> str:
+    """A private temporary file of the SSH user (private_temporary) holding source, the content
+    or a control-node file: a password for a command to read, a file root copies into place."""
+    temporary = private_temporary()
+    data = BytesIO(source) if isinstance(source, bytes) else str(source.expanduser())
+    if not host.put_file(data, temporary, print_output=False):
+        own(f"rm -f {temporary}")
+        raise OperationError(f"could not write the private temporary file {temporary} on {host.name}")
     return temporary
 
 
 def fetch(remote: str, local: Path) -> bool:
-    """Download a file that may be secret (a snapshot): with sudo, through a copy in a 0700
-    folder of the SSH user, deleted afterwards."""
+    """Download a file that may be secret (a snapshot): with sudo, through a copy in a private
+    temporary folder of the SSH user (private_temporary), deleted afterwards."""
     arguments = privileges()
     if not arguments.get("_sudo") and not arguments.get("_su_user"):
         return host.get_file(remote, str(local), print_output=False)
-    folder = host.get_temp_filename(f"{remote}.fetch")
-    ok, _ = host.run_shell_command(StringCommand(f"mkdir -m 700 {folder}"), print_output=False)
+    folder = private_temporary(folder=True)
     try:
-        return ok and host.get_file(remote, str(local), remote_temp_filename=f"{folder}/copy", print_output=False, **arguments)
+        return host.get_file(remote, str(local), remote_temp_filename=f"{folder}/copy", print_output=False, **arguments)
     finally:
-        host.run_shell_command(StringCommand(f"rm -rf {folder}"), print_output=False, **arguments)
+        host.run_shell_command(StringCommand(f"rm -rf {shlex.quote(folder)}"), print_output=False, **arguments)
+
+
+def install(source: bytes | Path, dest: str) -> None:
+    """Write source (the content, or a control-node file) to dest with the operation's privileges,
+    readable by nobody else at any moment: it travels through a private temporary file of the SSH
+    user (private_file), and dest is made private (a new one 0600) before it is written."""
+    temporary, quoted = private_file(source), shlex.quote(dest)
+    output(
+        f"(umask 077 && touch -- {quoted}) && chmod go-rwx -- {quoted} && cat -- {temporary} > {quoted}; "
+        f"status=$?; rm -f {temporary}; exit $status",
+        f"writing {dest}",
+    )

@@ -115,8 +115,7 @@ def _write(files: dict) -> None:
     for path, text in files.items():
         user, group, mode = paths.OWNERS[path]
         temporary = f"{path}.etcdkit-new"
-        if not on_host.put(text.encode(), temporary):
-            raise OperationError(f"could not upload {path}")
+        on_host.install(text.encode(), temporary)
         ok, error = on_host.run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
         if not ok:
             raise OperationError(f"could not install {path}: {error}")

@@ -6,8 +6,6 @@ new version): the run stops there, no other member is upgraded, and the error sa
 previous version back.
 """
 
-from pathlib import Path
-
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, operation
 from pyinfra.facts.server import Which
@@ -15,7 +13,7 @@ from pyinfra.facts.server import Which
 from etcdkit.facts.etcd import EtcdVersion
 from etcdkit.model import paths
 from etcdkit.operations import on_host
-from etcdkit.operations.etcd import package_install, unpack_tarball
+from etcdkit.operations.etcd import install_tarball, package_install
 from etcdkit.operations.restart import begin_turn, healthy_gate, own_status, turn_failed
 from etcdkit.remote.etcdctl import journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
@@ -77,11 +75,7 @@ def _upgrade(endpoint: str, version: str, packages, tarball: str | None, tarball
 def _install(version: str, packages, tarball: str | None, tarball_sha256: str | None) -> tuple[bool, str]:
     if not tarball:
         return on_host.run(package_install(packages, version, fresh=False))
-    digest = tarball_sha256.lower()
-    remote = host.get_temp_filename(f"etcd-tarball-{digest}")
-    if not host.put_file(str(Path(tarball).expanduser()), remote):
-        return False, f"could not upload {tarball}"
-    return on_host.run(unpack_tarball(remote, digest))
+    return install_tarball(tarball, tarball_sha256)
 
 
 def _rollback(previous: str | None, packages, tarball: str | None) -> str:

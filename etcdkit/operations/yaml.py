@@ -1,19 +1,21 @@
 """Keys of the YAML configs of etcd's clients (Patroni, vip-manager), set in place.
 
-The edit runs on the control node (download, ruamel.yaml's round trip, upload): PyYAML, all a
+The edit runs on the control node (read, ruamel.yaml's round trip, write back): PyYAML, all a
 PostgreSQL host is sure to have, would drop the file's comments and order. The file written is
 the one the config path leads to (Pigsty links /etc/patroni/patroni.yml to /pg/conf/<instance>.yml):
-it replaces its target in the target's folder, with the target's owner and mode, and the link stays.
+it is replaced in its own folder, with its owner and mode, and the link stays. Where another user
+can change the way to it (Pigsty's /etc/patroni and /pg/conf are postgres'), it is read and written
+as its owner, never as root (templates/scripts/config-file.py); its content travels through a
+private temporary file of the SSH user, never on a command line nor in the output.
 """
 
+import json
 import shlex
-import tempfile
-from pathlib import Path
 
 from pyinfra import host, state
 from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
 
-from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
+from etcdkit.facts.yaml import CONFIG_FILE, ConfigFile, YamlKeys, hashed
 from etcdkit.operations import on_host
 from etcdkit.operations.files import read_source
 from etcdkit.remote.yaml_edit import set_keys
@@ -45,31 +47,22 @@ def yaml_keys(path: str, values: dict, secrets: tuple[str, ...] = ()):
     target = host.get_fact(ConfigFile, path=path)
     if target is None:
         raise OperationError(f"{path} does not lead to a file")
-    yield FunctionCommand(edit, (target["target"], values, tuple(secrets)), {})
+    if target["refused"]:
+        raise OperationError(target["refused"])
+    yield FunctionCommand(edit, (path, values, tuple(secrets)), {})
 
 
-def edit(target: str, values: dict, secrets: tuple[str, ...]) -> bool:
-    """Callback: the target downloaded, its keys set, and written back over it."""
-    with tempfile.TemporaryDirectory(prefix="etcdkit-yaml-") as folder:  # 0700: the file holds passwords
-        local = Path(folder) / "config.yml"
-        if not on_host.fetch(target, local):
-            raise OperationError(f"could not read {target}")
-        text = set_keys(local.read_text(), _resolved(values, secrets))
-    upload = on_host.private_copy(text.encode(), f"yaml-keys-{target}")
-    on_host.output(replace_command(upload, target), f"writing {target}")
+def edit(path: str, values: dict, secrets: tuple[str, ...]) -> bool:
+    """Callback: the file read, its keys set, and written back over it, as its writer (ConfigFile)."""
+    text = json.loads(on_host.output(config_file("read", path), f"reading {path}"))
+    upload = on_host.private_file(set_keys(text, _resolved(values, secrets)).encode())
+    on_host.output(f"{config_file('write', path)} < {upload}; status=$?; rm -f {upload}; exit $status", f"writing {path}")
     return True
 
 
-def replace_command(source: str, target: str) -> str:
-    """Replace target by the content of source (then deleted), atomically, in target's folder with
-    target's owner and mode."""
-    quoted = shlex.quote(target)
-    folder = shlex.quote(str(Path(target).parent))
-    return (
-        f't=$(mktemp {folder}/.etcdkit-XXXXXX) && {{ cat {source} > "$t" && chown --reference={quoted} "$t" && '
-        f'chmod --reference={quoted} "$t" && mv -f "$t" {quoted} || {{ rm -f "$t"; false; }}; }}; '
-        f"status=$?; rm -f {source}; exit $status"
-    )
+def config_file(action: str, path: str) -> str:
+    """templates/scripts/config-file.py, to read or write the file path leads to."""
+    return f"python3 -c {shlex.quote(CONFIG_FILE)} {action} {shlex.quote(path)}"
 
 
 def _resolved(values: dict, secrets: tuple[str, ...]) -> dict:

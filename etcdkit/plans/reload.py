@@ -49,6 +49,7 @@ class PgHost:
     vip: dict | None
     patroni_owner: tuple[str, str] | None  # owner of the file Patroni's config leads to: its client key gets it too
     patroni_role: str | None = None  # as Patroni's REST API tells it (None: it did not answer)
+    patroni_refused: str | None = None  # why its config is not written (a file of root's another user can redirect to)
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,14 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
                 ("vip", "vip_manager_config", (*patroni.VIP_KEYS, *patroni.VIP_OLD_KEYS, "dcs-type")),
             ):
                 current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
-            owner, role = None, None
+            found, role = None, None
             if current["patroni"] is not None:
                 # through Pigsty's symlink: the owner of /pg/conf/<instance>.yml is the user Patroni runs as
-                owner = host.get_fact(ConfigFile, path=settings["patroni_config"])
+                found = host.get_fact(ConfigFile, path=settings["patroni_config"])
                 role = host.get_fact(PatroniRole, url=patroni.api_url(current["patroni"]))
-            owner = (owner["user"], owner["group"]) if owner else None
-            pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role))
+            owner = (found["user"], found["group"]) if found else None
+            refused = found["refused"] if found else None
+            pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role, refused))
     monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
     return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), tuple(admin), tuple(pg_hosts), passwords, monitors)
 
@@ -275,6 +277,8 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
                 f"{pg_host.name}: vip-manager watches {patroni.vip_dcs_type(pg_host.vip)}, not etcd: "
                 f"{pg_host.settings['vip_manager_config']} left alone"
             )
+        if change and pg_host.patroni_refused:
+            raise DeployError(f"{pg_host.name}: {pg_host.patroni_refused}; nothing was changed")
         if change or vip:
             client = ClientPlan(
                 pg_host.settings,

@@ -16,6 +16,7 @@ checked against the fact's `command` signature, so a misspelt argument fails too
 
 import hashlib
 import inspect
+import shlex
 from contextlib import contextmanager
 from io import BytesIO, StringIO
 
@@ -85,6 +86,7 @@ class FakeHost:
         self.shell = shell or (lambda command: (True, "", ""))  # command -> (ok, stdout, stderr)
         self.files = files or {}  # remote path -> bytes, for get_file
         self.uploads: dict[str, bytes] = {}  # what callbacks uploaded with put_file
+        self.temporaries: list[str] = []  # what mktemp made, in order
         self.run_state = FakeState()  # the run this host is in: one state, preparing or executing
         self._unnamed = 0
         for key, value in (facts or {}).items():
@@ -114,7 +116,11 @@ class FakeHost:
         self.commands.append(text)
         if arguments.get("_sudo"):
             self.privileged.append(text)
-        ok, stdout, stderr = self.shell(text)
+        if text.startswith("mktemp "):  # as mktemp does: a new name each time
+            self.temporaries.append(f"/tmp/etcdkit.{'dir' if ' -d ' in f' {text} ' else 'file'}{len(self.temporaries) + 1}")
+            ok, stdout, stderr = True, self.temporaries[-1], ""
+        else:
+            ok, stdout, stderr = self.shell(text)
         lines = [OutputLine("stdout", line) for line in stdout.splitlines()] + [OutputLine("stderr", line) for line in stderr.splitlines()]
         return ok, CommandOutput(lines)
 
@@ -137,6 +143,16 @@ class FakeHost:
         with open(local, "wb") as file:
             file.write(self.files[remote])
         return True
+
+    def installed(self) -> dict[str, bytes]:
+        """What callbacks wrote with etcdkit.operations.on_host.install, by destination: each went
+        through a private temporary file of the SSH user, then `cat -- TEMPORARY > DEST`."""
+        found = {}
+        for text in self.commands:
+            if "&& cat -- " in text:
+                temporary, _, dest = text.split("&& cat -- ", 1)[1].split(";", 1)[0].partition(" > ")
+                found[shlex.split(dest)[0]] = self.uploads[temporary]
+        return found
 
     def asked_for(self, fact_cls) -> list[dict]:
         """The keyword arguments of each time the fact was asked for."""

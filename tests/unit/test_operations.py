@@ -3,6 +3,7 @@ noop message) once the facts show the converged state, and secrets only ever in 
 
 import hashlib
 import json
+import shlex
 import stat
 import subprocess
 from dataclasses import replace
@@ -22,8 +23,8 @@ from etcdkit.facts.etcd import (
 )
 from etcdkit.facts.patroni import PatroniRole
 from etcdkit.facts.prometheus import PrometheusSetup, TargetFiles
-from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
-from pyinfra.api import FileUploadCommand, FunctionCommand, OperationError, StringCommand
+from etcdkit.facts.yaml import CONFIG_FILE, ConfigFile, YamlKeys, hashed
+from pyinfra.api import FunctionCommand, OperationError, StringCommand
 from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.facts.server import Which
 
@@ -54,15 +55,25 @@ def converged(host: FakeHost, commands: list) -> bool:
     return commands == [] and len(host.noops) == 1 and bool(host.noops[0])
 
 
-def secret_only_in_uploads(commands: list, secret: str) -> None:
-    """The secret is sent (in an upload body) and appears in no shell command nor call."""
-    assert any(secret in body(c) for c in commands if isinstance(c, FileUploadCommand)), "the secret is not uploaded at all"
+def uploaded(commands: list, host: FakeHost) -> dict[str, str]:
+    """What the commands' callbacks write on the host, by destination (run as the run executes)."""
+    for command in commands:
+        if isinstance(command, FunctionCommand):
+            call(command, host)
+    return {dest: data.decode() for dest, data in host.installed().items()}
+
+
+def secret_only_in_uploads(commands: list, secret: str, host: FakeHost) -> None:
+    """The secret is sent (through a private temporary file) and appears in no shell command, nor
+    in a callback's arguments, nor in a command the callbacks run."""
     for command in commands:
         if isinstance(command, StringCommand):
             assert secret not in command.get_raw_value()
             assert secret not in command.get_masked_value()
         elif isinstance(command, FunctionCommand):
             assert secret not in repr((command.args, command.kwargs))
+    assert any(secret in body for body in uploaded(commands, host).values()), "the secret is not uploaded at all"
+    assert all(secret not in text for text in host.commands)
 
 
 def service(active="active", enabled="enabled", pid=4242, restart_pending=0) -> dict:
@@ -131,19 +142,33 @@ def test_install_without_a_package_manager_asks_for_a_tarball():
         run(etcd.install, host=host)
 
 
-def test_install_from_a_tarball_checks_it_again_on_the_host(tmp_path):
+@pytest.mark.parametrize("sudo", [False, True], ids=["as root", "with sudo"])
+def test_install_from_a_tarball_checks_it_again_on_the_host(tmp_path, sudo):
     tarball = tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"
     tarball.write_bytes(b"not really a tarball")
     host = FakeHost({EtcdVersion: None})
-    uploaded, unpack = run(etcd.install, tarball=str(tarball), tarball_sha256="ABCDEF0123", host=host)
-    remote = host.get_temp_filename("etcd-tarball-abcdef0123")
-    assert isinstance(uploaded, FileUploadCommand)
-    assert (uploaded.src, uploaded.dest, uploaded.remote_temp_filename) == (str(tarball), remote, remote)
-    text = unpack.get_raw_value()
-    assert text.startswith(f"echo 'abcdef0123  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
-    assert f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote}" in text
-    assert "useradd --system -g etcd" in text
+    [command] = run(etcd.install, tarball=str(tarball), tarball_sha256="ABCDEF0123", host=host)
+    host.current_op_global_arguments = {"_sudo": True} if sudo else {}
+    call(command, host)
+    # the SSH user's own fresh file (never pyinfra's fixed name, never copied onto itself by sudo)
+    [remote] = host.temporaries
+    assert host.uploads == {remote: b"not really a tarball"} and f"put {remote}" not in host.privileged
+    unpack = next(text for text in host.commands if "sha256sum" in text)
+    assert unpack.startswith(f"echo 'abcdef0123  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
+    assert f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote}" in unpack
+    assert "useradd --system -g etcd" in unpack
+    assert (unpack in host.privileged) == sudo and host.commands[-1] == f"rm -f {remote}"
     assert host.asked == [fact(EtcdVersion)]  # no package manager involved
+
+
+def test_a_tarball_that_does_not_unpack_fails_and_its_copy_goes(tmp_path):
+    tarball = tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"
+    tarball.write_bytes(b"not really a tarball")
+    host = FakeHost({EtcdVersion: None}, shell=lambda command: (False, "", "sha256sum: WARNING: 1 computed checksum did NOT match"))
+    [command] = run(etcd.install, tarball=str(tarball), tarball_sha256="ABCDEF0123", host=host)
+    with pytest.raises(OperationError, match="did NOT match"):
+        call(command, host)
+    assert host.commands[-1] == f"rm -f {host.temporaries[0]}"
 
 
 # etcd.request_restart
@@ -244,17 +269,21 @@ def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
     host = restart_host()
     call(restarted(host, {paths.CONF: NEW_CONF})[0], host)
     steps = [command.split(";")[0] for command in host.commands]
+    temporary = host.temporaries[0]
     assert steps == [
         "deadline=$(( $(date +%s) + 30 ))",
         "test -f /etc/etcd/etcd.conf && cp -p /etc/etcd/etcd.conf /etc/etcd/etcd.conf.previous",
+        'mktemp "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"',
+        "(umask 077 && touch -- /etc/etcd/etcd.conf.etcdkit-new) && chmod go-rwx -- /etc/etcd/etcd.conf.etcdkit-new && "
+        f"cat -- {temporary} > /etc/etcd/etcd.conf.etcdkit-new",
         "chown root:etcd /etc/etcd/etcd.conf.etcdkit-new && chmod 644 /etc/etcd/etcd.conf.etcdkit-new && mv -f "
         "/etc/etcd/etcd.conf.etcdkit-new /etc/etcd/etcd.conf",
         "systemctl restart etcd.service",
         "deadline=$(( $(date +%s) + 30 ))",
         "rm -f /run/etcd.restart-pending /etc/etcd/etcd.conf.previous",
     ]
-    assert "endpoint health --cluster" in host.commands[0] and "endpoint health --cluster" in host.commands[4]
-    assert host.uploads == {"/etc/etcd/etcd.conf.etcdkit-new": NEW_CONF.encode()}
+    assert "endpoint health --cluster" in host.commands[0] and "endpoint health --cluster" in host.commands[6]
+    assert host.installed() == {"/etc/etcd/etcd.conf.etcdkit-new": NEW_CONF.encode()}
     assert not any("move-leader" in command for command in host.commands)  # etcd-1 answered; etcd-2 leads
 
 
@@ -485,9 +514,11 @@ def test_upgrade_from_a_release_tarball(tmp_path):
     tarball.write_bytes(b"not really a tarball")
     host = upgrade_host("3.5.15", "3.5.15", "3.5.16", managers=())
     call(upgraded(host, tarball=str(tarball), tarball_sha256="ABCDEF")[0], host)
-    remote = host.get_temp_filename("etcd-tarball-abcdef")
+    [remote] = host.temporaries  # the SSH user's own fresh file, deleted after
     assert host.uploads == {remote: b"not really a tarball"}
-    assert host.commands[1].startswith(f"echo 'abcdef  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
+    unpack = next(text for text in host.commands if "sha256sum" in text)
+    assert unpack.startswith(f"echo 'abcdef  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
+    assert f"rm -f {remote}" in host.commands
 
 
 def test_a_member_that_does_not_come_back_with_the_new_version_stops_the_upgrade_and_says_how_to_roll_it_back():
@@ -685,11 +716,14 @@ def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalK
     return FakeHost(shell=answer, files={remote: SNAPSHOT})
 
 
+# where the member's copy is saved: in the first folder mktemp makes (a fresh private one)
+REMOTE_SNAPSHOT = "/tmp/etcdkit.dir1/snapshot.db"
+
+
 def prepared_snapshot(dest: Path):
     """The snapshot operation's one callback, and the member's temporary file it uses."""
-    probe = FakeHost()
-    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), host=probe)
-    return command, probe.get_temp_filename(f"etcd-snapshot-{dest}")
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), host=FakeHost())
+    return command, REMOTE_SNAPSHOT
 
 
 def test_a_verified_snapshot_is_private_and_counts(tmp_path):
@@ -699,8 +733,9 @@ def test_a_verified_snapshot_is_private_and_counts(tmp_path):
     call(command, host)
     assert dest.read_bytes() == SNAPSHOT
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600 and stat.S_IMODE(dest.parent.stat().st_mode) == 0o700
-    assert host.commands[0] == f"(umask 077 && {etcdctl(ENDPOINT)} snapshot save {remote} >/dev/null)"
-    assert host.commands[-1] == f"rm -f {remote}"
+    assert host.commands[0] == 'mktemp -d "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"'  # never a name another user can foresee
+    assert host.commands[1] == f"(umask 077 && {etcdctl(ENDPOINT)} snapshot save {remote} >/dev/null)"
+    assert host.commands[-1] == "rm -rf /tmp/etcdkit.dir1"
     with active(host, executing=True):
         assert etcd.snapshot_saved(str(dest))
 
@@ -716,16 +751,15 @@ def test_a_snapshot_that_does_not_verify_fails_and_does_not_count(tmp_path, trou
     }[trouble]
     with pytest.raises((OperationError, ValueError)):
         call(command, host)
-    assert host.commands[-1] == f"rm -f {remote}"  # the member's copy goes in any case
+    assert host.commands[-1] == "rm -rf /tmp/etcdkit.dir1"  # the member's copy goes in any case
     with active(host, executing=True):
         assert not etcd.snapshot_saved(str(dest))
 
 
 def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
     dest = tmp_path / "backups" / "etcd-20250101T000000Z.db"
-    probe = FakeHost()
-    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=probe)
-    call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}")))
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=FakeHost())
+    call(command, snapshot_host(REMOTE_SNAPSHOT))
     sidecar = dest.with_suffix(".json")
     assert json.loads(sidecar.read_text()) == {
         "cluster": "etcd",
@@ -739,10 +773,9 @@ def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
 
 def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
     dest = tmp_path / "etcd-20250101T000000Z.db"
-    probe = FakeHost()
-    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=FakeHost())
     with pytest.raises(OperationError):
-        call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}"), status='{"totalKey": 0}'))
+        call(command, snapshot_host(REMOTE_SNAPSHOT, status='{"totalKey": 0}'))
     assert not dest.with_suffix(".json").exists()
 
 
@@ -754,21 +787,18 @@ RESTORE = dict(snapshot="backups/etcd-20250101T000000Z.db", data_dir="/data/etcd
 
 
 @pytest.mark.parametrize("etcdutl, tool", [(True, "etcdutl"), (False, "ETCDCTL_API=3 etcdctl")], ids=["etcd 3.5", "etcd 3.4"])
-def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, tool):
+def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(tmp_path, etcdutl, tool):
+    snapshot = tmp_path / "etcd-20250101T000000Z.db"
+    snapshot.write_bytes(b"the snapshot")
     host = FakeHost({fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None})
-    commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **RESTORE, host=host)
-    assert [describe(c).split(" ")[0] for c in commands] == ["(umask", "upload", "rm", "copy=/data/etcd.restore.db;", "call"]
-    temporary = host.get_temp_filename("/data/etcd.restore.db")
-    assert commands[0].get_raw_value() == (
-        f'(umask 077 && install -m 600 -o "${{SUDO_USER:-$(id -un)}}" /dev/null {temporary} && touch /data/etcd.restore.db) '
-        "&& chmod go-rwx /data/etcd.restore.db"
+    commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **{**RESTORE, "snapshot": str(snapshot)}, host=host)
+    assert [describe(c).split(" ")[0] for c in commands] == ["call", "copy=/data/etcd.restore.db;", "call"]
+    call(commands[0], host)  # through the SSH user's own fresh file, into a copy made private first
+    assert host.installed() == {"/data/etcd.restore.db": b"the snapshot"}
+    assert host.commands[1].startswith(
+        "(umask 077 && touch -- /data/etcd.restore.db) && chmod go-rwx -- /data/etcd.restore.db && cat -- /tmp/etcdkit.file1 > "
     )
-    assert (commands[1].src, commands[1].dest, commands[1].remote_temp_filename) == (
-        str(Path(RESTORE["snapshot"])),
-        "/data/etcd.restore.db",
-        temporary,
-    )
-    script = commands[3].get_raw_value()
+    script = commands[1].get_raw_value()
     assert script.startswith('copy=/data/etcd.restore.db; member=/data/etcd/member; tmp=; trap \'rm -rf "$tmp" "$copy"\' EXIT; ')
     assert 'if [ -e "$member" ]; then echo \'/data/etcd/member exists: ' in script
     assert "tmp=$(mktemp -d /data/.etcd-restore.XXXXXX)" in script
@@ -783,7 +813,7 @@ def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, too
 def test_restore_quotes_every_value():
     host = FakeHost({fact(Which, command="etcdutl"): None})
     commands = run(etcd.restore, **{**RESTORE, "data_dir": "/data/et cd"}, token="a'$(id)", host=host)
-    script = commands[3].get_raw_value()
+    script = commands[1].get_raw_value()
     assert "--initial-cluster-token 'a'\"'\"'$(id)'" in script
     assert "copy='/data/et cd.restore.db'; member='/data/et cd/member';" in script and "chmod 700 '/data/et cd'" in script
 
@@ -969,17 +999,29 @@ def upload_host(content: bytes | None = None, owner=("etcd", "etcd", 644), dest=
     return FakeHost({fact(File, path=dest): current, fact(Sha256File, path=dest): digest})
 
 
-def test_upload_new_file_goes_through_a_private_temporary_file():
+@pytest.mark.parametrize("sudo", [False, True], ids=["as root", "with sudo"])
+def test_upload_new_file_goes_through_a_private_temporary_file(sudo):
     host = upload_host()
     commands = run(upload, source="name: etcd-1\n", dest=DEST, user="etcd", group="etcd", mode="644", host=host)
-    temporary = host.get_temp_filename(DEST)
-    assert [describe(c) for c in commands] == [
-        f'(umask 077 && install -m 600 -o "${{SUDO_USER:-$(id -un)}}" /dev/null {temporary} && touch {DEST}) && chmod go-rwx {DEST}',
-        f"upload {DEST}",
-        f"rm -f {temporary}",
-        f"chown etcd:etcd {DEST} && chmod 644 {DEST}",
+    assert [describe(c) for c in commands] == ["call _install", f"chown etcd:etcd {DEST} && chmod 644 {DEST}"]
+    host.current_op_global_arguments = {"_sudo": True} if sudo else {}
+    assert uploaded(commands, host) == {DEST: "name: etcd-1\n"}
+    # a fresh file of the SSH user's own (mktemp, not sudo), copied by root over a destination made private first
+    [temporary] = host.temporaries
+    assert host.commands == [
+        'mktemp "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"',
+        f"(umask 077 && touch -- {DEST}) && chmod go-rwx -- {DEST} && cat -- {temporary} > {DEST}; status=$?; rm -f {temporary}; exit $status",
     ]
-    assert commands[1].remote_temp_filename == temporary and body(commands[1]) == "name: etcd-1\n"
+    assert host.privileged == ([host.commands[1]] if sudo else [])
+    assert temporary != FakeHost().get_temp_filename(DEST)  # pyinfra's name, which anyone can foresee
+
+
+def test_an_upload_that_cannot_be_written_fails():
+    host = upload_host()
+    host.shell = lambda command: (False, "", "cat: write error: No space left on device")
+    [write, _] = run(upload, source="name: etcd-1\n", dest=DEST, user="etcd", group="etcd", mode="644", host=host)
+    with pytest.raises(OperationError, match=f"writing {DEST} failed: cat: write error: No space left on device"):
+        call(write, host)
 
 
 def test_upload_second_run_is_a_noop():
@@ -996,7 +1038,7 @@ def test_upload_same_content_fixes_owner_and_mode_only():
 def test_upload_changed_content_is_rewritten():
     host = upload_host(b"name: etcd-0\n")
     commands = run(upload, source="name: etcd-1\n", dest=DEST, user="etcd", group="etcd", mode="644", host=host)
-    assert len(commands) == 4 and body(commands[1]) == "name: etcd-1\n"
+    assert uploaded(commands, host) == {DEST: "name: etcd-1\n"}
 
 
 def test_upload_reads_a_control_node_file_when_the_operation_runs(tmp_path):
@@ -1007,8 +1049,8 @@ def test_upload_reads_a_control_node_file_when_the_operation_runs(tmp_path):
         generator = steps(upload, source=source, dest=paths.KEY, user="etcd", group="etcd", mode="600")
         source.write_text(key)  # written by the control-node operation, after the deploy was prepared
         commands = list(generator)
-    assert body(commands[1]) == key
-    secret_only_in_uploads(commands, "MHcCAQEEIFakeKeyMaterial0123456789")
+    assert uploaded(commands, host) == {paths.KEY: key}
+    secret_only_in_uploads(commands, "MHcCAQEEIFakeKeyMaterial0123456789", host)
 
 
 def test_upload_of_a_file_the_control_node_rewrites_is_shown_as_a_change(tmp_path):
@@ -1020,7 +1062,7 @@ def test_upload_of_a_file_the_control_node_rewrites_is_shown_as_a_change(tmp_pat
     assert shell(prepared) == [f": {paths.CERT} gets a file the control node writes when the run executes"]
     source.write_text("the renewed certificate\n")  # the control-node operation ran
     executed = run(upload, source=source, dest=paths.CERT, user="root", group="etcd", mode="644", host=host, executing=True)
-    assert body(executed[1]) == "the renewed certificate\n"
+    assert uploaded(executed, host) == {paths.CERT: "the renewed certificate\n"}
 
 
 NOT_WRITTEN = [Path("/nonexistent/pki/etcd/etcd-1.key"), Secret(Path("/nonexistent/pki/etcd/root.password"))]
@@ -1041,7 +1083,7 @@ def test_upload_of_a_configured_password():
     host = upload_host(dest=paths.PASS)
     source = Secret(Path("/nonexistent/root.password"), password)
     commands = run(upload, source=source, dest=paths.PASS, user="root", group="etcd", mode="640", host=host)
-    secret_only_in_uploads(commands, password)
+    secret_only_in_uploads(commands, password, host)
     assert password not in repr(host.asked) and password not in repr(source)  # facts' arguments are printed with -vvv
 
 
@@ -1052,7 +1094,9 @@ def test_upload_of_a_generated_password_is_read_from_its_file(tmp_path):
     assert converged(host, run(upload, source=Secret(kept), dest=paths.PASS, user="root", group="etcd", mode="640", host=host))
     changed = upload_host(b"an older password", owner=("root", "etcd", 640), dest=paths.PASS)
     secret_only_in_uploads(
-        run(upload, source=Secret(kept), dest=paths.PASS, user="root", group="etcd", mode="640", host=changed), "generated-0123456789abcdef"
+        run(upload, source=Secret(kept), dest=paths.PASS, user="root", group="etcd", mode="640", host=changed),
+        "generated-0123456789abcdef",
+        changed,
     )
 
 
@@ -1085,13 +1129,22 @@ def patroni_values(password) -> dict:
     return {"etcd3.hosts": ["10.10.10.10:2379", "10.10.10.11:2379"], "etcd3.username": "app", "etcd3.password": password}
 
 
-def yaml_host(current, **kwargs) -> FakeHost:
+def yaml_host(current, text: str | None = PIGSTY_PATRONI, found: dict | None = None) -> FakeHost:
+    """A client host whose config PATRONI leads to TARGET, postgres' (the script reads it as
+    postgres); text: what the script reads there (None: it cannot)."""
+
+    def answer(command: str):
+        if command.startswith(f"python3 -c {shlex.quote(CONFIG_FILE)} read "):
+            return (True, json.dumps(text), "") if text is not None else (False, "", f"[Errno 13] Permission denied: '{TARGET}'")
+        return True, "", ""
+
+    located = {"target": TARGET, "user": "postgres", "group": "postgres", "mode": "640", "writer": "postgres", "refused": None}
     return FakeHost(
         {
             fact(YamlKeys, path=PATRONI, keys=tuple(patroni_values(None)), secrets=SECRET_KEYS): current,
-            fact(ConfigFile, path=PATRONI): {"target": TARGET, "user": "postgres", "group": "postgres", "mode": "640"},
+            fact(ConfigFile, path=PATRONI): {**located, **(found or {})},
         },
-        **kwargs,
+        shell=answer,
     )
 
 
@@ -1102,46 +1155,44 @@ def test_yaml_keys_second_run_is_a_noop():
     assert converged(host, commands)
 
 
-def test_yaml_keys_edits_the_target_of_the_link_on_the_control_node_keeping_its_comments():
+@pytest.mark.parametrize("sudo", [False, True], ids=["as root", "with sudo"])
+def test_yaml_keys_edits_the_file_of_the_link_on_the_control_node_keeping_its_comments(sudo):
     old = {**patroni_values("pg-Secret-42"), "etcd3.hosts": ["10.10.10.10:2379"]}
-    host = yaml_host(hashed(old, SECRET_KEYS), files={TARGET: PIGSTY_PATRONI.encode()})
+    host = yaml_host(hashed(old, SECRET_KEYS))
     values = patroni_values(Secret(Path("/nonexistent/app.password"), "pg-Secret-42"))
     [command] = run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host)
     assert isinstance(command, FunctionCommand)
     assert "pg-Secret-42" not in repr(command)  # what -vvv would print of it
+    host.current_op_global_arguments = {"_sudo": True} if sudo else {}
     call(command, host)
-    upload = host.get_temp_filename(f"yaml-keys-{TARGET}")
-    written = host.uploads[upload].decode()
-    assert written == PIGSTY_PATRONI.replace(
+    script = f"python3 -c {shlex.quote(CONFIG_FILE)}"
+    [upload] = host.temporaries  # a fresh private file of the SSH user's own, never a name another user can foresee
+    assert host.commands == [
+        f"{script} read {PATRONI}",  # read and written by the script as the user it decides (postgres here)
+        'mktemp "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"',
+        f"{script} write {PATRONI} < {upload}; status=$?; rm -f {upload}; exit $status",
+    ]
+    assert host.privileged == ([host.commands[0], host.commands[2]] if sudo else [])
+    assert host.uploads[upload].decode() == PIGSTY_PATRONI.replace(
         "  hosts: '10.10.10.10:2379'\n  username: 'pg-test'\n  password: 'pg-test'\n",
         "  hosts:\n    - 10.10.10.10:2379\n    - 10.10.10.11:2379\n  username: 'app'\n  password: 'pg-Secret-42'\n",
-    )
-    assert host.commands[-1] == (
-        "t=$(mktemp /pg/conf/.etcdkit-XXXXXX) && { cat "
-        + upload
-        + f' > "$t" && chown --reference={TARGET} "$t" && chmod --reference={TARGET} "$t" && mv -f "$t" {TARGET} '
-        + '|| { rm -f "$t"; false; }; }; status=$?; rm -f '
-        + upload
-        + "; exit $status"
     )
     assert all("pg-Secret-42" not in command for command in host.commands)
 
 
-def test_yaml_keys_with_sudo_reads_and_replaces_the_file_as_root():
-    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS), files={TARGET: PIGSTY_PATRONI.encode()})
-    [command] = run(yaml_keys, path=PATRONI, values=patroni_values("new-password-7"), secrets=SECRET_KEYS, host=host)
-    host.current_op_global_arguments = {"_sudo": True}
-    call(command, host)
-    assert host.privileged[0].startswith(f"get {TARGET} through ")
-    assert host.privileged[-1].startswith("t=$(mktemp /pg/conf/.etcdkit-XXXXXX)")
-    assert f"put {host.get_temp_filename(f'yaml-keys-{TARGET}')}" not in host.privileged  # the SSH user's own 0600 file
-
-
 def test_yaml_keys_a_file_that_cannot_be_read_fails():
-    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS))
+    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS), text=None)
     [command] = run(yaml_keys, path=PATRONI, values=patroni_values("new"), secrets=SECRET_KEYS, host=host)
-    with pytest.raises(OperationError, match=f"could not read {TARGET}"):
+    with pytest.raises(OperationError, match=f"reading {PATRONI} failed: .Errno 13. Permission denied"):
         call(command, host)
+    assert host.temporaries == []  # nothing written
+
+
+def test_yaml_keys_refuses_a_file_of_root_reached_through_a_folder_another_user_can_change():
+    refused = f"{PATRONI} leads to /etc/shadow, a file of root's, through /etc/patroni, which postgres can change: etcdkit ..."
+    host = yaml_host(hashed(patroni_values("old"), SECRET_KEYS), found={"target": "/etc/shadow", "user": "root", "refused": refused})
+    with pytest.raises(OperationError, match="a file of root's, through /etc/patroni, which postgres can change"):
+        run(yaml_keys, path=PATRONI, values=patroni_values("new"), secrets=SECRET_KEYS, host=host)
 
 
 def test_yaml_keys_missing_file_fails():
@@ -1158,24 +1209,6 @@ def test_yaml_keys_password_not_generated_yet():
     ]
     with pytest.raises(OperationError, match="was not written on the control node"):
         run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host, executing=True)
-
-
-def test_config_file_follows_links_to_the_file_and_its_owner(tmp_path):
-    target = tmp_path / "pg" / "pg-test-1.yml"
-    target.parent.mkdir()
-    target.write_text("scope: pg-test\n")
-    target.chmod(0o640)
-    (tmp_path / "patroni.yml").symlink_to(target)
-
-    def read(path):
-        command = ConfigFile().command(path=str(path))
-        return ConfigFile().process(subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout.splitlines())
-
-    found = read(tmp_path / "patroni.yml")
-    assert (found["target"], found["mode"]) == (str(target), "640")
-    assert found["user"] == Path(target).owner()
-    assert read(tmp_path / "missing.yml") is None
-    assert read(tmp_path / "pg") is None  # a folder is no config
 
 
 # prometheus.targets
@@ -1394,7 +1427,7 @@ def test_fake_host_refuses_facts_it_was_not_given():
 
 def rotation_host(new_logs_in: list[bool], old: tuple[bool, str] = (True, "")) -> FakeHost:
     logins = iter(new_logs_in)
-    new_password_file = FakeHost().get_temp_filename("etcd-root-password")
+    new_password_file = "/tmp/etcdkit.file1"  # the first file mktemp makes
 
     def answer(command: str):
         if new_password_file in command and "get --limit=1 health" in command:
@@ -1416,13 +1449,12 @@ def test_root_password_changes_in_etcd_then_on_the_control_node(tmp_path):
     host = rotation_host([False, True])
     rotate(host, secret)
     changes = [c for c in host.commands if "user passwd root" in c]
-    assert len(changes) == 1 and changes[0].endswith(
-        "--interactive=false < " + host.get_temp_filename("etcd-root-password") + " >/dev/null"
-    )
+    [password_file] = host.temporaries
+    assert len(changes) == 1 and changes[0].endswith(f"--interactive=false < {password_file} >/dev/null")
     assert secret.path.read_text() == "n3w-Passw0rd" and stat.S_IMODE(secret.path.stat().st_mode) == 0o600
     assert not any("n3w-Passw0rd" in command for command in host.commands)  # only in the uploaded file
-    assert list(host.uploads.values()) == [b"n3w-Passw0rd"]
-    assert host.commands[-1].startswith("rm -f ")
+    assert host.uploads == {password_file: b"n3w-Passw0rd"}
+    assert host.commands[-1] == f"rm -f {password_file}"
 
 
 def test_with_sudo_the_callbacks_run_as_root_but_the_password_file_is_the_ssh_users(tmp_path):
@@ -1430,11 +1462,14 @@ def test_with_sudo_the_callbacks_run_as_root_but_the_password_file_is_the_ssh_us
     host = rotation_host([False, True])
     host.current_op_global_arguments = {"_sudo": True, "_sudo_user": None}  # pyinfra --sudo
     rotate(host, secret)
-    password_file = host.get_temp_filename("etcd-root-password")
-    created, *rest = host.commands
-    assert created == f"(umask 077 && : > {password_file})" and created not in host.privileged  # 0600, the SSH user's
+    [password_file] = host.temporaries
+    created, *rest, removed = host.commands
+    # a fresh file the SSH user makes (mktemp: created exclusively, 0600), never pyinfra's fixed name for it
+    assert created == 'mktemp "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"' and created not in host.privileged
+    assert password_file != FakeHost().get_temp_filename("etcd-root-password")
     assert "put " + password_file not in host.privileged  # written by the SSH user into its own file
-    assert rest and all(command in host.privileged for command in rest)  # etcdctl, rm: as root
+    assert rest and all(command in host.privileged for command in rest)  # etcdctl: as root
+    assert removed == f"rm -f {password_file}"
 
 
 def test_a_rotation_cut_short_is_finished_without_changing_etcd(tmp_path):

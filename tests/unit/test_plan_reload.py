@@ -67,8 +67,8 @@ def restarts(plan) -> dict:
     return {name: member.restart_reason for name, member in plan.members.items() if member.restart_reason}
 
 
-def pg_host(tmp_path, patroni_keys=None, vip_keys=None, owner=None, name=PG, role=None, **settings) -> PgHost:
-    return PgHost(name, make_settings(tmp_path, pg_cluster="pg-main", **settings), patroni_keys, vip_keys, owner, role)
+def pg_host(tmp_path, patroni_keys=None, vip_keys=None, owner=None, name=PG, role=None, refused=None, **settings) -> PgHost:
+    return PgHost(name, make_settings(tmp_path, pg_cluster="pg-main", **settings), patroni_keys, vip_keys, owner, role, refused)
 
 
 def up_to_date(**changes) -> dict:
@@ -244,6 +244,17 @@ def test_patroni_and_vip_manager_get_the_live_members_and_a_user_of_their_own(tm
     assert [c.name for c in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "pg-main", "admin"]
     assert sorted(s.path.name for s in plan.control.passwords) == ["pg-main.password", "root.password"]
     assert_control_node_untouched(inv)
+
+
+def test_patronis_config_that_leads_to_a_file_of_root_through_a_folder_of_postgres_is_refused_before_any_change(tmp_path):
+    refused = (
+        "/etc/patroni/patroni.yml leads to /etc/shadow, a file of root's, through /etc/patroni, which postgres can change: "
+        "etcdkit does not write it as root"
+    )
+    pg = pg_host(tmp_path, patroni_keys={"etcd3.hosts": ["10.10.10.10:2379"]}, owner=("root", "root"), refused=refused)
+    with pytest.raises(DeployError) as error:
+        decide(facts(inventory(tmp_path), pg=[pg], passwords={"pg-main": None}))
+    assert str(error.value) == f"{PG}: {refused}; nothing was changed"
 
 
 def test_patroni_is_reloaded_for_a_new_member_list_and_vip_manager_without_patroni_keeps_root_keys(tmp_path):
