@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options
+from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options, shown
 
 COUNTDOWN_SECONDS = 5
 
@@ -119,7 +119,7 @@ def pyinfra(inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -
     """The SOP's deploy function run by pyinfra, with the interpreter this command was installed
     with, and the pyinfra options passed through."""
     command = [sys.executable, "-m", "pyinfra", "-y", *options, inventory, f"etcdkit.sops.{sop}", *args]
-    print(f"\n$ pyinfra {' '.join(command[3:])}", file=sys.stderr, flush=True)
+    print(f"\n$ pyinfra {shown(command[3:])}", file=sys.stderr, flush=True)
     return subprocess.run(command).returncode
 
 

@@ -5,6 +5,8 @@ through to its pyinfra runs: how to log in (a Pigsty site logs in as an admin us
 import argparse
 import os
 
+from etcdkit.model import params
+
 
 def add_inventory(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -41,3 +43,14 @@ def pyinfra_options(args: argparse.Namespace) -> list[str]:
     if args.verbose:
         options.append("-" + "v" * args.verbose)
     return options
+
+
+def shown(command: list[str]) -> str:
+    """A command line as it is echoed: the value of a password given with --data KEY=VALUE
+    masked (pyinfra gets it as it is; it is in the process list all the same)."""
+    words = []
+    for previous, word in zip(["", *command], command, strict=False):
+        key, equals, _ = word.partition("=")
+        param = params.BY_NAME.get(key)
+        words.append(f"{key}=***" if previous == "--data" and equals and param is not None and param.secret else word)
+    return " ".join(words)

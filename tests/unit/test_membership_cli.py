@@ -123,3 +123,13 @@ def test_nothing_runs_for_an_address_outside_the_inventory(inventory, runs):
     with pytest.raises(membership.UsageError, match="10.10.10.99 is not in group `etcd`"):
         membership.add(["-y", "-i", inventory, "10.10.10.99"])
     assert runs == []
+
+
+def test_the_pyinfra_command_line_it_shows_masks_the_values_of_passwords(inventory, runs, capsys):
+    options = ["--data", "etcd_root_password=R00t-S3cret", "--data", "pg_etcd_password=pg-S3cret", "--data", "etcd_rm_pkg=true"]
+    assert membership.remove(["-y", "-i", inventory, *options, "10.10.10.13"]) == 0
+    err = capsys.readouterr().err
+    assert "R00t-S3cret" not in err and "pg-S3cret" not in err
+    shown = [line for line in err.splitlines() if line.startswith("$ pyinfra ")]
+    assert shown and all("--data etcd_root_password=*** --data pg_etcd_password=*** --data etcd_rm_pkg=true" in line for line in shown)
+    assert runs and all("etcd_root_password=R00t-S3cret" in run for run in runs)  # pyinfra itself gets the values
