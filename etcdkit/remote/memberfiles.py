@@ -10,6 +10,10 @@ from etcdkit.remote.render import render
 TARBALL_BINARY, PACKAGE_BINARY = "/usr/local/bin/etcd", "/usr/bin/etcd"
 # A snapshot streams the whole database: etcdctl's usual 5 s for a command is far too short for it.
 SNAPSHOT_TIMEOUTS = "--dial-timeout=5s --command-timeout=30m"
+# Started by their timers, the members take their scheduled snapshots in turns, by etcd_seq: member 1 at
+# once, member 2 two minutes later, and so on, over BACKUP_TURNS turns (then again from the first).
+BACKUP_TURN_SECONDS = 120
+BACKUP_TURNS = 15
 
 
 def etcd_conf(member: Member, settings: dict, initial_cluster: str, token: str, initial_state: str, peer_name: str) -> str:
@@ -52,6 +56,7 @@ def backup_files(member: Member, settings: dict) -> dict[str, str]:
         keep=int(settings["etcd_backup_keep"]),
         pattern=grep_pattern(member.cluster),
         etcdctl=etcdctl(member.client_url, timeouts=SNAPSHOT_TIMEOUTS),
+        turn=(member.seq - 1) % BACKUP_TURNS * BACKUP_TURN_SECONDS,
     )
     return {
         paths.BACKUP_SCRIPT: script,

@@ -3,10 +3,14 @@ the script run for real against a fake etcdctl, and the operations that converge
 
 import hashlib
 import os
+import pwd
 import re
+import shutil
 import stat
 import subprocess
+import tempfile
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from pyinfra.facts.files import Directory, File, Sha1File
@@ -75,32 +79,63 @@ def test_the_scripts_retention_pattern_is_the_control_nodes(cluster):
 
 
 FAKE_ETCDCTL = """#!/bin/sh
-# etcdctl and etcdutl as the script uses them: `snapshot save FILE` writes FILE; `snapshot status` answers STATUS.
+# etcdctl and etcdutl as the script uses them: `snapshot save FILE` writes FILE; `snapshot status` answers
+# STATUS; `endpoint status` says the member's database takes DB_SIZE bytes.
 case "$*" in
     *"snapshot save "*) for last; do :; done; echo "$*" > "$last.args"; mv "$last.args" "$last" ;;
     *"snapshot status"*) echo "$STATUS" ;;
+    *"endpoint status"*) printf '[{"Endpoint":"https://10.10.10.11:2379","Status":{"version":"3.5.16","dbSize":%s,"leader":1}}]\\n' "$DB_SIZE" ;;
     *) exit 2 ;;
 esac
 """
+# sleep as the script uses it: the seconds it waited, written down, and no wait
+FAKE_SLEEP = '#!/bin/sh\necho "$1" >> "$SLEPT"\n'
 
 
-def run_script(tmp_path, status='{"hash":1,"revision":9,"totalKey":3,"totalSize":20480}', keep=3, existing=()):
-    """The rendered script run here, with etcdctl and etcdutl faked: (its result, backup dir, metric dir)."""
-    backup_dir, metric_dir, bin_dir = tmp_path / "var" / "backups" / "etcd", tmp_path / "textfile", tmp_path / "bin"
+def run_script(
+    tmp_path,
+    status='{"hash":1,"revision":9,"totalKey":3,"totalSize":20480}',
+    keep=3,
+    existing=(),
+    db_size=20480,
+    environment=None,
+    metric_owner=None,
+    metric_mode=0o755,
+    metric_dir=None,
+):
+    """The rendered script run here, with etcdctl, etcdutl and sleep faked: (its result, backup dir,
+    metric dir). The backup folder is root's, 0700, as create makes it; the metric folder is
+    metric_owner's (None: root's) with metric_mode."""
+    backup_dir, bin_dir = tmp_path / "var" / "backups" / "etcd", tmp_path / "bin"
+    metric_dir = metric_dir or tmp_path / "textfile"
     bin_dir.mkdir()
-    for tool in ("etcdctl", "etcdutl"):
-        (bin_dir / tool).write_text(FAKE_ETCDCTL)
+    for tool, text in (("etcdctl", FAKE_ETCDCTL), ("etcdutl", FAKE_ETCDCTL), ("sleep", FAKE_SLEEP)):
+        (bin_dir / tool).write_text(text)
         (bin_dir / tool).chmod(0o755)
     backup_dir.mkdir(parents=True)
+    backup_dir.chmod(0o700)
     for name in existing:
         (backup_dir / name).write_text("old")
+    if metric_owner or metric_mode != 0o755:
+        metric_dir.mkdir()
+        metric_dir.chmod(metric_mode)
+        if metric_owner:
+            account = pwd.getpwnam(metric_owner)
+            os.chown(metric_dir, account.pw_uid, account.pw_gid)
     script = tmp_path / "backup.sh"
     script.write_text(
         rendered(tmp_path, etcd_backup_dir_remote=str(backup_dir), etcd_backup_metric_dir=str(metric_dir), etcd_backup_keep=keep)[
             paths.BACKUP_SCRIPT
         ]
     )
-    environment = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATUS": status}
+    environment = {
+        **{key: value for key, value in os.environ.items() if key != "TRIGGER_UNIT"},
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "STATUS": status,
+        "DB_SIZE": str(db_size),
+        "SLEPT": str(tmp_path / "slept"),
+        **(environment or {}),
+    }
     result = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=environment)
     return result, backup_dir, metric_dir
 
@@ -131,6 +166,103 @@ def test_a_snapshot_that_does_not_verify_is_not_kept_nor_reported(tmp_path, stat
     assert result.returncode != 0 and "does not verify" in result.stderr
     assert sorted(os.listdir(backup_dir)) == older  # retention waits for a verified snapshot
     assert not metric_dir.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script checks that its folder is root's")
+def test_no_snapshot_without_room_for_it(tmp_path):
+    older = [f"etcd-2025010{day}T000000Z.db" for day in (1, 2, 3)]
+    result, backup_dir, metric_dir = run_script(tmp_path, keep=1, existing=older, db_size=1 << 60)
+    assert result.returncode == 1
+    assert re.search(
+        rf"etcd-backup: {backup_dir} has \d+ bytes free, fewer than the \d+ a snapshot of this member's \d+-byte database needs",
+        result.stderr,
+    )
+    assert sorted(os.listdir(backup_dir)) == older and not metric_dir.exists()  # nothing written, nothing deleted
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script checks that its folder is root's")
+@pytest.mark.parametrize("trouble", ["a link", "mode 0755", "another user's"])
+def test_a_backup_folder_that_is_not_roots_alone_is_refused_never_chmodded(tmp_path, trouble):
+    backup_dir = tmp_path / "var" / "backups" / "etcd"
+    backup_dir.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o755)
+    if trouble == "a link":
+        backup_dir.symlink_to(elsewhere)
+    else:
+        backup_dir.mkdir(mode=0o755)
+        if trouble == "another user's":
+            backup_dir.chmod(0o700)
+            os.chown(backup_dir, pwd.getpwnam("nobody").pw_uid, -1)
+    script = tmp_path / "backup.sh"
+    script.write_text(
+        rendered(tmp_path, etcd_backup_dir_remote=str(backup_dir), etcd_backup_metric_dir=str(tmp_path / "m"))[paths.BACKUP_SCRIPT]
+    )
+    before = {path: (path.lstat().st_uid, path.lstat().st_mode) for path in (backup_dir, elsewhere)}
+    result = subprocess.run(["sh", str(script)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert (
+        f"etcd-backup: {backup_dir} is not a folder of root's with mode 0700: fix it with: chown root:root {backup_dir} && chmod 700 {backup_dir}"
+        in result.stderr
+    )
+    assert {path: (path.lstat().st_uid, path.lstat().st_mode) for path in (backup_dir, elsewhere)} == before
+    assert os.listdir(elsewhere) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="hands the metric folder to another user")
+def test_the_metric_is_written_as_the_owner_of_its_folder(tmp_path):
+    walkable = Path(tempfile.mkdtemp(prefix="etcdkit-metric-"))  # a folder its owner can walk to, as /var/lib
+    walkable.chmod(0o755)
+    try:
+        result, _, metric_dir = run_script(tmp_path, metric_owner="nobody", metric_dir=walkable / "textfile")
+        assert result.returncode == 0, result.stderr
+        metric = metric_dir / paths.BACKUP_METRIC
+        assert metric.stat().st_uid == pwd.getpwnam("nobody").pw_uid and stat.S_IMODE(metric.stat().st_mode) == 0o644
+        assert os.listdir(metric_dir) == [paths.BACKUP_METRIC]
+    finally:
+        shutil.rmtree(walkable)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script checks that its folder is root's")
+def test_no_metric_is_written_by_root_in_a_folder_others_can_change(tmp_path):
+    result, backup_dir, metric_dir = run_script(tmp_path, metric_mode=0o777)
+    assert result.returncode == 1
+    assert (
+        f"etcd-backup: {metric_dir} is writable by users other than root: the metric is not written there (chmod go-w {metric_dir})"
+        in result.stderr
+    )
+    assert os.listdir(metric_dir) == [] and len(backups.snapshots_of(os.listdir(backup_dir), "etcd")) == 1  # the snapshot is kept
+
+
+@pytest.mark.parametrize("seq, waits", [(1, 0), (2, 120), (3, 240), (15, 1680), (16, 0), (0, 1680)])
+def test_the_members_take_their_scheduled_snapshots_two_minutes_apart_by_etcd_seq(tmp_path, seq, waits):
+    member = Member(f"10.10.10.{seq}", seq, "etcd", f"10.10.10.{seq}", 2379, 2380)
+    files_ = backup_files(member, make_settings(tmp_path, etcd_backup_schedule=SCHEDULE))
+    assert f'\nif [ -n "${{TRIGGER_UNIT:-}}" ]; then sleep {waits}; fi\n' in files_[paths.BACKUP_SCRIPT]
+    assert "RandomizedDelaySec" not in files_[paths.BACKUP_TIMER]  # no random spread on top of the turns
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script checks that its folder is root's")
+def test_started_by_its_timer_a_member_waits_its_turn(tmp_path):
+    result, backup_dir, _ = run_script(tmp_path, environment={"TRIGGER_UNIT": "etcd-backup.timer"})  # what systemd sets
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "slept").read_text() == "120\n"  # etcd-2's turn
+    assert len(backups.snapshots_of(os.listdir(backup_dir), "etcd")) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script checks that its folder is root's")
+def test_started_by_hand_it_takes_the_snapshot_at_once(tmp_path):
+    result, _, _ = run_script(tmp_path)
+    assert result.returncode == 0 and not (tmp_path / "slept").exists()
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_the_rendered_script_is_shellcheck_clean(tmp_path):
+    script = tmp_path / "backup.sh"
+    script.write_text(rendered(tmp_path)[paths.BACKUP_SCRIPT])
+    # SC2010: the retention's `ls | grep`, which only ever sees names it wrote
+    checked = subprocess.run(["shellcheck", "-s", "sh", "--exclude=SC2010", str(script)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
 
 
 # converged: a second create changes nothing of the scheduled backups
