@@ -15,7 +15,7 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
-from etcdkit.model import params, paths
+from etcdkit.model import params, paths, values
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
 from etcdkit.plans import checks
@@ -96,8 +96,12 @@ def _gather_own_config(inventory) -> OwnConfigFacts:
         raise DeployError(f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)")
     host = hosts[0]
     settings = host_settings(host)
-    facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(settings["etcd_port"], settings["etcd_peer_port"]))
+    ports = (settings["etcd_port"], settings["etcd_peer_port"])
+    facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=ports)
     conf = conf_values(facts["conf"])
+    data_dir = conf.get("data-dir")
+    if isinstance(data_dir, str) and data_dir != settings["etcd_data"] and not values.data_dir(data_dir):
+        facts = host.get_fact(EtcdHost, data_dir=data_dir, ports=ports)  # what its own data dir holds
     _, _, endpoints = own_member(conf)
     view = usable(host.get_fact(EtcdCluster, endpoint=",".join(endpoints))) if endpoints else None
     own = HostState(
@@ -251,6 +255,24 @@ def _from_own_config(facts: OwnConfigFacts) -> Removal | None:
         "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"]),
     }
     removal = Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True, clean=True)
-    if settings["etcd_rm_data"] and facts.data_problem:
-        raise DeployError(f"cannot remove {facts.address}: {facts.data_problem}; nothing was changed")
+    if settings["etcd_rm_data"]:
+        problem = own_data_dir_problem(facts.conf)
+        if problem:
+            raise DeployError(
+                f"{facts.address}: {problem}; nothing was changed. Its data is deleted only from a data dir the inventory would "
+                f"take as etcd_data: remove it with an inventory that lists it (bin/etcd-rm {facts.address}), or keep its data "
+                "(--data etcd_rm_data=false)"
+            )
+        if facts.data_problem:
+            raise DeployError(f"cannot remove {facts.address}: {facts.data_problem}; nothing was changed")
     return removal
+
+
+def own_data_dir_problem(conf: dict) -> str | None:
+    """What is wrong with the data-dir a host's own etcd.conf names, checked as the inventory's
+    etcd_data is (None: nothing)."""
+    data_dir = conf.get("data-dir")
+    if data_dir is None:
+        return f"{paths.CONF} names no data-dir"
+    problem = values.data_dir(str(data_dir))
+    return f"data-dir {str(data_dir)!r} of {paths.CONF} {problem}" if problem else None

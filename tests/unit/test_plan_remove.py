@@ -1,11 +1,15 @@
 """remove's decisions: which member leaves, through which host, with what hand-over, and every
 refusal, from plain facts. Members 1-3 run; member 3 (10.10.10.12) usually leaves."""
 
+from types import SimpleNamespace
+
 import pytest
+from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.plans.gather import conf_values
-from etcdkit.plans.remove import InventoryFacts, OwnConfigFacts, decide, own_member
+from etcdkit.plans.remove import InventoryFacts, OwnConfigFacts, decide, gather, own_member
+from tests.unit.fake_host import FakeHost, active, fact
 from tests.unit.plans_data import (
     UNREACHABLE,
     address,
@@ -243,6 +247,36 @@ def test_the_own_config_form_keeps_a_data_dir_with_other_files(tmp_path):
         decide(crowded)
 
 
+@pytest.mark.parametrize(
+    "data_dir, problem",
+    [
+        ("/var/lib", "is a system folder"),
+        ("/", "is a system folder"),
+        ("/data/etcd/../../etc", "must be an absolute, normalised path"),
+        ("member.etcd", "must be an absolute, normalised path"),
+        (None, "names no data-dir"),
+    ],
+)
+def test_the_data_dir_its_etcd_conf_names_is_checked_as_the_inventorys_before_anything_goes(tmp_path, data_dir, problem):
+    conf = {key: value for key, value in member_conf(tmp_path).items() if key != "data-dir"}
+    if data_dir is not None:
+        conf["data-dir"] = data_dir
+    with pytest.raises(DeployError) as refused:
+        decide(own_config(tmp_path, conf, live=view(1, 2, 3, entry(3, cluster="pg-meta"))))
+    message = str(refused.value)
+    shown = "" if data_dir is None else f"data-dir {data_dir!r} of "
+    assert message.startswith(
+        f"10.10.10.12: {shown}/etc/etcd/etcd.conf " if data_dir else "10.10.10.12: /etc/etcd/etcd.conf names no data-dir"
+    )
+    assert problem in message and "nothing was changed" in message
+
+
+def test_keeping_the_data_the_data_dir_is_not_needed(tmp_path):
+    conf = {**member_conf(tmp_path), "data-dir": "/var/lib"}
+    removal = decide(own_config(tmp_path, conf, live=view(1, 2, 3, entry(3, cluster="pg-meta")), etcd_rm_data=False))
+    assert removal.name == "pg-meta-3"
+
+
 def test_with_an_etcd_conf_but_no_answer_it_is_refused(tmp_path):
     with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: no member of cluster `pg-meta` answers"):
         decide(own_config(tmp_path, member_conf(tmp_path), live=None))
@@ -294,3 +328,25 @@ def test_a_bare_departing_host_is_not_cleaned(tmp_path):
 def test_a_member_with_its_files_is_cleaned_after_its_removal(tmp_path):
     removal = decide(facts(inventory(tmp_path)))
     assert removal.clean and removal.entry is not None
+
+
+def test_the_host_alone_is_judged_by_what_its_own_data_dir_holds(tmp_path):
+    """Its etcd.conf names another data dir than the default: that one's entries are read (a
+    second fact), and what else it holds keeps it."""
+    inv = inventory(tmp_path / "other", cluster="pg-meta", etcd_data="/srv/etcd")
+    state = inv.ours(3)
+    host = FakeHost(
+        {
+            fact(EtcdHost, data_dir="/data/etcd", ports=(2379, 2380)): bare(conf=state["conf"]),  # the default: nothing there
+            fact(EtcdHost, data_dir="/srv/etcd", ports=(2379, 2380)): {**state, "data": ["member", "notes.txt"]},
+            fact(EtcdCluster, endpoint=",".join([client_url(3), client_url(1), client_url(2)])): view(1, 2, 3, entry(3, cluster="pg-meta")),
+        },
+        name="@ssh/10.10.10.12",
+    )
+    host.data = {"ssh_hostname": "10.10.10.12"}
+    pyinfra_inventory = SimpleNamespace(get_group=lambda group, default=None: default, iter_activated_hosts=lambda: [host])
+    with active(host):
+        facts = gather(SimpleNamespace(limit_hosts=None), pyinfra_inventory)
+    assert facts.data_problem.startswith("the data dir /srv/etcd holds more than etcd's member/ (notes.txt)")
+    with pytest.raises(DeployError, match=r"cannot remove 10\.10\.10\.12: the data dir /srv/etcd holds more"):
+        decide(facts)
