@@ -1,8 +1,6 @@
 """Task groups on a member's host that several SOPs run: install and configure it, join it, refresh
 its configuration, take etcd off it."""
 
-from io import StringIO
-
 from pyinfra.api import deploy
 from pyinfra.operations import files, python, systemd
 from pyinfra.operations.util import any_changed
@@ -14,8 +12,10 @@ from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 
 
 def _put(path: str, content: str):
+    """A rendered file (etcd.conf, units, scripts root runs): through a private temporary file too,
+    never pyinfra's /tmp/pyinfra-<hash>, which another user could fill between upload and copy."""
     user, group, mode = paths.OWNERS[path]
-    return files.put(name=f"Upload {path}", src=StringIO(content), dest=path, user=user, group=group, mode=mode)
+    return upload(name=f"Upload {path}", source=content, dest=path, user=user, group=group, mode=mode)
 
 
 def _upload(path: str, source) -> None:
