@@ -11,7 +11,7 @@ from etcdkit.model import params, paths, values
 
 GROUP = "etcd"
 # The folders etcdkit writes on a member for another purpose than the scheduled snapshots, which make
-# their folder root's and 0700: described, with the parameter that sets them (None: fixed).
+# their folder root's and 0700: what each is, and the parameter that sets it or its fixed path.
 MANAGED_FOLDERS = (
     ("the data dir", "etcd_data"),
     ("etcd's configuration folder", paths.CONF_DIR),
