@@ -87,6 +87,8 @@ class Machine:
 
 
 NOT_HELD = object()
+# what mktemp prints for etcdkit's private temporary files (etcdkit.operations.on_host.private_temporary)
+MKTEMP = {re.compile(r'mktemp (-d )?"\$\{TMPDIR:-/tmp\}/etcdkit\.X+"'): "/tmp/etcdkit.fake0123"}
 DEBIAN_FOLDERS = {"/etc/profile.d": ("root", "root", 755), "/etc/systemd/system": ("root", "root", 755)}
 HASHES = {Md5File: hashlib.md5, Sha1File: hashlib.sha1, Sha256File: hashlib.sha256}
 
@@ -120,7 +122,7 @@ class SopRun:
 
         def host(address: str) -> tuple[str, dict]:
             extra = {"etcd_seq": members.index(address) + 1} if address in members else {}
-            data = {"ssh_hostname": address, "fake_delay": 0, "fake_delay_jitter": 0, "fake_responses": answers or {}}
+            data = {"ssh_hostname": address, "fake_delay": 0, "fake_delay_jitter": 0, "fake_responses": {**MKTEMP, **(answers or {})}}
             return FAKE + address, {**data, **extra, **host_data.get(address, {})}
 
         all_hosts = [host(address) for address in facts]
