@@ -108,17 +108,22 @@ def locate(path):
 def as_writer(found, work):
     """work() as the writer of the file: in a child process with the writer's user, groups and
     rights when that is not the user running this."""
-    account = pwd.getpwnam(found["writer"])
-    if account.pw_uid == os.geteuid():
+    try:
+        account = pwd.getpwnam(found["writer"])
+        uid, gid, groups = account.pw_uid, account.pw_gid, os.getgrouplist(account.pw_name, account.pw_gid)
+    except KeyError:  # an owner without an account: its number, and the file's group alone
+        uid, gid = int(found["writer"]), os.stat(found["target"]).st_gid
+        groups = [gid]
+    if uid == os.geteuid():
         work()
         return
     sys.stdout.flush()
     child = os.fork()
     if child == 0:
         try:
-            os.setgroups(os.getgrouplist(account.pw_name, account.pw_gid))
-            os.setgid(account.pw_gid)
-            os.setuid(account.pw_uid)
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
             work()
             sys.stdout.flush()
             os._exit(0)

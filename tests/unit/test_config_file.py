@@ -189,3 +189,17 @@ def test_who_can_change_a_folder_of_root(base, mode, sticky_owner, who):
         assert found["refused"] is None and found["writer"] == "root"
     else:
         assert f"through {shared}, which {who} can change" in found["refused"]
+
+
+@as_root
+def test_an_owner_without_an_account_writes_by_its_number(base):
+    (base / "conf").mkdir()
+    config = base / "conf" / "patroni.yml"
+    config.write_text(CONFIG)
+    config.chmod(0o600)
+    os.chown(config, 4242, 4242)
+    os.chown(base / "conf", 4242, 4242)
+    found = locate(config)
+    assert (found["user"], found["writer"]) == ("4242", "4242")
+    assert config_file("write", config, NEW.encode()).returncode == 0
+    assert config.read_text() == NEW and (config.stat().st_uid, config.stat().st_gid) == (4242, 4242)
