@@ -201,16 +201,25 @@ def test_a_new_pg_password_reaches_etcd_then_patroni():
 
 
 VICTIM = "/etc/etcdkit-victim.yml"  # a file of root's that postgres would like root to write
-# postgres' side of the race: every file root creates in its folder is swapped for a link to the victim
+# postgres' side of the race: woken by inotify as soon as a file appears in its folder, it swaps any
+# file of root's for a link to the victim
 ADVERSARY = """
-import os, sys
+import ctypes, os, struct, sys
 folder, victim = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+watch = libc.inotify_init()
+libc.inotify_add_watch(watch, folder.encode(), 0x100)  # IN_CREATE
 while True:
-    for entry in os.scandir(folder):
+    events, offset = os.read(watch, 65536), 0
+    while offset < len(events):
+        _, _, _, length = struct.unpack_from("iIII", events, offset)
+        name = events[offset + 16 : offset + 16 + length].rstrip(b"\\0").decode()
+        offset += 16 + length
+        path = os.path.join(folder, name)
         try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == 0:
-                os.unlink(entry.path)
-                os.symlink(victim, entry.path)
+            if os.lstat(path).st_uid == 0 and not os.path.islink(path):
+                os.unlink(path)
+                os.symlink(victim, path)
         except OSError:
             pass
 """
