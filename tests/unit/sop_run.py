@@ -30,6 +30,7 @@ from pyinfra.api.host import Host
 from pyinfra.api.operations import run_ops
 from pyinfra.api.state import StateStage
 from pyinfra.api.util import PYINFRA_INSTALL_DIR
+from pyinfra.connectors.fake import FakeConnector
 from pyinfra.context import ctx_config, ctx_host, ctx_inventory, ctx_state
 from pyinfra.facts.files import Directory, File, Md5File, Sha1File, Sha256File
 from pyinfra.facts.server import Which
@@ -105,15 +106,18 @@ class SopRun:
         data: dict | None = None,
         limit: list[str] | None = None,
         answers: dict | None = None,
+        downloads: dict[str, bytes] | None = None,
     ):
         """facts: address -> {fact class or fact(cls, **kwargs): value}; members: the addresses of
         group etcd (default: every host, etcd_seq in order); data: --data overrides; answers: command
         matcher (substring or re.Pattern) -> stdout or {"stdout", "stderr", "success"} (pyinfra's
-        fake connector)."""
+        fake connector); downloads: the content a download of a remote path that contains the key
+        gets (a download of anything else fails)."""
         self.sop = sop
         self.machines = {address: machine if isinstance(machine, Machine) else Machine(machine) for address, machine in facts.items()}
         self.facts = {address: {_key(key): value for key, value in m.facts.items()} for address, m in self.machines.items()}
         self.defaulted: list[tuple[str, str]] = []
+        self.downloads = downloads or {}
         self.error: DeployError | None = None
         members = list(facts) if members is None else members
         host_data = host_data or {}
@@ -163,14 +167,26 @@ class SopRun:
         def get_fact(host, cls, *args, **kwargs):
             return run._fact(host, cls, kwargs)
 
-        original, was_cli, order = Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack
-        Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack = get_fact, True, _operation_order
+        def get_file(connector, remote_filename, filename_or_io, *args, **kwargs) -> bool:
+            content = next((data for key, data in run.downloads.items() if key in remote_filename), None)
+            if content is None:
+                return False
+            Path(filename_or_io).write_bytes(content)
+            return True
+
+        saved = Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack, FakeConnector.get_file
+        Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack, FakeConnector.get_file = (
+            get_fact,
+            True,
+            _operation_order,
+            get_file,
+        )
         self.state.set_stage(stage)
         try:
             with ctx_state.use(self.state), ctx_inventory.use(self.inventory):
                 yield
         finally:
-            Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack = original, was_cli, order
+            Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack, FakeConnector.get_file = saved
 
     def prepare(self) -> "SopRun":
         """Every host's deploy function, as pyinfra's CLI loads a deploy file: the plan and the
