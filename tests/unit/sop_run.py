@@ -8,7 +8,7 @@ the test: no SSH, no lab, a second or less per run.
 
 Hosts are pyinfra's @fake hosts named by their address (the member address comes from `ssh_hostname`).
 A fact the test gives is matched by class and keyword arguments (`fact(cls, **kwargs)`), else by class
-alone; pyinfra's file facts and Which are answered from the Machine's files, folders and commands; any
+alone (a function of the run is called with it: `lambda run: after if run.ran("member remove") else before`); pyinfra's file facts and Which are answered from the Machine's files, folders and commands; any
 other fact reads as its default and is recorded in `defaulted`, so a test can see what it did not give.
 """
 
@@ -24,7 +24,7 @@ import pyinfra
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
-from pyinfra.api.exceptions import DeployError
+from pyinfra.api.exceptions import DeployError, PyinfraError
 from pyinfra.api.facts import ShortFactBase
 from pyinfra.api.host import Host
 from pyinfra.api.operations import run_ops
@@ -118,7 +118,7 @@ class SopRun:
         self.facts = {address: {_key(key): value for key, value in m.facts.items()} for address, m in self.machines.items()}
         self.defaulted: list[tuple[str, str]] = []
         self.downloads = downloads or {}
-        self.error: DeployError | None = None
+        self.error: PyinfraError | None = None  # a refusal while prepared, or no host left while executed
         members = list(facts) if members is None else members
         host_data = host_data or {}
 
@@ -150,7 +150,9 @@ class SopRun:
         for key in ((cls, _frozen(kwargs)), (cls, ())):
             if key in known:
                 value = known[key]
-                return value.next() if isinstance(value, Changing) else value
+                if isinstance(value, Changing):
+                    return value.next()
+                return value(self) if callable(value) and not isinstance(value, type) else value
         held = self.machines[address].answer(cls, kwargs) if address in self.machines else NOT_HELD
         if held is not NOT_HELD:
             return held
@@ -205,7 +207,10 @@ class SopRun:
         """The prepared run executed: callbacks run, shell commands are answered by `answers`."""
         with self._as_cli(StateStage.Execute):
             self.state.is_executing = True
-            run_ops(self.state)
+            try:
+                run_ops(self.state)
+            except PyinfraError as error:  # every host of the run failed
+                self.error = error
         return self
 
     # what it did
@@ -238,6 +243,11 @@ class SopRun:
     def commands(self, address: str) -> list[str]:
         """The shell commands the execution ran on the host (masked as pyinfra prints them)."""
         return list(self.host(address).connector.executed_commands)
+
+    def ran(self, text: str) -> bool:
+        """Whether a command containing text ran on any host (a fact can depend on it: a value
+        that is a function of the run is called with the run each time it is read)."""
+        return any(text in command for host in self.inventory for command in getattr(host.connector, "executed_commands", []))
 
     def failed(self) -> set[str]:
         return {host.name.removeprefix(FAKE) for host in self.state.failed_hosts}
