@@ -218,18 +218,25 @@ class SopRun:
     def host(self, address: str) -> Host:
         return self.inventory.get_host(FAKE + address)
 
+    def _op(self, op_hash: str, host: Host) -> Op:
+        meta, data = self.state.op_meta[op_hash], self.state.ops[host][op_hash]
+        return Op(
+            " | ".join(sorted(meta.names)),
+            bool(meta.global_arguments.get("_serial")),
+            bool(data.global_arguments.get("_if")),
+            data.operation_meta._maybe_is_change,
+        )
+
     def ops(self, address: str) -> list[Op]:
         host = self.host(address)
-        ops = self.state.ops[host]
+        return [self._op(op_hash, host) for op_hash in self.state.get_op_order() if op_hash in self.state.ops[host]]
+
+    def order(self) -> list[str]:
+        """Every operation of the run, once, in the order pyinfra executes them (each on every host
+        that has it before the next one starts)."""
         return [
-            Op(
-                " | ".join(sorted(self.state.op_meta[op_hash].names)),
-                bool(self.state.op_meta[op_hash].global_arguments.get("_serial")),
-                bool(ops[op_hash].global_arguments.get("_if")),
-                ops[op_hash].operation_meta._maybe_is_change,
-            )
+            str(next(self._op(op_hash, host) for host in self.inventory if op_hash in self.state.ops[host]))
             for op_hash in self.state.get_op_order()
-            if op_hash in ops
         ]
 
     def names(self, address: str) -> list[str]:
