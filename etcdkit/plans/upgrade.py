@@ -21,7 +21,7 @@ from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.versions import cluster_version, upgrade_problem
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, once_per_run
-from etcdkit.plans.turns import members_in_run, read_run, turn_order
+from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 from etcdkit.remote.memberfiles import etcd_unit
 
 
@@ -36,7 +36,7 @@ class UpgradeFacts:
 class UpgradePlan:
     version: str  # etcd_version
     members: dict[str, HostState]  # the members that take a turn, by host name
-    turns: list[str]  # their order: followers by etcd_seq, the leader last
+    turns: list[str]  # followers by etcd_seq (pyinfra keeps no order among them), the leader last
     leader_host: str | None  # upgraded last, in an operation of its own (None: at the target already, or not in the run)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -92,5 +92,5 @@ def decide(facts: UpgradeFacts) -> UpgradePlan:
         return UpgradePlan(target, {}, [], None, warnings, [f"every member of the run runs etcd {target}: nothing to upgrade"])
     turns, leader_host = turn_order(view, behind)
     notes = [f"{behind[name].member.name}: etcd {running.get(behind[name].member.name)} -> {target}" for name in turns]
-    notes.append(f"upgrade order: {', '.join(behind[name].member.name for name in turns)} (the leader last)")
+    notes.append(order_note("upgrade", behind, turns, leader_host))
     return UpgradePlan(target, behind, turns, leader_host, warnings, notes)

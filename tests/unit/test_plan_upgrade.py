@@ -80,7 +80,7 @@ def test_followers_first_by_etcd_seq_and_the_leader_last(tmp_path):
     plan = decide(facts(inv, live("3.4.23", "3.4.23", "3.4.23", leader=1)))
     assert plan.turns == [inv.name(2), inv.name(3), inv.name(1)]
     assert plan.leader_host == inv.name(1)
-    assert plan.notes[-1] == "upgrade order: etcd-2, etcd-3, etcd-1 (the leader last)"
+    assert plan.notes[-1] == "upgrade: the followers one at a time (etcd-2, etcd-3), then the leader, etcd-1, last"
     assert plan.notes[0] == "etcd-2: etcd 3.4.23 -> 3.5.16"
 
 
