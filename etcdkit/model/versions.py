@@ -26,7 +26,7 @@ server versions of `endpoint status -w json`, the same for every SOP; while a do
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
@@ -75,7 +75,7 @@ class MinorVersion:
     downgrades: bool = False  # `etcdctl downgrade` takes a cluster of this minor version one minor version back
     v2store_check: bool = False  # before the step to it, `etcdutl check v2store` must pass on every member
     step_issues: tuple[str, ...] = ()  # what to know while the members step up to it, side by side with older ones
-    known_issues: tuple[KnownIssue, ...] = field(default=())
+    known_issues: tuple[KnownIssue, ...] = ()
 
     @property
     def number(self) -> tuple[int, int]:
