@@ -120,7 +120,7 @@ def _rollback(previous: str | None, packages, tarball: str | None, newer: bool) 
 
 
 @operation()
-def downgrade_enabled(endpoint: str, target: str):
+def downgrade_enabled(endpoint: str, target: str, through: bool = True):
     """
     Validate the cluster's downgrade to the minor version target, then enable it (`etcdctl
     downgrade validate`, `etcdctl downgrade enable`, etcd 3.6+): etcd sets the cluster version to
@@ -129,7 +129,11 @@ def downgrade_enabled(endpoint: str, target: str):
 
     + endpoint: client URL of a member
     + target: the minor version to go back to ("3.5")
+    + through: this member enables it (False: another member of the run does, nothing here)
     """
+    if not through:
+        host.noop(f"the downgrade to {target} is enabled through another member")
+        return
     status = own_status(endpoint)
     if not status:
         raise OperationError(f"the member at {endpoint} does not answer: the downgrade was not enabled")

@@ -35,11 +35,16 @@ def upgrade_member(plan: UpgradePlan) -> None:
 
 @deploy("etcd downgrade")
 def downgrade_member(plan: DowngradePlan) -> None:
-    """The downgrade enabled through the executor's member (validated first), then this member's turn."""
-    if plan.enable and host.name == plan.executor:
-        me = plan.members[host.name]
+    """The downgrade enabled through the executor's member (validated first), then this member's
+    turn. Every member of the run has the enabling operation (a no-op but on the executor): pyinfra
+    orders a run's operations by each host's sequence of them, and the leader's turn, the first
+    operation of its host otherwise, would come right after the enabling, before the followers'."""
+    me = plan.members[host.name]
+    if plan.enable:
         upgrade.downgrade_enabled(
-            name=f"Validate and enable the cluster's downgrade to {plan.target}", endpoint=me.member.client_url, target=plan.target
+            name=f"Validate and enable the cluster's downgrade to {plan.target}",
+            endpoint=me.member.client_url,
+            target=plan.target,
+            through=host.name == plan.executor,
         )
-    if host.name in plan.members:
-        _turns(plan, "Downgrade", plan.target)
+    _turns(plan, "Downgrade", plan.target)

@@ -610,6 +610,8 @@ def test_the_downgrade_is_validated_then_enabled_once():
     assert command == f"{etcdctl(ENDPOINT)} downgrade validate 3.5 && {etcdctl(ENDPOINT)} downgrade enable 3.5"
     enabled = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): downgrading("3.6.11")})
     assert converged(enabled, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=enabled))
+    other = FakeHost()  # another member of the run: the executor enables it
+    assert converged(other, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", through=False, host=other))
     silent = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): None})
     with pytest.raises(OperationError, match="does not answer: the downgrade was not enabled"):
         run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=silent)
