@@ -25,16 +25,23 @@ def running(*versions: str, enabled: str | None = None):
     return live
 
 
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """The control node's folders, with the PKI a create run made (the runs below only prepare: they write nothing there)."""
+    path = tmp_path_factory.mktemp("control")
+    SopRun("create", {address: bare_machine() for address in ADDRESSES}, group_data=pki(path)).prepare().execute()
+    return path
+
+
 @pytest.fixture
-def members(tmp_path):
-    """The three members as create leaves them (the control node's PKI folder made by a create run)."""
-    SopRun("create", {address: bare_machine() for address in ADDRESSES}, group_data=pki(tmp_path)).prepare().execute()
-    inv = plans_data.inventory(tmp_path)
+def members(folder):
+    """The three members as create leaves them, answering with the live cluster given."""
+    inv = plans_data.inventory(folder)
     return lambda live: with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, live)
 
 
-def downgrade(tmp_path, machines, version="3.5.32") -> SopRun:
-    return SopRun("downgrade", machines, group_data=pki(tmp_path), data={"etcd_version": version}).prepare()
+def downgrade(folder, machines, version="3.5.32") -> SopRun:
+    return SopRun("downgrade", machines, group_data=pki(folder), data={"etcd_version": version}).prepare()
 
 
 def order(run: SopRun) -> list[str]:
@@ -42,8 +49,8 @@ def order(run: SopRun) -> list[str]:
     return [" | ".join(sorted(run.state.op_meta[op_hash].names)) for op_hash in run.state.get_op_order()]
 
 
-def test_the_downgrade_is_enabled_through_one_member_before_the_followers_turns_and_the_leaders(tmp_path, members):
-    run = downgrade(tmp_path, members(running("3.6.11", "3.6.11", "3.6.11")))
+def test_the_downgrade_is_enabled_through_one_member_before_the_followers_turns_and_the_leaders(folder, members):
+    run = downgrade(folder, members(running("3.6.11", "3.6.11", "3.6.11")))
     assert run.error is None
     # every member has the enabling operation (it enables through etcd-1 only), so that the leader's
     # turn is not its host's first operation, which pyinfra would run right after the enabling
@@ -53,25 +60,25 @@ def test_the_downgrade_is_enabled_through_one_member_before_the_followers_turns_
     assert ENABLE in run.changes(ADDRESSES[0]) and ENABLE not in run.changes(ADDRESSES[1]) + run.changes(ADDRESSES[2])
 
 
-def test_a_resumed_downgrade_is_not_enabled_again(tmp_path, members):
-    run = downgrade(tmp_path, members(running("3.5.32", "3.6.11", "3.6.11", enabled="3.5")))
+def test_a_resumed_downgrade_is_not_enabled_again(folder, members):
+    run = downgrade(folder, members(running("3.5.32", "3.6.11", "3.6.11", enabled="3.5")))
     assert (run.names(ADDRESSES[0]), run.names(ADDRESSES[1]), run.names(ADDRESSES[2])) == ([], [LEADER], [FOLLOWERS])
 
 
-def test_the_downgrade_is_refused_below_3_6_and_nothing_runs(tmp_path, members):
-    run = downgrade(tmp_path, members(running("3.5.16", "3.5.16", "3.5.16")), version="3.4.23")
+def test_the_downgrade_is_refused_below_3_6_and_nothing_runs(folder, members):
+    run = downgrade(folder, members(running("3.5.16", "3.5.16", "3.5.16")), version="3.4.23")
     assert "etcd has no downgrade before 3.6" in str(run.error)
     assert all(run.names(address) == [] for address in ADDRESSES)
 
 
-def test_a_second_downgrade_run_once_every_member_runs_the_target_has_no_operation(tmp_path, members):
-    run = downgrade(tmp_path, members(running("3.5.32", "3.5.32", "3.5.32")))
+def test_a_second_downgrade_run_once_every_member_runs_the_target_has_no_operation(folder, members):
+    run = downgrade(folder, members(running("3.5.32", "3.5.32", "3.5.32")))
     assert run.error is None and all(run.names(address) == [] for address in ADDRESSES)
 
 
-def test_the_join_installs_the_version_its_cluster_runs(tmp_path, members):
+def test_the_join_installs_the_version_its_cluster_runs(folder, members):
     machines = members(running("3.5.30", "3.5.30", "3.5.30"))
     new = plans_data.address(4)
-    run = SopRun("join", {**machines, new: bare_machine()}, group_data=pki(tmp_path), limit=[new]).prepare()
+    run = SopRun("join", {**machines, new: bare_machine()}, group_data=pki(folder), limit=[new]).prepare()
     assert run.error is None
     assert "etcd join | Install etcd 3.5.30" in run.names(new)
