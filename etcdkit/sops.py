@@ -18,6 +18,7 @@ from etcdkit.operations.files import control_node_rewrites
 from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
+from etcdkit.plans.downgrade import downgrade_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
 from etcdkit.plans.maintain import maintain_plan
@@ -36,7 +37,7 @@ from etcdkit.tasks.member import forget_certificates, install_member, join_membe
 from etcdkit.tasks.prometheus import monitor_members, set_targets
 from etcdkit.tasks.rotation import new_certificates, trust_both, trust_new_only
 from etcdkit.tasks.snapshots import delete_snapshots, restore_member
-from etcdkit.tasks.upgrade import upgrade_member
+from etcdkit.tasks.upgrade import downgrade_member, upgrade_member
 
 
 def _begin(sop: str, make_plan):
@@ -219,6 +220,15 @@ def upgrade() -> None:
     plan = _begin("upgrade", upgrade_plan)
     if host.name in plan.members:
         upgrade_member(plan)
+
+
+def downgrade() -> None:
+    """Downgrade: a cluster of etcd 3.6 or later one minor version back to etcd_version (`etcdctl
+    downgrade validate`, `enable`), then each member, followers first, the leader last, each gated on
+    health (see etcdkit/plans/downgrade.py)."""
+    plan = _begin("downgrade", downgrade_plan)
+    if host.name in plan.members:
+        downgrade_member(plan)
 
 
 def status() -> None:

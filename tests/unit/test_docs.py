@@ -60,6 +60,7 @@ SOP_FORMS = {
     ),
     "bin/etcd-ca ADDR ADDR": ("test_reload.py", '"etcd-ca"), "new"'),
     "pyinfra INV deploys/upgrade.py --data etcd_version=*": ("test_upgrade.py", '"--data", "etcd_version=3.5.16"'),
+    "pyinfra INV deploys/downgrade.py --data etcd_version=*": ("test_version_rules.py", 'deploy("downgrade", "--data", "etcd_version='),
     "pyinfra INV deploys/upgrade.py --data etcd_tarball=* --data etcd_tarball_sha256=* --data etcd_version=*": (
         "test_upgrade.py",
         'upgrade_under_writes("--data", "etcd_version=3.5.30", *tarball("3.5.30"))',

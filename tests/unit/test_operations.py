@@ -119,6 +119,34 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
 
 
+def test_create_never_installs_a_second_etcd_nor_replaces_a_newer_one():
+    for installed in ("3.6.11", "3.5.30"):
+        host = FakeHost({EtcdVersion: installed})  # Pigsty's `etcd` package, say: its /usr/bin/etcd answers
+        assert converged(host, run(etcd.install, version="3.5.16", tarball="etcd-v3.5.16-linux-amd64.tar.gz", host=host))
+        assert host.asked == [fact(EtcdVersion)]
+
+
+@pytest.mark.parametrize(
+    "installed, expected",
+    [
+        ("3.5.16", "-o Dpkg::Options::=--force-confold 'etcd-server=3.5.30*' 'etcd-client=3.5.30*'"),  # left by a failed join
+        ("3.6.0", "-o Dpkg::Options::=--force-confold --allow-downgrades 'etcd-server=3.5.30*' 'etcd-client=3.5.30*'"),
+    ],
+)
+def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, expected):
+    host = FakeHost({EtcdVersion: installed, **which("apt-get")})
+    [command] = shell(run(etcd.install, version="3.5.30", replace=True, host=host))
+    assert expected in command and command.endswith("systemctl disable --quiet etcd.service")
+    same = FakeHost({EtcdVersion: "3.5.30"})
+    assert converged(same, run(etcd.install, version="3.5.30", replace=True, host=same))
+
+
+@pytest.mark.parametrize("present, expected", [(("dnf",), "dnf downgrade -y etcd-3.5.30"), (("yum",), "yum downgrade -y etcd-3.5.30")])
+def test_a_join_replaces_a_newer_etcd_with_dnf_or_yum_by_a_downgrade(present, expected):
+    host = FakeHost({EtcdVersion: "3.6.0", **which(*present)})
+    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [expected]
+
+
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
 def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
@@ -516,6 +544,79 @@ def test_a_failed_install_restarts_nothing():
     assert "systemctl restart etcd.service" not in host.commands
 
 
+def downgrading(version: str, target: str | None = "3.5.0") -> ClusterView:
+    """etcd-1 reports this server version, and (3.6+) the downgrade enabled to target."""
+    live = running_version(version)
+    if target:
+        live.status[ENDPOINT]["downgradeInfo"] = {"enabled": True, "targetVersion": target}
+    return live
+
+
+def downgrade_host(*views: ClusterView, installed="3.6.11", managers=("apt-get",), shell=None) -> FakeHost:
+    return FakeHost(
+        {
+            fact(EtcdMembership, endpoint=ENDPOINT): Changing(*views),
+            fact(EtcdCluster, endpoint=ENDPOINT): cluster(),
+            EtcdVersion: installed,
+            **which(*managers),
+        },
+        shell=shell,
+    )
+
+
+def downgraded(host: FakeHost) -> list:
+    return run(upgrade.upgrade, endpoint=ENDPOINT, version="3.5.32", timeout=30, downgrade_to="3.5", host=host)
+
+
+def test_a_downgrade_turn_installs_the_older_release_once_the_downgrade_is_enabled():
+    host = downgrade_host(downgrading("3.6.11"), downgrading("3.6.11"), downgrading("3.6.11"), running_version("3.5.32"))
+    call(downgraded(host)[0], host)
+    assert "endpoint health --cluster" in host.commands[0]
+    assert "--allow-downgrades 'etcd-server=3.5.32*' 'etcd-client=3.5.32*'" in host.commands[1]
+    assert host.commands[2] == "systemctl restart etcd.service"
+
+
+def test_a_downgrade_turn_with_dnf_downgrades_the_package():
+    host = downgrade_host(*[downgrading("3.6.11")] * 3, running_version("3.5.32"), managers=("dnf",))
+    call(downgraded(host)[0], host)
+    assert host.commands[1] == "dnf downgrade -y etcd-3.5.32"
+
+
+def test_no_downgrade_turn_unless_the_downgrade_is_enabled():
+    host = downgrade_host(downgrading("3.6.11", target=None))
+    with pytest.raises(
+        OperationError, match=r"not downgraded: the cluster's downgrade to 3.5 is not enabled \(`etcdctl downgrade enable 3.5`"
+    ):
+        call(downgraded(host)[0], host)
+    assert len(host.commands) == 1  # the health gate only
+
+
+def test_a_downgrade_turn_that_does_not_come_back_says_how_to_put_the_newer_release_back():
+    host = downgrade_host(downgrading("3.6.11"), managers=("dnf",))
+    with pytest.raises(OperationError) as error:
+        call(downgraded(host)[0], host)
+    assert "no other member was downgraded" in str(error.value)
+    assert "To roll this member back: reinstall etcd 3.6.11 (dnf install etcd-3.6.11)" in str(error.value)
+
+
+def test_a_member_at_the_downgrades_release_is_a_noop():
+    host = downgrade_host(running_version("3.5.32"))
+    assert converged(host, downgraded(host))
+
+
+def test_the_downgrade_is_validated_then_enabled_once():
+    host = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): running_version("3.6.11")})
+    [command] = shell(run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=host))
+    assert command == f"{etcdctl(ENDPOINT)} downgrade validate 3.5 && {etcdctl(ENDPOINT)} downgrade enable 3.5"
+    enabled = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): downgrading("3.6.11")})
+    assert converged(enabled, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=enabled))
+    other = FakeHost()  # another member of the run: the executor enables it
+    assert converged(other, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", through=False, host=other))
+    silent = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): None})
+    with pytest.raises(OperationError, match="does not answer: the downgrade was not enabled"):
+        run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=silent)
+
+
 def test_no_upgrade_in_an_unhealthy_cluster():
     host = upgrade_host("3.5.15", shell=lambda command: (False, "", "member down") if "endpoint health" in command else (True, "", ""))
     with pytest.raises(OperationError, match="not upgraded: the cluster is not healthy before this member's turn: member down"):
@@ -670,6 +771,11 @@ def test_client_user_missing_permission_keeps_the_password():
 SNAPSHOT = b"the snapshot's bytes"
 
 
+def offline(version: str | None = "3.5.16", etcdutl: bool = True) -> dict:
+    """The facts an offline command (snapshot restore or status) chooses its tool by."""
+    return {EtcdVersion: version, fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None}
+
+
 def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalKey": 20, "totalSize": 20480}', saved: bool = True):
     digest = hashlib.sha256(SNAPSHOT).hexdigest()
 
@@ -685,9 +791,9 @@ def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalK
     return FakeHost(shell=answer, files={remote: SNAPSHOT})
 
 
-def prepared_snapshot(dest: Path):
+def prepared_snapshot(dest: Path, **facts):
     """The snapshot operation's one callback, and the member's temporary file it uses."""
-    probe = FakeHost()
+    probe = FakeHost(offline(**facts))
     [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), host=probe)
     return command, probe.get_temp_filename(f"etcd-snapshot-{dest}")
 
@@ -700,9 +806,28 @@ def test_a_verified_snapshot_is_private_and_counts(tmp_path):
     assert dest.read_bytes() == SNAPSHOT
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600 and stat.S_IMODE(dest.parent.stat().st_mode) == 0o700
     assert host.commands[0] == f"(umask 077 && {etcdctl(ENDPOINT)} snapshot save {remote} >/dev/null)"
+    assert host.commands[1] == f"etcdutl snapshot status {remote} -w json"  # chosen by the facts, no shell fallback
     assert host.commands[-1] == f"rm -f {remote}"
     with active(host, executing=True):
         assert etcd.snapshot_saved(str(dest))
+
+
+@pytest.mark.parametrize(
+    "facts, tool",
+    [({"version": "3.4.23", "etcdutl": False}, "etcdctl"), ({"version": "3.6.11", "etcdutl": True}, "etcdutl")],
+    ids=["3.4 without etcdutl", "3.6"],
+)
+def test_a_snapshot_is_read_back_by_the_hosts_offline_tool(tmp_path, facts, tool):
+    dest = tmp_path / "etcd.db"
+    command, remote = prepared_snapshot(dest, **facts)
+    host = snapshot_host(remote)
+    call(command, host)
+    assert host.commands[1] == f"{tool} snapshot status {remote} -w json"
+
+
+def test_a_snapshot_on_a_3_5_host_without_etcdutl_is_refused_before_it_is_taken(tmp_path):
+    with pytest.raises(OperationError, match=r"etcd 3.6.11 on 10.10.10.10 has no etcdutl, which runs `snapshot status` from etcd 3.5 on"):
+        prepared_snapshot(tmp_path / "etcd.db", version="3.6.11", etcdutl=False)
 
 
 @pytest.mark.parametrize("trouble", ["save fails", "etcd cannot read it", "it holds no key"])
@@ -723,7 +848,7 @@ def test_a_snapshot_that_does_not_verify_fails_and_does_not_count(tmp_path, trou
 
 def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
     dest = tmp_path / "backups" / "etcd-20250101T000000Z.db"
-    probe = FakeHost()
+    probe = FakeHost(offline())
     [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=probe)
     call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}")))
     sidecar = dest.with_suffix(".json")
@@ -739,7 +864,7 @@ def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
 
 def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
     dest = tmp_path / "etcd-20250101T000000Z.db"
-    probe = FakeHost()
+    probe = FakeHost(offline())
     [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
     with pytest.raises(OperationError):
         call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}"), status='{"totalKey": 0}'))
@@ -753,9 +878,13 @@ INITIAL = "etcd-1=https://10.10.10.10:2380,etcd-2=https://10.10.10.11:2380"
 RESTORE = dict(snapshot="backups/etcd-20250101T000000Z.db", data_dir="/data/etcd", member=MEMBER, initial_cluster=INITIAL)
 
 
-@pytest.mark.parametrize("etcdutl, tool", [(True, "etcdutl"), (False, "ETCDCTL_API=3 etcdctl")], ids=["etcd 3.5", "etcd 3.4"])
-def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, tool):
-    host = FakeHost({fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None})
+@pytest.mark.parametrize(
+    "version, etcdutl, tool",
+    [("3.5.16", True, "etcdutl"), ("3.4.23", False, "etcdctl"), ("3.7.1", True, "etcdutl"), (None, False, "etcdutl")],
+    ids=["etcd 3.5", "etcd 3.4", "etcd 3.7", "not installed yet"],
+)
+def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(version, etcdutl, tool):
+    host = FakeHost(offline(version, etcdutl))
     commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **RESTORE, host=host)
     assert [describe(c).split(" ")[0] for c in commands] == ["(umask", "upload", "rm", "copy=/data/etcd.restore.db;", "call"]
     temporary = host.get_temp_filename("/data/etcd.restore.db")
@@ -777,11 +906,16 @@ def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, too
         "--initial-cluster-token etcd-restored-20250102T000000Z --initial-advertise-peer-urls https://10.10.10.10:2380 "
         '--data-dir "$tmp"/data && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 /data/etcd "$member"'
     ) in script
-    assert ("etcdctl snapshot restore" in script) is not etcdutl
+    assert ("etcdctl snapshot restore" in script) is (tool == "etcdctl")
+
+
+def test_restore_on_a_3_6_host_without_etcdutl_is_refused():
+    with pytest.raises(OperationError, match="etcd 3.6.11 on 10.10.10.10 has no etcdutl, which runs `snapshot restore`"):
+        run(etcd.restore, token="t", **RESTORE, host=FakeHost(offline("3.6.11", etcdutl=False)))
 
 
 def test_restore_quotes_every_value():
-    host = FakeHost({fact(Which, command="etcdutl"): None})
+    host = FakeHost(offline("3.4.23", etcdutl=False))
     commands = run(etcd.restore, **{**RESTORE, "data_dir": "/data/et cd"}, token="a'$(id)", host=host)
     script = commands[3].get_raw_value()
     assert "--initial-cluster-token 'a'\"'\"'$(id)'" in script
@@ -792,7 +926,7 @@ def test_only_members_restored_in_this_run_count():
     first, second = FakeHost(name="10.10.10.10"), FakeHost(name="10.10.10.11")
     second.run_state = first.run_state  # one run
     for host in (first, second):
-        host.set(Which, None, command="etcdutl")
+        host.set(Which, None, command="etcdutl").set(EtcdVersion, "3.4.23")
     [*_, mark] = run(etcd.restore, token="t", **RESTORE, host=first)
     with active(first, executing=True):
         assert not etcd.restored(["10.10.10.10", "10.10.10.11"])
