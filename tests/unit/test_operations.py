@@ -3,6 +3,7 @@ noop message) once the facts show the converged state, and secrets only ever in 
 
 import hashlib
 import json
+import os
 import stat
 import subprocess
 from dataclasses import replace
@@ -744,6 +745,38 @@ def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
     with pytest.raises(OperationError):
         call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}"), status='{"totalKey": 0}'))
     assert not dest.with_suffix(".json").exists()
+
+
+class FullDisk(FakeHost):
+    """A control node whose backups folder fills up: the download writes part of the file, then fails."""
+
+    def get_file(self, remote: str, local: str, **arguments) -> bool:
+        with open(local, "wb") as file:
+            file.write(self.files[remote][:5])
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("trouble", ["disk full", "download fails", "it does not verify", "etcd cannot read it"])
+def test_a_failed_snapshot_leaves_nothing_in_the_backups_folder(tmp_path, trouble):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "etcd-20240101T000000Z.db").write_bytes(b"an older one")
+    dest = folder / "etcd-20250101T000000Z.db"
+    probe = FakeHost()
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
+    remote = probe.get_temp_filename(f"etcd-snapshot-{dest}")
+    host = {
+        "disk full": FullDisk(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT}),
+        "download fails": FakeHost(shell=snapshot_host(remote).shell),
+        "it does not verify": FakeHost(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT[:-1]}),
+        "etcd cannot read it": snapshot_host(remote, status="not json"),
+    }[trouble]
+    with pytest.raises((OperationError, ValueError)):
+        call(command, host)
+    assert os.listdir(folder) == ["etcd-20240101T000000Z.db"]
+    assert host.commands[-1] == f"rm -f {remote}"
+    with active(host, executing=True):
+        assert not etcd.snapshot_saved(str(dest))
 
 
 # etcd.restore: a member's data from a snapshot, with etcdutl (3.5+) or etcdctl (3.4)
