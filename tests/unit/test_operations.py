@@ -303,6 +303,27 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
 
 
+class ReadOnlyEtc(FakeHost):
+    """A member whose /etc/etcd takes no new file (immutable, read-only, full)."""
+
+    def put_file(self, source, remote: str, print_output: bool = False, **arguments) -> bool:
+        return False
+
+
+def test_a_member_whose_files_cannot_be_written_is_not_restarted_and_no_other_member_is():
+    host = restart_host().set(Sha256File, "old", path=paths.CA)
+    host.__class__ = ReadOnlyEtc
+    with pytest.raises(OperationError, match="could not upload /etc/etcd/ca.crt; it keeps its configuration and was not restarted"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert not any("systemctl restart" in command for command in host.commands)
+    assert "mv -f /etc/etcd/ca.crt.previous /etc/etcd/ca.crt" in host.commands
+    other = restart_host().set(Sha256File, "old", path=paths.CA)
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
+        call(restarted(other, {paths.CA: "the old and the new CA"})[0], other)
+    assert other.uploads == {}
+
+
 # maintenance: compaction, defragmentation (a turn of the rolling machinery), disarm
 
 
