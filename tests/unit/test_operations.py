@@ -218,7 +218,12 @@ def cluster(answered_by: str | None = None):
 NEW_CONF = "name: etcd-1\nheartbeat-interval: 150\n"
 
 
-def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=None) -> FakeHost:
+def keeps_files(command: str):
+    """A member's shell where every file to replace exists and its copy succeeds."""
+    return True, "kept\n" if command.startswith("if [ -f") else "", ""
+
+
+def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=keeps_files) -> FakeHost:
     host = FakeHost(
         {
             EtcdService: service(pid=pid, restart_pending=marker),
@@ -247,7 +252,7 @@ def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
     steps = [command.split(";")[0] for command in host.commands]
     assert steps == [
         "deadline=$(( $(date +%s) + 30 ))",
-        "test -f /etc/etcd/etcd.conf && cp -p /etc/etcd/etcd.conf /etc/etcd/etcd.conf.previous",
+        "if [ -f /etc/etcd/etcd.conf ]",
         "chown root:etcd /etc/etcd/etcd.conf.etcdkit-new && chmod 644 /etc/etcd/etcd.conf.etcdkit-new && mv -f "
         "/etc/etcd/etcd.conf.etcdkit-new /etc/etcd/etcd.conf",
         "systemctl restart etcd.service",
@@ -287,7 +292,7 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     def answer(command: str):
         if "endpoint health" in command:
             return next(checks), "", ""
-        return True, "-- journal --", ""
+        return keeps_files(command) if command.startswith("if [ -f") else (True, "-- journal --", "")
 
     host = restart_host(shell=answer)
     with pytest.raises(OperationError, match="did not come back healthy within 30 s .* put back and it serves again. No other member"):
@@ -322,6 +327,14 @@ def test_a_member_whose_files_cannot_be_written_is_not_restarted_and_no_other_me
     with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
         call(restarted(other, {paths.CA: "the old and the new CA"})[0], other)
     assert other.uploads == {}
+
+
+def test_a_member_whose_files_cannot_be_kept_first_gets_nothing_written():
+    host = restart_host(shell=lambda command: (False, "", "No space left on device") if "cp -p" in command else (True, "", ""))
+    host.set(Sha256File, "old", path=paths.CA)
+    with pytest.raises(OperationError, match="keeping /etc/etcd/ca.crt failed: No space left on device; it keeps its configuration"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert host.uploads == {} and not any(c.startswith(("rm -f /etc/etcd/ca.crt", "systemctl restart")) for c in host.commands)
 
 
 # maintenance: compaction, defragmentation (a turn of the rolling machinery), disarm
