@@ -39,51 +39,58 @@ def backup() -> Path:
 
 @pytest.fixture
 def small_filesystem(tmp_path):
-    """A folder on a filesystem of its own, 4 MiB (a tmpfs), unmounted afterwards."""
+    """mount(size): a folder on a filesystem of its own of that many bytes (a tmpfs), unmounted afterwards."""
     folder = tmp_path / "backups"
     folder.mkdir(mode=0o700)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(folder)], check=True)
-    try:
-        yield folder
-    finally:
+
+    def mount(size: int) -> Path:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)], check=True)
+        return folder
+
+    yield mount
+    if os.path.ismount(folder):
         subprocess.run(["umount", str(folder)], check=True)
 
 
 def fill(folder: Path) -> Path:
     """A file that takes every free byte of the folder's filesystem."""
     filler = folder / "filler"
-    with open(filler, "wb") as file:
+    with open(filler, "wb", buffering=0) as file:
         try:
             while True:
                 file.write(b"\0" * 4096)
-                file.flush()
         except OSError:
             pass
+    assert os.statvfs(folder).f_bavail == 0
     return filler
 
 
 def test_backups_into_a_full_filesystem_leave_nothing_and_retention_keeps_the_verified(small_filesystem):
-    verified = []
+    snapshots = []
     for _ in range(2):
-        snapshot = backup()
-        for path in (snapshot, snapshot.with_suffix(".json")):
-            shutil.copy2(path, small_filesystem / path.name)
-        verified.append(snapshot.name)
+        snapshots.append(backup())
         time.sleep(1.1)  # snapshots are named by the second
-    filler = fill(small_filesystem)
-    before = sorted(os.listdir(small_filesystem))
-    options = ("--data", f"etcd_backup_dir={small_filesystem}", "--data", "etcd_backup_keep=2")
+    # room for these two and one more (a good backup needs it), then filled up
+    folder = small_filesystem(3 * max(path.stat().st_size for path in snapshots) + (1 << 20))
+    verified = []
+    for snapshot in snapshots:
+        for path in (snapshot, snapshot.with_suffix(".json")):
+            shutil.copy2(path, folder / path.name)
+        verified.append(snapshot.name)
+    filler = fill(folder)
+    before = sorted(os.listdir(folder))
+    options = ("--data", f"etcd_backup_dir={folder}", "--data", "etcd_backup_keep=2")
     for _ in range(3):  # more failed runs than etcd_backup_keep
         run = deploy("backup", *options, check=False)
         assert run.returncode != 0
-        assert sorted(os.listdir(small_filesystem)) == before, "a failed backup left files behind"
+        assert sorted(os.listdir(folder)) == before, "a failed backup left files behind"
         time.sleep(1.1)
     filler.unlink()
     deploy("backup", *options)
-    names = sorted(os.listdir(small_filesystem))
+    names = sorted(os.listdir(folder))
     assert len(names) == 4 and names[:2] == [verified[1], verified[1].replace(".db", ".json")]  # the newest verified kept
-    new = json.loads((small_filesystem / names[3]).read_text())
-    assert names[2] == names[3].replace(".json", ".db") and new["size"] == (small_filesystem / names[2]).stat().st_size
+    new = json.loads((folder / names[3]).read_text())
+    assert names[2] == names[3].replace(".json", ".db") and new["size"] == (folder / names[2]).stat().st_size
 
 
 def other_clusters(snapshot: Path, folder: Path, cluster: str) -> Path:
