@@ -222,6 +222,14 @@ PARAMS = [
         ("restore",),
     ),
     Param(
+        "etcd_restore_from",
+        None,
+        str,
+        "restore: the cluster the snapshot was taken from, when it is not this inventory's etcd_cluster (its sidecar names it): "
+        "restore refuses another cluster's snapshot unless it is named here, for the run that means it (`--data etcd_restore_from=staging`).",
+        ("restore",),
+    ),
+    Param(
         "etcd_remove",
         None,
         str,
@@ -230,6 +238,16 @@ PARAMS = [
     ),
     Param("etcd_rm_data", True, bool, "remove/destroy: delete the data directory.", ("remove", "destroy")),
     Param("etcd_rm_pkg", False, bool, "remove/destroy: uninstall the etcd packages.", ("remove", "destroy")),
+    Param(
+        "etcd_rotate_skip",
+        [],
+        list,
+        "rotate_ca: client hosts of the inventory (admin, Patroni/vip-manager, Prometheus hosts, by their inventory name) left "
+        "behind on purpose, comma-separated: the rotation refuses to start while a client host is out of the run (--limit) or "
+        "does not answer, unless it is named here. A host left behind keeps the old CA and loses etcd once the members trust "
+        "only the new one: run the rotation again, without it here, once it is back.",
+        ("rotate_ca",),
+    ),
     Param(
         "etcd_monitor_group",
         "infra",

@@ -319,26 +319,49 @@ def _offline_tool(what: str) -> str:
     return tool or "etcdutl"  # no etcd yet: this run installs it first, and the run reads the facts again
 
 
+def partial_path(path: Path) -> Path:
+    """Where a file of the backups folder is written before it counts: a hidden name that retention
+    and restore never take for a snapshot or a sidecar."""
+    return path.with_name(f".{path.name}.partial")
+
+
 def _snapshot(endpoint: str, remote: str, dest: Path, about: dict | None, tool: str) -> None:
+    """Saved on the member, downloaded and verified under partial names, then put in place, the
+    sidecar last: a snapshot counts once its sidecar is there. A run that fails leaves nothing."""
+    partial, sidecar = partial_path(dest), partial_path(sidecar_path(dest))
     try:
-        on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
-        status = json.loads(on_host.output(snapshot_status(remote, tool), "reading the snapshot back"))
-        digest, size = on_host.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
-        if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
-            dest.parent.mkdir(mode=0o700, parents=True)
-        if not on_host.fetch(remote, dest):
-            raise OperationError(f"the snapshot could not be downloaded to {dest}")
-        os.chmod(dest, 0o600)
+        try:
+            on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
+            status = json.loads(on_host.output(snapshot_status(remote, tool), "reading the snapshot back"))
+            digest, size = on_host.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
+            if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
+                dest.parent.mkdir(mode=0o700, parents=True)
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private before a byte is in it
+            if not on_host.fetch(remote, partial):
+                raise OperationError(f"the snapshot could not be downloaded to {dest}")
+        finally:
+            on_host.run(f"rm -f {remote}")
+        local = hashlib.sha256(partial.read_bytes()).hexdigest()
+        if int(size) <= 0 or not status.get("totalKey") or (local, partial.stat().st_size) != (digest, int(size)):
+            raise OperationError(
+                f"the snapshot {dest} does not verify (size {partial.stat().st_size} of {size}, keys {status.get('totalKey')})"
+            )
+        if about is not None:
+            with os.fdopen(os.open(sidecar, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+                json.dump({**about, "revision": status.get("revision"), "sha256": local, "size": int(size)}, file, indent=2)
+                file.write("\n")
+        partial.rename(dest)
+        try:
+            if about is not None:
+                sidecar.rename(sidecar_path(dest))
+        except OSError:
+            dest.unlink()
+            raise
+    except OSError as error:
+        raise OperationError(f"the snapshot could not be saved to {dest}: {error}") from None
     finally:
-        on_host.run(f"rm -f {remote}")
-    local = hashlib.sha256(dest.read_bytes()).hexdigest()
-    if int(size) <= 0 or not status.get("totalKey") or (local, dest.stat().st_size) != (digest, int(size)):
-        raise OperationError(f"the snapshot {dest} does not verify (size {dest.stat().st_size} of {size}, keys {status.get('totalKey')})")
-    if about is not None:
-        sidecar = {**about, "revision": status.get("revision"), "sha256": local, "size": int(size)}
-        with os.fdopen(os.open(sidecar_path(dest), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-            json.dump(sidecar, file, indent=2)
-            file.write("\n")
+        for path in (partial, sidecar):
+            path.unlink(missing_ok=True)
     _saved.setdefault(ctx_state.get(), set()).add(str(dest))
 
 

@@ -3,6 +3,7 @@ noop message) once the facts show the converged state, and secrets only ever in 
 
 import hashlib
 import json
+import os
 import stat
 import subprocess
 from dataclasses import replace
@@ -245,7 +246,12 @@ def cluster(answered_by: str | None = None):
 NEW_CONF = "name: etcd-1\nheartbeat-interval: 150\n"
 
 
-def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=None) -> FakeHost:
+def keeps_files(command: str):
+    """A member's shell where every file to replace exists and its copy succeeds."""
+    return True, "kept\n" if command.startswith("if [ -f") else "", ""
+
+
+def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=keeps_files) -> FakeHost:
     host = FakeHost(
         {
             EtcdService: service(pid=pid, restart_pending=marker),
@@ -274,7 +280,7 @@ def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
     steps = [command.split(";")[0] for command in host.commands]
     assert steps == [
         "deadline=$(( $(date +%s) + 30 ))",
-        "test -f /etc/etcd/etcd.conf && cp -p /etc/etcd/etcd.conf /etc/etcd/etcd.conf.previous",
+        "if [ -f /etc/etcd/etcd.conf ]",
         "chown root:etcd /etc/etcd/etcd.conf.etcdkit-new && chmod 644 /etc/etcd/etcd.conf.etcdkit-new && mv -f "
         "/etc/etcd/etcd.conf.etcdkit-new /etc/etcd/etcd.conf",
         "systemctl restart etcd.service",
@@ -314,7 +320,7 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     def answer(command: str):
         if "endpoint health" in command:
             return next(checks), "", ""
-        return True, "-- journal --", ""
+        return keeps_files(command) if command.startswith("if [ -f") else (True, "-- journal --", "")
 
     host = restart_host(shell=answer)
     with pytest.raises(OperationError, match="did not come back healthy within 30 s .* put back and it serves again. No other member"):
@@ -328,6 +334,35 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
         call(restarted(other, {paths.CONF: NEW_CONF})[0], other)
     assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
+
+
+class ReadOnlyEtc(FakeHost):
+    """A member whose /etc/etcd takes no new file (immutable, read-only, full)."""
+
+    def put_file(self, source, remote: str, print_output: bool = False, **arguments) -> bool:
+        return False
+
+
+def test_a_member_whose_files_cannot_be_written_is_not_restarted_and_no_other_member_is():
+    host = restart_host().set(Sha256File, "old", path=paths.CA)
+    host.__class__ = ReadOnlyEtc
+    with pytest.raises(OperationError, match="could not upload /etc/etcd/ca.crt; it keeps its configuration and was not restarted"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert not any("systemctl restart" in command for command in host.commands)
+    assert "mv -f /etc/etcd/ca.crt.previous /etc/etcd/ca.crt" in host.commands
+    other = restart_host().set(Sha256File, "old", path=paths.CA)
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
+        call(restarted(other, {paths.CA: "the old and the new CA"})[0], other)
+    assert other.uploads == {}
+
+
+def test_a_member_whose_files_cannot_be_kept_first_gets_nothing_written():
+    host = restart_host(shell=lambda command: (False, "", "No space left on device") if "cp -p" in command else (True, "", ""))
+    host.set(Sha256File, "old", path=paths.CA)
+    with pytest.raises(OperationError, match="keeping /etc/etcd/ca.crt failed: No space left on device; it keeps its configuration"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert host.uploads == {} and not any(c.startswith(("rm -f /etc/etcd/ca.crt", "systemctl restart")) for c in host.commands)
 
 
 # maintenance: compaction, defragmentation (a turn of the rolling machinery), disarm
@@ -869,6 +904,38 @@ def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
     with pytest.raises(OperationError):
         call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}"), status='{"totalKey": 0}'))
     assert not dest.with_suffix(".json").exists()
+
+
+class FullDisk(FakeHost):
+    """A control node whose backups folder fills up: the download writes part of the file, then fails."""
+
+    def get_file(self, remote: str, local: str, **arguments) -> bool:
+        with open(local, "wb") as file:
+            file.write(self.files[remote][:5])
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("trouble", ["disk full", "download fails", "it does not verify", "etcd cannot read it"])
+def test_a_failed_snapshot_leaves_nothing_in_the_backups_folder(tmp_path, trouble):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "etcd-20240101T000000Z.db").write_bytes(b"an older one")
+    dest = folder / "etcd-20250101T000000Z.db"
+    probe = FakeHost(offline())
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
+    remote = probe.get_temp_filename(f"etcd-snapshot-{dest}")
+    host = {
+        "disk full": FullDisk(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT}),
+        "download fails": FakeHost(shell=snapshot_host(remote).shell),
+        "it does not verify": FakeHost(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT[:-1]}),
+        "etcd cannot read it": snapshot_host(remote, status="not json"),
+    }[trouble]
+    with pytest.raises((OperationError, ValueError)):
+        call(command, host)
+    assert os.listdir(folder) == ["etcd-20240101T000000Z.db"]
+    assert host.commands[-1] == f"rm -f {remote}"
+    with active(host, executing=True):
+        assert not etcd.snapshot_saved(str(dest))
 
 
 # etcd.restore: a member's data from a snapshot, with etcdutl (3.5+) or etcdctl (3.4)
