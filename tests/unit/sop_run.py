@@ -8,7 +8,7 @@ the test: no SSH, no lab, a second or less per run.
 
 Hosts are pyinfra's @fake hosts named by their address (the member address comes from `ssh_hostname`).
 A fact the test gives is matched by class and keyword arguments (`fact(cls, **kwargs)`), else by class
-alone; pyinfra's file facts and Which are answered from the Machine's files, folders and commands; any
+alone (a function of the run is called with it: `lambda run: after if run.ran("member remove") else before`); pyinfra's file facts and Which are answered from the Machine's files, folders and commands; any
 other fact reads as its default and is recorded in `defaulted`, so a test can see what it did not give.
 """
 
@@ -24,12 +24,13 @@ import pyinfra
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
-from pyinfra.api.exceptions import DeployError
+from pyinfra.api.exceptions import DeployError, PyinfraError
 from pyinfra.api.facts import ShortFactBase
 from pyinfra.api.host import Host
 from pyinfra.api.operations import run_ops
 from pyinfra.api.state import StateStage
 from pyinfra.api.util import PYINFRA_INSTALL_DIR
+from pyinfra.connectors.fake import FakeConnector
 from pyinfra.context import ctx_config, ctx_host, ctx_inventory, ctx_state
 from pyinfra.facts.files import Directory, File, Md5File, Sha1File, Sha256File
 from pyinfra.facts.server import Which
@@ -107,16 +108,19 @@ class SopRun:
         data: dict | None = None,
         limit: list[str] | None = None,
         answers: dict | None = None,
+        downloads: dict[str, bytes] | None = None,
     ):
         """facts: address -> {fact class or fact(cls, **kwargs): value}; members: the addresses of
         group etcd (default: every host, etcd_seq in order); data: --data overrides; answers: command
         matcher (substring or re.Pattern) -> stdout or {"stdout", "stderr", "success"} (pyinfra's
-        fake connector)."""
+        fake connector); downloads: the content a download of a remote path that contains the key
+        gets (a download of anything else fails)."""
         self.sop = sop
         self.machines = {address: machine if isinstance(machine, Machine) else Machine(machine) for address, machine in facts.items()}
         self.facts = {address: {_key(key): value for key, value in m.facts.items()} for address, m in self.machines.items()}
         self.defaulted: list[tuple[str, str]] = []
-        self.error: DeployError | None = None
+        self.downloads = downloads or {}
+        self.error: PyinfraError | None = None  # a refusal while prepared, or no host left while executed
         members = list(facts) if members is None else members
         host_data = host_data or {}
 
@@ -148,7 +152,9 @@ class SopRun:
         for key in ((cls, _frozen(kwargs)), (cls, ())):
             if key in known:
                 value = known[key]
-                return value.next() if isinstance(value, Changing) else value
+                if isinstance(value, Changing):
+                    return value.next()
+                return value(self) if callable(value) and not isinstance(value, type) else value
         held = self.machines[address].answer(cls, kwargs) if address in self.machines else NOT_HELD
         if held is not NOT_HELD:
             return held
@@ -165,14 +171,26 @@ class SopRun:
         def get_fact(host, cls, *args, **kwargs):
             return run._fact(host, cls, kwargs)
 
-        original, was_cli, order = Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack
-        Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack = get_fact, True, _operation_order
+        def get_file(connector, remote_filename, filename_or_io, *args, **kwargs) -> bool:
+            content = next((data for key, data in run.downloads.items() if key in remote_filename), None)
+            if content is None:
+                return False
+            Path(filename_or_io).write_bytes(content)
+            return True
+
+        saved = Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack, FakeConnector.get_file
+        Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack, FakeConnector.get_file = (
+            get_fact,
+            True,
+            _operation_order,
+            get_file,
+        )
         self.state.set_stage(stage)
         try:
             with ctx_state.use(self.state), ctx_inventory.use(self.inventory):
                 yield
         finally:
-            Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack = original, was_cli, order
+            Host.get_fact, pyinfra.is_cli, operation.get_operation_order_from_stack, FakeConnector.get_file = saved
 
     def prepare(self) -> "SopRun":
         """Every host's deploy function, as pyinfra's CLI loads a deploy file: the plan and the
@@ -191,7 +209,10 @@ class SopRun:
         """The prepared run executed: callbacks run, shell commands are answered by `answers`."""
         with self._as_cli(StateStage.Execute):
             self.state.is_executing = True
-            run_ops(self.state)
+            try:
+                run_ops(self.state)
+            except PyinfraError as error:  # every host of the run failed
+                self.error = error
         return self
 
     # what it did
@@ -199,18 +220,25 @@ class SopRun:
     def host(self, address: str) -> Host:
         return self.inventory.get_host(FAKE + address)
 
+    def _op(self, op_hash: str, host: Host) -> Op:
+        meta, data = self.state.op_meta[op_hash], self.state.ops[host][op_hash]
+        return Op(
+            " | ".join(sorted(meta.names)),
+            bool(meta.global_arguments.get("_serial")),
+            bool(data.global_arguments.get("_if")),
+            data.operation_meta._maybe_is_change,
+        )
+
     def ops(self, address: str) -> list[Op]:
         host = self.host(address)
-        ops = self.state.ops[host]
+        return [self._op(op_hash, host) for op_hash in self.state.get_op_order() if op_hash in self.state.ops[host]]
+
+    def order(self) -> list[str]:
+        """Every operation of the run, once, in the order pyinfra executes them (each on every host
+        that has it before the next one starts)."""
         return [
-            Op(
-                " | ".join(sorted(self.state.op_meta[op_hash].names)),
-                bool(self.state.op_meta[op_hash].global_arguments.get("_serial")),
-                bool(ops[op_hash].global_arguments.get("_if")),
-                ops[op_hash].operation_meta._maybe_is_change,
-            )
+            str(next(self._op(op_hash, host) for host in self.inventory if op_hash in self.state.ops[host]))
             for op_hash in self.state.get_op_order()
-            if op_hash in ops
         ]
 
     def names(self, address: str) -> list[str]:
@@ -224,6 +252,11 @@ class SopRun:
     def commands(self, address: str) -> list[str]:
         """The shell commands the execution ran on the host (masked as pyinfra prints them)."""
         return list(self.host(address).connector.executed_commands)
+
+    def ran(self, text: str) -> bool:
+        """Whether a command containing text ran on any host (a fact can depend on it: a value
+        that is a function of the run is called with the run each time it is read)."""
+        return any(text in command for host in self.inventory for command in getattr(host.connector, "executed_commands", []))
 
     def failed(self) -> set[str]:
         return {host.name.removeprefix(FAKE) for host in self.state.failed_hosts}
@@ -297,6 +330,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
         },
         files=held,
         folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings["etcd_data"]: ("etcd", "etcd", 700)},
+        commands={"apt-get": "/usr/bin/apt-get", "etcdutl": "/usr/bin/etcdutl"},  # Debian's etcd-client 3.5 has etcdutl
     )
 
 

@@ -3,6 +3,7 @@ noop message) once the facts show the converged state, and secrets only ever in 
 
 import hashlib
 import json
+import os
 import shlex
 import stat
 import subprocess
@@ -130,6 +131,34 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
 
 
+def test_create_never_installs_a_second_etcd_nor_replaces_a_newer_one():
+    for installed in ("3.6.11", "3.5.30"):
+        host = FakeHost({EtcdVersion: installed})  # Pigsty's `etcd` package, say: its /usr/bin/etcd answers
+        assert converged(host, run(etcd.install, version="3.5.16", tarball="etcd-v3.5.16-linux-amd64.tar.gz", host=host))
+        assert host.asked == [fact(EtcdVersion)]
+
+
+@pytest.mark.parametrize(
+    "installed, expected",
+    [
+        ("3.5.16", "-o Dpkg::Options::=--force-confold 'etcd-server=3.5.30*' 'etcd-client=3.5.30*'"),  # left by a failed join
+        ("3.6.0", "-o Dpkg::Options::=--force-confold --allow-downgrades 'etcd-server=3.5.30*' 'etcd-client=3.5.30*'"),
+    ],
+)
+def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, expected):
+    host = FakeHost({EtcdVersion: installed, **which("apt-get")})
+    [command] = shell(run(etcd.install, version="3.5.30", replace=True, host=host))
+    assert expected in command and command.endswith("systemctl disable --quiet etcd.service")
+    same = FakeHost({EtcdVersion: "3.5.30"})
+    assert converged(same, run(etcd.install, version="3.5.30", replace=True, host=same))
+
+
+@pytest.mark.parametrize("present, expected", [(("dnf",), "dnf downgrade -y etcd-3.5.30"), (("yum",), "yum downgrade -y etcd-3.5.30")])
+def test_a_join_replaces_a_newer_etcd_with_dnf_or_yum_by_a_downgrade(present, expected):
+    host = FakeHost({EtcdVersion: "3.6.0", **which(*present)})
+    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [expected]
+
+
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
 def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
@@ -242,7 +271,12 @@ def cluster(answered_by: str | None = None):
 NEW_CONF = "name: etcd-1\nheartbeat-interval: 150\n"
 
 
-def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=None) -> FakeHost:
+def keeps_files(command: str):
+    """A member's shell where every file to replace exists and its copy succeeds."""
+    return True, "kept\n" if command.startswith("if [ -f") else "", ""
+
+
+def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=keeps_files) -> FakeHost:
     host = FakeHost(
         {
             EtcdService: service(pid=pid, restart_pending=marker),
@@ -272,7 +306,7 @@ def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
     temporary = host.temporaries[0]
     assert steps == [
         "deadline=$(( $(date +%s) + 30 ))",
-        "test -f /etc/etcd/etcd.conf && cp -p /etc/etcd/etcd.conf /etc/etcd/etcd.conf.previous",
+        "if [ -f /etc/etcd/etcd.conf ]",
         'mktemp "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"',
         "(umask 077 && touch -- /etc/etcd/etcd.conf.etcdkit-new) && chmod go-rwx -- /etc/etcd/etcd.conf.etcdkit-new && "
         f"cat -- {temporary} > /etc/etcd/etcd.conf.etcdkit-new",
@@ -315,7 +349,7 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     def answer(command: str):
         if "endpoint health" in command:
             return next(checks), "", ""
-        return True, "-- journal --", ""
+        return keeps_files(command) if command.startswith("if [ -f") else (True, "-- journal --", "")
 
     host = restart_host(shell=answer)
     with pytest.raises(OperationError, match="did not come back healthy within 30 s .* put back and it serves again. No other member"):
@@ -329,6 +363,35 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
         call(restarted(other, {paths.CONF: NEW_CONF})[0], other)
     assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
+
+
+def test_a_member_whose_files_cannot_be_written_is_not_restarted_and_no_other_member_is():
+    def read_only(command: str):  # its /etc/etcd takes no new file (immutable, read-only, full)
+        if "> /etc/etcd/" in command:
+            return False, "", "cat: /etc/etcd/ca.crt.etcdkit-new: Read-only file system"
+        return keeps_files(command)
+
+    host = restart_host(shell=read_only).set(Sha256File, "old", path=paths.CA)
+    with pytest.raises(
+        OperationError,
+        match="writing /etc/etcd/ca.crt.etcdkit-new failed: .*Read-only file system; it keeps its configuration and was not restarted",
+    ):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert not any("systemctl restart" in command for command in host.commands)
+    assert "mv -f /etc/etcd/ca.crt.previous /etc/etcd/ca.crt" in host.commands
+    other = restart_host().set(Sha256File, "old", path=paths.CA)
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
+        call(restarted(other, {paths.CA: "the old and the new CA"})[0], other)
+    assert other.uploads == {}
+
+
+def test_a_member_whose_files_cannot_be_kept_first_gets_nothing_written():
+    host = restart_host(shell=lambda command: (False, "", "No space left on device") if "cp -p" in command else (True, "", ""))
+    host.set(Sha256File, "old", path=paths.CA)
+    with pytest.raises(OperationError, match="keeping /etc/etcd/ca.crt failed: No space left on device; it keeps its configuration"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert host.uploads == {} and not any(c.startswith(("rm -f /etc/etcd/ca.crt", "systemctl restart")) for c in host.commands)
 
 
 # maintenance: compaction, defragmentation (a turn of the rolling machinery), disarm
@@ -547,6 +610,79 @@ def test_a_failed_install_restarts_nothing():
     assert "systemctl restart etcd.service" not in host.commands
 
 
+def downgrading(version: str, target: str | None = "3.5.0") -> ClusterView:
+    """etcd-1 reports this server version, and (3.6+) the downgrade enabled to target."""
+    live = running_version(version)
+    if target:
+        live.status[ENDPOINT]["downgradeInfo"] = {"enabled": True, "targetVersion": target}
+    return live
+
+
+def downgrade_host(*views: ClusterView, installed="3.6.11", managers=("apt-get",), shell=None) -> FakeHost:
+    return FakeHost(
+        {
+            fact(EtcdMembership, endpoint=ENDPOINT): Changing(*views),
+            fact(EtcdCluster, endpoint=ENDPOINT): cluster(),
+            EtcdVersion: installed,
+            **which(*managers),
+        },
+        shell=shell,
+    )
+
+
+def downgraded(host: FakeHost) -> list:
+    return run(upgrade.upgrade, endpoint=ENDPOINT, version="3.5.32", timeout=30, downgrade_to="3.5", host=host)
+
+
+def test_a_downgrade_turn_installs_the_older_release_once_the_downgrade_is_enabled():
+    host = downgrade_host(downgrading("3.6.11"), downgrading("3.6.11"), downgrading("3.6.11"), running_version("3.5.32"))
+    call(downgraded(host)[0], host)
+    assert "endpoint health --cluster" in host.commands[0]
+    assert "--allow-downgrades 'etcd-server=3.5.32*' 'etcd-client=3.5.32*'" in host.commands[1]
+    assert host.commands[2] == "systemctl restart etcd.service"
+
+
+def test_a_downgrade_turn_with_dnf_downgrades_the_package():
+    host = downgrade_host(*[downgrading("3.6.11")] * 3, running_version("3.5.32"), managers=("dnf",))
+    call(downgraded(host)[0], host)
+    assert host.commands[1] == "dnf downgrade -y etcd-3.5.32"
+
+
+def test_no_downgrade_turn_unless_the_downgrade_is_enabled():
+    host = downgrade_host(downgrading("3.6.11", target=None))
+    with pytest.raises(
+        OperationError, match=r"not downgraded: the cluster's downgrade to 3.5 is not enabled \(`etcdctl downgrade enable 3.5`"
+    ):
+        call(downgraded(host)[0], host)
+    assert len(host.commands) == 1  # the health gate only
+
+
+def test_a_downgrade_turn_that_does_not_come_back_says_how_to_put_the_newer_release_back():
+    host = downgrade_host(downgrading("3.6.11"), managers=("dnf",))
+    with pytest.raises(OperationError) as error:
+        call(downgraded(host)[0], host)
+    assert "no other member was downgraded" in str(error.value)
+    assert "To roll this member back: reinstall etcd 3.6.11 (dnf install etcd-3.6.11)" in str(error.value)
+
+
+def test_a_member_at_the_downgrades_release_is_a_noop():
+    host = downgrade_host(running_version("3.5.32"))
+    assert converged(host, downgraded(host))
+
+
+def test_the_downgrade_is_validated_then_enabled_once():
+    host = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): running_version("3.6.11")})
+    [command] = shell(run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=host))
+    assert command == f"{etcdctl(ENDPOINT)} downgrade validate 3.5 && {etcdctl(ENDPOINT)} downgrade enable 3.5"
+    enabled = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): downgrading("3.6.11")})
+    assert converged(enabled, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=enabled))
+    other = FakeHost()  # another member of the run: the executor enables it
+    assert converged(other, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", through=False, host=other))
+    silent = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): None})
+    with pytest.raises(OperationError, match="does not answer: the downgrade was not enabled"):
+        run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=silent)
+
+
 def test_no_upgrade_in_an_unhealthy_cluster():
     host = upgrade_host("3.5.15", shell=lambda command: (False, "", "member down") if "endpoint health" in command else (True, "", ""))
     with pytest.raises(OperationError, match="not upgraded: the cluster is not healthy before this member's turn: member down"):
@@ -701,6 +837,11 @@ def test_client_user_missing_permission_keeps_the_password():
 SNAPSHOT = b"the snapshot's bytes"
 
 
+def offline(version: str | None = "3.5.16", etcdutl: bool = True) -> dict:
+    """The facts an offline command (snapshot restore or status) chooses its tool by."""
+    return {EtcdVersion: version, fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None}
+
+
 def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalKey": 20, "totalSize": 20480}', saved: bool = True):
     digest = hashlib.sha256(SNAPSHOT).hexdigest()
 
@@ -720,9 +861,9 @@ def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalK
 REMOTE_SNAPSHOT = "/tmp/etcdkit.dir1/snapshot.db"
 
 
-def prepared_snapshot(dest: Path):
+def prepared_snapshot(dest: Path, **facts):
     """The snapshot operation's one callback, and the member's temporary file it uses."""
-    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), host=FakeHost())
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), host=FakeHost(offline(**facts)))
     return command, REMOTE_SNAPSHOT
 
 
@@ -735,9 +876,28 @@ def test_a_verified_snapshot_is_private_and_counts(tmp_path):
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600 and stat.S_IMODE(dest.parent.stat().st_mode) == 0o700
     assert host.commands[0] == 'mktemp -d "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"'  # never a name another user can foresee
     assert host.commands[1] == f"(umask 077 && {etcdctl(ENDPOINT)} snapshot save {remote} >/dev/null)"
+    assert host.commands[2] == f"etcdutl snapshot status {remote} -w json"  # chosen by the facts, no shell fallback
     assert host.commands[-1] == "rm -rf /tmp/etcdkit.dir1"
     with active(host, executing=True):
         assert etcd.snapshot_saved(str(dest))
+
+
+@pytest.mark.parametrize(
+    "facts, tool",
+    [({"version": "3.4.23", "etcdutl": False}, "etcdctl"), ({"version": "3.6.11", "etcdutl": True}, "etcdutl")],
+    ids=["3.4 without etcdutl", "3.6"],
+)
+def test_a_snapshot_is_read_back_by_the_hosts_offline_tool(tmp_path, facts, tool):
+    dest = tmp_path / "etcd.db"
+    command, remote = prepared_snapshot(dest, **facts)
+    host = snapshot_host(remote)
+    call(command, host)
+    assert host.commands[2] == f"{tool} snapshot status {remote} -w json"
+
+
+def test_a_snapshot_on_a_3_5_host_without_etcdutl_is_refused_before_it_is_taken(tmp_path):
+    with pytest.raises(OperationError, match=r"etcd 3.6.11 on 10.10.10.10 has no etcdutl, which runs `snapshot status` from etcd 3.5 on"):
+        prepared_snapshot(tmp_path / "etcd.db", version="3.6.11", etcdutl=False)
 
 
 @pytest.mark.parametrize("trouble", ["save fails", "etcd cannot read it", "it holds no key"])
@@ -758,7 +918,9 @@ def test_a_snapshot_that_does_not_verify_fails_and_does_not_count(tmp_path, trou
 
 def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
     dest = tmp_path / "backups" / "etcd-20250101T000000Z.db"
-    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=FakeHost())
+    [command] = run(
+        etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=FakeHost(offline())
+    )
     call(command, snapshot_host(REMOTE_SNAPSHOT))
     sidecar = dest.with_suffix(".json")
     assert json.loads(sidecar.read_text()) == {
@@ -773,10 +935,41 @@ def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
 
 def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
     dest = tmp_path / "etcd-20250101T000000Z.db"
-    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=FakeHost())
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=FakeHost(offline()))
     with pytest.raises(OperationError):
         call(command, snapshot_host(REMOTE_SNAPSHOT, status='{"totalKey": 0}'))
     assert not dest.with_suffix(".json").exists()
+
+
+class FullDisk(FakeHost):
+    """A control node whose backups folder fills up: the download writes part of the file, then fails."""
+
+    def get_file(self, remote: str, local: str, **arguments) -> bool:
+        with open(local, "wb") as file:
+            file.write(self.files[remote][:5])
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("trouble", ["disk full", "download fails", "it does not verify", "etcd cannot read it"])
+def test_a_failed_snapshot_leaves_nothing_in_the_backups_folder(tmp_path, trouble):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "etcd-20240101T000000Z.db").write_bytes(b"an older one")
+    dest = folder / "etcd-20250101T000000Z.db"
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=FakeHost(offline()))
+    remote = REMOTE_SNAPSHOT
+    host = {
+        "disk full": FullDisk(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT}),
+        "download fails": FakeHost(shell=snapshot_host(remote).shell),
+        "it does not verify": FakeHost(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT[:-1]}),
+        "etcd cannot read it": snapshot_host(remote, status="not json"),
+    }[trouble]
+    with pytest.raises((OperationError, ValueError)):
+        call(command, host)
+    assert os.listdir(folder) == ["etcd-20240101T000000Z.db"]
+    assert host.commands[-1] == "rm -rf /tmp/etcdkit.dir1"
+    with active(host, executing=True):
+        assert not etcd.snapshot_saved(str(dest))
 
 
 # etcd.restore: a member's data from a snapshot, with etcdutl (3.5+) or etcdctl (3.4)
@@ -786,11 +979,15 @@ INITIAL = "etcd-1=https://10.10.10.10:2380,etcd-2=https://10.10.10.11:2380"
 RESTORE = dict(snapshot="backups/etcd-20250101T000000Z.db", data_dir="/data/etcd", member=MEMBER, initial_cluster=INITIAL)
 
 
-@pytest.mark.parametrize("etcdutl, tool", [(True, "etcdutl"), (False, "ETCDCTL_API=3 etcdctl")], ids=["etcd 3.5", "etcd 3.4"])
-def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(tmp_path, etcdutl, tool):
+@pytest.mark.parametrize(
+    "version, etcdutl, tool",
+    [("3.5.16", True, "etcdutl"), ("3.4.23", False, "etcdctl"), ("3.7.1", True, "etcdutl"), (None, False, "etcdutl")],
+    ids=["etcd 3.5", "etcd 3.4", "etcd 3.7", "not installed yet"],
+)
+def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(tmp_path, version, etcdutl, tool):
     snapshot = tmp_path / "etcd-20250101T000000Z.db"
     snapshot.write_bytes(b"the snapshot")
-    host = FakeHost({fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None})
+    host = FakeHost(offline(version, etcdutl))
     commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **{**RESTORE, "snapshot": str(snapshot)}, host=host)
     assert [describe(c).split(" ")[0] for c in commands] == ["call", "copy=/data/etcd.restore.db;", "call"]
     call(commands[0], host)  # through the SSH user's own fresh file, into a copy made private first
@@ -807,11 +1004,16 @@ def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(tmp_path, et
         "--initial-cluster-token etcd-restored-20250102T000000Z --initial-advertise-peer-urls https://10.10.10.10:2380 "
         '--data-dir "$tmp"/data && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 /data/etcd "$member"'
     ) in script
-    assert ("etcdctl snapshot restore" in script) is not etcdutl
+    assert ("etcdctl snapshot restore" in script) is (tool == "etcdctl")
+
+
+def test_restore_on_a_3_6_host_without_etcdutl_is_refused():
+    with pytest.raises(OperationError, match="etcd 3.6.11 on 10.10.10.10 has no etcdutl, which runs `snapshot restore`"):
+        run(etcd.restore, token="t", **RESTORE, host=FakeHost(offline("3.6.11", etcdutl=False)))
 
 
 def test_restore_quotes_every_value():
-    host = FakeHost({fact(Which, command="etcdutl"): None})
+    host = FakeHost(offline("3.4.23", etcdutl=False))
     commands = run(etcd.restore, **{**RESTORE, "data_dir": "/data/et cd"}, token="a'$(id)", host=host)
     script = commands[1].get_raw_value()
     assert "--initial-cluster-token 'a'\"'\"'$(id)'" in script
@@ -822,7 +1024,7 @@ def test_only_members_restored_in_this_run_count():
     first, second = FakeHost(name="10.10.10.10"), FakeHost(name="10.10.10.11")
     second.run_state = first.run_state  # one run
     for host in (first, second):
-        host.set(Which, None, command="etcdutl")
+        host.set(Which, None, command="etcdutl").set(EtcdVersion, "3.4.23")
     [*_, mark] = run(etcd.restore, token="t", **RESTORE, host=first)
     with active(first, executing=True):
         assert not etcd.restored(["10.10.10.10", "10.10.10.11"])

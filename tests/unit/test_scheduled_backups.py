@@ -80,11 +80,12 @@ def test_the_scripts_retention_pattern_is_the_control_nodes(cluster):
 
 FAKE_ETCDCTL = """#!/bin/sh
 # etcdctl and etcdutl as the script uses them: `snapshot save FILE` writes FILE; `snapshot status` answers
-# STATUS; `endpoint status` says the member's database takes DB_SIZE bytes.
+# STATUS, and the tool that answered is written to $TOOLS; `endpoint status` says the member's
+# database takes DB_SIZE bytes.
 case "$*" in
     *"snapshot save "*) for last; do :; done; echo "$*" > "$last.args"; mv "$last.args" "$last" ;;
-    *"snapshot status"*) echo "$STATUS" ;;
-    *"endpoint status"*) printf '[{"Endpoint":"https://10.10.10.11:2379","Status":{"version":"3.5.16","dbSize":%s,"leader":1}}]\\n' "$DB_SIZE" ;;
+    *"snapshot status"*) basename "$0" >> "$TOOLS"; echo "$STATUS" ;;
+    *"endpoint status"*) printf '[{"Endpoint":"https://10.10.10.11:2379","Status":{"version":"3.5.16","dbSize":%s,"leader":1}}]\n' "$DB_SIZE" ;;
     *) exit 2 ;;
 esac
 """
@@ -97,19 +98,21 @@ def run_script(
     status='{"hash":1,"revision":9,"totalKey":3,"totalSize":20480}',
     keep=3,
     existing=(),
+    tools=("etcdctl", "etcdutl"),
     db_size=20480,
     environment=None,
     metric_owner=None,
     metric_mode=0o755,
     metric_dir=None,
 ):
-    """The rendered script run here, with etcdctl, etcdutl and sleep faked: (its result, backup dir,
-    metric dir). The backup folder is root's, 0700, as create makes it; the metric folder is
-    metric_owner's (None: root's) with metric_mode."""
+    """The rendered script run here, with etcdctl and etcdutl faked (only those of tools on its PATH,
+    with the system's folders) and sleep too: (its result, backup dir, metric dir). The backup
+    folder is root's, 0700, as create makes it; the metric folder is metric_owner's (None: root's)
+    with metric_mode."""
     backup_dir, bin_dir = tmp_path / "var" / "backups" / "etcd", tmp_path / "bin"
     metric_dir = metric_dir or tmp_path / "textfile"
     bin_dir.mkdir()
-    for tool, text in (("etcdctl", FAKE_ETCDCTL), ("etcdutl", FAKE_ETCDCTL), ("sleep", FAKE_SLEEP)):
+    for tool, text in (*((tool, FAKE_ETCDCTL) for tool in tools), ("sleep", FAKE_SLEEP)):
         (bin_dir / tool).write_text(text)
         (bin_dir / tool).chmod(0o755)
     backup_dir.mkdir(parents=True)
@@ -130,8 +133,9 @@ def run_script(
     )
     environment = {
         **{key: value for key, value in os.environ.items() if key != "TRIGGER_UNIT"},
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
         "STATUS": status,
+        "TOOLS": str(tmp_path / "tools"),
         "DB_SIZE": str(db_size),
         "SLEPT": str(tmp_path / "slept"),
         **(environment or {}),
@@ -156,6 +160,14 @@ def test_the_script_saves_a_private_verified_snapshot_keeps_the_newest_and_repor
     assert re.search(r'^etcd_backup_last_success_timestamp_seconds\{cls="etcd"\} \d{10}$', metric, re.M)
     assert stat.S_IMODE((metric_dir / paths.BACKUP_METRIC).stat().st_mode) == 0o644  # the node exporter reads it
     assert os.listdir(metric_dir) == [paths.BACKUP_METRIC]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script makes its folder root's (chown)")
+@pytest.mark.parametrize("tools, reader", [(("etcdctl", "etcdutl"), "etcdutl"), (("etcdctl",), "etcdctl")], ids=["etcd 3.5+", "etcd 3.4"])
+def test_the_script_reads_the_snapshot_back_with_etcdutl_and_etcdctl_only_without_it(tmp_path, tools, reader):
+    result, _, _ = run_script(tmp_path, tools=tools)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tools").read_text().split() == [reader]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the script makes its folder root's (chown)")
