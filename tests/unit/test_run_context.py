@@ -16,14 +16,11 @@ def new_state() -> State:
 
 
 def test_each_run_computes_its_own_plan_even_when_a_new_state_reuses_a_freed_id():
-    seen = set()
-    for number in range(20):  # freed States' ids are reused at once by CPython: the old registry served a stale plan
+    for number in range(20):  # CPython mostly reuses a freed State's id at once: a registry keyed by id served a stale plan
         state = new_state()
-        seen.add(id(state))
         assert once_per_run(state, "create", lambda n=number: n) == number
         del state
         gc.collect()
-    assert len(seen) < 20  # ids were reused: the case that mattered did happen
 
 
 def test_the_first_host_computes_and_the_others_share_the_result():
