@@ -149,3 +149,16 @@ def test_bad_postgresql_cluster_names_are_refused(pg_cluster, expected):
 def test_an_ipv6_member_is_refused_with_a_clear_message():
     found = problems([("fd00::10", {"etcd_seq": 1})])
     assert found == ["host fd00::10: `fd00::10` is an IPv6 address: members need an IPv4 address (IPv6 is not supported yet)"]
+
+
+def test_members_named_lost_must_be_members_of_the_group():
+    members = [("10.0.0.1", {"etcd_seq": 1}), ("10.0.0.2", {"etcd_seq": 2}), ("10.0.0.3", {"etcd_seq": 3})]
+    assert cluster_spec(inventory(members, etcd_recover_lost="10.0.0.2,10.0.0.3")).members
+    assert problems(members, etcd_recover_lost="10.0.0.2,10.0.0.9") == [
+        "host 10.0.0.1: etcd_recover_lost names 10.0.0.9, which is not a member of group `etcd`: "
+        "name the members gone for good by their inventory address"
+    ]
+    found = problems(members, etcd_recover_lost="10.0.0.2;reboot")
+    assert found == [
+        f"host {h}: etcd_recover_lost lists '10.0.0.2;reboot': name each member gone for good by its IP address" for h, _ in members
+    ]
