@@ -52,10 +52,12 @@ def healthy_voters(address: str) -> list[str]:
 
 
 def not_serving(address: str) -> None:
-    """Wait until etcd runs on the host and does not serve (no quorum since it started)."""
+    """Wait until etcd runs on the host and does not serve (no quorum since it started: its unit
+    stays `activating`, as etcd tells systemd it is ready only once it has quorum)."""
     deadline = time.monotonic() + 30
-    while ssh(address, "systemctl is-active etcd", check=False).stdout.strip() != "active" and time.monotonic() < deadline:
+    while ssh(address, "systemctl is-active etcd", check=False).stdout.strip() != "activating" and time.monotonic() < deadline:
         time.sleep(0.5)
+    time.sleep(2)  # it has read its data
     probe = f"timeout 3 bash -c '</dev/tcp/{address}/2379'"
     assert ssh(address, probe, check=False).returncode != 0, "etcd serves its client port: it has quorum"
 
