@@ -58,8 +58,12 @@ def not_serving(address: str) -> None:
     while ssh(address, "systemctl is-active etcd", check=False).stdout.strip() != "activating" and time.monotonic() < deadline:
         time.sleep(0.5)
     time.sleep(2)  # it has read its data
-    probe = f"timeout 3 bash -c '</dev/tcp/{address}/2379'"
-    assert ssh(address, probe, check=False).returncode != 0, "etcd serves its client port: it has quorum"
+    # its client port takes connections, but answers nothing: not even its metrics
+    metrics = (
+        "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' | timeout 3 openssl s_client -quiet "
+        f"-connect {address}:2379 -CAfile /etc/etcd/ca.crt -cert /etc/etcd/server.crt -key /etc/etcd/server.key 2>/dev/null"
+    )
+    assert "etcd_server_has_leader" not in ssh(address, metrics, check=False).stdout, "etcd serves its client port: it has quorum"
 
 
 def test_recover_is_refused_while_the_cluster_has_quorum():
