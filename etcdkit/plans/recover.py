@@ -303,7 +303,7 @@ def leader_problems(facts: RecoverFacts) -> list[str]:
         f"the cluster has a leader: {'; '.join(leading)} {'has one' if len(leading) == 1 else 'have one'}, so it has quorum. "
         "recover is only for a cluster that lost its quorum for good, and forcing a member out of one that has it would "
         "split the brain. Replace failed members instead: bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP"
-        + (f" (down: {down})" if down else "")
+        + (f" (not running, or not reached over SSH: {down})" if down else "")
     ]
 
 

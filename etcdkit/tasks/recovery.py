@@ -28,9 +28,8 @@ def survivor_alone(plan: RecoverPlan) -> None:
 def join_again(plan: RecoverPlan) -> None:
     """On a member that joins again: the join SOP for this host, decided at its turn from the member
     list read then, and run one host at a time (a learner, promoted before the next one starts)."""
-    me = plan.rejoin.hosts[host.name].member
     python.call(
-        name=f"Join {me.name} again (the join SOP, one member at a time)",
+        name="Join this member again (the join SOP, one member at a time)",
         function=_join_now,
         plan=plan,
         host_name=host.name,
