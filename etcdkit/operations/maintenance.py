@@ -32,7 +32,7 @@ def _slow(timeout: int) -> str:
 
 
 @operation()
-def compact(endpoint: str, keep: int, timeout: int = 60):
+def compact(endpoint: str, keep: int, timeout: int = 60, executor: str | None = None):
     """
     Compact the cluster's history up to `keep` revisions before the current one (`--physical`:
     the freed pages are there for the defragmentation that follows). Nothing when it is
@@ -41,7 +41,12 @@ def compact(endpoint: str, keep: int, timeout: int = 60):
     + endpoint: client URL of a member
     + keep: revisions kept (etcd_compact_keep)
     + timeout: seconds the compaction may take
+    + executor: the host that compacts, through its member (None: this one); on the others the
+      operation does nothing but keep their operations in step (see etcdkit/tasks/maintenance.py)
     """
+    if executor not in (None, host.name):
+        host.noop(f"the history is compacted through {executor}")
+        return
     status = own_status(endpoint)
     if not status:
         raise OperationError(f"the member at {endpoint} does not answer: nothing was compacted")

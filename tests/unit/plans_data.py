@@ -190,7 +190,12 @@ def entry(seq: int, *, started: bool = True, learner: bool = False, cluster: str
 
 
 def view_json(
-    *members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None, db_size: int = 20480
+    *members,
+    leader: int | None = 1,
+    down: Iterable[int] = (),
+    raft: dict[int, int] | None = None,
+    db_size: int = 20480,
+    revision: int = 2,
 ) -> tuple[str, str, str]:
     """The three JSON outputs for these members (a seq: a started voter; or an entry()); members
     in `down` do not answer; leader is the seq every answering member names (None: no leader)."""
@@ -209,7 +214,7 @@ def view_json(
                 {
                     "Endpoint": url,
                     "Status": {
-                        "header": {"cluster_id": CLUSTER_ID, "member_id": listed["ID"], "revision": 2, "raft_term": 5},
+                        "header": {"cluster_id": CLUSTER_ID, "member_id": listed["ID"], "revision": revision, "raft_term": 5},
                         "version": "3.5.16",
                         "dbSize": db_size,
                         "leader": member_id(leader) if leader else 0,
@@ -227,11 +232,9 @@ def view_json(
     return json.dumps({"header": header, "members": entries}), json.dumps(status), json.dumps(health)
 
 
-def view(
-    *members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None, db_size: int = 20480
-) -> ClusterView:
+def view(*members, **details) -> ClusterView:
     """The ClusterView of view_json(...), parsed as the EtcdCluster fact parses it."""
-    return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft, db_size=db_size))
+    return ClusterView.parse(*view_json(*members, **details))
 
 
 def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = (), **settings) -> Monitors:
