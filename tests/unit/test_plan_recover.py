@@ -155,7 +155,9 @@ def test_a_member_with_a_leader_refuses_and_points_to_remove_and_join(tmp_path):
         "the cluster has a leader: etcd-1 (10.10.10.10, seen by itself); etcd-2 (10.10.10.11, seen by itself, 10.10.10.10) have one, "
         "so it has quorum. recover is only for a cluster that lost its quorum for good"
     ) in message
-    assert message.endswith("bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP (not running, or not reached over SSH: 10.10.10.12)")
+    assert message.endswith(
+        "bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP (not running, or not reached over SSH: 10.10.10.12)"
+    )
 
 
 def test_a_member_that_sees_a_leader_among_its_peers_refuses(tmp_path):
