@@ -28,15 +28,6 @@ def cluster():
     deploy("create")
 
 
-_n = [0]
-
-
-def _keep(run):
-    _n[0] += 1
-    open(f"/tmp/recover-run-{_n[0]}.log", "w").write(run.stderr)
-    return run
-
-
 def stored(address: str) -> set[int]:
     keys = etcdctl(address, f"get {PREFIX} --prefix --keys-only").stdout.split()
     return {int(key[len(PREFIX) :]) for key in keys if key.startswith(PREFIX)}
@@ -78,7 +69,7 @@ def not_serving(address: str) -> None:
 def test_recover_is_refused_while_the_cluster_has_quorum():
     before = {address: host_state(address) for address in NODES}
     with Writer(NODES) as writer:
-        run = _keep(deploy("recover", check=False))
+        run = deploy("recover", check=False)
     assert run.returncode != 0 and not run.executed
     assert "the cluster has a leader: etcd-1 (10.10.10.10, seen by itself" in run.stderr
     assert "so it has quorum. recover is only for a cluster that lost its quorum for good" in run.stderr
@@ -90,7 +81,7 @@ def test_recover_is_refused_while_the_cluster_has_quorum():
 def test_a_member_named_lost_that_answers_is_refused():
     before = {address: host_state(address) for address in NODES}
     with Writer(NODES) as writer:
-        run = _keep(deploy("recover", *LOST_3, check=False))
+        run = deploy("recover", *LOST_3, check=False)
     assert run.returncode != 0 and not run.executed
     assert "10.10.10.12 is named lost (etcd_recover_lost), but it answers over SSH" in run.stderr
     assert {address: host_state(address) for address in NODES} == before
@@ -110,8 +101,8 @@ def test_a_member_cut_off_from_a_healthy_majority_is_never_forced():
     try:
         time.sleep(3)  # node 1 loses its leader
         with Writer(NODES[1:]) as writer:
-            unnamed = _keep(deploy("recover", check=False))
-            named = _keep(deploy("recover", "--data", "etcd_recover_lost=10.10.10.11,10.10.10.12", check=False))
+            unnamed = deploy("recover", check=False)
+            named = deploy("recover", "--data", "etcd_recover_lost=10.10.10.11,10.10.10.12", check=False)
         assert host_state(NODES[0]) == before
     finally:
         for node in ("1", "2", "3"):
@@ -141,7 +132,7 @@ def test_a_stopped_member_with_newer_data_survives_over_a_running_one():
     lab("stop", "3")
     ssh(NODES[0], "systemctl start --no-block etcd")
     not_serving(NODES[0])
-    run = _keep(typed("deploys/recover.py", *LOST_3))  # as an operator types it: the preview, then Enter
+    run = typed("deploys/recover.py", *LOST_3)  # as an operator types it: the preview, then Enter
     assert run.returncode == 0, run.stderr[-5000:]
     older = re.search(r"  etcd-1 \(10\.10\.10\.10\): running, not serving: revision (\d+) \(a copy of its database\)\n", run.stderr)
     newer = re.search(SURVIVOR.format(name="etcd-2", address=r"10\.10\.10\.11", state="stopped"), run.stderr)
@@ -169,16 +160,16 @@ def test_a_restarted_survivor_is_found_and_the_whole_cluster_rebuilt_in_one_run(
     ssh(NODES[0], "systemctl restart --no-block etcd")
     not_serving(NODES[0])
     before = {address: host_state(address) for address in NODES}, control_node_state()
-    refused = _keep(deploy("recover", "--data", "etcd_recover_lost=10.10.10.11", check=False))
+    refused = deploy("recover", "--data", "etcd_recover_lost=10.10.10.11", check=False)
     assert refused.returncode != 0 and "10.10.10.11 is named lost (etcd_recover_lost), but it answers over SSH" in refused.stderr
-    dry = _keep(typed("deploys/recover.py", "--dry"))
+    dry = typed("deploys/recover.py", "--dry")
     assert dry.returncode == 0, dry.stderr[-5000:]
     assert "Make etcd-1 a one-member cluster of its data (force-new-cluster, once)" in dry.stderr
     assert "Join this member again (the join SOP, one member at a time)" in dry.stderr
     assert ({address: host_state(address) for address in NODES}, control_node_state()) == before
     started = time.monotonic()
     with Writer(NODES) as writer:  # nothing is written until the survivor serves; nothing acknowledged is lost
-        run = _keep(deploy("recover"))
+        run = deploy("recover")
         took = time.monotonic() - started
     print(f"recover of 3 members (survivor alone, 2 joins, reload): {took:.1f} s")
     assert re.search(SURVIVOR.format(name="etcd-1", address=r"10\.10\.10\.10", state="running, not serving"), run.stderr), run.stderr
@@ -191,6 +182,6 @@ def test_a_restarted_survivor_is_found_and_the_whole_cluster_rebuilt_in_one_run(
     for address in NODES:
         env = ssh(address, "cat /etc/profile.d/etcdctl.sh").stdout
         assert all(node in env for node in NODES), env  # the reload of the same run
-    again = _keep(deploy("recover", check=False))
+    again = deploy("recover", check=False)
     assert again.returncode != 0 and "so it has quorum" in again.stderr
     assert deploy("create").changed == {}
