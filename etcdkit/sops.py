@@ -13,11 +13,12 @@ from pyinfra.operations import python
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
-from etcdkit.operations import control, etcd, gates, membership, restart
+from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
 from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
+from etcdkit.plans.downgrade import downgrade_plan
 from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
 from etcdkit.plans.maintain import maintain_plan
@@ -34,9 +35,9 @@ from etcdkit.tasks.maintenance import maintain_member
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
 from etcdkit.tasks.prometheus import monitor_members, set_targets
 from etcdkit.tasks.recovery import join_again, survivor_alone
-from etcdkit.tasks.rotation import new_certificates, trust_both, trust_new_only
+from etcdkit.tasks.rotation import all_succeeded, new_certificates, trust_both, trust_new_only
 from etcdkit.tasks.snapshots import delete_snapshots, restore_member
-from etcdkit.tasks.upgrade import upgrade_member
+from etcdkit.tasks.upgrade import downgrade_member, upgrade_member
 
 
 def _begin(sop: str, make_plan):
@@ -202,12 +203,12 @@ def rotate_ca() -> None:
     plan = _begin("rotate-ca", rotation_plan)
     if plan.bundle:
         trust_both(plan)
-    # no certificate of the new CA before every member trusts it, no step on after a failed restart
-    all_restarted = (lambda: not restart.restarts_failed()) if plan.bundle else None
+    # no certificate of the new CA before every host trusts it, no phase after one that failed on any host
+    succeeded = all_succeeded(plan)
     if host.name == plan.control_host:
-        control.pki(name="Control node: certificates of the new CA", work=plan.control, _if=all_restarted)
-    new_certificates(plan, _if=all_restarted)
-    trust_new_only(plan, _if=all_restarted)
+        control.pki(name="Control node: certificates of the new CA", work=plan.control, _if=succeeded)
+    new_certificates(plan, _if=succeeded)
+    trust_new_only(plan, _if=succeeded)
 
 
 def maintain() -> None:
@@ -224,6 +225,15 @@ def upgrade() -> None:
     plan = _begin("upgrade", upgrade_plan)
     if host.name in plan.members:
         upgrade_member(plan)
+
+
+def downgrade() -> None:
+    """Downgrade: a cluster of etcd 3.6 or later one minor version back to etcd_version (`etcdctl
+    downgrade validate`, `enable`), then each member, followers first, the leader last, each gated on
+    health (see etcdkit/plans/downgrade.py)."""
+    plan = _begin("downgrade", downgrade_plan)
+    if host.name in plan.members:
+        downgrade_member(plan)
 
 
 def status() -> None:

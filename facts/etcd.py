@@ -170,6 +170,35 @@ class EtcdVersion(FactBase):
         return output[0].strip() if output and output[0].strip() else None
 
 
+class EtcdV2Store(FactBase):
+    """
+    What `etcdutl check v2store` says of a member's data dir before its step to etcd 3.6, which no
+    longer reads the v2 store and cannot start on one that holds more than membership data (nor
+    replay such v2 requests from the WAL). The check reads the data dir of the running member: it
+    opens the WAL read-only (no lock, a partly written last record allowed), and etcdkit never enables
+    the v2 API, so nothing it checks is written meanwhile. None: no etcdutl on the host.
+
+    + data_dir: the member's data dir (etcd_data)
+
+    .. code:: python
+
+        {"passed": True, "output": "No custom content found in both v2store and WAL records."}
+    """
+
+    def command(self, data_dir: str) -> str:
+        return (
+            "if command -v etcdutl >/dev/null 2>&1; then "
+            f"if out=$(etcdutl check v2store --data-dir {shlex.quote(data_dir)} 2>&1); then echo passed; else echo failed; fi; "
+            'printf "%s\\n" "$out"; fi; true'
+        )
+
+    def process(self, output):
+        lines = [line for line in output if line.strip()]
+        if not lines or lines[0] not in ("passed", "failed"):
+            return None
+        return {"passed": lines[0] == "passed", "output": "\n".join(lines[1:])}
+
+
 class EtcdService(FactBase):
     """
     The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded
@@ -401,14 +430,15 @@ class EtcdDatabase(FactBase):
     size; {"error": why} when it cannot be read; None when there is no database.
 
     + data_dir: the member's data dir (etcd_data)
+    + tool: etcdutl, or etcdctl on an etcd 3.4 host without it (etcdkit.model.versions.offline_tool)
 
     .. code:: python
 
         {"revision": 1200, "keys": 310, "size": 20480}
     """
 
-    def command(self, data_dir: str) -> str:
-        return database_status(data_dir)
+    def command(self, data_dir: str, tool: str) -> str:
+        return database_status(data_dir, tool)
 
     def process(self, output):
         for line in output:

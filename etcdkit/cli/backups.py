@@ -1,8 +1,10 @@
 """etcd-backup and etcd-restore: the backup and restore SOPs from the command line.
 
 etcd-backup saves a verified snapshot of the inventory's cluster on the control node. etcd-restore
-checks the file and its sidecar, counts down (skipped by -y), restores the snapshot on every member
-of the inventory, then reloads the members' clients (Patroni, vip-manager, admin hosts).
+previews the restore (the plan checks the file, its sidecar and every member's host, and refuses
+before the countdown), counts down (both skipped by -y: the run itself refuses before any change
+all the same), restores the snapshot on every member of the inventory, then reloads the members'
+clients (Patroni, vip-manager, admin hosts).
 """
 
 import argparse
@@ -42,8 +44,13 @@ def restore(argv: list[str]) -> int:
     if not snapshot.is_file():
         raise UsageError(f"no snapshot {snapshot}: name a file of the backups folder")
     cluster = inventory_cluster(args.inventory)
+    restore = ("--data", f"etcd_restore={snapshot}")
+    # the plan's refusals first: a preview (--dry) makes the plan and changes nothing; then the countdown
+    if not args.yes and pyinfra(args.inventory, "restore", *restore, "--dry", options=args.pyinfra) != 0:
+        print("\netcd-restore: the restore was refused (see above): nothing was changed", file=sys.stderr)
+        return 1
     countdown(f"restoring cluster `{cluster}` of {args.inventory} from {snapshot.name}: every write after the snapshot is lost", args.yes)
-    if pyinfra(args.inventory, "restore", "--data", f"etcd_restore={snapshot}", options=args.pyinfra) != 0:
+    if pyinfra(args.inventory, "restore", *restore, options=args.pyinfra) != 0:
         print("\netcd-restore: the restore failed (see above)", file=sys.stderr)
         return 1
     if pyinfra(args.inventory, "reload", options=args.pyinfra) != 0:

@@ -12,7 +12,9 @@ Exit codes (those of monitoring plugins):
        every certificate (members' and CA) valid for more than 30 days
     1  degraded: a member down, unstarted or a learner waiting for promotion, an alarm, auth off,
        a certificate with 30 days or fewer left, a host unreachable over SSH, a host of the
-       inventory that is not a member or a member that is not in the inventory
+       inventory that is not a member or a member that is not in the inventory, a member on a
+       minor version etcdkit does not support (3.4 to 3.7), members on different minor versions
+       (an unfinished upgrade or downgrade), a downgrade enabled
     2  no quorum: no leader, fewer healthy voters than a quorum, or no member answers although a
        host is reachable (its etcd is stopped or has lost quorum)
     3  could not check: no inventory, or one pyinfra cannot read, no host reachable over SSH, the
@@ -26,7 +28,9 @@ The JSON document (--json), one object:
       "checked_at": "2026-11-30T15:00:00+00:00",
       "cluster_id": "511d...",             # hex; null when no member answers
       "cluster_version": "3.5",            # major.minor of the lowest server version: etcdctl does
-                                           # not report the cluster version (etcd sets it to that)
+                                           # not report the cluster version (etcd sets it to that),
+                                           # or the target of an enabled downgrade
+      "downgrade": null,                   # "3.5": a downgrade to it is enabled (etcd 3.6+)
       "leader": "etcd-2", "leader_id": "62a0...",   # null: no leader
       "auth": true,                        # false: anonymous requests are served; null: not known
       "ca_expires": "2036-...", "ca_days": 3650,    # the CA certificate the members hold (earliest)
@@ -49,6 +53,10 @@ The JSON document (--json), one object:
       ],                                   # fields the member did not report are null
       "alarms": [{"member_id": "526e...", "alarm": "NOSPACE"}],
       "problems": [{"severity": 1, "message": "member etcd-2 (...) is not healthy: ..."}],
+      "advice": ["etcd 3.5.16 (etcd-1, ...): below 3.5.32, ... Move to etcd_version=3.5.32 or later ..."],
+                                           # per server version, what etcdkit/model/versions.py says of
+                                           # it (the release etcd asks for before the next minor step,
+                                           # known issues): shown, with no effect on the exit code
       "status": "healthy" | "degraded" | "no quorum" | "not checked",
       "exit_code": 0                       # the highest severity of the problems, 0 without any
     }
@@ -84,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(
         prog="etcd-status",
         description="The members of an etcd cluster (state, role, health, version, DB size, raft term and index, alarms, "
-        "certificate expiry), its ID, version, leader and authentication. Read-only.",
+        "certificate expiry), its ID, version, leader and authentication, and advice on the versions it runs. Read-only.",
         epilog="Exit codes: 0 healthy, 1 degraded (a member down, an alarm, auth off, a learner pending, a certificate "
         "within 30 days), 2 no quorum or no leader, 3 could not check. The --json schema is in the docstring of "
         "etcdkit/cli/status.py.",

@@ -2,8 +2,9 @@
 
 A snapshot of cluster `etcd` taken at 12:00:00 UTC on 1 January 2025 is
 `<etcd_backup_dir>/etcd-20250101T120000Z.db`, described by `etcd-20250101T120000Z.json` next to it.
-Retention only ever considers files whose whole name has this form for this cluster: another
-cluster's snapshots (`etcd-staging-...`), and any other file, are never touched.
+Retention only ever considers files whose whole name has this form for this cluster and that have
+their sidecar (a verified snapshot): another cluster's snapshots (`etcd-staging-...`), a snapshot
+without its sidecar, and any other file, are never touched.
 """
 
 import re
@@ -44,12 +45,25 @@ def snapshots_of(names: list[str], cluster: str) -> list[str]:
     return sorted((name for name in names if pattern.fullmatch(name)), key=lambda name: pattern.fullmatch(name)[1])
 
 
+def verified(names: list[str], cluster: str) -> list[str]:
+    """The snapshots of this cluster among names that have their sidecar, oldest first: a backup
+    writes the sidecar last, once the snapshot verified, so any other is not a snapshot to count."""
+    present = set(names)
+    return [name for name in snapshots_of(names, cluster) if sidecar_path(Path(name)).name in present]
+
+
+def unverified(names: list[str], cluster: str) -> list[str]:
+    """The files named as snapshots of this cluster that have no sidecar (left by a run that failed
+    before this version, or put there by hand): retention neither counts nor deletes them."""
+    return sorted(set(snapshots_of(names, cluster)) - set(verified(names, cluster)))
+
+
 def expired(names: list[str], cluster: str, keep: int) -> list[str]:
-    """The snapshots of this cluster among names that go once a new one is saved and verified, so that
-    the newest `keep` are left, the new one included; keep 0 keeps every snapshot."""
+    """The verified snapshots of this cluster among names that go once a new one is saved and
+    verified, so that the newest `keep` are left, the new one included; keep 0 keeps every snapshot."""
     if keep <= 0:
         return []
-    ours = snapshots_of(names, cluster)
+    ours = verified(names, cluster)
     return ours[: max(len(ours) - (keep - 1), 0)]
 
 

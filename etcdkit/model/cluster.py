@@ -123,6 +123,10 @@ class ClusterView:
         """The member's `endpoint status` (version, dbSize, dbSizeInUse, header ...); empty when it did not answer."""
         return next((self.status[url] for url in member.client_urls if url in self.status), {})
 
+    def versions(self) -> dict[str, str | None]:
+        """Each started member's server version, by name (None: it did not answer)."""
+        return {member.name: self.status_of(member).get("version") for member in self.started}
+
     def silence_problems(self) -> list[str]:
         """Why not every member answers `endpoint status` with one leader: empty when all do. Health
         aside, on purpose: an active alarm makes `endpoint health` fail on every member."""

@@ -8,7 +8,9 @@ to the parameter's type, and a value that cannot be is an error naming the host 
 from dataclasses import dataclass
 from typing import Any
 
-ALL_SOPS = ("create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore", "maintain", "upgrade", "recover")
+ALL_SOPS = (
+    "create", "join", "remove", "destroy", "reload", "rotate_ca", "backup", "restore", "maintain", "upgrade", "downgrade", "recover",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ PARAMS = [
         int,
         "Seconds a restarted member may take to serve again in a rolling restart; past it, its previous etcd.conf is put back "
         "and no other member restarts. recover: the seconds its survivor may take to serve alone.",
-        ("create", "reload", "rotate_ca", "upgrade", "maintain", "recover"),
+        ("create", "reload", "rotate_ca", "upgrade", "downgrade", "maintain", "recover"),
     ),
     Param(
         "etcd_reload",
@@ -220,6 +222,14 @@ PARAMS = [
         ("restore",),
     ),
     Param(
+        "etcd_restore_from",
+        None,
+        str,
+        "restore: the cluster the snapshot was taken from, when it is not this inventory's etcd_cluster (its sidecar names it): "
+        "restore refuses another cluster's snapshot unless it is named here, for the run that means it (`--data etcd_restore_from=staging`).",
+        ("restore",),
+    ),
+    Param(
         "etcd_remove",
         None,
         str,
@@ -237,6 +247,16 @@ PARAMS = [
     ),
     Param("etcd_rm_data", True, bool, "remove/destroy: delete the data directory.", ("remove", "destroy")),
     Param("etcd_rm_pkg", False, bool, "remove/destroy: uninstall the etcd packages.", ("remove", "destroy")),
+    Param(
+        "etcd_rotate_skip",
+        [],
+        list,
+        "rotate_ca: client hosts of the inventory (admin, Patroni/vip-manager, Prometheus hosts, by their inventory name) left "
+        "behind on purpose, comma-separated: the rotation refuses to start while a client host is out of the run (--limit) or "
+        "does not answer, unless it is named here. A host left behind keeps the old CA and loses etcd once the members trust "
+        "only the new one: run the rotation again, without it here, once it is back.",
+        ("rotate_ca",),
+    ),
     Param(
         "etcd_monitor_group",
         "infra",
@@ -301,24 +321,28 @@ PARAMS = [
         None,
         list,
         "Packages to install (default: etcd-server, etcd-client with apt; etcd with dnf).",
-        ("create", "join", "restore", "upgrade"),
+        ("create", "join", "restore", "upgrade", "downgrade"),
     ),
     Param(
         "etcd_version",
         None,
         str,
-        "The etcd version to run (e.g. 3.5.16): create and join install it (packages pinned to it: `etcd-server=3.5.16*` with apt, `etcd-3.5.16` with dnf) and warn of a member that runs another one; upgrade brings every member to it. Unset: the distribution's version, and upgrade refuses to run.",
-        ("create", "join", "restore", "upgrade"),
+        "The etcd version to run (e.g. 3.5.16): create installs it (packages pinned to it: `etcd-server=3.5.16*` with apt, `etcd-3.5.16` with dnf) and warns of a member that runs another one; upgrade and downgrade bring every member to it. join gives a new member the version the cluster runs, unless this names another release of the same minor version. Unset: the distribution's version for create; upgrade and downgrade refuse to run.",
+        ("create", "join", "restore", "upgrade", "downgrade"),
     ),
     Param(
         "etcd_tarball",
         None,
         str,
         "Path on the control node to an official etcd release tarball to install instead of packages (for upgrade: the release of etcd_version).",
-        ("create", "join", "restore", "upgrade"),
+        ("create", "join", "restore", "upgrade", "downgrade"),
     ),
     Param(
-        "etcd_tarball_sha256", None, str, "Expected SHA-256 of etcd_tarball (required with it).", ("create", "join", "restore", "upgrade")
+        "etcd_tarball_sha256",
+        None,
+        str,
+        "Expected SHA-256 of etcd_tarball (required with it).",
+        ("create", "join", "restore", "upgrade", "downgrade"),
     ),
     Param(
         "etcd_maintain",

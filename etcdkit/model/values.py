@@ -101,6 +101,8 @@ def no_control_characters(value: str) -> str | None:
 
 CHECKS: dict[str, Callable[[Any], str | None]] = {
     "etcd_cluster": name,
+    "etcd_restore_from": name,
+    "etcd_rotate_skip": each(word),
     "etcd_data": data_dir,
     "etcd_port": in_range(1, 65535),
     "etcd_peer_port": in_range(1, 65535),

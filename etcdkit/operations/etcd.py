@@ -20,9 +20,10 @@ from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
 from etcdkit.model.inventory import Member
+from etcdkit.model.versions import Version, offline_tool
 from etcdkit.operations import on_host
 from etcdkit.operations.files import private_upload
-from etcdkit.remote.etcdctl import etcdctl, snapshot_restore
+from etcdkit.remote.etcdctl import etcdctl, snapshot_restore, snapshot_status
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 from etcdkit.remote.recovery import force_new_cluster as force_new_cluster_command
 
@@ -30,22 +31,30 @@ DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
 
 
 @operation()
-def install(packages: list[str] | None = None, tarball: str | None = None, tarball_sha256: str | None = None, version: str | None = None):
+def install(
+    packages: list[str] | None = None,
+    tarball: str | None = None,
+    tarball_sha256: str | None = None,
+    version: str | None = None,
+    replace: bool = False,
+):
     """
     Install etcd from the distribution's packages, or from an official release tarball on the
     control node, unless an etcd binary is already there (another version included: the upgrade
-    SOP changes it, one member at a time).
+    SOP changes it, one member at a time), or, with replace, unless that binary is `version`.
 
     + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
     + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
     + tarball_sha256: its expected SHA-256 (the plan checked the local file), checked again on the host
     + version: the packages' version to install (etcd_version); None: the distribution's
+    + replace: bring an installed etcd of another version to `version` (a joining host, which is no
+      member yet: its etcd runs nothing of the cluster's)
 
     With apt the package is kept from starting its default instance (policy-rc.d) and its own unit
     is disabled: that instance would hold the ports and leave stray data behind.
     """
     installed = host.get_fact(EtcdVersion)
-    if installed:
+    if installed and (installed == version or not (replace and version)):
         other = (
             f" (not etcd_version {version}: the upgrade SOP, deploys/upgrade.py, changes it)" if version and installed != version else ""
         )
@@ -54,18 +63,21 @@ def install(packages: list[str] | None = None, tarball: str | None = None, tarba
     if tarball:
         yield from _install_tarball(tarball, tarball_sha256)
         return
-    yield package_install(packages, version, fresh=True)
+    current, wanted = Version.parse(installed), Version.parse(version)
+    yield package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current))
 
 
-def package_install(packages: list[str] | None, version: str | None, fresh: bool) -> str:
+def package_install(packages: list[str] | None, version: str | None, fresh: bool, downgrade: bool = False) -> str:
     """The command that installs (or upgrades to) etcd's packages with the host's package manager,
     pinned to version when given: `etcd-server=3.5.16*` with apt (any Debian revision of it),
-    `etcd-3.5.16` with dnf or yum. With apt no service starts while it runs (policy-rc.d): neither
-    the package's default instance nor a restart of the member by the package's scripts; a fresh
-    install then disables the package's own unit."""
+    `etcd-3.5.16` with dnf or yum; with downgrade, an older version than the installed one is
+    allowed (apt's --allow-downgrades, `dnf downgrade`). With apt no service starts while it runs
+    (policy-rc.d): neither the package's default instance nor a restart of the member by the
+    package's scripts; a fresh install then disables the package's own unit."""
     if host.get_fact(Which, command="apt-get"):
         names = " ".join(shlex.quote(f"{name}={version}*" if version else name) for name in packages or ["etcd-server", "etcd-client"])
         options = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold" if version else ""
+        options += " --allow-downgrades" if downgrade else ""
         install_command = (
             f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {options}{' ' if options else ''}{names}"
         )
@@ -79,7 +91,7 @@ def package_install(packages: list[str] | None, version: str | None, fresh: bool
     if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
         tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
         names = " ".join(shlex.quote(f"{name}-{version}" if version else name) for name in packages or ["etcd"])
-        return f"{tool} install -y {names}"
+        return f"{tool} {'downgrade' if downgrade else 'install'} -y {names}"
     raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
 
 
@@ -281,7 +293,8 @@ def snapshot(endpoint: str, dest: str, about: dict | None = None):
     + dest: path on the control node
     + about: what the sidecar says of the cluster (etcdkit.model.backups.about)
     """
-    yield FunctionCommand(_snapshot, (endpoint, host.get_temp_filename(f"etcd-snapshot-{dest}"), Path(dest), about), {})
+    tool = _offline_tool("snapshot status")
+    yield FunctionCommand(_snapshot, (endpoint, host.get_temp_filename(f"etcd-snapshot-{dest}"), Path(dest), about, tool), {})
 
 
 # per run (pyinfra's state): the snapshots saved and verified
@@ -293,31 +306,62 @@ def snapshot_saved(dest: str) -> bool:
     return str(dest) in _saved.get(ctx_state.get(), ())
 
 
-def _snapshot(endpoint: str, remote: str, dest: Path, about: dict | None) -> None:
-    try:
-        on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
-        status = json.loads(
-            on_host.output(
-                f"etcdutl snapshot status {remote} -w json 2>/dev/null || ETCDCTL_API=3 etcdctl snapshot status {remote} -w json",
-                "reading the snapshot back",
-            )
+def _offline_tool(what: str) -> str:
+    """etcdutl for an offline command on a snapshot (`snapshot restore`, `snapshot status`), or
+    etcdctl on an etcd 3.4 host without etcdutl, as the host's facts say (versions.offline_tool)."""
+    version = host.get_fact(EtcdVersion)
+    tool = offline_tool(version, bool(host.get_fact(Which, command="etcdutl")))
+    if tool is None and version is not None:
+        raise OperationError(
+            f"etcd {version} on {host.name} has no etcdutl, which runs `{what}` from etcd 3.5 on (etcdctl has none from 3.6): "
+            "install etcd's etcdutl (its packages and release tarballs have it)"
         )
-        digest, size = on_host.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
-        if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
-            dest.parent.mkdir(mode=0o700, parents=True)
-        if not on_host.fetch(remote, dest):
-            raise OperationError(f"the snapshot could not be downloaded to {dest}")
-        os.chmod(dest, 0o600)
+    return tool or "etcdutl"  # no etcd yet: this run installs it first, and the run reads the facts again
+
+
+def partial_path(path: Path) -> Path:
+    """Where a file of the backups folder is written before it counts: a hidden name that retention
+    and restore never take for a snapshot or a sidecar."""
+    return path.with_name(f".{path.name}.partial")
+
+
+def _snapshot(endpoint: str, remote: str, dest: Path, about: dict | None, tool: str) -> None:
+    """Saved on the member, downloaded and verified under partial names, then put in place, the
+    sidecar last: a snapshot counts once its sidecar is there. A run that fails leaves nothing."""
+    partial, sidecar = partial_path(dest), partial_path(sidecar_path(dest))
+    try:
+        try:
+            on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
+            status = json.loads(on_host.output(snapshot_status(remote, tool), "reading the snapshot back"))
+            digest, size = on_host.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
+            if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
+                dest.parent.mkdir(mode=0o700, parents=True)
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private before a byte is in it
+            if not on_host.fetch(remote, partial):
+                raise OperationError(f"the snapshot could not be downloaded to {dest}")
+        finally:
+            on_host.run(f"rm -f {remote}")
+        local = hashlib.sha256(partial.read_bytes()).hexdigest()
+        if int(size) <= 0 or not status.get("totalKey") or (local, partial.stat().st_size) != (digest, int(size)):
+            raise OperationError(
+                f"the snapshot {dest} does not verify (size {partial.stat().st_size} of {size}, keys {status.get('totalKey')})"
+            )
+        if about is not None:
+            with os.fdopen(os.open(sidecar, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+                json.dump({**about, "revision": status.get("revision"), "sha256": local, "size": int(size)}, file, indent=2)
+                file.write("\n")
+        partial.rename(dest)
+        try:
+            if about is not None:
+                sidecar.rename(sidecar_path(dest))
+        except OSError:
+            dest.unlink()
+            raise
+    except OSError as error:
+        raise OperationError(f"the snapshot could not be saved to {dest}: {error}") from None
     finally:
-        on_host.run(f"rm -f {remote}")
-    local = hashlib.sha256(dest.read_bytes()).hexdigest()
-    if int(size) <= 0 or not status.get("totalKey") or (local, dest.stat().st_size) != (digest, int(size)):
-        raise OperationError(f"the snapshot {dest} does not verify (size {dest.stat().st_size} of {size}, keys {status.get('totalKey')})")
-    if about is not None:
-        sidecar = {**about, "revision": status.get("revision"), "sha256": local, "size": int(size)}
-        with os.fdopen(os.open(sidecar_path(dest), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-            json.dump(sidecar, file, indent=2)
-            file.write("\n")
+        for path in (partial, sidecar):
+            path.unlink(missing_ok=True)
     _saved.setdefault(ctx_state.get(), set()).add(str(dest))
 
 
@@ -338,7 +382,7 @@ def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, 
     member_dir, parent = f"{data_dir}/member", os.path.dirname(data_dir)
     yield from private_upload(str(Path(snapshot).expanduser()), copy)
     command = snapshot_restore(
-        '"$copy"', '"$tmp"/data', member.name, initial_cluster, token, member.peer_url, bool(host.get_fact(Which, command="etcdutl"))
+        '"$copy"', '"$tmp"/data', member.name, initial_cluster, token, member.peer_url, _offline_tool("snapshot restore")
     )
     refusal = f"{member_dir} exists: a snapshot is restored only into a data dir without member data"
     yield StringCommand(

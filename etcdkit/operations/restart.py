@@ -124,6 +124,17 @@ def _write(files: dict) -> None:
         on_host.run("systemctl daemon-reload")
 
 
+def _put_back(found: dict[str, str]) -> None:
+    """The files as they were before this turn: the kept ones back, those that were absent gone
+    (a file whose state was not found yet is left alone)."""
+    for path, was in found.items():
+        if was in ("kept", "absent"):
+            on_host.run(f"mv -f {path}.previous {path}" if was == "kept" else f"rm -f {path}")
+    on_host.run(f"rm -f {paths.RESTART_PENDING}")
+    if paths.UNIT in found:
+        on_host.run("systemctl daemon-reload")
+
+
 def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     if restarts_failed():
         on_host.run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
@@ -133,19 +144,24 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
         return
     begin_turn(endpoint, "restarted", healthy_gate(endpoint, timeout))
     healthy = wait_healthy_command(endpoint, True, timeout)
-    kept = [path for path in files if on_host.run(f"test -f {path} && cp -p {path} {path}.previous")[0]]
-    _write(files)
+    found: dict[str, str] = {}  # path -> "kept" (copied to .previous) or "absent"
+    try:
+        for path in files:  # no file is written unless the one it replaces is kept
+            found[path] = on_host.output(
+                f"if [ -f {path} ]; then cp -p {path} {path}.previous && echo kept; else echo absent; fi", f"keeping {path}"
+            ).strip()
+        _write(files)
+    except OperationError as error:
+        _put_back(found)
+        raise turn_failed(f"{host.name}: {error}; it keeps its configuration and was not restarted, nor was any other member") from None
     on_host.run(f"systemctl restart {paths.SERVICE}")
     ok, _ = on_host.run(healthy)
     if ok:
+        kept = [path for path, was in found.items() if was == "kept"]
         on_host.run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
         return
     _, log = on_host.run(journal(40))
-    for path in files:
-        on_host.run(f"mv -f {path}.previous {path}" if path in kept else f"rm -f {path}")
-    on_host.run(f"rm -f {paths.RESTART_PENDING}")
-    if paths.UNIT in files:
-        on_host.run("systemctl daemon-reload")
+    _put_back(found)
     # the failed starts may have hit systemd's start limit: clear it, or the restart is refused
     on_host.run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
     back, _ = on_host.run(healthy)

@@ -4,7 +4,8 @@ A snapshot is taken through a healthy voting member of the run, a follower when 
 snapshot streams the whole database: the leader is spared that load), and saved on the control
 node with its sidecar. Refused when no member answers or the cluster has no leader: a snapshot of
 a cluster without quorum may miss committed writes. Once the new snapshot is verified, the older
-snapshots of this cluster beyond the newest etcd_backup_keep are deleted.
+verified snapshots of this cluster (those with their sidecar) beyond the newest etcd_backup_keep are
+deleted; a file named as a snapshot without a sidecar is neither counted nor deleted.
 """
 
 from dataclasses import dataclass, field
@@ -81,6 +82,12 @@ def decide(facts: BackupFacts) -> BackupPlan:
     expired = backups.expired(list(facts.existing), spec.cluster, first["etcd_backup_keep"])
     about = backups.about(spec.cluster, view, host.member.client_url, facts.now)
     warnings = []
+    unverified = backups.unverified(list(facts.existing), spec.cluster)
+    if unverified:
+        warnings.append(
+            f"{', '.join(unverified)} in {path.parent} {'has' if len(unverified) == 1 else 'have'} no sidecar: never verified, "
+            "so retention neither counts nor deletes them; delete them once you know you do not need them"
+        )
     if through_leader and len(view.voters) > 1:
         warnings.append(f"no follower of `{spec.cluster}` in the run is healthy: the snapshot is taken through the leader {leader.name}")
     return BackupPlan(spec, host.member.host_name, host.member.client_url, path, about, [path.parent / name for name in expired], warnings)

@@ -4,18 +4,28 @@ member list, before anything changes.
 The joining host is the host of the run (`--limit`) that is not yet a started voting member; one per
 run, so that memberships change one at a time (bin/etcd-add runs one join after another). A join
 begun before (an unstarted entry or a started learner with the host's peer URL) is resumed.
+
+The new member gets the etcd its cluster runs (the members' server versions of `endpoint status`;
+the newest while an upgrade is unfinished), unless etcd_version or etcd_tarball names another
+release of a minor version the cluster runs (etcdkit/model/versions.py); an etcd of another version
+on a host that is no member yet is replaced by it. The preview says which version and why.
 """
 
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.store import ControlWork
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.versions import new_member_version
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files
+
+TARBALL_VERSION = re.compile(r"-v(\d+\.\d+\.\d+)-")
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,8 @@ class JoinPlan:
     learner: bool = True
     wipe: bool = False  # the joiner holds stale data (it is not a started member): delete it first
     endpoints: str = ""  # client URLs of the started members, for etcdctl on the joiner
+    version: str | None = None  # the etcd the joiner gets
+    replace: bool = False  # an installed etcd of another version is replaced (the joiner runs no member yet)
     secrets: ClusterSecrets | None = None
     control: ControlWork | None = None
     warnings: list[str] = field(default_factory=list)
@@ -86,6 +98,9 @@ def decide(facts: JoinFacts) -> JoinPlan:
             )
         else:
             problems += checks.quorum_after(view, voters, healthy)
+    named, mismatch = named_version(joiner.settings)
+    choice = new_member_version(view.versions(), named)
+    problems += [problem for problem in (mismatch, None if choice.version else choice.why) if problem]
     members = [h for h in hosts.values() if h is not joiner]
     token = live_token(members, view) or cluster_token(members) or spec.cluster
     kind, reason = joiner.ownership()
@@ -112,4 +127,21 @@ def decide(facts: JoinFacts) -> JoinPlan:
     plan.files = member_files(joiner, Membership.of_live_cluster(view, spec, joining=joiner.member), token, "existing")
     endpoints = ",".join(sorted(url for m in view.started if m is not entry for url in m.client_urls))
     control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)], facts.control.now)
-    return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, cluster_secrets, control, warnings)
+    replace = not (entry and entry.started)
+    notes = [f"{joiner.member.name} gets etcd {choice.version}: {choice.why}"]
+    installed = joiner.state.get("version")
+    if replace and installed not in (None, choice.version):
+        notes.append(
+            f"{joiner.member.host_name} has etcd {installed} installed, not a member's: the join replaces it with {choice.version}"
+        )
+    return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, choice.version, replace, cluster_secrets, control, warnings, notes)
+
+
+def named_version(settings: dict) -> tuple[str | None, str | None]:
+    """The release the operator names for a new member: etcd_version, else the release of
+    etcd_tarball (etcd-v3.5.16-linux-amd64.tar.gz); and the problem when the two differ."""
+    found = TARBALL_VERSION.search(Path(settings["etcd_tarball"]).name) if settings["etcd_tarball"] else None
+    tarball, version = found.group(1) if found else None, settings["etcd_version"]
+    if tarball and version and tarball != version:
+        return version, f"etcd_tarball {settings['etcd_tarball']} is not the release of etcd_version {version}"
+    return version or tarball, None

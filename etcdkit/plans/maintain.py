@@ -17,7 +17,7 @@ from etcdkit.model.cluster import ClusterView, db_sizes
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, by_majority, once_per_run
-from etcdkit.plans.turns import members_in_run, read_run, turn_order
+from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 
 
 @dataclass(frozen=True)
@@ -78,5 +78,5 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
     if alarms:
         notes.append(f"active alarms: {', '.join(alarms)}")
     if "defrag" in first["etcd_maintain"]:
-        notes.append(f"defragmentation order: {', '.join(members[name].member.name for name in turns)} (the leader last)")
+        notes.append(order_note("defragmentation", members, turns, leader_host))
     return MaintainPlan(first["etcd_maintain"], first["etcd_compact_keep"], members, turns, leader_host, executor, warnings, notes)

@@ -33,11 +33,13 @@ from dataclasses import dataclass, field, replace
 
 from gevent.pool import Group
 from pyinfra.api.exceptions import DeployError
+from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.versions import offline_tool
 from etcdkit.plans import checks, reload
 from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
 from etcdkit.plans.join import JoinFacts
@@ -120,7 +122,7 @@ def recover_plan(state, inventory) -> RecoverPlan:
 def gather(state, inventory) -> RecoverFacts:
     """Every member's host (the lost ones too: they must not answer), every member's metrics as
     each reachable host and the control node see them, and the databases of the members that do
-    not serve. Three round trips per host at most, every host at once."""
+    not serve (with etcdutl, or etcdctl on etcd 3.4). Four round trips per host at most, every host at once."""
     spec, hosts = read_hosts(inventory, state)
     first = hosts[spec.members[0].host_name].settings
     urls = tuple(m.client_url for m in spec.members)
@@ -135,7 +137,11 @@ def gather(state, inventory) -> RecoverFacts:
     seen[CONTROL_NODE] = {url: status for url, status in Group().map(lambda url: (url, ask(url, secrets)), elsewhere) if status}
 
     def offline(host: HostState):
-        return host.member.host_name, inventory.get_host(host.member.host_name).get_fact(EtcdDatabase, data_dir=host.settings["etcd_data"])
+        pyinfra_host = inventory.get_host(host.member.host_name)
+        tool = offline_tool(host.state["version"], bool(pyinfra_host.get_fact(Which, command="etcdutl")))
+        if tool is None:
+            return host.member.host_name, {"error": "no etcdutl on the host to read it offline: install etcd's etcdutl there"}
+        return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings["etcd_data"], tool=tool)
 
     unread = [h for h in reachable if h.ours and h.state["data"] and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
     databases = dict(Group().map(offline, unread))

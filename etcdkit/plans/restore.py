@@ -2,8 +2,10 @@
 
 A snapshot (etcd_restore) becomes a new cluster on every member of the inventory, with the files
 create gives them and an initial-cluster-token of its own (a new cluster ID). Refused before any
-change unless the snapshot matches its sidecar, every member's host answers, no etcd runs or
-listens on any of them, no data dir holds member data, and the control node has a root password:
+change unless the snapshot matches its sidecar and is this cluster's (or the one etcd_restore_from
+names), every member's host answers, no etcd runs or listens on any of them, none has the
+etcd.conf of another member or data dir, no data dir holds member data, and the control node has a
+root password:
 restore never overwrites a cluster or its data (destroy it first), and the users, root included,
 come from the snapshot.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.store import ControlWork
-from etcdkit.model import backups
+from etcdkit.model import backups, paths
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, member_files
@@ -90,6 +92,15 @@ def decide(facts: RestoreFacts) -> RestorePlan:
     first = hosts[spec.members[0].host_name].settings
     snapshot = _check_snapshot(facts.snapshot)
     problems = []
+    source = snapshot.sidecar.get("cluster")
+    if source != spec.cluster and (source is None or source != first["etcd_restore_from"]):
+        problems.append(
+            f"{snapshot.path.name} is a snapshot of cluster `{source}`, not of `{spec.cluster}` (its sidecar says so): restoring it "
+            f"would give `{spec.cluster}` another cluster's data. If that is what you want, name its cluster for this run: "
+            f"--data etcd_restore_from={source}"
+            if source
+            else f"{backups.sidecar_path(snapshot.path).name} names no cluster: the snapshot's cluster cannot be checked"
+        )
     left_out = [name for name, host in hosts.items() if not host.in_run]
     if left_out:
         problems.append(f"restore takes the whole cluster, but the run leaves out {', '.join(left_out)}: run it without --limit")
@@ -108,8 +119,8 @@ def decide(facts: RestoreFacts) -> RestorePlan:
             + "\n".join(f"  - {problem}" for problem in problems)
         )
     warnings = list(facts.monitors.warnings)
-    if snapshot.sidecar.get("cluster") not in (None, spec.cluster):
-        warnings.append(f"{snapshot.path.name} is a snapshot of cluster `{snapshot.sidecar['cluster']}`: restoring it as `{spec.cluster}`")
+    if source != spec.cluster:
+        warnings.append(f"{snapshot.path.name} is a snapshot of cluster `{source}`: restoring it as `{spec.cluster}` (etcd_restore_from)")
     token = f"{spec.cluster}-restored-{facts.now}"
     membership = Membership.of_inventory(spec)
     members = {}
@@ -170,6 +181,13 @@ def _host_problem(host: HostState) -> str | None:
         return "etcd runs there: restore builds a new cluster and never replaces a running one; destroy it first with deploys/destroy.py"
     if host.state["listeners"]:
         return f"another process listens on port {host.member.port} or {host.member.peer_port}: stop it first"
+    conf = (host.conf_value("name"), host.conf_value("data-dir"))
+    if host.state.get("conf") and conf != (host.member.name, data_dir):
+        return (
+            f"its stopped etcd is configured as member {conf[0]} with data in {conf[1]} ({paths.CONF}), not as "
+            f"{host.member.name} with data in {data_dir}: restore would overwrite another etcd's configuration. If that etcd "
+            f"is gone for good, move its file away (`mv {paths.CONF} {paths.CONF}.old` on {host.member.host_name}), else fix the inventory"
+        )
     if "member" in (host.state["data"] or []):
         return (
             f"the data dir {data_dir} holds member data, which restore never overwrites: if it is this cluster's, deploys/destroy.py "

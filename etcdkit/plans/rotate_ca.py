@@ -11,9 +11,12 @@ three phases, each finished on every host before the next begins:
 3. trust only the new CA: each member (one restart at a time), then the clients.
 
 Which phases remain is read from the members' CA files: all of them already the new CA alone, the
-run only makes sure every certificate is the new CA's (a second run changes nothing). A run
-interrupted anywhere starts again from phase 1 and converges. Every member must be in the run and
-the cluster healthy: a member left out would lose its peers at phase 3.
+run only makes sure every certificate is the new CA's (a second run changes nothing). A phase
+starts only when the previous one succeeded on every host of the rotation; a run that stopped
+anywhere starts again from phase 1 and converges. Every member must be in the run and the cluster
+healthy: a member left out would lose its peers at phase 3. Every client host of the inventory
+(admin, Patroni/vip-manager, Prometheus hosts) must be in the run and answer, unless it is named
+as left behind on purpose (etcd_rotate_skip): one left out would lose etcd at phase 3.
 """
 
 from dataclasses import dataclass, field
@@ -26,9 +29,9 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.facts.etcd import EtcdCertificates
-from etcdkit.model import paths
+from etcdkit.model import params, paths
 from etcdkit.plans import checks, reload
-from etcdkit.plans.gather import once_per_run
+from etcdkit.plans.gather import in_run, once_per_run
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 from etcdkit.plans.monitoring import tls_dir
 from etcdkit.plans.patroni import VIP_ETCD_TYPES, certificate_paths, vip_dcs_type
@@ -38,8 +41,10 @@ ALL_CLIENTS = ["conf", "env", "patroni", "vip", "monitor"]
 
 @dataclass(frozen=True)
 class RotationFacts:
-    clients: reload.ReloadFacts  # the members, the live cluster and every client host, as reload reads them
+    clients: reload.ReloadFacts  # the members, the live cluster and every client host of the run, as reload reads them
     held: dict[str, str | None]  # member host -> the PEM text of its /etc/etcd/ca.crt (None: none)
+    client_hosts: dict[str, str] = field(default_factory=dict)  # every client host of the inventory -> what it is
+    left_out: dict[str, str] = field(default_factory=dict)  # client hosts not in the run -> why
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,11 @@ class RotationPlan:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def hosts(self) -> set[str]:
+        """Every host the rotation changes something on."""
+        return {*self.members, *self.trust, *self.certificates, *self.folders, *([self.control_host] if self.control_host else [])}
+
 
 def rotation_plan(state, inventory) -> RotationPlan:
     return once_per_run(state, "rotate-ca", lambda: decide(gather(state, inventory)))
@@ -83,7 +93,30 @@ def rotation_plan(state, inventory) -> RotationPlan:
 def gather(state, inventory) -> RotationFacts:
     clients = reload.gather(state, inventory, ALL_CLIENTS)
     held = {name: inventory.get_host(name).get_fact(EtcdCertificates)[paths.CA] for name, host in clients.hosts.items() if host.reachable}
-    return RotationFacts(clients, held)
+    roles = client_hosts(inventory, clients.hosts[clients.spec.members[0].host_name].settings, set(clients.hosts))
+    activated = set(inventory.iter_activated_hosts())
+    left_out = {
+        name: "left out of the run (--limit)" if not in_run(state, inventory.get_host(name)) else "cannot be reached over SSH"
+        for name in roles
+        if inventory.get_host(name) not in activated
+    }
+    return RotationFacts(clients, held, roles, left_out)
+
+
+def client_hosts(inventory, settings: dict, members: set[str]) -> dict[str, str]:
+    """Every host of the inventory, in the run or not, that holds TLS files of the cluster's clients
+    (the rotation moves them to the new CA), and what it is."""
+    roles: dict[str, list[str]] = {}
+    for host in inventory.get_group(settings["etcd_client_group"], default=[]):
+        roles.setdefault(host.name, []).append("admin host")
+    for host in inventory:
+        pg_cluster = params.get(host.data, "pg_cluster")
+        if pg_cluster:
+            roles.setdefault(host.name, []).append(f"Patroni/vip-manager host of {pg_cluster}")
+    for host in inventory.get_group(settings["etcd_monitor_group"], default=[]):
+        if not params.get(host.data, "etcd_monitor_target_dir"):  # a site's own scraper holds no TLS files of etcdkit's
+            roles.setdefault(host.name, []).append("Prometheus host")
+    return {name: " and ".join(what) for name, what in roles.items() if name not in members}
 
 
 def certificates_in(pem: str | None) -> list[str] | None:
@@ -112,6 +145,7 @@ def decide(facts: RotationFacts) -> RotationPlan:
             )
         else:
             members[host.member.host_name] = MemberPlan.of(host)
+    problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings["etcd_rotate_skip"])
     new_ca = live.control.ca_pem
     if new_ca is None:
         problems.append("no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
@@ -130,15 +164,45 @@ def decide(facts: RotationFacts) -> RotationPlan:
     plan = RotationPlan(spec.cluster, new_ca, None if done else "".join([new_ca, *old]), members, warnings=list(live.monitors.warnings))
     if done:
         plan.notes.append(f"the members of `{spec.cluster}` trust only the CA of etcd_ca_cert: only certificates are brought to it")
-    _plan_files(plan, live, ClusterSecrets.of(first, spec.cluster))
+    skipped = set(first["etcd_rotate_skip"])
+    for name in sorted(skipped):
+        plan.warnings.append(
+            f"{name} ({facts.client_hosts[name]}) is left behind on purpose (etcd_rotate_skip): its etcd clients keep the old CA "
+            "and lose etcd once the members trust only the new one; run the rotation again without it in etcd_rotate_skip once it is back"
+        )
+    _plan_files(plan, live, ClusterSecrets.of(first, spec.cluster), skipped)
     return plan
 
 
-def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSecrets) -> None:
-    """Every host's CA files and certificates, and the control node's certificates to issue."""
+def _left_out(facts: RotationFacts, skip: list[str]) -> list[str]:
+    """Client hosts of the inventory out of the run that are not named as left behind on purpose,
+    and names in etcd_rotate_skip that are no client host."""
+    problems = []
+    unknown = [name for name in skip if name not in facts.client_hosts]
+    if unknown:
+        problems.append(
+            f"etcd_rotate_skip names {', '.join(unknown)}: no client host of the inventory (an admin, Patroni/vip-manager or "
+            "Prometheus host; a member is never left behind): correct the names"
+        )
+    missing = {name: why for name, why in facts.left_out.items() if name not in skip}
+    if missing:
+        problems.append(
+            "; ".join(f"{name} ({facts.client_hosts[name]}) is {why}" for name, why in missing.items())
+            + ": its etcd clients would keep only the old CA and lose etcd once the members trust only the new one. Bring "
+            f"{'it' if len(missing) == 1 else 'them'} into the run, or name {'it' if len(missing) == 1 else 'them'} as left "
+            f"behind on purpose: --data etcd_rotate_skip={','.join([*skip, *missing])}"
+        )
+    return problems
+
+
+def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSecrets, skipped: set[str]) -> None:
+    """Every host's CA files and certificates, and the control node's certificates to issue; the
+    hosts left behind on purpose get none."""
     requests: list[CertRequest] = []
 
     def client(host: str, folder: Place, ca: Place, request: CertRequest, cert: Place, key: Place) -> None:
+        if host in skipped:
+            return
         if ca not in plan.trust.get(host, []):  # once for a host that is an admin host and a Patroni host
             plan.folders.setdefault(host, []).append(folder)
             plan.trust.setdefault(host, []).append(ca)
@@ -164,7 +228,7 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
         client(
             pg.name, client_dir, client_ca, secrets.client_certificate(pg.settings["pg_cluster"]), Place(cert), Place(key, *owner, "600")
         )
-        if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES:  # one watching consul keeps running
+        if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES and pg.name not in skipped:  # one watching consul keeps running
             plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
     if live.monitors.site_targets:  # the site's own job scrapes, with TLS files of the site's: none of etcdkit's to move
         plan.warnings.append(

@@ -18,7 +18,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, size_text
-from etcdkit.model.versions import cluster_version
+from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
 MARKER = "etcd-status-json: "
@@ -110,6 +110,7 @@ def build(
         "checked_at": now.isoformat(timespec="seconds"),
         "cluster_id": None,
         "cluster_version": None,
+        "downgrade": None,
         "leader": None,
         "leader_id": None,
         "auth": None if not auth or not any(auth.values()) else not auth.get("anonymous"),
@@ -155,7 +156,8 @@ def build(
                     "cert_days": days_left(expires, now),
                 }
             )
-        doc["cluster_version"] = cluster_version([m["version"] for m in doc["members"]])
+        doc["downgrade"] = downgrade_target(view.status.values())
+        doc["cluster_version"] = doc["downgrade"] or cluster_version([m["version"] for m in doc["members"]])
         doc["alarms"] = [{"member_id": f"{a['member_id']:x}", "alarm": a["alarm"]} for a in alarms or []]
     return decide(doc)
 
@@ -164,7 +166,7 @@ def decide(doc: dict) -> dict:
     """The document with its problems, status and exit code, from its other fields."""
     problems = find_problems(doc)
     code = max((p["severity"] for p in problems), default=HEALTHY)
-    return {**doc, "problems": problems, "status": STATUS_NAMES[code], "exit_code": code}
+    return {**doc, "problems": problems, "advice": version_advice(doc), "status": STATUS_NAMES[code], "exit_code": code}
 
 
 def unchecked(cluster: str | None, reason: str, now: datetime, inventory: str | None = None) -> dict:
@@ -175,6 +177,7 @@ def unchecked(cluster: str | None, reason: str, now: datetime, inventory: str | 
         "checked_at": now.isoformat(timespec="seconds"),
         "cluster_id": None,
         "cluster_version": None,
+        "downgrade": None,
         "leader": None,
         "leader_id": None,
         "auth": None,
@@ -184,6 +187,7 @@ def unchecked(cluster: str | None, reason: str, now: datetime, inventory: str | 
         "members": [],
         "alarms": [],
         "problems": [{"severity": UNCHECKED, "message": reason}],
+        "advice": [],
         "status": STATUS_NAMES[UNCHECKED],
         "exit_code": UNCHECKED,
     }
@@ -193,7 +197,9 @@ def find_problems(doc: dict) -> list[dict]:
     """What keeps the cluster from being fully healthy, each with the exit code it means:
     3 no host reachable; 2 no member answers, no leader, or fewer healthy voters than a quorum;
     1 anything else (a member down, unstarted or a learner, an alarm, auth off, a certificate
-    with CERT_WARN_DAYS or fewer left, a host unreachable, inventory and cluster that differ)."""
+    with CERT_WARN_DAYS or fewer left, a host unreachable, inventory and cluster that differ, a
+    member on a minor version etcdkit does not support, members on different minor versions, a
+    downgrade enabled)."""
     problems = []
 
     def problem(severity: int, message: str) -> None:
@@ -237,7 +243,58 @@ def find_problems(doc: dict) -> list[dict]:
         problem(DEGRADED, "authentication is off: anonymous requests are served")
     if doc.get("ca_days") is not None and doc["ca_days"] <= CERT_WARN_DAYS:
         problem(DEGRADED, f"the CA certificate expires in {doc['ca_days']} days")
+    for message in version_problems(members, doc.get("downgrade")):
+        problem(DEGRADED, message)
     return problems
+
+
+def _runs(members: list[dict]) -> dict[Version, list[str]]:
+    """The members' server versions, each with the members that run it."""
+    versions = {}
+    for member in members:
+        version = Version.parse(member["version"])
+        if version:
+            versions.setdefault(version, []).append(member["name"] or member["id"])
+    return versions
+
+
+def version_problems(members: list[dict], downgrade: str | None) -> list[str]:
+    """Versions that put the cluster off etcd's path: a minor version etcdkit does not support,
+    members on different minor versions (an unfinished upgrade or downgrade), a downgrade enabled."""
+    runs, problems = _runs(members), []
+    for version, names in sorted(runs.items()):
+        if rules_of(version) is None:
+            problems.append(
+                f"{', '.join(names)} run{'s' if len(names) == 1 else ''} etcd {version}, which etcdkit does not support (etcd {SUPPORTED})"
+            )
+    minors = {}
+    for version, names in sorted(runs.items()):
+        minors.setdefault(version.minor_version, []).extend(names)
+    if len(minors) > 1:
+        which = "; ".join(f"{minor}: {', '.join(names)}" for minor, names in minors.items())
+        problems.append(
+            f"members run different minor versions ({which}): an upgrade or a downgrade is unfinished; "
+            "finish it (deploys/upgrade.py, deploys/downgrade.py)"
+        )
+    if downgrade:
+        problems.append(
+            f"a downgrade of the cluster to {downgrade} is enabled: finish it (deploys/downgrade.py --data etcd_version={downgrade}.x), "
+            "or cancel it (etcdctl downgrade cancel)"
+        )
+    return problems
+
+
+def version_advice(doc: dict) -> list[str]:
+    """What the table of etcdkit/model/versions.py says of the versions the members run (a release
+    under the one etcd asks for before the next minor step, known issues), one line per version:
+    advice, which leaves the exit code as it is."""
+    lines = []
+    for version, names in sorted(_runs(doc.get("members") or []).items()):
+        said = advice(str(version))
+        if said:
+            move = f" Move to etcd_version={said.move_to} or later (deploys/upgrade.py)." if said.move_to else ""
+            lines.append(f"etcd {version} ({', '.join(names)}): {'; '.join(said.reasons)}.{move}")
+    return lines
 
 
 COLUMNS = (
@@ -267,7 +324,8 @@ def format_report(doc: dict) -> str:
     lines = [
         f"cluster {doc.get('cluster') or '?'} (id {doc.get('cluster_id') or '?'}): {len(members)} members, "
         f"leader {doc.get('leader') or 'none'}, {doc['status'] if doc['exit_code'] == HEALTHY else doc['status'].upper()}",
-        f"  cluster version {doc.get('cluster_version') or '?'} (lowest server version), auth {auth}, CA expires in {ca}",
+        f"  cluster version {doc.get('cluster_version') or '?'} "
+        f"({'downgrading to it' if doc.get('downgrade') else 'lowest server version'}), auth {auth}, CA expires in {ca}",
     ]
     if members:
         rows = [tuple(title for title, _ in COLUMNS)] + [tuple(cell(m) for _, cell in COLUMNS) for m in members]
@@ -276,6 +334,9 @@ def format_report(doc: dict) -> str:
     if doc["problems"]:
         lines.append(f"{doc['status'].upper()} (exit {doc['exit_code']}):")
         lines += [f"  - {p['message']}" for p in doc["problems"]]
+    if doc.get("advice"):
+        lines.append("VERSION ADVICE (no effect on the exit code):")
+        lines += [f"  - {line}" for line in doc["advice"]]
     return "\n".join(lines)
 
 

@@ -33,9 +33,17 @@ def members_in_run(view: ClusterView, spec: ClusterSpec, hosts: dict[str, HostSt
     return members, warnings
 
 
+def order_note(what: str, members: dict[str, HostState], turns: list[str], leader_host: str | None) -> str:
+    """The order of the turns as the preview says it."""
+    followers = [members[name].member.name for name in turns if name != leader_host]
+    note = f"{what}: the followers one at a time ({', '.join(followers)})" if followers else f"{what}:"
+    return note + (f", then the leader, {members[leader_host].member.name}, last" if leader_host else "")
+
+
 def turn_order(view: ClusterView, members: dict[str, HostState]) -> tuple[list[str], str | None]:
     """The host names in the order of their turns (followers by etcd_seq, the leader last) and the
-    leader's host (None: not among them)."""
+    leader's host (None: not among them). pyinfra runs a `_serial` operation's hosts in no set order:
+    the leader's turn is last (an operation of its own), the followers' order among them is not kept."""
     leader = view.leader()
     leads = {name: leader is not None and members[name].member.peer_url in leader.peer_urls for name in members}
     turns = sorted(sorted(members, key=lambda name: members[name].member.seq), key=lambda name: leads[name])

@@ -3,6 +3,9 @@
 The password is read from the member's /etc/etcd/etcd.pass when the command runs and handed to
 etcdctl in its environment (ETCDCTL_USER): it is never part of a command line, so it shows neither
 in pyinfra's output nor in /proc/*/cmdline.
+
+No ETCDCTL_API: etcdctl speaks API v3 by default from 3.4, and from 3.6 on it warns on every call
+of a variable it no longer reads.
 """
 
 import shlex
@@ -20,7 +23,7 @@ def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS, logi
     or as login = (user, password file)."""
     name, password_file = login or ("root", paths.PASS)
     user = f'ETCDCTL_USER="{name}:$(cat {password_file})" ' if as_root or login else ""
-    return f"ETCDCTL_API=3 {user}etcdctl --endpoints={endpoints} --cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
+    return f"{user}etcdctl --endpoints={endpoints} --cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
 
 
 def journal(lines: int = 30) -> str:
@@ -42,13 +45,18 @@ def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
     )
 
 
-def snapshot_restore(snapshot: str, target: str, name: str, initial_cluster: str, token: str, peer_url: str, etcdutl: bool) -> str:
-    """A member's data, restored from a snapshot into a folder that does not exist yet: with
-    `etcdutl` where it exists (etcd 3.5+; etcd 3.6 has no `etcdctl snapshot restore`), else with
-    etcdctl (etcd 3.4). snapshot and target are shell words the caller quoted (they may name variables)."""
-    tool = "etcdutl" if etcdutl else "ETCDCTL_API=3 etcdctl"
+def snapshot_restore(snapshot: str, target: str, name: str, initial_cluster: str, token: str, peer_url: str, tool: str) -> str:
+    """A member's data, restored from a snapshot into a folder that does not exist yet, with tool
+    ("etcdutl", or "etcdctl" on etcd 3.4; etcd 3.6 has no `etcdctl snapshot restore`). snapshot and
+    target are shell words the caller quoted (they may name variables)."""
     return (
         f"{tool} snapshot restore {snapshot} --name {shlex.quote(name)} "
         f"--initial-cluster {shlex.quote(initial_cluster)} --initial-cluster-token {shlex.quote(token)} "
         f"--initial-advertise-peer-urls {shlex.quote(peer_url)} --data-dir {target}"
     )
+
+
+def snapshot_status(snapshot: str, tool: str) -> str:
+    """What etcd reads of a snapshot file, as JSON ({"hash", "revision", "totalKey", "totalSize"}),
+    with tool ("etcdutl", or "etcdctl" on etcd 3.4)."""
+    return f"{tool} snapshot status {shlex.quote(snapshot)} -w json"

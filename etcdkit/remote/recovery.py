@@ -59,15 +59,15 @@ def metrics(endpoint: str, timeout: int = 3) -> str:
     )
 
 
-def database_status(data_dir: str) -> str:
+def database_status(data_dir: str, tool: str) -> str:
     """What a member's database holds, read offline without starting etcd and without touching the
-    live file: a copy of member/snap/db next to the data dir (only with room for it), read by
-    `etcdutl snapshot status` (etcd 3.4: `etcdctl snapshot status`), deleted whatever happens.
-    Prints `status=<JSON>`, or `error=<why>`; nothing when there is no database. A copy taken while
-    the file changed (etcd still writing it) is an error, never a reading."""
+    live file: a copy of member/snap/db next to the data dir (only with room for it), read by `tool
+    snapshot status` (etcdutl; etcdctl on an etcd 3.4 host without it: versions.offline_tool),
+    deleted whatever happens. Prints `status=<JSON>`, or `error=<why>`; nothing when there is no
+    database. A copy taken while the file changed (etcd still writing it) is an error, never a reading."""
     db = shlex.quote(f"{data_dir}/member/snap/db")
     parent = shlex.quote(os.path.dirname(data_dir) or "/")
-    tool = 'if command -v etcdutl >/dev/null 2>&1; then etcdutl snapshot status "$tmp/db" -w json; else ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json; fi'
+    status = {"etcdutl": "etcdutl", "etcdctl": "ETCDCTL_API=3 etcdctl"}[tool] + ' snapshot status "$tmp/db" -w json'
     return (
         f'db={db}; if [ ! -f "$db" ]; then exit 0; fi; '
         'size=$(stat -c %s "$db") && '
@@ -79,6 +79,6 @@ def database_status(data_dir: str) -> str:
         'before=$(stat -c "%s %y" "$db"); '
         'if ! cp "$db" "$tmp/db" 2>"$tmp/err"; then echo "error=the copy of its database failed: $(head -c 300 "$tmp/err" | tr "\\n" " ")"; exit 0; fi; '
         'if [ "$(stat -c "%s %y" "$db")" != "$before" ]; then echo "error=its database changed while it was copied"; exit 0; fi; '
-        f'if out=$({tool} 2>"$tmp/err"); then echo "status=$out"; '
+        f'if out=$({status} 2>"$tmp/err"); then echo "status=$out"; '
         'else echo "error=its database does not read: $(head -c 300 "$tmp/err" | tr "\\n" " ")"; fi'
     )

@@ -30,19 +30,21 @@ def install_member(plan: MemberPlan, secrets: ClusterSecrets) -> None:
     _install(plan, secrets)
 
 
-def _install(plan: MemberPlan, secrets: ClusterSecrets) -> None:
-    """Install etcd and write the member's files; systemd reloads when the unit changed.
+def _install(plan: MemberPlan, secrets: ClusterSecrets, version: str | None = None, replace: bool = False) -> None:
+    """Install etcd (version, else etcd_version; with replace, an installed etcd of another version
+    is replaced) and write the member's files; systemd reloads when the unit changed.
 
     With a restart reason, the running etcd is first marked for the rolling restart that follows
     (`restart.restart_if_pending`), so that an interrupted run still restarts it next time, and its
     etcd.conf and unit are left to that restart: they are written at the member's own turn."""
     settings = plan.settings
     etcd.install(
-        name="Install etcd",
+        name=f"Install etcd {version}" if version else "Install etcd",
         packages=settings["etcd_packages"],
         tarball=settings["etcd_tarball"],
         tarball_sha256=settings["etcd_tarball_sha256"],
-        version=settings["etcd_version"],
+        version=version or settings["etcd_version"],
+        replace=replace,
     )
     files.directory(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
     files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")
@@ -127,7 +129,7 @@ def join_member(plan, secrets: ClusterSecrets) -> None:
     joiner = plan.joiner
     if plan.wipe:
         etcd.wipe(name="Delete stale etcd data (not a member)", data_dir=joiner.settings["etcd_data"])
-    _install(joiner, secrets)
+    _install(joiner, secrets, plan.version, plan.replace)
     membership.member_add(
         name=f"Announce {joiner.member.name} ({'learner' if plan.learner else 'voting member'})",
         member=joiner.member,

@@ -45,6 +45,8 @@ def _join_now(plan: RecoverPlan, host_name: str) -> None:
     decided = join.decide(plan.rejoin.facts(host_name, state, view, plan.joined))
     for warning in decided.warnings:
         logger.warning(warning)
+    for note in decided.notes:
+        logger.info(note)
     if decided.joiner is not None:
         join_member(decided, decided.secrets)
     plan.joined.add(host_name)

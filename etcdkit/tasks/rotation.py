@@ -1,14 +1,42 @@
 """Task groups of the CA rotation on one host, one per phase (etcdkit/plans/rotate_ca.py): each
-phase finishes on every host before the next one starts."""
+phase finishes on every host before the next one starts, and starts only if it succeeded on every
+host of the rotation."""
 
-from pyinfra import host
+from collections.abc import Callable
+
+from pyinfra import host, logger
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
 from etcdkit.model import paths
 from etcdkit.operations import restart, services
 from etcdkit.operations.files import upload
+from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.rotate_ca import RotationPlan
+
+
+def all_succeeded(plan: RotationPlan) -> Callable[[], bool]:
+    """The gate of the next phase: no host of the rotation failed in this run so far. pyinfra takes
+    a host whose operation failed (an error, an exception in a callback, a lost connection) out of
+    the run and lists it in its state's failed hosts; a member's failed turn in a rolling restart
+    is known before its operation ends on the others."""
+
+    def gate() -> bool:
+        failed = sorted(h.name for h in host.state.failed_hosts if h.name in plan.hosts)
+        if not failed and not restart.restarts_failed():
+            return True
+        said = ", ".join(failed) or "a member's restart"
+        once_per_run(
+            host.state,
+            "rotate-ca-stopped",
+            lambda: logger.error(
+                f"CA rotation stopped: {said} failed (see above), so no host goes on to the next phase; every host keeps "
+                "the CAs it trusts now. Fix the cause and run the same command again: it takes up the rotation where it stopped"
+            ),
+        )
+        return False
+
+    return gate
 
 
 def _trust(plan: RotationPlan, pem: str, what: str) -> None:

@@ -16,8 +16,8 @@ from tests.helpers import ROOT, deploy, etcdctl, lab, lab_env, ssh
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 STATUS = ROOT / "bin" / "etcd-status"
 TOP_KEYS = {
-    "cluster", "inventory", "checked_at", "cluster_id", "cluster_version", "leader", "leader_id", "auth",
-    "ca_expires", "ca_days", "hosts", "members", "alarms", "problems", "status", "exit_code",
+    "cluster", "inventory", "checked_at", "cluster_id", "cluster_version", "downgrade", "leader", "leader_id", "auth",
+    "ca_expires", "ca_days", "hosts", "members", "alarms", "problems", "advice", "status", "exit_code",
 }  # fmt: skip
 MEMBER_KEYS = {
     "name", "id", "host", "peer_urls", "client_urls", "state", "role", "health", "error", "version",
@@ -73,7 +73,11 @@ def test_json_on_a_healthy_cluster():
     assert (doc["status"], doc["exit_code"], doc["problems"], doc["alarms"]) == ("healthy", 0, [], [])
     assert doc["cluster"] == "etcd" and doc["auth"] is True
     assert doc["leader"] in ("etcd-1", "etcd-2", "etcd-3")
-    assert doc["cluster_version"] and doc["cluster_id"]
+    assert doc["cluster_version"] == "3.5" and doc["cluster_id"] and doc["downgrade"] is None
+    # Debian's 3.5 releases are under the 3.5.32 etcd asks for before 3.6: advice, which leaves the exit code at 0
+    [advice] = doc["advice"]
+    running = doc["members"][0]["version"]
+    assert advice.startswith(f"etcd {running} (etcd-1, etcd-2, etcd-3): below 3.5.32") and "etcd_version=3.5.32" in advice
     assert doc["ca_days"] > 30
     assert [m["name"] for m in doc["members"]] == ["etcd-1", "etcd-2", "etcd-3"]
     for member in doc["members"]:

@@ -12,6 +12,11 @@ def names(*times: str, cluster: str = "etcd") -> list[str]:
     return [f"{cluster}-{time}.db" for time in times]
 
 
+def verified(*times: str, cluster: str = "etcd") -> list[str]:
+    """Snapshots with their sidecars, as a backup that verified them leaves them."""
+    return [*names(*times, cluster=cluster), *(f"{cluster}-{time}.json" for time in times)]
+
+
 def test_a_snapshot_is_named_after_its_cluster_and_time(tmp_path):
     path = backups.snapshot_path(str(tmp_path / "backups"), "etcd", NOW)
     assert path == tmp_path / "backups" / "etcd-20250101T120000Z.db"
@@ -19,9 +24,9 @@ def test_a_snapshot_is_named_after_its_cluster_and_time(tmp_path):
 
 
 def test_retention_keeps_the_newest_counting_the_new_one():
-    existing = names("20250103T000000Z", "20250101T000000Z", "20250102T000000Z", "20241231T235959Z")
+    existing = verified("20250103T000000Z", "20250101T000000Z", "20250102T000000Z", "20241231T235959Z")
     assert backups.expired(existing, "etcd", keep=3) == names("20241231T235959Z", "20250101T000000Z")
-    assert backups.expired(existing, "etcd", keep=1) == sorted(existing)
+    assert backups.expired(existing, "etcd", keep=1) == sorted(name for name in existing if name.endswith(".db"))
     assert backups.expired(existing, "etcd", keep=5) == []
     assert backups.expired(existing, "etcd", keep=0) == []  # 0 keeps every snapshot
 
@@ -42,12 +47,21 @@ def test_retention_keeps_the_newest_counting_the_new_one():
     ],
 )
 def test_retention_never_picks_another_clusters_snapshot_nor_another_file(name):
-    assert backups.expired([name, *names("20250101T000000Z")], "etcd", keep=1) == names("20250101T000000Z")
+    assert backups.expired([name, *verified("20250101T000000Z")], "etcd", keep=1) == names("20250101T000000Z")
 
 
 def test_a_cluster_name_is_matched_literally():
-    existing = ["e.cd-20200101T000000Z.db", "etcd-20200101T000000Z.db"]
+    existing = [*verified("20200101T000000Z", cluster="e.cd"), *verified("20200101T000000Z")]
     assert backups.expired(existing, "e.cd", keep=1) == ["e.cd-20200101T000000Z.db"]
+
+
+def test_retention_counts_and_deletes_only_verified_snapshots():
+    good = [f"2025010{day}T000000Z" for day in range(1, 8)]
+    failed = [f"2025020{day}T000000Z" for day in range(1, 7)]  # newer, without sidecars: runs that failed
+    existing = [*verified(*good), *names(*failed)]
+    assert backups.expired(existing, "etcd", keep=7) == names(good[0])  # not all seven
+    assert backups.verified(existing, "etcd") == names(*good)
+    assert backups.unverified(existing, "etcd") == names(*failed)
 
 
 def test_the_sidecar_describes_the_cluster():

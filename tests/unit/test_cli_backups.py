@@ -62,3 +62,22 @@ def test_no_inventory_is_a_usage_error(monkeypatch):
     with pytest.raises(SystemExit) as exited:
         backups.backup([])
     assert exited.value.code == 2
+
+
+def test_restore_as_typed_is_previewed_before_the_countdown(tmp_path, inventory, runs, monkeypatch):
+    snapshot = tmp_path / "etcd-20250101T120000Z.db"
+    snapshot.write_bytes(b"x")
+    monkeypatch.setattr(backups, "countdown", lambda warning, yes: runs[0].append("countdown"))
+    assert run_cli(backups.restore, ["-i", str(inventory), str(snapshot)], "etcd-restore") == 0
+    restore = ("restore", "--data", f"etcd_restore={snapshot}")
+    assert runs[0] == [(*restore, "--dry"), "countdown", restore, ("reload",)]
+
+
+def test_a_refused_preview_stops_before_the_countdown(tmp_path, inventory, runs, monkeypatch, capsys):
+    snapshot = tmp_path / "etcd-20250101T120000Z.db"
+    snapshot.write_bytes(b"x")
+    monkeypatch.setattr(backups, "countdown", lambda warning, yes: runs[0].append("countdown"))
+    runs[1].add("restore")
+    assert run_cli(backups.restore, ["-i", str(inventory), str(snapshot)], "etcd-restore") == 1
+    assert runs[0] == [("restore", "--data", f"etcd_restore={snapshot}", "--dry")]
+    assert "refused (see above): nothing was changed" in capsys.readouterr().err

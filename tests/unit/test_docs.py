@@ -58,8 +58,14 @@ SOP_FORMS = {
         "test_reload.py",
         '("rotate_ca", "--data", f"etcd_ca_cert=',
     ),
+    # previewed there (--dry, with the host left out by --limit etcd): the rotation itself is the form above
+    "pyinfra INV deploys/rotate_ca.py --data etcd_ca_cert=* --data etcd_ca_key=* --data etcd_rotate_skip=*": (
+        "test_rotate_ca.py",
+        '"--data", f"etcd_rotate_skip={ADMIN}"',
+    ),
     "bin/etcd-ca ADDR ADDR": ("test_reload.py", '"etcd-ca"), "new"'),
     "pyinfra INV deploys/upgrade.py --data etcd_version=*": ("test_upgrade.py", '"--data", "etcd_version=3.5.16"'),
+    "pyinfra INV deploys/downgrade.py --data etcd_version=*": ("test_version_rules.py", 'deploy("downgrade", "--data", "etcd_version='),
     "pyinfra INV deploys/upgrade.py --data etcd_tarball=* --data etcd_tarball_sha256=* --data etcd_version=*": (
         "test_upgrade.py",
         'upgrade_under_writes("--data", "etcd_version=3.5.30", *tarball("3.5.30"))',
@@ -69,6 +75,7 @@ SOP_FORMS = {
     "pyinfra INV deploys/backup.py": ("test_backup.py", 'deploy("backup"'),
     "pyinfra INV deploys/backup.py --data etcd_backup_keep=*": ("test_backup.py", 'deploy("backup", "--data", "etcd_backup_keep=2")'),
     "bin/etcd-restore -i INV ADDR": ("test_backup.py", 'script("etcd-restore", str('),
+    "bin/etcd-restore --data etcd_restore_from=* -i INV ADDR": ("test_backup_faults.py", '"--data", "etcd_restore_from=staging"'),
     "pyinfra INV deploys/restore.py --data etcd_restore=*": ("test_backup.py", 'deploy("restore", "--data", f"etcd_restore='),
     "pyinfra INV deploys/create.py --data etcd_backup_schedule=*": ("test_backup.py", '"--data", "etcd_backup_schedule='),
     "pyinfra INV deploys/recover.py": ("test_recover.py", 'deploy("recover")'),

@@ -3,6 +3,7 @@ noop message) once the facts show the converged state, and secrets only ever in 
 
 import hashlib
 import json
+import os
 import stat
 import subprocess
 from dataclasses import replace
@@ -120,6 +121,34 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
 
 
+def test_create_never_installs_a_second_etcd_nor_replaces_a_newer_one():
+    for installed in ("3.6.11", "3.5.30"):
+        host = FakeHost({EtcdVersion: installed})  # Pigsty's `etcd` package, say: its /usr/bin/etcd answers
+        assert converged(host, run(etcd.install, version="3.5.16", tarball="etcd-v3.5.16-linux-amd64.tar.gz", host=host))
+        assert host.asked == [fact(EtcdVersion)]
+
+
+@pytest.mark.parametrize(
+    "installed, expected",
+    [
+        ("3.5.16", "-o Dpkg::Options::=--force-confold 'etcd-server=3.5.30*' 'etcd-client=3.5.30*'"),  # left by a failed join
+        ("3.6.0", "-o Dpkg::Options::=--force-confold --allow-downgrades 'etcd-server=3.5.30*' 'etcd-client=3.5.30*'"),
+    ],
+)
+def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, expected):
+    host = FakeHost({EtcdVersion: installed, **which("apt-get")})
+    [command] = shell(run(etcd.install, version="3.5.30", replace=True, host=host))
+    assert expected in command and command.endswith("systemctl disable --quiet etcd.service")
+    same = FakeHost({EtcdVersion: "3.5.30"})
+    assert converged(same, run(etcd.install, version="3.5.30", replace=True, host=same))
+
+
+@pytest.mark.parametrize("present, expected", [(("dnf",), "dnf downgrade -y etcd-3.5.30"), (("yum",), "yum downgrade -y etcd-3.5.30")])
+def test_a_join_replaces_a_newer_etcd_with_dnf_or_yum_by_a_downgrade(present, expected):
+    host = FakeHost({EtcdVersion: "3.6.0", **which(*present)})
+    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [expected]
+
+
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
 def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
@@ -218,7 +247,12 @@ def cluster(answered_by: str | None = None):
 NEW_CONF = "name: etcd-1\nheartbeat-interval: 150\n"
 
 
-def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=None) -> FakeHost:
+def keeps_files(command: str):
+    """A member's shell where every file to replace exists and its copy succeeds."""
+    return True, "kept\n" if command.startswith("if [ -f") else "", ""
+
+
+def restart_host(pid=4242, marker=4242, conf_sum="old", answered_by=None, shell=keeps_files) -> FakeHost:
     host = FakeHost(
         {
             EtcdService: service(pid=pid, restart_pending=marker),
@@ -247,7 +281,7 @@ def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
     steps = [command.split(";")[0] for command in host.commands]
     assert steps == [
         "deadline=$(( $(date +%s) + 30 ))",
-        "test -f /etc/etcd/etcd.conf && cp -p /etc/etcd/etcd.conf /etc/etcd/etcd.conf.previous",
+        "if [ -f /etc/etcd/etcd.conf ]",
         "chown root:etcd /etc/etcd/etcd.conf.etcdkit-new && chmod 644 /etc/etcd/etcd.conf.etcdkit-new && mv -f "
         "/etc/etcd/etcd.conf.etcdkit-new /etc/etcd/etcd.conf",
         "systemctl restart etcd.service",
@@ -287,7 +321,7 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     def answer(command: str):
         if "endpoint health" in command:
             return next(checks), "", ""
-        return True, "-- journal --", ""
+        return keeps_files(command) if command.startswith("if [ -f") else (True, "-- journal --", "")
 
     host = restart_host(shell=answer)
     with pytest.raises(OperationError, match="did not come back healthy within 30 s .* put back and it serves again. No other member"):
@@ -301,6 +335,35 @@ def test_a_member_that_does_not_come_back_gets_its_previous_conf_and_no_other_me
     with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
         call(restarted(other, {paths.CONF: NEW_CONF})[0], other)
     assert other.commands == ["rm -f /run/etcd.restart-pending"] and other.uploads == {}  # it keeps its configuration
+
+
+class ReadOnlyEtc(FakeHost):
+    """A member whose /etc/etcd takes no new file (immutable, read-only, full)."""
+
+    def put_file(self, source, remote: str, print_output: bool = False, **arguments) -> bool:
+        return False
+
+
+def test_a_member_whose_files_cannot_be_written_is_not_restarted_and_no_other_member_is():
+    host = restart_host().set(Sha256File, "old", path=paths.CA)
+    host.__class__ = ReadOnlyEtc
+    with pytest.raises(OperationError, match="could not upload /etc/etcd/ca.crt; it keeps its configuration and was not restarted"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert not any("systemctl restart" in command for command in host.commands)
+    assert "mv -f /etc/etcd/ca.crt.previous /etc/etcd/ca.crt" in host.commands
+    other = restart_host().set(Sha256File, "old", path=paths.CA)
+    other.run_state = host.run_state
+    with pytest.raises(OperationError, match="not restarted: the turn of 10.10.10.10 failed earlier in this run"):
+        call(restarted(other, {paths.CA: "the old and the new CA"})[0], other)
+    assert other.uploads == {}
+
+
+def test_a_member_whose_files_cannot_be_kept_first_gets_nothing_written():
+    host = restart_host(shell=lambda command: (False, "", "No space left on device") if "cp -p" in command else (True, "", ""))
+    host.set(Sha256File, "old", path=paths.CA)
+    with pytest.raises(OperationError, match="keeping /etc/etcd/ca.crt failed: No space left on device; it keeps its configuration"):
+        call(restarted(host, {paths.CA: "the old and the new CA"})[0], host)
+    assert host.uploads == {} and not any(c.startswith(("rm -f /etc/etcd/ca.crt", "systemctl restart")) for c in host.commands)
 
 
 # maintenance: compaction, defragmentation (a turn of the rolling machinery), disarm
@@ -517,6 +580,79 @@ def test_a_failed_install_restarts_nothing():
     assert "systemctl restart etcd.service" not in host.commands
 
 
+def downgrading(version: str, target: str | None = "3.5.0") -> ClusterView:
+    """etcd-1 reports this server version, and (3.6+) the downgrade enabled to target."""
+    live = running_version(version)
+    if target:
+        live.status[ENDPOINT]["downgradeInfo"] = {"enabled": True, "targetVersion": target}
+    return live
+
+
+def downgrade_host(*views: ClusterView, installed="3.6.11", managers=("apt-get",), shell=None) -> FakeHost:
+    return FakeHost(
+        {
+            fact(EtcdMembership, endpoint=ENDPOINT): Changing(*views),
+            fact(EtcdCluster, endpoint=ENDPOINT): cluster(),
+            EtcdVersion: installed,
+            **which(*managers),
+        },
+        shell=shell,
+    )
+
+
+def downgraded(host: FakeHost) -> list:
+    return run(upgrade.upgrade, endpoint=ENDPOINT, version="3.5.32", timeout=30, downgrade_to="3.5", host=host)
+
+
+def test_a_downgrade_turn_installs_the_older_release_once_the_downgrade_is_enabled():
+    host = downgrade_host(downgrading("3.6.11"), downgrading("3.6.11"), downgrading("3.6.11"), running_version("3.5.32"))
+    call(downgraded(host)[0], host)
+    assert "endpoint health --cluster" in host.commands[0]
+    assert "--allow-downgrades 'etcd-server=3.5.32*' 'etcd-client=3.5.32*'" in host.commands[1]
+    assert host.commands[2] == "systemctl restart etcd.service"
+
+
+def test_a_downgrade_turn_with_dnf_downgrades_the_package():
+    host = downgrade_host(*[downgrading("3.6.11")] * 3, running_version("3.5.32"), managers=("dnf",))
+    call(downgraded(host)[0], host)
+    assert host.commands[1] == "dnf downgrade -y etcd-3.5.32"
+
+
+def test_no_downgrade_turn_unless_the_downgrade_is_enabled():
+    host = downgrade_host(downgrading("3.6.11", target=None))
+    with pytest.raises(
+        OperationError, match=r"not downgraded: the cluster's downgrade to 3.5 is not enabled \(`etcdctl downgrade enable 3.5`"
+    ):
+        call(downgraded(host)[0], host)
+    assert len(host.commands) == 1  # the health gate only
+
+
+def test_a_downgrade_turn_that_does_not_come_back_says_how_to_put_the_newer_release_back():
+    host = downgrade_host(downgrading("3.6.11"), managers=("dnf",))
+    with pytest.raises(OperationError) as error:
+        call(downgraded(host)[0], host)
+    assert "no other member was downgraded" in str(error.value)
+    assert "To roll this member back: reinstall etcd 3.6.11 (dnf install etcd-3.6.11)" in str(error.value)
+
+
+def test_a_member_at_the_downgrades_release_is_a_noop():
+    host = downgrade_host(running_version("3.5.32"))
+    assert converged(host, downgraded(host))
+
+
+def test_the_downgrade_is_validated_then_enabled_once():
+    host = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): running_version("3.6.11")})
+    [command] = shell(run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=host))
+    assert command == f"{etcdctl(ENDPOINT)} downgrade validate 3.5 && {etcdctl(ENDPOINT)} downgrade enable 3.5"
+    enabled = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): downgrading("3.6.11")})
+    assert converged(enabled, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=enabled))
+    other = FakeHost()  # another member of the run: the executor enables it
+    assert converged(other, run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", through=False, host=other))
+    silent = FakeHost({fact(EtcdMembership, endpoint=ENDPOINT): None})
+    with pytest.raises(OperationError, match="does not answer: the downgrade was not enabled"):
+        run(upgrade.downgrade_enabled, endpoint=ENDPOINT, target="3.5", host=silent)
+
+
 def test_no_upgrade_in_an_unhealthy_cluster():
     host = upgrade_host("3.5.15", shell=lambda command: (False, "", "member down") if "endpoint health" in command else (True, "", ""))
     with pytest.raises(OperationError, match="not upgraded: the cluster is not healthy before this member's turn: member down"):
@@ -671,6 +807,11 @@ def test_client_user_missing_permission_keeps_the_password():
 SNAPSHOT = b"the snapshot's bytes"
 
 
+def offline(version: str | None = "3.5.16", etcdutl: bool = True) -> dict:
+    """The facts an offline command (snapshot restore or status) chooses its tool by."""
+    return {EtcdVersion: version, fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None}
+
+
 def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalKey": 20, "totalSize": 20480}', saved: bool = True):
     digest = hashlib.sha256(SNAPSHOT).hexdigest()
 
@@ -686,9 +827,9 @@ def snapshot_host(remote: str, status: str = '{"hash": 1, "revision": 9, "totalK
     return FakeHost(shell=answer, files={remote: SNAPSHOT})
 
 
-def prepared_snapshot(dest: Path):
+def prepared_snapshot(dest: Path, **facts):
     """The snapshot operation's one callback, and the member's temporary file it uses."""
-    probe = FakeHost()
+    probe = FakeHost(offline(**facts))
     [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), host=probe)
     return command, probe.get_temp_filename(f"etcd-snapshot-{dest}")
 
@@ -701,9 +842,28 @@ def test_a_verified_snapshot_is_private_and_counts(tmp_path):
     assert dest.read_bytes() == SNAPSHOT
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600 and stat.S_IMODE(dest.parent.stat().st_mode) == 0o700
     assert host.commands[0] == f"(umask 077 && {etcdctl(ENDPOINT)} snapshot save {remote} >/dev/null)"
+    assert host.commands[1] == f"etcdutl snapshot status {remote} -w json"  # chosen by the facts, no shell fallback
     assert host.commands[-1] == f"rm -f {remote}"
     with active(host, executing=True):
         assert etcd.snapshot_saved(str(dest))
+
+
+@pytest.mark.parametrize(
+    "facts, tool",
+    [({"version": "3.4.23", "etcdutl": False}, "etcdctl"), ({"version": "3.6.11", "etcdutl": True}, "etcdutl")],
+    ids=["3.4 without etcdutl", "3.6"],
+)
+def test_a_snapshot_is_read_back_by_the_hosts_offline_tool(tmp_path, facts, tool):
+    dest = tmp_path / "etcd.db"
+    command, remote = prepared_snapshot(dest, **facts)
+    host = snapshot_host(remote)
+    call(command, host)
+    assert host.commands[1] == f"{tool} snapshot status {remote} -w json"
+
+
+def test_a_snapshot_on_a_3_5_host_without_etcdutl_is_refused_before_it_is_taken(tmp_path):
+    with pytest.raises(OperationError, match=r"etcd 3.6.11 on 10.10.10.10 has no etcdutl, which runs `snapshot status` from etcd 3.5 on"):
+        prepared_snapshot(tmp_path / "etcd.db", version="3.6.11", etcdutl=False)
 
 
 @pytest.mark.parametrize("trouble", ["save fails", "etcd cannot read it", "it holds no key"])
@@ -724,7 +884,7 @@ def test_a_snapshot_that_does_not_verify_fails_and_does_not_count(tmp_path, trou
 
 def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
     dest = tmp_path / "backups" / "etcd-20250101T000000Z.db"
-    probe = FakeHost()
+    probe = FakeHost(offline())
     [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd", "cluster_id": "51"}, host=probe)
     call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}")))
     sidecar = dest.with_suffix(".json")
@@ -740,11 +900,43 @@ def test_a_verified_snapshot_gets_its_sidecar(tmp_path):
 
 def test_a_snapshot_that_does_not_verify_gets_no_sidecar(tmp_path):
     dest = tmp_path / "etcd-20250101T000000Z.db"
-    probe = FakeHost()
+    probe = FakeHost(offline())
     [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
     with pytest.raises(OperationError):
         call(command, snapshot_host(probe.get_temp_filename(f"etcd-snapshot-{dest}"), status='{"totalKey": 0}'))
     assert not dest.with_suffix(".json").exists()
+
+
+class FullDisk(FakeHost):
+    """A control node whose backups folder fills up: the download writes part of the file, then fails."""
+
+    def get_file(self, remote: str, local: str, **arguments) -> bool:
+        with open(local, "wb") as file:
+            file.write(self.files[remote][:5])
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("trouble", ["disk full", "download fails", "it does not verify", "etcd cannot read it"])
+def test_a_failed_snapshot_leaves_nothing_in_the_backups_folder(tmp_path, trouble):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "etcd-20240101T000000Z.db").write_bytes(b"an older one")
+    dest = folder / "etcd-20250101T000000Z.db"
+    probe = FakeHost(offline())
+    [command] = run(etcd.snapshot, endpoint=ENDPOINT, dest=str(dest), about={"cluster": "etcd"}, host=probe)
+    remote = probe.get_temp_filename(f"etcd-snapshot-{dest}")
+    host = {
+        "disk full": FullDisk(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT}),
+        "download fails": FakeHost(shell=snapshot_host(remote).shell),
+        "it does not verify": FakeHost(shell=snapshot_host(remote).shell, files={remote: SNAPSHOT[:-1]}),
+        "etcd cannot read it": snapshot_host(remote, status="not json"),
+    }[trouble]
+    with pytest.raises((OperationError, ValueError)):
+        call(command, host)
+    assert os.listdir(folder) == ["etcd-20240101T000000Z.db"]
+    assert host.commands[-1] == f"rm -f {remote}"
+    with active(host, executing=True):
+        assert not etcd.snapshot_saved(str(dest))
 
 
 # etcd.restore: a member's data from a snapshot, with etcdutl (3.5+) or etcdctl (3.4)
@@ -754,9 +946,13 @@ INITIAL = "etcd-1=https://10.10.10.10:2380,etcd-2=https://10.10.10.11:2380"
 RESTORE = dict(snapshot="backups/etcd-20250101T000000Z.db", data_dir="/data/etcd", member=MEMBER, initial_cluster=INITIAL)
 
 
-@pytest.mark.parametrize("etcdutl, tool", [(True, "etcdutl"), (False, "ETCDCTL_API=3 etcdctl")], ids=["etcd 3.5", "etcd 3.4"])
-def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, tool):
-    host = FakeHost({fact(Which, command="etcdutl"): "/usr/bin/etcdutl" if etcdutl else None})
+@pytest.mark.parametrize(
+    "version, etcdutl, tool",
+    [("3.5.16", True, "etcdutl"), ("3.4.23", False, "etcdctl"), ("3.7.1", True, "etcdutl"), (None, False, "etcdutl")],
+    ids=["etcd 3.5", "etcd 3.4", "etcd 3.7", "not installed yet"],
+)
+def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(version, etcdutl, tool):
+    host = FakeHost(offline(version, etcdutl))
     commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **RESTORE, host=host)
     assert [describe(c).split(" ")[0] for c in commands] == ["(umask", "upload", "rm", "copy=/data/etcd.restore.db;", "call"]
     temporary = host.get_temp_filename("/data/etcd.restore.db")
@@ -778,11 +974,16 @@ def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(etcdutl, too
         "--initial-cluster-token etcd-restored-20250102T000000Z --initial-advertise-peer-urls https://10.10.10.10:2380 "
         '--data-dir "$tmp"/data && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 /data/etcd "$member"'
     ) in script
-    assert ("etcdctl snapshot restore" in script) is not etcdutl
+    assert ("etcdctl snapshot restore" in script) is (tool == "etcdctl")
+
+
+def test_restore_on_a_3_6_host_without_etcdutl_is_refused():
+    with pytest.raises(OperationError, match="etcd 3.6.11 on 10.10.10.10 has no etcdutl, which runs `snapshot restore`"):
+        run(etcd.restore, token="t", **RESTORE, host=FakeHost(offline("3.6.11", etcdutl=False)))
 
 
 def test_restore_quotes_every_value():
-    host = FakeHost({fact(Which, command="etcdutl"): None})
+    host = FakeHost(offline("3.4.23", etcdutl=False))
     commands = run(etcd.restore, **{**RESTORE, "data_dir": "/data/et cd"}, token="a'$(id)", host=host)
     script = commands[3].get_raw_value()
     assert "--initial-cluster-token 'a'\"'\"'$(id)'" in script
@@ -793,7 +994,7 @@ def test_only_members_restored_in_this_run_count():
     first, second = FakeHost(name="10.10.10.10"), FakeHost(name="10.10.10.11")
     second.run_state = first.run_state  # one run
     for host in (first, second):
-        host.set(Which, None, command="etcdutl")
+        host.set(Which, None, command="etcdutl").set(EtcdVersion, "3.4.23")
     [*_, mark] = run(etcd.restore, token="t", **RESTORE, host=first)
     with active(first, executing=True):
         assert not etcd.restored(["10.10.10.10", "10.10.10.11"])
@@ -1568,10 +1769,10 @@ def database_tools(
     return {"PATH": f"{tools}:/usr/bin:/bin"}
 
 
-def offline(tmp_path: Path, env: dict, data_dir: Path | None = None):
-    data_dir = data_dir or tmp_path / "data" / "etcd"
+def read_offline(tmp_path: Path, env: dict, tool: str = "etcdutl"):
+    data_dir = tmp_path / "data" / "etcd"
     result = subprocess.run(
-        ["sh", "-c", EtcdDatabase().command(data_dir=str(data_dir))], env=env, capture_output=True, text=True, timeout=30
+        ["sh", "-c", EtcdDatabase().command(data_dir=str(data_dir), tool=tool)], env=env, capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0, result.stderr
     return EtcdDatabase().process(result.stdout.splitlines()) if result.stdout.strip() else None
@@ -1587,19 +1788,19 @@ def member_db(tmp_path: Path) -> Path:
 def test_a_database_is_read_from_a_copy_that_is_deleted_and_the_live_file_is_untouched(tmp_path):
     db = member_db(tmp_path)
     before = (db.read_bytes(), db.stat().st_mtime_ns)
-    assert offline(tmp_path, database_tools(tmp_path)) == {"revision": 1187, "keys": 310, "size": 20480}
+    assert read_offline(tmp_path, database_tools(tmp_path)) == {"revision": 1187, "keys": 310, "size": 20480}
     assert (db.read_bytes(), db.stat().st_mtime_ns) == before
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]  # the copy's folder is gone
 
 
 def test_without_a_database_nothing_is_read(tmp_path):
     (tmp_path / "data" / "etcd").mkdir(parents=True)
-    assert offline(tmp_path, database_tools(tmp_path)) is None
+    assert read_offline(tmp_path, database_tools(tmp_path)) is None
 
 
 def test_a_database_that_does_not_read_is_an_error_never_a_reading(tmp_path):
     member_db(tmp_path)
-    assert offline(tmp_path, database_tools(tmp_path, fails=True)) == {"error": "its database does not read: no such db"}
+    assert read_offline(tmp_path, database_tools(tmp_path, fails=True)) == {"error": "its database does not read: no such db"}
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
 
 
@@ -1609,7 +1810,7 @@ def test_a_database_that_changes_while_it_is_copied_is_an_error(tmp_path):
     cp = tmp_path / "bin" / "cp"  # a cp during which etcd writes the file
     cp.write_text(f'#!/bin/sh\n/bin/cp "$@" && sleep 0.01 && echo more >> {db}\n')
     cp.chmod(0o755)
-    assert offline(tmp_path, env) == {"error": "its database changed while it was copied"}
+    assert read_offline(tmp_path, env) == {"error": "its database changed while it was copied"}
 
 
 def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
@@ -1617,7 +1818,7 @@ def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
 
     member_db(tmp_path)
     monkeypatch.setattr(recovery, "COPY_MARGIN", 1 << 62)
-    found = offline(tmp_path, database_tools(tmp_path))
+    found = read_offline(tmp_path, database_tools(tmp_path))
     assert found["error"].startswith(f"no room in {tmp_path / 'data'} for a copy of its database (5000 bytes, ")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
 
@@ -1626,7 +1827,10 @@ def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
     member_db(tmp_path)
     env = database_tools(tmp_path)
     (tmp_path / "bin" / "etcdutl").rename(tmp_path / "bin" / "etcdctl")
-    assert offline(tmp_path, env)["revision"] == 1187
+    assert read_offline(tmp_path, env, tool="etcdctl")["revision"] == 1187
+    assert (
+        EtcdDatabase().command(data_dir="/data/etcd", tool="etcdctl").count('ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json') == 1
+    )
     assert EtcdDatabase().process(["status=not json"]) == {"error": "unexpected snapshot status: not json"}
 
 

@@ -93,3 +93,12 @@ def test_retention_deletes_only_this_clusters_older_snapshots(tmp_path):
     plan = decide(facts(inv, view(1, 2, 3), existing=existing))
     folder = (tmp_path / "backups").resolve()
     assert plan.expired == [folder / "etcd-20241230T000000Z.db"]
+
+
+def test_a_snapshot_without_its_sidecar_is_neither_counted_nor_deleted_and_is_named(tmp_path):
+    inv = inventory(tmp_path, etcd_backup_keep=2)
+    existing = ["etcd-20241230T000000Z.db", "etcd-20241230T000000Z.json", "etcd-20241231T000000Z.db"]  # the newest never verified
+    plan = decide(facts(inv, view(1, 2, 3), existing=existing))
+    assert plan.expired == []  # the verified one is kept: the new one makes two
+    [warning] = plan.warnings
+    assert warning.startswith("etcd-20241231T000000Z.db in ") and "no sidecar" in warning

@@ -1,4 +1,5 @@
-"""join's decisions: the joiner, learner or voter, wipe, resume, and every refusal, from plain facts.
+"""join's decisions: the joiner, learner or voter, wipe, resume, the version it gets, and every
+refusal, from plain facts.
 
 The inventory holds members 1-3 of a running cluster and the new host 4 (10.10.10.13).
 """
@@ -79,7 +80,8 @@ def test_a_new_host_joins_as_a_learner_with_the_live_member_list(tmp_path, in_ru
         "etcd-4=https://10.10.10.13:2380\n" in conf
     )
     assert [c.name for c in plan.control.certificates] == ["etcd-4", "admin"]
-    assert plan.warnings == [] and plan.notes == []
+    assert (plan.version, plan.replace) == ("3.5.16", True)
+    assert plan.warnings == [] and plan.notes == ["etcd-4 gets etcd 3.5.16: the version the cluster's members run (3.5.16)"]
     assert_control_node_untouched(inv)
 
 
@@ -157,7 +159,7 @@ def test_a_started_learner_of_the_host_is_resumed_with_its_data(tmp_path):
     inv = four(tmp_path, etcd_learner=False)
     plan = decide(facts(inv, {4: inv.ours(4, initial_state="existing")}, live=view(1, 2, 3, entry(4, learner=True))))
     assert plan.entry.started and plan.entry.is_learner
-    assert (plan.learner, plan.wipe) == (True, False)
+    assert (plan.learner, plan.wipe, plan.replace) == (True, False, False)  # its etcd runs: it is not replaced
     assert client_url(4) not in plan.endpoints.split(",")
     assert plan.endpoints == ",".join(client_url(seq) for seq in (1, 2, 3))
 
@@ -214,3 +216,43 @@ def test_running_members_without_the_ca_on_the_control_node_are_refused(tmp_path
 def test_an_unreachable_new_host_is_refused(tmp_path):
     with pytest.raises(DeployError, match=r"10\.10\.10\.13 cannot be reached"):
         decide(facts(four(tmp_path), {4: UNREACHABLE}))
+
+
+def running(*versions: str):
+    """The live cluster of members 1.. running these server versions."""
+    live = view(*range(1, len(versions) + 1))
+    for seq, version in enumerate(versions, 1):
+        live.status[client_url(seq)]["version"] = version
+    return live
+
+
+def test_a_new_member_gets_the_version_the_upgraded_cluster_runs_not_the_distributions(tmp_path):
+    plan = decide(facts(four(tmp_path), live=running("3.5.30", "3.5.30", "3.5.30")))
+    assert plan.version == "3.5.30"
+    assert plan.notes == ["etcd-4 gets etcd 3.5.30: the version the cluster's members run (3.5.30)"]
+
+
+def test_an_etcd_of_another_version_left_on_the_new_host_is_replaced(tmp_path):
+    plan = decide(facts(four(tmp_path), {4: bare(version="3.5.16")}, live=running("3.5.30", "3.5.30", "3.5.30")))
+    assert (plan.version, plan.replace) == ("3.5.30", True)
+    assert plan.notes[1] == "10.10.10.13 has etcd 3.5.16 installed, not a member's: the join replaces it with 3.5.30"
+
+
+def test_etcd_version_of_the_clusters_minor_version_is_the_new_members(tmp_path):
+    plan = decide(facts(four(tmp_path, etcd_version="3.5.31"), live=running("3.5.30", "3.5.30", "3.5.30")))
+    assert plan.version == "3.5.31"
+    assert plan.notes[0] == "etcd-4 gets etcd 3.5.31: etcd_version names it (the cluster runs 3.5.30, the same minor version)"
+
+
+def test_etcd_version_of_another_minor_version_is_refused(tmp_path):
+    inv = four(tmp_path, etcd_version="3.6.11")
+    with pytest.raises(DeployError, match=r"etcd_version 3.6.11 is etcd 3.6, but the cluster runs 3.5: a new member joins on a minor"):
+        decide(facts(inv, live=running("3.5.30", "3.5.30", "3.5.30")))
+
+
+def test_a_tarball_names_the_release_and_must_be_etcd_versions(tmp_path):
+    tarball = str(tmp_path / "etcd-v3.5.30-linux-amd64.tar.gz")
+    plan = decide(facts(four(tmp_path, etcd_tarball=tarball), live=running("3.5.30", "3.5.30", "3.5.30")))
+    assert plan.version == "3.5.30"
+    with pytest.raises(DeployError, match=f"etcd_tarball {tarball} is not the release of etcd_version 3.5.31"):
+        decide(facts(four(tmp_path, etcd_tarball=tarball, etcd_version="3.5.31"), live=running("3.5.30", "3.5.30", "3.5.30")))

@@ -62,7 +62,7 @@ def test_followers_first_by_etcd_seq_and_the_leader_last(tmp_path):
         "etcd-1: database 20 kB, 16 kB in use",
         "etcd-2: database 20 kB, 16 kB in use",
         "etcd-3: database 20 kB, 16 kB in use",
-        "defragmentation order: etcd-1, etcd-3, etcd-2 (the leader last)",
+        "defragmentation: the followers one at a time (etcd-1, etcd-3), then the leader, etcd-2, last",
     ]
     assert plan.warnings == []
 

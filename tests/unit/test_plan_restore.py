@@ -144,7 +144,34 @@ def test_with_a_site_targets_folder_the_restored_members_are_targets_and_no_moni
     assert [r.name for r in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "admin"]
 
 
-def test_a_snapshot_of_another_cluster_is_restored_with_a_warning(tmp_path):
+def test_a_snapshot_of_another_cluster_is_refused_unless_its_cluster_is_named(tmp_path):
     sidecar = {"cluster": "old", "sha256": hashlib.sha256(CONTENT).hexdigest(), "size": len(CONTENT)}
-    plan = decide(facts(inventory(tmp_path), snapshot_file(tmp_path, sidecar)))
-    assert plan.warnings == ["etcd-20250101T120000Z.db is a snapshot of cluster `old`: restoring it as `etcd`"]
+    message = refusal(facts(inventory(tmp_path), snapshot_file(tmp_path, sidecar)))
+    assert "\n  - etcd-20250101T120000Z.db is a snapshot of cluster `old`, not of `etcd`" in message
+    assert message.endswith("name its cluster for this run: --data etcd_restore_from=old")
+    assert "etcd_restore_from=old" in refusal(facts(inventory(tmp_path, etcd_restore_from="staging"), snapshot_file(tmp_path, sidecar)))
+    plan = decide(facts(inventory(tmp_path, etcd_restore_from="old"), snapshot_file(tmp_path, sidecar)))
+    assert plan.warnings == ["etcd-20250101T120000Z.db is a snapshot of cluster `old`: restoring it as `etcd` (etcd_restore_from)"]
+
+
+def test_a_sidecar_that_names_no_cluster_is_refused(tmp_path):
+    sidecar = {"sha256": hashlib.sha256(CONTENT).hexdigest(), "size": len(CONTENT)}
+    assert "etcd-20250101T120000Z.json names no cluster" in refusal(facts(inventory(tmp_path), snapshot_file(tmp_path, sidecar)))
+
+
+@pytest.mark.parametrize(
+    "conf, said",
+    [
+        ("name: other-7\ndata-dir: /data/other\n", "configured as member other-7 with data in /data/other"),
+        ("name: etcd-3\ndata-dir: /data/etcd\n", "configured as member etcd-3 with data in /data/etcd"),
+        ("name: etcd-2\ndata-dir: /var/lib/etcd\n", "configured as member etcd-2 with data in /var/lib/etcd"),
+    ],
+    ids=["another cluster's", "another member's", "another data dir"],
+)
+def test_a_host_whose_stopped_etcd_is_configured_as_another_member_is_refused(tmp_path, conf, said):
+    inv = inventory(tmp_path)
+    message = refusal(facts(inv, snapshot_file(tmp_path), {2: bare(conf=conf)}))
+    assert f"\n  - {address(2)}: its stopped etcd is {said} (/etc/etcd/etcd.conf), not as etcd-2 with data in /data/etcd" in message
+    assert f"move its file away (`mv /etc/etcd/etcd.conf /etc/etcd/etcd.conf.old` on {address(2)})" in message
+    # the same member, stopped, with no data: it is restored
+    decide(facts(inv, snapshot_file(tmp_path), {2: bare(conf="name: etcd-2\ndata-dir: /data/etcd\n")}))

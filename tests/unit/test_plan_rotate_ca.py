@@ -2,12 +2,13 @@
 become, and every refusal, from plain facts."""
 
 import pytest
+from pyinfra.api import Inventory
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import CASource, CertificateAuthority
 from etcdkit.model import paths
 from etcdkit.plans.reload import PgHost, ReloadFacts
-from etcdkit.plans.rotate_ca import RotationFacts, decide
+from etcdkit.plans.rotate_ca import RotationFacts, client_hosts, decide
 from tests.unit.plans_data import (
     NO_MONITORS,
     NOW,
@@ -31,11 +32,16 @@ def cas(tmp_path_factory):
     return [CertificateAuthority.create(CASource(folder / name), NOW).cert_pem for name in ("old", "new")]
 
 
-def facts(inv, held, new_ca, live=None, admin=(), pg=(), monitored=NO_MONITORS, states=None, root=None):
-    """held: seq -> the PEM of its /etc/etcd/ca.crt (default: every member holds held[None])."""
+def facts(inv, held, new_ca, live=None, admin=(), pg=(), monitored=NO_MONITORS, states=None, root=None, clients=None, left_out=None):
+    """held: seq -> the PEM of its /etc/etcd/ca.crt (default: every member holds held[None]); clients:
+    the client hosts of the inventory (default: those of the run); left_out: those not in the run."""
     hosts = inv.hosts(states)
     reload_facts = ReloadFacts(inv.spec, hosts, (), live or view(1, 2, 3), control(new_ca, root), tuple(admin), tuple(pg), {}, monitored)
-    return RotationFacts(reload_facts, {inv.name(m.seq): held.get(m.seq, held.get(None)) for m in inv.spec.members})
+    if clients is None:
+        clients = {name: "admin host" for name in admin} | {h.name: "Patroni/vip-manager host" for h in pg}
+        clients |= {name: "Prometheus host" for name in monitored.hosts}
+    held = {inv.name(m.seq): held.get(m.seq, held.get(None)) for m in inv.spec.members}
+    return RotationFacts(reload_facts, held, clients, left_out or {})
 
 
 def test_members_on_the_old_ca_go_through_the_three_phases(tmp_path, cas):
@@ -147,3 +153,62 @@ def test_the_root_password_must_still_match(tmp_path, cas):
     states = {seq: inv.ours(seq, root="the members' password") for seq in (1, 2, 3)}
     with pytest.raises(DeployError, match="has no root password for it"):
         decide(facts(inv, {None: old}, new, states=states))
+
+
+CLIENTS = {PG: "admin host", "10.10.10.50": "Prometheus host"}
+
+
+@pytest.mark.parametrize("why", ["left out of the run (--limit)", "cannot be reached over SSH"])
+def test_a_client_host_out_of_the_run_is_refused_unless_left_behind_on_purpose(tmp_path, cas, why):
+    old, new = cas
+    inv = inventory(tmp_path)
+    with pytest.raises(DeployError) as refused:
+        decide(facts(inv, {None: old}, new, admin=[PG], clients=CLIENTS, left_out={"10.10.10.50": why}))
+    assert str(refused.value).startswith("cannot rotate the CA, nothing was changed:")
+    assert f"  - 10.10.10.50 (Prometheus host) is {why}: its etcd clients would keep only the old CA" in str(refused.value)
+    assert str(refused.value).endswith("or name it as left behind on purpose: --data etcd_rotate_skip=10.10.10.50")
+    assert_control_node_untouched(inv)
+    skipping = inventory(tmp_path, etcd_rotate_skip=["10.10.10.50"])
+    plan = decide(facts(skipping, {None: old}, new, admin=[PG], clients=CLIENTS, left_out={"10.10.10.50": why}))
+    assert [w for w in plan.warnings if w.startswith("10.10.10.50 (Prometheus host) is left behind on purpose")]
+    assert PG in plan.trust and "10.10.10.50" not in plan.hosts
+
+
+def test_every_client_host_out_of_the_run_is_named_in_one_line(tmp_path, cas):
+    old, new = cas
+    inv = inventory(tmp_path, etcd_rotate_skip=["10.10.10.50"])
+    left_out = {PG: "cannot be reached over SSH", "10.10.10.50": "left out of the run (--limit)"}
+    with pytest.raises(DeployError, match=rf"--data etcd_rotate_skip=10.10.10.50,{PG}$"):
+        decide(facts(inv, {None: old}, new, clients=CLIENTS, left_out=left_out))
+
+
+def test_a_client_host_in_the_run_left_behind_on_purpose_gets_nothing(tmp_path, cas):
+    old, new = cas
+    pg = [PgHost(PG, make_settings(tmp_path, pg_cluster="pg-main"), {"etcd3.hosts": []}, {"dcs-endpoints": []}, None)]
+    plan = decide(facts(inventory(tmp_path, etcd_rotate_skip=[PG]), {None: old}, new, admin=[PG], pg=pg))
+    assert PG not in plan.hosts and plan.vip_managers == {}
+    assert [r.name for r in plan.control.certificates] == ["etcd-1", "etcd-2", "etcd-3", "admin"]
+
+
+@pytest.mark.parametrize("name", ["10.10.10.99", address(2)], ids=["not in the inventory", "a member"])
+def test_only_client_hosts_can_be_left_behind(tmp_path, cas, name):
+    old, new = cas
+    with pytest.raises(DeployError, match=rf"etcd_rotate_skip names {name}: no client host of the inventory"):
+        decide(facts(inventory(tmp_path, etcd_rotate_skip=[name]), {None: old}, new, admin=[PG]))
+
+
+def test_the_client_hosts_of_an_inventory_are_its_admin_patroni_and_prometheus_hosts():
+    inv = Inventory(
+        (["10.10.10.10", "10.10.10.40", "10.10.10.41", "10.10.10.50", "10.10.10.51"], {}),
+        etcd=(["10.10.10.10"], {"etcd_seq": 1}),
+        etcd_clients=(["10.10.10.10", "10.10.10.40"], {}),
+        pg_main=(["10.10.10.40", "10.10.10.41"], {"pg_cluster": "pg-main"}),
+        infra=(["10.10.10.50"], {}),
+        site=(["10.10.10.51"], {}),
+    )
+    settings = {"etcd_client_group": "etcd_clients", "etcd_monitor_group": "infra"}
+    assert client_hosts(inv, settings, {"10.10.10.10"}) == {
+        "10.10.10.40": "admin host and Patroni/vip-manager host of pg-main",
+        "10.10.10.41": "Patroni/vip-manager host of pg-main",
+        "10.10.10.50": "Prometheus host",
+    }

@@ -1,6 +1,7 @@
 """upgrade's decisions: every refusal (unhealthy, no leader, learner pending, downgrade, minor
-skip, no etcd_version), the order (followers by etcd_seq, the leader last), and a converged
-cluster that takes no turn."""
+skip, a member under the release etcd asks for before the minor step, a key the new minor version
+no longer reads, a v2 store that fails its check before 3.6, no etcd_version), the order
+(followers by etcd_seq, the leader last), and a converged cluster that takes no turn."""
 
 import pytest
 from pyinfra.api.exceptions import DeployError
@@ -19,13 +20,13 @@ def live(*versions: str, leader: int = 2, **kwargs):
     return cluster
 
 
-def facts(inv, cluster, in_run=None, **changes) -> UpgradeFacts:
-    return UpgradeFacts(inv.spec, inv.hosts(None, in_run, **{"etcd_version": "3.5.16", **changes}), cluster)
+def facts(inv, cluster, in_run=None, v2store=None, states=None, **changes) -> UpgradeFacts:
+    return UpgradeFacts(inv.spec, inv.hosts(states, in_run, **{"etcd_version": "3.5.16", **changes}), cluster, v2store or {})
 
 
-def refused(tmp_path, cluster, **changes) -> str:
+def refused(tmp_path, cluster, v2store=None, **changes) -> str:
     with pytest.raises(DeployError) as error:
-        decide(facts(inventory(tmp_path), cluster, **changes))
+        decide(facts(inventory(tmp_path), cluster, v2store=v2store, **changes))
     return str(error.value)
 
 
@@ -58,7 +59,7 @@ def test_a_pending_learner_is_refused(tmp_path):
 
 
 def test_a_downgrade_is_refused(tmp_path):
-    assert "etcd_version 3.5.16 is older than the etcd that runs (3.5.17): etcdkit does not downgrade" in refused(
+    assert "etcd_version 3.5.16 is older than the etcd that runs (3.5.17): the upgrade SOP does not downgrade" in refused(
         tmp_path, live("3.5.16", "3.5.17", "3.5.16")
     )
 
@@ -66,7 +67,50 @@ def test_a_downgrade_is_refused(tmp_path):
 def test_a_minor_skip_is_refused(tmp_path):
     message = refused(tmp_path, live("3.4.23", "3.4.23", "3.4.23"), etcd_version="3.6.4")
     assert "etcd_version 3.6.4 skips a minor version: the cluster runs 3.4" in message
-    assert "Upgrade to the latest 3.5 release first" in message
+    assert "Upgrade to 3.5.32 first (etcd_version=3.5.32), then to 3.6.4" in message
+
+
+def test_a_minor_step_under_the_floor_is_refused_before_the_v2_store_is_looked_at(tmp_path):
+    message = refused(tmp_path, live("3.5.30", "3.5.30", "3.5.30"), v2store={"10.10.10.10": None}, etcd_version="3.6.11")
+    assert message.startswith("cannot upgrade, nothing was changed:\n  - every member must run etcd 3.5.32 or later before the step to 3.6")
+    assert "upgrade to 3.5.32 first (etcd_version=3.5.32), then to 3.6.11" in message
+    assert "etcdutl" not in message.split("(")[0] and "has no etcdutl" not in message
+
+
+def test_the_step_to_3_6_needs_a_clean_v2_store_on_every_member_of_the_run(tmp_path):
+    cluster = live("3.5.32", "3.5.32", "3.5.32")
+    clean = {"passed": True, "output": "No custom content found in both v2store and WAL records."}
+    dirty = {"passed": False, "output": '{"level":"info"}\nError: detected custom content in v2store'}
+    message = refused(tmp_path, cluster, v2store={"10.10.10.10": clean, "10.10.10.11": dirty, "10.10.10.12": None}, etcd_version="3.6.11")
+    assert (
+        "10.10.10.11: `etcdutl check v2store --data-dir /data/etcd` fails (Error: detected custom content in v2store): "
+        "etcd 3.6 cannot start on a v2 store that holds more than membership data" in message
+    )
+    assert "10.10.10.12 has no etcdutl, which checks the v2 store before the step to etcd 3.6.11" in message
+    assert "10.10.10.10" not in message
+    inv = inventory(tmp_path)
+    plan = decide(facts(inv, cluster, v2store={inv.name(seq): clean for seq in (1, 2, 3)}, etcd_version="3.6.11"))
+    assert plan.turns == [inv.name(1), inv.name(3), inv.name(2)]
+    assert "`etcdutl check v2store` passed on 10.10.10.10, 10.10.10.11, 10.10.10.12" in plan.notes
+
+
+def test_a_key_the_new_minor_version_no_longer_reads_is_refused(tmp_path):
+    inv = inventory(tmp_path)
+    state = inv.ours(1)
+    state["conf"] += "enable-v2: true\n"
+    clean = {"passed": True, "output": ""}
+    with pytest.raises(DeployError, match="10.10.10.10: its etcd.conf sets enable-v2, which etcd 3.6 no longer reads"):
+        decide(
+            facts(
+                inv, live("3.5.32", "3.5.32", "3.5.32"), states={1: state}, v2store=dict.fromkeys(inv.hosts(), clean), etcd_version="3.6.11"
+            )
+        )
+
+
+def test_the_step_from_3_4_warns_of_users_and_passwords(tmp_path):
+    plan = decide(facts(inventory(tmp_path), live("3.4.23", "3.4.23", "3.4.23")))
+    assert any(w.startswith("etcd 3.4 -> 3.5:") and "change no password" in w for w in plan.warnings)
+    assert decide(facts(inventory(tmp_path), live("3.5.15", "3.5.15", "3.5.15"))).warnings == []
 
 
 def test_a_tarball_of_another_release_is_refused(tmp_path):
@@ -80,7 +124,7 @@ def test_followers_first_by_etcd_seq_and_the_leader_last(tmp_path):
     plan = decide(facts(inv, live("3.4.23", "3.4.23", "3.4.23", leader=1)))
     assert plan.turns == [inv.name(2), inv.name(3), inv.name(1)]
     assert plan.leader_host == inv.name(1)
-    assert plan.notes[-1] == "upgrade order: etcd-2, etcd-3, etcd-1 (the leader last)"
+    assert plan.notes[-1] == "upgrade: the followers one at a time (etcd-2, etcd-3), then the leader, etcd-1, last"
     assert plan.notes[0] == "etcd-2: etcd 3.4.23 -> 3.5.16"
 
 
@@ -106,4 +150,36 @@ def test_members_left_out_of_the_run_are_named(tmp_path):
 def test_members_upgrade_the_way_they_were_installed(tmp_path):
     tarball = tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"
     message = refused(tmp_path, live("3.5.15", "3.5.15", "3.5.15"), etcd_tarball=str(tarball), etcd_tarball_sha256="0" * 64)
-    assert "10.10.10.10 runs etcd from packages, not a tarball: upgrade it the way it was installed (unset etcd_tarball)" in message
+    assert "10.10.10.10 runs etcd from packages, not a tarball: change its version the way it was installed (unset etcd_tarball)" in message
+
+
+class _Host:
+    def __init__(self, answer):
+        self.answer, self.asked = answer, []
+
+    def get_fact(self, fact, **kwargs):
+        self.asked.append((fact.__name__, kwargs))
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    "target, running, checked",
+    [("3.6.11", ("3.5.32", "3.6.11", "3.5.32"), [1]), ("3.5.32", ("3.5.30",) * 3, []), ("3.7.1", ("3.6.11",) * 3, [])],
+    ids=["step to 3.6", "patch", "step to 3.7"],
+)
+def test_gather_checks_the_v2_store_of_the_members_of_the_run_that_step_to_3_6(tmp_path, monkeypatch, target, running, checked):
+    from etcdkit.plans import upgrade
+
+    inv = inventory(tmp_path)
+    hosts = inv.hosts(in_run=[1, 2], etcd_version=target)  # etcd-3 is left out of the run
+    fakes = {name: _Host({"passed": True, "output": ""}) for name in hosts}
+    monkeypatch.setattr(upgrade, "read_run", lambda state, inventory: (inv.spec, hosts, live(*running)))
+
+    class Inventory:
+        def get_host(self, name):
+            return fakes[name]
+
+    gathered = upgrade.gather(None, Inventory())
+    assert sorted(gathered.v2store) == [inv.name(seq) for seq in checked]
+    for seq in checked:
+        assert fakes[inv.name(seq)].asked == [("EtcdV2Store", {"data_dir": "/data/etcd"})]

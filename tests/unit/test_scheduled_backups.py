@@ -75,20 +75,24 @@ def test_the_scripts_retention_pattern_is_the_control_nodes(cluster):
 
 
 FAKE_ETCDCTL = """#!/bin/sh
-# etcdctl and etcdutl as the script uses them: `snapshot save FILE` writes FILE; `snapshot status` answers STATUS.
+# etcdctl and etcdutl as the script uses them: `snapshot save FILE` writes FILE; `snapshot status` answers
+# STATUS, and the tool that answered is written to $TOOLS.
 case "$*" in
     *"snapshot save "*) for last; do :; done; echo "$*" > "$last.args"; mv "$last.args" "$last" ;;
-    *"snapshot status"*) echo "$STATUS" ;;
+    *"snapshot status"*) basename "$0" >> "$TOOLS"; echo "$STATUS" ;;
     *) exit 2 ;;
 esac
 """
 
 
-def run_script(tmp_path, status='{"hash":1,"revision":9,"totalKey":3,"totalSize":20480}', keep=3, existing=()):
-    """The rendered script run here, with etcdctl and etcdutl faked: (its result, backup dir, metric dir)."""
+def run_script(
+    tmp_path, status='{"hash":1,"revision":9,"totalKey":3,"totalSize":20480}', keep=3, existing=(), tools=("etcdctl", "etcdutl")
+):
+    """The rendered script run here, with etcdctl and etcdutl faked (only those of tools on its PATH,
+    with the system's folders): (its result, backup dir, metric dir)."""
     backup_dir, metric_dir, bin_dir = tmp_path / "var" / "backups" / "etcd", tmp_path / "textfile", tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("etcdctl", "etcdutl"):
+    for tool in tools:
         (bin_dir / tool).write_text(FAKE_ETCDCTL)
         (bin_dir / tool).chmod(0o755)
     backup_dir.mkdir(parents=True)
@@ -100,7 +104,7 @@ def run_script(tmp_path, status='{"hash":1,"revision":9,"totalKey":3,"totalSize"
             paths.BACKUP_SCRIPT
         ]
     )
-    environment = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STATUS": status}
+    environment = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "STATUS": status, "TOOLS": str(tmp_path / "tools")}
     result = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=environment)
     return result, backup_dir, metric_dir
 
@@ -121,6 +125,14 @@ def test_the_script_saves_a_private_verified_snapshot_keeps_the_newest_and_repor
     assert re.search(r'^etcd_backup_last_success_timestamp_seconds\{cls="etcd"\} \d{10}$', metric, re.M)
     assert stat.S_IMODE((metric_dir / paths.BACKUP_METRIC).stat().st_mode) == 0o644  # the node exporter reads it
     assert os.listdir(metric_dir) == [paths.BACKUP_METRIC]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the script makes its folder root's (chown)")
+@pytest.mark.parametrize("tools, reader", [(("etcdctl", "etcdutl"), "etcdutl"), (("etcdctl",), "etcdctl")], ids=["etcd 3.5+", "etcd 3.4"])
+def test_the_script_reads_the_snapshot_back_with_etcdutl_and_etcdctl_only_without_it(tmp_path, tools, reader):
+    result, _, _ = run_script(tmp_path, tools=tools)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "tools").read_text().split() == [reader]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the script makes its folder root's (chown)")

@@ -54,6 +54,6 @@ def test_the_run_defragments_every_member_and_disarms(tmp_path):
 def test_a_failed_defragmentation_stops_the_others_and_the_disarm(tmp_path):
     run = maintain(tmp_path, answers={" defrag": {"success": False, "stderr": "context deadline exceeded"}}).execute()
     defragmented = [a for a in ADDRESSES if any(command.endswith(" defrag") for command in run.commands(a))]
-    assert defragmented == [ADDRESSES[0]]  # the first follower's turn failed: no other member took one
+    assert len(defragmented) == 1 and defragmented[0] != ADDRESSES[1]  # a follower's turn failed: no other member took one
     assert run.failed() == set(ADDRESSES)  # the others' turns refused, naming the failed one
     assert not run.ran("alarm disarm")

@@ -37,6 +37,7 @@ def recover(tmp_path, answers: dict | None = None) -> SopRun:
     databases = {SURVIVOR: 1200, OLDER: 1100}
     for address, machine in machines.items():
         machine.facts[EtcdMetrics] = {}  # no member serves: they are read from their disks
+        machine.commands["etcdutl"] = "/usr/bin/etcdutl"
         if address in databases:
             machine.facts[EtcdDatabase] = {"revision": databases[address], "keys": 300, "size": 20480}
         machine.facts[EtcdCluster] = machine.facts[EtcdMembership] = membership

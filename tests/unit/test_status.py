@@ -1,4 +1,5 @@
-"""etcd-status from plain data: the document, the problems and exit codes, the table, the CLI."""
+"""etcd-status from plain data: the document, the problems and exit codes, the version problems and
+advice, the table, the CLI."""
 
 import dataclasses
 import datetime as dt
@@ -34,8 +35,8 @@ MEMBER_KEYS = {
     "db_size", "db_size_in_use", "raft_term", "raft_index", "alarms", "cert_expires", "cert_days",
 }  # fmt: skip
 TOP_KEYS = {
-    "cluster", "checked_at", "cluster_id", "cluster_version", "leader", "leader_id", "auth", "ca_expires",
-    "ca_days", "hosts", "members", "alarms", "problems", "status", "exit_code",
+    "cluster", "checked_at", "cluster_id", "cluster_version", "downgrade", "leader", "leader_id", "auth", "ca_expires",
+    "ca_days", "hosts", "members", "alarms", "problems", "advice", "status", "exit_code",
 }  # fmt: skip
 
 
@@ -183,18 +184,73 @@ def test_the_table_has_the_summary_and_a_column_per_field():
         "etcd-1", "526e094d1baff4b7", "https://10.10.10.10:2380", "started", "follower", "healthy", "3.5.16",
         "20", "kB", "16", "kB", "(80%)", "5", "238", "-", "365",
     ]  # fmt: skip
-    assert len(lines) == 6
+    assert lines[6:] == ["VERSION ADVICE (no effect on the exit code):", f"  - {document()['advice'][0]}"]
 
 
 def test_the_table_lists_the_problems():
     text = format_report(document(view("cluster_member_down.txt"), auth={"anonymous": True}))
     assert text.splitlines()[0].endswith(", DEGRADED")
     assert "auth OFF" in text.splitlines()[1]
-    assert text.splitlines()[-3:] == [
+    assert text.splitlines()[-5:-2] == [
         "DEGRADED (exit 1):",
         "  - member etcd-3 is not healthy: context deadline exceeded",
         "  - authentication is off: anonymous requests are served",
     ]
+
+
+def versions_view(*versions: str, downgrade: str | None = None):
+    """The captured cluster with members running these server versions (3.6+: downgrade enabled to it)."""
+    live = view()
+    for (_, status_of), version in zip(sorted(live.status.items()), versions, strict=True):
+        status_of["version"] = version
+        if downgrade and not version.startswith(downgrade):
+            status_of["downgradeInfo"] = {"enabled": True, "targetVersion": f"{downgrade}.0"}
+    return live
+
+
+def test_the_member_versions_and_the_cluster_version_are_shown():
+    doc = document(versions_view("3.5.32", "3.5.33", "3.5.32"))
+    assert [m["version"] for m in doc["members"]] == ["3.5.32", "3.5.33", "3.5.32"]
+    assert (doc["cluster_version"], doc["downgrade"], doc["exit_code"], doc["advice"]) == ("3.5", None, 0, [])
+    assert format_report(doc).splitlines()[1].startswith("  cluster version 3.5 (lowest server version)")
+
+
+def test_a_release_the_table_flags_is_advice_that_leaves_the_exit_code():
+    doc = document()  # the captured cluster runs Debian trixie's 3.5.16
+    assert (doc["exit_code"], doc["problems"]) == (0, [])
+    [line] = doc["advice"]
+    assert line.startswith("etcd 3.5.16 (etcd-1, etcd-2, etcd-3): below 3.5.32, the release every member needs before the step to 3.6;")
+    assert "CVE-2026-33413" in line and line.endswith("Move to etcd_version=3.5.32 or later (deploys/upgrade.py).")
+    mixed = document(versions_view("3.6.9", "3.6.11", "3.6.11"))
+    assert mixed["advice"] == [
+        "etcd 3.6.9 (etcd-1): below 3.6.11, the release every member needs before the step to 3.7. "
+        "Move to etcd_version=3.6.11 or later (deploys/upgrade.py)."
+    ]
+
+
+def test_a_minor_version_etcdkit_does_not_support_is_degraded():
+    doc = document(versions_view("3.8.0", "3.8.0", "3.8.0"))
+    assert doc["exit_code"] == 1
+    assert messages(doc) == ["etcd-1, etcd-2, etcd-3 run etcd 3.8.0, which etcdkit does not support (etcd 3.4 to 3.7)"]
+
+
+def test_members_on_different_minor_versions_are_degraded():
+    doc = document(versions_view("3.5.32", "3.6.11", "3.6.11"))
+    assert doc["exit_code"] == 1 and doc["cluster_version"] == "3.5"
+    assert messages(doc) == [
+        "members run different minor versions (3.5: etcd-1; 3.6: etcd-2, etcd-3): an upgrade or a downgrade is unfinished; "
+        "finish it (deploys/upgrade.py, deploys/downgrade.py)"
+    ]
+
+
+def test_an_enabled_downgrade_sets_the_cluster_version_and_is_degraded():
+    doc = document(versions_view("3.6.11", "3.6.11", "3.6.11", downgrade="3.5"))
+    assert (doc["cluster_version"], doc["downgrade"], doc["exit_code"]) == ("3.5", "3.5", 1)
+    assert messages(doc) == [
+        "a downgrade of the cluster to 3.5 is enabled: finish it (deploys/downgrade.py --data etcd_version=3.5.x), "
+        "or cancel it (etcdctl downgrade cancel)"
+    ]
+    assert format_report(doc).splitlines()[1].startswith("  cluster version 3.5 (downgrading to it)")
 
 
 def test_alarms_are_parsed_from_etcdctl_json():
