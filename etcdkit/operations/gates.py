@@ -1,7 +1,9 @@
 """Gates: operations that stop a host's part of a run unless a step it depends on, on another host,
-succeeded earlier in the same run. pyinfra runs each host's operations in order and drops a host
-whose operation failed, but another host goes on: a gate that every host of the run passes makes
-each later step wait for that step, and fails every host when it did not succeed.
+succeeded earlier in the same run. pyinfra drops a host whose operation failed, but the other hosts
+go on; and it orders the operations of different hosts by each host's own sequence first, so an
+`_if=` on a host with fewer steps before it can be checked before the step it waits for ran (and
+the step is skipped for good). A gate that every host of the run passes comes after every host's
+earlier steps, makes each later step wait for it, and fails every host when its step did not succeed.
 """
 
 from collections.abc import Callable
