@@ -51,4 +51,6 @@ def lead(address: str) -> None:
     leader, target = status[0]["Status"]["leader"], ids[f"https://{address}:2379"]
     if leader != target:
         current = next(endpoint for endpoint, member_id in ids.items() if member_id == leader)
-        etcdctl(NODES[0], f"--endpoints={current} move-leader {target:x}")
+        ssh(
+            NODES[0], "bash -lc " + shlex.quote(f"ETCDCTL_ENDPOINTS={current} etcdctl move-leader {target:x}")
+        )  # the profile sets all three
