@@ -13,7 +13,7 @@ from pyinfra.operations import python
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
-from etcdkit.operations import control, etcd, membership
+from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
 from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
@@ -30,11 +30,11 @@ from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.plans.upgrade import upgrade_plan
 from etcdkit.remote.connection import disable_nagle
-from etcdkit.remote.memberfiles import etcd_binary
 from etcdkit.tasks.clients import client_users, refresh_admin, refresh_clients
 from etcdkit.tasks.maintenance import maintain_member
 from etcdkit.tasks.member import forget_certificates, install_member, join_member, purge_host, refresh_member, start_member
 from etcdkit.tasks.prometheus import monitor_members, set_targets
+from etcdkit.tasks.recovery import join_again, survivor_alone
 from etcdkit.tasks.rotation import all_succeeded, new_certificates, trust_both, trust_new_only
 from etcdkit.tasks.snapshots import delete_snapshots, restore_member
 from etcdkit.tasks.upgrade import downgrade_member, upgrade_member
@@ -180,6 +180,11 @@ def reload() -> None:
     (see etcdkit/plans/reload.py)."""
     plan = _begin("reload", reload_plan)
     _control_node(plan.control, plan.control_host)
+    _reload_host(plan)
+
+
+def _reload_host(plan) -> None:
+    """This host's part of a reload plan: member, admin host, users, clients, monitoring."""
     if host.name in plan.members:
         refresh_member(plan.members[host.name], plan.parts, plan.secrets)
     if host.name in plan.admin_hosts:
@@ -238,20 +243,32 @@ def status() -> None:
 
 
 def recover() -> None:
-    """SOP 灾难恢复: a cluster that lost its quorum for good rebuilt from its best surviving member
-    (see etcdkit/plans/recover.py). The other members are wiped only once the survivor serves alone;
-    they join again with bin/etcd-add."""
+    """SOP 灾难恢复: a cluster that lost its quorum for good rebuilt from the member with the newest
+    data, then the other members joined again and the clients reloaded (see etcdkit/plans/recover.py).
+    Each phase starts on every host only once the one before it succeeded (gates)."""
     plan = _begin("recover", recover_plan)
     survivor = plan.survivor.member
-    forced = lambda: etcd.forced(survivor.host_name)  # noqa: E731
+    _control_node(plan.control, plan.reload.control_host)
     if host.name == survivor.host_name:
-        etcd.force_new_cluster(
-            name=f"Make {survivor.name} a one-member cluster (force-new-cluster, once)",
-            member=survivor,
-            etcd_binary=etcd_binary(bool(plan.survivor.settings["etcd_tarball"])),
-            timeout=plan.survivor.settings["etcd_restart_timeout"],
-        )
+        survivor_alone(plan)
+    gates.passed(
+        name=f"{survivor.name} serves alone: the other members may change",
+        check=lambda: etcd.forced(survivor.host_name),
+        failure=f"{survivor.name} did not become a one-member cluster that serves (see its error): no other member was changed",
+    )
     if host.name in plan.wipe:
-        etcd.wipe(name="Stop etcd and delete its member data (it joins again)", data_dir=plan.wipe[host.name], _if=forced)
+        etcd.wipe(name="Stop etcd and delete its member data (older than the survivor's)", data_dir=plan.wipe[host.name])
+    if host.name in plan.joiners:
+        join_again(plan)
+    gates.passed(
+        name="Every member joined: the members and their clients are reloaded",
+        check=lambda: set(plan.joiners) <= plan.joined,
+        failure=(
+            f"not every member joined again ({', '.join(sorted(set(plan.joiners) - plan.joined))}: see the errors above); "
+            f"`{plan.spec.cluster}` serves on {survivor.name} and the members that joined. The clients were not reloaded: "
+            "join the others with bin/etcd-add -i INVENTORY IP..., which reloads them"
+        ),
+    )
+    _reload_host(plan.reload)
     if host.name == survivor.host_name:
-        python.call(name="Say what comes next", function=lambda: logger.warning(plan.next_step), _if=forced)
+        python.call(name="Say how the cluster ends", function=lambda: logger.warning(plan.done))

@@ -8,6 +8,7 @@ from pyinfra.api import FactBase
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
+from etcdkit.remote.recovery import database_status, metrics
 
 MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.UNIT, paths.ENV)
 
@@ -362,43 +363,92 @@ class EtcdCertificates(FactBase):
         return {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
 
 
-class EtcdLocalStatus(FactBase):
+class EtcdMetrics(FactBase):
     """
-    What a member says of itself in its metrics (`/metrics` on its client port, over TLS with its
-    certificate): a member without quorum still serves them, while etcd 3.5's `endpoint status`
-    wants a login, and logging in needs quorum. None when it does not answer.
+    What members say of themselves in their metrics (`/metrics` on their client ports, over TLS
+    with this host's member certificate), asked side by side from this host: a member without
+    quorum that served before still serves them, while etcd 3.5's `endpoint status` wants a login,
+    and logging in needs quorum. A member that started without quorum (etcd 3.4 and 3.5 serve their
+    client port only once they have one) and a member this host cannot reach are left out.
 
-    + endpoint: the member's client URL
+    + endpoints: client URLs to ask (the member's own and its peers')
 
     .. code:: python
 
-        {"member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411}  # leader: 1 when it has one
+        {"https://10.10.10.11:2379": {"member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411, "revision": 1200}}
     """
 
-    METRICS = ("etcd_server_has_leader", "etcd_server_id", "etcd_server_proposals_applied_total", "etcd_server_proposals_committed_total")
-
-    def command(self, endpoint: str) -> str:
-        address = shlex.quote(endpoint.split("//", 1)[-1])
-        request = "printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n'"
-        tls = f"-CAfile {paths.CA} -cert {paths.CERT} -key {paths.KEY}"
-        pattern = "|".join(self.METRICS)
-        return f"{request} | timeout 5 openssl s_client -quiet -connect {address} {tls} 2>/dev/null | grep -E '^({pattern})[ {{]'; true"
+    def command(self, endpoints: tuple[str, ...]) -> str:
+        return (
+            "out=$(mktemp -d) && { "
+            + " ".join(f"{{ {metrics(url)}; }} >$out/{number} &" for number, url in enumerate(endpoints))
+            + " wait; "
+            + " ".join(f"echo {shlex.quote('endpoint ' + url)}; cat $out/{number};" for number, url in enumerate(endpoints))
+            + ' rm -rf "$out"; }; true'
+        )
 
     def process(self, output):
-        values = {}
+        lines: dict[str, list[str]] = {}
+        current = None
         for line in output:
-            name, _, value = line.strip().rpartition(" ")
-            metric, _, labels = name.partition("{")
-            if metric == "etcd_server_id":
-                values[metric] = labels.partition('"')[2].partition('"')[0]
-            else:
-                values[metric] = value
-        try:
-            return {
-                "member_id": int(values["etcd_server_id"], 16),
-                "leader": int(float(values["etcd_server_has_leader"])),
-                "applied_index": int(float(values["etcd_server_proposals_applied_total"])),
-                "raft_index": int(float(values["etcd_server_proposals_committed_total"])),
-            }
-        except (KeyError, ValueError):
-            return None
+            if line.startswith("endpoint "):
+                current = lines.setdefault(line[len("endpoint ") :], [])
+            elif current is not None:
+                current.append(line)
+        found = {url: parse_metrics(text) for url, text in lines.items()}
+        return {url: status for url, status in found.items() if status is not None}
+
+
+def parse_metrics(lines) -> dict | None:
+    """{"member_id", "leader" (1: it has one), "applied_index", "raft_index", "revision" (None: not
+    reported)} from a member's metrics lines; None when they are not a member's."""
+    values = {}
+    for line in lines:
+        name, _, value = line.strip().rpartition(" ")
+        metric, _, labels = name.partition("{")
+        if metric == "etcd_server_id":
+            values[metric] = labels.partition('"')[2].partition('"')[0]
+        else:
+            values[metric] = value
+    try:
+        revision = values.get("etcd_debugging_mvcc_current_revision")
+        return {
+            "member_id": int(values["etcd_server_id"], 16),
+            "leader": int(float(values["etcd_server_has_leader"])),
+            "applied_index": int(float(values["etcd_server_proposals_applied_total"])),
+            "raft_index": int(float(values["etcd_server_proposals_committed_total"])),
+            "revision": int(float(revision)) if revision is not None else None,
+        }
+    except (KeyError, ValueError):
+        return None
+
+
+class EtcdDatabase(FactBase):
+    """
+    What a member's database holds, read offline (without starting etcd, and without touching the
+    live file: a copy is read, see etcdkit.remote.recovery.database_status): its revision, keys and
+    size; {"error": why} when it cannot be read; None when there is no database.
+
+    + data_dir: the member's data dir (etcd_data)
+    + tool: etcdutl, or etcdctl on an etcd 3.4 host without it (etcdkit.model.versions.offline_tool)
+
+    .. code:: python
+
+        {"revision": 1200, "keys": 310, "size": 20480}
+    """
+
+    def command(self, data_dir: str, tool: str) -> str:
+        return database_status(data_dir, tool)
+
+    def process(self, output):
+        for line in output:
+            key, _, value = line.partition("=")
+            if key == "error":
+                return {"error": value.strip() or "no reason given"}
+            if key == "status":
+                try:
+                    status = json.loads(value)
+                    return {"revision": int(status["revision"]), "keys": int(status["totalKey"]), "size": int(status["totalSize"])}
+                except (ValueError, LookupError, TypeError):
+                    return {"error": f"unexpected snapshot status: {value.strip()[:200]}"}
+        return None

@@ -107,6 +107,13 @@ def status() -> str:
         state = "up" if nodes.is_running(number) else "stopped"
         if state == "up" and nodes.is_cut(number):
             state = "up, cut off the network"
+        elif state == "up":
+            blocked = network.blocks(number)
+            cut, ssh_blocked = [b for b in blocked if b != "ssh"], "ssh" in blocked
+            if cut:
+                state += f", cut from {' '.join(cut)}"
+            if ssh_blocked:
+                state += ", no SSH from this machine"
         lines.append(f"{config.node_name(number):<6} {config.node_address(number):<12} {state}")
     return "\n".join(lines)
 
@@ -132,9 +139,13 @@ def parser() -> argparse.ArgumentParser:
         ("stop", "hard power-off (the disk stays)"),
         ("start", "boot a stopped node again"),
         ("cut", "cut a node off the network"),
-        ("heal", "reconnect a cut node"),
+        ("heal", "reconnect a cut node: its link, and what partition and block-ssh did"),
+        ("block-ssh", "drop the node's SSH answers to this machine (its etcd still answers)"),
     ):
         commands.add_parser(name, help=text).add_argument("node")
+    split = commands.add_parser("partition", help="cut a node from other nodes, both ways (this machine still reaches all)")
+    split.add_argument("node")
+    split.add_argument("peers", nargs="+", metavar="PEER")
     commands.add_parser("reset", help="give nodes a fresh, bare disk").add_argument("node", nargs="+")
     tarball = commands.add_parser("tarball", help="print the path of a release-style etcd tarball made from the lab's packages")
     tarball.add_argument("version")
@@ -167,8 +178,15 @@ def main(argv: list[str] | None = None) -> int:
                 nodes.power_off(numbers[0])
             elif args.command == "start":
                 start(numbers[0])
-            elif args.command in ("cut", "heal"):
-                network.set_link(numbers[0], up=args.command == "heal")
+            elif args.command == "cut":
+                network.set_link(numbers[0], up=False)
+            elif args.command == "heal":
+                network.set_link(numbers[0], up=True)
+                network.heal_partitions(numbers[0])
+            elif args.command == "partition":
+                network.partition(numbers[0], [config.parse_node(peer) for peer in args.peers])
+            elif args.command == "block-ssh":
+                network.block_ssh(numbers[0])
             elif args.command == "reset":
                 reset(numbers)
             elif args.command == "tarball":

@@ -77,6 +77,11 @@ def _container_init(nspawn: int) -> int | None:
     return None
 
 
+def init_pid(number: int) -> int | None:
+    """The node's PID 1, as this machine sees it (None: not running): its namespaces are the node's."""
+    return _recorded(number, "init")
+
+
 def existing() -> list[int]:
     """Numbers of the nodes that have a disk (running or stopped)."""
     return sorted(n for n in range(1, config.MAX_NODES + 1) if node_dir(n).is_dir())

@@ -20,6 +20,7 @@ REQUIRED_COMMANDS = {
     "debootstrap": "debootstrap",
     "apt-ftparchive": "apt-utils",
     "ip": "iproute2",
+    "nsenter": "util-linux",
     "ssh": "openssh-client",
     "ssh-keygen": "openssh-client",
 }

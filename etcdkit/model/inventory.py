@@ -81,7 +81,7 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
     hosts = inventory.get_group(group, default=None)
     if not hosts:
         raise InventoryError([f"no hosts in group `{group}`: list the members under `{group}` with an etcd_seq each"])
-    problems, members, seqs, clusters = [], [], {}, {}
+    problems, members, seqs, clusters, lost = [], [], {}, {}, {}
     for host in hosts:
         label = f"host {host.name}"
         values = {}
@@ -108,11 +108,20 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
         if cluster is not None:
             clusters.setdefault(cluster, []).append(host.name)
         problems += _setting_problems(label, values)
+        for named in values.get("etcd_recover_lost") or []:
+            lost.setdefault(named, label)
         if seq is not None and address and cluster and all(k in values for k in ("etcd_port", "etcd_peer_port")):
             members.append(Member(host.name, seq, cluster, address, values["etcd_port"], values["etcd_peer_port"]))
     if len(clusters) > 1:
         listing = "; ".join(f"{name!r} on {', '.join(names)}" for name, names in clusters.items())
         problems.append(f"group `{group}` mixes clusters ({listing}): one inventory group is one cluster, set one etcd_cluster")
+    addresses = {member.address for member in members}
+    problems += [
+        f"{label}: etcd_recover_lost names {named}, which is not a member of group `{group}`: name the members gone for good "
+        "by their inventory address"
+        for named, label in lost.items()
+        if not address_problem(named) and named not in addresses
+    ]
     problems += _client_problems(inventory, hosts, {member.name for member in members})
     if problems:
         raise InventoryError(problems)
@@ -185,6 +194,9 @@ def _setting_problems(label: str, settings: dict) -> list[str]:
     if settings.get("etcd_tarball") and not settings.get("etcd_tarball_sha256"):
         problems.append(f"{label}: etcd_tarball needs etcd_tarball_sha256 (the checksum from the release page) to verify it")
     problems += _backup_folder_problems(label, settings)
+    for named in settings.get("etcd_recover_lost") or []:
+        if address_problem(named):
+            problems.append(f"{label}: etcd_recover_lost lists {named!r}: name each member gone for good by its IP address")
     removing = settings.get("etcd_remove")
     if removing is not None and address_problem(removing):
         problems.append(f"{label}: etcd_remove {removing!r} must be the IP address of the member to remove")

@@ -236,6 +236,15 @@ PARAMS = [
         "remove: the address of the member to remove, for a run over the surviving members when its host is dead (bin/etcd-rm sets it); else the run's --limit host departs.",
         ("remove",),
     ),
+    Param(
+        "etcd_recover_lost",
+        None,
+        list,
+        "recover: the addresses of the members that are gone for good (their host dead or its disk lost), comma-separated "
+        "(e.g. 10.10.10.11,10.10.10.12). recover refuses unless every other member of the group is reached and inspected; "
+        "a member named here must not answer, over SSH or on its etcd port. Leave them out of the run with --exclude.",
+        ("recover",),
+    ),
     Param("etcd_rm_data", True, bool, "remove/destroy: delete the data directory.", ("remove", "destroy")),
     Param("etcd_rm_pkg", False, bool, "remove/destroy: uninstall the etcd packages.", ("remove", "destroy")),
     Param(

@@ -124,6 +124,12 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
     spec, hosts = read_hosts(inventory, state, skip=outside)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
     first = hosts[spec.members[0].host_name].settings
+    return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), *read_clients(inventory, hosts, first, parts))
+
+
+def read_clients(inventory, hosts: dict[str, HostState], first: dict, parts: list[str] | None = None):
+    """(admin hosts, PostgreSQL hosts, their clusters' passwords, monitoring hosts) of the run, as
+    these parts (default: etcd_reload) need them: the clients' side of ReloadFacts."""
     parts = first["etcd_reload"] if parts is None else parts
     activated = list(inventory.iter_activated_hosts())
     admin = []
@@ -131,7 +137,7 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
         admin = [h.name for h in inventory.get_group(first["etcd_client_group"], default=[]) if h in activated and h.name not in hosts]
     pg_hosts, passwords = [], {}
     if {"patroni", "vip"} & set(parts):
-        folder = ClusterSecrets.of(first, spec.cluster).folder
+        folder = ClusterSecrets.of(first, first["etcd_cluster"]).folder
         for host in activated:
             settings = host_settings(host)
             pg_cluster = settings["pg_cluster"]
@@ -153,7 +159,7 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
             refused = found["refused"] if found else None
             pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role, refused))
     monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
-    return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), tuple(admin), tuple(pg_hosts), passwords, monitors)
+    return tuple(admin), tuple(pg_hosts), passwords, monitors
 
 
 def decide(facts: ReloadFacts) -> ReloadPlan:

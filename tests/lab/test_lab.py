@@ -141,6 +141,24 @@ def test_cut_stops_traffic_and_heal_resumes_it():
     assert ssh("10.10.10.10", probe).returncode == 0
 
 
+def test_partition_cuts_nodes_from_one_another_and_block_ssh_only_this_machines_ssh():
+    to = lambda address: f"timeout 3 bash -c '</dev/tcp/{address}/22'"  # noqa: E731
+    lab("partition", "node1", "node2", "node3")
+    lab("block-ssh", "3")
+    try:
+        assert re.search(r"^node1\s+10\.10\.10\.10\s+up, cut from node2 node3$", lab("status").stdout, re.M)
+        assert ssh("10.10.10.10", to("10.10.10.11"), check=False).returncode != 0
+        assert ssh("10.10.10.11", to("10.10.10.10"), check=False).returncode != 0
+        assert ssh("10.10.10.11", to("10.10.10.12")).returncode == 0  # the others still reach one another
+        assert not reachable("10.10.10.12")  # this machine's SSH to node 3 is dropped
+        assert ssh("10.10.10.11", to("10.10.10.12")).returncode == 0  # node 3's sshd still answers the others
+    finally:
+        for node in ("1", "3"):
+            lab("heal", node)
+    assert ssh("10.10.10.11", to("10.10.10.10")).returncode == 0 and reachable("10.10.10.12", timeout=5)
+    assert "cut" not in lab("status").stdout
+
+
 def test_reset_gives_a_fresh_disk_with_the_same_identity():
     address = NODE_ADDRESSES[0]
     ssh(address, "touch /root/old")

@@ -79,7 +79,10 @@ SOP_FORMS = {
     "pyinfra INV deploys/restore.py --data etcd_restore=*": ("test_backup.py", 'deploy("restore", "--data", f"etcd_restore='),
     "pyinfra INV deploys/create.py --data etcd_backup_schedule=*": ("test_backup.py", '"--data", "etcd_backup_schedule='),
     "pyinfra INV deploys/recover.py": ("test_recover.py", 'deploy("recover")'),
-    "bin/etcd-add -i INV ADDR ADDR": ("test_recover.py", 'script("etcd-add", NODES[1], NODES[2]'),
+    "pyinfra INV deploys/recover.py --data etcd_recover_lost=* --exclude HOST": (
+        "test_recover.py",
+        'LOST_3 = ("--data", "etcd_recover_lost=10.10.10.12", "--exclude", "10.10.10.12")',
+    ),
     "pyinfra INV deploys/create.py --ssh-user USER --sudo": ("test_sudo.py", 'deploy("create", *SUDO)'),
     "bin/etcd-add --ssh-user USER --sudo -i INV ADDR": ("test_sudo.py", 'script("etcd-add", *SUDO, NEW'),
     "pyinfra INV deploys/create.py --data etcd_ca_cert=* --data etcd_ca_key=* --data etcd_root_password_file=*": (
@@ -159,10 +162,16 @@ def form(words: list[str]) -> str:
             continue
         if word == "--data":
             options.append(f"--data {rest.pop(0).split('=', 1)[0]}=*")
-        elif word in ("--limit", "-i", "--destroy", "--ssh-user"):
+        elif word in ("--limit", "--exclude", "-i", "--destroy", "--ssh-user"):
             rest.pop(0)
             options.append(
-                {"--limit": "--limit HOST", "-i": "-i INV", "--destroy": "--destroy CLUSTER", "--ssh-user": "--ssh-user USER"}[word]
+                {
+                    "--limit": "--limit HOST",
+                    "--exclude": "--exclude HOST",
+                    "-i": "-i INV",
+                    "--destroy": "--destroy CLUSTER",
+                    "--ssh-user": "--ssh-user USER",
+                }[word]
             )
         elif word.startswith("-"):
             options.append(word)

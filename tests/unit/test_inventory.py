@@ -187,3 +187,16 @@ def test_a_backup_folder_of_its_own_or_no_schedule_passes():
     cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1})], etcd_backup_schedule="daily", etcd_backup_dir_remote="/srv/etcd-backups"))
     cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1})], etcd_backup_schedule="daily"))  # /var/backups/etcd
     cluster_spec(inventory([("10.0.0.1", {"etcd_seq": 1})], etcd_backup_dir_remote="/data/etcd"))  # no schedule: never touched
+
+
+def test_members_named_lost_must_be_members_of_the_group():
+    members = [("10.0.0.1", {"etcd_seq": 1}), ("10.0.0.2", {"etcd_seq": 2}), ("10.0.0.3", {"etcd_seq": 3})]
+    assert cluster_spec(inventory(members, etcd_recover_lost="10.0.0.2,10.0.0.3")).members
+    assert problems(members, etcd_recover_lost="10.0.0.2,10.0.0.9") == [
+        "host 10.0.0.1: etcd_recover_lost names 10.0.0.9, which is not a member of group `etcd`: "
+        "name the members gone for good by their inventory address"
+    ]
+    found = problems(members, etcd_recover_lost="10.0.0.2;reboot")
+    assert found == [
+        f"host {h}: etcd_recover_lost lists '10.0.0.2;reboot': name each member gone for good by its IP address" for h, _ in members
+    ]

@@ -16,8 +16,9 @@ from etcdkit.facts.etcd import (
     EtcdAuth,
     EtcdCluster,
     EtcdCompacted,
-    EtcdLocalStatus,
+    EtcdDatabase,
     EtcdMembership,
+    EtcdMetrics,
     EtcdService,
     EtcdUser,
     EtcdVersion,
@@ -35,7 +36,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
-from etcdkit.operations import control, etcd, maintenance, membership, prometheus, restart, services, upgrade
+from etcdkit.operations import control, etcd, gates, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
@@ -1697,7 +1698,7 @@ def test_a_wrong_current_password_is_told_apart_from_a_member_down(tmp_path, err
     assert not secret.path.exists() and host.commands[-1].startswith("rm -f ")
 
 
-# etcd.force_new_cluster and EtcdLocalStatus (the recover SOP)
+# etcd.force_new_cluster, gates.passed, EtcdMetrics and EtcdDatabase (the recover SOP)
 
 
 def test_force_new_cluster_never_writes_the_flag_where_it_would_stay():
@@ -1728,16 +1729,156 @@ def test_only_a_member_forced_in_this_run_counts():
         assert etcd.forced("10.10.10.11") and not etcd.forced("10.10.10.10")
 
 
-def test_local_status_of_a_member_without_quorum():
-    metrics = [
-        "etcd_server_has_leader 0",
-        'etcd_server_id{server_id="2a985924cb35343d"} 1',
-        "etcd_server_proposals_applied_total 2410",
-        "etcd_server_proposals_committed_total 2411",
+METRICS = [
+    "etcd_debugging_mvcc_current_revision 1187",
+    "etcd_server_has_leader 0",
+    'etcd_server_id{server_id="2a985924cb35343d"} 1',
+    "etcd_server_proposals_applied_total 2410",
+    "etcd_server_proposals_committed_total 2411",
+]
+
+
+def test_metrics_of_members_asked_side_by_side():
+    fact_ = EtcdMetrics()
+    output = [
+        "endpoint https://10.10.10.10:2379",
+        *METRICS,
+        "endpoint https://10.10.10.11:2379",
+        "endpoint https://10.10.10.12:2379",
+        *METRICS[1:],
     ]
-    fact_ = EtcdLocalStatus()
-    assert fact_.process(metrics) == {"member_id": 0x2A985924CB35343D, "leader": 0, "applied_index": 2410, "raft_index": 2411}
-    assert fact_.process([]) is None  # no answer
-    assert fact_.process(metrics[1:]) is None
-    command = fact_.command(endpoint="https://10.10.10.11:2379")
-    assert "openssl s_client -quiet -connect 10.10.10.11:2379 -CAfile /etc/etcd/ca.crt" in command and command.endswith("; true")
+    # an endpoint that does not answer is left out; one without the revision is there without it
+    assert fact_.process(output) == {
+        "https://10.10.10.10:2379": {
+            "member_id": 0x2A985924CB35343D,
+            "leader": 0,
+            "applied_index": 2410,
+            "raft_index": 2411,
+            "revision": 1187,
+        },
+        "https://10.10.10.12:2379": {
+            "member_id": 0x2A985924CB35343D,
+            "leader": 0,
+            "applied_index": 2410,
+            "raft_index": 2411,
+            "revision": None,
+        },
+    }
+    assert fact_.process(["endpoint https://10.10.10.10:2379", *METRICS[2:]]) == {}  # not a member's metrics
+    command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379"))
+    assert command.count("openssl s_client -quiet -connect") == 2 and command.count("; } >$out/") == 2 and " wait; " in command
+    assert "-connect 10.10.10.11:2379 -CAfile /etc/etcd/ca.crt -cert /etc/etcd/server.crt -key /etc/etcd/server.key" in command
+    assert "timeout 3 openssl" in command and command.endswith('rm -rf "$out"; }; true')
+
+
+def test_the_metrics_command_keeps_a_members_lines_of_each_endpoint(tmp_path):
+    """The command run by the shell, with a fake openssl: 10.10.10.10 serves its metrics (among
+    others), 10.10.10.11 does not answer."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    served = "\\n".join(["# HELP etcd_server_has_leader x", "go_goroutines 12", *METRICS, "etcd_server_has_leader_x 5"])
+    fake = (
+        "#!/bin/sh\ncat >/dev/null\n"
+        f"case \"$4\" in 10.10.10.10:2379) printf 'HTTP/1.0 200 OK\\r\\n\\r\\n{served}\\n' ;; *) exit 1 ;; esac\n"
+    )
+    (tools / "openssl").write_text(fake)
+    (tools / "openssl").chmod(0o755)
+    fact_ = EtcdMetrics()
+    command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379"))
+    result = subprocess.run(["sh", "-c", command], env={"PATH": f"{tools}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout.splitlines() == ["endpoint https://10.10.10.10:2379", *METRICS, "endpoint https://10.10.10.11:2379"]
+    assert list(fact_.process(result.stdout.splitlines())) == ["https://10.10.10.10:2379"]
+
+
+def database_tools(
+    tmp_path: Path, status: str = '{"hash":1,"revision":1187,"totalKey":310,"totalSize":20480}', fails: bool = False
+) -> dict:
+    """A PATH with a fake etcdutl that prints `status` for a file that exists (or fails), and the
+    environment to run database_status with."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    script = tools / "etcdutl"
+    body = "echo 'no such db' >&2; exit 1" if fails else f'[ -f "$3" ] && [ "$1 $2" = "snapshot status" ] && echo \'{status}\''
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return {"PATH": f"{tools}:/usr/bin:/bin"}
+
+
+def read_offline(tmp_path: Path, env: dict, tool: str = "etcdutl"):
+    data_dir = tmp_path / "data" / "etcd"
+    result = subprocess.run(
+        ["sh", "-c", EtcdDatabase().command(data_dir=str(data_dir), tool=tool)], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    return EtcdDatabase().process(result.stdout.splitlines()) if result.stdout.strip() else None
+
+
+def member_db(tmp_path: Path) -> Path:
+    db = tmp_path / "data" / "etcd" / "member" / "snap" / "db"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"bbolt" * 1000)
+    return db
+
+
+def test_a_database_is_read_from_a_copy_that_is_deleted_and_the_live_file_is_untouched(tmp_path):
+    db = member_db(tmp_path)
+    before = (db.read_bytes(), db.stat().st_mtime_ns)
+    assert read_offline(tmp_path, database_tools(tmp_path)) == {"revision": 1187, "keys": 310, "size": 20480}
+    assert (db.read_bytes(), db.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]  # the copy's folder is gone
+
+
+def test_without_a_database_nothing_is_read(tmp_path):
+    (tmp_path / "data" / "etcd").mkdir(parents=True)
+    assert read_offline(tmp_path, database_tools(tmp_path)) is None
+
+
+def test_a_database_that_does_not_read_is_an_error_never_a_reading(tmp_path):
+    member_db(tmp_path)
+    assert read_offline(tmp_path, database_tools(tmp_path, fails=True)) == {"error": "its database does not read: no such db"}
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
+
+
+def test_a_database_that_changes_while_it_is_copied_is_an_error(tmp_path):
+    db = member_db(tmp_path)
+    env = database_tools(tmp_path)
+    cp = tmp_path / "bin" / "cp"  # a cp during which etcd writes the file
+    cp.write_text(f'#!/bin/sh\n/bin/cp "$@" && sleep 0.01 && echo more >> {db}\n')
+    cp.chmod(0o755)
+    assert read_offline(tmp_path, env) == {"error": "its database changed while it was copied"}
+
+
+def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
+    from etcdkit.remote import recovery
+
+    member_db(tmp_path)
+    monkeypatch.setattr(recovery, "COPY_MARGIN", 1 << 62)
+    found = read_offline(tmp_path, database_tools(tmp_path))
+    assert found["error"].startswith(f"no room in {tmp_path / 'data'} for a copy of its database (5000 bytes, ")
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
+
+
+def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
+    member_db(tmp_path)
+    env = database_tools(tmp_path)
+    (tmp_path / "bin" / "etcdutl").rename(tmp_path / "bin" / "etcdctl")
+    assert read_offline(tmp_path, env, tool="etcdctl")["revision"] == 1187
+    assert (
+        EtcdDatabase().command(data_dir="/data/etcd", tool="etcdctl").count('ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json') == 1
+    )
+    assert EtcdDatabase().process(["status=not json"]) == {"error": "unexpected snapshot status: not json"}
+
+
+def test_a_gate_stops_the_host_only_when_the_step_it_waits_for_failed_in_this_run():
+    asked = []
+    check = lambda: asked.append("checked") or False  # noqa: E731
+    host = FakeHost()
+    assert converged(host, run(gates.passed, check=check, failure="x", host=host)) and asked == []  # before the run: nothing happened yet
+    host = FakeHost()
+    assert converged(host, run(gates.passed, check=lambda: True, failure="x", host=host, executing=True))
+    host = FakeHost()
+    stop = run(gates.passed, check=check, failure="etcd-2 did not become a one-member cluster", host=host, executing=True)
+    assert asked == ["checked"] and [describe(c) for c in stop] == ["call _stop"]
+    with pytest.raises(OperationError, match="^etcd-2 did not become a one-member cluster$"):
+        call(stop[0], host)
