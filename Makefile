@@ -38,10 +38,11 @@ test: setup lint
 unit: setup
 	$(BIN)/pytest tests/unit
 
-# ruff's formatter and linter, as configured in pyproject.toml
+# ruff's formatter and linter, and mypy on the model and the plans, as configured in pyproject.toml
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy etcdkit/model etcdkit/plans
 
 # The benchmark (issue 19), on the lab and not part of `make test`: etcdkit's SOPs against a floor of the same
 # work (bench/floor.sh), BENCH_RUNS runs of each step; writes bench/results.json and docs/performance.md.

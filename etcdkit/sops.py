@@ -82,7 +82,7 @@ def create() -> None:
     _control_node(plan.control, run_hosts[0])
     if me is not None:
         if plan.rebuild:
-            etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings["etcd_data"])
+            etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings.etcd_data)
         if plan.rotate_root_on == me.member:
             etcd.root_password(name="Change root's password in etcd first", endpoint=me.member.client_url, new=plan.secrets.root)
         install_member(me, plan.secrets)

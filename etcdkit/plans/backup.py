@@ -47,7 +47,7 @@ def backup_plan(state, inventory) -> BackupPlan:
 def gather(state, inventory) -> BackupFacts:
     spec, hosts = read_hosts(inventory, state)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
-    folder = Path(hosts[spec.members[0].host_name].settings["etcd_backup_dir"]).expanduser()
+    folder = Path(hosts[spec.members[0].host_name].settings.etcd_backup_dir).expanduser()
     existing = tuple(sorted(path.name for path in folder.iterdir())) if folder.is_dir() else ()
     return BackupFacts(spec, hosts, view, backups.utc_now(), existing)
 
@@ -76,10 +76,10 @@ def decide(facts: BackupFacts) -> BackupPlan:
             "Run it over the whole inventory, or bring a member back"
         )
     through_leader, host = min(candidates, key=lambda candidate: candidate[0])  # a follower first, in etcd_seq order
-    path = backups.snapshot_path(first["etcd_backup_dir"], spec.cluster, facts.now)
+    path = backups.snapshot_path(first.etcd_backup_dir, spec.cluster, facts.now)
     if path.name in facts.existing:
         raise DeployError(f"{path} exists already (a backup in this same second?): nothing was saved; run it again")
-    expired = backups.expired(list(facts.existing), spec.cluster, first["etcd_backup_keep"])
+    expired = backups.expired(list(facts.existing), spec.cluster, first.etcd_backup_keep)
     about = backups.about(spec.cluster, view, host.member.client_url, facts.now)
     warnings = []
     unverified = backups.unverified(list(facts.existing), spec.cluster)

@@ -10,6 +10,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, LiveMember, size_text
+from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.remote.render import runtime_settings
 
@@ -79,7 +80,7 @@ def quota_fits(plans, view: ClusterView) -> None:
 
 
 def control_node_matches(
-    control: ControlState, running: list[HostState], cluster: str, settings: dict, may_rotate: bool = False, new_ca: bool = False
+    control: ControlState, running: list[HostState], cluster: str, settings: Settings, may_rotate: bool = False, new_ca: bool = False
 ) -> bool:
     """Members already run: the control node must hold the CA and the root password they were
     given, or it would hand them a CA their running peers reject, or lock etcdctl out (new_ca: the
@@ -90,12 +91,12 @@ def control_node_matches(
         return False
     names = ", ".join(h.member.host_name for h in running)
     fix = (
-        f"Copy the PKI folder ({settings['etcd_pki_dir']}/) of the control node that created the cluster here, "
+        f"Copy the PKI folder ({settings.etcd_pki_dir}/) of the control node that created the cluster here, "
         "or point etcd_ca_cert/etcd_ca_key at its CA and set etcd_root_password_file to a file holding its root password (docs/control-node.md)"
     )
     if control.ca_pem is None:
         raise DeployError(
-            f"cluster `{cluster}` runs on {names}, but the control node has no CA in {settings['etcd_pki_dir']}/ "
+            f"cluster `{cluster}` runs on {names}, but the control node has no CA in {settings.etcd_pki_dir}/ "
             f"(a fresh clone or another admin machine?): nothing was changed. {fix}"
         )
     ca_sha = hashlib.sha256(control.ca_pem.encode()).hexdigest()
@@ -119,10 +120,10 @@ def control_node_matches(
     if control.root_sha is None:
         raise DeployError(
             f"cluster `{cluster}` runs on {names}, but the control node has no root password for it "
-            f"({settings['etcd_pki_dir']}/{cluster}/root.password): nothing was changed. {fix}"
+            f"({settings.etcd_pki_dir}/{cluster}/root.password): nothing was changed. {fix}"
         )
     raise DeployError(
-        f"the root password in {settings['etcd_pki_dir']}/{cluster}/root.password is not the one in /etc/etcd/etcd.pass of "
+        f"the root password in {settings.etcd_pki_dir}/{cluster}/root.password is not the one in /etc/etcd/etcd.pass of "
         f"{names}: nothing was changed. {fix}"
     )
 
@@ -134,7 +135,7 @@ def _address(member: LiveMember) -> str:
 
 def tarballs(hosts) -> None:
     """A release tarball must exist on the control node and match its checksum before anything runs."""
-    for tarball, expected in {(h.settings["etcd_tarball"], h.settings["etcd_tarball_sha256"]) for h in hosts}:
+    for tarball, expected in {(h.settings.etcd_tarball, h.settings.etcd_tarball_sha256) for h in hosts}:
         if not tarball:
             continue
         path = Path(tarball).expanduser()

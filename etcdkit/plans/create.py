@@ -22,6 +22,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import (
@@ -114,7 +115,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
             + "\n".join(f"  - {name}: {reason}" for name, reason in foreign.items())
             + "\nThey are not this cluster's to stop or delete: if their data can go, stop and remove them by hand."
         )
-    if first["etcd_clean"] and has_instances:
+    if first.etcd_clean and has_instances:
         _check_clean(facts, hosts)
         warnings.append("etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster")
         return _finish(facts, first, bootstrap=True, rebuild=True, view=None, warnings=warnings)
@@ -159,10 +160,10 @@ def decide(facts: CreateFacts) -> CreatePlan:
 def version_warnings(hosts) -> list[str]:
     """Members whose installed etcd is not etcd_version: create never upgrades (nor downgrades) one."""
     return [
-        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings['etcd_version']}: create does not "
+        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings.etcd_version}: create does not "
         "change it; upgrade with deploys/upgrade.py (one member at a time)"
         for host in hosts
-        if host.settings["etcd_version"] and host.reachable and host.state["version"] not in (None, host.settings["etcd_version"])
+        if host.settings.etcd_version and host.reachable and host.state["version"] not in (None, host.settings.etcd_version)
     ]
 
 
@@ -175,7 +176,7 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
             "etcd_clean is set in the inventory or YAML config: it wipes a live cluster only when given for one run "
             "on the command line (--data etcd_clean=true). Remove it from the inventory; deploys/destroy.py deletes a cluster"
         )
-    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"]]
+    guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard]
     if guarded:
         problems.append(
             f"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on ({', '.join(guarded)}): "
@@ -189,7 +190,9 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
         raise DeployError("cannot rebuild the cluster (etcd_clean); nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]) -> CreatePlan:
+def _finish(
+    facts: CreateFacts, first: Settings, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]
+) -> CreatePlan:
     spec, hosts = facts.spec, facts.hosts
     running = [h for h in hosts.values() if h.running]
     rotate_root = False if rebuild else checks.control_node_matches(facts.control, running, spec.cluster, first, may_rotate=True)

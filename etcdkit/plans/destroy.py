@@ -56,7 +56,7 @@ def gather(state, inventory) -> DestroyFacts:
 def decide(facts: DestroyFacts) -> DestroyPlan:
     spec, hosts = facts.spec, facts.hosts
     first = hosts[spec.members[0].host_name].settings
-    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"] and not host.settings["etcd_purge"]]
+    guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard and not host.settings.etcd_purge]
     if guarded:
         raise DeployError(
             f"etcd_safeguard is on: refusing to destroy cluster `{spec.cluster}`; nothing was changed (it is set for "
@@ -73,7 +73,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
     token = live_token(hosts.values(), facts.view)
     for name, host in hosts.items():
         if owners[name][0] == "ours":
-            problem = host.stranger(facts.view, token) or (host.data_problem() if host.settings["etcd_rm_data"] else None)
+            problem = host.stranger(facts.view, token) or (host.data_problem() if host.settings.etcd_rm_data else None)
             if problem:
                 problems.append(f"{name}: {problem}")
     if problems:
@@ -86,7 +86,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
     has_data = any(host.state["data"] for host in ours)
     snapshot_host = snapshot_path = snapshot_about = None
     warnings = list(facts.monitors.warnings)
-    if first["etcd_backup"] and has_data:
+    if first.etcd_backup and has_data:
         view = facts.view
         healthy = [h for h in sorted(ours, key=lambda h: h.member.seq) if view and view.serves(h.member.peer_url)]
         if not healthy:
@@ -95,7 +95,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
                 "nothing was changed. Start its members, or set etcd_backup=false to destroy it without a snapshot"
             )
         snapshot_host = healthy[0].member.host_name
-        snapshot_path = backups.snapshot_path(first["etcd_backup_dir"], spec.cluster, facts.now)
+        snapshot_path = backups.snapshot_path(first.etcd_backup_dir, spec.cluster, facts.now)
         snapshot_about = backups.about(spec.cluster, view, healthy[0].member.client_url, facts.now)
     elif has_data:
         warnings.append(f"etcd_backup=false: cluster `{spec.cluster}` is destroyed without a snapshot")

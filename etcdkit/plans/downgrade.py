@@ -62,7 +62,7 @@ def decide(facts: DowngradeFacts) -> DowngradePlan:
     if problems:
         raise DeployError(f"cannot downgrade: {problems[0]}; nothing was changed")
     settings = facts.hosts[spec.members[0].host_name].settings
-    version = settings["etcd_version"]
+    version = settings.etcd_version
     if not version:
         raise DeployError(
             "cannot downgrade: set the release to go back to, etcd_version (e.g. --data etcd_version=3.5.32); nothing was changed"
@@ -74,7 +74,7 @@ def decide(facts: DowngradeFacts) -> DowngradePlan:
         raise DeployError(f"cannot downgrade, nothing was changed:\n  - {problem}")
     problems = checks.healthy(view) + checks.nothing_pending(view)
     problems += tarball_problems(settings, version)
-    problems += install_method_problems(facts.hosts.values(), bool(settings["etcd_tarball"]))
+    problems += install_method_problems(facts.hosts.values(), bool(settings.etcd_tarball))
     if problems:
         raise DeployError("cannot downgrade, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
     checks.tarballs(facts.hosts.values())

@@ -20,6 +20,7 @@ from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
 from etcdkit.model.run import run_context
+from etcdkit.model.settings import Settings
 from etcdkit.remote.render import load_yaml
 
 RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
@@ -37,10 +38,10 @@ def once_per_run(state, key: str, compute: Callable[[], object]):
     return run_context(state).once(key, decided)
 
 
-def host_settings(host) -> dict:
+def host_settings(host) -> Settings:
     """The host's parameters, with the passwords that files name read from them."""
     try:
-        return with_password_files({name: params.get(host.data, name) for name in params.BY_NAME})
+        return Settings.of(with_password_files({name: params.get(host.data, name) for name in params.BY_NAME}))
     except PasswordFileError as error:
         raise InventoryError([f"host {host.name}: {error}"]) from None
 
@@ -59,7 +60,7 @@ class HostState:
     """A member of the inventory, its parameters, and the EtcdHost fact of its host."""
 
     member: Member
-    settings: dict
+    settings: Settings
     state: dict  # empty when the host cannot be reached (or was not asked)
     in_run: bool = True  # in the run's hosts (not left out by --limit)
 
@@ -78,7 +79,7 @@ class HostState:
     def ownership(self) -> tuple[str, str]:
         """("bare" | "ours" | "foreign" | "unreachable", why): ours when its etcd.conf is this member's,
         with this data dir."""
-        member, data_dir = self.member, self.settings["etcd_data"]
+        member, data_dir = self.member, self.settings.etcd_data
         if not self.reachable:
             return "unreachable", f"{member.host_name} cannot be reached over SSH"
         if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
@@ -121,7 +122,7 @@ class HostState:
         others = sorted(set(self.state.get("data") or []) - {"member"})
         if others:
             return (
-                f"the data dir {self.settings['etcd_data']} holds more than etcd's member/ ({' '.join(others)}): "
+                f"the data dir {self.settings.etcd_data} holds more than etcd's member/ ({' '.join(others)}): "
                 "nothing there is deleted; move those files away first"
             )
         return None
@@ -144,7 +145,7 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
             facts = (
                 {}
                 if member.address in skip
-                else host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port))
+                else host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=(member.port, member.peer_port))
             )
         except ConnectError:
             facts = {}
@@ -206,13 +207,13 @@ class ControlState:
     now: datetime = field(kw_only=True)
 
 
-def read_control(settings: dict, cluster: str) -> ControlState:
+def read_control(settings: Settings, cluster: str) -> ControlState:
     """The control node's state; a CA that cannot be loaded stops the run before any change."""
     ca = CertificateAuthority.load(ca_source(settings))
-    root = user_secret(settings["etcd_root_password"], cluster_folder(settings, cluster), "root").read()
+    root = user_secret(settings.etcd_root_password, cluster_folder(settings, cluster), "root").read()
     return ControlState(
         ca.cert_pem if ca is not None else None,
         hashlib.sha256(root.encode()).hexdigest() if root is not None else None,
-        bool(settings["etcd_root_password"]),
+        bool(settings.etcd_root_password),
         now=datetime.now(UTC),
     )

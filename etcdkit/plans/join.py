@@ -20,6 +20,7 @@ from pyinfra.api.exceptions import DeployError
 from etcdkit.control.store import ControlWork
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.settings import Settings
 from etcdkit.model.versions import new_member_version
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
@@ -86,7 +87,7 @@ def decide(facts: JoinFacts) -> JoinPlan:
     if not joiner.reachable:
         raise DeployError(f"cannot join: {joiner.member.host_name} cannot be reached over SSH; nothing was changed")
     entry = view.by_peer_url(joiner.member.peer_url)
-    learner = entry.is_learner if entry else joiner.settings["etcd_learner"]
+    learner = entry.is_learner if entry else joiner.settings.etcd_learner
     problems = checks.nothing_pending(view, allowed=entry) + checks.healthy(view, ignoring=entry)
     warnings = []
     if entry is None and not learner:
@@ -137,11 +138,11 @@ def decide(facts: JoinFacts) -> JoinPlan:
     return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, choice.version, replace, cluster_secrets, control, warnings, notes)
 
 
-def named_version(settings: dict) -> tuple[str | None, str | None]:
+def named_version(settings: Settings) -> tuple[str | None, str | None]:
     """The release the operator names for a new member: etcd_version, else the release of
     etcd_tarball (etcd-v3.5.16-linux-amd64.tar.gz); and the problem when the two differ."""
-    found = TARBALL_VERSION.search(Path(settings["etcd_tarball"]).name) if settings["etcd_tarball"] else None
-    tarball, version = found.group(1) if found else None, settings["etcd_version"]
+    found = TARBALL_VERSION.search(Path(settings.etcd_tarball).name) if settings.etcd_tarball else None
+    tarball, version = found.group(1) if found else None, settings.etcd_version
     if tarball and version and tarball != version:
-        return version, f"etcd_tarball {settings['etcd_tarball']} is not the release of etcd_version {version}"
+        return version, f"etcd_tarball {settings.etcd_tarball} is not the release of etcd_version {version}"
     return version or tarball, None

@@ -77,6 +77,6 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
     alarms = sorted({a["alarm"] for a in facts.alarms})
     if alarms:
         notes.append(f"active alarms: {', '.join(alarms)}")
-    if "defrag" in first["etcd_maintain"]:
+    if "defrag" in first.etcd_maintain:
         notes.append(order_note("defragmentation", members, turns, leader_host))
-    return MaintainPlan(first["etcd_maintain"], first["etcd_compact_keep"], members, turns, leader_host, executor, warnings, notes)
+    return MaintainPlan(first.etcd_maintain, first.etcd_compact_keep, members, turns, leader_host, executor, warnings, notes)

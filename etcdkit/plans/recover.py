@@ -141,14 +141,14 @@ def gather(state, inventory) -> RecoverFacts:
         tool = offline_tool(host.state["version"], bool(pyinfra_host.get_fact(Which, command="etcdutl")))
         if tool is None:
             return host.member.host_name, {"error": "no etcdutl on the host to read it offline: install etcd's etcdutl there"}
-        return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings["etcd_data"], tool=tool)
+        return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings.etcd_data, tool=tool)
 
     unread = [h for h in reachable if h.ours and h.state["data"] and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
     databases = dict(Group().map(offline, unread))
     return RecoverFacts(
         spec,
         hosts,
-        frozenset(first["etcd_recover_lost"] or ()),
+        frozenset(first.etcd_recover_lost or ()),
         seen,
         databases,
         read_control(first, spec.cluster),
@@ -198,7 +198,7 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
     state = "running, not serving" if host.running else "stopped"
     database = facts.databases.get(name)
     if database is None:
-        return Reading(state, error=f"no database in {host.settings['etcd_data']}/member/snap")
+        return Reading(state, error=f"no database in {host.settings.etcd_data}/member/snap")
     if "error" in database:
         return Reading(state, error=database["error"])
     return Reading(state, database["revision"], None, "a copy of its database")
@@ -223,7 +223,7 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
             problems.append(f"{host.member.host_name}: {problem}")
     if problems:
         raise refusal(spec.cluster, problems)
-    wipe = {h.member.host_name: h.settings["etcd_data"] for h in others if h.ours and h.state["data"]}
+    wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.state["data"]}
     joiners = [h.member.host_name for h in others]
     settings = survivor.settings
     # the survivor, stopped or not, keeps its CA and its root password: the control node must hold them
@@ -317,7 +317,7 @@ def host_problems(facts: RecoverFacts, readings: dict[str, Reading]) -> list[str
     """What each host holds must be provably this cluster's and readable; the switches allow the run."""
     hosts = facts.hosts
     problems = []
-    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"]]
+    guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard]
     if guarded:
         problems.append(
             f"etcd_safeguard is on ({', '.join(guarded)}): recover deletes the member data of every member but one; "

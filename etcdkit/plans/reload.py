@@ -20,6 +20,7 @@ from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks, patroni
 from etcdkit.plans.gather import (
     ControlState,
@@ -44,7 +45,7 @@ class PgHost:
     Patroni's and vip-manager's configs (None: no such config)."""
 
     name: str
-    settings: dict
+    settings: Settings
     patroni: dict | None
     vip: dict | None
     patroni_owner: tuple[str, str] | None  # owner of the file Patroni's config leads to: its client key gets it too
@@ -83,7 +84,7 @@ class ClientPlan:
     the replicas' turn, one host at a time); `restart-primary` (after every replica, only with
     etcd_patroni_restart_primary); None (nothing, or a primary's restart left to the operator)."""
 
-    settings: dict
+    settings: Settings
     user: ClientUser
     patroni: ConfigChange | None
     vip: ConfigChange | None
@@ -127,38 +128,38 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
     return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), *read_clients(inventory, hosts, first, parts))
 
 
-def read_clients(inventory, hosts: dict[str, HostState], first: dict, parts: list[str] | None = None):
+def read_clients(inventory, hosts: dict[str, HostState], first: Settings, parts: list[str] | None = None):
     """(admin hosts, PostgreSQL hosts, their clusters' passwords, monitoring hosts) of the run, as
     these parts (default: etcd_reload) need them: the clients' side of ReloadFacts."""
-    parts = first["etcd_reload"] if parts is None else parts
+    parts = first.etcd_reload if parts is None else parts
     activated = list(inventory.iter_activated_hosts())
     admin = []
     if "env" in parts:
-        admin = [h.name for h in inventory.get_group(first["etcd_client_group"], default=[]) if h in activated and h.name not in hosts]
+        admin = [h.name for h in inventory.get_group(first.etcd_client_group, default=[]) if h in activated and h.name not in hosts]
     pg_hosts, passwords = [], {}
     if {"patroni", "vip"} & set(parts):
-        folder = ClusterSecrets.of(first, first["etcd_cluster"]).folder
+        folder = ClusterSecrets.of(first, first.etcd_cluster).folder
         for host in activated:
             settings = host_settings(host)
-            pg_cluster = settings["pg_cluster"]
+            pg_cluster = settings.pg_cluster
             if not pg_cluster:
                 continue
-            passwords.setdefault(pg_cluster, user_secret(settings["pg_etcd_password"], folder, pg_cluster).read())
+            passwords.setdefault(pg_cluster, user_secret(settings.pg_etcd_password, folder, pg_cluster).read())
             current = {}
-            for part, key, keys in (
-                ("patroni", "patroni_config", patroni.PATRONI_KEYS + patroni.PATRONI_API_KEYS),
-                ("vip", "vip_manager_config", (*patroni.VIP_KEYS, *patroni.VIP_OLD_KEYS, "dcs-type")),
+            for part, path, keys in (
+                ("patroni", settings.patroni_config, patroni.PATRONI_KEYS + patroni.PATRONI_API_KEYS),
+                ("vip", settings.vip_manager_config, (*patroni.VIP_KEYS, *patroni.VIP_OLD_KEYS, "dcs-type")),
             ):
-                current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
+                current[part] = host.get_fact(YamlKeys, path=path, keys=keys, secrets=patroni.SECRETS) if part in parts else None
             found, role = None, None
             if current["patroni"] is not None:
                 # through Pigsty's symlink: the owner of /pg/conf/<instance>.yml is the user Patroni runs as
-                found = host.get_fact(ConfigFile, path=settings["patroni_config"])
+                found = host.get_fact(ConfigFile, path=settings.patroni_config)
                 role = host.get_fact(PatroniRole, url=patroni.api_url(current["patroni"]))
             owner = (found["user"], found["group"]) if found else None
             refused = found["refused"] if found else None
             pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role, refused))
-    monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
+    monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), None)
     return tuple(admin), tuple(pg_hosts), passwords, monitors
 
 
@@ -168,7 +169,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     if problems:
         raise DeployError(f"cannot reload: {problems[0]}; nothing was changed")
     first = facts.hosts[spec.members[0].host_name].settings
-    parts = first["etcd_reload"]
+    parts = first.etcd_reload
     warnings = list(facts.monitors.warnings)
     members = {}
     token = live_token(facts.hosts.values(), view)
@@ -213,7 +214,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
         targets = [target for target in map(_target, view.started) if target]
         plan.monitoring = monitoring_plan(facts.monitors, spec.cluster, targets, cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m.member) for m in members.values()] if "conf" in parts else []
-    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
+    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings.pg_cluster for c in plan.clients.values()})]
     if plan.monitoring and plan.monitoring.certificate:
         certificates.append(plan.monitoring.certificate)
     plan.control = cluster_secrets.work(certificates, facts.control.now, [user.password for user in plan.users])
@@ -254,7 +255,7 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None
     client.patroni_action = client.patroni.action
     if client.patroni_action != "restart" or patroni.is_replica(role):
         return
-    if settings["etcd_patroni_restart_primary"]:
+    if settings.etcd_patroni_restart_primary:
         client.patroni_action = "restart-primary"
         return
     client.patroni_action = None
@@ -263,7 +264,7 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None
         f"{pg_host.name}: Patroni {said}: {client.patroni.path} gets the new etcd TLS settings, but Patroni is not "
         f"restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
         f"`patronictl -c {client.patroni.path} switchover` on a host of the cluster, then `systemctl restart "
-        f"{settings['patroni_service']}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
+        f"{settings.patroni_service}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
     )
 
 
@@ -271,17 +272,17 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
     urls = sorted(url for member in plan.view.started for url in member.client_urls)
     users = {}
     for pg_host in facts.pg_hosts:
-        pg_cluster = pg_host.settings["pg_cluster"]
+        pg_cluster = pg_host.settings.pg_cluster
         if pg_cluster not in users:
-            secret = user_secret(pg_host.settings["pg_etcd_password"], cluster_secrets.folder, pg_cluster)
+            secret = user_secret(pg_host.settings.pg_etcd_password, cluster_secrets.folder, pg_cluster)
             users[pg_cluster] = ClientUser(pg_cluster, patroni.prefix(pg_cluster), secret)
         user, password = users[pg_cluster], facts.passwords[pg_cluster]
-        change = patroni.patroni_change(pg_host.settings["patroni_config"], pg_host.patroni, urls, user.name, password)
-        vip = patroni.vip_change(pg_host.settings["vip_manager_config"], pg_host.vip, urls, user.name, password)
+        change = patroni.patroni_change(pg_host.settings.patroni_config, pg_host.patroni, urls, user.name, password)
+        vip = patroni.vip_change(pg_host.settings.vip_manager_config, pg_host.vip, urls, user.name, password)
         if pg_host.vip is not None and vip is None:
             plan.notes.append(
                 f"{pg_host.name}: vip-manager watches {patroni.vip_dcs_type(pg_host.vip)}, not etcd: "
-                f"{pg_host.settings['vip_manager_config']} left alone"
+                f"{pg_host.settings.vip_manager_config} left alone"
             )
         if change and pg_host.patroni_refused:
             raise DeployError(f"{pg_host.name}: {pg_host.patroni_refused}; nothing was changed")
@@ -299,7 +300,7 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
             plan.clients[pg_host.name] = client
         elif pg_host.vip is None:
             plan.notes.append(
-                f"{pg_host.name}: neither {pg_host.settings['patroni_config']} nor {pg_host.settings['vip_manager_config']}: skipped"
+                f"{pg_host.name}: neither {pg_host.settings.patroni_config} nor {pg_host.settings.vip_manager_config}: skipped"
             )
     plan.users = list(users.values())
     running = sorted((h for h in plan.members.values() if h.running), key=lambda h: h.member.seq)

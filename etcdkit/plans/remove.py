@@ -7,7 +7,7 @@ URL, started or not, and removed through the surviving members: by its own host 
 reachable, else by a surviving member of the run. Its host is cleaned only after the removal.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pyinfra.api.exceptions import DeployError
@@ -18,6 +18,7 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params, paths, values
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, once_per_run, read_hosts, read_view, usable
 
@@ -39,7 +40,7 @@ class OwnConfigFacts:
 
     host_name: str
     address: str
-    settings: dict
+    settings: Settings
     conf: dict  # its etcd.conf, parsed
     view: ClusterView | None
     running: bool = False  # an etcd runs there
@@ -52,7 +53,7 @@ class Removal:
     name: str  # the member name, <cluster>-<seq>
     address: str
     peer_url: str
-    settings: dict
+    settings: Settings
     reachable: bool  # in this run and reachable
     has_credentials: bool  # its etcd.conf, certificate and password are there: it can run etcdctl
     clean: bool = False  # what etcd left on its host is provably this member's: it is cleaned
@@ -96,17 +97,17 @@ def _gather_own_config(inventory) -> OwnConfigFacts:
         raise DeployError(f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)")
     host = hosts[0]
     settings = host_settings(host)
-    ports = (settings["etcd_port"], settings["etcd_peer_port"])
-    facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=ports)
+    ports = (settings.etcd_port, settings.etcd_peer_port)
+    facts = host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=ports)
     conf = conf_values(facts["conf"])
     data_dir = conf.get("data-dir")
-    if isinstance(data_dir, str) and data_dir != settings["etcd_data"] and not values.data_dir(data_dir):
+    if isinstance(data_dir, str) and data_dir != settings.etcd_data and not values.data_dir(data_dir):
         facts = host.get_fact(EtcdHost, data_dir=data_dir, ports=ports)  # what its own data dir holds
     _, _, endpoints = own_member(conf)
     view = usable(host.get_fact(EtcdCluster, endpoint=",".join(endpoints))) if endpoints else None
     own = HostState(
-        Member(host.name, 0, "", host_address(host), settings["etcd_port"], settings["etcd_peer_port"]),
-        {**settings, "etcd_data": conf.get("data-dir", settings["etcd_data"])},
+        Member(host.name, 0, "", host_address(host), settings.etcd_port, settings.etcd_peer_port),
+        replace(settings, etcd_data=conf.get("data-dir", settings.etcd_data)),
         facts,
     )
     return OwnConfigFacts(host.name, host_address(host), settings, conf, view, own.running, own.data_problem())
@@ -130,17 +131,17 @@ def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
         removal, run_hosts = _from_inventory(facts)
     if removal is None:
         return None
-    guarded = removal.settings["etcd_safeguard"] or (
-        isinstance(facts, InventoryFacts) and any(h.settings["etcd_safeguard"] for h in facts.hosts.values())
+    guarded = removal.settings.etcd_safeguard or (
+        isinstance(facts, InventoryFacts) and any(h.settings.etcd_safeguard for h in facts.hosts.values())
     )
     if guarded:
         raise DeployError(
             f"etcd_safeguard is on: refusing to remove {removal.address}; nothing was changed. "
             "Run with --data etcd_safeguard=false to remove it"
         )
-    removal.certificates = issued_files(cluster_folder(removal.settings, removal.settings["etcd_cluster"]), [removal.name])
+    removal.certificates = issued_files(cluster_folder(removal.settings, removal.settings.etcd_cluster), [removal.name])
     view = facts.view
-    problems = checks.answers(view, removal.settings["etcd_cluster"])
+    problems = checks.answers(view, removal.settings.etcd_cluster)
     if problems:
         raise DeployError(f"cannot remove {removal.address}: {problems[0]}; nothing was changed")
     removal.entry = view.by_peer_url(removal.peer_url)
@@ -224,7 +225,7 @@ def _cleanup(host: HostState, stranger: str | None) -> bool:
         problem = f"it holds an etcd or data that is not this member's ({reason})"
     elif stranger:
         problem = stranger
-    elif kind == "ours" and host.settings["etcd_rm_data"]:
+    elif kind == "ours" and host.settings.etcd_rm_data:
         problem = host.data_problem()
     if problem:
         raise DeployError(
@@ -249,13 +250,9 @@ def _from_own_config(facts: OwnConfigFacts) -> Removal | None:
                 "knows, so it is not stopped; nothing was changed"
             )
         return None
-    settings = {
-        **facts.settings,
-        "etcd_cluster": name.rsplit("-", 1)[0],
-        "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"]),
-    }
+    settings = replace(facts.settings, etcd_cluster=name.rsplit("-", 1)[0], etcd_data=facts.conf.get("data-dir", facts.settings.etcd_data))
     removal = Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True, clean=True)
-    if settings["etcd_rm_data"]:
+    if settings.etcd_rm_data:
         problem = own_data_dir_problem(facts.conf)
         if problem:
             raise DeployError(

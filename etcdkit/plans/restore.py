@@ -83,7 +83,7 @@ def gather(state, inventory) -> RestoreFacts:
     spec, hosts = read_hosts(inventory, state)
     first = hosts[spec.members[0].host_name].settings
     return RestoreFacts(
-        spec, hosts, read_snapshot(first["etcd_restore"]), read_control(first, spec.cluster), read_monitors(inventory), backups.utc_now()
+        spec, hosts, read_snapshot(first.etcd_restore), read_control(first, spec.cluster), read_monitors(inventory), backups.utc_now()
     )
 
 
@@ -93,7 +93,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
     snapshot = _check_snapshot(facts.snapshot)
     problems = []
     source = snapshot.sidecar.get("cluster")
-    if source != spec.cluster and (source is None or source != first["etcd_restore_from"]):
+    if source != spec.cluster and (source is None or source != first.etcd_restore_from):
         problems.append(
             f"{snapshot.path.name} is a snapshot of cluster `{source}`, not of `{spec.cluster}` (its sidecar says so): restoring it "
             f"would give `{spec.cluster}` another cluster's data. If that is what you want, name its cluster for this run: "
@@ -110,7 +110,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
             problems.append(f"{name}: {problem}")
     if facts.control.root_sha is None:
         problems.append(
-            f"the control node has no root password for `{spec.cluster}` ({first['etcd_pki_dir']}/{spec.cluster}/root.password): "
+            f"the control node has no root password for `{spec.cluster}` ({first.etcd_pki_dir}/{spec.cluster}/root.password): "
             "set etcd_root_password to the root password the cluster had when the snapshot was taken"
         )
     if problems:
@@ -143,7 +143,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
         cluster_secrets.work(certificates, facts.control.now),
         seed,
         seed,
-        f"root's password in the restored cluster `{spec.cluster}` is not the control node's ({first['etcd_pki_dir']}/{spec.cluster}/"
+        f"root's password in the restored cluster `{spec.cluster}` is not the control node's ({first.etcd_pki_dir}/{spec.cluster}/"
         "root.password, or etcd_root_password): the snapshot keeps the root password the cluster had when it was taken. Run "
         "deploys/create.py with --data etcd_root_password_file=<a 0600 file holding that password>, which keeps it on the control node",
         monitoring,
@@ -174,7 +174,7 @@ def _check_snapshot(snapshot: SnapshotFile | None) -> SnapshotFile:
 
 def _host_problem(host: HostState) -> str | None:
     """Why the member cannot be restored on this host now (None: it can)."""
-    data_dir = host.settings["etcd_data"]
+    data_dir = host.settings.etcd_data
     if not host.reachable:
         return "cannot be reached over SSH: every member is restored together, bring it back first"
     if host.running or host.state.get("self"):

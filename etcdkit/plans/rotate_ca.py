@@ -30,6 +30,7 @@ from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.facts.etcd import EtcdCertificates
 from etcdkit.model import params, paths
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks, reload
 from etcdkit.plans.gather import in_run, once_per_run
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
@@ -103,17 +104,17 @@ def gather(state, inventory) -> RotationFacts:
     return RotationFacts(clients, held, roles, left_out)
 
 
-def client_hosts(inventory, settings: dict, members: set[str]) -> dict[str, str]:
+def client_hosts(inventory, settings: Settings, members: set[str]) -> dict[str, str]:
     """Every host of the inventory, in the run or not, that holds TLS files of the cluster's clients
     (the rotation moves them to the new CA), and what it is."""
     roles: dict[str, list[str]] = {}
-    for host in inventory.get_group(settings["etcd_client_group"], default=[]):
+    for host in inventory.get_group(settings.etcd_client_group, default=[]):
         roles.setdefault(host.name, []).append("admin host")
     for host in inventory:
         pg_cluster = params.get(host.data, "pg_cluster")
         if pg_cluster:
             roles.setdefault(host.name, []).append(f"Patroni/vip-manager host of {pg_cluster}")
-    for host in inventory.get_group(settings["etcd_monitor_group"], default=[]):
+    for host in inventory.get_group(settings.etcd_monitor_group, default=[]):
         if not params.get(host.data, "etcd_monitor_target_dir"):  # a site's own scraper holds no TLS files of etcdkit's
             roles.setdefault(host.name, []).append("Prometheus host")
     return {name: " and ".join(what) for name, what in roles.items() if name not in members}
@@ -145,7 +146,7 @@ def decide(facts: RotationFacts) -> RotationPlan:
             )
         else:
             members[host.member.host_name] = MemberPlan.of(host)
-    problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings["etcd_rotate_skip"])
+    problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings.etcd_rotate_skip)
     new_ca = live.control.ca_pem
     if new_ca is None:
         problems.append("no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
@@ -164,7 +165,7 @@ def decide(facts: RotationFacts) -> RotationPlan:
     plan = RotationPlan(spec.cluster, new_ca, None if done else "".join([new_ca, *old]), members, warnings=list(live.monitors.warnings))
     if done:
         plan.notes.append(f"the members of `{spec.cluster}` trust only the CA of etcd_ca_cert: only certificates are brought to it")
-    skipped = set(first["etcd_rotate_skip"])
+    skipped = set(first.etcd_rotate_skip)
     for name in sorted(skipped):
         plan.warnings.append(
             f"{name} ({facts.client_hosts[name]}) is left behind on purpose (etcd_rotate_skip): its etcd clients keep the old CA "
@@ -223,23 +224,21 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
     for pg in live.pg_hosts:
         if pg.patroni is None and pg.vip is None:
             continue
-        cert, key = certificate_paths(pg.settings["pg_cluster"])
+        cert, key = certificate_paths(pg.settings.pg_cluster)
         owner = pg.patroni_owner or ("root", "root")
-        client(
-            pg.name, client_dir, client_ca, secrets.client_certificate(pg.settings["pg_cluster"]), Place(cert), Place(key, *owner, "600")
-        )
+        client(pg.name, client_dir, client_ca, secrets.client_certificate(pg.settings.pg_cluster), Place(cert), Place(key, *owner, "600"))
         if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES and pg.name not in skipped:  # one watching consul keeps running
-            plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
+            plan.vip_managers[pg.name] = pg.settings.vip_manager_service
     if live.monitors.site_targets:  # the site's own job scrapes, with TLS files of the site's: none of etcdkit's to move
         plan.warnings.append(
             f"{', '.join(live.monitors.hosts)}: the site's own Prometheus job scrapes `{plan.cluster}` (etcd_monitor_target_dir) "
             "with TLS files etcdkit does not manage: give it the new CA and a client certificate the new CA issued, or it "
             "stops scraping once the members trust only the new CA"
         )
-    else:
+    elif live.monitors.settings is not None:
+        settings = live.monitors.settings
         for name in live.monitors.hosts:
-            settings = live.monitors.settings
-            folder, user = tls_dir(settings, plan.cluster), settings["prometheus_user"]
+            folder, user = tls_dir(settings, plan.cluster), settings.prometheus_user
             monitor = secrets.client_certificate("monitor")
             client(
                 name,

@@ -329,7 +329,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdAuth: {"anonymous": False, "root": True, "refused": False},
         },
         files=held,
-        folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings["etcd_data"]: ("etcd", "etcd", 700)},
+        folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)},
         commands={"apt-get": "/usr/bin/apt-get", "etcdutl": "/usr/bin/etcdutl"},  # Debian's etcd-client 3.5 has etcdutl
     )
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from dataclasses import replace
 
 import pytest
 from etcdkit.facts.etcd import EtcdCluster
@@ -170,7 +171,7 @@ def test_a_foreign_host_is_refused(tmp_path, state, reason):
 def test_etcd_clean_is_refused_under_the_safeguard_of_any_host(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
     hosts = inv.hosts()
-    hosts[inv.name(3)].settings["etcd_safeguard"] = True  # one host's var
+    hosts[inv.name(3)].settings = replace(hosts[inv.name(3)].settings, etcd_safeguard=True)  # one host's var
     live = CreateFacts(inv.spec, hosts, view(1, 2, 3), control(), NO_MONITORS, NEW_TOKEN, True)
     with pytest.raises(DeployError, match=r"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on \(10\.10\.10\.12\)"):
         decide(live)

@@ -1,5 +1,7 @@
 """destroy's decisions: the safeguard, what stops it, and where the snapshot comes from."""
 
+from dataclasses import replace
+
 import pytest
 from pyinfra.api.exceptions import DeployError
 
@@ -119,7 +121,7 @@ def test_with_a_site_targets_folder_the_targets_go_from_it(tmp_path):
 def test_the_safeguard_of_one_host_refuses_for_the_whole_run(tmp_path):
     inv = inventory(tmp_path)
     hosts = inv.hosts()
-    hosts[inv.name(3)].settings["etcd_safeguard"] = True
+    hosts[inv.name(3)].settings = replace(hosts[inv.name(3)].settings, etcd_safeguard=True)
     with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing .*\(it is set for 10\.10\.10\.12\)"):
         decide(DestroyFacts(inv.spec, hosts, view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
 

@@ -58,7 +58,7 @@ def facts(
         control(ca_pem, root, configured),
         tuple(admin),
         tuple(pg),
-        passwords if passwords is not None else {h.settings["pg_cluster"]: h.settings["pg_etcd_password"] for h in pg},
+        passwords if passwords is not None else {h.settings.pg_cluster: h.settings.pg_etcd_password for h in pg},
         monitored,
     )
 

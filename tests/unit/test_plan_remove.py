@@ -1,6 +1,7 @@
 """remove's decisions: which member leaves, through which host, with what hand-over, and every
 refusal, from plain facts. Members 1-3 run; member 3 (10.10.10.12) usually leaves."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -215,7 +216,7 @@ def member_conf(tmp_path) -> dict:
 
 def test_its_etcd_conf_names_the_member_cluster_and_data_dir(tmp_path):
     removal = decide(own_config(tmp_path, member_conf(tmp_path), live=view(1, 2, 3, entry(3, cluster="pg-meta"))))
-    assert (removal.name, removal.peer_url, removal.settings["etcd_cluster"], removal.settings["etcd_data"]) == (
+    assert (removal.name, removal.peer_url, removal.settings.etcd_cluster, removal.settings.etcd_data) == (
         "pg-meta-3",
         peer_url(3),
         "pg-meta",
@@ -293,7 +294,7 @@ def test_the_safeguard_refuses_the_host_alone(tmp_path):
 def test_the_safeguard_of_any_host_refuses(tmp_path):
     inv = inventory(tmp_path)
     hosts = inv.hosts(None, in_run=(3,))
-    hosts[inv.name(1)].settings["etcd_safeguard"] = True
+    hosts[inv.name(1)].settings = replace(hosts[inv.name(1)].settings, etcd_safeguard=True)
     with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
         decide(InventoryFacts(inv.spec, hosts, None, True, MEMBERS))
 

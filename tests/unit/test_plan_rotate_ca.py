@@ -7,6 +7,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import CASource, CertificateAuthority
 from etcdkit.model import paths
+from etcdkit.model.settings import Settings
 from etcdkit.plans.reload import PgHost, ReloadFacts
 from etcdkit.plans.rotate_ca import RotationFacts, client_hosts, decide
 from tests.unit.plans_data import (
@@ -206,7 +207,7 @@ def test_the_client_hosts_of_an_inventory_are_its_admin_patroni_and_prometheus_h
         infra=(["10.10.10.50"], {}),
         site=(["10.10.10.51"], {}),
     )
-    settings = {"etcd_client_group": "etcd_clients", "etcd_monitor_group": "infra"}
+    settings = Settings(etcd_client_group="etcd_clients", etcd_monitor_group="infra")
     assert client_hosts(inv, settings, {"10.10.10.10"}) == {
         "10.10.10.40": "admin host and Patroni/vip-manager host of pg-main",
         "10.10.10.41": "Patroni/vip-manager host of pg-main",
