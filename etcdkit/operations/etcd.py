@@ -19,6 +19,8 @@ from etcdkit.control.passwords import Secret
 from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
+from etcdkit.model.host import running as is_running
+from etcdkit.model.host import start_needed
 from etcdkit.model.inventory import Member
 from etcdkit.model.versions import Version, offline_tool
 from etcdkit.operations import on_host
@@ -156,7 +158,7 @@ def running():
     commands = []
     if service["enabled"] != "enabled":
         commands.append(f"systemctl enable --quiet {paths.SERVICE}")
-    if service["active"] not in ("active", "activating"):
+    if start_needed(service["active"]):
         commands.append(f"systemctl start --no-block {paths.SERVICE}")
     if not commands:
         host.noop("etcd is enabled and running")
@@ -266,7 +268,7 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
     """
     commands = []
     service = host.get_fact(EtcdService)
-    if service["active"] in ("active", "activating", "reloading") or service["enabled"] in ("enabled", "enabled-runtime"):
+    if is_running(service["active"]) or service["enabled"] in ("enabled", "enabled-runtime"):
         commands.append(f"systemctl disable --now --quiet {paths.SERVICE}")
     leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
     if host.get_fact(Directory, path=paths.CONF_DIR):

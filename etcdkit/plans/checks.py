@@ -9,7 +9,7 @@ from pathlib import Path
 from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, LiveMember, size_text
+from etcdkit.model.cluster import ClusterView, LiveMember, quorum, size_text
 from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.remote.render import runtime_settings
@@ -39,7 +39,7 @@ def nothing_pending(view: ClusterView, allowed: LiveMember | None = None) -> lis
 
 def quorum_after(view: ClusterView, voters_after: int, healthy_after: int) -> list[str]:
     """After the change, the healthy voters must still be a quorum of the voters."""
-    needed = voters_after // 2 + 1
+    needed = quorum(voters_after)
     if healthy_after >= needed:
         return []
     return [

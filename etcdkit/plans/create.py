@@ -21,6 +21,7 @@ from etcdkit.control.passwords import WELL_KNOWN
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
@@ -94,19 +95,19 @@ def decide(facts: CreateFacts) -> CreatePlan:
     checks.tarballs(hosts.values())
 
     owners = {name: host.ownership() for name, host in hosts.items()}
-    unreachable = [name for name, (kind, _) in owners.items() if kind == "unreachable"]
+    unreachable = [name for name, (kind, _) in owners.items() if kind is Ownership.UNREACHABLE]
     if unreachable:
         raise DeployError(
             f"{', '.join(unreachable)} cannot be reached over SSH: nothing was changed. Bring "
             f"{'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)"
         )
-    foreign = {name: reason for name, (kind, reason) in owners.items() if kind == "foreign"}
+    foreign = {name: reason for name, (kind, reason) in owners.items() if kind is Ownership.FOREIGN}
     token = live_token(hosts.values(), facts.view)
     for name, (kind, _) in owners.items():
-        stranger = hosts[name].stranger(facts.view, token) if kind == "ours" else None
+        stranger = hosts[name].stranger(facts.view, token) if kind is Ownership.OURS else None
         if stranger:
             foreign[name] = stranger
-    ours = [name for name, (kind, _) in owners.items() if kind == "ours" and name not in foreign]
+    ours = [name for name, (kind, _) in owners.items() if kind is Ownership.OURS and name not in foreign]
     has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)
     if foreign:
         raise DeployError(

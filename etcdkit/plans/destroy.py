@@ -14,6 +14,7 @@ from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
 from etcdkit.model import backups
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, monitoring_plan, read_monitors
@@ -69,10 +70,10 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
             "Run it without --limit; one member leaves with the remove SOP (bin/etcd-rm IP)"
         )
     owners = {name: host.ownership() for name, host in hosts.items()}
-    problems = [f"{name}: {reason}" for name, (kind, reason) in owners.items() if kind in ("foreign", "unreachable")]
+    problems = [f"{name}: {reason}" for name, (kind, reason) in owners.items() if kind in (Ownership.FOREIGN, Ownership.UNREACHABLE)]
     token = live_token(hosts.values(), facts.view)
     for name, host in hosts.items():
-        if owners[name][0] == "ours":
+        if owners[name][0] is Ownership.OURS:
             problem = host.stranger(facts.view, token) or (host.data_problem() if host.settings.etcd_rm_data else None)
             if problem:
                 problems.append(f"{name}: {problem}")
@@ -82,7 +83,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
             + "\n".join(f"  - {problem}" for problem in problems)
             + "\nA foreign instance is not this cluster's to delete; an unreachable host cannot be cleaned."
         )
-    ours = [host for name, host in hosts.items() if owners[name][0] == "ours"]
+    ours = [host for name, host in hosts.items() if owners[name][0] is Ownership.OURS]
     has_data = any(host.state["data"] for host in ours)
     snapshot_host = snapshot_path = snapshot_about = None
     warnings = list(facts.monitors.warnings)

@@ -18,12 +18,11 @@ from etcdkit.control.store import ca_source, cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import Ownership, running
 from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
 from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.remote.render import load_yaml
-
-RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
 
 
 def once_per_run(state, key: str, compute: Callable[[], object]):
@@ -70,34 +69,34 @@ class HostState:
 
     @property
     def running(self) -> bool:
-        return self.reachable and self.state["active"] in RUNNING_STATES
+        return self.reachable and running(self.state["active"])
 
     def conf_value(self, key: str) -> str | None:
         value = conf_values(self.state.get("conf")).get(key)
         return None if value is None else str(value)
 
-    def ownership(self) -> tuple[str, str]:
-        """("bare" | "ours" | "foreign" | "unreachable", why): ours when its etcd.conf is this member's,
-        with this data dir."""
+    def ownership(self) -> tuple[Ownership, str]:
+        """Whose etcd the host holds, and why (empty for BARE and OURS): ours when its etcd.conf is
+        this member's, with this data dir."""
         member, data_dir = self.member, self.settings.etcd_data
         if not self.reachable:
-            return "unreachable", f"{member.host_name} cannot be reached over SSH"
+            return Ownership.UNREACHABLE, f"{member.host_name} cannot be reached over SSH"
         if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
-            return "ours", ""
+            return Ownership.OURS, ""
         if self.running:
             return (
-                "foreign",
+                Ownership.FOREIGN,
                 f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}",
             )
         if self.state["listeners"]:
-            return "foreign", f"another process listens on port {member.port} or {member.peer_port}"
+            return Ownership.FOREIGN, f"another process listens on port {member.port} or {member.peer_port}"
         if self.state["data"]:
-            return "foreign", f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
-        return "bare", ""
+            return Ownership.FOREIGN, f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
+        return Ownership.BARE, ""
 
     @property
     def ours(self) -> bool:
-        return self.ownership()[0] == "ours"
+        return self.ownership()[0] is Ownership.OURS
 
     def stranger(self, view: ClusterView | None, token: str | None) -> str | None:
         """Why the member data of a host whose etcd.conf is ours belongs to another cluster all the

@@ -19,6 +19,7 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.store import ControlWork
 from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import new_member_version
@@ -105,16 +106,16 @@ def decide(facts: JoinFacts) -> JoinPlan:
     members = [h for h in hosts.values() if h is not joiner]
     token = live_token(members, view) or cluster_token(members) or spec.cluster
     kind, reason = joiner.ownership()
-    if kind == "foreign" and not (entry and entry.started):
+    if kind is Ownership.FOREIGN and not (entry and entry.started):
         problems.append(
             f"{joiner.member.host_name} holds an etcd or data that is not this cluster's ({reason}): nothing there is "
             "stopped or deleted; if it can go, stop and remove it by hand, then run the join again"
         )
-    stranger = joiner.stranger(view, token) if kind == "ours" else None
+    stranger = joiner.stranger(view, token) if kind is Ownership.OURS else None
     if stranger:
         problems.append(f"{joiner.member.host_name} is not a member of `{spec.cluster}`: {stranger}; nothing there is stopped or deleted")
     wipe = bool(joiner.state["data"]) and not (entry and entry.started)
-    if wipe and kind == "ours" and joiner.data_problem():
+    if wipe and kind is Ownership.OURS and joiner.data_problem():
         problems.append(f"{joiner.member.host_name}: {joiner.data_problem()}")
     if problems:
         raise DeployError(

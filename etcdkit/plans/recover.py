@@ -37,7 +37,8 @@ from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.cluster import ClusterView, LiveMember, quorum
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.versions import offline_tool
 from etcdkit.plans import checks, reload
@@ -325,7 +326,7 @@ def host_problems(facts: RecoverFacts, readings: dict[str, Reading]) -> list[str
         )
     for name, host in hosts.items():
         kind, reason = host.ownership()
-        if kind == "foreign":
+        if kind is Ownership.FOREIGN:
             problems.append(f"{name}: {reason}; it is not this cluster's, so nothing there is stopped or deleted")
         elif readings[name].error:
             problems.append(
@@ -402,8 +403,7 @@ def preview(facts: RecoverFacts, readings: dict[str, Reading], survivor: HostSta
     warnings = [f"recover `{facts.spec.cluster}`: no member has a leader, and every member is accounted for:\n{listing}", plan]
     stopped = [h for h in hosts if h.ours and h.state.get("data") and h.reachable and not h.running]
     running = [h for h in hosts if h.ours and h.running]
-    quorum = len(hosts) // 2 + 1
-    if stopped and len(stopped) + len(running) >= quorum:
+    if stopped and len(stopped) + len(running) >= quorum(len(hosts)):
         warnings.append(
             f"{', '.join(h.member.name for h in stopped)} {'holds' if len(stopped) == 1 else 'hold'} data but "
             f"{'is' if len(stopped) == 1 else 'are'} stopped: with {'it' if len(stopped) == 1 else 'them'} started "

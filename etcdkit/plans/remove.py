@@ -17,6 +17,7 @@ from etcdkit.control.store import cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params, paths, values
 from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
@@ -221,18 +222,18 @@ def _cleanup(host: HostState, stranger: str | None) -> bool:
     stops the run (a running etcd that is not this cluster's member is never stopped)."""
     kind, reason = host.ownership()
     problem = None
-    if kind == "foreign":
+    if kind is Ownership.FOREIGN:
         problem = f"it holds an etcd or data that is not this member's ({reason})"
     elif stranger:
         problem = stranger
-    elif kind == "ours" and host.settings.etcd_rm_data:
+    elif kind is Ownership.OURS and host.settings.etcd_rm_data:
         problem = host.data_problem()
     if problem:
         raise DeployError(
             f"cannot remove {host.member.address}: {problem}; nothing was changed. Nothing there is this cluster's to stop "
             f"or delete: if its member must leave, remove its entry over the others (--data etcd_remove={host.member.address})"
         )
-    return kind == "ours"
+    return kind is Ownership.OURS
 
 
 def _surviving_executor(run_hosts: list[HostState], survivors: list[LiveMember]) -> str | None:

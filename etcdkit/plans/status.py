@@ -17,7 +17,7 @@ from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, size_text
+from etcdkit.model.cluster import ClusterView, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -145,7 +145,7 @@ def build(
                     "peer_urls": list(member.peer_urls),
                     "client_urls": list(member.client_urls),
                     "state": "started" if member.started else "unstarted",
-                    "role": "leader" if leader and member.id == leader.id else ("learner" if member.is_learner else "follower"),
+                    "role": view.role(member),
                     "health": "healthy" if view.is_healthy(member) else "unhealthy",
                     "error": "; ".join(errors) or (None if view.is_healthy(member) else "no answer"),
                     "version": status.get("version"),
@@ -218,9 +218,9 @@ def find_problems(doc: dict) -> list[dict]:
     else:
         if doc.get("leader") is None:
             problem(NO_QUORUM, "the cluster has no leader")
-        voters = [m for m in members if m["role"] != "learner"]
+        voters = [m for m in members if m["role"] != Role.LEARNER]
         healthy = [m for m in voters if m["health"] == "healthy"]
-        if len(healthy) < len(voters) // 2 + 1:
+        if len(healthy) < quorum(len(voters)):
             problem(NO_QUORUM, f"{len(healthy)} of {len(voters)} voting members are healthy: no quorum")
     for host in hosts:
         if not host["reachable"]:
@@ -233,7 +233,7 @@ def find_problems(doc: dict) -> list[dict]:
             problem(DEGRADED, f"member {label} was added but never started")
         elif member["health"] != "healthy":
             problem(DEGRADED, f"member {label} is not healthy: {member['error'] or 'no answer'}")
-        if member["role"] == "learner":
+        if member["role"] == Role.LEARNER:
             problem(DEGRADED, f"member {label} is a learner waiting for promotion")
         if member["host"] is None:
             problem(DEGRADED, f"member {label} is not in the inventory")
