@@ -70,9 +70,9 @@ def count():
 def load(path): ...
 """
     assert sorted(module_state(source)) == [
-        "line 10: global calls",
         "line 11: @cache load",
-        "line 6: _saved",
-        "line 7: _results",
-        "line 8: seen",
+        "line 5: _saved",
+        "line 6: _results",
+        "line 7: seen",
+        "line 9: global calls",
     ]
