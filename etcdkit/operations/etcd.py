@@ -406,7 +406,6 @@ def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, 
     yield FunctionCommand(_mark_restored, (host.name,), {})
 
 
-# per run (pyinfra's state): the hosts whose member restore finished
 def _mark_restored(host_name: str) -> None:
     run_context(ctx_state.get()).restored.add(host_name)
 
@@ -474,7 +473,6 @@ def force_new_cluster(member: Member, etcd_binary: str, timeout: int):
     yield FunctionCommand(_mark_forced, (host.name,), {})
 
 
-# per run (pyinfra's state): the host whose member became a one-member cluster
 def _mark_forced(host_name: str) -> None:
     run_context(ctx_state.get()).forced.add(host_name)
 
