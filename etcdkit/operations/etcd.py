@@ -7,7 +7,6 @@ import json
 import os
 import shlex
 from pathlib import Path
-from weakref import WeakKeyDictionary
 
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
@@ -22,6 +21,7 @@ from etcdkit.model.backups import sidecar_path
 from etcdkit.model.host import running as is_running
 from etcdkit.model.host import start_needed
 from etcdkit.model.inventory import Member
+from etcdkit.model.run import run_context
 from etcdkit.model.versions import Version, offline_tool
 from etcdkit.operations import on_host
 from etcdkit.operations.files import private_upload
@@ -312,13 +312,9 @@ def snapshot(endpoint: str, dest: str, about: dict | None = None):
     yield FunctionCommand(_snapshot, (endpoint, Path(dest), about, tool), {})
 
 
-# per run (pyinfra's state): the snapshots saved and verified
-_saved: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def snapshot_saved(dest: str) -> bool:
     """Whether this run saved and verified the snapshot dest."""
-    return str(dest) in _saved.get(ctx_state.get(), ())
+    return str(dest) in run_context(ctx_state.get()).snapshots_saved
 
 
 def _offline_tool(what: str) -> str:
@@ -380,7 +376,7 @@ def _snapshot(endpoint: str, dest: Path, about: dict | None, tool: str) -> None:
     finally:
         for path in (partial, sidecar):
             path.unlink(missing_ok=True)
-    _saved.setdefault(ctx_state.get(), set()).add(str(dest))
+    run_context(ctx_state.get()).snapshots_saved.add(str(dest))
 
 
 @operation(is_idempotent=False)
@@ -412,17 +408,13 @@ def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, 
     yield FunctionCommand(_mark_restored, (host.name,), {})
 
 
-# per run (pyinfra's state): the hosts whose member restore finished
-_restored: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def _mark_restored(host_name: str) -> None:
-    _restored.setdefault(ctx_state.get(), set()).add(host_name)
+    run_context(ctx_state.get()).restored.add(host_name)
 
 
 def restored(host_names: list[str]) -> bool:
     """Whether this run restored the member of every one of these hosts."""
-    return set(host_names) <= _restored.get(ctx_state.get(), set())
+    return set(host_names) <= run_context(ctx_state.get()).restored
 
 
 @operation(is_idempotent=False)
@@ -483,14 +475,10 @@ def force_new_cluster(member: Member, etcd_binary: str, timeout: int):
     yield FunctionCommand(_mark_forced, (host.name,), {})
 
 
-# per run (pyinfra's state): the host whose member became a one-member cluster
-_forced: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def _mark_forced(host_name: str) -> None:
-    _forced.setdefault(ctx_state.get(), set()).add(host_name)
+    run_context(ctx_state.get()).forced.add(host_name)
 
 
 def forced(host_name: str) -> bool:
     """Whether this run made the member of this host a one-member cluster that serves."""
-    return host_name in _forced.get(ctx_state.get(), set())
+    return host_name in run_context(ctx_state.get()).forced

@@ -9,7 +9,6 @@ departing host is cleaned only after that (`removal_confirmed`).
 
 import shlex
 import time
-from weakref import WeakKeyDictionary
 
 from pyinfra import host, state
 from pyinfra.api import FunctionCommand, OperationError, operation
@@ -19,6 +18,7 @@ from etcdkit.facts.etcd import EtcdMembership
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
+from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl, journal
 
@@ -27,17 +27,14 @@ POLL = 0.3
 # not yet connected: these refusals are waited out, any other error stops the change.
 TRANSIENT = ("unhealthy cluster", "leader changed", "too many requests", "context deadline exceeded")
 
-# per run (pyinfra's state): the peer URLs whose removal the member list confirmed
-_confirmed: WeakKeyDictionary = WeakKeyDictionary()
-
 
 def removal_confirmed(peer_url: str) -> bool:
     """Whether this run saw the member with this peer URL leave the member list."""
-    return peer_url in _confirmed.get(ctx_state.get(), ())
+    return peer_url in run_context(ctx_state.get()).removals_confirmed
 
 
 def _confirm(peer_url: str) -> None:
-    _confirmed.setdefault(ctx_state.get(), set()).add(peer_url)
+    run_context(ctx_state.get()).removals_confirmed.add(peer_url)
 
 
 def _membership(endpoints: str) -> ClusterView:
