@@ -15,14 +15,13 @@ cluster and data dir) or *foreign* (a live instance or data that this inventory 
 import secrets
 from dataclasses import dataclass, field
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.passwords import WELL_KNOWN
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
@@ -97,9 +96,10 @@ def decide(facts: CreateFacts) -> CreatePlan:
     owners = {name: host.ownership() for name, host in hosts.items()}
     unreachable = [name for name, (kind, _) in owners.items() if kind is Ownership.UNREACHABLE]
     if unreachable:
-        raise DeployError(
-            f"{', '.join(unreachable)} cannot be reached over SSH: nothing was changed. Bring "
-            f"{'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)"
+        raise Refusal(
+            "create.unreachable",
+            f"{', '.join(unreachable)} cannot be reached over SSH",
+            fix=f"Bring {'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)",
         )
     foreign = {name: reason for name, (kind, reason) in owners.items() if kind is Ownership.FOREIGN}
     token = live_token(hosts.values(), facts.view)
@@ -110,11 +110,11 @@ def decide(facts: CreateFacts) -> CreatePlan:
     ours = [name for name, (kind, _) in owners.items() if kind is Ownership.OURS and name not in foreign]
     has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)
     if foreign:
-        raise DeployError(
-            "these hosts hold etcd instances or data that do not belong to this inventory's cluster "
-            f"`{spec.cluster}`; nothing was changed:\n"
-            + "\n".join(f"  - {name}: {reason}" for name, reason in foreign.items())
-            + "\nThey are not this cluster's to stop or delete: if their data can go, stop and remove them by hand."
+        raise Refusal(
+            "create.foreign",
+            [f"{name}: {reason}" for name, reason in foreign.items()],
+            f"these hosts hold etcd instances or data that do not belong to this inventory's cluster `{spec.cluster}`",
+            "They are not this cluster's to stop or delete: if their data can go, stop and remove them by hand.",
         )
     if first.etcd_clean and has_instances:
         _check_clean(facts, hosts)
@@ -127,11 +127,11 @@ def decide(facts: CreateFacts) -> CreatePlan:
     if view is None:
         bare = [name for name in hosts if name not in ours]
         if bare:
-            raise DeployError(
+            raise Refusal(
+                "create.down_with_new_hosts",
                 f"members of cluster `{spec.cluster}` have data but no member answers, and "
-                f"{', '.join(bare)} {'is' if len(bare) == 1 else 'are'} not members yet: nothing was changed. "
-                "Bring the cluster back first (`systemctl start etcd` on its members), then add new hosts "
-                "with the join SOP"
+                f"{', '.join(bare)} {'is' if len(bare) == 1 else 'are'} not members yet",
+                fix="Bring the cluster back first (`systemctl start etcd` on its members), then add new hosts with the join SOP",
             )
         warnings.append(f"no member of cluster `{spec.cluster}` answers: starting its stopped members")
         return _finish(facts, first, bootstrap=False, rebuild=False, view=None, warnings=warnings)
@@ -149,7 +149,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
                     f"(bin/etcd-add {host.member.address}, or deploys/join.py --limit {host.member.address})"
                 )
     if problems:
-        raise DeployError("cannot converge the running cluster; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("create.not_converged", problems, "cannot converge the running cluster")
     for member in view.members:
         if not any(url == host.member.peer_url for host in hosts.values() for url in member.peer_urls):
             warnings.append(
@@ -188,7 +188,7 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
         problems.append(f"etcd_clean rebuilds the whole cluster, but the run leaves out {', '.join(left_out)}: run it without --limit")
     problems += [f"{name}: {problem}" for name, host in hosts.items() for problem in [host.data_problem()] if problem]
     if problems:
-        raise DeployError("cannot rebuild the cluster (etcd_clean); nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("create.clean", problems, "cannot rebuild the cluster (etcd_clean)")
 
 
 def _finish(

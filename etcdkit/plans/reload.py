@@ -10,8 +10,6 @@ the bootstrap-only lines (initial-cluster) change without a restart.
 
 from dataclasses import dataclass, field
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.passwords import Secret, user_secret
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
@@ -20,6 +18,7 @@ from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks, patroni
 from etcdkit.plans.gather import (
@@ -164,10 +163,8 @@ def read_clients(inventory, hosts: dict[str, HostState], first: Settings, parts:
 
 
 def decide(facts: ReloadFacts) -> ReloadPlan:
-    spec, view = facts.spec, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot reload: {problems[0]}; nothing was changed")
+    spec = facts.spec
+    view = checks.answering(facts.view, spec.cluster, "reload.down", "cannot reload")
     first = facts.hosts[spec.members[0].host_name].settings
     parts = first.etcd_reload
     warnings = list(facts.monitors.warnings)
@@ -285,7 +282,7 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
                 f"{pg_host.settings.vip_manager_config} left alone"
             )
         if change and pg_host.patroni_refused:
-            raise DeployError(f"{pg_host.name}: {pg_host.patroni_refused}; nothing was changed")
+            raise Refusal("reload.patroni_config", f"{pg_host.name}: {pg_host.patroni_refused}")
         if change or vip:
             client = ClientPlan(
                 pg_host.settings,
@@ -305,5 +302,9 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
     plan.users = list(users.values())
     running = sorted((h for h in plan.members.values() if h.running), key=lambda h: h.member.seq)
     if plan.users and not running:
-        raise DeployError("the etcd users of Patroni and vip-manager are managed through a member: include one in the run")
+        raise Refusal(
+            "reload.no_member",
+            "the etcd users of Patroni and vip-manager are managed through a member: include one in the run",
+            fix="Run without --limit, or add a member to the limit",
+        )
     plan.users_host = running[0].member.host_name if plan.users else None

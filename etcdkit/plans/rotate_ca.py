@@ -24,12 +24,12 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.facts.etcd import EtcdCertificates
 from etcdkit.model import params, paths
+from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks, reload
 from etcdkit.plans.gather import in_run, once_per_run
@@ -130,33 +130,38 @@ def certificates_in(pem: str | None) -> list[str] | None:
 
 
 def decide(facts: RotationFacts) -> RotationPlan:
-    live, spec, view = facts.clients, facts.clients.spec, facts.clients.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot rotate the CA: {problems[0]}; nothing was changed")
-    problems = checks.healthy(view) + checks.nothing_pending(view)
+    live, spec = facts.clients, facts.clients.spec
+    view = checks.answering(live.view, spec.cluster, "rotate_ca.down", "cannot rotate the CA")
+    problems: list[str | Problem] = [*checks.healthy(view), *checks.nothing_pending(view)]
     members = {}
     for entry in view.started:
         wanted = spec.by_peer_url(entry.peer_urls[0] if entry.peer_urls else "")
         host = live.hosts.get(wanted.host_name) if wanted else None
         if host is None or not host.in_run or not host.running or not host.ours:
             problems.append(
-                f"member {entry.describe()} is not a running member of the inventory in this run: the rotation changes "
-                "every member's CA, and a member left out would lose its peers (add it to the inventory, or remove it first)"
+                Problem(
+                    "rotate_ca.member_left_out",
+                    f"member {entry.describe()} is not a running member of the inventory in this run: the rotation changes "
+                    "every member's CA, and a member left out would lose its peers (add it to the inventory, or remove it first)",
+                )
             )
         else:
             members[host.member.host_name] = MemberPlan.of(host)
     problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings.etcd_rotate_skip)
     new_ca = live.control.ca_pem
     if new_ca is None:
-        problems.append("no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
+        problems.append(
+            Problem("rotate_ca.no_new_ca", "no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
+        )
     held = {}
     for name in members:
         held[name] = certificates_in(facts.held.get(name))
         if held[name] is None:
-            problems.append(f"{name}: /etc/etcd/ca.crt holds no CA certificate; repair it with the create SOP first")
+            problems.append(
+                Problem("rotate_ca.damaged_ca", f"{name}: /etc/etcd/ca.crt holds no CA certificate; repair it with the create SOP first")
+            )
     if problems:
-        raise DeployError("cannot rotate the CA, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("rotate_ca.refused", problems, "cannot rotate the CA")
     first = next(iter(members.values())).settings
     checks.control_node_matches(live.control, list(members.values()), spec.cluster, first, new_ca=True)
     new_ca = certificates_in(new_ca)[0]
@@ -175,7 +180,7 @@ def decide(facts: RotationFacts) -> RotationPlan:
     return plan
 
 
-def _left_out(facts: RotationFacts, skip: list[str]) -> list[str]:
+def _left_out(facts: RotationFacts, skip: list[str]) -> list[Problem]:
     """Client hosts of the inventory out of the run that are not named as left behind on purpose,
     and names in etcd_rotate_skip that are no client host."""
     problems = []
@@ -193,7 +198,7 @@ def _left_out(facts: RotationFacts, skip: list[str]) -> list[str]:
             f"{'it' if len(missing) == 1 else 'them'} into the run, or name {'it' if len(missing) == 1 else 'them'} as left "
             f"behind on purpose: --data etcd_rotate_skip={','.join([*skip, *missing])}"
         )
-    return problems
+    return [Problem("rotate_ca.client_left_out", problem) for problem in problems]
 
 
 def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSecrets, skipped: set[str]) -> None:

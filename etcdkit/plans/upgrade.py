@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.facts.etcd import EtcdV2Store
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import dropped_keys, needs_v2store_check, step_warnings, upgrade_problem
 from etcdkit.plans import checks
@@ -106,15 +105,13 @@ def v2store_problems(facts: UpgradeFacts, target: str) -> list[str]:
 
 
 def decide(facts: UpgradeFacts) -> UpgradePlan:
-    spec, view = facts.spec, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot upgrade: {problems[0]}; nothing was changed")
+    spec = facts.spec
+    view = checks.answering(facts.view, spec.cluster, "upgrade.down", "cannot upgrade")
     settings = facts.hosts[spec.members[0].host_name].settings
     target = settings.etcd_version
     if not target:
-        raise DeployError("cannot upgrade: set the version to run, etcd_version (e.g. --data etcd_version=3.5.16); nothing was changed")
-    problems = checks.healthy(view) + checks.nothing_pending(view)
+        raise Refusal("upgrade.no_version", "cannot upgrade: set the version to run, etcd_version (e.g. --data etcd_version=3.5.16)")
+    problems: list[str | Problem] = [*checks.healthy(view), *checks.nothing_pending(view)]
     running = view.versions()
     problem = upgrade_problem(target, running)
     if problem:
@@ -129,7 +126,7 @@ def decide(facts: UpgradeFacts) -> UpgradePlan:
     problems += tarball_problems(settings, target)
     problems += install_method_problems(facts.hosts.values(), bool(settings.etcd_tarball))
     if problems:
-        raise DeployError("cannot upgrade, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("upgrade.refused", problems, "cannot upgrade")
     checks.tarballs(facts.hosts.values())
     members, warnings = members_in_run(view, spec, facts.hosts, "upgraded")
     behind = {name: host for name, host in members.items() if running.get(host.member.name) != target}

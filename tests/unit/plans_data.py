@@ -7,15 +7,18 @@ JSON etcdctl 3.5 prints (as data/cluster_healthy.txt holds it).
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pytest
 from etcdkit.facts.etcd import EtcdHost
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.plans.memberfiles import Membership, member_files
@@ -30,6 +33,15 @@ CA_PEM = "-----BEGIN CERTIFICATE-----\nthe control node's CA\n-----END CERTIFICA
 CLUSTER_ID = 5842096680786441214
 DOWN = "context deadline exceeded"
 UNREACHABLE: dict = {}  # the state read_hosts gives a host it cannot reach
+
+
+@contextmanager
+def refused(*codes: str, match: str | None = None) -> Iterator[pytest.ExceptionInfo[Refusal]]:
+    """The block raises a Refusal whose codes include every one of `codes` (tests match codes, not
+    prose; `match`, a regular expression, for the host or value it must name)."""
+    with pytest.raises(Refusal, match=match) as raised:
+        yield raised
+    assert set(codes) <= raised.value.codes, f"{sorted(raised.value.codes)} lacks {codes}: {raised.value}"
 
 
 def address(seq: int) -> str:

@@ -26,6 +26,7 @@ from tests.unit.plans_data import (
     foreign_etcd,
     inventory,
     monitors,
+    refused,
     sha256,
     squatter,
     view,
@@ -143,8 +144,9 @@ def test_a_tarball_with_its_checksum_installs_the_tarball_binary(tmp_path):
 @pytest.mark.parametrize("clean", [False, True])
 def test_an_unreachable_host_is_refused_even_with_etcd_clean(tmp_path, clean):
     inv = inventory(tmp_path, etcd_clean=clean)
-    with pytest.raises(DeployError, match=r"^10\.10\.10\.11 cannot be reached over SSH: nothing was changed\. Bring it back"):
+    with refused("create.unreachable") as raised:
         decide(facts(inv, {2: UNREACHABLE}, view(1, 2, 3, down={2})))
+    assert raised.value.found == "10.10.10.11 cannot be reached over SSH" and raised.value.fix.startswith("Bring it back")
 
 
 def test_two_unreachable_hosts_are_named_together(tmp_path):

@@ -24,6 +24,7 @@ from tests.unit.plans_data import (
     inventory,
     make_settings,
     peer_url,
+    refused,
     squatter,
     view,
 )
@@ -48,7 +49,7 @@ def test_a_run_without_a_limit_or_etcd_remove_is_refused(tmp_path):
 
 
 def test_etcd_remove_naming_a_host_outside_the_group_is_refused(tmp_path):
-    with pytest.raises(DeployError, match=r"^etcd_remove=10\.10\.10\.99 is not a host of group `etcd`: nothing was changed$"):
+    with refused("remove.unknown", match=r"^etcd_remove=10\.10\.10\.99 is not a host of group `etcd`"):
         decide(facts(inventory(tmp_path), in_run=None, named="10.10.10.99", limited=False))
 
 
@@ -180,14 +181,9 @@ def test_the_host_of_an_unstarted_entry_is_no_survivor_to_remove_through(tmp_pat
 
 
 def test_a_dead_host_without_a_survivor_in_the_run_is_refused(tmp_path):
-    with pytest.raises(
-        DeployError,
-        match=(
-            r"^10\.10\.10\.12 cannot be reached and no surviving member is in this run to remove its entry through: "
-            r"run over the whole inventory with --data etcd_remove=10\.10\.10\.12"
-        ),
-    ):
+    with refused("remove.no_survivor", match=r"^10\.10\.10\.12 cannot be reached") as raised:
         decide(facts(inventory(tmp_path), {3: UNREACHABLE}, in_run=(), named=address(3), live=view(1, 2, 3, down={3})))
+    assert raised.value.fix.startswith("Run over the whole inventory with --data etcd_remove=10.10.10.12")
 
 
 def test_a_host_without_credentials_is_refused_alone(tmp_path):
@@ -236,7 +232,7 @@ def test_without_an_etcd_conf_there_is_nothing_to_remove(tmp_path):
 
 def test_an_etcd_running_without_an_etcd_conf_of_a_member_is_not_stopped(tmp_path):
     running = OwnConfigFacts(address(3), address(3), make_settings(tmp_path), {}, None, running=True)
-    with pytest.raises(DeployError, match=r"10\.10\.10\.12 runs an etcd, but has no /etc/etcd/etcd.conf of a member: .* not stopped"):
+    with refused("remove.not_a_member", match=r"^10\.10\.10\.12 runs an etcd, but has no /etc/etcd/etcd.conf of a member"):
         decide(running)
 
 
