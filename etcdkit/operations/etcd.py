@@ -92,14 +92,24 @@ def _install_tarball(tarball: str, expected: str):
 
 
 def unpack_tarball(remote: str, digest: str) -> str:
-    """The command that checks an uploaded release tarball and unpacks etcd, etcdctl and etcdutl
-    into /usr/local/bin (tar replaces a running binary by a new file, never writes into it)."""
+    """The command that checks an uploaded release tarball, unpacks its binaries into
+    /usr/local/bin and makes sure the etcd user exists."""
     return (
-        f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
-        f"tar -xzf {remote} -C /usr/local/bin --strip-components=1 --no-same-owner --wildcards "
-        f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote} && "
+        f"{extract_release(remote, digest, '/usr/local/bin')} && "
         "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
         "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
+    )
+
+
+def extract_release(remote: str, digest: str, target: str) -> str:
+    """The command that checks an uploaded release tarball and unpacks etcd, etcdctl and etcdutl
+    (from etcd 3.5: a 3.4 release has none) into target: the files of the release's top folder
+    whose names begin with etcd, never its Documentation/. tar replaces a running binary by a new
+    file, never writes into it. The tarball is deleted once unpacked."""
+    return (
+        f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
+        f"tar -xzf {remote} -C {target} --strip-components=1 --no-same-owner --wildcards --no-wildcards-match-slash "
+        f"'*/etcd*' && [ -x {target}/etcd ] && [ -x {target}/etcdctl ] && rm -f {remote}"
     )
 
 

@@ -141,9 +141,27 @@ def test_install_from_a_tarball_checks_it_again_on_the_host(tmp_path):
     assert (uploaded.src, uploaded.dest, uploaded.remote_temp_filename) == (str(tarball), remote, remote)
     text = unpack.get_raw_value()
     assert text.startswith(f"echo 'abcdef0123  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
-    assert f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote}" in text
+    assert f"--no-wildcards-match-slash '*/etcd*' && [ -x /usr/local/bin/etcd ] && [ -x /usr/local/bin/etcdctl ] && rm -f {remote}" in text
     assert "useradd --system -g etcd" in text
     assert host.asked == [fact(EtcdVersion)]  # no package manager involved
+
+
+@pytest.mark.parametrize("binaries", [("etcd", "etcdctl"), ("etcd", "etcdctl", "etcdutl")], ids=["3.4", "3.5"])
+def test_a_release_tarball_gives_its_binaries_and_nothing_else(tmp_path, binaries):
+    """etcd 3.4's release has no etcdutl; every release has a Documentation folder and READMEs."""
+    top = tmp_path / "etcd-v3.4.23-linux-amd64"
+    (top / "Documentation" / "dev-guide").mkdir(parents=True)
+    for name in (*binaries, "README-etcdctl.md", "Documentation/dev-guide/etcd-api.md"):
+        (top / name).write_text(name)
+        (top / name).chmod(0o755)
+    tarball, target = tmp_path / f"{top.name}.tar.gz", tmp_path / "bin"
+    subprocess.run(["tar", "-czf", str(tarball), "-C", str(tmp_path), top.name], check=True)
+    target.mkdir()
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    subprocess.run(["sh", "-c", etcd.extract_release(str(tarball), digest, str(target))], check=True)
+    assert sorted(path.name for path in target.iterdir()) == sorted(binaries) and not tarball.exists()
+    tarball.write_bytes(b"another file")
+    assert subprocess.run(["sh", "-c", etcd.extract_release(str(tarball), digest, str(target))], capture_output=True).returncode != 0
 
 
 # etcd.request_restart
