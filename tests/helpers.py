@@ -37,6 +37,22 @@ def ssh(address: str, command: str, check: bool = True, timeout: float = 60, inp
 PYINFRA = ROOT / ".venv" / "bin" / "pyinfra"
 LAB_INVENTORY = "inventories/lab.py"
 
+# The etcd version every SOP run installs on the default (trixie) lab, when set: `ETCD_LAB_VERSION=3.5.30`
+# runs the suite on sid's etcd, which the lab's repository serves beside trixie's 3.5.16 (README, "The
+# lab"). A run that names its own etcd_version or release tarball keeps it, and so does the bookworm lab
+# (etcd 3.4, a test of its own version).
+LAB_VERSION = os.environ.get("ETCD_LAB_VERSION")
+
+
+def version_args(args=()) -> list[str]:
+    """`--data etcd_version=$ETCD_LAB_VERSION` for a SOP run with these arguments, or nothing."""
+    from lab.cli import lab_release
+    from lab.config import DEFAULT_RELEASE
+
+    if not LAB_VERSION or any(word.startswith(("etcd_version=", "etcd_tarball=")) for word in args):
+        return []
+    return ["--data", f"etcd_version={LAB_VERSION}"] if lab_release() in (None, DEFAULT_RELEASE) else []
+
 
 @dataclass
 class Run:
@@ -62,6 +78,7 @@ class Run:
 def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float = 600, extra_env=None) -> Run:
     """Run the pyinfra CLI from the repository root, as a user would, and report what changed."""
     env = {**lab_env(nodes), **(extra_env or {})}
+    args = (*args, *version_args(args))
     result = subprocess.run([str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout)
     changed = None
     try:
@@ -98,7 +115,7 @@ def script(
     """One of the bin/etcd-* commands on the lab inventory with ETCD_NODES=nodes, without countdown
     (yes=False: a command that has none, such as etcd-backup)."""
     result = subprocess.run(
-        [str(ROOT / "bin" / name), "-i", inventory, *(["-y"] if yes else []), *args],
+        [str(ROOT / "bin" / name), "-i", inventory, *(["-y"] if yes else []), *args, *version_args(args)],
         cwd=ROOT,
         env=lab_env(nodes),
         text=True,
@@ -119,7 +136,7 @@ def typed(*args: str, nodes: str = "1,2,3", enter: bool = True, inventory: str =
     (enter=False: the operator aborts with Ctrl-D at the prompt, and pyinfra leaves a
     pyinfra-debug.log in cwd)."""
     return subprocess.run(
-        [str(PYINFRA), inventory, *args],
+        [str(PYINFRA), inventory, *args, *version_args(args)],
         cwd=cwd,
         env={**lab_env(nodes), "PYTHONPATH": str(ROOT)},  # the lab inventory imports the lab's module
         text=True,
