@@ -14,8 +14,8 @@ MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.
 
 class EtcdHost(FactBase):
     """
-    What a host holds of etcd: the binary, the unit's state, the data dir, the managed files'
-    checksums, the restart marker and the current etcd.conf.
+    What a host holds of etcd: the binary and the package it comes from, the unit's state and
+    file, the data dir, the managed files' checksums, the restart marker and the current etcd.conf.
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
@@ -24,8 +24,12 @@ class EtcdHost(FactBase):
 
         {
             "version": "3.5.16",          # None: no etcd binary
+            "binary": "/usr/bin/etcd",    # the etcd of the PATH; None: none
+            "package": "etcd-server",     # the package that installed it; None: none (a tarball, or copied by hand)
             "package_manager": "apt-get",
             "active": "active", "enabled": "enabled", "pid": 1234,
+            "unit": "/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
+            "unit_etcdkit": "yes",        # that file says etcdkit wrote it; None: it does not
             "restart_pending": 1234,      # MainPID recorded when a restart became due
             "data": ["member"],           # entries of the data dir; None: no data dir
             "listeners": 2,               # sockets listening on the ports
@@ -41,7 +45,12 @@ class EtcdHost(FactBase):
         return "; ".join(
             [
                 "echo \"version=$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')\"",
+                'b=$(command -v etcd 2>/dev/null); echo "binary=$b"',
+                'if [ -n "$b" ]; then p=$(dpkg-query -S "$b" 2>/dev/null) || p=$(rpm -qf --qf "%{NAME}" "$b" 2>/dev/null) || p=; '
+                'echo "package=${p%%:*}"; fi',
                 "for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo package_manager=$m; break; fi; done",
+                f'echo "unit=$(systemctl show -p FragmentPath --value {paths.SERVICE} 2>/dev/null)"',
+                f"grep -qs 'written by etcdkit' {paths.UNIT} && echo unit_etcdkit=yes",
                 f'echo "active=$(systemctl is-active {paths.SERVICE} 2>/dev/null)"',
                 f'echo "enabled=$(systemctl is-enabled {paths.SERVICE} 2>/dev/null)"',
                 f'echo "pid=$(systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null)"',
@@ -58,7 +67,11 @@ class EtcdHost(FactBase):
     def process(self, output):
         state = {
             "version": None,
+            "binary": None,
+            "package": None,
             "package_manager": None,
+            "unit": None,
+            "unit_etcdkit": None,
             "active": None,
             "enabled": None,
             "pid": 0,

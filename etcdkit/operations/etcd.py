@@ -62,7 +62,7 @@ def package_install(packages: list[str] | None, version: str | None, fresh: bool
     pinned to version when given: `etcd-server=3.5.16*` with apt (any Debian revision of it),
     `etcd-3.5.16` with dnf or yum. With apt no service starts while it runs (policy-rc.d): neither
     the package's default instance nor a restart of the member by the package's scripts; a fresh
-    install then disables the package's own unit."""
+    install then disables the package's own unit, if it has one (Pigsty's package `etcd` has none)."""
     if host.get_fact(Which, command="apt-get"):
         names = " ".join(shlex.quote(f"{name}={version}*" if version else name) for name in packages or ["etcd-server", "etcd-client"])
         options = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold" if version else ""
@@ -74,7 +74,7 @@ def package_install(packages: list[str] | None, version: str | None, fresh: bool
             f"printf '#!/bin/sh\\nexit 101\\n' > {DISABLE_SERVICE_START} && chmod 755 {DISABLE_SERVICE_START} && "
             f"trap 'rm -f {DISABLE_SERVICE_START}' EXIT && "
             f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }}"
-            + (f" && systemctl disable --quiet {paths.SERVICE}" if fresh else "")
+            + (f" && if systemctl cat {paths.SERVICE} >/dev/null 2>&1; then systemctl disable --quiet {paths.SERVICE}; fi" if fresh else "")
         )
     if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
         tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"

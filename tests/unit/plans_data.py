@@ -20,6 +20,7 @@ from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.plans.memberfiles import Membership, member_files
 from etcdkit.plans.monitoring import Monitors
+from etcdkit.remote.memberfiles import PACKAGE_BINARY, TARBALL_BINARY
 
 DATA = Path(__file__).parent / "data"
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)  # the tests' clock: no test reads the real one
@@ -131,8 +132,13 @@ class Inventory:
             checksums[paths.CA] = sha256(ca_pem)
         if root is not None:
             checksums[paths.PASS] = sha256(root)
+        tarball = bool(files.get("etcd_tarball", self.settings["etcd_tarball"]))
         return bare(
             version="3.5.16",
+            binary=TARBALL_BINARY if tarball else PACKAGE_BINARY,
+            package=None if tarball else "etcd-server",
+            unit=paths.UNIT,
+            unit_etcdkit="yes",
             active="active" if running else "inactive",
             enabled="enabled",
             pid=2671 if running else 0,

@@ -91,7 +91,7 @@ def test_install_with_apt_keeps_the_package_from_starting_its_own_etcd():
     assert "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d" in command
     assert "trap 'rm -f /usr/sbin/policy-rc.d' EXIT" in command
     assert "apt-get update -q &&" in command  # retried once after an update
-    assert command.endswith("systemctl disable --quiet etcd.service")
+    assert command.endswith("if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi")
 
 
 def test_install_quotes_package_names():
@@ -113,7 +113,7 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
         "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
         "'etcd-server=3.5.16*' 'etcd-client=3.5.16*' ||" in command
     )
-    assert command.endswith("systemctl disable --quiet etcd.service")
+    assert command.endswith("if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi")
     other = FakeHost({EtcdVersion: "3.5.15"})
     assert converged(other, run(etcd.install, version="3.5.16", host=other))
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
