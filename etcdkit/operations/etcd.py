@@ -27,14 +27,21 @@ from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 from etcdkit.remote.recovery import force_new_cluster as force_new_cluster_command
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
+# The user etcd runs as, made where the install did not make it (a release tarball; a package such as
+# Pigsty's `etcd`, whose binaries come without one).
+ETCD_USER = (
+    "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
+    "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
+)
 
 
 @operation()
 def install(packages: list[str] | None = None, tarball: str | None = None, tarball_sha256: str | None = None, version: str | None = None):
     """
     Install etcd from the distribution's packages, or from an official release tarball on the
-    control node, unless an etcd binary is already there (another version included: the upgrade
-    SOP changes it, one member at a time).
+    control node, unless an etcd binary is already there: another version (the upgrade SOP changes
+    it, one member at a time), or one of another package or of none (Pigsty's package `etcd`,
+    binaries copied by hand) is kept as it is, never replaced nor joined by a second etcd.
 
     + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
     + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
@@ -54,7 +61,7 @@ def install(packages: list[str] | None = None, tarball: str | None = None, tarba
     if tarball:
         yield from _install_tarball(tarball, tarball_sha256)
         return
-    yield package_install(packages, version, fresh=True)
+    yield f"{package_install(packages, version, fresh=True)} && {ETCD_USER}"
 
 
 def package_install(packages: list[str] | None, version: str | None, fresh: bool) -> str:
@@ -94,11 +101,7 @@ def _install_tarball(tarball: str, expected: str):
 def unpack_tarball(remote: str, digest: str) -> str:
     """The command that checks an uploaded release tarball, unpacks its binaries into
     /usr/local/bin and makes sure the etcd user exists."""
-    return (
-        f"{extract_release(remote, digest, '/usr/local/bin')} && "
-        "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
-        "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
-    )
+    return f"{extract_release(remote, digest, '/usr/local/bin')} && {ETCD_USER}"
 
 
 def extract_release(remote: str, digest: str, target: str) -> str:

@@ -91,7 +91,9 @@ def test_install_with_apt_keeps_the_package_from_starting_its_own_etcd():
     assert "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d" in command
     assert "trap 'rm -f /usr/sbin/policy-rc.d' EXIT" in command
     assert "apt-get update -q &&" in command  # retried once after an update
-    assert command.endswith("if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi")
+    assert command.endswith(
+        f"if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi && {etcd.ETCD_USER}"
+    )
 
 
 def test_install_quotes_package_names():
@@ -103,7 +105,7 @@ def test_install_quotes_package_names():
 @pytest.mark.parametrize("present, expected", [(("dnf", "yum"), "dnf install -y etcd"), (("yum",), "yum install -y etcd")])
 def test_install_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
-    assert shell(run(etcd.install, host=host)) == [expected]
+    assert shell(run(etcd.install, host=host)) == [f"{expected} && {etcd.ETCD_USER}"]
 
 
 def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd():
@@ -113,7 +115,9 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
         "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
         "'etcd-server=3.5.16*' 'etcd-client=3.5.16*' ||" in command
     )
-    assert command.endswith("if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi")
+    assert command.endswith(
+        f"if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi && {etcd.ETCD_USER}"
+    )
     other = FakeHost({EtcdVersion: "3.5.15"})
     assert converged(other, run(etcd.install, version="3.5.16", host=other))
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
@@ -122,7 +126,7 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
 def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
-    assert shell(run(etcd.install, version="3.5.16", host=host)) == [expected]
+    assert shell(run(etcd.install, version="3.5.16", host=host)) == [f"{expected} && {etcd.ETCD_USER}"]
 
 
 def test_install_without_a_package_manager_asks_for_a_tarball():
