@@ -38,20 +38,25 @@ PYINFRA = ROOT / ".venv" / "bin" / "pyinfra"
 LAB_INVENTORY = "inventories/lab.py"
 
 # The etcd version every SOP run installs on the default (trixie) lab, when set: `ETCD_LAB_VERSION=3.5.30`
-# runs the suite on sid's etcd, which the lab's repository serves beside trixie's 3.5.16 (README, "The
-# lab"). A run that names its own etcd_version or release tarball keeps it, and so does the bookworm lab
-# (etcd 3.4, a test of its own version).
+# runs the suite on sid's etcd, which the lab's repository serves beside trixie's 3.5.16 (README, "Tests").
+# The bookworm lab (etcd 3.4) keeps its own.
 LAB_VERSION = os.environ.get("ETCD_LAB_VERSION")
+# The version the `etcd` marker of the running test, or of its module, names (tests/conftest.py): its SOP
+# runs install that version, unless ETCD_LAB_VERSION asks for another on the trixie lab.
+marked_version: str | None = None
 
 
 def version_args(args=()) -> list[str]:
-    """`--data etcd_version=$ETCD_LAB_VERSION` for a SOP run with these arguments, or nothing."""
+    """`--data etcd_version=...` for a SOP run with these arguments: $ETCD_LAB_VERSION on the
+    default lab, else the marked version; nothing when the run names its own etcd_version or release
+    tarball."""
     from lab.cli import lab_release
     from lab.config import DEFAULT_RELEASE
 
-    if not LAB_VERSION or any(word.startswith(("etcd_version=", "etcd_tarball=")) for word in args):
+    if any(word.startswith(("etcd_version=", "etcd_tarball=")) for word in args):
         return []
-    return ["--data", f"etcd_version={LAB_VERSION}"] if lab_release() in (None, DEFAULT_RELEASE) else []
+    version = LAB_VERSION if LAB_VERSION and lab_release() in (None, DEFAULT_RELEASE) else marked_version
+    return ["--data", f"etcd_version={version}"] if version else []
 
 
 @dataclass

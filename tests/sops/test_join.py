@@ -13,6 +13,8 @@ from lab import config
 from tests.helpers import LAB_INVENTORY, PYINFRA, ROOT, deploy, etcdctl, lab, lab_env, members, script, ssh, version_args
 from tests.writer import Writer
 
+pytestmark = pytest.mark.etcd("3.5.16", "join")
+
 NODES = [config.node_address(number) for number in range(1, 6)]
 
 

@@ -14,6 +14,8 @@ import pytest
 from tests.helpers import deploy, etcdctl, lab, main_pids, script, ssh
 from tests.writer import PREFIX, Writer
 
+pytestmark = pytest.mark.etcd("3.5.30", "create", "recover", "join")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 
 
