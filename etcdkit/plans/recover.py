@@ -1,8 +1,9 @@
 """The recover SOP's decisions: a cluster that lost its quorum for good (a majority of its members
 gone) rebuilt from the best surviving member, the last resort before a restore from a snapshot.
 
-Each member's own endpoint is asked for its status without logging in (a member without quorum
-still answers, but logs no one in). The survivor is the running member of this cluster with the
+Each member's own endpoint is asked for its status through its metrics, without logging in (a
+member without quorum still answers them, but logs no one in, and from etcd 3.5.28 `endpoint
+status` wants a login). The survivor is the running member of this cluster with the
 highest raft applied index (ties: the lowest etcd_seq): it becomes a one-member cluster of its
 data (force-new-cluster); the other members are then stopped and their member data deleted, and
 join again with the join SOP (bin/etcd-add), one at a time. Writes the survivor had not applied are
