@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import yaml
-from gevent.lock import BoundedSemaphore
 from gevent.pool import Group
 from pyinfra.api.exceptions import ConnectError, DeployError
 
@@ -20,29 +19,22 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+from etcdkit.model.run import run_context
 from etcdkit.remote.render import load_yaml
 
 RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
 
-_results: dict[tuple[int, str], object] = {}
-# pyinfra prepares the hosts' deploys concurrently (gevent): the first one computes, the others wait.
-_lock = BoundedSemaphore()
-
 
 def once_per_run(state, key: str, compute: Callable[[], object]):
-    """compute() once per pyinfra run and share the result (or the DeployError) with every host."""
-    with _lock:
-        if (id(state), key) not in _results:
-            try:
-                _results[id(state), key] = compute()
-            except (InventoryError, PKIError) as error:
-                _results[id(state), key] = DeployError(str(error))
-            except DeployError as error:
-                _results[id(state), key] = error
-    result = _results[id(state), key]
-    if isinstance(result, DeployError):
-        raise result
-    return result
+    """compute() once per pyinfra run and share the result (or the refusal) with every host."""
+
+    def decided():
+        try:
+            return compute()
+        except (InventoryError, PKIError) as error:
+            raise DeployError(str(error)) from None
+
+    return run_context(state).once(key, decided)
 
 
 def host_settings(host) -> dict:

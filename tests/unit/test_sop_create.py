@@ -1,0 +1,62 @@
+"""The create SOP's wiring, run in-process on fake hosts: which operations each host gets, in which
+order, which are serial or guarded, and that a converged cluster gives a preview without changes."""
+
+from tests.unit import plans_data
+from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki, with_view
+
+ADDRESSES = [plans_data.address(seq) for seq in (1, 2, 3)]
+
+MEMBER_OPS = [
+    "etcd member | Install etcd",
+    "etcd member | etcd config dir",
+    "etcd member | etcd data dir",
+    "etcd member | Upload /etc/etcd/ca.crt",
+    "etcd member | Upload /etc/etcd/server.crt",
+    "etcd member | Upload /etc/etcd/server.key",
+    "etcd member | Upload /etc/etcd/etcd.pass",
+    "etcd member | Upload /etc/profile.d/etcdctl.sh",
+    "etcd member | Upload /etc/etcd/etcd.conf",
+    "etcd member | Upload /etc/systemd/system/etcd.service",
+    "etcd member | Reload systemd units [if]",
+    "etcd member | No scheduled backups (etcd_backup_schedule is unset)",
+    "etcd member | Start etcd",
+    "etcd member | Wait for etcd to be healthy [if]",
+    "etcd member | Restart etcd (one member at a time) [serial]",
+]
+CONTROL = "Control node: CA, certificates and passwords in the PKI folder"
+RBAC = "etcd member | Enable RBAC (root user, auth enable)"
+
+
+def first_create(tmp_path) -> SopRun:
+    run = SopRun("create", {address: bare_machine() for address in ADDRESSES}, group_data=pki(tmp_path)).prepare()
+    assert run.error is None
+    return run
+
+
+def test_bare_hosts_get_every_step_rbac_on_the_first_member_and_the_pki_on_the_first_host(tmp_path):
+    run = first_create(tmp_path)
+    assert run.names(ADDRESSES[0]) == [CONTROL, *MEMBER_OPS, RBAC]
+    assert run.names(ADDRESSES[1]) == run.names(ADDRESSES[2]) == MEMBER_OPS
+    assert not (tmp_path / "pki").exists()  # the preview wrote nothing on the control node
+
+
+def test_the_run_writes_the_pki_then_starts_every_member_without_waiting(tmp_path):
+    run = first_create(tmp_path).execute()
+    assert run.failed() == set()
+    assert (tmp_path / "pki" / "ca.crt").exists() and (tmp_path / "pki" / "etcd" / "etcd-3.key").exists()
+    for address in ADDRESSES:
+        assert "systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service" in run.commands(address)
+    assert any("auth enable" in command for command in run.commands(ADDRESSES[0]))
+    assert not any("auth enable" in command for address in ADDRESSES[1:] for command in run.commands(address))
+
+
+def test_a_second_run_on_the_converged_cluster_changes_nothing(tmp_path):
+    first_create(tmp_path).execute()
+    inv = plans_data.inventory(tmp_path)
+    machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
+    run = SopRun("create", machines, group_data=pki(tmp_path)).prepare()
+    assert run.error is None
+    for address in ADDRESSES:  # only what an unchanged upload's guard keeps from running
+        assert run.changes(address) == ["etcd member | Reload systemd units [if]", "etcd member | Wait for etcd to be healthy [if]"]
+    run.execute()
+    assert {address: run.commands(address) for address in ADDRESSES} == {address: [] for address in ADDRESSES}
