@@ -270,8 +270,11 @@ def test_create_previews_the_takeover_and_changes_nothing_before_enter(site):
     assert "Restart needed: etcd.conf and the unit changed" in preview, preview[-4000:]
     # the site's own settings that the restart changes, each with the parameter that keeps it: an older
     # release's quota and log file; today's release has neither to lose
-    today, older = (next(line for line in preview.splitlines() if f"{a}: etcd.conf changes" in line) for a in (NODES[0], NODES[2]))
-    assert f"{NODES[0]}, {NODES[1]}: etcd.conf changes" in today and "quota" not in today and "log-outputs" not in today
+    lines = preview.splitlines()
+    today, older = ([line for line in lines if f"{hosts}: etcd.conf changes" in line] for hosts in (f"{NODES[0]}, {NODES[1]}", NODES[2]))
+    assert len(today) == len(older) == 1, preview[-4000:]
+    today, older = today[0], older[0]
+    assert "quota" not in today and "log-outputs" not in today
     assert "quota-backend-bytes 17179869184 -> 8589934592 (etcd_quota_backend_bytes keeps it)" in older
     assert 'log-outputs ["/var/log/etcd.log"] -> unset (etcdkit does not set it)' in older
     # the units it replaces or shadows, the packages it keeps
