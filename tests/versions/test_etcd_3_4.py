@@ -11,6 +11,7 @@ Tests run in order on one lab: each starts from what the previous one left.
 
 import hashlib
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -60,8 +61,9 @@ def test_join_and_remove_on_3_4():
 
 def test_reload_and_maintain_on_3_4():
     assert deploy("reload").changed == {}  # etcd-add and etcd-rm reloaded the clients already
-    for number in range(200):
-        etcdctl(NODES[number % 3], f"put /maintain/{number % 10} {'x' * 2000}")
+    # 4 MB written and deleted (values through stdin: an argument holds at most 128 KiB): history to compact, space to free
+    fill = "head -c 300000 /dev/urandom | base64 -w0 > /tmp/value; for i in $(seq 10); do etcdctl put /maintain/$i < /tmp/value >/dev/null; done"
+    ssh(NODES[0], f"bash -lc {shlex.quote(fill + '; etcdctl del /maintain/ --prefix >/dev/null')}")
     run = deploy("maintain", "--data", "etcd_compact_keep=0")
     assert run.changed and healthy()
     assert deploy("maintain", "--data", "etcd_compact_keep=0").changed == {}
