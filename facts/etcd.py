@@ -182,6 +182,16 @@ class EtcdVersion(FactBase):
         return output[0].strip() if output and output[0].strip() else None
 
 
+class EtcdctlVersion(FactBase):
+    """The installed etcdctl's version, e.g. "3.5.30"; None when there is no etcdctl."""
+
+    def command(self) -> str:
+        return "etcdctl version 2>/dev/null | sed -n 's/^etcdctl version: //p'; true"
+
+    def process(self, output):
+        return output[0].strip() if output and output[0].strip() else None
+
+
 class EtcdService(FactBase):
     """
     The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded

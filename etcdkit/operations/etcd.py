@@ -16,10 +16,11 @@ from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
 
 from etcdkit.control.passwords import Secret
-from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdctlVersion, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
 from etcdkit.model.inventory import Member
+from etcdkit.model.versions import parse
 from etcdkit.operations import on_host
 from etcdkit.operations.files import private_upload
 from etcdkit.remote.etcdctl import etcdctl, snapshot_restore
@@ -62,6 +63,28 @@ def install(packages: list[str] | None = None, tarball: str | None = None, tarba
         yield from _install_tarball(tarball, tarball_sha256)
         return
     yield f"{package_install(packages, version, fresh=True)} && {ETCD_USER}"
+
+
+@operation()
+def admin_etcdctl(packages: list[str] | None = None, version: str | None = None):
+    """
+    etcdctl on a host that is not a member (an admin host): the client part of the members'
+    packages, at etcd_version when it is set. An older etcdctl is brought to it: before etcd 3.5.29
+    (3.4.43, 3.6.10) etcdctl lists the members for `--cluster` without a login, which etcd 3.5.28
+    (3.4.42, 3.6.9) on refuses. Any other etcdctl is kept (with etcd_version unset, whatever is there).
+
+    + packages: etcd_packages; their `-client` packages (Debian's etcd-client), else all of them (a
+      single package such as Pigsty's `etcd`); default: etcd-client with apt, etcd with dnf/yum
+    + version: etcd_version
+    """
+    installed = host.get_fact(EtcdctlVersion)
+    if installed and (not version or (parse(installed) or (0, 0, 0)) >= (parse(version) or (0, 0, 0))):
+        host.noop(f"etcdctl {installed} is installed")
+        return
+    clients = [name for name in packages or [] if name.endswith("-client")] or packages
+    if not clients:
+        clients = ["etcd-client"] if host.get_fact(Which, command="apt-get") else ["etcd"]
+    yield package_install(clients, version, fresh=False)
 
 
 def package_install(packages: list[str] | None, version: str | None, fresh: bool) -> str:

@@ -196,10 +196,16 @@ def entry(seq: int, *, started: bool = True, learner: bool = False, cluster: str
 
 
 def view_json(
-    *members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None, db_size: int = 20480
+    *members,
+    leader: int | None = 1,
+    down: Iterable[int] = (),
+    raft: dict[int, int] | None = None,
+    db_size: int = 20480,
+    version: str = "3.5.16",
 ) -> tuple[str, str, str]:
-    """The three JSON outputs for these members (a seq: a started voter; or an entry()); members
-    in `down` do not answer; leader is the seq every answering member names (None: no leader)."""
+    """The three JSON outputs for these members (a seq: a started voter; or an entry()), each running
+    etcd `version`; members in `down` do not answer; leader is the seq every answering member names
+    (None: no leader)."""
     entries = [entry(m) if isinstance(m, int) else m for m in members]
     down = {member_id(seq) for seq in down}
     raft = raft or {}
@@ -216,7 +222,7 @@ def view_json(
                     "Endpoint": url,
                     "Status": {
                         "header": {"cluster_id": CLUSTER_ID, "member_id": listed["ID"], "revision": 2, "raft_term": 5},
-                        "version": "3.5.16",
+                        "version": version,
                         "dbSize": db_size,
                         "leader": member_id(leader) if leader else 0,
                         "raftIndex": raft.get(seq, 238),
@@ -234,10 +240,15 @@ def view_json(
 
 
 def view(
-    *members, leader: int | None = 1, down: Iterable[int] = (), raft: dict[int, int] | None = None, db_size: int = 20480
+    *members,
+    leader: int | None = 1,
+    down: Iterable[int] = (),
+    raft: dict[int, int] | None = None,
+    db_size: int = 20480,
+    version: str = "3.5.16",
 ) -> ClusterView:
     """The ClusterView of view_json(...), parsed as the EtcdCluster fact parses it."""
-    return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft, db_size=db_size))
+    return ClusterView.parse(*view_json(*members, leader=leader, down=down, raft=raft, db_size=db_size, version=version))
 
 
 def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = (), **settings) -> Monitors:

@@ -14,6 +14,7 @@ from etcdkit.facts.etcd import (
     EtcdAuth,
     EtcdCluster,
     EtcdCompacted,
+    EtcdctlVersion,
     EtcdLocalStatus,
     EtcdMembership,
     EtcdService,
@@ -1526,3 +1527,30 @@ def test_local_status_of_a_member_without_quorum():
     assert fact_.process(metrics[1:]) is None
     command = fact_.command(endpoint="https://10.10.10.11:2379")
     assert "openssl s_client -quiet -connect 10.10.10.11:2379 -CAfile /etc/etcd/ca.crt" in command and command.endswith("; true")
+
+
+# etcd.admin_etcdctl
+
+
+@pytest.mark.parametrize("installed, version", [("3.5.16", None), ("3.5.30", "3.5.30"), ("3.5.30", "3.5.16")])
+def test_an_admin_hosts_etcdctl_of_etcd_version_or_newer_is_kept(installed, version):
+    host = FakeHost({EtcdctlVersion: installed})
+    assert converged(host, run(etcd.admin_etcdctl, version=version, host=host))
+
+
+@pytest.mark.parametrize(
+    "packages, expected",
+    [(None, "'etcd-client=3.5.30*'"), (["etcd-server", "etcd-client"], "'etcd-client=3.5.30*'"), (["etcd"], "'etcd=3.5.30*'")],
+    ids=["distribution", "debian", "one package (pigsty)"],
+)
+def test_an_older_or_missing_etcdctl_becomes_the_client_of_etcd_packages_at_etcd_version(packages, expected):
+    """etcdctl before 3.5.29 lists the members for --cluster without a login, which 3.5.28 on refuses."""
+    for installed in ("3.5.16", None):
+        host = FakeHost({EtcdctlVersion: installed, **which("apt-get")})
+        [command] = shell(run(etcd.admin_etcdctl, packages=packages, version="3.5.30", host=host))
+        assert command.endswith(f"--force-confold {expected}; }}; }}") and "etcd-server" not in command.split("install")[-1]
+
+
+def test_a_missing_etcdctl_without_etcd_version_is_the_distributions():
+    host = FakeHost({EtcdctlVersion: None, **which("dnf")})
+    assert shell(run(etcd.admin_etcdctl, host=host)) == ["dnf install -y etcd"]

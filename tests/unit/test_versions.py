@@ -46,3 +46,14 @@ def test_a_half_upgraded_cluster_is_still_at_its_lowest_minor_version():
 @pytest.mark.parametrize("target", ["4.0.0", "3.5", "latest"])
 def test_other_targets_are_refused(target):
     assert versions.upgrade_problem(target, ["3.5.16"], "3.5") is not None
+
+
+@pytest.mark.parametrize(
+    "version, refused",
+    [
+        ("3.4.41", False), ("3.4.42", True), ("3.5.16", False), ("3.5.27", False), ("3.5.28", True), ("3.5.30", True),
+        ("3.6.8", False), ("3.6.9", True), ("3.7.0", True), ("3.3.27", False), (None, False), ("3.5", False),
+    ],
+)  # fmt: skip
+def test_the_releases_that_refuse_the_member_list_without_a_login(version, refused):
+    assert versions.login_for_every_call(version) is refused
