@@ -317,12 +317,13 @@ class EtcdAlarms(FactBase):
 
 def parse_alarms(text: str) -> list[dict] | None:
     """The alarms of an `alarm list -w json` answer (etcdctl prints the alarm type as a number and
-    leaves out an empty list); None when the text is not such an answer."""
+    leaves out an empty list; etcd 3.4's leaves out the header too: `{}`); None when the text is not
+    such an answer (etcdctl failed and printed nothing)."""
     try:
         answer = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(answer, dict) or "header" not in answer:
+    if not isinstance(answer, dict):
         return None
     alarms = []
     for entry in answer.get("alarms") or []:
