@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client openssl prometheus faketime
 POLICY_RC := /usr/sbin/policy-rc.d
 
-.PHONY: setup demo test unit coverage lint bench lab-up lab-down
+.PHONY: setup demo test test-versions unit coverage lint bench lab-up lab-down
 
 # System packages (once) and the virtualenv with pyinfra and the test tools. No service starts while
 # they install (a policy-rc.d, unless the machine has one, as etcdkit does for etcd) and prometheus'
@@ -35,6 +35,10 @@ demo: setup
 # The unit suite runs once, under coverage; then the package, monitoring and lab tests.
 test: setup lint coverage
 	$(BIN)/pytest --ignore=tests/unit
+
+# The SOPs on the etcd versions `make test` leaves out (docs/versions.md), on the lab: not part of `make test`.
+test-versions: setup
+	$(BIN)/pytest tests/versions
 
 unit: setup
 	$(BIN)/pytest tests/unit

@@ -13,6 +13,8 @@ import pytest
 
 from tests.helpers import ROOT, deploy, etcdctl, lab, lab_env, ssh
 
+pytestmark = pytest.mark.etcd("3.5.30", "status")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 STATUS = ROOT / "bin" / "etcd-status"
 TOP_KEYS = {
