@@ -15,8 +15,8 @@ MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.
 
 class EtcdHost(FactBase):
     """
-    What a host holds of etcd: the binary, the unit's state, the data dir, the managed files'
-    checksums, the restart marker and the current etcd.conf.
+    What a host holds of etcd: the binary and the package it comes from, the unit's state and
+    file, the data dir, the managed files' checksums, the restart marker and the current etcd.conf.
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
@@ -25,8 +25,12 @@ class EtcdHost(FactBase):
 
         {
             "version": "3.5.16",          # None: no etcd binary
+            "binary": "/usr/bin/etcd",    # the etcd of the PATH; None: none
+            "package": "etcd-server",     # the package that installed it; None: none (a tarball, or copied by hand)
             "package_manager": "apt-get",
             "active": "active", "enabled": "enabled", "pid": 1234,
+            "unit": "/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
+            "unit_etcdkit": "yes",        # that file says etcdkit wrote it; None: it does not
             "restart_pending": 1234,      # MainPID recorded when a restart became due
             "data": ["member"],           # entries of the data dir; None: no data dir
             "listeners": 2,               # sockets listening on the ports
@@ -42,7 +46,12 @@ class EtcdHost(FactBase):
         return "; ".join(
             [
                 "echo \"version=$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')\"",
+                'b=$(command -v etcd 2>/dev/null); echo "binary=$b"',
+                'if [ -n "$b" ]; then p=$(dpkg-query -S "$b" 2>/dev/null) || p=$(rpm -qf --qf "%{NAME}" "$b" 2>/dev/null) || p=; '
+                'echo "package=${p%%:*}"; fi',
                 "for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo package_manager=$m; break; fi; done",
+                f'echo "unit=$(systemctl show -p FragmentPath --value {paths.SERVICE} 2>/dev/null)"',
+                f"grep -qs 'written by etcdkit' {paths.UNIT} && echo unit_etcdkit=yes",
                 f'echo "active=$(systemctl is-active {paths.SERVICE} 2>/dev/null)"',
                 f'echo "enabled=$(systemctl is-enabled {paths.SERVICE} 2>/dev/null)"',
                 f'echo "pid=$(systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null)"',
@@ -59,7 +68,11 @@ class EtcdHost(FactBase):
     def process(self, output):
         state = {
             "version": None,
+            "binary": None,
+            "package": None,
             "package_manager": None,
+            "unit": None,
+            "unit_etcdkit": None,
             "active": None,
             "enabled": None,
             "pid": 0,
@@ -199,6 +212,16 @@ class EtcdV2Store(FactBase):
         return {"passed": lines[0] == "passed", "output": "\n".join(lines[1:])}
 
 
+class EtcdctlVersion(FactBase):
+    """The installed etcdctl's version, e.g. "3.5.30"; None when there is no etcdctl."""
+
+    def command(self) -> str:
+        return "etcdctl version 2>/dev/null | sed -n 's/^etcdctl version: //p'; true"
+
+    def process(self, output):
+        return output[0].strip() if output and output[0].strip() else None
+
+
 class EtcdService(FactBase):
     """
     The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded
@@ -324,12 +347,13 @@ class EtcdAlarms(FactBase):
 
 def parse_alarms(text: str) -> list[dict] | None:
     """The alarms of an `alarm list -w json` answer (etcdctl prints the alarm type as a number and
-    leaves out an empty list); None when the text is not such an answer."""
+    leaves out an empty list; etcd 3.4's leaves out the header too: `{}`); None when the text is not
+    such an answer (etcdctl failed and printed nothing)."""
     try:
         answer = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(answer, dict) or "header" not in answer:
+    if not isinstance(answer, dict):
         return None
     alarms = []
     for entry in answer.get("alarms") or []:

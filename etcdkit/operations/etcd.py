@@ -15,7 +15,7 @@ from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
 
 from etcdkit.control.passwords import Secret
-from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdctlVersion, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
 from etcdkit.model.host import running as is_running
@@ -30,6 +30,12 @@ from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 from etcdkit.remote.recovery import force_new_cluster as force_new_cluster_command
 
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
+# The user etcd runs as, made where the install did not make it (a release tarball; a package such as
+# Pigsty's `etcd`, whose binaries come without one).
+ETCD_USER = (
+    "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
+    "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
+)
 
 
 @operation()
@@ -42,8 +48,10 @@ def install(
 ):
     """
     Install etcd from the distribution's packages, or from an official release tarball on the
-    control node, unless an etcd binary is already there (another version included: the upgrade
-    SOP changes it, one member at a time), or, with replace, unless that binary is `version`.
+    control node, unless an etcd binary is already there: another version (the upgrade SOP changes
+    it, one member at a time), or one of another package or of none (Pigsty's package `etcd`,
+    binaries copied by hand) is kept as it is, never replaced nor joined by a second etcd; with
+    replace, unless that binary is `version`.
 
     + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
     + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
@@ -66,7 +74,29 @@ def install(
         yield from _install_tarball(tarball, tarball_sha256)
         return
     current, wanted = Version.parse(installed), Version.parse(version)
-    yield package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current))
+    yield f"{package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current))} && {ETCD_USER}"
+
+
+@operation()
+def admin_etcdctl(packages: list[str] | None = None, version: str | None = None):
+    """
+    etcdctl on a host that is not a member (an admin host): the client part of the members'
+    packages, at etcd_version when it is set. An older etcdctl is brought to it: before etcd 3.5.29
+    (3.4.43, 3.6.10) etcdctl lists the members for `--cluster` without a login, which etcd 3.5.28
+    (3.4.42, 3.6.9) on refuses. Any other etcdctl is kept (with etcd_version unset, whatever is there).
+
+    + packages: etcd_packages; their `-client` packages (Debian's etcd-client), else all of them (a
+      single package such as Pigsty's `etcd`); default: etcd-client with apt, etcd with dnf/yum
+    + version: etcd_version
+    """
+    installed = host.get_fact(EtcdctlVersion)
+    if installed and (not version or (Version.parse(installed) or Version(0, 0, 0)) >= (Version.parse(version) or Version(0, 0, 0))):
+        host.noop(f"etcdctl {installed} is installed")
+        return
+    clients = [name for name in packages or [] if name.endswith("-client")] or packages
+    if not clients:
+        clients = ["etcd-client"] if host.get_fact(Which, command="apt-get") else ["etcd"]
+    yield package_install(clients, version, fresh=False)
 
 
 def package_install(packages: list[str] | None, version: str | None, fresh: bool, downgrade: bool = False) -> str:
@@ -75,7 +105,8 @@ def package_install(packages: list[str] | None, version: str | None, fresh: bool
     `etcd-3.5.16` with dnf or yum; with downgrade, an older version than the installed one is
     allowed (apt's --allow-downgrades, `dnf downgrade`). With apt no service starts while it runs
     (policy-rc.d): neither the package's default instance nor a restart of the member by the
-    package's scripts; a fresh install then disables the package's own unit."""
+    package's scripts; a fresh install then disables the package's own unit, if it has one (Pigsty's package `etcd`
+    has none)."""
     if host.get_fact(Which, command="apt-get"):
         names = " ".join(shlex.quote(f"{name}={version}*" if version else name) for name in packages or ["etcd-server", "etcd-client"])
         options = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold" if version else ""
@@ -88,7 +119,7 @@ def package_install(packages: list[str] | None, version: str | None, fresh: bool
             f"printf '#!/bin/sh\\nexit 101\\n' > {DISABLE_SERVICE_START} && chmod 755 {DISABLE_SERVICE_START} && "
             f"trap 'rm -f {DISABLE_SERVICE_START}' EXIT && "
             f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }}"
-            + (f" && systemctl disable --quiet {paths.SERVICE}" if fresh else "")
+            + (f" && if systemctl cat {paths.SERVICE} >/dev/null 2>&1; then systemctl disable --quiet {paths.SERVICE}; fi" if fresh else "")
         )
     if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
         tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
@@ -119,14 +150,20 @@ def _unpacked(tarball: str, expected: str) -> None:
 
 
 def unpack_tarball(remote: str, digest: str) -> str:
+    """The command that checks an uploaded release tarball, unpacks its binaries into
+    /usr/local/bin and makes sure the etcd user exists."""
+    return f"{extract_release(remote, digest, '/usr/local/bin')} && {ETCD_USER}"
+
+
+def extract_release(remote: str, digest: str, target: str) -> str:
     """The command that checks an uploaded release tarball and unpacks etcd, etcdctl and etcdutl
-    into /usr/local/bin (tar replaces a running binary by a new file, never writes into it)."""
+    (from etcd 3.5: a 3.4 release has none) into target: the files of the release's top folder
+    whose names begin with etcd, never its Documentation/. tar replaces a running binary by a new
+    file, never writes into it. The tarball is deleted once unpacked."""
     return (
         f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
-        f"tar -xzf {remote} -C /usr/local/bin --strip-components=1 --no-same-owner --wildcards "
-        f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote} && "
-        "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
-        "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
+        f"tar -xzf {remote} -C {target} --strip-components=1 --no-same-owner --wildcards --no-wildcards-match-slash "
+        f"'*/etcd*' && [ -x {target}/etcd ] && [ -x {target}/etcdctl ] && rm -f {remote}"
     )
 
 

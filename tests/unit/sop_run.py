@@ -21,7 +21,7 @@ from importlib import import_module
 from pathlib import Path
 
 import pyinfra
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdCertificates, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import DeployError, PyinfraError
@@ -329,6 +329,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdService: {"active": "active" if running else "inactive", "enabled": "enabled", "pid": pid, "restart_pending": pending},
             EtcdVersion: "3.5.16",
             EtcdAuth: {"anonymous": False, "root": True, "refused": False},
+            EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},
         },
         files=held,
         folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)},
