@@ -7,12 +7,12 @@ by the first host of the run when the run executes.
 """
 
 from pyinfra import host, inventory, logger, state
-from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import python
 
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
+from etcdkit.model.refusals import Refusal
 from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
 from etcdkit.plans.backup import backup_plan
@@ -73,9 +73,11 @@ def create() -> None:
     monitors = plan.monitoring.hosts if plan.monitoring else []
     me = plan.members.get(host.name)
     if me is None and host.name not in monitors:
-        raise DeployError(
-            f"{host.name} is neither in group `{GROUP}` nor a monitoring host of the inventory: create only "
-            "runs on the cluster's members and its Prometheus hosts (limit the run: --limit etcd)"
+        raise Refusal(
+            "create.not_a_host",
+            f"{host.name} is neither in group `{GROUP}` nor a monitoring host of the inventory",
+            "create only runs on the cluster's members and its Prometheus hosts",
+            "Limit the run: --limit etcd",
         )
     activated = {h.name for h in inventory.iter_activated_hosts()}
     run_hosts = [name for name in [*(m.host_name for m in plan.spec.members), *monitors] if name in activated]

@@ -28,7 +28,6 @@ REFUSALS: dict[str, str] = {
     "tarball.missing": "etcd_tarball does not exist on the control node",
     "tarball.checksum": "etcd_tarball does not have the SHA-256 of etcd_tarball_sha256",
     # the live cluster, as every SOP that changes it checks it
-    "cluster.down": "no member of the cluster answers",
     "cluster.urls": "a member advertises a URL of another form than etcdkit's",
     "cluster.unhealthy": "a member is not healthy, or the cluster has no leader",
     "cluster.pending": "a learner or an unstarted member waits: an unfinished join",

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import yaml
 from gevent.pool import Group
-from pyinfra.api.exceptions import ConnectError, DeployError
+from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
 from etcdkit.control.pki import CertificateAuthority, PKIError
@@ -20,6 +20,7 @@ from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import Ownership, running
 from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+from etcdkit.model.refusals import Refusal
 from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.remote.render import load_yaml
@@ -31,8 +32,10 @@ def once_per_run(state, key: str, compute: Callable[[], object]):
     def decided():
         try:
             return compute()
-        except (InventoryError, PKIError) as error:
-            raise DeployError(str(error)) from None
+        except InventoryError as error:
+            raise Refusal("inventory.invalid", error.problems, "the inventory cannot be used") from None
+        except PKIError as error:
+            raise Refusal("control.pki", str(error)) from None
 
     return run_context(state).once(key, decided)
 
@@ -171,7 +174,7 @@ def usable(view: ClusterView | None) -> ClusterView | None:
     any change, naming the member and the URL."""
     refusal = view.url_refusal() if view is not None else None
     if refusal:
-        raise DeployError(f"{refusal}; nothing was changed")
+        raise Refusal("cluster.urls", refusal)
     return view
 
 

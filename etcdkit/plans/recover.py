@@ -32,7 +32,6 @@ import ssl
 from dataclasses import dataclass, field, replace
 
 from gevent.pool import Group
-from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
@@ -40,6 +39,7 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, LiveMember, quorum
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.versions import offline_tool
 from etcdkit.plans import checks, reload
 from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
@@ -212,7 +212,12 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
     problems = accounting_problems(facts) + leader_problems(facts) + host_problems(facts, readings)
     candidates = [h for h in members if readings[h.member.host_name].revision is not None and h.ours]
     if not problems and not candidates:
-        problems.append(f"no member of `{spec.cluster}` holds data recover can start from: restore a snapshot instead (bin/etcd-restore)")
+        problems.append(
+            Problem(
+                "recover.no_data",
+                f"no member of `{spec.cluster}` holds data recover can start from: restore a snapshot instead (bin/etcd-restore)",
+            )
+        )
     if problems:
         raise refusal(spec.cluster, problems)
     survivor = max(candidates, key=lambda h: (readings[h.member.host_name].revision, -h.member.seq))
@@ -221,7 +226,7 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
     for host in others:
         problem = (host.stranger(None, token) or host.data_problem()) if host.ours else None
         if problem:
-            problems.append(f"{host.member.host_name}: {problem}")
+            problems.append(Problem("recover.foreign", f"{host.member.host_name}: {problem}"))
     if problems:
         raise refusal(spec.cluster, problems)
     wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.state["data"]}
@@ -255,35 +260,47 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
     return plan
 
 
-def refusal(cluster: str, problems: list[str]) -> DeployError:
-    return DeployError(f"cannot recover `{cluster}`; nothing was changed:\n" + "\n".join(f"  - {problem}" for problem in problems))
+def refusal(cluster: str, problems: list[Problem]) -> Refusal:
+    return Refusal("recover.refused", problems, f"cannot recover `{cluster}`")
 
 
-def accounting_problems(facts: RecoverFacts) -> list[str]:
+def accounting_problems(facts: RecoverFacts) -> list[Problem]:
     """Every member reached and inspected, or named lost and silent."""
     problems = []
     for host in sorted(facts.hosts.values(), key=lambda h: h.member.seq):
         member, lost = host.member, host.member.address in facts.lost
         if lost and host.reachable:
             problems.append(
-                f"{member.host_name} is named lost (etcd_recover_lost), but it answers over SSH: a member that is not gone "
-                "for good is not given up; drop it from etcd_recover_lost (recover inspects it then)"
+                Problem(
+                    "recover.lost_answers",
+                    f"{member.host_name} is named lost (etcd_recover_lost), but it answers over SSH: a member that is not gone "
+                    "for good is not given up; drop it from etcd_recover_lost (recover inspects it then)",
+                )
             )
         elif lost:
             for who, url, _ in sightings(facts, member):
                 problems.append(
-                    f"{member.host_name} is named lost (etcd_recover_lost), but its etcd answers at {url} (seen from {who}): "
-                    "it is not gone; bring it back instead, or stop it for good first"
+                    Problem(
+                        "recover.lost_answers",
+                        f"{member.host_name} is named lost (etcd_recover_lost), but its etcd answers at {url} (seen from {who}): "
+                        "it is not gone; bring it back instead, or stop it for good first",
+                    )
                 )
         elif not host.reachable:
             problems.append(
-                f"{member.host_name} cannot be reached over SSH, and recover must account for every member: bring it back, or, "
-                f"if it is gone for good, name it: --data etcd_recover_lost={member.address} (and leave it out: --exclude "
-                f"{member.host_name})"
+                Problem(
+                    "recover.unaccounted",
+                    f"{member.host_name} cannot be reached over SSH, and recover must account for every member: bring it back, "
+                    f"or, if it is gone for good, name it: --data etcd_recover_lost={member.address} (and leave it out: "
+                    f"--exclude {member.host_name})",
+                )
             )
         elif not host.in_run:
             problems.append(
-                f"recover takes the whole cluster, but the run leaves out {member.host_name}: run it without --limit or --exclude"
+                Problem(
+                    "recover.left_out",
+                    f"recover takes the whole cluster, but the run leaves out {member.host_name}: run it without --limit or --exclude",
+                )
             )
     return problems
 
@@ -293,7 +310,7 @@ def sightings(facts: RecoverFacts, member: Member) -> list[tuple[str, str, dict]
     return [(who, member.client_url, seen[member.client_url]) for who, seen in facts.seen.items() if member.client_url in seen]
 
 
-def leader_problems(facts: RecoverFacts) -> list[str]:
+def leader_problems(facts: RecoverFacts) -> list[Problem]:
     """A member with a leader, by its own metrics or as any member's host (or the control node) sees it."""
     leading = []
     for host in sorted(facts.hosts.values(), key=lambda h: h.member.seq):
@@ -307,38 +324,52 @@ def leader_problems(facts: RecoverFacts) -> list[str]:
         return []
     down = " ".join(h.member.address for h in facts.hosts.values() if not h.running)
     return [
-        f"the cluster has a leader: {'; '.join(leading)} {'has one' if len(leading) == 1 else 'have one'}, so it has quorum. "
-        "recover is only for a cluster that lost its quorum for good, and forcing a member out of one that has it would "
-        "split the brain. Replace failed members instead: bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP"
-        + (f" (not running, or not reached over SSH: {down})" if down else "")
+        Problem(
+            "recover.partition",
+            f"the cluster has a leader: {'; '.join(leading)} {'has one' if len(leading) == 1 else 'have one'}, so it has quorum. "
+            "recover is only for a cluster that lost its quorum for good, and forcing a member out of one that has it would "
+            "split the brain. Replace failed members instead: bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP"
+            + (f" (not running, or not reached over SSH: {down})" if down else ""),
+        )
     ]
 
 
-def host_problems(facts: RecoverFacts, readings: dict[str, Reading]) -> list[str]:
+def host_problems(facts: RecoverFacts, readings: dict[str, Reading]) -> list[Problem]:
     """What each host holds must be provably this cluster's and readable; the switches allow the run."""
     hosts = facts.hosts
     problems = []
     guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard]
     if guarded:
         problems.append(
-            f"etcd_safeguard is on ({', '.join(guarded)}): recover deletes the member data of every member but one; "
-            "set etcd_safeguard=false for this run (--data etcd_safeguard=false)"
+            Problem(
+                "recover.safeguard",
+                f"etcd_safeguard is on ({', '.join(guarded)}): recover deletes the member data of every member but one; "
+                "set etcd_safeguard=false for this run (--data etcd_safeguard=false)",
+            )
         )
     for name, host in hosts.items():
         kind, reason = host.ownership()
         if kind is Ownership.FOREIGN:
-            problems.append(f"{name}: {reason}; it is not this cluster's, so nothing there is stopped or deleted")
+            problems.append(
+                Problem("recover.foreign", f"{name}: {reason}; it is not this cluster's, so nothing there is stopped or deleted")
+            )
         elif readings[name].error:
             problems.append(
-                f"{name}: its data could not be read ({readings[name].error}): recover cannot tell whether it holds the "
-                "newest data. Make room or fix the cause and run again; if its data may go, move its data dir away first"
+                Problem(
+                    "recover.unreadable",
+                    f"{name}: its data could not be read ({readings[name].error}): recover cannot tell whether it holds the "
+                    "newest data. Make room or fix the cause and run again; if its data may go, move its data dir away first",
+                )
             )
     holders = [h for h in hosts.values() if h.ours and readings[h.member.host_name].revision is not None]
     tokens = {h.conf_value("initial-cluster-token") for h in holders}
     if len(tokens) > 1:
         listing = ", ".join(f"{h.member.name} {h.conf_value('initial-cluster-token')!r}" for h in holders)
         problems.append(
-            f"the members with data were bootstrapped as different clusters ({listing}): recover cannot tell which is `{facts.spec.cluster}`"
+            Problem(
+                "recover.tokens",
+                f"the members with data were bootstrapped as different clusters ({listing}): recover cannot tell which is `{facts.spec.cluster}`",
+            )
         )
     return problems
 
