@@ -104,7 +104,7 @@ class ClusterView:
         members, refused = [], []
         for member in listing["members"]:
             member_id, name = int(member["ID"]), member.get("name", "")
-            urls = {}
+            urls: dict[str, list[str]] = {}
             for kind, key in (("peer", "peerURLs"), ("client", "clientURLs")):
                 urls[kind] = []
                 for url in member.get(key) or ():
@@ -215,7 +215,7 @@ class ClusterView:
             if not member.started:
                 problems.append(f"member {member.describe()} was added but never started")
             elif not self.is_healthy(member):
-                errors = {self.health.get(url) for url in member.client_urls} - {None, ""}
+                errors = {error for url in member.client_urls if (error := self.health.get(url))}
                 problems.append(
                     f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}"
                 )
@@ -237,11 +237,12 @@ def size_text(size: int | None) -> str:
     """Bytes as the operator reads them: "20 kB"; "-" when unknown."""
     if size is None:
         return "-"
+    value = float(size)
     for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}"
-        size /= 1000
-    return f"{size:.0f} TB"
+        if value < 1000:
+            return f"{value:.0f} {unit}"
+        value /= 1000
+    return f"{value:.0f} TB"
 
 
 def db_sizes(status: dict) -> str:

@@ -204,12 +204,12 @@ def _finish(
     membership = Membership.of_inventory(spec) if view is None else Membership.of_live_cluster(view, spec)
     members = {}
     for name, host in hosts.items():
-        plan = MemberPlan.of(host)
+        member_plan = MemberPlan.of(host)
         current_state = None if rebuild else host.conf_value("initial-cluster-state")
-        plan.files = member_files(host, membership, token, "new" if bootstrap else (current_state or "existing"))
+        member_plan.files = member_files(host, membership, token, "new" if bootstrap else (current_state or "existing"))
         if host.running and not rebuild:
-            plan.restart_reason = restart_reason(host, plan.files)
-        members[name] = plan
+            member_plan.restart_reason = restart_reason(host, member_plan.files)
+        members[name] = member_plan
     if view is not None:
         checks.restart_allowed(members.values(), view)
         checks.quota_fits(members.values(), view)
@@ -220,7 +220,7 @@ def _finish(
     # RBAC is enabled (or checked) through the first member that serves now, else the first member:
     # a bootstrap whose first member failed gets its RBAC through another one on the next run
     serving = [h.member for h in members.values() if view is not None and view.serves(h.member.peer_url)]
-    seed = min(serving or [plan.member for plan in members.values()], key=lambda member: member.seq)
+    seed = min(serving or [member_plan.member for member_plan in members.values()], key=lambda member: member.seq)
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [Target(m.name, m.address, m.port) for m in spec.members], cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m) for m in spec.members]
     if monitoring and monitoring.certificate:

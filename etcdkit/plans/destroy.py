@@ -92,7 +92,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
     if first.etcd_backup and has_data:
         view = facts.view
         healthy = [h for h in sorted(ours, key=lambda h: h.member.seq) if view and view.serves(h.member.peer_url)]
-        if not healthy:
+        if not healthy or view is None:
             raise Refusal(
                 "destroy.no_snapshot",
                 f"no member of `{spec.cluster}` answers, so no snapshot can be saved before the data is deleted",

@@ -66,16 +66,16 @@ def decide(facts: DowngradeFacts) -> DowngradePlan:
         )
     running = view.versions()
     enabled = downgrade_target(view.status.values())
-    problem = downgrade_problem(version, running, enabled)
-    if problem:  # the version rules first: below 3.6, nothing else matters
-        raise Refusal("downgrade.rules", [problem], "cannot downgrade")
+    problem, wanted = downgrade_problem(version, running, enabled), Version.parse(version)
+    if problem or wanted is None:  # the version rules first (a version that does not parse too): below 3.6, nothing else matters
+        raise Refusal("downgrade.rules", [str(problem)], "cannot downgrade")
     problems: list[str | Problem] = [*checks.healthy(view), *checks.nothing_pending(view)]
     problems += tarball_problems(settings, version)
     problems += install_method_problems(facts.hosts.values(), bool(settings.etcd_tarball))
     if problems:
         raise Refusal("downgrade.refused", problems, "cannot downgrade")
     checks.tarballs(facts.hosts.values())
-    target = Version.parse(version).minor_version
+    target = wanted.minor_version
     members, warnings = members_in_run(view, spec, facts.hosts, "downgraded")
     behind = {name: host for name, host in members.items() if running.get(host.member.name) != version}
     if not behind:
@@ -87,7 +87,7 @@ def decide(facts: DowngradeFacts) -> DowngradePlan:
     executor = min(behind, key=lambda name: behind[name].member.seq) if enable else None
     notes = [
         f"downgrade to {target}: etcdctl downgrade validate {target}, then enable {target}, through {behind[executor].member.name}"
-        if enable
+        if executor
         else f"the downgrade to {target} is enabled already: the members left take their turn"
     ]
     notes += [f"{behind[name].member.name}: etcd {running.get(behind[name].member.name)} -> {version}" for name in turns]

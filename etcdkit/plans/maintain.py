@@ -71,7 +71,7 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
     turns, leader_host = turn_order(view, members)
     executor = min(members, key=lambda name: members[name].member.seq)
     first = members[executor].settings
-    alarms = sorted({a["alarm"] for a in facts.alarms})
+    alarms = sorted({a["alarm"] for a in facts.alarms or []})  # None (unreadable) was refused above
     if alarms:
         notes.append(f"active alarms: {', '.join(alarms)}")
     if "defrag" in first.etcd_maintain:

@@ -191,7 +191,7 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
     if not host.reachable:
         return Reading("unreachable")
     own = facts.seen.get(name, {}).get(host.member.client_url)
-    if serves(own):
+    if own is not None and serves(own):
         state = "serving, with a leader" if own["leader"] else "serving, without a leader"
         return Reading(state, own["revision"], own["applied_index"], "its metrics")
     if not host.state["data"]:

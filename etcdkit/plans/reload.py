@@ -52,6 +52,13 @@ class PgHost:
     patroni_role: str | None = None  # as Patroni's REST API tells it (None: it did not answer)
     patroni_refused: str | None = None  # why its config is not written (a file of root's another user can redirect to)
 
+    @property
+    def pg_cluster(self) -> str:
+        """Its PostgreSQL cluster: read_clients takes only the hosts that name one."""
+        if not self.settings.pg_cluster:
+            raise ValueError(f"{self.name} names no pg_cluster")
+        return self.settings.pg_cluster
+
 
 @dataclass(frozen=True)
 class ReloadFacts:
@@ -137,7 +144,8 @@ def read_clients(inventory, hosts: dict[str, HostState], first: Settings, parts:
     admin = []
     if "env" in parts:
         admin = [h.name for h in inventory.get_group(first.etcd_client_group, default=[]) if h in activated and h.name not in hosts]
-    pg_hosts, passwords = [], {}
+    pg_hosts: list[PgHost] = []
+    passwords: dict[str, str | None] = {}
     if {"patroni", "vip"} & set(parts):
         folder = ClusterSecrets.of(first, first.etcd_cluster).folder
         for host in activated:
@@ -194,12 +202,12 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     cluster_secrets = ClusterSecrets.of(first, spec.cluster)
     membership = Membership.of_live_cluster(view, spec)
     token = cluster_token(members.values()) or spec.cluster
-    for plan in members.values():
-        plan.files = member_files(plan, membership, token, plan.conf_value("initial-cluster-state") or "existing")
-        if "conf" in parts and plan.running:
-            plan.restart_reason = restart_reason(plan, plan.files, conf_only=True)
+    for member_plan in members.values():
+        member_plan.files = member_files(member_plan, membership, token, member_plan.conf_value("initial-cluster-state") or "existing")
+        if "conf" in parts and member_plan.running:
+            member_plan.restart_reason = restart_reason(member_plan, member_plan.files, conf_only=True)
         if "restart" in parts:
-            plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
+            member_plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
     checks.restart_allowed(members.values(), view)
     checks.quota_fits(members.values(), view)
     warnings += conf_warnings(members.values())
@@ -214,7 +222,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
         targets = [target for target in map(_target, view.started) if target]
         plan.monitoring = monitoring_plan(facts.monitors, spec.cluster, targets, cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m.member) for m in members.values()] if "conf" in parts else []
-    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings.pg_cluster for c in plan.clients.values()})]
+    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.user.name for c in plan.clients.values()})]
     if plan.monitoring and plan.monitoring.certificate:
         certificates.append(plan.monitoring.certificate)
     plan.control = cluster_secrets.work(certificates, facts.control.now, [user.password for user in plan.users])
@@ -245,14 +253,14 @@ def _target(member) -> Target | None:
     return Target(member.name, address, int(port))
 
 
-def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None:
+def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan, change: ConfigChange) -> None:
     """What the running Patroni does: a restart stops PostgreSQL on its host, so replicas restart
     (one at a time) and a primary's restart is the operator's, after a switchover, unless
     etcd_patroni_restart_primary says otherwise (it then restarts after every replica)."""
     role, settings = pg_host.patroni_role, pg_host.settings
-    client.patroni_api = patroni.api_url(pg_host.patroni)
+    client.patroni_api = patroni.api_url(pg_host.patroni or {})
     client.patroni_role = "replica" if patroni.is_replica(role) else "primary" if role else "role unknown"
-    client.patroni_action = client.patroni.action
+    client.patroni_action = change.action
     if client.patroni_action != "restart" or patroni.is_replica(role):
         return
     if settings.etcd_patroni_restart_primary:
@@ -261,9 +269,9 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None
     client.patroni_action = None
     said = f"is the {role} of its cluster" if role else f"did not tell its role ({client.patroni_api}): taken for a primary"
     plan.warnings.append(
-        f"{pg_host.name}: Patroni {said}: {client.patroni.path} gets etcd settings Patroni reads at its start, but it is not "
+        f"{pg_host.name}: Patroni {said}: {change.path} gets etcd settings Patroni reads at its start, but it is not "
         f"restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
-        f"`patronictl -c {client.patroni.path} switchover` on a host of the cluster, then `systemctl restart "
+        f"`patronictl -c {change.path} switchover` on a host of the cluster, then `systemctl restart "
         f"{settings.patroni_service}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
     )
 
@@ -273,7 +281,7 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
     fixed_hosts = any(login_for_every_call(plan.view.status_of(member).get("version")) for member in plan.view.started)
     users = {}
     for pg_host in facts.pg_hosts:
-        pg_cluster = pg_host.settings.pg_cluster
+        pg_cluster = pg_host.pg_cluster
         if pg_cluster not in users:
             secret = user_secret(pg_host.settings.pg_etcd_password, cluster_secrets.folder, pg_cluster)
             users[pg_cluster] = ClientUser(pg_cluster, patroni.prefix(pg_cluster), secret)
@@ -297,7 +305,7 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
                 pg_host.patroni_owner or ("root", "root"),
             )
             if change:
-                _patroni_turn(plan, pg_host, client)
+                _patroni_turn(plan, pg_host, client, change)
             plan.clients[pg_host.name] = client
         elif pg_host.vip is None:
             plan.notes.append(

@@ -128,8 +128,9 @@ def own_member(conf: dict) -> tuple[str, str, list[str]]:
 
 
 def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
+    run_hosts: list[HostState] = []
     if isinstance(facts, OwnConfigFacts):
-        removal, run_hosts = _from_own_config(facts), []
+        removal = _from_own_config(facts)
     else:
         removal, run_hosts = _from_inventory(facts)
     if removal is None:

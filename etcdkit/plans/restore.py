@@ -91,7 +91,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
     first = hosts[spec.members[0].host_name].settings
     snapshot = _check_snapshot(facts.snapshot)
     problems = []
-    source = snapshot.sidecar.get("cluster")
+    source = (snapshot.sidecar or {}).get("cluster")  # _check_snapshot refused a snapshot without one
     if source != spec.cluster and (source is None or source != first.etcd_restore_from):
         problems.append(
             Problem(

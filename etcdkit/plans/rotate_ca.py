@@ -148,23 +148,25 @@ def decide(facts: RotationFacts) -> RotationPlan:
         else:
             members[host.member.host_name] = MemberPlan.of(host)
     problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings.etcd_rotate_skip)
-    new_ca = live.control.ca_pem
-    if new_ca is None:
+    new_pems = certificates_in(live.control.ca_pem)  # None: the control node has no CA
+    if new_pems is None:
         problems.append(
             Problem("rotate_ca.no_new_ca", "no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
         )
-    held = {}
+    held: dict[str, list[str]] = {}
     for name in members:
-        held[name] = certificates_in(facts.held.get(name))
-        if held[name] is None:
+        pems = certificates_in(facts.held.get(name))
+        if pems is None:
             problems.append(
                 Problem("rotate_ca.damaged_ca", f"{name}: /etc/etcd/ca.crt holds no CA certificate; repair it with the create SOP first")
             )
-    if problems:
+        else:
+            held[name] = pems
+    if problems or new_pems is None:
         raise Refusal("rotate_ca.refused", problems, "cannot rotate the CA")
     first = next(iter(members.values())).settings
     checks.control_node_matches(live.control, list(members.values()), spec.cluster, first, new_ca=True)
-    new_ca = certificates_in(new_ca)[0]
+    new_ca = new_pems[0]
     old = list(dict.fromkeys(pem for name in members for pem in held[name] if pem != new_ca))
     done = all(held[name] == [new_ca] for name in members)
     plan = RotationPlan(spec.cluster, new_ca, None if done else "".join([new_ca, *old]), members, warnings=list(live.monitors.warnings))
@@ -229,9 +231,9 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
     for pg in live.pg_hosts:
         if pg.patroni is None and pg.vip is None:
             continue
-        cert, key = certificate_paths(pg.settings.pg_cluster)
+        cert, key = certificate_paths(pg.pg_cluster)
         owner = pg.patroni_owner or ("root", "root")
-        client(pg.name, client_dir, client_ca, secrets.client_certificate(pg.settings.pg_cluster), Place(cert), Place(key, *owner, "600"))
+        client(pg.name, client_dir, client_ca, secrets.client_certificate(pg.pg_cluster), Place(cert), Place(key, *owner, "600"))
         if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES and pg.name not in skipped:  # one watching consul keeps running
             plan.vip_managers[pg.name] = pg.settings.vip_manager_service
     if live.monitors.site_targets:  # the site's own job scrapes, with TLS files of the site's: none of etcdkit's to move

@@ -11,6 +11,7 @@ in, plain data out.
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from pyinfra.api.exceptions import ConnectError
@@ -105,7 +106,7 @@ def build(
     """The status document (see etcdkit/cli/status.py) from plain data: the inventory's hosts
     (host_info), the live cluster (None: no member answers), its alarms and EtcdAuth (None: not
     asked), and host name -> {"server": expiry, "ca": expiry} of the hosts that could be read."""
-    doc = {
+    doc: dict[str, Any] = {
         "cluster": cluster,
         "checked_at": now.isoformat(timespec="seconds"),
         "cluster_id": None,
@@ -136,7 +137,7 @@ def build(
             status = view.status_of(member)
             host = next((by_peer_url[url] for url in member.peer_urls if url in by_peer_url), None)
             expires = certificates.get(host, {}).get("server") if host else None
-            errors = sorted({view.health.get(url) for url in member.client_urls} - {None, ""})
+            errors = sorted({error for url in member.client_urls if (error := view.health.get(url))})
             doc["members"].append(
                 {
                     "name": member.name or None,
@@ -255,7 +256,7 @@ def find_problems(doc: dict) -> list[dict]:
 
 def _runs(members: list[dict]) -> dict[Version, list[str]]:
     """The members' server versions, each with the members that run it."""
-    versions = {}
+    versions: dict[Version, list[str]] = {}
     for member in members:
         version = Version.parse(member["version"])
         if version:
@@ -272,7 +273,7 @@ def version_problems(members: list[dict], downgrade: str | None) -> list[str]:
             problems.append(
                 f"{', '.join(names)} run{'s' if len(names) == 1 else ''} etcd {version}, which etcdkit does not support (etcd {SUPPORTED})"
             )
-    minors = {}
+    minors: dict[str, list[str]] = {}
     for version, names in sorted(runs.items()):
         minors.setdefault(version.minor_version, []).extend(names)
     if len(minors) > 1:
