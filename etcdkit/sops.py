@@ -13,6 +13,7 @@ from pyinfra.operations import python
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
+from etcdkit.model.run import run_context
 from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
 from etcdkit.plans.backup import backup_plan
@@ -237,9 +238,10 @@ def downgrade() -> None:
 
 
 def status() -> None:
-    """The cluster's members, their health and the leader; read-only (etcd-status reads its report)."""
+    """The cluster's members, their health and the leader; read-only (etcd-status reads its report
+    from the run's context)."""
     disable_nagle(inventory.iter_activated_hosts())
-    once_per_run(state, "status", lambda: report(inventory))
+    run_context(state).status_report = once_per_run(state, "status", lambda: report(inventory))
 
 
 def recover() -> None:

@@ -2,7 +2,8 @@
 
 Addresses are checked against the inventory before anything runs, a warning counts down (skipped
 by -y), members change strictly one after another (one pyinfra run each, verified by the SOP
-before the next starts), and the members' client references are reloaded at the end. Each run is
+before the next starts), and the members' client references are reloaded at the end. Every run is
+pyinfra's own command line in this process (etcdkit/cli/run.py). Each run is
 announced on stderr with its member and SOP, so that the operator knows which step runs, which one
 failed, and how long the whole took.
 """
@@ -11,7 +12,6 @@ import argparse
 import ipaddress
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options, shown
+from etcdkit.cli.run import run_pyinfra
 
 COUNTDOWN_SECONDS = 5
 
@@ -117,11 +118,11 @@ def countdown(warning: str, assume_yes: bool) -> None:
 
 
 def pyinfra(inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -> int:
-    """The SOP's deploy function run by pyinfra, with the interpreter this command was installed
-    with, and the pyinfra options passed through."""
-    command = [sys.executable, "-m", "pyinfra", "-y", *options, inventory, f"etcdkit.sops.{sop}", *args]
-    print(f"\n$ pyinfra {shown(command[3:])}", file=sys.stderr, flush=True)
-    return subprocess.run(command).returncode
+    """The SOP's deploy function run by pyinfra in this process, the pyinfra options passed
+    through; the command line is echoed first, as the operator would type it."""
+    command = ["-y", *options, inventory, f"etcdkit.sops.{sop}", *args]
+    print(f"\n$ pyinfra {shown(command)}", file=sys.stderr, flush=True)
+    return run_pyinfra(command).exit_code
 
 
 def step(prog: str, what: str, inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -> bool:

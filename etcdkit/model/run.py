@@ -28,6 +28,7 @@ class RunContext:
     removals_confirmed: set[str] = field(default_factory=set)  # peer URLs the member list no longer has
     failed_turn: str | None = None  # the host whose turn in a rolling change failed: no other takes one
     compacted: bool = False  # the history was compacted: every member has pages to free
+    status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows
 
     def once(self, key: str, compute: Callable[[], object]) -> object:
         """compute() the first time the key is asked for in this run, its result every time after;

@@ -2,12 +2,10 @@
 stderr (which step runs for which member, which one failed, how long the whole took), with
 pyinfra's runs faked: no host is contacted."""
 
-import subprocess
-from types import SimpleNamespace
-
 import pytest
 
 from etcdkit.cli import membership
+from etcdkit.cli.run import Outcome
 
 INVENTORY = """etcd = (
     [("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {"etcd_seq": 2}), ("10.10.10.12", {"etcd_seq": 3}),
@@ -27,19 +25,18 @@ def inventory(tmp_path, monkeypatch):
 
 @pytest.fixture
 def runs(monkeypatch):
-    """The SOP runs made (the SOP's name and its arguments); each takes 4.8 s of a fake clock.
-    Set runs.failing to the number of the run (from 1) that fails. The module's `subprocess` is
-    replaced as a whole: loading the inventory imports pyinfra, whose gevent patches the real
-    module's functions, a fake among them."""
+    """The SOP runs made (the SOP's name, its arguments, then the pyinfra options); each takes 4.8 s of a fake clock.
+    Set runs.failing to the number of the run (from 1) that fails."""
     made, clock = [], [100.0]
 
-    def run(command, **kwargs):
-        made.append([command[5].removeprefix("etcdkit.sops."), *command[6:]])
+    def run(command):
+        at = next(i for i, word in enumerate(command) if word.startswith("etcdkit.sops."))
+        made.append([command[at].removeprefix("etcdkit.sops."), *command[at + 1 :], *command[1 : at - 1]])  # the SOP, its args, options
         clock[0] += 4.8
-        return subprocess.CompletedProcess(command, 1 if len(made) == made.failing else 0)
+        return Outcome(1 if len(made) == made.failing else 0, None, "")
 
     made = type("Runs", (list,), {"failing": None})()
-    monkeypatch.setattr(membership, "subprocess", SimpleNamespace(run=run))
+    monkeypatch.setattr(membership, "run_pyinfra", run)
     monkeypatch.setattr(membership.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(membership, "reachable", lambda address: address != "10.10.10.14")
     return made
