@@ -16,6 +16,7 @@ from etcdkit.model.inventory import GROUP
 from etcdkit.model.run import run_context
 from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
+from etcdkit.plans.add import add_plan
 from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
@@ -101,6 +102,26 @@ def join() -> None:
     join_member(plan, plan.secrets)
 
 
+def add() -> None:
+    """bin/etcd-add's run over the inventory: the next host etcd_join names joins (the join SOP), then
+    the members and their clients are reloaded for the cluster it leaves (the reload SOP), once the
+    join succeeded (see etcdkit/plans/add.py)."""
+    plan = _begin("add", add_plan)
+    _control_node(plan.control, plan.control_host)
+    joiner = plan.join.joiner
+    name = joiner.member.host_name if joiner is not None else None
+    if joiner is not None:
+        if host.name == name:
+            join_member(plan.join, plan.join.secrets)
+            python.call(name=f"{joiner.member.name} joined", function=lambda: run_context(state).joined.add(name))
+        gates.passed(
+            name=f"{joiner.member.name} joined: the members and their clients are reloaded",
+            check=lambda: name in run_context(state).joined,
+            failure=f"{joiner.member.name} did not join (see its error): the members and their clients were not reloaded",
+        )
+    _reload_host(plan.reload, joined=name)
+
+
 def remove() -> None:
     """SOP 移除成员: take one member out of the cluster, then clean its host (see etcdkit/plans/remove.py)."""
     removal = _begin("remove", remove_plan)
@@ -184,9 +205,10 @@ def reload() -> None:
     _reload_host(plan)
 
 
-def _reload_host(plan) -> None:
-    """This host's part of a reload plan: member, admin host, users, clients, monitoring."""
-    if host.name in plan.members:
+def _reload_host(plan, joined: str | None = None) -> None:
+    """This host's part of a reload plan: member, admin host, users, clients, monitoring. The host
+    that joined in this run (joined) got its member's files from its join already, the same ones."""
+    if host.name in plan.members and host.name != joined:
         refresh_member(plan.members[host.name], plan.parts, plan.secrets)
     if host.name in plan.admin_hosts:
         refresh_admin(plan.admin_files, *plan.admin_etcdctl)

@@ -2,8 +2,9 @@
 
 Addresses are checked against the inventory before anything runs, a warning counts down (skipped
 by -y), members change strictly one after another (one pyinfra run each, verified by the SOP
-before the next starts), and the members' client references are reloaded at the end. Every run is
-pyinfra's own command line in this process (etcdkit/cli/run.py). Each run is
+before the next starts), and the members' client references are reloaded: by each etcd-add run
+itself (the add SOP: a join, then the reload for the cluster it leaves), by a last run after
+etcd-rm's. Every run is pyinfra's own command line in this process (etcdkit/cli/run.py). Each run is
 announced on stderr with its member and SOP, so that the operator knows which step runs, which one
 failed, and how long the whole took.
 """
@@ -160,22 +161,30 @@ def one_after_another(
     done: str,
     prog: str,
     run_args=limited_to,
-    reload_args: tuple[str, ...] = (),
+    reload_args: tuple[str, ...] | None = (),
 ) -> int:
     """Run the SOP for each address in turn (`doing(address)` says what it does); stop at the first
-    failure; then reload."""
+    failure; then reload (reload_args None: each run reloads already)."""
     started = time.monotonic()
     for number, address in enumerate(args.addresses):
         if not step(prog, doing(address), args.inventory, sop, *run_args(address, members), options=args.pyinfra):
             rest = " ".join(args.addresses[number:])
+            # a run that reloads too may have failed after its change: the same command resumes it
+            after = (
+                "nothing else was changed. "
+                if reload_args is not None
+                else f"{address}'s run failed in its change or in the reload after it. "
+            )
             print(
                 f"{prog}: "
                 + (f"{' '.join(args.addresses[:number])} {done}; " if number else "")
-                + f"nothing else was changed. Fix the cause (see above), then run {prog} {rest}",
+                + f"{after}Fix the cause (see above), then run {prog} {rest}",
                 file=sys.stderr,
             )
             return 1
-    if not step(prog, "refreshing members and clients", args.inventory, "reload", *reload_args, options=args.pyinfra):
+    if reload_args is not None and not step(
+        prog, "refreshing members and clients", args.inventory, "reload", *reload_args, options=args.pyinfra
+    ):
         print(
             f"{prog}: {' '.join(args.addresses)} {done}, but their configuration was not reloaded: run deploys/reload.py", file=sys.stderr
         )
@@ -190,7 +199,18 @@ def add(argv: list[str]) -> int:
     group = check_addresses(args.addresses, args.inventory)
     members, cluster = group.members, group.cluster
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
-    return one_after_another(args, members, "join", lambda address: f"joining {address} to cluster {cluster}", "joined", "etcd-add")
+    # each run joins the first of them that is no member yet, then reloads the members and clients
+    named = ("--data", f"etcd_join={','.join(args.addresses)}")
+    return one_after_another(
+        args,
+        members,
+        "add",
+        lambda address: f"joining {address} to cluster {cluster}, then reloading its members and clients",
+        "joined",
+        "etcd-add",
+        lambda address, members: list(named),
+        None,
+    )
 
 
 def removal_run(address: str, members: dict[str, str]) -> list[str]:
