@@ -28,6 +28,7 @@ from etcdkit.plans.recover import recover_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
 from etcdkit.plans.restore import restore_plan
+from etcdkit.plans.rm import rm_plan
 from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.plans.upgrade import upgrade_plan
@@ -125,8 +126,12 @@ def add() -> None:
 def remove() -> None:
     """SOP 移除成员: take one member out of the cluster, then clean its host (see etcdkit/plans/remove.py)."""
     removal = _begin("remove", remove_plan)
-    if removal is None:
-        return
+    if removal is not None:
+        _remove_member(removal)
+
+
+def _remove_member(removal) -> None:
+    """This host's part of a removal: `member remove` on the executor, then the departed host cleaned."""
     if removal.entry is not None and host.name == removal.executor:
         membership.member_remove(
             name=f"Remove {removal.entry.name or removal.peer_url} from the cluster",
@@ -140,6 +145,25 @@ def remove() -> None:
         # cleaned only once the member list, read in this run, no longer has it
         left = (lambda: membership.removal_confirmed(removal.peer_url)) if removal.entry is not None else None
         purge_host(removal.settings, _if=left)
+
+
+def rm() -> None:
+    """bin/etcd-rm's run over the inventory: the member etcd_remove names leaves (the remove SOP), then
+    the members and their clients are reloaded for the cluster it leaves (the reload SOP), once this
+    run saw it leave (see etcdkit/plans/rm.py)."""
+    plan = _begin("rm", rm_plan)
+    _control_node(plan.control, plan.control_host)
+    removal = plan.removal
+    if removal is not None:
+        _remove_member(removal)
+    if removal is not None and removal.entry is not None:
+        gates.passed(
+            name=f"{removal.name} left: the members and their clients are reloaded",
+            check=lambda: membership.removal_confirmed(removal.peer_url),
+            failure=f"{removal.name} was not seen leaving the member list (see the error above): the members and their clients "
+            "were not reloaded",
+        )
+    _reload_host(plan.reload)
 
 
 def destroy() -> None:
