@@ -88,6 +88,7 @@ def cluster_and_clients():
         PG,
         "DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni python3-etcd postgresql vip-manager >/dev/null && "
         "pg_dropcluster 17 main --stop && systemctl disable --quiet postgresql",
+        timeout=300,  # PostgreSQL's packages: 45 s on an idle CI machine, over 60 s on a busy one
     )
     ssh(
         PG,
