@@ -62,6 +62,7 @@ REFUSALS: dict[str, str] = {
     "remove.no_group": "without a group `etcd` the inventory must be the departing host alone",
     "remove.not_a_member": "the host runs an etcd, but not as a member etcdkit configured",
     "remove.data_dir": "the data dir of the host's own etcd.conf is not one etcdkit deletes",
+    "remove.rm_run": "the rm run (bin/etcd-rm) was started without group `etcd` or etcd_remove",
     # destroy
     "destroy.safeguard": "etcd_safeguard is on",
     "destroy.left_out": "the run leaves out members of the cluster",

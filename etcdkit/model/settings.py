@@ -44,6 +44,7 @@ class Settings:
     etcd_backup_metric_dir: str = "/var/lib/prometheus/node-exporter"
     etcd_restore: str | None = None
     etcd_restore_from: str | None = None
+    etcd_join: list[str] | None = None
     etcd_remove: str | None = None
     etcd_recover_lost: list[str] | None = None
     etcd_rm_data: bool = True
