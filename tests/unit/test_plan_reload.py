@@ -4,7 +4,6 @@ vip-manager and the monitoring, and every refusal, from plain facts."""
 import pytest
 from etcdkit.facts.etcd import EtcdCluster
 from etcdkit.facts.yaml import hashed
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
 from etcdkit.plans import patroni
@@ -151,7 +150,7 @@ def test_etcd_reload_restart_restarts_every_member(tmp_path, parts):
 def test_a_restart_in_an_unhealthy_cluster_is_refused(tmp_path):
     inv = inventory(tmp_path, etcd_reload=["restart"])
     live = EtcdCluster().process((DATA / "cluster_member_down.txt").read_text().splitlines())
-    with pytest.raises(DeployError) as raised:
+    with refused("restart.unhealthy") as raised:
         decide(facts(inv, {3: inv.ours(3, running=False)}, live=live))
     assert str(raised.value).startswith(
         "10.10.10.10, 10.10.10.11, 10.10.10.12 need a restart (a rolling restart was asked for (etcd_reload=restart)), "
@@ -199,7 +198,7 @@ def test_a_member_missing_from_the_inventory_is_named_and_kept_in_the_member_lis
 
 def test_running_members_without_the_ca_on_the_control_node_are_refused(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=r"^cluster `etcd` runs on 10\.10\.10\.10, 10\.10\.10\.11, 10\.10\.10\.12, but .* no CA"):
+    with refused("control.no_ca", match=r"^cluster `etcd` runs on 10\.10\.10\.10, 10\.10\.10\.11, 10\.10\.10\.12, but .* no CA"):
         decide(facts(inv, ca_pem=None))
     assert_control_node_untouched(inv)
 
@@ -300,7 +299,7 @@ def test_a_pg_host_without_patroni_or_vip_manager_is_skipped_with_a_note(tmp_pat
 
 
 def test_users_without_a_running_member_in_the_run_are_refused(tmp_path):
-    with pytest.raises(DeployError, match="^the etcd users of Patroni and vip-manager are managed through a member: include one"):
+    with refused("reload.no_member", match="^the etcd users of Patroni and vip-manager are managed through a member: include one"):
         decide(facts(inventory(tmp_path), outside=(1, 2, 3), pg=[pg_host(tmp_path, vip_keys={})]))
 
 

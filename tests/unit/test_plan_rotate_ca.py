@@ -3,7 +3,6 @@ become, and every refusal, from plain facts."""
 
 import pytest
 from pyinfra.api import Inventory
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import CASource, CertificateAuthority
 from etcdkit.model import paths
@@ -123,7 +122,7 @@ def test_monitors_of_a_site_targets_folder_get_no_tls_files_and_a_warning(tmp_pa
 
 def test_without_a_new_ca_nothing_happens(tmp_path, cas):
     old, _ = cas
-    with pytest.raises(DeployError, match="point etcd_ca_cert/etcd_ca_key at the new CA"):
+    with refused("rotate_ca.refused", "rotate_ca.no_new_ca", match="point etcd_ca_cert/etcd_ca_key at the new CA"):
         decide(facts(inventory(tmp_path), {None: old}, None))
 
 
@@ -145,7 +144,7 @@ def test_refused_unless_every_member_is_healthy_and_in_the_run(tmp_path, cas, li
 
 def test_a_member_without_a_ca_file_is_refused(tmp_path, cas):
     old, new = cas
-    with pytest.raises(DeployError, match=r"10\.10\.10\.11: /etc/etcd/ca.crt holds no CA certificate"):
+    with refused("rotate_ca.refused", "rotate_ca.damaged_ca", match=r"10\.10\.10\.11: /etc/etcd/ca.crt holds no CA certificate"):
         decide(facts(inventory(tmp_path), {2: "garbage", None: old}, new))
 
 
@@ -153,7 +152,7 @@ def test_the_root_password_must_still_match(tmp_path, cas):
     old, new = cas
     inv = inventory(tmp_path)
     states = {seq: inv.ours(seq, root="the members' password") for seq in (1, 2, 3)}
-    with pytest.raises(DeployError, match="has no root password for it"):
+    with refused("control.no_root", match="has no root password for it"):
         decide(facts(inv, {None: old}, new, states=states))
 
 
@@ -194,7 +193,9 @@ def test_a_client_host_in_the_run_left_behind_on_purpose_gets_nothing(tmp_path, 
 @pytest.mark.parametrize("name", ["10.10.10.99", address(2)], ids=["not in the inventory", "a member"])
 def test_only_client_hosts_can_be_left_behind(tmp_path, cas, name):
     old, new = cas
-    with pytest.raises(DeployError, match=rf"etcd_rotate_skip names {name}: no client host of the inventory"):
+    with refused(
+        "rotate_ca.refused", "rotate_ca.client_left_out", match=rf"etcd_rotate_skip names {name}: no client host of the inventory"
+    ):
         decide(facts(inventory(tmp_path, etcd_rotate_skip=[name]), {None: old}, new, admin=[PG]))
 
 
