@@ -188,7 +188,7 @@ def _reload_host(plan) -> None:
     if host.name in plan.members:
         refresh_member(plan.members[host.name], plan.parts, plan.secrets)
     if host.name in plan.admin_hosts:
-        refresh_admin(plan.admin_files)
+        refresh_admin(plan.admin_files, *plan.admin_etcdctl)
     if host.name == plan.users_host:
         client_users(plan.users, plan.members[host.name].member.client_url)
     if host.name in plan.clients:

@@ -13,8 +13,8 @@ from etcdkit.remote.recovery import database_status, metrics
 
 class EtcdHost(FactBase):
     """
-    What a host holds of etcd: the binary, the unit's state, the data dir, the managed files'
-    checksums, the restart marker and the current etcd.conf.
+    What a host holds of etcd: the binary and the package it comes from, the unit's state and
+    file, the data dir, the managed files' checksums, the restart marker and the current etcd.conf.
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
@@ -23,8 +23,12 @@ class EtcdHost(FactBase):
 
         {
             "version": "3.5.16",          # None: no etcd binary
+            "binary": "/usr/bin/etcd",    # the etcd of the PATH; None: none
+            "package": "etcd-server",     # the package that installed it; None: none (a tarball, or copied by hand)
             "package_manager": "apt-get",
             "active": "active", "enabled": "enabled", "pid": 1234,
+            "unit": "/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
+            "unit_etcdkit": "yes",        # that file says etcdkit wrote it; None: it does not
             "restart_pending": 1234,      # MainPID recorded when a restart became due
             "data": ["member"],           # entries of the data dir; None: no data dir
             "listeners": 2,               # sockets listening on the ports
@@ -40,7 +44,11 @@ class EtcdHost(FactBase):
     def process(self, output):
         state = {
             "version": None,
+            "binary": None,
+            "package": None,
             "package_manager": None,
+            "unit": None,
+            "unit_etcdkit": None,
             "active": None,
             "enabled": None,
             "pid": 0,
@@ -160,6 +168,16 @@ class EtcdV2Store(FactBase):
         return {"passed": lines[0] == "passed", "output": "\n".join(lines[1:])}
 
 
+class EtcdctlVersion(FactBase):
+    """The installed etcdctl's version, e.g. "3.5.30"; None when there is no etcdctl."""
+
+    def command(self):
+        return host_commands.etcdctl_version()
+
+    def process(self, output):
+        return output[0].strip() if output and output[0].strip() else None
+
+
 class EtcdService(FactBase):
     """
     The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded
@@ -266,12 +284,13 @@ class EtcdAlarms(FactBase):
 
 def parse_alarms(text: str) -> list[dict] | None:
     """The alarms of an `alarm list -w json` answer (etcdctl prints the alarm type as a number and
-    leaves out an empty list); None when the text is not such an answer."""
+    leaves out an empty list; etcd 3.4's leaves out the header too: `{}`); None when the text is not
+    such an answer (etcdctl failed and printed nothing)."""
     try:
         answer = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(answer, dict) or "header" not in answer:
+    if not isinstance(answer, dict):
         return None
     alarms = []
     for entry in answer.get("alarms") or []:

@@ -37,6 +37,27 @@ def ssh(address: str, command: str, check: bool = True, timeout: float = 60, inp
 PYINFRA = ROOT / ".venv" / "bin" / "pyinfra"
 LAB_INVENTORY = "inventories/lab.py"
 
+# The etcd version every SOP run installs on the default (trixie) lab, when set: `ETCD_LAB_VERSION=3.5.30`
+# runs the suite on sid's etcd, which the lab's repository serves beside trixie's 3.5.16 (README, "Tests").
+# The bookworm lab (etcd 3.4) keeps its own.
+LAB_VERSION = os.environ.get("ETCD_LAB_VERSION")
+# The version the `etcd` marker of the running test, or of its module, names (tests/conftest.py): its SOP
+# runs install that version, unless ETCD_LAB_VERSION asks for another on the trixie lab.
+marked_version: str | None = None
+
+
+def version_args(args=()) -> list[str]:
+    """`--data etcd_version=...` for a SOP run with these arguments: $ETCD_LAB_VERSION on the
+    default lab, else the marked version; nothing when the run names its own etcd_version or release
+    tarball."""
+    from lab.cli import lab_release
+    from lab.config import DEFAULT_RELEASE
+
+    if any(word.startswith(("etcd_version=", "etcd_tarball=")) for word in args):
+        return []
+    version = LAB_VERSION if LAB_VERSION and lab_release() in (None, DEFAULT_RELEASE) else marked_version
+    return ["--data", f"etcd_version={version}"] if version else []
+
 
 @dataclass
 class Run:
@@ -62,6 +83,7 @@ class Run:
 def pyinfra(*args: str, nodes: str = "1,2,3", check: bool = True, timeout: float = 600, extra_env=None) -> Run:
     """Run the pyinfra CLI from the repository root, as a user would, and report what changed."""
     env = {**lab_env(nodes), **(extra_env or {})}
+    args = (*args, *version_args(args))
     result = subprocess.run([str(PYINFRA), "-y", "--json", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=timeout)
     changed = None
     try:
@@ -98,7 +120,7 @@ def script(
     """One of the bin/etcd-* commands on the lab inventory with ETCD_NODES=nodes, without countdown
     (yes=False: a command that has none, such as etcd-backup)."""
     result = subprocess.run(
-        [str(ROOT / "bin" / name), "-i", inventory, *(["-y"] if yes else []), *args],
+        [str(ROOT / "bin" / name), "-i", inventory, *(["-y"] if yes else []), *args, *version_args(args)],
         cwd=ROOT,
         env=lab_env(nodes),
         text=True,
@@ -119,7 +141,7 @@ def typed(*args: str, nodes: str = "1,2,3", enter: bool = True, inventory: str =
     (enter=False: the operator aborts with Ctrl-D at the prompt, and pyinfra leaves a
     pyinfra-debug.log in cwd)."""
     return subprocess.run(
-        [str(PYINFRA), inventory, *args],
+        [str(PYINFRA), inventory, *args, *version_args(args)],
         cwd=cwd,
         env={**lab_env(nodes), "PYTHONPATH": str(ROOT)},  # the lab inventory imports the lab's module
         text=True,

@@ -8,7 +8,6 @@ failed, and how long the whole took.
 """
 
 import argparse
-import functools
 import ipaddress
 import os
 import socket
@@ -16,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options, shown
@@ -45,39 +45,40 @@ def parse(argv: list[str], prog: str, description: str, destroy: bool = False) -
     return args
 
 
-def inventory_members(inventory: str) -> dict[str, str]:
-    """The inventory's etcd members: address -> pyinfra host name."""
-    from etcdkit.model.inventory import GROUP, host_address
+@dataclass(frozen=True)
+class InventoryGroup:
+    """What the commands read of an inventory's group `etcd` before anything runs."""
 
-    return {host_address(host): host.name for host in _load(inventory).get_group(GROUP, default=[])}
+    members: dict[str, str]  # address -> pyinfra host name
+    cluster: str | None  # its etcd_cluster; None: the inventory has no group `etcd`
 
 
-@functools.cache
-def _load(inventory: str):
-    """The inventory as pyinfra reads it (the working directory importable, as pyinfra makes it),
-    once per command."""
+def read_inventory(inventory: str) -> InventoryGroup:
+    """The inventory as pyinfra reads it (the working directory importable, as pyinfra makes it)."""
     from pyinfra.api import State
     from pyinfra.context import ctx_state
     from pyinfra_cli.exceptions import UnexpectedExternalError
     from pyinfra_cli.inventory import make_inventory
 
+    from etcdkit.model import params
+    from etcdkit.model.inventory import GROUP, host_address
+
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     try:
         with ctx_state.use(State()):  # pyinfra reads inventory files within a run's state
-            return make_inventory(inventory)
+            hosts = make_inventory(inventory).get_group(GROUP, default=[])
     except UnexpectedExternalError as error:
         raise UsageError(f"cannot read the inventory {inventory}: {error.exception!r}") from None
+    return InventoryGroup({host_address(host): host.name for host in hosts}, params.get(hosts[0].data, "etcd_cluster") if hosts else None)
 
 
 def inventory_cluster(inventory: str) -> str:
     """The etcd_cluster of the inventory's group etcd."""
-    from etcdkit.model import params
-
-    hosts = _load(inventory).get_group("etcd", default=[])
-    if not hosts:
+    cluster = read_inventory(inventory).cluster
+    if cluster is None:
         raise UsageError(f"{inventory} has no group `etcd`: there is no cluster to destroy")
-    return params.get(hosts[0].data, "etcd_cluster")
+    return cluster
 
 
 def require_inventory(inventory: str) -> None:
@@ -85,9 +86,9 @@ def require_inventory(inventory: str) -> None:
         raise UsageError(f"no inventory file {inventory}: name one with -i or ETCD_INVENTORY")
 
 
-def check_addresses(addresses: list[str], inventory: str) -> dict[str, str]:
-    """Every address is an IP address and a member of the inventory, before anything runs; the
-    inventory's members (address -> host name)."""
+def check_addresses(addresses: list[str], inventory: str) -> InventoryGroup:
+    """Every address is an IP address and a member of the inventory, before anything runs; what the
+    inventory's group `etcd` holds."""
     require_inventory(inventory)
     for address in addresses:
         try:
@@ -96,14 +97,14 @@ def check_addresses(addresses: list[str], inventory: str) -> dict[str, str]:
             raise UsageError(f"{address!r} is not an IP address") from None
     if len(set(addresses)) != len(addresses):
         raise UsageError("an address is given twice")
-    known = inventory_members(inventory)
-    missing = [address for address in addresses if address not in known]
+    group = read_inventory(inventory)
+    missing = [address for address in addresses if address not in group.members]
     if missing:
         raise UsageError(
             f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in group `etcd` of {inventory}: "
             "add the host (with its etcd_seq) to the inventory first"
         )
-    return known
+    return group
 
 
 def countdown(warning: str, assume_yes: bool) -> None:
@@ -185,8 +186,8 @@ def one_after_another(
 
 def add(argv: list[str]) -> int:
     args = parse(argv, "etcd-add", "Join new members to a running etcd cluster, one after another.")
-    members = check_addresses(args.addresses, args.inventory)
-    cluster = inventory_cluster(args.inventory)
+    group = check_addresses(args.addresses, args.inventory)
+    members, cluster = group.members, group.cluster
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
     return one_after_another(args, members, "join", lambda address: f"joining {address} to cluster {cluster}", "joined", "etcd-add")
 
@@ -220,8 +221,8 @@ def remove(argv: list[str]) -> int:
         return 0
     if not args.addresses:
         raise UsageError("name the members to remove (IP...); to destroy the whole cluster, name it: --destroy CLUSTER")
-    members = check_addresses(args.addresses, args.inventory)
-    cluster = inventory_cluster(args.inventory)
+    group = check_addresses(args.addresses, args.inventory)
+    members, cluster = group.members, group.cluster
     countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
     # the reload that follows leaves the departed hosts out: they are no longer members
     gone = tuple(option for address in args.addresses for option in ("--exclude", members[address]))

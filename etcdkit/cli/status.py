@@ -168,9 +168,9 @@ def _member_count(inventory: str) -> int | None:
     """How many members the inventory has, for the progress line; None when it cannot be told
     here (the run then says why)."""
     try:
-        from etcdkit.cli.membership import inventory_members
+        from etcdkit.cli.membership import read_inventory
 
-        return len(inventory_members(inventory))
+        return len(read_inventory(inventory).members)
     except (Exception, SystemExit):  # only a progress line depends on it
         return None
 

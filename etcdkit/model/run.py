@@ -7,6 +7,7 @@ computes once and shares between its hosts belongs to that run's State, never to
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gevent.lock import BoundedSemaphore
 
@@ -15,10 +16,18 @@ ATTRIBUTE = "etcdkit_run"
 
 @dataclass
 class RunContext:
-    """One run's shared results, computed once by the first host that needs them."""
+    """One run's shared results, computed once by the first host that needs them, and what its
+    operations learned while it executed: what later steps of the same run are gated on."""
 
     results: dict[str, object] = field(default_factory=dict)
     lock: BoundedSemaphore = field(default_factory=BoundedSemaphore)
+    control_rewrites: set[Path] = field(default_factory=set)  # control-node files its control-node operation writes
+    snapshots_saved: set[str] = field(default_factory=set)  # snapshots saved and verified on the control node
+    restored: set[str] = field(default_factory=set)  # hosts whose member data was restored from the snapshot
+    forced: set[str] = field(default_factory=set)  # the host made a one-member cluster (force-new-cluster)
+    removals_confirmed: set[str] = field(default_factory=set)  # peer URLs the member list no longer has
+    failed_turn: str | None = None  # the host whose turn in a rolling change failed: no other takes one
+    compacted: bool = False  # the history was compacted: every member has pages to free
 
     def once(self, key: str, compute: Callable[[], object]) -> object:
         """compute() the first time the key is asked for in this run, its result every time after;

@@ -395,3 +395,19 @@ def advice(version: str | None) -> Advice | None:
     if not reasons:
         return None
     return Advice(str(current), tuple(reasons), str(max(targets)) if targets else None)
+
+
+# From these releases (CVE-2026-33413) etcd serves no call without a login while authentication is on:
+# member list, endpoint status and alarm list included, which earlier releases answered anonymously;
+# every later minor version too. Clients that list the members before they log in then fail: etcdctl's
+# `--cluster` before 3.4.43, 3.5.29 and 3.6.10, Patroni before 4.1.1.
+LOGIN_FOR_EVERY_CALL_FROM = {(3, 4): 42, (3, 5): 28, (3, 6): 9}
+
+
+def login_for_every_call(version: str | None) -> bool:
+    """Whether an etcd server of this version refuses the member list to a client that has not logged in."""
+    current = Version.parse(version)
+    if current is None:
+        return False
+    floor = LOGIN_FOR_EVERY_CALL_FROM.get((current.major, current.minor))
+    return current.patch >= floor if floor is not None else (current.major, current.minor) > max(LOGIN_FOR_EVERY_CALL_FROM)

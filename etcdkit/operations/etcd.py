@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from weakref import WeakKeyDictionary
 
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, operation
@@ -15,10 +14,11 @@ from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
 
 from etcdkit.control.passwords import Secret
-from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdctlVersion, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
 from etcdkit.model.inventory import Member
+from etcdkit.model.run import run_context
 from etcdkit.model.versions import Version, offline_tool
 from etcdkit.operations import on_host
 from etcdkit.operations.files import private_upload
@@ -39,8 +39,10 @@ def install(
 ):
     """
     Install etcd from the distribution's packages, or from an official release tarball on the
-    control node, unless an etcd binary is already there (another version included: the upgrade
-    SOP changes it, one member at a time), or, with replace, unless that binary is `version`.
+    control node, unless an etcd binary is already there: another version (the upgrade SOP changes
+    it, one member at a time), or one of another package or of none (Pigsty's package `etcd`,
+    binaries copied by hand) is kept as it is, never replaced nor joined by a second etcd; with
+    replace, unless that binary is `version`.
 
     + packages: package names (default: etcd-server and etcd-client with apt, etcd with dnf/yum)
     + tarball: path on the control node to etcd-vX.Y.Z-linux-ARCH.tar.gz
@@ -63,21 +65,44 @@ def install(
         yield from _install_tarball(tarball, tarball_sha256)
         return
     current, wanted = Version.parse(installed), Version.parse(version)
-    yield package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current))
+    yield package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current), etcd_user=True)
 
 
-def package_install(names: list[str] | None, version: str | None, fresh: bool, downgrade: bool = False) -> Command:
+@operation()
+def admin_etcdctl(packages: list[str] | None = None, version: str | None = None):
+    """
+    etcdctl on a host that is not a member (an admin host): the client part of the members'
+    packages, at etcd_version when it is set. An older etcdctl is brought to it: before etcd 3.5.29
+    (3.4.43, 3.6.10) etcdctl lists the members for `--cluster` without a login, which etcd 3.5.28
+    (3.4.42, 3.6.9) on refuses. Any other etcdctl is kept (with etcd_version unset, whatever is there).
+
+    + packages: etcd_packages; their `-client` packages (Debian's etcd-client), else all of them (a
+      single package such as Pigsty's `etcd`); default: etcd-client with apt, etcd with dnf/yum
+    + version: etcd_version
+    """
+    installed = host.get_fact(EtcdctlVersion)
+    if installed and (not version or (Version.parse(installed) or Version(0, 0, 0)) >= (Version.parse(version) or Version(0, 0, 0))):
+        host.noop(f"etcdctl {installed} is installed")
+        return
+    clients = [name for name in packages or [] if name.endswith("-client")] or packages
+    if not clients:
+        clients = ["etcd-client"] if host.get_fact(Which, command="apt-get") else ["etcd"]
+    yield package_install(clients, version, fresh=False)
+
+
+def package_install(names: list[str] | None, version: str | None, fresh: bool, downgrade: bool = False, etcd_user: bool = False) -> Command:
     """The command that installs (or upgrades to) etcd's packages with the host's package manager,
     pinned to version when given: `etcd-server=3.5.16*` with apt (any Debian revision of it),
     `etcd-3.5.16` with dnf or yum; with downgrade, an older version than the installed one is
     allowed (apt's --allow-downgrades, `dnf downgrade`). With apt no service starts while it runs
     (policy-rc.d): neither the package's default instance nor a restart of the member by the
-    package's scripts; a fresh install then disables the package's own unit."""
+    package's scripts; a fresh install then disables the package's own unit, if it has one (Pigsty's package `etcd`
+    has none). With etcd_user, the etcd user is made where the package did not make it."""
     if host.get_fact(Which, command="apt-get"):
-        return apt_install(names, version, fresh, downgrade)
+        return apt_install(names, version, fresh, downgrade, etcd_user)
     if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
         tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
-        return rpm_install(tool, names, version, downgrade)
+        return rpm_install(tool, names, version, downgrade, etcd_user)
     raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
 
 
@@ -274,13 +299,9 @@ def snapshot(endpoint: str, dest: str, about: dict | None = None):
     yield FunctionCommand(_snapshot, (endpoint, Path(dest), about, tool), {})
 
 
-# per run (pyinfra's state): the snapshots saved and verified
-_saved: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def snapshot_saved(dest: str) -> bool:
     """Whether this run saved and verified the snapshot dest."""
-    return str(dest) in _saved.get(ctx_state.get(), ())
+    return str(dest) in run_context(ctx_state.get()).snapshots_saved
 
 
 def _offline_tool(what: str) -> str:
@@ -342,7 +363,7 @@ def _snapshot(endpoint: str, dest: Path, about: dict | None, tool: str) -> None:
     finally:
         for path in (partial, sidecar):
             path.unlink(missing_ok=True)
-    _saved.setdefault(ctx_state.get(), set()).add(str(dest))
+    run_context(ctx_state.get()).snapshots_saved.add(str(dest))
 
 
 @operation(is_idempotent=False)
@@ -364,17 +385,13 @@ def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, 
     yield FunctionCommand(_mark_restored, (host.name,), {})
 
 
-# per run (pyinfra's state): the hosts whose member restore finished
-_restored: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def _mark_restored(host_name: str) -> None:
-    _restored.setdefault(ctx_state.get(), set()).add(host_name)
+    run_context(ctx_state.get()).restored.add(host_name)
 
 
 def restored(host_names: list[str]) -> bool:
     """Whether this run restored the member of every one of these hosts."""
-    return set(host_names) <= _restored.get(ctx_state.get(), set())
+    return set(host_names) <= run_context(ctx_state.get()).restored
 
 
 @operation(is_idempotent=False)
@@ -425,14 +442,10 @@ def force_new_cluster(member: Member, etcd_binary: str, timeout: int):
     yield FunctionCommand(_mark_forced, (host.name,), {})
 
 
-# per run (pyinfra's state): the host whose member became a one-member cluster
-_forced: WeakKeyDictionary = WeakKeyDictionary()
-
-
 def _mark_forced(host_name: str) -> None:
-    _forced.setdefault(ctx_state.get(), set()).add(host_name)
+    run_context(ctx_state.get()).forced.add(host_name)
 
 
 def forced(host_name: str) -> bool:
     """Whether this run made the member of this host a one-member cluster that serves."""
-    return host_name in _forced.get(ctx_state.get(), set())
+    return host_name in run_context(ctx_state.get()).forced

@@ -8,27 +8,24 @@ runs, travels through a 0600 temporary file and is never printed.
 
 import hashlib
 from pathlib import Path
-from weakref import WeakKeyDictionary
 
 from pyinfra import host, state
 from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.facts.files import File, Sha256File
 
 from etcdkit.control.passwords import Secret
+from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.remote import files
 from etcdkit.remote.shell import announce
 
 Source = str | Path | Secret
 
-# per run (pyinfra's state): the control-node files its control-node operation will rewrite
-_rewritten: WeakKeyDictionary = WeakKeyDictionary()
-
 
 def control_node_rewrites(state, written: set[Path]) -> None:
     """Record, while the run is prepared, the files the control node writes when it executes: an
     upload of one of them is shown as a change, whatever its current content."""
-    _rewritten[state] = _rewritten.get(state, set()) | written
+    run_context(state).control_rewrites.update(written)
 
 
 def read_source(source: Source) -> str | None:
@@ -72,7 +69,7 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
     """
     content = read_source(source)
     current = host.get_fact(File, path=dest)
-    if not state.is_executing and isinstance(source, Path | Secret) and _path(source) in _rewritten.get(state, ()):
+    if not state.is_executing and isinstance(source, Path | Secret) and _path(source) in run_context(state).control_rewrites:
         content = None
     if content is None:
         if state.is_executing:

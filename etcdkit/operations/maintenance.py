@@ -9,7 +9,6 @@ makes that fail on every member, and disarming it is the point.
 """
 
 import time
-from weakref import WeakSet
 
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, OperationError, operation
@@ -17,6 +16,7 @@ from pyinfra.context import ctx_state
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdCompacted, EtcdMembership
 from etcdkit.model.cluster import db_sizes, fragmented
+from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.operations.restart import begin_turn, own_status, turn_failed
 from etcdkit.remote import etcdctl
@@ -54,12 +54,13 @@ def compact(endpoint: str, keep: int, timeout: int = 60, executor: str | None = 
         host.noop(f"the history before revision {target} (current {revision} minus {keep}) is compacted already")
         return
     yield etcdctl.compact(endpoint, target, timeout)
-    yield FunctionCommand(_compacted.add, (ctx_state.get(),), {})
+    yield FunctionCommand(_mark_compacted, (), {})
 
 
-# the runs (pyinfra's states) that compacted: every member has pages to free then, though a
-# follower's own compaction, which etcd runs in the background, may not show yet in its sizes
-_compacted: WeakSet = WeakSet()
+def _mark_compacted() -> None:
+    """Every member has pages to free now, though a follower's own compaction, which etcd runs in the
+    background, may not show yet in its sizes."""
+    run_context(ctx_state.get()).compacted = True
 
 
 @operation()
@@ -74,7 +75,7 @@ def defragment(endpoint: str, timeout: int = 60):
     + timeout: seconds for the gate and the wait after the defragmentation (itself: DEFRAG_TIMEOUT)
     """
     status = own_status(endpoint)
-    if status and not fragmented(status) and ctx_state.get() not in _compacted:
+    if status and not fragmented(status) and not run_context(ctx_state.get()).compacted:
         host.noop(f"database {db_sizes(status)}: not fragmented")
         return
     yield FunctionCommand(_defragment, (endpoint, timeout), {})

@@ -8,7 +8,6 @@ departing host is cleaned only after that (`removal_confirmed`).
 """
 
 import time
-from weakref import WeakKeyDictionary
 
 from pyinfra import host, state
 from pyinfra.api import FunctionCommand, OperationError, operation
@@ -17,6 +16,7 @@ from pyinfra.context import ctx_state
 from etcdkit.facts.etcd import EtcdMembership
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
+from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.remote import etcdctl, services
 
@@ -25,17 +25,14 @@ POLL = 0.3
 # not yet connected: these refusals are waited out, any other error stops the change.
 TRANSIENT = ("unhealthy cluster", "leader changed", "too many requests", "context deadline exceeded")
 
-# per run (pyinfra's state): the peer URLs whose removal the member list confirmed
-_confirmed: WeakKeyDictionary = WeakKeyDictionary()
-
 
 def removal_confirmed(peer_url: str) -> bool:
     """Whether this run saw the member with this peer URL leave the member list."""
-    return peer_url in _confirmed.get(ctx_state.get(), ())
+    return peer_url in run_context(ctx_state.get()).removals_confirmed
 
 
 def _confirm(peer_url: str) -> None:
-    _confirmed.setdefault(ctx_state.get(), set()).add(peer_url)
+    run_context(ctx_state.get()).removals_confirmed.add(peer_url)
 
 
 def _membership(endpoints: str) -> ClusterView:

@@ -10,7 +10,6 @@ their configuration) and fails with the member's journal.
 
 import hashlib
 from collections.abc import Callable
-from weakref import WeakKeyDictionary
 
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, operation
@@ -19,14 +18,12 @@ from pyinfra.facts.files import Sha256File
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdService
 from etcdkit.model import paths
+from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.remote import files as remote_files
 from etcdkit.remote import services
 from etcdkit.remote.etcdctl import journal, move_leader
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
-
-# per run (pyinfra's state): the member whose turn failed, after which no other member takes one
-_failed: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _sha256(text: str) -> str:
@@ -59,19 +56,19 @@ def restarts_failed() -> bool:
     """Whether a member's turn in this run's rolling change (restart, upgrade, defragmentation)
     failed: what depends on every member having taken its turn (the next phase of a CA rotation)
     must not run."""
-    return ctx_state.get() in _failed
+    return run_context(ctx_state.get()).failed_turn is not None
 
 
 def _after_failure(what: str) -> OperationError:
     return OperationError(
-        f"not {what}: the turn of {_failed[ctx_state.get()]} failed earlier in this run (see its error), "
+        f"not {what}: the turn of {run_context(ctx_state.get()).failed_turn} failed earlier in this run (see its error), "
         f"so no other member is {what}; fix the cause and run again"
     )
 
 
 def turn_failed(message: str) -> OperationError:
     """The error of this member's failed turn, recorded: no other member takes its turn in this run."""
-    _failed[ctx_state.get()] = host.name
+    run_context(ctx_state.get()).failed_turn = host.name
     return OperationError(message)
 
 

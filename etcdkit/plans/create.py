@@ -34,6 +34,7 @@ from etcdkit.plans.memberfiles import (
     restart_reason,
 )
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
+from etcdkit.plans.takeover import package_notes, unit_notes
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,8 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
     if view is not None:
         checks.restart_allowed(members.values(), view)
         checks.quota_fits(members.values(), view)
-    warnings += conf_warnings(members.values())
-    warnings += version_warnings(hosts.values())
+    warnings += conf_warnings(members.values()) + unit_notes(members.values())
+    warnings += version_warnings(hosts.values()) + package_notes(hosts.values())
     if cluster_secrets.root.value in WELL_KNOWN:
         warnings.append("etcd_root_password is Pigsty's well-known default: set a strong one")
     # RBAC is enabled (or checked) through the first member that serves now, else the first member:

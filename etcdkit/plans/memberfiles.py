@@ -113,11 +113,10 @@ def restart_reason(host: HostState, files: dict[str, str], conf_only: bool = Fal
     """Why the running etcd must restart to take these files (only etcd.conf with conf_only), or
     None: certificates and keys are re-read by etcd on each new connection, bootstrap-only lines of
     etcd.conf are never re-read, and a CA other than the members' is refused before (checks)."""
-    current = host.state["sha256"]
     changed = []
     if runtime_settings(host.state["conf"]) != runtime_settings(files[paths.CONF]):
         changed.append("etcd.conf")
-    if not conf_only and current.get(paths.UNIT) != _sha256(files[paths.UNIT]):
+    if not conf_only and changes_file(host, files, paths.UNIT):
         changed.append("the unit")
     return f"{' and '.join(changed)} changed" if changed else None
 
@@ -162,6 +161,11 @@ def conf_warnings(plans) -> list[str]:
 
 def _shown(value) -> str:
     return "unset" if value is None else json.dumps(value) if isinstance(value, list) else str(value)
+
+
+def changes_file(host: HostState, files: dict[str, str], path: str) -> bool:
+    """Whether the host gets another content for this file than it holds."""
+    return host.state["sha256"].get(path) != _sha256(files[path])
 
 
 def cluster_token(hosts) -> str | None:

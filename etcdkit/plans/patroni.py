@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from etcdkit.facts.yaml import hashed
 from etcdkit.model import paths
 
-PATRONI_KEYS = ("etcd3.hosts", "etcd3.protocol", "etcd3.cacert", "etcd3.cert", "etcd3.key", "etcd3.username", "etcd3.password")
+PATRONI_KEYS = (
+    *("etcd3.hosts", "etcd3.protocol", "etcd3.cacert", "etcd3.cert", "etcd3.key", "etcd3.username", "etcd3.password"),
+    "etcd3.use_proxies",
+)
 # Patroni re-reads the hosts and the credentials when reloaded (SIGHUP) and learns the members from
-# etcd itself; only the TLS settings need its restart.
-PATRONI_RESTART_KEYS = ("etcd3.protocol", "etcd3.cacert", "etcd3.cert", "etcd3.key")
+# etcd itself; the TLS settings and use_proxies need its restart.
+PATRONI_RESTART_KEYS = ("etcd3.protocol", "etcd3.cacert", "etcd3.cert", "etcd3.key", "etcd3.use_proxies")
 # read, never written: where Patroni's REST API answers (its role)
 PATRONI_API_KEYS = ("restapi.connect_address", "restapi.certfile")
 # vip-manager 1.x and 2.x use the same keys; 2.x (2.2+) also spells dcs-type `etcd3`, which 2.0
@@ -48,8 +51,13 @@ class ConfigChange:
     action: str | None  # None: nothing differs
 
 
-def patroni_change(path: str, current: dict | None, client_urls: list[str], user: str, password: str | None) -> ConfigChange | None:
-    """None when the host has no such config (no Patroni there)."""
+def patroni_change(
+    path: str, current: dict | None, client_urls: list[str], user: str, password: str | None, fixed_hosts: bool = False
+) -> ConfigChange | None:
+    """None when the host has no such config (no Patroni there). fixed_hosts: the members refuse their
+    list to a client that has not logged in (etcdkit.model.versions.login_for_every_call), and Patroni
+    before 4.1.1 asks for it before it logs in, so it gets `use_proxies: true`: it uses the hosts
+    etcdkit keeps equal to the live members and never asks (it then takes new hosts at its restart)."""
     if current is None:
         return None
     cert, key = certificate_paths(user)
@@ -61,6 +69,7 @@ def patroni_change(path: str, current: dict | None, client_urls: list[str], user
         "etcd3.key": key,
         "etcd3.username": user,
         "etcd3.password": password,
+        **({"etcd3.use_proxies": True} if fixed_hosts else {}),
     }
     changed = _changed(current, values)
     action = None if not changed else "restart" if set(changed) & set(PATRONI_RESTART_KEYS) else "reload"

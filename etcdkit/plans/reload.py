@@ -20,6 +20,7 @@ from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.versions import login_for_every_call
 from etcdkit.plans import checks, patroni
 from etcdkit.plans.gather import (
     ControlState,
@@ -109,6 +110,7 @@ class ReloadPlan:
     monitoring: MonitoringPlan | None = None
     admin_files: dict = field(default_factory=dict)  # path -> content or control-node source, on the admin hosts
     admin_hosts: list[str] = field(default_factory=list)
+    admin_etcdctl: tuple[list[str] | None, str | None] = (None, None)  # etcd_packages and etcd_version, for their etcdctl
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -207,6 +209,7 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     if facts.admin_hosts:
         plan.admin_hosts = list(facts.admin_hosts)
         plan.admin_files = admin_files(spec.cluster, membership, cluster_secrets)
+        plan.admin_etcdctl = (first["etcd_packages"], first["etcd_version"])
     if facts.pg_hosts:
         _plan_clients(plan, facts, cluster_secrets)
     if "monitor" in parts:
@@ -260,7 +263,7 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None
     client.patroni_action = None
     said = f"is the {role} of its cluster" if role else f"did not tell its role ({client.patroni_api}): taken for a primary"
     plan.warnings.append(
-        f"{pg_host.name}: Patroni {said}: {client.patroni.path} gets the new etcd TLS settings, but Patroni is not "
+        f"{pg_host.name}: Patroni {said}: {client.patroni.path} gets etcd settings Patroni reads at its start, but it is not "
         f"restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
         f"`patronictl -c {client.patroni.path} switchover` on a host of the cluster, then `systemctl restart "
         f"{settings['patroni_service']}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
@@ -269,6 +272,7 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None
 
 def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: ClusterSecrets) -> None:
     urls = sorted(url for member in plan.view.started for url in member.client_urls)
+    fixed_hosts = any(login_for_every_call(plan.view.status_of(member).get("version")) for member in plan.view.started)
     users = {}
     for pg_host in facts.pg_hosts:
         pg_cluster = pg_host.settings["pg_cluster"]
@@ -276,7 +280,7 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
             secret = user_secret(pg_host.settings["pg_etcd_password"], cluster_secrets.folder, pg_cluster)
             users[pg_cluster] = ClientUser(pg_cluster, patroni.prefix(pg_cluster), secret)
         user, password = users[pg_cluster], facts.passwords[pg_cluster]
-        change = patroni.patroni_change(pg_host.settings["patroni_config"], pg_host.patroni, urls, user.name, password)
+        change = patroni.patroni_change(pg_host.settings["patroni_config"], pg_host.patroni, urls, user.name, password, fixed_hosts)
         vip = patroni.vip_change(pg_host.settings["vip_manager_config"], pg_host.vip, urls, user.name, password)
         if pg_host.vip is not None and vip is None:
             plan.notes.append(

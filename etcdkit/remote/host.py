@@ -17,6 +17,7 @@ def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF) -> 
     return script(
         "etcd-host.sh.j2",
         service=paths.SERVICE,
+        unit=paths.UNIT,
         marker=paths.RESTART_PENDING,
         data_dir=data_dir,
         ports=[int(port) for port in ports],
@@ -41,6 +42,11 @@ def service_state() -> StringCommand:
 def version() -> StringCommand:
     """The installed etcd's version; nothing without one."""
     return sh("etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p'; true")
+
+
+def etcdctl_version() -> StringCommand:
+    """The installed etcdctl's version; nothing without one."""
+    return sh("etcdctl version 2>/dev/null | sed -n 's/^etcdctl version: //p'; true")
 
 
 def v2store_check(data_dir: str) -> StringCommand:

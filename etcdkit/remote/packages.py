@@ -14,11 +14,12 @@ BINARIES = ["/usr/local/bin/etcd", "/usr/local/bin/etcdctl", "/usr/local/bin/etc
 
 
 def apt_install(
-    packages: list[str] | None, version: str | None, fresh: bool, downgrade: bool, policy: str = DISABLE_SERVICE_START
+    packages: list[str] | None, version: str | None, fresh: bool, downgrade: bool, etcd_user: bool, policy: str = DISABLE_SERVICE_START
 ) -> StringCommand:
     """etcd's packages with apt, pinned to version when given (`etcd-server=3.5.16*`: any Debian
     revision of it), with downgrade an older one allowed; no service starts meanwhile (policy: the
-    policy-rc.d that says so); a fresh install then disables the package's own unit."""
+    policy-rc.d that says so); a fresh install then disables the package's own unit, if it has one
+    (Pigsty's package `etcd` has none); with etcd_user, the etcd user made where the package did not."""
     options = ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"] if version else []
     return script(
         "apt-install.sh.j2",
@@ -27,13 +28,16 @@ def apt_install(
         packages=[f"{name}={version}*" if version else name for name in packages or APT_PACKAGES],
         fresh=fresh,
         service=paths.SERVICE,
+        etcd_user=etcd_user_exists() if etcd_user else None,
     )
 
 
-def rpm_install(tool: str, packages: list[str] | None, version: str | None, downgrade: bool) -> StringCommand:
-    """etcd's packages with dnf or yum (tool), pinned to version when given (`etcd-3.5.16`)."""
+def rpm_install(tool: str, packages: list[str] | None, version: str | None, downgrade: bool, etcd_user: bool) -> StringCommand:
+    """etcd's packages with dnf or yum (tool), pinned to version when given (`etcd-3.5.16`); with
+    etcd_user, the etcd user made where the package did not."""
     names = [f"{name}-{version}" if version else name for name in packages or RPM_PACKAGES]
-    return sh("{tool} {action} -y {names}", tool=tool, action="downgrade" if downgrade else "install", names=names)
+    command = sh("{tool} {action} -y {names}", tool=tool, action="downgrade" if downgrade else "install", names=names)
+    return sh("{command} && {user}", command=command, user=etcd_user_exists()) if etcd_user else command
 
 
 def apt_purge(packages: list[str] | None) -> StringCommand:
@@ -48,16 +52,33 @@ def remove_binaries() -> StringCommand:
     return sh("rm -f {binaries}", binaries=BINARIES)
 
 
+def etcd_user_exists() -> StringCommand:
+    """The user etcd runs as, made where the install did not make it (a release tarball; a package
+    such as Pigsty's `etcd`, whose binaries come without one)."""
+    return sh(
+        "{{ getent group etcd >/dev/null || groupadd --system etcd; }} && "
+        "{{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }}"
+    )
+
+
 def unpack_tarball(remote: str, digest: str) -> StringCommand:
-    """An uploaded release tarball checked (its SHA-256), then etcd, etcdctl and etcdutl unpacked into
-    /usr/local/bin (tar replaces a running binary by a new file, never writes into it), the tarball
-    deleted, and the etcd user and group there."""
+    """An uploaded release tarball checked, its binaries unpacked into /usr/local/bin, and the etcd user there."""
+    return sh("{extract} && {user}", extract=extract_release(remote, digest, "/usr/local/bin"), user=etcd_user_exists())
+
+
+def extract_release(remote: str, digest: str, target: str) -> StringCommand:
+    """An uploaded release tarball checked (its SHA-256), then etcd, etcdctl and etcdutl (from etcd
+    3.5: a 3.4 release has none) unpacked into target: the files of the release's top folder whose
+    names begin with etcd, never its Documentation/. tar replaces a running binary by a new file,
+    never writes into it. The tarball is deleted once unpacked."""
     return sh(
         "echo {line} | sha256sum -c --quiet && "
-        "tar -xzf {remote} -C /usr/local/bin --strip-components=1 --no-same-owner --wildcards {members} && rm -f {remote} && "
-        "{{ getent group etcd >/dev/null || groupadd --system etcd; }} && "
-        "{{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }}",
+        "tar -xzf {remote} -C {target} --strip-components=1 --no-same-owner --wildcards --no-wildcards-match-slash {members} && "
+        "[ -x {etcd} ] && [ -x {etcdctl} ] && rm -f {remote}",
         line=f"{digest}  {remote}",
         remote=remote,
-        members=["*/etcd", "*/etcdctl", "*/etcdutl"],
+        target=target,
+        members="*/etcd*",
+        etcd=f"{target}/etcd",
+        etcdctl=f"{target}/etcdctl",
     )

@@ -1,10 +1,8 @@
 """Task groups on the hosts of etcd's clients: admin hosts (etcdctl), the etcd users of the
 PostgreSQL clusters, and Patroni and vip-manager."""
 
-from pyinfra import host
 from pyinfra.api import deploy
-from pyinfra.facts.server import Which
-from pyinfra.operations import files, server
+from pyinfra.operations import files
 
 from etcdkit.model import paths
 from etcdkit.operations import etcd, services
@@ -17,11 +15,10 @@ PUBLIC = (paths.CLIENT_CA, paths.ADMIN_CERT, paths.ENV)
 
 
 @deploy("etcd admin host")
-def refresh_admin(files_: dict) -> None:
-    """An admin host: the etcdctl environment of the live members, with the CA, the admin
-    certificate and the root password (root only) it reads."""
-    apt = host.get_fact(Which, command="apt-get")
-    server.packages(name="Install etcdctl", packages=["etcd-client"] if apt else ["etcd"])
+def refresh_admin(files_: dict, packages: list[str] | None, version: str | None) -> None:
+    """An admin host: etcdctl (etcd_packages' client, at etcd_version), and the etcdctl environment
+    of the live members, with the CA, the admin certificate and the root password (root only) it reads."""
+    etcd.admin_etcdctl(name="Install etcdctl", packages=packages, version=version)
     files.directory(name=f"{paths.CLIENT_DIR} (etcd client files)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
     for path, source in files_.items():
         upload(name=f"Upload {path}", source=source, dest=path, user="root", group="root", mode="644" if path in PUBLIC else "600")

@@ -18,6 +18,8 @@ import pytest
 from tests.helpers import ROOT, deploy, etcdctl, host_state, lab, main_pids, script, ssh
 from tests.writer import PREFIX, Writer
 
+pytestmark = pytest.mark.etcd("3.5.16", "backup", "restore", "destroy")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 BACKUPS = ROOT / "backups"
 
@@ -156,13 +158,16 @@ def test_scheduled_backups_on_the_members_write_rotate_and_report(tmp_path):
     assert "notes.txt" in ssh(member, "ls /var/backups/etcd").stdout
 
 
+@pytest.mark.etcd("3.4.23", "create", "backup", "restore", "destroy")
 def test_backup_and_restore_on_etcd_3_4():
     lab("down")
     lab("up", "--release", "bookworm")
     try:
         deploy("create")
         etcdctl(NODES[0], "put /kept-on-3.4 yes")
-        snapshot = backup()
+        before = snapshots()
+        script("etcd-backup", nodes="1,2,3", yes=False)
+        [snapshot] = snapshots() - before
         script("etcd-rm", "--destroy", "etcd", nodes="1,2,3")
         script("etcd-restore", str(snapshot), nodes="1,2,3")
         assert etcdctl(NODES[1], "get /kept-on-3.4 --print-value-only").stdout.strip() == "yes"

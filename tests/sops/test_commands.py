@@ -20,6 +20,8 @@ from etcdkit.control.pki import CASource, CertificateAuthority, CertRequest
 from tests.helpers import ROOT, control_node_state, deploy, etcdctl, host_state, lab, main_pids, ssh, typed
 from tests.writer import Writer
 
+pytestmark = pytest.mark.etcd("3.5.16", "reload")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 NEW = "10.10.10.13"
 PKI = ROOT / "pki"

@@ -17,6 +17,8 @@ from lab import config
 from tests.helpers import ROOT, deploy, etcdctl, lab, main_pids, members, ssh
 from tests.writer import get_error, in_child, put
 
+pytestmark = pytest.mark.etcd("3.5.16", "create", "status")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 PKI = ROOT / "pki"
 
@@ -262,6 +264,7 @@ def test_install_from_a_release_tarball(tmp_path):
     assert deploy("create", *options).changed == {}
 
 
+@pytest.mark.etcd("3.4.23", "create")
 def test_create_on_bookworm_with_etcd_3_4():
     lab("down")
     lab("up", "--release", "bookworm")

@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import deploy, etcdctl, lab, ssh
 
+pytestmark = pytest.mark.etcd("3.5.16", "maintain")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 
 

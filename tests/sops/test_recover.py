@@ -15,6 +15,8 @@ import pytest
 from tests.helpers import control_node_state, deploy, etcdctl, host_state, lab, main_pids, members, script, ssh, typed
 from tests.writer import PREFIX, Writer
 
+pytestmark = pytest.mark.etcd("3.5.30", "create", "recover", "join")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 LOST_3 = ("--data", "etcd_recover_lost=10.10.10.12", "--exclude", "10.10.10.12")
 # the preview's line of the survivor, read from its disk

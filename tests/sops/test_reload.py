@@ -27,6 +27,8 @@ from cryptography import x509
 from tests.helpers import ROOT, deploy, etcdctl, lab, main_pids, script, ssh
 from tests.writer import Writer
 
+pytestmark = pytest.mark.etcd("3.5.30", "create", "reload", "join", "remove", "rotate_ca")
+
 MEMBERS = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 PG = "10.10.10.13"
 PATRONI_CONFIG = "/etc/patroni/config.yml"  # the Debian unit's path: patroni_config is configurable

@@ -12,6 +12,8 @@ from lab import config
 from tests.helpers import ROOT, deploy, etcdctl, lab, members, pyinfra, script, ssh
 from tests.writer import Writer
 
+pytestmark = pytest.mark.etcd("3.5.16", "remove")
+
 NODES = [config.node_address(number) for number in range(1, 5)]
 ALL = "1,2,3,4"
 

@@ -13,11 +13,13 @@ import pytest
 
 from tests.helpers import ROOT, deploy, etcdctl, lab, lab_env, ssh
 
+pytestmark = pytest.mark.etcd("3.5.30", "status")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 STATUS = ROOT / "bin" / "etcd-status"
 TOP_KEYS = {
     "cluster", "inventory", "checked_at", "cluster_id", "cluster_version", "downgrade", "leader", "leader_id", "auth",
-    "ca_expires", "ca_days", "hosts", "members", "alarms", "problems", "advice", "status", "exit_code",
+    "ca_expires", "ca_days", "hosts", "members", "alarms", "refused_urls", "problems", "advice", "status", "exit_code",
 }  # fmt: skip
 MEMBER_KEYS = {
     "name", "id", "host", "peer_urls", "client_urls", "state", "role", "health", "error", "version",
@@ -71,6 +73,7 @@ def test_json_on_a_healthy_cluster():
     doc = json.loads(status.stdout)
     assert set(doc) == TOP_KEYS
     assert (doc["status"], doc["exit_code"], doc["problems"], doc["alarms"]) == ("healthy", 0, [], [])
+    assert doc["refused_urls"] == []
     assert doc["cluster"] == "etcd" and doc["auth"] is True
     assert doc["leader"] in ("etcd-1", "etcd-2", "etcd-3")
     assert doc["cluster_version"] == "3.5" and doc["cluster_id"] and doc["downgrade"] is None

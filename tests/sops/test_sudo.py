@@ -130,6 +130,7 @@ def test_etcd_add_and_etcd_rm_pass_the_connection_flags_through():
     assert as_root(NEW, "systemctl is-active etcd", check=False).stdout.strip() != "active"
 
 
+@pytest.mark.etcd("3.5.30", "upgrade", "maintain")
 def test_upgrade_and_maintain_through_sudo():
     deploy("upgrade", *SUDO, "--data", "etcd_version=3.5.30")  # the lab's newer packages
     assert all("etcd Version: 3.5.30" in as_root(a, "etcd --version").stdout for a in NODES)
@@ -140,6 +141,7 @@ def test_upgrade_and_maintain_through_sudo():
     assert healthy(NODES[2], 3) and all(leftovers(a) == "" for a in NODES)
 
 
+@pytest.mark.etcd("3.5.30", "status", "backup", "destroy", "restore")
 def test_status_backup_destroy_and_restore_through_sudo():
     status = script("etcd-status", *SUDO, "--json", nodes="1,2,3", yes=False)
     assert len(json.loads(status.stdout)["members"]) == 3
@@ -154,6 +156,7 @@ def test_status_backup_destroy_and_restore_through_sudo():
     assert as_root(NODES[1], "etcdctl get /sudo/before-backup --print-value-only").stdout.strip() == "kept"
 
 
+@pytest.mark.etcd("3.5.30", "rotate_ca")
 def test_a_ca_rotation_through_sudo(tmp_path):
     subprocess.run([str(ROOT / "bin" / "etcd-ca"), "new", str(tmp_path / "next")], check=True, capture_output=True)
     new_ca = (tmp_path / "next" / "ca.crt").read_text()

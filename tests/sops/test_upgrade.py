@@ -18,6 +18,8 @@ import pytest
 from tests.helpers import deploy, etcdctl, lab, main_pids, ssh
 from tests.writer import Writer
 
+pytestmark = pytest.mark.etcd("3.4.23", "create", "upgrade")
+
 NODES = ["10.10.10.10", "10.10.10.11", "10.10.10.12"]
 
 
@@ -90,6 +92,7 @@ def test_a_package_cluster_is_not_switched_to_a_tarball():
     assert main_pids(NODES) == pids
 
 
+@pytest.mark.etcd("3.5.16", "create", "upgrade")
 def test_a_tarball_cluster_upgrades_to_a_newer_patch_release_with_a_tarball():
     lab("reset", "1", "2", "3")
     deploy("create", *tarball("3.5.16"))

@@ -20,6 +20,7 @@ from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.plans.memberfiles import Membership, member_files
 from etcdkit.plans.monitoring import Monitors
+from etcdkit.remote.memberfiles import PACKAGE_BINARY, TARBALL_BINARY
 
 DATA = Path(__file__).parent / "data"
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)  # the tests' clock: no test reads the real one
@@ -131,8 +132,13 @@ class Inventory:
             checksums[paths.CA] = sha256(ca_pem)
         if root is not None:
             checksums[paths.PASS] = sha256(root)
+        tarball = bool(files.get("etcd_tarball", self.settings["etcd_tarball"]))
         return bare(
             version="3.5.16",
+            binary=TARBALL_BINARY if tarball else PACKAGE_BINARY,
+            package=None if tarball else "etcd-server",
+            unit=paths.UNIT,
+            unit_etcdkit="yes",
             active="active" if running else "inactive",
             enabled="enabled",
             pid=2671 if running else 0,
@@ -196,9 +202,11 @@ def view_json(
     raft: dict[int, int] | None = None,
     db_size: int = 20480,
     revision: int = 2,
+    version: str = "3.5.16",
 ) -> tuple[str, str, str]:
-    """The three JSON outputs for these members (a seq: a started voter; or an entry()); members
-    in `down` do not answer; leader is the seq every answering member names (None: no leader)."""
+    """The three JSON outputs for these members (a seq: a started voter; or an entry()), each running
+    etcd `version`; members in `down` do not answer; leader is the seq every answering member names
+    (None: no leader)."""
     entries = [entry(m) if isinstance(m, int) else m for m in members]
     down = {member_id(seq) for seq in down}
     raft = raft or {}
@@ -215,7 +223,7 @@ def view_json(
                     "Endpoint": url,
                     "Status": {
                         "header": {"cluster_id": CLUSTER_ID, "member_id": listed["ID"], "revision": revision, "raft_term": 5},
-                        "version": "3.5.16",
+                        "version": version,
                         "dbSize": db_size,
                         "leader": member_id(leader) if leader else 0,
                         "raftIndex": raft.get(seq, 238),

@@ -21,7 +21,7 @@ from importlib import import_module
 from pathlib import Path
 
 import pyinfra
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdCertificates, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import DeployError, PyinfraError
@@ -67,7 +67,7 @@ class Machine:
     facts: dict = field(default_factory=dict)
     files: dict[str, tuple[str, str, str, int]] = field(default_factory=dict)
     folders: dict[str, tuple[str, str, int]] = field(default_factory=lambda: dict(DEBIAN_FOLDERS))
-    commands: dict[str, str] = field(default_factory=lambda: {"apt-get": "/usr/bin/apt-get"})
+    commands: dict[str, str] = field(default_factory=lambda: {"apt": "/usr/bin/apt", "apt-get": "/usr/bin/apt-get"})
 
     def answer(self, cls, kwargs: dict):
         """The value of a file or server fact, or NOT_HELD."""
@@ -113,8 +113,8 @@ class SopRun:
         """facts: address -> {fact class or fact(cls, **kwargs): value}; members: the addresses of
         group etcd (default: every host, etcd_seq in order); data: --data overrides; answers: command
         matcher (substring or re.Pattern) -> stdout or {"stdout", "stderr", "success"} (pyinfra's
-        fake connector); downloads: the content a download of a remote path that contains the key
-        gets (a download of anything else fails)."""
+        fake connector; one host's own in host_data[address]["fake_responses"], tried first); downloads:
+        the content a download of a remote path that contains the key gets (any other download fails)."""
         self.sop = sop
         self.machines = {address: machine if isinstance(machine, Machine) else Machine(machine) for address, machine in facts.items()}
         self.facts = {address: {_key(key): value for key, value in m.facts.items()} for address, m in self.machines.items()}
@@ -126,8 +126,10 @@ class SopRun:
 
         def host(address: str) -> tuple[str, dict]:
             extra = {"etcd_seq": members.index(address) + 1} if address in members else {}
-            data = {"ssh_hostname": address, "fake_delay": 0, "fake_delay_jitter": 0, "fake_responses": {**MKTEMP, **(answers or {})}}
-            return FAKE + address, {**data, **extra, **host_data.get(address, {})}
+            own = dict(host_data.get(address, {}))
+            responses = {**own.pop("fake_responses", {}), **MKTEMP, **(answers or {})}  # a host's own answers first
+            data = {"ssh_hostname": address, "fake_delay": 0, "fake_delay_jitter": 0, "fake_responses": responses}
+            return FAKE + address, {**data, **extra, **own}
 
         all_hosts = [host(address) for address in facts]
         group_lists = {"etcd": (members, group_data or {})}
@@ -327,6 +329,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdService: {"active": "active" if running else "inactive", "enabled": "enabled", "pid": pid, "restart_pending": pending},
             EtcdVersion: "3.5.16",
             EtcdAuth: {"anonymous": False, "root": True, "refused": False},
+            EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},
         },
         files=held,
         folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings["etcd_data"]: ("etcd", "etcd", 700)},

@@ -38,6 +38,12 @@ def test_no_answer_is_none():
 def test_host_state_of_a_member_and_of_a_bare_host():
     member = EtcdHost().process((DATA / "host_member.txt").read_text().splitlines())
     assert (member["version"], member["active"], member["data"], member["listeners"]) == ("3.5.16", "active", ["member"], 3)
+    assert (member["binary"], member["package"], member["unit"], member["unit_etcdkit"]) == (
+        "/usr/bin/etcd",
+        "etcd-server",
+        "/etc/systemd/system/etcd.service",
+        "yes",
+    )
     assert member["conf"].splitlines()[1] == "name: etcd-2"
     assert set(member["sha256"]) == {
         "/etc/etcd/ca.crt",
@@ -50,6 +56,7 @@ def test_host_state_of_a_member_and_of_a_bare_host():
     }
     bare = EtcdHost().process((DATA / "host_bare.txt").read_text().splitlines())
     assert (bare["version"], bare["data"], bare["conf"], bare["pid"], bare["package_manager"]) == (None, None, None, 0, "apt-get")
+    assert (bare["binary"], bare["package"], bare["unit"]) == (None, None, None)
 
 
 @pytest.mark.parametrize(

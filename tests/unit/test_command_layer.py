@@ -13,8 +13,8 @@ what building a command line takes:
    starts like a shell command: a command name of SHELL_WORDS then a space, or an assignment
    (`ETCDCTL_USER=...`), which also catches one appended to a list before it is yielded.
 
-Messages for people (a refusal's fix, "run `systemctl start etcd`") do not start that way and are
-not commands: they stay where they are.
+Messages for people are not commands: the text of host.noop(), the logger's and an exception's
+(MESSAGES) is not checked, and a refusal's fix ("run `systemctl start etcd`") does not start that way.
 """
 
 import ast
@@ -32,6 +32,8 @@ SHELL_WORDS = (
 )
 SHELL_START = re.compile(rf"^\s*[({{]?\s*(?:(?:{SHELL_WORDS}) |[A-Z_]+=\S|: )")
 RUNS_ON_HOSTS = ("etcdkit/operations/", "facts/", "etcdkit/tasks/")
+# calls whose strings are messages for people
+MESSAGES = {"noop", "debug", "info", "warning", "error", "OperationError", "DeployError", "turn_failed"}
 
 
 def modules() -> list[Path]:
@@ -66,9 +68,12 @@ def _text(node: ast.AST) -> str | None:
 
 
 def _not_strings(tree: ast.AST) -> set[int]:
-    """The docstrings, and the literal parts of f-strings (the f-string is checked as a whole)."""
+    """The docstrings, the messages (MESSAGES' arguments), and the literal parts of f-strings (the
+    f-string is checked as a whole)."""
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node) in MESSAGES:
+            found.update(id(part) for argument in node.args for part in ast.walk(argument))
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
@@ -76,6 +81,10 @@ def _not_strings(tree: ast.AST) -> set[int]:
         if isinstance(node, ast.JoinedStr):
             found.update(id(part) for part in ast.walk(node) if part is not node and isinstance(part, (ast.Constant, ast.JoinedStr)))
     return found
+
+
+def _name(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 
 
 def command_lines(source: str, where: str) -> list[str]:
@@ -106,7 +115,7 @@ def command_lines(source: str, where: str) -> list[str]:
                 if isinstance(inner, ast.Return) and inner.value is not None and _stringy(inner.value):
                     note(inner, "a fact's command is a string")
         elif isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            name = _name(node)
             if name in RUNNERS and node.args and _stringy(node.args[0]):
                 note(node, f"runs a string with {name}()")
         if on_hosts and id(node) not in skipped:
@@ -132,6 +141,7 @@ def test_the_check_finds_what_it_looks_for():
         "    commands = [f'{tool} remove -y', f'systemctl daemon-reload']\n"
         "    on_host.run(f'{tool} defrag')\n"
         "    message = f'then run `systemctl start etcd` on {path}'\n"
+        "    host.noop(f'etcdctl {tool} is installed')\n"
         "class Fact:\n"
         "    def command(self, path):\n"
         "        return f'{path} --version'\n"
@@ -141,4 +151,4 @@ def test_the_check_finds_what_it_looks_for():
     assert found.count("yields a string as a command") == 2
     assert "runs a string with run()" in found and "a fact's command is a string" in found
     assert "a command line: 'rm -f {}'" in found and "a command line: 'systemctl daemon-reload'" in found
-    assert not any("then run" in line for line in found)  # a message for people
+    assert not any("then run" in line or "is installed" in line for line in found)  # messages for people

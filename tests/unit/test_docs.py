@@ -101,6 +101,7 @@ NOT_RUN_BY_SOP_TESTS = {
     "make demo": "a Makefile target: bin/lab up, then the create form above, then bin/etcd-status",
     "make test": "a Makefile target: runs the test suite itself",
     "make bench": "a Makefile target: the benchmark on the lab (bench/run.py), run by hand, never by the tests",
+    "make test-versions": "a Makefile target: the lab tests of tests/versions (docs/versions.md), run by hand, not by make test",
     "pyinfra INV etcdkit.sops.create": "the function form for an installed package; no test runs it (tests/package only imports etcdkit.sops)",
     "pyinfra INV etcdkit.sops.join --limit HOST": "the function form; bin/etcd-add runs it for each address (etcdkit/cli/membership.py)",
     "pyinfra INV deploys/destroy.py --data etcd_backup=* --data etcd_safeguard=*": "destroy without a snapshot, for a cluster that "

@@ -16,6 +16,7 @@ from etcdkit.facts.etcd import (
     EtcdAuth,
     EtcdCluster,
     EtcdCompacted,
+    EtcdctlVersion,
     EtcdDatabase,
     EtcdMembership,
     EtcdMetrics,
@@ -40,17 +41,25 @@ from etcdkit.operations import control, etcd, gates, maintenance, membership, pr
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
+from etcdkit.remote.packages import etcd_user_exists, extract_release
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, FakeHost, MissingFact, active, body, call, describe, fact, run, shell, steps
 from tests.unit.plans_data import NOW
 
 DATA = Path(__file__).parent / "data"
+ETCD_USER = etcd_user_exists().get_raw_value()
 CONFIG_FILE = (Path(__file__).resolve().parents[2] / "templates" / "scripts" / "config-file.py").read_text()
 ENDPOINT = "https://10.10.10.10:2379"
 ENDPOINTS = "https://10.10.10.10:2379,https://10.10.10.11:2379"
 JOINER = Member(host_name="10.10.10.13", seq=4, cluster="etcd", address="10.10.10.13", port=2379, peer_port=2380)
 # How every etcdctl of a member authenticates: the password is read from the file when it runs.
 ROOT_FROM_FILE = f'ETCDCTL_USER=root:"$(cat {paths.PASS})"'
+
+
+# the end of a fresh install: the package's unit, if it has one, disabled, and the etcd user there
+UNIT_OFF_AND_USER = (
+    f"if systemctl cat etcd.service >/dev/null 2>&1; then\n    systemctl disable --quiet etcd.service || exit 1\nfi\n{ETCD_USER}\n"
+)
 
 
 def step(command: str) -> str:
@@ -110,7 +119,7 @@ def test_install_with_apt_keeps_the_package_from_starting_its_own_etcd():
     assert "(set -C && printf '#!/bin/sh\\nexit 101\\n' >\"$policy\")" in command
     assert "trap 'rm -f \"$policy\"' EXIT" in command
     assert "apt_install || { apt-get update -q && apt_install; }" in command  # retried once after an update
-    assert command.endswith("systemctl disable --quiet etcd.service\n")
+    assert command.endswith(UNIT_OFF_AND_USER)
 
 
 def test_install_quotes_package_names():
@@ -122,7 +131,7 @@ def test_install_quotes_package_names():
 @pytest.mark.parametrize("present, expected", [(("dnf", "yum"), "dnf install -y etcd"), (("yum",), "yum install -y etcd")])
 def test_install_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
-    assert shell(run(etcd.install, host=host)) == [expected]
+    assert shell(run(etcd.install, host=host)) == [f"{expected} && {ETCD_USER}"]
 
 
 def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd():
@@ -132,7 +141,7 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
         "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
         "'etcd-server=3.5.16*' 'etcd-client=3.5.16*'\n" in command
     )
-    assert command.endswith("systemctl disable --quiet etcd.service\n")
+    assert command.endswith(UNIT_OFF_AND_USER)
     other = FakeHost({EtcdVersion: "3.5.15"})
     assert converged(other, run(etcd.install, version="3.5.16", host=other))
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
@@ -155,7 +164,7 @@ def test_create_never_installs_a_second_etcd_nor_replaces_a_newer_one():
 def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, expected):
     host = FakeHost({EtcdVersion: installed, **which("apt-get")})
     [command] = shell(run(etcd.install, version="3.5.30", replace=True, host=host))
-    assert expected in command and command.endswith("systemctl disable --quiet etcd.service\n")
+    assert expected in command and command.endswith(UNIT_OFF_AND_USER)
     same = FakeHost({EtcdVersion: "3.5.30"})
     assert converged(same, run(etcd.install, version="3.5.30", replace=True, host=same))
 
@@ -163,13 +172,13 @@ def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, e
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf downgrade -y etcd-3.5.30"), (("yum",), "yum downgrade -y etcd-3.5.30")])
 def test_a_join_replaces_a_newer_etcd_with_dnf_or_yum_by_a_downgrade(present, expected):
     host = FakeHost({EtcdVersion: "3.6.0", **which(*present)})
-    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [expected]
+    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [f"{expected} && {ETCD_USER}"]
 
 
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
 def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
-    assert shell(run(etcd.install, version="3.5.16", host=host)) == [expected]
+    assert shell(run(etcd.install, version="3.5.16", host=host)) == [f"{expected} && {ETCD_USER}"]
 
 
 def test_install_without_a_package_manager_asks_for_a_tarball():
@@ -191,7 +200,9 @@ def test_install_from_a_tarball_checks_it_again_on_the_host(tmp_path, sudo):
     assert host.uploads == {remote: b"not really a tarball"} and f"put {remote}" not in host.privileged
     unpack = next(text for text in host.commands if "sha256sum" in text)
     assert unpack.startswith(f"echo 'abcdef0123  {remote}' | sha256sum -c --quiet && tar -xzf {remote} -C /usr/local/bin")
-    assert f"'*/etcd' '*/etcdctl' '*/etcdutl' && rm -f {remote}" in unpack
+    assert (
+        f"--no-wildcards-match-slash '*/etcd*' && [ -x /usr/local/bin/etcd ] && [ -x /usr/local/bin/etcdctl ] && rm -f {remote}" in unpack
+    )
     assert "useradd --system -g etcd" in unpack
     assert (unpack in host.privileged) == sudo and host.commands[-1] == f"rm -f {remote}"
     assert host.asked == [fact(EtcdVersion)]  # no package manager involved
@@ -205,6 +216,27 @@ def test_a_tarball_that_does_not_unpack_fails_and_its_copy_goes(tmp_path):
     with pytest.raises(OperationError, match="did NOT match"):
         call(command, host)
     assert host.commands[-1] == f"rm -f {host.temporaries[0]}"
+
+
+@pytest.mark.parametrize("binaries", [("etcd", "etcdctl"), ("etcd", "etcdctl", "etcdutl")], ids=["3.4", "3.5"])
+def test_a_release_tarball_gives_its_binaries_and_nothing_else(tmp_path, binaries):
+    """etcd 3.4's release has no etcdutl; every release has a Documentation folder and READMEs."""
+    top = tmp_path / "etcd-v3.4.23-linux-amd64"
+    (top / "Documentation" / "dev-guide").mkdir(parents=True)
+    for name in (*binaries, "README-etcdctl.md", "Documentation/dev-guide/etcd-api.md"):
+        (top / name).write_text(name)
+        (top / name).chmod(0o755)
+    tarball, target = tmp_path / f"{top.name}.tar.gz", tmp_path / "bin"
+    subprocess.run(["tar", "-czf", str(tarball), "-C", str(tmp_path), top.name], check=True)
+    target.mkdir()
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    subprocess.run(["sh", "-c", extract_release(str(tarball), digest, str(target)).get_raw_value()], check=True)
+    assert sorted(path.name for path in target.iterdir()) == sorted(binaries) and not tarball.exists()
+    tarball.write_bytes(b"another file")
+    assert (
+        subprocess.run(["sh", "-c", extract_release(str(tarball), digest, str(target)).get_raw_value()], capture_output=True).returncode
+        != 0
+    )
 
 
 # etcd.request_restart
@@ -1558,10 +1590,10 @@ def test_take_config_quotes_the_unit():
 
 def test_restart_patroni_waits_until_it_runs_again():
     [command] = shell(run(services.restart_patroni, service="patroni", api="http://10.10.10.41:8008/patroni", timeout=30, host=FakeHost()))
-    assert '\nunit=patroni\nif ! systemctl is-active --quiet "$unit"; then\n    exit 0\nfi\nif systemctl restart "$unit"; then\n' in command
+    assert "\nif ! systemctl is-active --quiet patroni; then\n    exit 0\nfi\nif systemctl restart patroni; then\n" in command
     assert 'while [ "$waited" -lt 30 ]; do' in command
     assert 'if curl -s -m 5 http://10.10.10.41:8008/patroni | grep -Eq \'"state": *"running"\'; then\n            exit 0' in command
-    assert 'echo "Patroni does not run again 30 s after its restart: see journalctl -u $unit" >&2\nexit 1\n' in command
+    assert "echo 'Patroni does not run again 30 s after its restart: see journalctl -u patroni' >&2\nexit 1\n" in command
 
 
 def test_restart_patroni_over_https_and_a_running_answer_matches():
@@ -1905,3 +1937,31 @@ def test_a_gate_stops_the_host_only_when_the_step_it_waits_for_failed_in_this_ru
     assert asked == ["checked"] and [describe(c) for c in stop] == ["call _stop"]
     with pytest.raises(OperationError, match="^etcd-2 did not become a one-member cluster$"):
         call(stop[0], host)
+
+
+# etcd.admin_etcdctl
+
+
+@pytest.mark.parametrize("installed, version", [("3.5.16", None), ("3.5.30", "3.5.30"), ("3.5.30", "3.5.16")])
+def test_an_admin_hosts_etcdctl_of_etcd_version_or_newer_is_kept(installed, version):
+    host = FakeHost({EtcdctlVersion: installed})
+    assert converged(host, run(etcd.admin_etcdctl, version=version, host=host))
+
+
+@pytest.mark.parametrize(
+    "packages, expected",
+    [(None, "'etcd-client=3.5.30*'"), (["etcd-server", "etcd-client"], "'etcd-client=3.5.30*'"), (["etcd"], "'etcd=3.5.30*'")],
+    ids=["distribution", "debian", "one package (pigsty)"],
+)
+def test_an_older_or_missing_etcdctl_becomes_the_client_of_etcd_packages_at_etcd_version(packages, expected):
+    """etcdctl before 3.5.29 lists the members for --cluster without a login, which 3.5.28 on refuses."""
+    for installed in ("3.5.16", None):
+        host = FakeHost({EtcdctlVersion: installed, **which("apt-get")})
+        [command] = shell(run(etcd.admin_etcdctl, packages=packages, version="3.5.30", host=host))
+        assert f"--force-confold {expected}\n}}\n" in command and "etcd-server" not in command.split("apt-get install")[-1]
+        assert "systemctl" not in command and "useradd" not in command  # not a member: no unit, no etcd user
+
+
+def test_a_missing_etcdctl_without_etcd_version_is_the_distributions():
+    host = FakeHost({EtcdctlVersion: None, **which("dnf")})
+    assert shell(run(etcd.admin_etcdctl, host=host)) == ["dnf install -y etcd"]

@@ -428,3 +428,56 @@ def test_etcd_version_of_the_running_members_or_unset_says_nothing(tmp_path):
     assert decide(facts(inv, None, view(1, 2, 3), etcd_version="3.5.16")).warnings == []
     assert decide(facts(inv, {2: {**inv.ours(2), "version": "3.5.15"}}, view(1, 2, 3))).warnings == []
     assert decide(facts(inv, all_bare(inv), etcd_version="3.5.16")).warnings == []
+
+
+# Taking over a member another tool built: its unit and its package are named before Enter
+
+
+def site_member(inv, seq, **state) -> dict:
+    """A running member of this cluster whose unit and etcd another tool put there (Pigsty's role)."""
+    return {**inv.ours(seq, etcd_election_timeout=1500), "sha256": {}, "unit_etcdkit": None, **state}
+
+
+def test_the_takeover_names_the_unit_it_replaces_and_the_unit_it_shadows(tmp_path):
+    inv = inventory(tmp_path)
+    states = {1: site_member(inv, 1), 2: site_member(inv, 2), 3: site_member(inv, 3, unit="/lib/systemd/system/etcd.service")}
+    plan = decide(facts(inv, states, view(1, 2, 3)))
+    assert f"{inv.name(1)}, {inv.name(2)}: the unit /etc/systemd/system/etcd.service that another tool wrote is replaced by etcdkit's" in (
+        plan.warnings
+    )
+    assert (
+        f"{inv.name(3)}: etcd runs from the unit /lib/systemd/system/etcd.service; etcdkit's /etc/systemd/system/etcd.service "
+        "takes its place (/lib/systemd/system/etcd.service stays on disk, unused)"
+    ) in plan.warnings
+    assert restarts(plan) == {inv.name(n): "etcd.conf and the unit changed" for n in (1, 2, 3)}
+
+
+def test_the_takeover_names_an_etcd_of_another_package_or_of_none_and_keeps_it(tmp_path):
+    inv = inventory(tmp_path)
+    states = {
+        1: site_member(inv, 1, version="3.5.30", package="etcd"),  # Pigsty's own package, newer than the distribution's
+        2: site_member(inv, 2, version="3.5.30", package=None),  # binaries copied into /usr/bin by hand
+    }
+    plan = decide(facts(inv, states, view(1, 2, 3)))
+    assert (
+        f"{inv.name(1)}: etcd 3.5.30 comes from the package `etcd`, not from etcd_packages (etcd-server, etcd-client): create keeps "
+        "it and installs no other etcd; set etcd_packages: [etcd] so that join and upgrade install the same package"
+    ) in plan.warnings
+    assert (
+        f"{inv.name(2)}: etcd 3.5.30 (/usr/bin/etcd) belongs to no package: create keeps it and installs no other etcd; join and "
+        "upgrade install etcd_packages (etcd-server, etcd-client), or etcd_tarball"
+    ) in plan.warnings
+    assert not [w for w in decide(facts(inv, states, view(1, 2, 3), etcd_packages=["etcd"])).warnings if "`etcd`" in w]
+
+
+def test_an_etcdkit_member_gets_no_takeover_note(tmp_path):
+    inv = inventory(tmp_path)
+    states = {n: inv.ours(n, etcd_election_timeout=1500) for n in (1, 2, 3)}  # etcdkit's unit of an older run
+    assert decide(facts(inv, states, view(1, 2, 3))).warnings == [
+        f"{', '.join(inv.name(n) for n in (1, 2, 3))}: etcd.conf changes election-timeout 1500 -> 1000 (etcd_election_timeout keeps it)"
+    ]
+    release = tmp_path / "etcd.tar.gz"
+    release.write_bytes(b"the release")
+    tarball = {"etcd_tarball": str(release), "etcd_tarball_sha256": hashlib.sha256(b"the release").hexdigest()}
+    states = {n: inv.ours(n, **tarball) for n in (1, 2, 3)}
+    assert decide(facts(inv, states, view(1, 2, 3), **tarball)).warnings == []

@@ -218,6 +218,9 @@ def test_admin_hosts_get_the_etcdctl_environment_with_the_admin_certificate(tmp_
     assert f"ETCDCTL_ENDPOINTS={','.join(client_url(seq) for seq in (1, 2, 3, 4))}\n" in files[paths.ENV]
     assert f"ETCDCTL_CERT={paths.ADMIN_CERT}" in files[paths.ENV]
     assert plan.control_host == address(1)
+    assert plan.admin_etcdctl == (None, None)  # the distribution's etcdctl, or the one there
+    pinned = decide(facts(inventory(tmp_path, etcd_packages=["etcd"], etcd_version="3.5.30"), admin=["10.10.10.30"]))
+    assert pinned.admin_etcdctl == (["etcd"], "3.5.30")  # the members' package, at their version
 
 
 def test_the_control_node_is_written_by_an_admin_host_when_no_member_is_in_the_run(tmp_path):
@@ -267,6 +270,24 @@ def test_patroni_is_reloaded_for_a_new_member_list_and_vip_manager_without_patro
     assert (plan.clients["10.10.10.41"].patroni, plan.clients["10.10.10.41"].key_owner) == (None, ("root", "root"))
     assert [user.name for user in plan.users] == ["pg-main"]  # one user per PostgreSQL cluster
     assert [s.path.name for s in plan.control.passwords] == ["root.password"]  # pg-main's is the inventory's
+
+
+@pytest.mark.parametrize("version, fixed", [("3.5.16", False), ("3.5.27", False), ("3.5.28", True), ("3.5.30", True), ("3.6.9", True)])
+def test_patroni_uses_fixed_hosts_where_etcd_lists_its_members_only_after_a_login(tmp_path, version, fixed):
+    """Patroni before 4.1.1 lists the members before it logs in: with use_proxies it never asks."""
+
+    def patroni_change(current: dict):
+        pg = pg_host(tmp_path, patroni_keys=current, pg_etcd_password="s3cret")
+        live = view(1, 2, 3, version=version)
+        return decide(facts(inventory(tmp_path), live=live, pg=[pg], passwords={"pg-main": "s3cret"})).clients[PG].patroni
+
+    change = patroni_change(up_to_date())
+    if fixed:
+        assert change.values["etcd3.use_proxies"] is True
+        assert change.action == "restart"  # Patroni reads it only at its start
+        assert patroni_change(up_to_date(**{"etcd3.use_proxies": True})).action is None
+    else:
+        assert "etcd3.use_proxies" not in change.values and change.action is None  # the site's own setting, if any
 
 
 def test_a_pg_host_without_patroni_or_vip_manager_is_skipped_with_a_note(tmp_path):
@@ -334,8 +355,8 @@ def test_a_tls_change_restarts_a_replica_and_only_writes_a_primarys_config_with_
     assert (primary_plan.patroni_action, primary_plan.patroni_role, primary_plan.patroni.action) == (None, "primary", "restart")
     assert primary_plan.patroni.values["etcd3.cacert"] == paths.CLIENT_CA  # its config is written all the same
     assert plan.warnings == [
-        f"{PG}: Patroni is the primary of its cluster: /etc/patroni/patroni.yml gets the new etcd TLS settings, but Patroni "
-        "is not restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
+        f"{PG}: Patroni is the primary of its cluster: /etc/patroni/patroni.yml gets etcd settings Patroni reads at its start, but it is not "
+        "restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
         "`patronictl -c /etc/patroni/patroni.yml switchover` on a host of the cluster, then `systemctl restart patroni` on "
         f"{PG}; or run reload again with --data etcd_patroni_restart_primary=true"
     ]

@@ -220,3 +220,14 @@ def test_advice_names_the_floor_and_the_known_issues_and_where_to_move():
     assert versions.advice("3.6.9").move_to == "3.6.11"
     assert versions.advice("3.5.32") is versions.advice("3.6.11") is versions.advice("3.7.1") is None
     assert versions.advice("3.8.0") is None and versions.advice(None) is None
+
+
+@pytest.mark.parametrize(
+    "version, refused",
+    [
+        ("3.4.41", False), ("3.4.42", True), ("3.5.16", False), ("3.5.27", False), ("3.5.28", True), ("3.5.30", True),
+        ("3.6.8", False), ("3.6.9", True), ("3.7.0", True), ("3.3.27", False), (None, False), ("3.5", False),
+    ],
+)  # fmt: skip
+def test_the_releases_that_refuse_the_member_list_without_a_login(version, refused):
+    assert versions.login_for_every_call(version) is refused

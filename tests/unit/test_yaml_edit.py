@@ -58,3 +58,8 @@ def test_long_lines_are_never_folded_and_an_empty_file_gets_the_keys():
     rule = "host all all 0.0.0.0/0 scram-sha-256 " + "x" * 120
     assert set_keys(f"pg_hba:\n  - {rule}\n", {"a": 1}) == f"pg_hba:\n  - {rule}\na: 1\n"
     assert set_keys("", {"etcd3.protocol": "https"}) == "etcd3:\n  protocol: https\n"
+
+
+def test_a_boolean_is_written_as_yaml_reads_it():
+    text = set_keys("scope: pg-test\netcd3:\n  hosts: [10.10.10.10:2379]\n", {"etcd3.use_proxies": True})
+    assert "  use_proxies: true\n" in text and yaml.safe_load(text)["etcd3"]["use_proxies"] is True

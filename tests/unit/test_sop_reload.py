@@ -1,0 +1,44 @@
+"""The reload SOP's wiring, in-process: members that are up to date change nothing and restart
+nothing; an admin host gets etcdctl and the files it needs; a change that needs a restart restarts
+the members one at a time."""
+
+from tests.unit import plans_data
+from tests.unit.sop_run import Machine, SopRun, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES, first_create
+
+ADMIN = "10.10.10.20"
+
+
+def reload(tmp_path, data: dict | None = None) -> SopRun:
+    first_create(tmp_path).execute()
+    inv = plans_data.inventory(tmp_path)
+    machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
+    machines[ADMIN] = Machine({})
+    run = SopRun("reload", machines, members=ADDRESSES, groups={"etcd_clients": [ADMIN]}, group_data=pki(tmp_path), data=data)
+    run.prepare()
+    assert run.error is None, run.error
+    return run
+
+
+def test_up_to_date_members_change_nothing_and_an_admin_host_gets_its_files(tmp_path):
+    run = reload(tmp_path).execute()
+    assert run.failed() == set()
+    assert all(run.changes(address) == [] and run.commands(address) == [] for address in ADDRESSES)
+    assert run.changes(ADMIN) == [
+        "etcd admin host | Install etcdctl",
+        "etcd admin host | /etc/etcd-client (etcd client files)",
+        "etcd admin host | Upload /etc/etcd-client/ca.crt",
+        "etcd admin host | Upload /etc/etcd-client/admin.crt",
+        "etcd admin host | Upload /etc/etcd-client/admin.key",
+        "etcd admin host | Upload /etc/etcd-client/root.pass",
+        "etcd admin host | Upload /etc/profile.d/etcdctl.sh",
+    ]
+
+
+def test_a_rolling_restart_on_request_restarts_every_member_one_at_a_time(tmp_path):
+    run = reload(tmp_path, data={"etcd_reload": "restart"})
+    restart = "etcd member | Restart etcd (one member at a time) [serial]"
+    requested = "etcd member | Restart needed: a rolling restart was asked for (etcd_reload=restart)"
+    for address in ADDRESSES:
+        assert [name for name in run.names(address) if name.startswith("etcd member")] == [requested, restart]
+    assert run.names(ADMIN) == []  # env is not among the parts: the admin host is left alone
