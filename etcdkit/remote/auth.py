@@ -8,9 +8,10 @@ from etcdkit.remote.etcdctl import call, etcdctl
 from etcdkit.remote.shell import script, sh
 
 
-def enable(endpoint: str) -> StringCommand:
-    """The user root (its password from /etc/etcd/etcd.pass) and authentication enabled, then verified."""
-    return script("enable-auth.sh.j2", etcdctl=etcdctl(endpoint), anonymous=etcdctl(endpoint, as_root=False), password_file=paths.PASS)
+def enable(endpoint: str, password_file: str = paths.PASS) -> StringCommand:
+    """The user root (its password from the password file, /etc/etcd/etcd.pass) and authentication
+    enabled, then verified."""
+    return script("enable-auth.sh.j2", etcdctl=etcdctl(endpoint), anonymous=etcdctl(endpoint, as_root=False), password_file=password_file)
 
 
 def state(endpoint: str) -> StringCommand:

@@ -57,11 +57,12 @@ def database_status(data_dir: str, tool: str) -> StringCommand:
     """What a member's database holds, read offline without starting etcd and without touching the
     live file (templates/scripts/database-status.sh.j2), by `tool snapshot status` (etcdutl; etcdctl
     on an etcd 3.4 host without it: versions.offline_tool)."""
-    status = {"etcdutl": "etcdutl", "etcdctl": "ETCDCTL_API=3 etcdctl"}[tool] + ' snapshot status "$tmp/db" -w json'
+    if tool not in ("etcdutl", "etcdctl"):
+        raise ValueError(f"{tool}: not etcdutl or etcdctl")
     return script(
         "database-status.sh.j2",
         db=f"{data_dir}/member/snap/db",
         parent=os.path.dirname(data_dir) or "/",
         margin=COPY_MARGIN,
-        status=status,
+        tool=tool,
     )
