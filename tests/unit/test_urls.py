@@ -111,6 +111,14 @@ def test_etcdctl_gets_endpoints_as_one_word_and_runs_nothing_in_them(tmp_path):
     assert f"etcd at {EVIL} is not healthy after 0 s" in failed.stderr and not (tmp_path / "pwned").exists()
 
 
+def test_a_login_user_name_reaches_etcdctl_as_it_is_and_runs_nothing(tmp_path):
+    """The name was put inside double quotes, where $(...) runs: now a quoted word before the password."""
+    (tmp_path / "pass").write_text("s3cret")
+    login = etcdctl("https://10.10.10.10:2379", login=("pg$(touch pwned)`touch pwned`", str(tmp_path / "pass")))
+    seen = sh('etcdctl() { printf "%s\\n" "$ETCDCTL_USER"; }; ' + login.get_raw_value() + " get x", tmp_path)
+    assert seen == "pg$(touch pwned)`touch pwned`:s3cret\n" and not (tmp_path / "pwned").exists()
+
+
 def test_the_etcdctl_environment_of_a_root_login_runs_nothing_it_holds(tmp_path):
     env = tmp_path / "etcdctl.sh"
     env.write_text(etcdctl_env("etcd", f"https://10.10.10.10:2379,{EVIL}", paths.CA, paths.CERT, paths.KEY, paths.PASS))
