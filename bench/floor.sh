@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The floor of `make bench`: the work of creating an etcd cluster, adding a member and removing it
 # again, and nothing else: parallel ssh (one multiplexed connection per node, as pyinfra keeps one),
-# no checks, no idempotence, no rollback, no client refresh. etcdkit's SOPs are measured against it.
+# no checks, no idempotence, no rollback; after each membership change the clients' refresh at its
+# least: every member's etcdctl environment rewritten with the new endpoints. etcdkit's SOPs are
+# measured against it.
 #
 #   bench/floor.sh [--join NEW] ADDRESS...
 #
 # Members etcd-1..etcd-N on the bare nodes ADDRESS... (the lab's: apt from its local repository);
 # with --join, NEW then joins as a learner, is promoted, and is removed. Each phase prints one line
 # `floor PHASE SECONDS` on stdout (bench/floor.py parses them): install, certs, config, start,
-# health, auth (together: create), then join and remove.
+# health, auth (together: create), then join, join_refresh, remove and remove_refresh.
 set -euo pipefail
 export LC_ALL=C # a decimal point in $EPOCHREALTIME
 
@@ -67,6 +69,15 @@ retry() { # retry COMMAND: the remote command that runs COMMAND until it succeed
 }
 
 name() { echo "$CLUSTER-${SEQ[$1]}"; }
+
+refresh() { # refresh ADDRESS...: the etcdctl environment of each member, listing them all
+	local endpoints address
+	endpoints=$(printf "https://%s:2379," "$@")
+	for address in "$@"; do
+		on "$address" "printf 'export ETCDCTL_ENDPOINTS=%s\n' '${endpoints%,}' >/etc/profile.d/etcdctl.sh" &
+	done
+	wait
+}
 
 install() { # the packages, kept from starting the package's default instance (policy-rc.d)
 	on "$1" "printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d &&
@@ -168,8 +179,12 @@ start "$NEW"
 leader=$(on "$FIRST" "$AS_ROOT endpoint status --cluster" | awk -F', ' '$5 == "true" { print $1 }')
 on "$FIRST" "$(retry "$CTL --endpoints=$leader --user=root:$PASSWORD member promote $id")"
 phase join
+refresh "${MEMBERS[@]}" "$NEW"
+phase join_refresh
 sleep "$SETTLE"
 begin
 on "$FIRST" "$(retry "$AS_ROOT member remove $id")"
 on "$NEW" "systemctl stop etcd && rm -rf /data/etcd"
 phase remove
+refresh "${MEMBERS[@]}"
+phase remove_refresh

@@ -56,10 +56,13 @@ def verdict(met: bool | None) -> str:
 
 
 def target_value(target, results: dict) -> str:
+    """The measured value, and the limit it is held to when that comes from the same run."""
     value = target.value(results)
     if value is None:
         return NONE
-    return f"{value:.2f}{target.unit}" if target.unit else str(value)
+    shown = f"{value:.2f}{target.unit}" if target.unit else str(value)
+    bound = target.bound(results)
+    return f"{shown} (limit {bound:.2f}{target.unit})" if bound is not None and bound != target.limit else shown
 
 
 def table(results: dict) -> str:

@@ -18,6 +18,8 @@ STEPS = {
     "noop1": "create again, nothing to do, 1 member",
     "noop3": "create again, nothing to do, 3 members",
     "noop5": "create again, nothing to do, 5 members",
+    "pyinfra3": "pyinfra's own floor: `pyinfra INVENTORY exec -- true`, 3 members",
+    "status": "bin/etcd-status, 3 members",
     "join": "bin/etcd-add, 3 -> 4 (client refresh included)",
     "remove": "bin/etcd-rm, 4 -> 3 (client refresh included)",
     "reload_noop": "deploys/reload.py, nothing to do",

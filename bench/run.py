@@ -79,14 +79,18 @@ class Bench:
         say(f"run {run}/{self.runs}: floor create{members} {sum(create.values()):.2f} s {create}")
         if join:
             for step in ("join", "remove"):
-                self.samples.add_floor(step, {step: phases[step]})
-                say(f"run {run}/{self.runs}: floor {step} {phases[step]:.2f} s")
+                self.samples.add_floor(step, {step: phases[step], "refresh": phases[f"{step}_refresh"]})
+                say(f"run {run}/{self.runs}: floor {step} {phases[step]:.2f} s, its client refresh {phases[f'{step}_refresh']:.2f} s")
 
     def create(self, run: int, members: int) -> None:
-        """create on bare nodes, then again with nothing to do."""
+        """create on bare nodes, then again with nothing to do; with 3 members, pyinfra's own floor on
+        the same hosts and etcd-status too."""
         reset()
         for step in (f"create{members}", f"noop{members}"):
             self.measure(run, step, *PYINFRA, "deploys/create.py", members=members)
+        if members == 3:
+            self.measure(run, "pyinfra3", *PYINFRA, "exec", "--", "true", members=members)
+            self.measure(run, "status", "bin/etcd-status", *INVENTORY, members=members)
 
     def life(self, run: int) -> None:
         """The rest of a 3-member cluster's life, from join to restore."""

@@ -13,8 +13,10 @@ from pyinfra.operations import python
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
+from etcdkit.model.run import run_context
 from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
+from etcdkit.plans.add import add_plan
 from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
@@ -26,6 +28,7 @@ from etcdkit.plans.recover import recover_plan
 from etcdkit.plans.reload import reload_plan
 from etcdkit.plans.remove import remove_plan
 from etcdkit.plans.restore import restore_plan
+from etcdkit.plans.rm import rm_plan
 from etcdkit.plans.rotate_ca import rotation_plan
 from etcdkit.plans.status import report
 from etcdkit.plans.upgrade import upgrade_plan
@@ -100,11 +103,35 @@ def join() -> None:
     join_member(plan, plan.secrets)
 
 
+def add() -> None:
+    """bin/etcd-add's run over the inventory: the next host etcd_join names joins (the join SOP), then
+    the members and their clients are reloaded for the cluster it leaves (the reload SOP), once the
+    join succeeded (see etcdkit/plans/add.py)."""
+    plan = _begin("add", add_plan)
+    _control_node(plan.control, plan.control_host)
+    joiner = plan.join.joiner
+    name = joiner.member.host_name if joiner is not None else None
+    if joiner is not None:
+        if host.name == name:
+            join_member(plan.join, plan.join.secrets)
+            python.call(name=f"{joiner.member.name} joined", function=lambda: run_context(state).joined.add(name))
+        gates.passed(
+            name=f"{joiner.member.name} joined: the members and their clients are reloaded",
+            check=lambda: name in run_context(state).joined,
+            failure=f"{joiner.member.name} did not join (see its error): the members and their clients were not reloaded",
+        )
+    _reload_host(plan.reload, joined=name)
+
+
 def remove() -> None:
     """SOP 移除成员: take one member out of the cluster, then clean its host (see etcdkit/plans/remove.py)."""
     removal = _begin("remove", remove_plan)
-    if removal is None:
-        return
+    if removal is not None:
+        _remove_member(removal)
+
+
+def _remove_member(removal) -> None:
+    """This host's part of a removal: `member remove` on the executor, then the departed host cleaned."""
     if removal.entry is not None and host.name == removal.executor:
         membership.member_remove(
             name=f"Remove {removal.entry.name or removal.peer_url} from the cluster",
@@ -118,6 +145,25 @@ def remove() -> None:
         # cleaned only once the member list, read in this run, no longer has it
         left = (lambda: membership.removal_confirmed(removal.peer_url)) if removal.entry is not None else None
         purge_host(removal.settings, _if=left)
+
+
+def rm() -> None:
+    """bin/etcd-rm's run over the inventory: the member etcd_remove names leaves (the remove SOP), then
+    the members and their clients are reloaded for the cluster it leaves (the reload SOP), once this
+    run saw it leave (see etcdkit/plans/rm.py)."""
+    plan = _begin("rm", rm_plan)
+    _control_node(plan.control, plan.control_host)
+    removal = plan.removal
+    if removal is not None:
+        _remove_member(removal)
+    if removal is not None and removal.entry is not None:
+        gates.passed(
+            name=f"{removal.name} left: the members and their clients are reloaded",
+            check=lambda: membership.removal_confirmed(removal.peer_url),
+            failure=f"{removal.name} was not seen leaving the member list (see the error above): the members and their clients "
+            "were not reloaded",
+        )
+    _reload_host(plan.reload)
 
 
 def destroy() -> None:
@@ -183,9 +229,10 @@ def reload() -> None:
     _reload_host(plan)
 
 
-def _reload_host(plan) -> None:
-    """This host's part of a reload plan: member, admin host, users, clients, monitoring."""
-    if host.name in plan.members:
+def _reload_host(plan, joined: str | None = None) -> None:
+    """This host's part of a reload plan: member, admin host, users, clients, monitoring. The host
+    that joined in this run (joined) got its member's files from its join already, the same ones."""
+    if host.name in plan.members and host.name != joined:
         refresh_member(plan.members[host.name], plan.parts, plan.secrets)
     if host.name in plan.admin_hosts:
         refresh_admin(plan.admin_files, *plan.admin_etcdctl)
@@ -237,9 +284,10 @@ def downgrade() -> None:
 
 
 def status() -> None:
-    """The cluster's members, their health and the leader; read-only (etcd-status reads its report)."""
+    """The cluster's members, their health and the leader; read-only (etcd-status reads its report
+    from the run's context)."""
     disable_nagle(inventory.iter_activated_hosts())
-    once_per_run(state, "status", lambda: report(inventory))
+    run_context(state).status_report = once_per_run(state, "status", lambda: report(inventory))
 
 
 def recover() -> None:

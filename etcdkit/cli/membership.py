@@ -2,7 +2,9 @@
 
 Addresses are checked against the inventory before anything runs, a warning counts down (skipped
 by -y), members change strictly one after another (one pyinfra run each, verified by the SOP
-before the next starts), and the members' client references are reloaded at the end. Each run is
+before the next starts), and the members' client references are reloaded: by each etcd-add run
+itself (the add SOP: a join, then the reload for the cluster it leaves), by a last run after
+etcd-rm's. Every run is pyinfra's own command line in this process (etcdkit/cli/run.py). Each run is
 announced on stderr with its member and SOP, so that the operator knows which step runs, which one
 failed, and how long the whole took.
 """
@@ -11,7 +13,6 @@ import argparse
 import ipaddress
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options, shown
+from etcdkit.cli.run import run_pyinfra
 
 COUNTDOWN_SECONDS = 5
 
@@ -117,11 +119,11 @@ def countdown(warning: str, assume_yes: bool) -> None:
 
 
 def pyinfra(inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -> int:
-    """The SOP's deploy function run by pyinfra, with the interpreter this command was installed
-    with, and the pyinfra options passed through."""
-    command = [sys.executable, "-m", "pyinfra", "-y", *options, inventory, f"etcdkit.sops.{sop}", *args]
-    print(f"\n$ pyinfra {shown(command[3:])}", file=sys.stderr, flush=True)
-    return subprocess.run(command).returncode
+    """The SOP's deploy function run by pyinfra in this process, the pyinfra options passed
+    through; the command line is echoed first, as the operator would type it."""
+    command = ["-y", *options, inventory, f"etcdkit.sops.{sop}", *args]
+    print(f"\n$ pyinfra {shown(command)}", file=sys.stderr, flush=True)
+    return run_pyinfra(command).exit_code
 
 
 def step(prog: str, what: str, inventory: str, sop: str, *args: str, options: Sequence[str] = ()) -> bool:
@@ -147,38 +149,28 @@ def reachable(address: str) -> bool:
         return False
 
 
-def limited_to(address: str, members: dict[str, str]) -> list[str]:
-    return ["--limit", members[address]]
-
-
 def one_after_another(
     args: argparse.Namespace,
-    members: dict[str, str],
     sop: str,
     doing: Callable[[str], str],
     done: str,
     prog: str,
-    run_args=limited_to,
-    reload_args: tuple[str, ...] = (),
+    run_args: Callable[[str], list[str]],
 ) -> int:
-    """Run the SOP for each address in turn (`doing(address)` says what it does); stop at the first
-    failure; then reload."""
+    """Run the SOP for each address in turn (`doing(address)` says what it does; each run reloads
+    the members and their clients after its change); stop at the first failure."""
     started = time.monotonic()
     for number, address in enumerate(args.addresses):
-        if not step(prog, doing(address), args.inventory, sop, *run_args(address, members), options=args.pyinfra):
+        if not step(prog, doing(address), args.inventory, sop, *run_args(address), options=args.pyinfra):
             rest = " ".join(args.addresses[number:])
             print(
                 f"{prog}: "
                 + (f"{' '.join(args.addresses[:number])} {done}; " if number else "")
-                + f"nothing else was changed. Fix the cause (see above), then run {prog} {rest}",
+                + f"{address}'s run failed in its change or in the reload after it. Fix the cause (see above), "
+                f"then run {prog} {rest}",
                 file=sys.stderr,
             )
             return 1
-    if not step(prog, "refreshing members and clients", args.inventory, "reload", *reload_args, options=args.pyinfra):
-        print(
-            f"{prog}: {' '.join(args.addresses)} {done}, but their configuration was not reloaded: run deploys/reload.py", file=sys.stderr
-        )
-        return 1
     print(f"\n{prog}: {' '.join(args.addresses)} {done}; the members' and their clients' configuration reloaded", file=sys.stderr)
     finished(prog, started)
     return 0
@@ -186,20 +178,30 @@ def one_after_another(
 
 def add(argv: list[str]) -> int:
     args = parse(argv, "etcd-add", "Join new members to a running etcd cluster, one after another.")
-    group = check_addresses(args.addresses, args.inventory)
-    members, cluster = group.members, group.cluster
+    cluster = check_addresses(args.addresses, args.inventory).cluster
     countdown(f"joining {' '.join(args.addresses)} to the etcd cluster of {args.inventory}, one at a time", args.yes)
-    return one_after_another(args, members, "join", lambda address: f"joining {address} to cluster {cluster}", "joined", "etcd-add")
+    # each run joins the first of them that is no member yet, then reloads the members and clients
+    named = ["--data", f"etcd_join={','.join(args.addresses)}"]
+    return one_after_another(
+        args,
+        "add",
+        lambda address: f"joining {address} to cluster {cluster}, then reloading its members and clients",
+        "joined",
+        "etcd-add",
+        lambda address: named,
+    )
 
 
-def removal_run(address: str, members: dict[str, str]) -> list[str]:
+def removal_run(address: str, members: dict[str, str], departed: list[str]) -> list[str]:
     """A run over the inventory that names the departing member: a survivor removes its entry when
     its own host cannot (dead, or holding no credentials), and it is cleaned if it answers. A dead
-    host is left out of the run: pyinfra would wait for it, then fail the run."""
+    host is left out of the run (pyinfra would wait for it, then fail the run), and so are the
+    hosts that departed in the runs before: they are no members any more."""
     alive = reachable(address)
     if not alive:
         print(f"etcd-rm: {address} does not answer on ssh: removing it through the surviving members", file=sys.stderr)
-    return ["--data", f"etcd_remove={address}", *([] if alive else ["--exclude", members[address]])]
+    left_out = [*departed, *([] if alive else [address])]
+    return ["--data", f"etcd_remove={address}", *(option for gone in left_out for option in ("--exclude", members[gone]))]
 
 
 def remove(argv: list[str]) -> int:
@@ -224,17 +226,13 @@ def remove(argv: list[str]) -> int:
     group = check_addresses(args.addresses, args.inventory)
     members, cluster = group.members, group.cluster
     countdown(f"removing {' '.join(args.addresses)} from the etcd cluster of {args.inventory} and deleting their data", args.yes)
-    # the reload that follows leaves the departed hosts out: they are no longer members
-    gone = tuple(option for address in args.addresses for option in ("--exclude", members[address]))
     code = one_after_another(
         args,
-        members,
-        "remove",
-        lambda address: f"removing {address} from cluster {cluster}",
+        "rm",
+        lambda address: f"removing {address} from cluster {cluster}, then reloading the members and clients",
         "left the cluster",
         "etcd-rm",
-        removal_run,
-        gone,
+        lambda address: removal_run(address, members, args.addresses[: args.addresses.index(address)]),
     )
     if code == 0:
         print("etcd-rm: now drop them from the inventory", file=sys.stderr)

@@ -3,8 +3,9 @@
     etcd-status [-i INVENTORY] [--json]
 
 The inventory is -i, else $ETCD_INVENTORY (there is no other default); the command says on stderr
-which one it reads. It runs the status SOP (`pyinfra -y INVENTORY etcdkit.sops.status`), which
-prints one JSON document (etcdkit/plans/status.py), and shows it as a table, or as JSON with --json.
+which one it reads. It runs the status SOP (`pyinfra -y INVENTORY etcdkit.sops.status`) in its own
+process (etcdkit/cli/run.py), takes the JSON document the run keeps (etcdkit/plans/status.py), and
+shows it as a table, or as JSON with --json.
 
 Exit codes (those of monitoring plugins):
 
@@ -69,15 +70,14 @@ problem of severity 3.
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from etcdkit.cli.passthrough import add_inventory, add_options, pyinfra_options
+from etcdkit.cli.run import run_pyinfra
 
-RUN_TIMEOUT = 600
 PROGRESS_AFTER = 3  # seconds: a longer run says when it is done
 
 
@@ -117,20 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"etcd-status: reading {what} of {args.inventory}…", file=sys.stderr, flush=True)
 
     started = time.monotonic()
-    command = [sys.executable, "-m", "pyinfra", "-y", *pyinfra_options(args), inventory, "etcdkit.sops.status"]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return _done(status.unchecked(None, f"the status run took more than {RUN_TIMEOUT} s", now, inventory), args.json)
+    outcome = run_pyinfra(["-y", *pyinfra_options(args), inventory, "etcdkit.sops.status"], capture=True)
     if time.monotonic() - started > PROGRESS_AFTER:
         print(f"etcd-status: read in {time.monotonic() - started:.0f} s", file=sys.stderr)
 
-    doc = parse_output(result.stdout)
+    doc = outcome.context.status_report if outcome.context is not None else None
     if doc is None:
-        for line in pyinfra_errors(result.stderr):
+        errors = pyinfra_errors(outcome.output)
+        for line in errors:
             print(line, file=sys.stderr)
-        reason = f"the status run failed (pyinfra exit {result.returncode})"
-        errors = pyinfra_errors(result.stderr)
+        reason = f"the status run failed (pyinfra exit {outcome.exit_code})"
         if errors:
             reason += ": " + " ".join(line.strip() for line in errors[:3])
         return _done(status.unchecked(None, reason, now, inventory), args.json)
@@ -142,23 +138,9 @@ def argv_has_inventory(argv: list[str] | None) -> bool:
     return any(w in ("-i", "--inventory") or w.startswith(("-i", "--inventory=")) for w in words)
 
 
-def parse_output(stdout: str) -> dict | None:
-    """The status document the SOP printed (its line after the marker); None when there is none."""
-    from etcdkit.plans.status import MARKER
-
-    for line in stdout.splitlines():
-        if line.startswith(MARKER):
-            try:
-                doc = json.loads(line[len(MARKER) :])
-            except ValueError:
-                return None
-            return doc if isinstance(doc, dict) else None
-    return None
-
-
-def pyinfra_errors(stderr: str) -> list[str]:
+def pyinfra_errors(output: str) -> list[str]:
     """pyinfra's error lines (from its first "pyinfra error"), else the last lines of its output."""
-    lines = [line for line in stderr.splitlines() if line.strip()]
+    lines = [line for line in output.splitlines() if line.strip()]
     start = next((i for i, line in enumerate(lines) if "pyinfra error" in line), None)
     chosen = lines[start:] if start is not None else lines[-5:]
     return [line.replace("--> pyinfra error", "error", 1) for line in chosen]

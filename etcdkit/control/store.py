@@ -28,6 +28,21 @@ class ControlWork:
     passwords: tuple[Secret, ...] = field(default_factory=tuple)  # generated when missing
     kept: tuple[Secret, ...] = field(default_factory=tuple)  # configured ones the members already use: kept in pki/ too
 
+    def merged(self, *others: "ControlWork") -> "ControlWork":
+        """The work of this and the others (of one CA, in one run), each file once."""
+
+        def each_once(items, key):
+            return tuple({key(item): item for item in items}.values())
+
+        works = (self, *others)
+        return ControlWork(
+            self.ca,
+            self.now,
+            each_once((r for w in works for r in w.certificates), lambda r: r.cert_path),
+            each_once((s for w in works for s in w.passwords), lambda s: s.path),
+            each_once((s for w in works for s in w.kept), lambda s: s.path),
+        )
+
     def pending(self) -> list[str]:
         """What executing the run would write, as lines for the operator; empty when nothing."""
         ca = CertificateAuthority.load(self.ca)

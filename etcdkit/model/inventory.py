@@ -81,7 +81,7 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
     hosts = inventory.get_group(group, default=None)
     if not hosts:
         raise InventoryError([f"no hosts in group `{group}`: list the members under `{group}` with an etcd_seq each"])
-    problems, members, seqs, clusters, lost = [], [], {}, {}, {}
+    problems, members, seqs, clusters, named_members = [], [], {}, {}, {}
     for host in hosts:
         label = f"host {host.name}"
         values = {}
@@ -108,18 +108,19 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
         if cluster is not None:
             clusters.setdefault(cluster, []).append(host.name)
         problems += _setting_problems(label, values)
-        for named in values.get("etcd_recover_lost") or []:
-            lost.setdefault(named, label)
+        for key in ("etcd_recover_lost", "etcd_join"):
+            for named in values.get(key) or []:
+                named_members.setdefault((key, named), label)
         if seq is not None and address and cluster and all(k in values for k in ("etcd_port", "etcd_peer_port")):
             members.append(Member(host.name, seq, cluster, address, values["etcd_port"], values["etcd_peer_port"]))
     if len(clusters) > 1:
         listing = "; ".join(f"{name!r} on {', '.join(names)}" for name, names in clusters.items())
         problems.append(f"group `{group}` mixes clusters ({listing}): one inventory group is one cluster, set one etcd_cluster")
     addresses = {member.address for member in members}
+    what = {"etcd_recover_lost": "the members gone for good", "etcd_join": "the hosts to join"}
     problems += [
-        f"{label}: etcd_recover_lost names {named}, which is not a member of group `{group}`: name the members gone for good "
-        "by their inventory address"
-        for named, label in lost.items()
+        f"{label}: {key} names {named}, which is not a member of group `{group}`: name {what[key]} by their inventory address"
+        for (key, named), label in named_members.items()
         if not address_problem(named) and named not in addresses
     ]
     problems += _client_problems(inventory, hosts, {member.name for member in members})
@@ -197,6 +198,9 @@ def _setting_problems(label: str, settings: dict) -> list[str]:
     for named in settings.get("etcd_recover_lost") or []:
         if address_problem(named):
             problems.append(f"{label}: etcd_recover_lost lists {named!r}: name each member gone for good by its IP address")
+    for named in settings.get("etcd_join") or []:
+        if address_problem(named):
+            problems.append(f"{label}: etcd_join lists {named!r}: name each host to join by its IP address")
     removing = settings.get("etcd_remove")
     if removing is not None and address_problem(removing):
         problems.append(f"{label}: etcd_remove {removing!r} must be the IP address of the member to remove")

@@ -230,6 +230,15 @@ PARAMS = [
         ("restore",),
     ),
     Param(
+        "etcd_join",
+        None,
+        list,
+        "join: the addresses of the hosts to join, comma-separated, in order (bin/etcd-add sets it): a run over the whole "
+        "inventory joins the first of them that is not yet a started member, then reloads the members and their clients "
+        "in the same run; without it, the run's --limit host joins and nothing is reloaded.",
+        ("join",),
+    ),
+    Param(
         "etcd_remove",
         None,
         str,

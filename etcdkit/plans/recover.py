@@ -26,7 +26,6 @@ vip-manager, admin hosts, Prometheus) to the cluster the run ends with: every me
 inventory but those named lost, each a started voter.
 """
 
-import hashlib
 import http.client
 import ssl
 from dataclasses import dataclass, field, replace
@@ -36,14 +35,14 @@ from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
-from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.versions import offline_tool
 from etcdkit.plans import checks, reload
+from etcdkit.plans.expected import joined_host
 from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
 from etcdkit.plans.join import JoinFacts
-from etcdkit.plans.memberfiles import ClusterSecrets, Membership, member_files
+from etcdkit.plans.memberfiles import ClusterSecrets, Membership
 
 CONTROL_NODE = "the control node"
 
@@ -347,22 +346,10 @@ def expected_hosts(facts: RecoverFacts, survivor: HostState, joiners: list[HostS
     survivor running, each joiner running with the files the join gives it and the control node's
     CA and root password; the members named lost as they are (unreachable, and out of the run)."""
     membership = Membership.of_inventory(replace(facts.spec, members=(survivor.member, *(h.member for h in joiners))))
-    trusted = {paths.CA: hashlib.sha256(facts.control.ca_pem.encode()).hexdigest() if facts.control.ca_pem else None}
-    trusted[paths.PASS] = facts.control.root_sha
     expected = dict(facts.hosts)
     expected[survivor.member.host_name] = replace(survivor, state={**survivor.state, "active": "active", "self": None})
     for host in joiners:
-        files = member_files(host, membership, token, "existing")
-        state = {
-            **host.state,
-            "active": "active",
-            "enabled": "enabled",
-            "data": ["member"],
-            "self": None,
-            "conf": files[paths.CONF],
-            "sha256": {**{path: hashlib.sha256(text.encode()).hexdigest() for path, text in files.items()}, **trusted},
-        }
-        expected[host.member.host_name] = replace(host, state=state)
+        expected[host.member.host_name] = joined_host(host, membership, token, facts.control)
     return expected
 
 

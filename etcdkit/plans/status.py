@@ -2,17 +2,18 @@
 authentication and certificates, as one JSON document, with the problems found and the exit code
 they mean (see etcdkit/cli/status.py for the document's schema and the exit codes).
 
-`report(inventory)` runs once per pyinfra run (the status SOP): it reads facts and prints the
-document on one line of stdout after MARKER. It never fails for a sick cluster: the etcd-status
+`report(inventory)` runs once per pyinfra run (the status SOP): it reads facts, logs the table and
+returns the document, which the run keeps in its RunContext, where etcd-status (which runs pyinfra in
+its own process, etcdkit/cli/run.py) reads it. It never fails for a sick cluster: the etcd-status
 command decides from the document, so that a run that fails (no inventory, no host reachable) is
 told apart from a cluster that is degraded. Everything below `report` and `gather` is plain data
 in, plain data out.
 """
 
-import json
 from datetime import UTC, datetime
 
 from cryptography import x509
+from pyinfra import logger
 from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
@@ -21,16 +22,18 @@ from etcdkit.model.cluster import ClusterView, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
-MARKER = "etcd-status-json: "
 CERT_WARN_DAYS = 30
 
 HEALTHY, DEGRADED, NO_QUORUM, UNCHECKED = 0, 1, 2, 3
 STATUS_NAMES = {HEALTHY: "healthy", DEGRADED: "degraded", NO_QUORUM: "no quorum", UNCHECKED: "not checked"}
 
 
-def report(inventory) -> None:
-    """Print the status document on stdout, after MARKER, on one line."""
-    print(MARKER + json.dumps(gather(inventory, datetime.now(UTC)), sort_keys=True), flush=True)
+def report(inventory) -> dict:
+    """The status document of the run's inventory, checked now; its table logged for an operator
+    who runs the status deploy (etcd-status captures pyinfra's output and shows its own)."""
+    doc = gather(inventory, datetime.now(UTC))
+    logger.info(format_report(decide(doc)))
+    return doc
 
 
 def gather(inventory, now: datetime) -> dict:

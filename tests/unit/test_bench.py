@@ -112,6 +112,8 @@ def test_results_are_keyed_by_step_in_order_and_saved_as_json(tmp_path):
 MEASURED = {
     "create3": {"median_s": 8.0, "runs": [8.0, 8.1, 7.9], "floor_s": 7.0, "ratio": 1.14, "round_trips": {"a": 60, "b": 58}},
     "noop3": {"median_s": 1.3, "runs": [1.3, 1.2, 1.4], "round_trips": {"a": 26, "b": 26}},
+    "pyinfra3": {"median_s": 0.8, "runs": [0.8, 0.8, 0.9]},
+    "rolling_restart": {"median_s": 8.5, "runs": [8.5], "slowest_operations_s": {"etcd member | Restart etcd (one member at a time)": 7.0}},
     "join": {"median_s": 4.2, "runs": [4.2], "writes": {"acknowledged": 500, "failed": 3, "lost": 0, "longest_stall_s": 1.6, "runs": []}},
 }
 
@@ -119,7 +121,9 @@ MEASURED = {
 def test_each_target_is_met_not_met_or_not_measured():
     verdicts = {target.text: target.met(MEASURED) for target in TARGETS}
     assert verdicts["create, 3 members: within 1.15x the floor"] is True
-    assert verdicts["no-op create, 3 members: within 1.0 s"] is False
+    assert verdicts["no-op create, 3 members: within 1.5x pyinfra's own floor (`exec -- true`)"] is False  # 1.3 s > 1.5 x 0.8 s
+    assert verdicts["no-op create, 5 members: within 1.2x the 3-member no-op"] is None  # no 5-member no-op measured
+    assert verdicts["rolling restart: within the members' restarts plus 1 s"] is False  # 8.5 s > 7.0 s + 1 s
     assert verdicts["join: no lost write"] is True and verdicts["join: no write stall over 1 s"] is False
     assert verdicts["remove (4 -> 3) with the client refresh: within 3 s"] is None
 
@@ -127,7 +131,7 @@ def test_each_target_is_met_not_met_or_not_measured():
 def test_the_document_shows_the_numbers_and_the_verdicts():
     doc = report.markdown(MEASURED)
     assert "| create, 3 members: within 1.15x the floor | 1.14x | met |" in doc
-    assert "| no-op create, 3 members: within 1.0 s | 1.30 s | **not met** |" in doc
+    assert "| no-op create, 3 members: within 1.5x pyinfra's own floor (`exec -- true`) | 1.30 s (limit 1.20 s) | **not met** |" in doc
     assert "| remove: no lost write | — | not measured yet |" in doc
     assert "| `join` | 500 | 3 | 0 | 1.60 s |" in doc
     assert "| `create3` | create on bare nodes, 3 members | 8.00 s | 7.00 s | 1.14x | 58-60 |" in doc

@@ -2,12 +2,10 @@
 stderr (which step runs for which member, which one failed, how long the whole took), with
 pyinfra's runs faked: no host is contacted."""
 
-import subprocess
-from types import SimpleNamespace
-
 import pytest
 
 from etcdkit.cli import membership
+from etcdkit.cli.run import Outcome
 
 INVENTORY = """etcd = (
     [("10.10.10.10", {"etcd_seq": 1}), ("10.10.10.11", {"etcd_seq": 2}), ("10.10.10.12", {"etcd_seq": 3}),
@@ -27,19 +25,18 @@ def inventory(tmp_path, monkeypatch):
 
 @pytest.fixture
 def runs(monkeypatch):
-    """The SOP runs made (the SOP's name and its arguments); each takes 4.8 s of a fake clock.
-    Set runs.failing to the number of the run (from 1) that fails. The module's `subprocess` is
-    replaced as a whole: loading the inventory imports pyinfra, whose gevent patches the real
-    module's functions, a fake among them."""
+    """The SOP runs made (the SOP's name, its arguments, then the pyinfra options); each takes 4.8 s of a fake clock.
+    Set runs.failing to the number of the run (from 1) that fails."""
     made, clock = [], [100.0]
 
-    def run(command, **kwargs):
-        made.append([command[5].removeprefix("etcdkit.sops."), *command[6:]])
+    def run(command):
+        at = next(i for i, word in enumerate(command) if word.startswith("etcdkit.sops."))
+        made.append([command[at].removeprefix("etcdkit.sops."), *command[at + 1 :], *command[1 : at - 1]])  # the SOP, its args, options
         clock[0] += 4.8
-        return subprocess.CompletedProcess(command, 1 if len(made) == made.failing else 0)
+        return Outcome(1 if len(made) == made.failing else 0, None, "")
 
     made = type("Runs", (list,), {"failing": None})()
-    monkeypatch.setattr(membership, "subprocess", SimpleNamespace(run=run))
+    monkeypatch.setattr(membership, "run_pyinfra", run)
     monkeypatch.setattr(membership.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(membership, "reachable", lambda address: address != "10.10.10.14")
     return made
@@ -50,51 +47,43 @@ def progress(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith(("etcd-add:", "etcd-rm:"))]
 
 
-def test_etcd_add_announces_each_join_then_the_reload_and_the_time(inventory, runs, capsys):
+ADD = ["add", "--data", "etcd_join=10.10.10.13,10.10.10.14"]  # each run joins the next one, then reloads
+
+
+def test_etcd_add_announces_each_join_and_reload_and_the_time(inventory, runs, capsys):
     assert membership.add(["-y", "-i", inventory, "10.10.10.13", "10.10.10.14"]) == 0
-    assert runs == [["join", "--limit", "10.10.10.13"], ["join", "--limit", "10.10.10.14"], ["reload"]]
+    assert runs == [ADD, ADD]
     assert progress(capsys.readouterr().err) == [
-        "etcd-add: joining 10.10.10.13 to cluster etcd-main (join SOP)...",
-        "etcd-add: joining 10.10.10.14 to cluster etcd-main (join SOP)...",
-        "etcd-add: refreshing members and clients (reload SOP)...",
+        "etcd-add: joining 10.10.10.13 to cluster etcd-main, then reloading its members and clients (add SOP)...",
+        "etcd-add: joining 10.10.10.14 to cluster etcd-main, then reloading its members and clients (add SOP)...",
         "etcd-add: 10.10.10.13 10.10.10.14 joined; the members' and their clients' configuration reloaded",
-        "etcd-add: done in 14.4 s",
+        "etcd-add: done in 9.6 s",
     ]
 
 
-def test_a_failed_join_names_its_step_and_stops_the_rest(inventory, runs, capsys):
+def test_a_failed_run_names_its_step_and_stops_the_rest(inventory, runs, capsys):
     runs.failing = 2
     assert membership.add(["-y", "-i", inventory, "10.10.10.13", "10.10.10.14"]) == 1
-    assert runs == [["join", "--limit", "10.10.10.13"], ["join", "--limit", "10.10.10.14"]]
+    assert runs == [ADD, ADD]
     assert progress(capsys.readouterr().err)[-2:] == [
-        "etcd-add: FAILED after 4.8 s: joining 10.10.10.14 to cluster etcd-main (join SOP)",
-        "etcd-add: 10.10.10.13 joined; nothing else was changed. Fix the cause (see above), then run etcd-add 10.10.10.14",
-    ]
-
-
-def test_a_failed_reload_names_its_step(inventory, runs, capsys):
-    runs.failing = 2
-    assert membership.add(["-y", "-i", inventory, "10.10.10.13"]) == 1
-    assert progress(capsys.readouterr().err)[-2:] == [
-        "etcd-add: FAILED after 4.8 s: refreshing members and clients (reload SOP)",
-        "etcd-add: 10.10.10.13 joined, but their configuration was not reloaded: run deploys/reload.py",
+        "etcd-add: FAILED after 4.8 s: joining 10.10.10.14 to cluster etcd-main, then reloading its members and clients (add SOP)",
+        "etcd-add: 10.10.10.13 joined; 10.10.10.14's run failed in its change or in the reload after it. Fix the cause (see above), "
+        "then run etcd-add 10.10.10.14",
     ]
 
 
 def test_etcd_rm_announces_each_removal_a_dead_host_and_the_reload_without_the_departed(inventory, runs, capsys):
     assert membership.remove(["-y", "-i", inventory, "10.10.10.13", "10.10.10.14"]) == 0
-    assert runs == [
-        ["remove", "--data", "etcd_remove=10.10.10.13"],
-        ["remove", "--data", "etcd_remove=10.10.10.14", "--exclude", "10.10.10.14"],
-        ["reload", "--exclude", "10.10.10.13", "--exclude", "10.10.10.14"],
+    assert runs == [  # each run reloads the others; the hosts that departed before are left out
+        ["rm", "--data", "etcd_remove=10.10.10.13"],
+        ["rm", "--data", "etcd_remove=10.10.10.14", "--exclude", "10.10.10.13", "--exclude", "10.10.10.14"],
     ]
     assert progress(capsys.readouterr().err) == [
-        "etcd-rm: removing 10.10.10.13 from cluster etcd-main (remove SOP)...",
+        "etcd-rm: removing 10.10.10.13 from cluster etcd-main, then reloading the members and clients (rm SOP)...",
         "etcd-rm: 10.10.10.14 does not answer on ssh: removing it through the surviving members",
-        "etcd-rm: removing 10.10.10.14 from cluster etcd-main (remove SOP)...",
-        "etcd-rm: refreshing members and clients (reload SOP)...",
+        "etcd-rm: removing 10.10.10.14 from cluster etcd-main, then reloading the members and clients (rm SOP)...",
         "etcd-rm: 10.10.10.13 10.10.10.14 left the cluster; the members' and their clients' configuration reloaded",
-        "etcd-rm: done in 14.4 s",
+        "etcd-rm: done in 9.6 s",
         "etcd-rm: now drop them from the inventory",
     ]
 
@@ -102,10 +91,10 @@ def test_etcd_rm_announces_each_removal_a_dead_host_and_the_reload_without_the_d
 def test_a_failed_removal_names_its_step(inventory, runs, capsys):
     runs.failing = 1
     assert membership.remove(["-y", "-i", inventory, "10.10.10.12"]) == 1
-    assert runs == [["remove", "--data", "etcd_remove=10.10.10.12"]]
+    assert runs == [["rm", "--data", "etcd_remove=10.10.10.12"]]
     assert progress(capsys.readouterr().err)[-2:] == [
-        "etcd-rm: FAILED after 4.8 s: removing 10.10.10.12 from cluster etcd-main (remove SOP)",
-        "etcd-rm: nothing else was changed. Fix the cause (see above), then run etcd-rm 10.10.10.12",
+        "etcd-rm: FAILED after 4.8 s: removing 10.10.10.12 from cluster etcd-main, then reloading the members and clients (rm SOP)",
+        "etcd-rm: 10.10.10.12's run failed in its change or in the reload after it. Fix the cause (see above), then run etcd-rm 10.10.10.12",
     ]
 
 

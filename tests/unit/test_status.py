@@ -4,7 +4,6 @@ advice, the table, the CLI."""
 import dataclasses
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,11 @@ from cryptography.x509.oid import NameOID
 from etcdkit.facts.etcd import EtcdAlarms, EtcdCertificates, EtcdCluster
 
 from etcdkit.cli import status as cli
+from etcdkit.cli.run import Outcome
 from etcdkit.model import paths
+from etcdkit.model.run import RunContext
 from etcdkit.plans import status
-from etcdkit.plans.status import MARKER, build, format_report
+from etcdkit.plans.status import build, format_report
 from tests.unit.plans_data import NOW
 
 DATA = Path(__file__).parent / "data"
@@ -289,14 +290,15 @@ def test_certificates_are_read_from_the_fact_and_parsed_on_the_control_node():
     assert status.days_left(expires, NOW) == 182
 
 
-def _run(monkeypatch, stdout: str = "", returncode: int = 0, stderr: str = ""):
+def _run(monkeypatch, report: dict | None = None, exit_code: int = 0, output: str = ""):
+    """The status run, in place of pyinfra's: it left `report` in its context (None: no report)."""
     calls = []
 
-    def run(command, **kwargs):
-        calls.append(command)
-        return subprocess.CompletedProcess(command, returncode, stdout, stderr)
+    def run(args, capture):
+        calls.append((list(args), capture))
+        return Outcome(exit_code, RunContext(status_report=report), output)
 
-    monkeypatch.setattr(cli.subprocess, "run", run)
+    monkeypatch.setattr(cli, "run_pyinfra", run)
     monkeypatch.setattr(cli, "_member_count", lambda inventory: 3)
     return calls
 
@@ -311,9 +313,9 @@ def inventory(tmp_path, monkeypatch):
 
 def test_the_cli_exits_with_the_code_of_the_document(monkeypatch, inventory, capsys):
     degraded = document(view("cluster_member_down.txt"))
-    calls = _run(monkeypatch, stdout=f"some output\n{MARKER}{json.dumps(degraded)}\n")
+    calls = _run(monkeypatch, degraded)
     assert cli.main(["-i", str(inventory)]) == 1
-    assert calls[0][-3:] == ["-y", str(inventory), "etcdkit.sops.status"]
+    assert calls == [(["-y", str(inventory), "etcdkit.sops.status"], True)]  # pyinfra's output captured
     out, err = capsys.readouterr()
     assert out.startswith("cluster etcd (id 51134bfa79c3b3fe): 3 members, leader etcd-2, DEGRADED")
     assert f"etcd-status: inventory {inventory} (from -i)" in err
@@ -321,7 +323,7 @@ def test_the_cli_exits_with_the_code_of_the_document(monkeypatch, inventory, cap
 
 
 def test_the_cli_prints_json_and_reads_etcd_inventory(monkeypatch, inventory, capsys):
-    _run(monkeypatch, stdout=f"{MARKER}{json.dumps(document())}\n")
+    _run(monkeypatch, document())
     monkeypatch.setenv("ETCD_INVENTORY", str(inventory))
     assert cli.main(["--json"]) == 0
     out, err = capsys.readouterr()
@@ -331,7 +333,7 @@ def test_the_cli_prints_json_and_reads_etcd_inventory(monkeypatch, inventory, ca
 
 
 def test_a_failed_run_is_exit_3(monkeypatch, inventory, capsys):
-    _run(monkeypatch, returncode=1, stderr="--> Connecting to hosts...\n--> pyinfra error: No hosts remaining!\n")
+    _run(monkeypatch, exit_code=1, output="--> Connecting to hosts...\n--> pyinfra error: No hosts remaining!\n")
     assert cli.main(["-i", str(inventory), "--json"]) == 3
     out, err = capsys.readouterr()
     doc = json.loads(out)
