@@ -26,7 +26,7 @@ from etcdkit.remote import auth, files, services, snapshots
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 from etcdkit.remote.packages import BINARIES, apt_install, apt_purge, remove_binaries, rpm_install, rpm_remove, unpack_tarball
 from etcdkit.remote.recovery import force_new_cluster as force_new_cluster_command
-from etcdkit.remote.shell import Command
+from etcdkit.remote.shell import Command, joined
 
 
 @operation()
@@ -160,7 +160,7 @@ def running():
     if not commands:
         host.noop("etcd is enabled and running")
         return
-    yield services.all_of(*commands)
+    yield joined(commands)
 
 
 @operation(is_idempotent=False)

@@ -19,6 +19,7 @@ from etcdkit.model.inventory import Member
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.remote import etcdctl, services
+from etcdkit.remote.shell import joined
 
 POLL = 0.3
 # etcd refuses a membership change for a few seconds after the last one, or while a member is
@@ -115,7 +116,7 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
             undo(f"{what} within {timeout} s")
         time.sleep(POLL)
 
-    ok, error = on_host.run(services.all_of(services.enable(), services.start()))
+    ok, error = on_host.run(joined([services.enable(), services.start()]))
     if not ok:
         undo(f"systemd could not start etcd: {error}")
     while True:

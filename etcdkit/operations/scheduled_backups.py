@@ -7,6 +7,7 @@ from pyinfra.facts.files import File
 
 from etcdkit.model import paths
 from etcdkit.remote import files, services
+from etcdkit.remote.shell import joined
 
 
 @operation()
@@ -28,4 +29,4 @@ def removed(metric_dir: str):
         commands.insert(0, services.timer_off(paths.BACKUP_TIMER_UNIT))
     if paths.BACKUP_TIMER in present or paths.BACKUP_SERVICE in present:
         commands.append(services.daemon_reload())
-    yield services.all_of(*commands)
+    yield joined(commands)

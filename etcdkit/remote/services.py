@@ -4,7 +4,7 @@
 from pyinfra.api import StringCommand
 
 from etcdkit.model import paths
-from etcdkit.remote.shell import joined, script, sh
+from etcdkit.remote.shell import script, sh
 
 
 def enable(service: str = paths.SERVICE) -> StringCommand:
@@ -77,8 +77,3 @@ def patroni_state(api: str) -> StringCommand:
     if api.startswith("https:"):
         return sh("curl -s -m 5 -k {api} || true", api=api)
     return sh("curl -s -m 5 {api} || true", api=api)
-
-
-def all_of(*commands: StringCommand) -> StringCommand:
-    """The commands one after the other, each only if the one before succeeded."""
-    return joined(list(commands))

@@ -57,7 +57,7 @@ def announce(message: str) -> StringCommand:
 
 
 def joined(commands: list[StringCommand], separator: str = " && ") -> StringCommand:
-    """Commands in one command line, with && (or the separator: "; ")."""
+    """Commands in one command line, each only if the one before succeeded (&&), or with the separator ("; ")."""
     return StringCommand(*commands, _separator=separator)
 
 
