@@ -48,11 +48,13 @@ unit: setup
 coverage: setup
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider --cov=etcdkit.sops --cov=etcdkit.tasks --cov-report=term --cov-fail-under=90
 
-# ruff's formatter and linter, as configured in pyproject.toml; shellcheck on every shell script of
-# templates/scripts/ as etcdkit renders it (with sample values: tests/unit/scripts.py) and on the tests' stand-in
+# ruff's formatter and linter, and mypy on the model and the plans, as configured in pyproject.toml; shellcheck
+# on every shell script of templates/scripts/ as etcdkit renders it (with sample values: tests/unit/scripts.py) and
+# on the tests' stand-in
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy etcdkit/model etcdkit/plans
 	@folder=$$(mktemp -d) && trap 'rm -rf "$$folder"' EXIT && $(BIN)/python -m tests.unit.scripts "$$folder" && \
 		shellcheck --shell=sh "$$folder"/*.sh tests/unit/stand_ins/program && echo "shellcheck: $$(ls "$$folder" | wc -l) scripts checked"
 

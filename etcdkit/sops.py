@@ -7,12 +7,12 @@ by the first host of the run when the run executes.
 """
 
 from pyinfra import host, inventory, logger, state
-from pyinfra.api.exceptions import DeployError
 from pyinfra.operations import python
 
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.inventory import GROUP
+from etcdkit.model.refusals import Refusal
 from etcdkit.model.run import run_context
 from etcdkit.operations import control, etcd, gates, membership
 from etcdkit.operations.files import control_node_rewrites
@@ -76,16 +76,18 @@ def create() -> None:
     monitors = plan.monitoring.hosts if plan.monitoring else []
     me = plan.members.get(host.name)
     if me is None and host.name not in monitors:
-        raise DeployError(
-            f"{host.name} is neither in group `{GROUP}` nor a monitoring host of the inventory: create only "
-            "runs on the cluster's members and its Prometheus hosts (limit the run: --limit etcd)"
+        raise Refusal(
+            "create.not_a_host",
+            f"{host.name} is neither in group `{GROUP}` nor a monitoring host of the inventory",
+            "create only runs on the cluster's members and its Prometheus hosts",
+            "Limit the run: --limit etcd",
         )
     activated = {h.name for h in inventory.iter_activated_hosts()}
     run_hosts = [name for name in [*(m.host_name for m in plan.spec.members), *monitors] if name in activated]
     _control_node(plan.control, run_hosts[0])
     if me is not None:
         if plan.rebuild:
-            etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings["etcd_data"])
+            etcd.wipe(name="Wipe the etcd instance and its data (etcd_clean)", data_dir=me.settings.etcd_data)
         if plan.rotate_root_on == me.member:
             etcd.root_password(name="Change root's password in etcd first", endpoint=me.member.client_url, new=plan.secrets.root)
         install_member(me, plan.secrets)

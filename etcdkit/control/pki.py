@@ -22,7 +22,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_DAYS = 3650
@@ -106,6 +107,16 @@ def _pem(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.PEM)
 
 
+# the CA key types etcdkit signs with (SHA-256), as etcdkit's own CA (EC) and sites' CAs (EC or RSA) have
+ISSUER_KEYS = (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)
+
+
+def _same_key(certificate: x509.Certificate, key: PrivateKeyTypes) -> bool:
+    """Whether the key is the certificate's (any key type: their public keys, DER-encoded, are equal)."""
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return certificate.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki)
+
+
 def _key_pem(key) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
@@ -128,7 +139,7 @@ def _key_usage(**granted) -> x509.KeyUsage:
 @dataclass(frozen=True)
 class CertificateAuthority:
     certificate: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey  # etcdkit makes an EC key; a site's own CA may hold an RSA one
 
     @property
     def cert_pem(self) -> str:
@@ -147,7 +158,9 @@ class CertificateAuthority:
             key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
         except (OSError, ValueError, TypeError) as error:
             raise PKIError(f"cannot load the CA from {cert_file} and {key_file}: {error}") from None
-        if certificate.public_key().public_numbers() != key.public_key().public_numbers():
+        if not isinstance(key, ISSUER_KEYS):
+            raise PKIError(f"the CA key {key_file} is a {type(key).__name__}: etcdkit signs with an EC or RSA CA")
+        if not _same_key(certificate, key):
             raise PKIError(f"the CA key {key_file} does not belong to the CA certificate {cert_file}")
         try:
             constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -187,12 +200,14 @@ class CertificateAuthority:
             key = serialization.load_pem_private_key(request.key_path.read_bytes(), password=None)
             certificate.verify_directly_issued_by(self.certificate)
             extensions = certificate.extensions
-            names = extensions.get_extension_for_class(x509.SubjectAlternativeName).value if request.alt_names else []
+            names: x509.SubjectAlternativeName | list = (
+                extensions.get_extension_for_class(x509.SubjectAlternativeName).value if request.alt_names else []
+            )
             granted = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except (OSError, ValueError, TypeError, x509.ExtensionNotFound, InvalidSignature):
             return False
         return (
-            certificate.public_key().public_numbers() == key.public_key().public_numbers()
+            _same_key(certificate, key)
             and set(names) == set(request.alt_names)
             and set(granted) == set(request.usages)
             and certificate.not_valid_after_utc - now > RENEW_BEFORE

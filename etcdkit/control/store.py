@@ -10,14 +10,15 @@ from pathlib import Path
 
 from etcdkit.control.passwords import Secret
 from etcdkit.control.pki import CASource, CertificateAuthority, CertRequest, PKIError
+from etcdkit.model.settings import Settings
 
 
-def cluster_folder(settings: dict, cluster: str) -> Path:
-    return Path(settings["etcd_pki_dir"]).expanduser() / cluster
+def cluster_folder(settings: Settings, cluster: str) -> Path:
+    return Path(settings.etcd_pki_dir).expanduser() / cluster
 
 
-def ca_source(settings: dict) -> CASource:
-    return CASource(Path(settings["etcd_pki_dir"]).expanduser(), settings["etcd_ca_cert"], settings["etcd_ca_key"])
+def ca_source(settings: Settings) -> CASource:
+    return CASource(Path(settings.etcd_pki_dir).expanduser(), settings.etcd_ca_cert, settings.etcd_ca_key)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def grep_pattern(cluster: str) -> str:
 def snapshots_of(names: list[str], cluster: str) -> list[str]:
     """The names that are snapshots of this cluster, oldest first (their time sorts as text)."""
     pattern = _pattern(cluster)
-    return sorted((name for name in names if pattern.fullmatch(name)), key=lambda name: pattern.fullmatch(name)[1])
+    snapshots = [(match[1], name) for name in names if (match := pattern.fullmatch(name))]
+    return [name for _, name in sorted(snapshots, key=lambda snapshot: snapshot[0])]
 
 
 def verified(names: list[str], cluster: str) -> list[str]:

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 # A member's database is defragmented when less than this share of its file holds data and the
 # free part is at least DEFRAG_MIN_FREE bytes: below that a defragmentation, which blocks the
@@ -20,6 +21,19 @@ DEFRAG_MIN_FREE = 1 << 20
 URL = re.compile(r"https://([A-Za-z0-9.-]+):([0-9]{1,5})")
 DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 URL_FORM = "https://<IPv4 address or DNS name>:<port>"
+
+
+class Role(StrEnum):
+    """A started member's part in the cluster (its name in etcd-status' document)."""
+
+    LEADER = "leader"
+    FOLLOWER = "follower"  # a voter that does not lead
+    LEARNER = "learner"  # not a voter: it catches up before its promotion
+
+
+def quorum(voters: int) -> int:
+    """How many of this many voting members must be healthy for the cluster to have a leader and take writes."""
+    return voters // 2 + 1
 
 
 def url_problem(url: str) -> str | None:
@@ -90,7 +104,7 @@ class ClusterView:
         members, refused = [], []
         for member in listing["members"]:
             member_id, name = int(member["ID"]), member.get("name", "")
-            urls = {}
+            urls: dict[str, list[str]] = {}
             for kind, key in (("peer", "peerURLs"), ("client", "clientURLs")):
                 urls[kind] = []
                 for url in member.get(key) or ():
@@ -165,8 +179,11 @@ class ClusterView:
     def healthy_voters(self) -> list[LiveMember]:
         return [member for member in self.voters if self.is_healthy(member)]
 
-    def quorum(self, voters: int | None = None) -> int:
-        return (len(self.voters) if voters is None else voters) // 2 + 1
+    def role(self, member: LiveMember) -> Role:
+        leader = self.leader()
+        if leader is not None and member.id == leader.id:
+            return Role.LEADER
+        return Role.LEARNER if member.is_learner else Role.FOLLOWER
 
     def status_of(self, member: LiveMember) -> dict:
         """The member's `endpoint status` (version, dbSize, dbSizeInUse, header ...); empty when it did not answer."""
@@ -198,7 +215,7 @@ class ClusterView:
             if not member.started:
                 problems.append(f"member {member.describe()} was added but never started")
             elif not self.is_healthy(member):
-                errors = {self.health.get(url) for url in member.client_urls} - {None, ""}
+                errors = {error for url in member.client_urls if (error := self.health.get(url))}
                 problems.append(
                     f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}"
                 )
@@ -220,11 +237,12 @@ def size_text(size: int | None) -> str:
     """Bytes as the operator reads them: "20 kB"; "-" when unknown."""
     if size is None:
         return "-"
+    value = float(size)
     for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000:
-            return f"{size:.0f} {unit}"
-        size /= 1000
-    return f"{size:.0f} TB"
+        if value < 1000:
+            return f"{value:.0f} {unit}"
+        value /= 1000
+    return f"{value:.0f} TB"
 
 
 def db_sizes(status: dict) -> str:

@@ -81,7 +81,11 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
     hosts = inventory.get_group(group, default=None)
     if not hosts:
         raise InventoryError([f"no hosts in group `{group}`: list the members under `{group}` with an etcd_seq each"])
-    problems, members, seqs, clusters, named_members = [], [], {}, {}, {}
+    problems: list[str] = []
+    members: list[Member] = []
+    seqs: dict[int, str] = {}
+    clusters: dict[str, list[str]] = {}
+    named_members: dict[tuple[str, str], str] = {}
     for host in hosts:
         label = f"host {host.name}"
         values = {}
@@ -103,7 +107,6 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
         problem = address_problem(address)
         if problem:
             problems.append(f"{label}: {problem}")
-            address = None
         cluster = values.get("etcd_cluster")
         if cluster is not None:
             clusters.setdefault(cluster, []).append(host.name)
@@ -111,7 +114,7 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
         for key in ("etcd_recover_lost", "etcd_join"):
             for named in values.get(key) or []:
                 named_members.setdefault((key, named), label)
-        if seq is not None and address and cluster and all(k in values for k in ("etcd_port", "etcd_peer_port")):
+        if seq is not None and not problem and cluster and all(k in values for k in ("etcd_port", "etcd_peer_port")):
             members.append(Member(host.name, seq, cluster, address, values["etcd_port"], values["etcd_peer_port"]))
     if len(clusters) > 1:
         listing = "; ".join(f"{name!r} on {', '.join(names)}" for name, names in clusters.items())

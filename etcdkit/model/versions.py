@@ -195,9 +195,10 @@ def upgrade_problem(target: str, running: dict[str, str | None]) -> str | None:
     newer = {name: version for name, version in versions.items() if version > wanted}
     if newer:
         newest = max(newer.values())
+        newest_rules = rules_of(newest)
         instead = (
             f"to go back to {wanted.minor_version}, run the downgrade SOP (deploys/downgrade.py --data etcd_version={target})"
-            if rules_of(newest) and rules_of(newest).downgrades and wanted.minor == newest.minor - 1
+            if newest_rules and newest_rules.downgrades and wanted.minor == newest.minor - 1
             else "set etcd_version to the running version or newer"
         )
         return (
@@ -245,7 +246,7 @@ def needs_v2store_check(target: str, version: str | None) -> bool:
     """Whether a member running `version` must pass `etcdutl check v2store` before it steps to target."""
     wanted, current = Version.parse(target), Version.parse(version)
     rules = rules_of(wanted) if wanted else None
-    return bool(rules and rules.v2store_check and current and current.minor_version != wanted.minor_version)
+    return bool(wanted and rules and rules.v2store_check and current and current.minor_version != wanted.minor_version)
 
 
 def dropped_keys(keys: Iterable[str], target: str, running: dict[str, str | None]) -> dict[str, str]:
@@ -342,11 +343,12 @@ def downgrade_problem(target: str, running: dict[str, str | None], enabled: str 
             f"etcd_version {target} is more than one minor version back from {newest.minor_version}: etcd downgrades one "
             f"minor version at a time (to a {newest.major}.{newest.minor - 1} release)"
         )
-    floor = rules_of(wanted).floor
-    if floor and wanted < floor:
+    rules = rules_of(wanted)
+    floor = rules.floor if rules else None
+    if rules and floor and wanted < floor:
         return (
             f"etcd_version {target} is below {floor}: during the downgrade {wanted.minor_version} and {newest.minor_version} "
-            f"members run side by side, which etcd supports from {floor} on ({rules_of(wanted).floor_why}); downgrade to "
+            f"members run side by side, which etcd supports from {floor} on ({rules.floor_why}); downgrade to "
             f"{floor} or later (etcd_version={floor})"
         )
     return None
@@ -376,7 +378,7 @@ def advice(version: str | None) -> Advice | None:
     """The table's advice for a member running this version; None: nothing to say."""
     current = Version.parse(version)
     rules = rules_of(current) if current else None
-    if rules is None:
+    if current is None or rules is None:
         return None
     reasons, targets = [], []
     if rules.floor and current < rules.floor:

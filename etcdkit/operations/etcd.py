@@ -17,6 +17,8 @@ from etcdkit.control.passwords import Secret
 from etcdkit.facts.etcd import EtcdAuth, EtcdctlVersion, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
+from etcdkit.model.host import running as is_running
+from etcdkit.model.host import start_needed
 from etcdkit.model.inventory import Member
 from etcdkit.model.run import run_context
 from etcdkit.model.versions import Version, offline_tool
@@ -155,7 +157,7 @@ def running():
     commands = []
     if service["enabled"] != "enabled":
         commands.append(services.enable())
-    if service["active"] not in ("active", "activating"):
+    if start_needed(service["active"]):
         commands.append(services.start())
     if not commands:
         host.noop("etcd is enabled and running")
@@ -258,7 +260,7 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
     """
     commands = []
     service = host.get_fact(EtcdService)
-    if service["active"] in ("active", "activating", "reloading") or service["enabled"] in ("enabled", "enabled-runtime"):
+    if is_running(service["active"]) or service["enabled"] in ("enabled", "enabled-runtime"):
         commands.append(services.stop_and_disable())
     leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
     if host.get_fact(Directory, path=paths.CONF_DIR):

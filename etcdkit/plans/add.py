@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from etcdkit.control.store import ControlWork
 from etcdkit.model.inventory import GROUP, host_address
-from etcdkit.plans import join, reload
+from etcdkit.plans import checks, join, reload
 from etcdkit.plans.expected import joined_host, with_member
 from etcdkit.plans.gather import in_run, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import Membership, cluster_token
@@ -62,14 +62,15 @@ def gather(state, inventory) -> AddFacts:
     return AddFacts(
         join.JoinFacts(spec, hosts, view, control),
         reload.ReloadFacts(spec, hosts, outside, view, control, *clients),
-        tuple(first["etcd_join"] or ()),
+        tuple(first.etcd_join or ()),
     )
 
 
 def decide(facts: AddFacts) -> AddPlan:
-    spec, hosts, view = facts.join.spec, facts.join.hosts, facts.join.view
+    spec, hosts = facts.join.spec, facts.join.hosts
+    view = checks.answering(facts.join.view, spec.cluster, "join.down", "cannot join")  # as join.decide refuses it
     by_address = {h.member.address: h for h in hosts.values()}
-    pending = [address for address in facts.named if view is None or not _joined(view, by_address[address].member.peer_url)]
+    pending = [address for address in facts.named if not _joined(view, by_address[address].member.peer_url)]
     if not pending:
         joined = join.JoinPlan(spec, view, None, notes=[f"{' '.join(facts.named)}: started members of `{spec.cluster}` already"])
         return AddPlan(joined, reload.decide(facts.reload))

@@ -11,11 +11,10 @@ deleted; a file named as a snapshot without a sidecar is neither counted nor del
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.model import backups
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
 
@@ -47,22 +46,22 @@ def backup_plan(state, inventory) -> BackupPlan:
 def gather(state, inventory) -> BackupFacts:
     spec, hosts = read_hosts(inventory, state)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
-    folder = Path(hosts[spec.members[0].host_name].settings["etcd_backup_dir"]).expanduser()
+    folder = Path(hosts[spec.members[0].host_name].settings.etcd_backup_dir).expanduser()
     existing = tuple(sorted(path.name for path in folder.iterdir())) if folder.is_dir() else ()
     return BackupFacts(spec, hosts, view, backups.utc_now(), existing)
 
 
 def decide(facts: BackupFacts) -> BackupPlan:
-    spec, view = facts.spec, facts.view
+    spec = facts.spec
     first = facts.hosts[spec.members[0].host_name].settings
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot back up: {problems[0]}; nothing was saved")
+    view = checks.answering(facts.view, spec.cluster, "backup.down", "cannot back up")
     leader = view.leader()
     if leader is None:
-        raise DeployError(
-            f"cannot back up: cluster `{spec.cluster}` has no leader, so a snapshot could miss committed writes; nothing was saved. "
-            "Bring its members back until it has quorum (bin/etcd-status shows which are down)"
+        raise Refusal(
+            "backup.no_leader",
+            f"cannot back up: cluster `{spec.cluster}` has no leader",
+            "a snapshot could miss committed writes",
+            "Bring its members back until it has quorum (bin/etcd-status shows which are down)",
         )
     token = live_token(facts.hosts.values(), view)
     candidates = []
@@ -71,15 +70,16 @@ def decide(facts: BackupFacts) -> BackupPlan:
         if host.in_run and host.ours and not host.stranger(view, token) and entry and not entry.is_learner and view.is_healthy(entry):
             candidates.append((entry.id == leader.id, host))
     if not candidates:
-        raise DeployError(
-            f"cannot back up: no member of `{spec.cluster}` in the run is a healthy voting member; nothing was saved. "
-            "Run it over the whole inventory, or bring a member back"
+        raise Refusal(
+            "backup.no_voter",
+            f"cannot back up: no member of `{spec.cluster}` in the run is a healthy voting member",
+            fix="Run it over the whole inventory, or bring a member back",
         )
     through_leader, host = min(candidates, key=lambda candidate: candidate[0])  # a follower first, in etcd_seq order
-    path = backups.snapshot_path(first["etcd_backup_dir"], spec.cluster, facts.now)
+    path = backups.snapshot_path(first.etcd_backup_dir, spec.cluster, facts.now)
     if path.name in facts.existing:
-        raise DeployError(f"{path} exists already (a backup in this same second?): nothing was saved; run it again")
-    expired = backups.expired(list(facts.existing), spec.cluster, first["etcd_backup_keep"])
+        raise Refusal("backup.exists", f"{path} exists already (a backup in this same second?)", fix="Run it again")
+    expired = backups.expired(list(facts.existing), spec.cluster, first.etcd_backup_keep)
     about = backups.about(spec.cluster, view, host.member.client_url, facts.now)
     warnings = []
     unverified = backups.unverified(list(facts.existing), spec.cluster)

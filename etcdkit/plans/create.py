@@ -15,13 +15,14 @@ cluster and data dir) or *foreign* (a live instance or data that this inventory 
 import secrets
 from dataclasses import dataclass, field
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.passwords import WELL_KNOWN
 from etcdkit.control.store import ControlWork
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.refusals import Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import (
@@ -94,28 +95,29 @@ def decide(facts: CreateFacts) -> CreatePlan:
     checks.tarballs(hosts.values())
 
     owners = {name: host.ownership() for name, host in hosts.items()}
-    unreachable = [name for name, (kind, _) in owners.items() if kind == "unreachable"]
+    unreachable = [name for name, (kind, _) in owners.items() if kind is Ownership.UNREACHABLE]
     if unreachable:
-        raise DeployError(
-            f"{', '.join(unreachable)} cannot be reached over SSH: nothing was changed. Bring "
-            f"{'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)"
+        raise Refusal(
+            "create.unreachable",
+            f"{', '.join(unreachable)} cannot be reached over SSH",
+            fix=f"Bring {'it' if len(unreachable) == 1 else 'them'} back, or remove a dead member with the remove SOP (bin/etcd-rm IP)",
         )
-    foreign = {name: reason for name, (kind, reason) in owners.items() if kind == "foreign"}
+    foreign = {name: reason for name, (kind, reason) in owners.items() if kind is Ownership.FOREIGN}
     token = live_token(hosts.values(), facts.view)
     for name, (kind, _) in owners.items():
-        stranger = hosts[name].stranger(facts.view, token) if kind == "ours" else None
+        stranger = hosts[name].stranger(facts.view, token) if kind is Ownership.OURS else None
         if stranger:
             foreign[name] = stranger
-    ours = [name for name, (kind, _) in owners.items() if kind == "ours" and name not in foreign]
+    ours = [name for name, (kind, _) in owners.items() if kind is Ownership.OURS and name not in foreign]
     has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)
     if foreign:
-        raise DeployError(
-            "these hosts hold etcd instances or data that do not belong to this inventory's cluster "
-            f"`{spec.cluster}`; nothing was changed:\n"
-            + "\n".join(f"  - {name}: {reason}" for name, reason in foreign.items())
-            + "\nThey are not this cluster's to stop or delete: if their data can go, stop and remove them by hand."
+        raise Refusal(
+            "create.foreign",
+            [f"{name}: {reason}" for name, reason in foreign.items()],
+            f"these hosts hold etcd instances or data that do not belong to this inventory's cluster `{spec.cluster}`",
+            "They are not this cluster's to stop or delete: if their data can go, stop and remove them by hand.",
         )
-    if first["etcd_clean"] and has_instances:
+    if first.etcd_clean and has_instances:
         _check_clean(facts, hosts)
         warnings.append("etcd_clean: wiping every etcd instance and its data, then bootstrapping a new cluster")
         return _finish(facts, first, bootstrap=True, rebuild=True, view=None, warnings=warnings)
@@ -126,11 +128,11 @@ def decide(facts: CreateFacts) -> CreatePlan:
     if view is None:
         bare = [name for name in hosts if name not in ours]
         if bare:
-            raise DeployError(
+            raise Refusal(
+                "create.down_with_new_hosts",
                 f"members of cluster `{spec.cluster}` have data but no member answers, and "
-                f"{', '.join(bare)} {'is' if len(bare) == 1 else 'are'} not members yet: nothing was changed. "
-                "Bring the cluster back first (`systemctl start etcd` on its members), then add new hosts "
-                "with the join SOP"
+                f"{', '.join(bare)} {'is' if len(bare) == 1 else 'are'} not members yet",
+                fix="Bring the cluster back first (`systemctl start etcd` on its members), then add new hosts with the join SOP",
             )
         warnings.append(f"no member of cluster `{spec.cluster}` answers: starting its stopped members")
         return _finish(facts, first, bootstrap=False, rebuild=False, view=None, warnings=warnings)
@@ -148,7 +150,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
                     f"(bin/etcd-add {host.member.address}, or deploys/join.py --limit {host.member.address})"
                 )
     if problems:
-        raise DeployError("cannot converge the running cluster; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("create.not_converged", problems, "cannot converge the running cluster")
     for member in view.members:
         if not any(url == host.member.peer_url for host in hosts.values() for url in member.peer_urls):
             warnings.append(
@@ -160,10 +162,10 @@ def decide(facts: CreateFacts) -> CreatePlan:
 def version_warnings(hosts) -> list[str]:
     """Members whose installed etcd is not etcd_version: create never upgrades (nor downgrades) one."""
     return [
-        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings['etcd_version']}: create does not "
+        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings.etcd_version}: create does not "
         "change it; upgrade with deploys/upgrade.py (one member at a time)"
         for host in hosts
-        if host.settings["etcd_version"] and host.reachable and host.state["version"] not in (None, host.settings["etcd_version"])
+        if host.settings.etcd_version and host.reachable and host.state["version"] not in (None, host.settings.etcd_version)
     ]
 
 
@@ -176,7 +178,7 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
             "etcd_clean is set in the inventory or YAML config: it wipes a live cluster only when given for one run "
             "on the command line (--data etcd_clean=true). Remove it from the inventory; deploys/destroy.py deletes a cluster"
         )
-    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"]]
+    guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard]
     if guarded:
         problems.append(
             f"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on ({', '.join(guarded)}): "
@@ -187,10 +189,12 @@ def _check_clean(facts: CreateFacts, hosts: dict[str, HostState]) -> None:
         problems.append(f"etcd_clean rebuilds the whole cluster, but the run leaves out {', '.join(left_out)}: run it without --limit")
     problems += [f"{name}: {problem}" for name, host in hosts.items() for problem in [host.data_problem()] if problem]
     if problems:
-        raise DeployError("cannot rebuild the cluster (etcd_clean); nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("create.clean", problems, "cannot rebuild the cluster (etcd_clean)")
 
 
-def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]) -> CreatePlan:
+def _finish(
+    facts: CreateFacts, first: Settings, bootstrap: bool, rebuild: bool, view: ClusterView | None, warnings: list[str]
+) -> CreatePlan:
     spec, hosts = facts.spec, facts.hosts
     running = [h for h in hosts.values() if h.running]
     rotate_root = False if rebuild else checks.control_node_matches(facts.control, running, spec.cluster, first, may_rotate=True)
@@ -200,12 +204,12 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
     membership = Membership.of_inventory(spec) if view is None else Membership.of_live_cluster(view, spec)
     members = {}
     for name, host in hosts.items():
-        plan = MemberPlan.of(host)
+        member_plan = MemberPlan.of(host)
         current_state = None if rebuild else host.conf_value("initial-cluster-state")
-        plan.files = member_files(host, membership, token, "new" if bootstrap else (current_state or "existing"))
+        member_plan.files = member_files(host, membership, token, "new" if bootstrap else (current_state or "existing"))
         if host.running and not rebuild:
-            plan.restart_reason = restart_reason(host, plan.files)
-        members[name] = plan
+            member_plan.restart_reason = restart_reason(host, member_plan.files)
+        members[name] = member_plan
     if view is not None:
         checks.restart_allowed(members.values(), view)
         checks.quota_fits(members.values(), view)
@@ -216,7 +220,7 @@ def _finish(facts: CreateFacts, first: dict, bootstrap: bool, rebuild: bool, vie
     # RBAC is enabled (or checked) through the first member that serves now, else the first member:
     # a bootstrap whose first member failed gets its RBAC through another one on the next run
     serving = [h.member for h in members.values() if view is not None and view.serves(h.member.peer_url)]
-    seed = min(serving or [plan.member for plan in members.values()], key=lambda member: member.seq)
+    seed = min(serving or [member_plan.member for member_plan in members.values()], key=lambda member: member.seq)
     monitoring = monitoring_plan(facts.monitors, spec.cluster, [Target(m.name, m.address, m.port) for m in spec.members], cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m) for m in spec.members]
     if monitoring and monitoring.certificate:

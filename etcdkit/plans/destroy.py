@@ -8,13 +8,13 @@ snapshot from. A destroyed cluster (nothing left on any host) is a no-op.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
 from etcdkit.model import backups
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, monitoring_plan, read_monitors
 
@@ -56,46 +56,50 @@ def gather(state, inventory) -> DestroyFacts:
 def decide(facts: DestroyFacts) -> DestroyPlan:
     spec, hosts = facts.spec, facts.hosts
     first = hosts[spec.members[0].host_name].settings
-    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"] and not host.settings["etcd_purge"]]
+    guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard and not host.settings.etcd_purge]
     if guarded:
-        raise DeployError(
-            f"etcd_safeguard is on: refusing to destroy cluster `{spec.cluster}`; nothing was changed (it is set for "
-            f"{', '.join(guarded)}). Override with --data etcd_safeguard=false (or --data etcd_purge=true)"
+        raise Refusal(
+            "destroy.safeguard",
+            f"etcd_safeguard is on: refusing to destroy cluster `{spec.cluster}` (it is set for {', '.join(guarded)})",
+            fix="Override with --data etcd_safeguard=false (or --data etcd_purge=true)",
         )
     left_out = [name for name, host in hosts.items() if not host.in_run]
     if left_out:
-        raise DeployError(
-            f"destroy takes the whole cluster `{spec.cluster}`, but the run leaves out {', '.join(left_out)}; nothing was changed. "
-            "Run it without --limit; one member leaves with the remove SOP (bin/etcd-rm IP)"
+        raise Refusal(
+            "destroy.left_out",
+            f"destroy takes the whole cluster `{spec.cluster}`, but the run leaves out {', '.join(left_out)}",
+            fix="Run it without --limit; one member leaves with the remove SOP (bin/etcd-rm IP)",
         )
     owners = {name: host.ownership() for name, host in hosts.items()}
-    problems = [f"{name}: {reason}" for name, (kind, reason) in owners.items() if kind in ("foreign", "unreachable")]
+    problems = [f"{name}: {reason}" for name, (kind, reason) in owners.items() if kind in (Ownership.FOREIGN, Ownership.UNREACHABLE)]
     token = live_token(hosts.values(), facts.view)
     for name, host in hosts.items():
-        if owners[name][0] == "ours":
-            problem = host.stranger(facts.view, token) or (host.data_problem() if host.settings["etcd_rm_data"] else None)
+        if owners[name][0] is Ownership.OURS:
+            problem = host.stranger(facts.view, token) or (host.data_problem() if host.settings.etcd_rm_data else None)
             if problem:
                 problems.append(f"{name}: {problem}")
     if problems:
-        raise DeployError(
-            f"cannot destroy cluster `{spec.cluster}`; nothing was changed:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-            + "\nA foreign instance is not this cluster's to delete; an unreachable host cannot be cleaned."
+        raise Refusal(
+            "destroy.foreign",
+            problems,
+            f"cannot destroy cluster `{spec.cluster}`",
+            "A foreign instance is not this cluster's to delete; an unreachable host cannot be cleaned.",
         )
-    ours = [host for name, host in hosts.items() if owners[name][0] == "ours"]
+    ours = [host for name, host in hosts.items() if owners[name][0] is Ownership.OURS]
     has_data = any(host.state["data"] for host in ours)
     snapshot_host = snapshot_path = snapshot_about = None
     warnings = list(facts.monitors.warnings)
-    if first["etcd_backup"] and has_data:
+    if first.etcd_backup and has_data:
         view = facts.view
         healthy = [h for h in sorted(ours, key=lambda h: h.member.seq) if view and view.serves(h.member.peer_url)]
-        if not healthy:
-            raise DeployError(
-                f"no member of `{spec.cluster}` answers, so no snapshot can be saved before the data is deleted; "
-                "nothing was changed. Start its members, or set etcd_backup=false to destroy it without a snapshot"
+        if not healthy or view is None:
+            raise Refusal(
+                "destroy.no_snapshot",
+                f"no member of `{spec.cluster}` answers, so no snapshot can be saved before the data is deleted",
+                fix="Start its members, or set etcd_backup=false to destroy it without a snapshot",
             )
         snapshot_host = healthy[0].member.host_name
-        snapshot_path = backups.snapshot_path(first["etcd_backup_dir"], spec.cluster, facts.now)
+        snapshot_path = backups.snapshot_path(first.etcd_backup_dir, spec.cluster, facts.now)
         snapshot_about = backups.about(spec.cluster, view, healthy[0].member.client_url, facts.now)
     elif has_data:
         warnings.append(f"etcd_backup=false: cluster `{spec.cluster}` is destroyed without a snapshot")

@@ -17,10 +17,9 @@ resumed without enabling it again; once every member runs etcd_version, a run ch
 
 from dataclasses import dataclass, field
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.versions import Version, downgrade_problem, downgrade_target
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, once_per_run
@@ -57,28 +56,26 @@ def gather(state, inventory) -> DowngradeFacts:
 
 
 def decide(facts: DowngradeFacts) -> DowngradePlan:
-    spec, view = facts.spec, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot downgrade: {problems[0]}; nothing was changed")
+    spec = facts.spec
+    view = checks.answering(facts.view, spec.cluster, "downgrade.down", "cannot downgrade")
     settings = facts.hosts[spec.members[0].host_name].settings
-    version = settings["etcd_version"]
+    version = settings.etcd_version
     if not version:
-        raise DeployError(
-            "cannot downgrade: set the release to go back to, etcd_version (e.g. --data etcd_version=3.5.32); nothing was changed"
+        raise Refusal(
+            "downgrade.no_version", "cannot downgrade: set the release to go back to, etcd_version (e.g. --data etcd_version=3.5.32)"
         )
     running = view.versions()
     enabled = downgrade_target(view.status.values())
-    problem = downgrade_problem(version, running, enabled)
-    if problem:  # the version rules first: below 3.6, nothing else matters
-        raise DeployError(f"cannot downgrade, nothing was changed:\n  - {problem}")
-    problems = checks.healthy(view) + checks.nothing_pending(view)
+    problem, wanted = downgrade_problem(version, running, enabled), Version.parse(version)
+    if problem or wanted is None:  # the version rules first (a version that does not parse too): below 3.6, nothing else matters
+        raise Refusal("downgrade.rules", [str(problem)], "cannot downgrade")
+    problems: list[str | Problem] = [*checks.healthy(view), *checks.nothing_pending(view)]
     problems += tarball_problems(settings, version)
-    problems += install_method_problems(facts.hosts.values(), bool(settings["etcd_tarball"]))
+    problems += install_method_problems(facts.hosts.values(), bool(settings.etcd_tarball))
     if problems:
-        raise DeployError("cannot downgrade, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("downgrade.refused", problems, "cannot downgrade")
     checks.tarballs(facts.hosts.values())
-    target = Version.parse(version).minor_version
+    target = wanted.minor_version
     members, warnings = members_in_run(view, spec, facts.hosts, "downgraded")
     behind = {name: host for name, host in members.items() if running.get(host.member.name) != version}
     if not behind:
@@ -90,7 +87,7 @@ def decide(facts: DowngradeFacts) -> DowngradePlan:
     executor = min(behind, key=lambda name: behind[name].member.seq) if enable else None
     notes = [
         f"downgrade to {target}: etcdctl downgrade validate {target}, then enable {target}, through {behind[executor].member.name}"
-        if enable
+        if executor
         else f"the downgrade to {target} is enabled already: the members left take their turn"
     ]
     notes += [f"{behind[name].member.name}: etcd {running.get(behind[name].member.name)} -> {version}" for name in turns]

@@ -23,7 +23,7 @@ def joined_host(host: HostState, membership: Membership, token: str, control: Co
     writes (etcd.conf for `membership`, initial-cluster-state existing) and the control node's CA and
     root password."""
     files = member_files(host, membership, token, "existing")
-    digests = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in files.items()}
+    digests: dict[str, str | None] = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in files.items()}
     digests[paths.CA] = hashlib.sha256(control.ca_pem.encode()).hexdigest() if control.ca_pem else None
     digests[paths.PASS] = control.root_sha
     state = {

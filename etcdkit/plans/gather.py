@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import yaml
 from gevent.pool import Group
-from pyinfra.api.exceptions import ConnectError, DeployError
+from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
 from etcdkit.control.pki import CertificateAuthority, PKIError
@@ -18,11 +18,12 @@ from etcdkit.control.store import ca_source, cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import Ownership, running
 from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+from etcdkit.model.refusals import Refusal
 from etcdkit.model.run import run_context
+from etcdkit.model.settings import Settings
 from etcdkit.remote.render import load_yaml
-
-RUNNING_STATES = ("active", "activating", "reloading", "deactivating")
 
 
 def once_per_run(state, key: str, compute: Callable[[], object]):
@@ -31,16 +32,18 @@ def once_per_run(state, key: str, compute: Callable[[], object]):
     def decided():
         try:
             return compute()
-        except (InventoryError, PKIError) as error:
-            raise DeployError(str(error)) from None
+        except InventoryError as error:
+            raise Refusal("inventory.invalid", error.problems, "the inventory cannot be used") from None
+        except PKIError as error:
+            raise Refusal("control.pki", str(error)) from None
 
     return run_context(state).once(key, decided)
 
 
-def host_settings(host) -> dict:
+def host_settings(host) -> Settings:
     """The host's parameters, with the passwords that files name read from them."""
     try:
-        return with_password_files({name: params.get(host.data, name) for name in params.BY_NAME})
+        return Settings.of(with_password_files({name: params.get(host.data, name) for name in params.BY_NAME}))
     except PasswordFileError as error:
         raise InventoryError([f"host {host.name}: {error}"]) from None
 
@@ -59,7 +62,7 @@ class HostState:
     """A member of the inventory, its parameters, and the EtcdHost fact of its host."""
 
     member: Member
-    settings: dict
+    settings: Settings
     state: dict  # empty when the host cannot be reached (or was not asked)
     in_run: bool = True  # in the run's hosts (not left out by --limit)
 
@@ -69,34 +72,34 @@ class HostState:
 
     @property
     def running(self) -> bool:
-        return self.reachable and self.state["active"] in RUNNING_STATES
+        return self.reachable and running(self.state["active"])
 
     def conf_value(self, key: str) -> str | None:
         value = conf_values(self.state.get("conf")).get(key)
         return None if value is None else str(value)
 
-    def ownership(self) -> tuple[str, str]:
-        """("bare" | "ours" | "foreign" | "unreachable", why): ours when its etcd.conf is this member's,
-        with this data dir."""
-        member, data_dir = self.member, self.settings["etcd_data"]
+    def ownership(self) -> tuple[Ownership, str]:
+        """Whose etcd the host holds, and why (empty for BARE and OURS): ours when its etcd.conf is
+        this member's, with this data dir."""
+        member, data_dir = self.member, self.settings.etcd_data
         if not self.reachable:
-            return "unreachable", f"{member.host_name} cannot be reached over SSH"
+            return Ownership.UNREACHABLE, f"{member.host_name} cannot be reached over SSH"
         if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
-            return "ours", ""
+            return Ownership.OURS, ""
         if self.running:
             return (
-                "foreign",
+                Ownership.FOREIGN,
                 f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}",
             )
         if self.state["listeners"]:
-            return "foreign", f"another process listens on port {member.port} or {member.peer_port}"
+            return Ownership.FOREIGN, f"another process listens on port {member.port} or {member.peer_port}"
         if self.state["data"]:
-            return "foreign", f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
-        return "bare", ""
+            return Ownership.FOREIGN, f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
+        return Ownership.BARE, ""
 
     @property
     def ours(self) -> bool:
-        return self.ownership()[0] == "ours"
+        return self.ownership()[0] is Ownership.OURS
 
     def stranger(self, view: ClusterView | None, token: str | None) -> str | None:
         """Why the member data of a host whose etcd.conf is ours belongs to another cluster all the
@@ -121,7 +124,7 @@ class HostState:
         others = sorted(set(self.state.get("data") or []) - {"member"})
         if others:
             return (
-                f"the data dir {self.settings['etcd_data']} holds more than etcd's member/ ({' '.join(others)}): "
+                f"the data dir {self.settings.etcd_data} holds more than etcd's member/ ({' '.join(others)}): "
                 "nothing there is deleted; move those files away first"
             )
         return None
@@ -144,7 +147,7 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
             facts = (
                 {}
                 if member.address in skip
-                else host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=(member.port, member.peer_port))
+                else host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=(member.port, member.peer_port))
             )
         except ConnectError:
             facts = {}
@@ -171,7 +174,7 @@ def usable(view: ClusterView | None) -> ClusterView | None:
     any change, naming the member and the URL."""
     refusal = view.url_refusal() if view is not None else None
     if refusal:
-        raise DeployError(f"{refusal}; nothing was changed")
+        raise Refusal("cluster.urls", refusal)
     return view
 
 
@@ -206,13 +209,13 @@ class ControlState:
     now: datetime = field(kw_only=True)
 
 
-def read_control(settings: dict, cluster: str) -> ControlState:
+def read_control(settings: Settings, cluster: str) -> ControlState:
     """The control node's state; a CA that cannot be loaded stops the run before any change."""
     ca = CertificateAuthority.load(ca_source(settings))
-    root = user_secret(settings["etcd_root_password"], cluster_folder(settings, cluster), "root").read()
+    root = user_secret(settings.etcd_root_password, cluster_folder(settings, cluster), "root").read()
     return ControlState(
         ca.cert_pem if ca is not None else None,
         hashlib.sha256(root.encode()).hexdigest() if root is not None else None,
-        bool(settings["etcd_root_password"]),
+        bool(settings.etcd_root_password),
         now=datetime.now(UTC),
     )

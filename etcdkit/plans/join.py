@@ -15,11 +15,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.store import ControlWork
 from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.model.versions import new_member_version
 from etcdkit.plans import checks
 from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
@@ -64,10 +65,8 @@ def gather(state, inventory) -> JoinFacts:
 
 
 def decide(facts: JoinFacts) -> JoinPlan:
-    spec, hosts, view = facts.spec, facts.hosts, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot join: {problems[0]}; nothing was changed")
+    spec, hosts = facts.spec, facts.hosts
+    view = checks.answering(facts.view, spec.cluster, "join.down", "cannot join")
 
     def joined(host: HostState) -> bool:
         entry = view.by_peer_url(host.member.peer_url)
@@ -78,48 +77,25 @@ def decide(facts: JoinFacts) -> JoinPlan:
         return JoinPlan(spec, view, None, notes=[f"every host of this run is a started member of `{spec.cluster}`: nothing to join"])
     if len(joiners) > 1:
         names = " ".join(h.member.address for h in joiners)
-        raise DeployError(
-            f"{len(joiners)} hosts of this run are not members ({names}): members join one at a time. "
-            f"Limit the run to one host (--limit IP), or run bin/etcd-add {names}, which joins them one after another"
+        raise Refusal(
+            "join.several",
+            f"{len(joiners)} hosts of this run are not members ({names}): members join one at a time",
+            fix=f"Limit the run to one host (--limit IP), or run bin/etcd-add {names}, which joins them one after another",
         )
     joiner = joiners[0]
     if not joiner.reachable:
-        raise DeployError(f"cannot join: {joiner.member.host_name} cannot be reached over SSH; nothing was changed")
+        raise Refusal("join.unreachable", f"cannot join: {joiner.member.host_name} cannot be reached over SSH")
     entry = view.by_peer_url(joiner.member.peer_url)
-    learner = entry.is_learner if entry else joiner.settings["etcd_learner"]
-    problems = checks.nothing_pending(view, allowed=entry) + checks.healthy(view, ignoring=entry)
-    warnings = []
-    if entry is None and not learner:
-        voters, healthy = len(view.voters) + 1, len(view.healthy_voters)
-        if voters == 2 and healthy == 1:
-            warnings.append(
-                "etcd_learner=false on a 1-member cluster: it has no write quorum from the member add "
-                "until the new member is up; a learner (the default) avoids that"
-            )
-        else:
-            problems += checks.quorum_after(view, voters, healthy)
-    named, mismatch = named_version(joiner.settings)
-    choice = new_member_version(view.versions(), named)
-    problems += [problem for problem in (mismatch, None if choice.version else choice.why) if problem]
+    learner = entry.is_learner if entry else joiner.settings.etcd_learner
     members = [h for h in hosts.values() if h is not joiner]
     token = live_token(members, view) or cluster_token(members) or spec.cluster
-    kind, reason = joiner.ownership()
-    if kind == "foreign" and not (entry and entry.started):
-        problems.append(
-            f"{joiner.member.host_name} holds an etcd or data that is not this cluster's ({reason}): nothing there is "
-            "stopped or deleted; if it can go, stop and remove it by hand, then run the join again"
-        )
-    stranger = joiner.stranger(view, token) if kind == "ours" else None
-    if stranger:
-        problems.append(f"{joiner.member.host_name} is not a member of `{spec.cluster}`: {stranger}; nothing there is stopped or deleted")
-    wipe = bool(joiner.state["data"]) and not (entry and entry.started)
-    if wipe and kind == "ours" and joiner.data_problem():
-        problems.append(f"{joiner.member.host_name}: {joiner.data_problem()}")
+    named, mismatch = named_version(joiner.settings)
+    choice = new_member_version(view.versions(), named)
+    problems, warnings = cluster_problems(view, entry, learner)
+    problems += [Problem("join.version", problem) for problem in (mismatch, None if choice.version else choice.why) if problem]
+    problems += host_problems(spec, joiner, view, entry, token)
     if problems:
-        raise DeployError(
-            f"cannot join {joiner.member.host_name} to `{spec.cluster}`; nothing was changed:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
+        raise Refusal("join.refused", problems, f"cannot join {joiner.member.host_name} to `{spec.cluster}`")
     settings = members[0].settings if members else joiner.settings
     checks.control_node_matches(facts.control, [h for h in members if h.running], spec.cluster, settings)
     cluster_secrets = ClusterSecrets.of(settings, spec.cluster)
@@ -128,6 +104,7 @@ def decide(facts: JoinFacts) -> JoinPlan:
     endpoints = ",".join(sorted(url for m in view.started if m is not entry for url in m.client_urls))
     control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)], facts.control.now)
     replace = not (entry and entry.started)
+    wipe = bool(joiner.state["data"]) and replace
     notes = [f"{joiner.member.name} gets etcd {choice.version}: {choice.why}"]
     installed = joiner.state.get("version")
     if replace and installed not in (None, choice.version):
@@ -137,11 +114,41 @@ def decide(facts: JoinFacts) -> JoinPlan:
     return JoinPlan(spec, view, plan, entry, learner, wipe, endpoints, choice.version, replace, cluster_secrets, control, warnings, notes)
 
 
-def named_version(settings: dict) -> tuple[str | None, str | None]:
+def cluster_problems(view: ClusterView, entry: LiveMember | None, learner: bool) -> tuple[list[Problem], list[str]]:
+    """What of the cluster stops a join (the joiner's own entry, a join begun before, aside), and the warnings."""
+    problems = checks.nothing_pending(view, allowed=entry) + checks.healthy(view, ignoring=entry)
+    if entry is not None or learner:
+        return problems, []
+    voters, healthy = len(view.voters) + 1, len(view.healthy_voters)
+    if voters == 2 and healthy == 1:
+        warning = "etcd_learner=false on a 1-member cluster: it has no write quorum from the member add until the new member is up; "
+        return problems, [warning + "a learner (the default) avoids that"]
+    return problems + checks.quorum_after(voters, healthy), []
+
+
+def host_problems(spec: ClusterSpec, joiner: HostState, view: ClusterView, entry: LiveMember | None, token: str) -> list[Problem]:
+    """What on the joiner's host stops a join: an etcd or data of another cluster is never stopped or deleted."""
+    name, problems = joiner.member.host_name, []
+    kind, reason = joiner.ownership()
+    if kind is Ownership.FOREIGN and not (entry and entry.started):
+        problems.append(
+            f"{name} holds an etcd or data that is not this cluster's ({reason}): nothing there is "
+            "stopped or deleted; if it can go, stop and remove it by hand, then run the join again"
+        )
+    stranger = joiner.stranger(view, token) if kind is Ownership.OURS else None
+    if stranger:
+        problems.append(f"{name} is not a member of `{spec.cluster}`: {stranger}; nothing there is stopped or deleted")
+    wipe = bool(joiner.state["data"]) and not (entry and entry.started)
+    if wipe and kind is Ownership.OURS and joiner.data_problem():
+        problems.append(f"{name}: {joiner.data_problem()}")
+    return [Problem("join.foreign", problem) for problem in problems]
+
+
+def named_version(settings: Settings) -> tuple[str | None, str | None]:
     """The release the operator names for a new member: etcd_version, else the release of
     etcd_tarball (etcd-v3.5.16-linux-amd64.tar.gz); and the problem when the two differ."""
-    found = TARBALL_VERSION.search(Path(settings["etcd_tarball"]).name) if settings["etcd_tarball"] else None
-    tarball, version = found.group(1) if found else None, settings["etcd_version"]
+    found = TARBALL_VERSION.search(Path(settings.etcd_tarball).name) if settings.etcd_tarball else None
+    tarball, version = found.group(1) if found else None, settings.etcd_version
     if tarball and version and tarball != version:
-        return version, f"etcd_tarball {settings['etcd_tarball']} is not the release of etcd_version {version}"
+        return version, f"etcd_tarball {settings.etcd_tarball} is not the release of etcd_version {version}"
     return version or tarball, None

@@ -10,11 +10,10 @@ changes how fragmented the databases are, and a second run finds nothing to do.
 
 from dataclasses import dataclass, field
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.facts.etcd import EtcdAlarms
 from etcdkit.model.cluster import ClusterView, db_sizes
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, by_majority, once_per_run
 from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
@@ -54,10 +53,8 @@ def gather(state, inventory) -> MaintainFacts:
 
 
 def decide(facts: MaintainFacts) -> MaintainPlan:
-    spec, view = facts.spec, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot maintain: {problems[0]}; nothing was changed")
+    spec = facts.spec
+    view = checks.answering(facts.view, spec.cluster, "maintain.down", "cannot maintain")
     problems = [f"the cluster does not answer as a whole: {p}" for p in view.silence_problems()]
     if facts.alarms is None:
         problems.append("the cluster's alarms cannot be read")
@@ -68,15 +65,15 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
             "(docs/troubleshooting.md, `alarm CORRUPT is active`: replace the member whose data differ with bin/etcd-rm, then bin/etcd-add)"
         )
     if problems:
-        raise DeployError("cannot maintain, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("maintain.refused", problems, "cannot maintain")
     members, warnings = members_in_run(view, spec, facts.hosts, "defragmented")
     notes = [f"{entry.name}: database {db_sizes(view.status_of(entry))}" for entry in view.members]
     turns, leader_host = turn_order(view, members)
     executor = min(members, key=lambda name: members[name].member.seq)
     first = members[executor].settings
-    alarms = sorted({a["alarm"] for a in facts.alarms})
+    alarms = sorted({a["alarm"] for a in facts.alarms or []})  # None (unreadable) was refused above
     if alarms:
         notes.append(f"active alarms: {', '.join(alarms)}")
-    if "defrag" in first["etcd_maintain"]:
+    if "defrag" in first.etcd_maintain:
         notes.append(order_note("defragmentation", members, turns, leader_host))
-    return MaintainPlan(first["etcd_maintain"], first["etcd_compact_keep"], members, turns, leader_host, executor, warnings, notes)
+    return MaintainPlan(first.etcd_maintain, first.etcd_compact_keep, members, turns, leader_host, executor, warnings, notes)

@@ -14,6 +14,7 @@ from etcdkit.control.store import ControlWork, ca_source, cluster_folder
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import HostState
 from etcdkit.remote.memberfiles import backup_files, etcd_conf, etcd_unit, etcdctl_env
 from etcdkit.remote.render import initial_cluster, runtime_settings
@@ -47,9 +48,9 @@ class ClusterSecrets:
     days: int
 
     @classmethod
-    def of(cls, settings: dict, cluster: str) -> "ClusterSecrets":
+    def of(cls, settings: Settings, cluster: str) -> "ClusterSecrets":
         folder = cluster_folder(settings, cluster)
-        return cls(ca_source(settings), folder, user_secret(settings["etcd_root_password"], folder, "root"), settings["etcd_cert_days"])
+        return cls(ca_source(settings), folder, user_secret(settings.etcd_root_password, folder, "root"), settings.etcd_cert_days)
 
     def member_certificate(self, member: Member) -> CertRequest:
         return CertRequest(self.folder, member.name, member.address, self.days, peer_name(member.cluster))
@@ -103,9 +104,9 @@ def member_files(host: HostState, membership: Membership, token: str, initial_st
     member, settings = host.member, host.settings
     return {
         paths.CONF: etcd_conf(member, settings, membership.initial_cluster, token, initial_state, peer_name(member.cluster)),
-        paths.UNIT: etcd_unit(member, bool(settings["etcd_tarball"])),
+        paths.UNIT: etcd_unit(member, bool(settings.etcd_tarball)),
         paths.ENV: etcdctl_env(member.cluster, membership.endpoints, paths.CA, paths.CERT, paths.KEY, paths.PASS),
-        **(backup_files(member, settings) if settings["etcd_backup_schedule"] else {}),
+        **(backup_files(member, settings) if settings.etcd_backup_schedule else {}),
     }
 
 

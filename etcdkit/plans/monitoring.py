@@ -19,6 +19,7 @@ from pyinfra.facts.files import Directory
 from etcdkit.control.pki import CertRequest
 from etcdkit.facts.prometheus import PrometheusSetup
 from etcdkit.model import params
+from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import host_settings
 from etcdkit.plans.memberfiles import ClusterSecrets
 from etcdkit.remote.render import render
@@ -41,23 +42,23 @@ class Monitors:
     folder it lacks), and what each one's Prometheus is (PrometheusSetup; not read for a site's own)."""
 
     hosts: tuple[str, ...]
-    settings: dict
+    settings: Settings | None  # None: no monitoring host in the run
     without: dict = field(default_factory=dict)
     setups: dict = field(default_factory=dict)
 
     @property
     def site_targets(self) -> str | None:
         """etcd_monitor_target_dir: the folder the site's own job reads the members' targets from."""
-        return self.settings.get("etcd_monitor_target_dir")
+        return self.settings.etcd_monitor_target_dir if self.settings else None
 
     @property
     def warnings(self) -> list[str]:
         warnings = [
             f"{name} is in the monitoring group but has no folder {folder}: not monitoring from it" for name, folder in self.without.items()
         ]
-        if not self.hosts:
+        if not self.hosts or self.settings is None:
             return warnings
-        root, cluster = self.settings["prometheus_dir"], self.settings["etcd_cluster"]
+        root, cluster = self.settings.prometheus_dir, self.settings.etcd_cluster
         for name in self.hosts:
             setup = self.setups.get(name) or {}
             version = setup.get("version")
@@ -65,7 +66,7 @@ class Monitors:
                 warnings.append(
                     f"{name}: Prometheus {version[0]}.{version[1]} cannot include scrape jobs (scrape_config_files came with 2.43), "
                     f"so it does not scrape `{cluster}` yet: copy the job of {root}/scrape/etcd-{cluster}.yml under `scrape_configs:` "
-                    f"in {root}/prometheus.yml and reload Prometheus (`systemctl reload {self.settings['prometheus_service']}`); "
+                    f"in {root}/prometheus.yml and reload Prometheus (`systemctl reload {self.settings.prometheus_service}`); "
                     "the next run finds it there"
                 )
             if setup.get("old_rules"):
@@ -82,7 +83,7 @@ class MonitoringPlan:
     cluster: str
     hosts: list[str]  # the monitoring hosts of the run
     targets: dict[str, str]  # file name -> content
-    settings: dict
+    settings: Settings
     target_dir: str  # the folder of the targets: prometheus_sd_dir, or the site's etcd_monitor_target_dir
     # the CA and the certificate Prometheus scrapes with; None (destroy, or etcd_monitor_target_dir: the
     # site's own job scrapes): the hosts only get their targets
@@ -90,9 +91,9 @@ class MonitoringPlan:
     certificate: CertRequest | None = None
 
 
-def tls_dir(settings: dict, cluster: str) -> str:
+def tls_dir(settings: Settings, cluster: str) -> str:
     """Where a monitoring host keeps the CA, certificate and key it scrapes the cluster with."""
-    return f"{settings['prometheus_dir']}/etcd-{cluster}"
+    return f"{settings.prometheus_dir}/etcd-{cluster}"
 
 
 def read_monitors(inventory) -> Monitors:
@@ -107,19 +108,19 @@ def read_monitors(inventory) -> Monitors:
                 hosts.append(host)
             else:
                 without[host.name] = folder
-    settings = host_settings(hosts[0]) if hosts else {}
+    settings = host_settings(hosts[0]) if hosts else None
+    setups = {}
     # a site's own Prometheus (etcd_monitor_target_dir) gets no job nor rules from etcdkit: nothing to ask it
-    asked = [] if settings.get("etcd_monitor_target_dir") else hosts
-    setups = {
-        h.name: h.get_fact(PrometheusSetup, directory=params.get(h.data, "prometheus_dir"), cluster=settings["etcd_cluster"]) for h in asked
-    }
+    if settings is not None and not settings.etcd_monitor_target_dir:
+        cluster = settings.etcd_cluster
+        setups = {h.name: h.get_fact(PrometheusSetup, directory=params.get(h.data, "prometheus_dir"), cluster=cluster) for h in hosts}
     return Monitors(tuple(h.name for h in hosts), settings, without, setups)
 
 
 def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], secrets: ClusterSecrets | None) -> MonitoringPlan | None:
     """The targets for these members on the monitoring hosts of the run, or None without any; with
     the secrets, the CA and the certificate Prometheus scrapes with, unless the site's job scrapes."""
-    if not monitors.hosts:
+    if not monitors.hosts or monitors.settings is None:
         return None
     targets = {
         f"{member.name}.yml": render(
@@ -127,7 +128,7 @@ def monitoring_plan(monitors: Monitors, cluster: str, members: list[Target], sec
         )
         for member in members
     }
-    target_dir = monitors.site_targets or monitors.settings["prometheus_sd_dir"]
+    target_dir = monitors.site_targets or monitors.settings.prometheus_sd_dir
     plan = MonitoringPlan(cluster, list(monitors.hosts), targets, monitors.settings, target_dir)
     if secrets is not None and not monitors.site_targets:
         plan.ca_cert = secrets.ca.files[0]

@@ -31,12 +31,13 @@ import ssl
 from dataclasses import dataclass, field, replace
 
 from gevent.pool import Group
-from pyinfra.api.exceptions import DeployError
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
-from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.cluster import ClusterView, LiveMember, quorum
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.versions import offline_tool
 from etcdkit.plans import checks, reload
 from etcdkit.plans.expected import joined_host
@@ -140,14 +141,14 @@ def gather(state, inventory) -> RecoverFacts:
         tool = offline_tool(host.state["version"], bool(pyinfra_host.get_fact(Which, command="etcdutl")))
         if tool is None:
             return host.member.host_name, {"error": "no etcdutl on the host to read it offline: install etcd's etcdutl there"}
-        return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings["etcd_data"], tool=tool)
+        return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings.etcd_data, tool=tool)
 
     unread = [h for h in reachable if h.ours and h.state["data"] and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
     databases = dict(Group().map(offline, unread))
     return RecoverFacts(
         spec,
         hosts,
-        frozenset(first["etcd_recover_lost"] or ()),
+        frozenset(first.etcd_recover_lost or ()),
         seen,
         databases,
         read_control(first, spec.cluster),
@@ -189,7 +190,7 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
     if not host.reachable:
         return Reading("unreachable")
     own = facts.seen.get(name, {}).get(host.member.client_url)
-    if serves(own):
+    if own is not None and serves(own):
         state = "serving, with a leader" if own["leader"] else "serving, without a leader"
         return Reading(state, own["revision"], own["applied_index"], "its metrics")
     if not host.state["data"]:
@@ -197,7 +198,7 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
     state = "running, not serving" if host.running else "stopped"
     database = facts.databases.get(name)
     if database is None:
-        return Reading(state, error=f"no database in {host.settings['etcd_data']}/member/snap")
+        return Reading(state, error=f"no database in {host.settings.etcd_data}/member/snap")
     if "error" in database:
         return Reading(state, error=database["error"])
     return Reading(state, database["revision"], None, "a copy of its database")
@@ -210,7 +211,12 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
     problems = accounting_problems(facts) + leader_problems(facts) + host_problems(facts, readings)
     candidates = [h for h in members if readings[h.member.host_name].revision is not None and h.ours]
     if not problems and not candidates:
-        problems.append(f"no member of `{spec.cluster}` holds data recover can start from: restore a snapshot instead (bin/etcd-restore)")
+        problems.append(
+            Problem(
+                "recover.no_data",
+                f"no member of `{spec.cluster}` holds data recover can start from: restore a snapshot instead (bin/etcd-restore)",
+            )
+        )
     if problems:
         raise refusal(spec.cluster, problems)
     survivor = max(candidates, key=lambda h: (readings[h.member.host_name].revision, -h.member.seq))
@@ -219,10 +225,10 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
     for host in others:
         problem = (host.stranger(None, token) or host.data_problem()) if host.ours else None
         if problem:
-            problems.append(f"{host.member.host_name}: {problem}")
+            problems.append(Problem("recover.foreign", f"{host.member.host_name}: {problem}"))
     if problems:
         raise refusal(spec.cluster, problems)
-    wipe = {h.member.host_name: h.settings["etcd_data"] for h in others if h.ours and h.state["data"]}
+    wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.state["data"]}
     joiners = [h.member.host_name for h in others]
     settings = survivor.settings
     # the survivor, stopped or not, keeps its CA and its root password: the control node must hold them
@@ -253,35 +259,47 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
     return plan
 
 
-def refusal(cluster: str, problems: list[str]) -> DeployError:
-    return DeployError(f"cannot recover `{cluster}`; nothing was changed:\n" + "\n".join(f"  - {problem}" for problem in problems))
+def refusal(cluster: str, problems: list[Problem]) -> Refusal:
+    return Refusal("recover.refused", problems, f"cannot recover `{cluster}`")
 
 
-def accounting_problems(facts: RecoverFacts) -> list[str]:
+def accounting_problems(facts: RecoverFacts) -> list[Problem]:
     """Every member reached and inspected, or named lost and silent."""
     problems = []
     for host in sorted(facts.hosts.values(), key=lambda h: h.member.seq):
         member, lost = host.member, host.member.address in facts.lost
         if lost and host.reachable:
             problems.append(
-                f"{member.host_name} is named lost (etcd_recover_lost), but it answers over SSH: a member that is not gone "
-                "for good is not given up; drop it from etcd_recover_lost (recover inspects it then)"
+                Problem(
+                    "recover.lost_answers",
+                    f"{member.host_name} is named lost (etcd_recover_lost), but it answers over SSH: a member that is not gone "
+                    "for good is not given up; drop it from etcd_recover_lost (recover inspects it then)",
+                )
             )
         elif lost:
             for who, url, _ in sightings(facts, member):
                 problems.append(
-                    f"{member.host_name} is named lost (etcd_recover_lost), but its etcd answers at {url} (seen from {who}): "
-                    "it is not gone; bring it back instead, or stop it for good first"
+                    Problem(
+                        "recover.lost_answers",
+                        f"{member.host_name} is named lost (etcd_recover_lost), but its etcd answers at {url} (seen from {who}): "
+                        "it is not gone; bring it back instead, or stop it for good first",
+                    )
                 )
         elif not host.reachable:
             problems.append(
-                f"{member.host_name} cannot be reached over SSH, and recover must account for every member: bring it back, or, "
-                f"if it is gone for good, name it: --data etcd_recover_lost={member.address} (and leave it out: --exclude "
-                f"{member.host_name})"
+                Problem(
+                    "recover.unaccounted",
+                    f"{member.host_name} cannot be reached over SSH, and recover must account for every member: bring it back, "
+                    f"or, if it is gone for good, name it: --data etcd_recover_lost={member.address} (and leave it out: "
+                    f"--exclude {member.host_name})",
+                )
             )
         elif not host.in_run:
             problems.append(
-                f"recover takes the whole cluster, but the run leaves out {member.host_name}: run it without --limit or --exclude"
+                Problem(
+                    "recover.left_out",
+                    f"recover takes the whole cluster, but the run leaves out {member.host_name}: run it without --limit or --exclude",
+                )
             )
     return problems
 
@@ -291,7 +309,7 @@ def sightings(facts: RecoverFacts, member: Member) -> list[tuple[str, str, dict]
     return [(who, member.client_url, seen[member.client_url]) for who, seen in facts.seen.items() if member.client_url in seen]
 
 
-def leader_problems(facts: RecoverFacts) -> list[str]:
+def leader_problems(facts: RecoverFacts) -> list[Problem]:
     """A member with a leader, by its own metrics or as any member's host (or the control node) sees it."""
     leading = []
     for host in sorted(facts.hosts.values(), key=lambda h: h.member.seq):
@@ -305,38 +323,52 @@ def leader_problems(facts: RecoverFacts) -> list[str]:
         return []
     down = " ".join(h.member.address for h in facts.hosts.values() if not h.running)
     return [
-        f"the cluster has a leader: {'; '.join(leading)} {'has one' if len(leading) == 1 else 'have one'}, so it has quorum. "
-        "recover is only for a cluster that lost its quorum for good, and forcing a member out of one that has it would "
-        "split the brain. Replace failed members instead: bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP"
-        + (f" (not running, or not reached over SSH: {down})" if down else "")
+        Problem(
+            "recover.partition",
+            f"the cluster has a leader: {'; '.join(leading)} {'has one' if len(leading) == 1 else 'have one'}, so it has quorum. "
+            "recover is only for a cluster that lost its quorum for good, and forcing a member out of one that has it would "
+            "split the brain. Replace failed members instead: bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP"
+            + (f" (not running, or not reached over SSH: {down})" if down else ""),
+        )
     ]
 
 
-def host_problems(facts: RecoverFacts, readings: dict[str, Reading]) -> list[str]:
+def host_problems(facts: RecoverFacts, readings: dict[str, Reading]) -> list[Problem]:
     """What each host holds must be provably this cluster's and readable; the switches allow the run."""
     hosts = facts.hosts
     problems = []
-    guarded = [name for name, host in hosts.items() if host.settings["etcd_safeguard"]]
+    guarded = [name for name, host in hosts.items() if host.settings.etcd_safeguard]
     if guarded:
         problems.append(
-            f"etcd_safeguard is on ({', '.join(guarded)}): recover deletes the member data of every member but one; "
-            "set etcd_safeguard=false for this run (--data etcd_safeguard=false)"
+            Problem(
+                "recover.safeguard",
+                f"etcd_safeguard is on ({', '.join(guarded)}): recover deletes the member data of every member but one; "
+                "set etcd_safeguard=false for this run (--data etcd_safeguard=false)",
+            )
         )
     for name, host in hosts.items():
         kind, reason = host.ownership()
-        if kind == "foreign":
-            problems.append(f"{name}: {reason}; it is not this cluster's, so nothing there is stopped or deleted")
+        if kind is Ownership.FOREIGN:
+            problems.append(
+                Problem("recover.foreign", f"{name}: {reason}; it is not this cluster's, so nothing there is stopped or deleted")
+            )
         elif readings[name].error:
             problems.append(
-                f"{name}: its data could not be read ({readings[name].error}): recover cannot tell whether it holds the "
-                "newest data. Make room or fix the cause and run again; if its data may go, move its data dir away first"
+                Problem(
+                    "recover.unreadable",
+                    f"{name}: its data could not be read ({readings[name].error}): recover cannot tell whether it holds the "
+                    "newest data. Make room or fix the cause and run again; if its data may go, move its data dir away first",
+                )
             )
     holders = [h for h in hosts.values() if h.ours and readings[h.member.host_name].revision is not None]
     tokens = {h.conf_value("initial-cluster-token") for h in holders}
     if len(tokens) > 1:
         listing = ", ".join(f"{h.member.name} {h.conf_value('initial-cluster-token')!r}" for h in holders)
         problems.append(
-            f"the members with data were bootstrapped as different clusters ({listing}): recover cannot tell which is `{facts.spec.cluster}`"
+            Problem(
+                "recover.tokens",
+                f"the members with data were bootstrapped as different clusters ({listing}): recover cannot tell which is `{facts.spec.cluster}`",
+            )
         )
     return problems
 
@@ -389,8 +421,7 @@ def preview(facts: RecoverFacts, readings: dict[str, Reading], survivor: HostSta
     warnings = [f"recover `{facts.spec.cluster}`: no member has a leader, and every member is accounted for:\n{listing}", plan]
     stopped = [h for h in hosts if h.ours and h.state.get("data") and h.reachable and not h.running]
     running = [h for h in hosts if h.ours and h.running]
-    quorum = len(hosts) // 2 + 1
-    if stopped and len(stopped) + len(running) >= quorum:
+    if stopped and len(stopped) + len(running) >= quorum(len(hosts)):
         warnings.append(
             f"{', '.join(h.member.name for h in stopped)} {'holds' if len(stopped) == 1 else 'hold'} data but "
             f"{'is' if len(stopped) == 1 else 'are'} stopped: with {'it' if len(stopped) == 1 else 'them'} started "

@@ -10,8 +10,6 @@ the bootstrap-only lines (initial-cluster) change without a restart.
 
 from dataclasses import dataclass, field
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.passwords import Secret, user_secret
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
@@ -20,6 +18,8 @@ from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.refusals import Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.model.versions import login_for_every_call
 from etcdkit.plans import checks, patroni
 from etcdkit.plans.gather import (
@@ -45,12 +45,19 @@ class PgHost:
     Patroni's and vip-manager's configs (None: no such config)."""
 
     name: str
-    settings: dict
+    settings: Settings
     patroni: dict | None
     vip: dict | None
     patroni_owner: tuple[str, str] | None  # owner of the file Patroni's config leads to: its client key gets it too
     patroni_role: str | None = None  # as Patroni's REST API tells it (None: it did not answer)
     patroni_refused: str | None = None  # why its config is not written (a file of root's another user can redirect to)
+
+    @property
+    def pg_cluster(self) -> str:
+        """Its PostgreSQL cluster: read_clients takes only the hosts that name one."""
+        if not self.settings.pg_cluster:
+            raise ValueError(f"{self.name} names no pg_cluster")
+        return self.settings.pg_cluster
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ class ClientPlan:
     the replicas' turn, one host at a time); `restart-primary` (after every replica, only with
     etcd_patroni_restart_primary); None (nothing, or a primary's restart left to the operator)."""
 
-    settings: dict
+    settings: Settings
     user: ClientUser
     patroni: ConfigChange | None
     vip: ConfigChange | None
@@ -129,48 +136,47 @@ def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
     return ReloadFacts(spec, hosts, outside, view, read_control(first, spec.cluster), *read_clients(inventory, hosts, first, parts))
 
 
-def read_clients(inventory, hosts: dict[str, HostState], first: dict, parts: list[str] | None = None):
+def read_clients(inventory, hosts: dict[str, HostState], first: Settings, parts: list[str] | None = None):
     """(admin hosts, PostgreSQL hosts, their clusters' passwords, monitoring hosts) of the run, as
     these parts (default: etcd_reload) need them: the clients' side of ReloadFacts."""
-    parts = first["etcd_reload"] if parts is None else parts
+    parts = first.etcd_reload if parts is None else parts
     activated = list(inventory.iter_activated_hosts())
     admin = []
     if "env" in parts:
-        admin = [h.name for h in inventory.get_group(first["etcd_client_group"], default=[]) if h in activated and h.name not in hosts]
-    pg_hosts, passwords = [], {}
+        admin = [h.name for h in inventory.get_group(first.etcd_client_group, default=[]) if h in activated and h.name not in hosts]
+    pg_hosts: list[PgHost] = []
+    passwords: dict[str, str | None] = {}
     if {"patroni", "vip"} & set(parts):
-        folder = ClusterSecrets.of(first, first["etcd_cluster"]).folder
+        folder = ClusterSecrets.of(first, first.etcd_cluster).folder
         for host in activated:
             settings = host_settings(host)
-            pg_cluster = settings["pg_cluster"]
+            pg_cluster = settings.pg_cluster
             if not pg_cluster:
                 continue
-            passwords.setdefault(pg_cluster, user_secret(settings["pg_etcd_password"], folder, pg_cluster).read())
+            passwords.setdefault(pg_cluster, user_secret(settings.pg_etcd_password, folder, pg_cluster).read())
             current = {}
-            for part, key, keys in (
-                ("patroni", "patroni_config", patroni.PATRONI_KEYS + patroni.PATRONI_API_KEYS),
-                ("vip", "vip_manager_config", (*patroni.VIP_KEYS, *patroni.VIP_OLD_KEYS, "dcs-type")),
+            for part, path, keys in (
+                ("patroni", settings.patroni_config, patroni.PATRONI_KEYS + patroni.PATRONI_API_KEYS),
+                ("vip", settings.vip_manager_config, (*patroni.VIP_KEYS, *patroni.VIP_OLD_KEYS, "dcs-type")),
             ):
-                current[part] = host.get_fact(YamlKeys, path=settings[key], keys=keys, secrets=patroni.SECRETS) if part in parts else None
+                current[part] = host.get_fact(YamlKeys, path=path, keys=keys, secrets=patroni.SECRETS) if part in parts else None
             found, role = None, None
             if current["patroni"] is not None:
                 # through Pigsty's symlink: the owner of /pg/conf/<instance>.yml is the user Patroni runs as
-                found = host.get_fact(ConfigFile, path=settings["patroni_config"])
+                found = host.get_fact(ConfigFile, path=settings.patroni_config)
                 role = host.get_fact(PatroniRole, url=patroni.api_url(current["patroni"]))
             owner = (found["user"], found["group"]) if found else None
             refused = found["refused"] if found else None
             pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role, refused))
-    monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), {})
+    monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), None)
     return tuple(admin), tuple(pg_hosts), passwords, monitors
 
 
 def decide(facts: ReloadFacts) -> ReloadPlan:
-    spec, view = facts.spec, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot reload: {problems[0]}; nothing was changed")
+    spec = facts.spec
+    view = checks.answering(facts.view, spec.cluster, "reload.down", "cannot reload")
     first = facts.hosts[spec.members[0].host_name].settings
-    parts = first["etcd_reload"]
+    parts = first.etcd_reload
     warnings = list(facts.monitors.warnings)
     members = {}
     token = live_token(facts.hosts.values(), view)
@@ -196,12 +202,12 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     cluster_secrets = ClusterSecrets.of(first, spec.cluster)
     membership = Membership.of_live_cluster(view, spec)
     token = cluster_token(members.values()) or spec.cluster
-    for plan in members.values():
-        plan.files = member_files(plan, membership, token, plan.conf_value("initial-cluster-state") or "existing")
-        if "conf" in parts and plan.running:
-            plan.restart_reason = restart_reason(plan, plan.files, conf_only=True)
+    for member_plan in members.values():
+        member_plan.files = member_files(member_plan, membership, token, member_plan.conf_value("initial-cluster-state") or "existing")
+        if "conf" in parts and member_plan.running:
+            member_plan.restart_reason = restart_reason(member_plan, member_plan.files, conf_only=True)
         if "restart" in parts:
-            plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
+            member_plan.restart_reason = "a rolling restart was asked for (etcd_reload=restart)"
     checks.restart_allowed(members.values(), view)
     checks.quota_fits(members.values(), view)
     warnings += conf_warnings(members.values())
@@ -209,14 +215,14 @@ def decide(facts: ReloadFacts) -> ReloadPlan:
     if facts.admin_hosts:
         plan.admin_hosts = list(facts.admin_hosts)
         plan.admin_files = admin_files(spec.cluster, membership, cluster_secrets)
-        plan.admin_etcdctl = (first["etcd_packages"], first["etcd_version"])
+        plan.admin_etcdctl = (first.etcd_packages, first.etcd_version)
     if facts.pg_hosts:
         _plan_clients(plan, facts, cluster_secrets)
     if "monitor" in parts:
         targets = [target for target in map(_target, view.started) if target]
         plan.monitoring = monitoring_plan(facts.monitors, spec.cluster, targets, cluster_secrets)
     certificates = [cluster_secrets.member_certificate(m.member) for m in members.values()] if "conf" in parts else []
-    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.settings["pg_cluster"] for c in plan.clients.values()})]
+    certificates += [cluster_secrets.client_certificate(name) for name in sorted({c.user.name for c in plan.clients.values()})]
     if plan.monitoring and plan.monitoring.certificate:
         certificates.append(plan.monitoring.certificate)
     plan.control = cluster_secrets.work(certificates, facts.control.now, [user.password for user in plan.users])
@@ -247,26 +253,26 @@ def _target(member) -> Target | None:
     return Target(member.name, address, int(port))
 
 
-def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan) -> None:
+def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan, change: ConfigChange) -> None:
     """What the running Patroni does: a restart stops PostgreSQL on its host, so replicas restart
     (one at a time) and a primary's restart is the operator's, after a switchover, unless
     etcd_patroni_restart_primary says otherwise (it then restarts after every replica)."""
     role, settings = pg_host.patroni_role, pg_host.settings
-    client.patroni_api = patroni.api_url(pg_host.patroni)
+    client.patroni_api = patroni.api_url(pg_host.patroni or {})
     client.patroni_role = "replica" if patroni.is_replica(role) else "primary" if role else "role unknown"
-    client.patroni_action = client.patroni.action
+    client.patroni_action = change.action
     if client.patroni_action != "restart" or patroni.is_replica(role):
         return
-    if settings["etcd_patroni_restart_primary"]:
+    if settings.etcd_patroni_restart_primary:
         client.patroni_action = "restart-primary"
         return
     client.patroni_action = None
     said = f"is the {role} of its cluster" if role else f"did not tell its role ({client.patroni_api}): taken for a primary"
     plan.warnings.append(
-        f"{pg_host.name}: Patroni {said}: {client.patroni.path} gets etcd settings Patroni reads at its start, but it is not "
+        f"{pg_host.name}: Patroni {said}: {change.path} gets etcd settings Patroni reads at its start, but it is not "
         f"restarted (that stops PostgreSQL there) and keeps using the old ones until it is. Switch over, then restart it: "
-        f"`patronictl -c {client.patroni.path} switchover` on a host of the cluster, then `systemctl restart "
-        f"{settings['patroni_service']}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
+        f"`patronictl -c {change.path} switchover` on a host of the cluster, then `systemctl restart "
+        f"{settings.patroni_service}` on {pg_host.name}; or run reload again with --data etcd_patroni_restart_primary=true"
     )
 
 
@@ -275,20 +281,20 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
     fixed_hosts = any(login_for_every_call(plan.view.status_of(member).get("version")) for member in plan.view.started)
     users = {}
     for pg_host in facts.pg_hosts:
-        pg_cluster = pg_host.settings["pg_cluster"]
+        pg_cluster = pg_host.pg_cluster
         if pg_cluster not in users:
-            secret = user_secret(pg_host.settings["pg_etcd_password"], cluster_secrets.folder, pg_cluster)
+            secret = user_secret(pg_host.settings.pg_etcd_password, cluster_secrets.folder, pg_cluster)
             users[pg_cluster] = ClientUser(pg_cluster, patroni.prefix(pg_cluster), secret)
         user, password = users[pg_cluster], facts.passwords[pg_cluster]
-        change = patroni.patroni_change(pg_host.settings["patroni_config"], pg_host.patroni, urls, user.name, password, fixed_hosts)
-        vip = patroni.vip_change(pg_host.settings["vip_manager_config"], pg_host.vip, urls, user.name, password)
+        change = patroni.patroni_change(pg_host.settings.patroni_config, pg_host.patroni, urls, user.name, password, fixed_hosts)
+        vip = patroni.vip_change(pg_host.settings.vip_manager_config, pg_host.vip, urls, user.name, password)
         if pg_host.vip is not None and vip is None:
             plan.notes.append(
                 f"{pg_host.name}: vip-manager watches {patroni.vip_dcs_type(pg_host.vip)}, not etcd: "
-                f"{pg_host.settings['vip_manager_config']} left alone"
+                f"{pg_host.settings.vip_manager_config} left alone"
             )
         if change and pg_host.patroni_refused:
-            raise DeployError(f"{pg_host.name}: {pg_host.patroni_refused}; nothing was changed")
+            raise Refusal("reload.patroni_config", f"{pg_host.name}: {pg_host.patroni_refused}")
         if change or vip:
             client = ClientPlan(
                 pg_host.settings,
@@ -299,14 +305,18 @@ def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: Cluster
                 pg_host.patroni_owner or ("root", "root"),
             )
             if change:
-                _patroni_turn(plan, pg_host, client)
+                _patroni_turn(plan, pg_host, client, change)
             plan.clients[pg_host.name] = client
         elif pg_host.vip is None:
             plan.notes.append(
-                f"{pg_host.name}: neither {pg_host.settings['patroni_config']} nor {pg_host.settings['vip_manager_config']}: skipped"
+                f"{pg_host.name}: neither {pg_host.settings.patroni_config} nor {pg_host.settings.vip_manager_config}: skipped"
             )
     plan.users = list(users.values())
     running = sorted((h for h in plan.members.values() if h.running), key=lambda h: h.member.seq)
     if plan.users and not running:
-        raise DeployError("the etcd users of Patroni and vip-manager are managed through a member: include one in the run")
+        raise Refusal(
+            "reload.no_member",
+            "the etcd users of Patroni and vip-manager are managed through a member: include one in the run",
+            fix="Run without --limit, or add a member to the limit",
+        )
     plan.users_host = running[0].member.host_name if plan.users else None

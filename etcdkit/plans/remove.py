@@ -7,17 +7,18 @@ URL, started or not, and removed through the surviving members: by its own host 
 reachable, else by a surviving member of the run. Its host is cleaned only after the removal.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import issued_files
 from etcdkit.control.store import cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params, paths, values
 from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
+from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, once_per_run, read_hosts, read_view, usable
 
@@ -39,7 +40,7 @@ class OwnConfigFacts:
 
     host_name: str
     address: str
-    settings: dict
+    settings: Settings
     conf: dict  # its etcd.conf, parsed
     view: ClusterView | None
     running: bool = False  # an etcd runs there
@@ -52,7 +53,7 @@ class Removal:
     name: str  # the member name, <cluster>-<seq>
     address: str
     peer_url: str
-    settings: dict
+    settings: Settings
     reachable: bool  # in this run and reachable
     has_credentials: bool  # its etcd.conf, certificate and password are there: it can run etcdctl
     clean: bool = False  # what etcd left on its host is provably this member's: it is cleaned
@@ -93,20 +94,23 @@ def _chosen(hosts: dict[str, HostState], named: str | None, limited: bool) -> li
 def _gather_own_config(inventory) -> OwnConfigFacts:
     hosts = list(inventory.iter_activated_hosts())
     if len(hosts) != 1:
-        raise DeployError(f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)")
+        raise Refusal(
+            "remove.no_group",
+            f"without a group `{GROUP}` the inventory must be the departing host alone (pyinfra @ssh/IP deploys/remove.py)",
+        )
     host = hosts[0]
     settings = host_settings(host)
-    ports = (settings["etcd_port"], settings["etcd_peer_port"])
-    facts = host.get_fact(EtcdHost, data_dir=settings["etcd_data"], ports=ports)
+    ports = (settings.etcd_port, settings.etcd_peer_port)
+    facts = host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=ports)
     conf = conf_values(facts["conf"])
     data_dir = conf.get("data-dir")
-    if isinstance(data_dir, str) and data_dir != settings["etcd_data"] and not values.data_dir(data_dir):
+    if isinstance(data_dir, str) and data_dir != settings.etcd_data and not values.data_dir(data_dir):
         facts = host.get_fact(EtcdHost, data_dir=data_dir, ports=ports)  # what its own data dir holds
     _, _, endpoints = own_member(conf)
     view = usable(host.get_fact(EtcdCluster, endpoint=",".join(endpoints))) if endpoints else None
     own = HostState(
-        Member(host.name, 0, "", host_address(host), settings["etcd_port"], settings["etcd_peer_port"]),
-        {**settings, "etcd_data": conf.get("data-dir", settings["etcd_data"])},
+        Member(host.name, 0, "", host_address(host), settings.etcd_port, settings.etcd_peer_port),
+        replace(settings, etcd_data=conf.get("data-dir", settings.etcd_data)),
         facts,
     )
     return OwnConfigFacts(host.name, host_address(host), settings, conf, view, own.running, own.data_problem())
@@ -124,32 +128,31 @@ def own_member(conf: dict) -> tuple[str, str, list[str]]:
 
 
 def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
+    run_hosts: list[HostState] = []
     if isinstance(facts, OwnConfigFacts):
-        removal, run_hosts = _from_own_config(facts), []
+        removal = _from_own_config(facts)
     else:
         removal, run_hosts = _from_inventory(facts)
     if removal is None:
         return None
-    guarded = removal.settings["etcd_safeguard"] or (
-        isinstance(facts, InventoryFacts) and any(h.settings["etcd_safeguard"] for h in facts.hosts.values())
+    guarded = removal.settings.etcd_safeguard or (
+        isinstance(facts, InventoryFacts) and any(h.settings.etcd_safeguard for h in facts.hosts.values())
     )
     if guarded:
-        raise DeployError(
-            f"etcd_safeguard is on: refusing to remove {removal.address}; nothing was changed. "
-            "Run with --data etcd_safeguard=false to remove it"
+        raise Refusal(
+            "remove.safeguard",
+            f"etcd_safeguard is on: refusing to remove {removal.address}",
+            fix="Run with --data etcd_safeguard=false to remove it",
         )
-    removal.certificates = issued_files(cluster_folder(removal.settings, removal.settings["etcd_cluster"]), [removal.name])
-    view = facts.view
-    problems = checks.answers(view, removal.settings["etcd_cluster"])
-    if problems:
-        raise DeployError(f"cannot remove {removal.address}: {problems[0]}; nothing was changed")
+    removal.certificates = issued_files(cluster_folder(removal.settings, removal.settings.etcd_cluster), [removal.name])
+    view = checks.answering(facts.view, removal.settings.etcd_cluster, "remove.down", f"cannot remove {removal.address}")
     removal.entry = view.by_peer_url(removal.peer_url)
     if removal.entry is None:
         removal.notes.append(f"{removal.address} ({removal.peer_url}) is not a member of the cluster: only its cleanup is left")
         return removal
     problems = removal_problems(view, removal.entry)
     if problems:
-        raise DeployError(f"cannot remove {removal.address}; nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("remove.refused", problems, f"cannot remove {removal.address}")
     survivors = [m for m in view.started if m.id != removal.entry.id]
     removal.survivors = ",".join(sorted(url for m in survivors for url in m.client_urls))
     leader = view.leader()
@@ -160,24 +163,27 @@ def decide(facts: InventoryFacts | OwnConfigFacts) -> Removal | None:
     own_host = removal.reachable and removal.has_credentials
     removal.executor = removal.host_name if own_host else _surviving_executor(run_hosts, survivors)
     if removal.executor is None:
-        raise DeployError(
+        raise Refusal(
+            "remove.no_survivor",
             f"{removal.address} {'holds no etcd credentials' if removal.reachable else 'cannot be reached'} and no "
-            f"surviving member is in this run to remove its entry through: run over the whole inventory with "
-            f"--data etcd_remove={removal.address} (bin/etcd-rm does); nothing was changed"
+            "surviving member is in this run to remove its entry through",
+            fix=f"Run over the whole inventory with --data etcd_remove={removal.address} (bin/etcd-rm does)",
         )
     if not removal.reachable:
         removal.warnings.append(f"{removal.address} cannot be reached: it is removed from the cluster, its cleanup is skipped")
     return removal
 
 
-def removal_problems(view: ClusterView, entry: LiveMember) -> list[str]:
+def removal_problems(view: ClusterView, entry: LiveMember) -> list[Problem]:
     if len(view.members) == 1:
-        return ["it is the last member: destroy the cluster with deploys/destroy.py (bin/etcd-rm --destroy CLUSTER)"]
+        return [
+            Problem("remove.last", "it is the last member: destroy the cluster with deploys/destroy.py (bin/etcd-rm --destroy CLUSTER)")
+        ]
     if view.leader() is None:
-        return ["the cluster has no leader (no quorum) now: bring its members back first"]
+        return [Problem("cluster.unhealthy", "the cluster has no leader (no quorum) now: bring its members back first")]
     voters_after = len(view.voters) - (0 if entry.is_learner else 1)
     healthy_after = len([m for m in view.healthy_voters if m.id != entry.id])
-    return checks.quorum_after(view, voters_after, healthy_after)
+    return checks.quorum_after(voters_after, healthy_after)
 
 
 def _from_inventory(facts: InventoryFacts) -> tuple[Removal | None, list[HostState]]:
@@ -185,17 +191,19 @@ def _from_inventory(facts: InventoryFacts) -> tuple[Removal | None, list[HostSta
     run_hosts = [h for h in hosts.values() if h.in_run]
     if facts.named:
         if not any(h.member.address == facts.named for h in hosts.values()):
-            raise DeployError(f"etcd_remove={facts.named} is not a host of group `{GROUP}`: nothing was changed")
+            raise Refusal("remove.unknown", f"etcd_remove={facts.named} is not a host of group `{GROUP}`")
     elif not facts.limited:
-        raise DeployError(
-            "name the member to remove: --limit IP (or bin/etcd-rm IP); to remove the whole cluster use "
-            "deploys/destroy.py. Nothing was changed"
+        raise Refusal(
+            "remove.unnamed",
+            "name the member to remove: --limit IP (or bin/etcd-rm IP)",
+            fix="To remove the whole cluster use deploys/destroy.py",
         )
     chosen = _chosen(hosts, facts.named, facts.limited)
     if len(chosen) > 1:
-        raise DeployError(
-            f"{len(chosen)} hosts would leave ({' '.join(h.member.address for h in chosen)}): members leave one at a "
-            "time; limit the run to one host, or use bin/etcd-rm, which removes them one after another"
+        raise Refusal(
+            "remove.several",
+            f"{len(chosen)} hosts would leave ({' '.join(h.member.address for h in chosen)}): members leave one at a time",
+            fix="Limit the run to one host, or use bin/etcd-rm, which removes them one after another",
         )
     if not chosen:
         return None, run_hosts
@@ -220,18 +228,20 @@ def _cleanup(host: HostState, stranger: str | None) -> bool:
     stops the run (a running etcd that is not this cluster's member is never stopped)."""
     kind, reason = host.ownership()
     problem = None
-    if kind == "foreign":
+    if kind is Ownership.FOREIGN:
         problem = f"it holds an etcd or data that is not this member's ({reason})"
     elif stranger:
         problem = stranger
-    elif kind == "ours" and host.settings["etcd_rm_data"]:
+    elif kind is Ownership.OURS and host.settings.etcd_rm_data:
         problem = host.data_problem()
     if problem:
-        raise DeployError(
-            f"cannot remove {host.member.address}: {problem}; nothing was changed. Nothing there is this cluster's to stop "
-            f"or delete: if its member must leave, remove its entry over the others (--data etcd_remove={host.member.address})"
+        raise Refusal(
+            "remove.foreign",
+            f"cannot remove {host.member.address}: {problem}",
+            "nothing there is this cluster's to stop or delete",
+            f"If its member must leave, remove its entry over the others (--data etcd_remove={host.member.address})",
         )
-    return kind == "ours"
+    return kind is Ownership.OURS
 
 
 def _surviving_executor(run_hosts: list[HostState], survivors: list[LiveMember]) -> str | None:
@@ -244,27 +254,25 @@ def _from_own_config(facts: OwnConfigFacts) -> Removal | None:
     name, peer_url, _ = own_member(facts.conf)
     if not name:
         if facts.running:
-            raise DeployError(
-                f"{facts.host_name} runs an etcd, but has no {paths.CONF} of a member: it is not a member this toolkit "
-                "knows, so it is not stopped; nothing was changed"
+            raise Refusal(
+                "remove.not_a_member",
+                f"{facts.host_name} runs an etcd, but has no {paths.CONF} of a member",
+                "it is not a member this toolkit knows, so it is not stopped",
             )
         return None
-    settings = {
-        **facts.settings,
-        "etcd_cluster": name.rsplit("-", 1)[0],
-        "etcd_data": facts.conf.get("data-dir", facts.settings["etcd_data"]),
-    }
+    settings = replace(facts.settings, etcd_cluster=name.rsplit("-", 1)[0], etcd_data=facts.conf.get("data-dir", facts.settings.etcd_data))
     removal = Removal(facts.host_name, name, facts.address, peer_url, settings, reachable=True, has_credentials=True, clean=True)
-    if settings["etcd_rm_data"]:
+    if settings.etcd_rm_data:
         problem = own_data_dir_problem(facts.conf)
         if problem:
-            raise DeployError(
-                f"{facts.address}: {problem}; nothing was changed. Its data is deleted only from a data dir the inventory would "
-                f"take as etcd_data: remove it with an inventory that lists it (bin/etcd-rm {facts.address}), or keep its data "
-                "(--data etcd_rm_data=false)"
+            raise Refusal(
+                "remove.data_dir",
+                f"{facts.address}: {problem}",
+                "its data is deleted only from a data dir the inventory would take as etcd_data",
+                f"Remove it with an inventory that lists it (bin/etcd-rm {facts.address}), or keep its data (--data etcd_rm_data=false)",
             )
         if facts.data_problem:
-            raise DeployError(f"cannot remove {facts.address}: {facts.data_problem}; nothing was changed")
+            raise Refusal("remove.foreign", f"cannot remove {facts.address}: {facts.data_problem}")
     return removal
 
 

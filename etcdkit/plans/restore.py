@@ -15,11 +15,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.store import ControlWork
 from etcdkit.model import backups, paths
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, member_files
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
@@ -83,7 +82,7 @@ def gather(state, inventory) -> RestoreFacts:
     spec, hosts = read_hosts(inventory, state)
     first = hosts[spec.members[0].host_name].settings
     return RestoreFacts(
-        spec, hosts, read_snapshot(first["etcd_restore"]), read_control(first, spec.cluster), read_monitors(inventory), backups.utc_now()
+        spec, hosts, read_snapshot(first.etcd_restore), read_control(first, spec.cluster), read_monitors(inventory), backups.utc_now()
     )
 
 
@@ -92,32 +91,39 @@ def decide(facts: RestoreFacts) -> RestorePlan:
     first = hosts[spec.members[0].host_name].settings
     snapshot = _check_snapshot(facts.snapshot)
     problems = []
-    source = snapshot.sidecar.get("cluster")
-    if source != spec.cluster and (source is None or source != first["etcd_restore_from"]):
+    source = (snapshot.sidecar or {}).get("cluster")  # _check_snapshot refused a snapshot without one
+    if source != spec.cluster and (source is None or source != first.etcd_restore_from):
         problems.append(
-            f"{snapshot.path.name} is a snapshot of cluster `{source}`, not of `{spec.cluster}` (its sidecar says so): restoring it "
-            f"would give `{spec.cluster}` another cluster's data. If that is what you want, name its cluster for this run: "
-            f"--data etcd_restore_from={source}"
-            if source
-            else f"{backups.sidecar_path(snapshot.path).name} names no cluster: the snapshot's cluster cannot be checked"
+            Problem(
+                "restore.other_cluster",
+                f"{snapshot.path.name} is a snapshot of cluster `{source}`, not of `{spec.cluster}` (its sidecar says so): restoring it "
+                f"would give `{spec.cluster}` another cluster's data. If that is what you want, name its cluster for this run: "
+                f"--data etcd_restore_from={source}"
+                if source
+                else f"{backups.sidecar_path(snapshot.path).name} names no cluster: the snapshot's cluster cannot be checked",
+            )
         )
     left_out = [name for name, host in hosts.items() if not host.in_run]
     if left_out:
-        problems.append(f"restore takes the whole cluster, but the run leaves out {', '.join(left_out)}: run it without --limit")
+        problems.append(
+            Problem(
+                "restore.left_out", f"restore takes the whole cluster, but the run leaves out {', '.join(left_out)}: run it without --limit"
+            )
+        )
     for name, host in hosts.items():
         problem = _host_problem(host)
         if problem:
-            problems.append(f"{name}: {problem}")
+            problems.append(Problem("restore.host", f"{name}: {problem}"))
     if facts.control.root_sha is None:
         problems.append(
-            f"the control node has no root password for `{spec.cluster}` ({first['etcd_pki_dir']}/{spec.cluster}/root.password): "
-            "set etcd_root_password to the root password the cluster had when the snapshot was taken"
+            Problem(
+                "restore.no_root",
+                f"the control node has no root password for `{spec.cluster}` ({first.etcd_pki_dir}/{spec.cluster}/root.password): "
+                "set etcd_root_password to the root password the cluster had when the snapshot was taken",
+            )
         )
     if problems:
-        raise DeployError(
-            f"cannot restore cluster `{spec.cluster}` from {snapshot.path}; nothing was changed:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
+        raise Refusal("restore.refused", problems, f"cannot restore cluster `{spec.cluster}` from {snapshot.path}")
     warnings = list(facts.monitors.warnings)
     if source != spec.cluster:
         warnings.append(f"{snapshot.path.name} is a snapshot of cluster `{source}`: restoring it as `{spec.cluster}` (etcd_restore_from)")
@@ -143,7 +149,7 @@ def decide(facts: RestoreFacts) -> RestorePlan:
         cluster_secrets.work(certificates, facts.control.now),
         seed,
         seed,
-        f"root's password in the restored cluster `{spec.cluster}` is not the control node's ({first['etcd_pki_dir']}/{spec.cluster}/"
+        f"root's password in the restored cluster `{spec.cluster}` is not the control node's ({first.etcd_pki_dir}/{spec.cluster}/"
         "root.password, or etcd_root_password): the snapshot keeps the root password the cluster had when it was taken. Run "
         "deploys/create.py with --data etcd_root_password_file=<a 0600 file holding that password>, which keeps it on the control node",
         monitoring,
@@ -155,26 +161,30 @@ def decide(facts: RestoreFacts) -> RestorePlan:
 def _check_snapshot(snapshot: SnapshotFile | None) -> SnapshotFile:
     """The snapshot exists and is the file its sidecar describes, or the run stops."""
     if snapshot is None:
-        raise DeployError("name the snapshot to restore: --data etcd_restore=backups/<cluster>-<time>.db (bin/etcd-restore FILE)")
+        raise Refusal(
+            "restore.unnamed", "name the snapshot to restore: --data etcd_restore=backups/<cluster>-<time>.db (bin/etcd-restore FILE)"
+        )
     sidecar = backups.sidecar_path(snapshot.path)
     if snapshot.sha256 is None:
-        raise DeployError(f"the snapshot {snapshot.path} does not exist on the control node: nothing was changed")
+        raise Refusal("restore.missing", f"the snapshot {snapshot.path} does not exist on the control node")
     if snapshot.sidecar is None:
-        raise DeployError(
-            f"{sidecar} is missing or not JSON: without it the snapshot {snapshot.path.name} cannot be checked; nothing was changed"
+        raise Refusal(
+            "restore.no_sidecar", f"{sidecar} is missing or not JSON: without it the snapshot {snapshot.path.name} cannot be checked"
         )
     expected = (snapshot.sidecar.get("sha256"), snapshot.sidecar.get("size"))
     if expected != (snapshot.sha256, snapshot.size):
-        raise DeployError(
+        raise Refusal(
+            "restore.damaged",
             f"the snapshot {snapshot.path} is not the file its sidecar describes (SHA-256 {snapshot.sha256}, {snapshot.size} bytes; "
-            f"{sidecar.name} says {expected[0]}, {expected[1]} bytes): it is damaged or another file; nothing was changed"
+            f"{sidecar.name} says {expected[0]}, {expected[1]} bytes)",
+            "it is damaged or another file",
         )
     return snapshot
 
 
 def _host_problem(host: HostState) -> str | None:
     """Why the member cannot be restored on this host now (None: it can)."""
-    data_dir = host.settings["etcd_data"]
+    data_dir = host.settings.etcd_data
     if not host.reachable:
         return "cannot be reached over SSH: every member is restored together, bring it back first"
     if host.running or host.state.get("self"):

@@ -10,10 +10,9 @@ saw the member leave the member list. A run whose member left before is a reload
 
 from dataclasses import dataclass, field, replace
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.control.store import ControlWork
 from etcdkit.model.inventory import GROUP, host_address
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans import reload, remove
 from etcdkit.plans.expected import without_member
 from etcdkit.plans.gather import in_run, once_per_run, read_control
@@ -50,7 +49,7 @@ def gather(state, inventory) -> RmFacts:
     the run is dead: it is not even tried) and the clients of the reload."""
     facts = remove.gather(state, inventory)
     if not isinstance(facts, remove.InventoryFacts) or not facts.named:
-        raise DeployError(f"the rm run takes the inventory's group `{GROUP}` and etcd_remove=IP (bin/etcd-rm sets it): nothing was changed")
+        raise Refusal("remove.rm_run", f"the rm run takes the inventory's group `{GROUP}` and etcd_remove=IP (bin/etcd-rm sets it)")
     outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
     first = facts.hosts[facts.spec.members[0].host_name].settings
     control = read_control(first, facts.spec.cluster)
@@ -60,7 +59,7 @@ def gather(state, inventory) -> RmFacts:
 
 def decide(facts: RmFacts) -> RmPlan:
     removal = remove.decide(facts.remove)
-    if removal is None or removal.entry is None:
+    if removal is None or removal.entry is None or facts.reload.view is None:  # an entry is one of the view's
         return RmPlan(removal, reload.decide(facts.reload), notes=list(removal.notes) if removal else [])
     left = replace(
         facts.reload,

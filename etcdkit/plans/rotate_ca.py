@@ -24,12 +24,13 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.facts.etcd import EtcdCertificates
 from etcdkit.model import params, paths
+from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.plans import checks, reload
 from etcdkit.plans.gather import in_run, once_per_run
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
@@ -103,17 +104,17 @@ def gather(state, inventory) -> RotationFacts:
     return RotationFacts(clients, held, roles, left_out)
 
 
-def client_hosts(inventory, settings: dict, members: set[str]) -> dict[str, str]:
+def client_hosts(inventory, settings: Settings, members: set[str]) -> dict[str, str]:
     """Every host of the inventory, in the run or not, that holds TLS files of the cluster's clients
     (the rotation moves them to the new CA), and what it is."""
     roles: dict[str, list[str]] = {}
-    for host in inventory.get_group(settings["etcd_client_group"], default=[]):
+    for host in inventory.get_group(settings.etcd_client_group, default=[]):
         roles.setdefault(host.name, []).append("admin host")
     for host in inventory:
         pg_cluster = params.get(host.data, "pg_cluster")
         if pg_cluster:
             roles.setdefault(host.name, []).append(f"Patroni/vip-manager host of {pg_cluster}")
-    for host in inventory.get_group(settings["etcd_monitor_group"], default=[]):
+    for host in inventory.get_group(settings.etcd_monitor_group, default=[]):
         if not params.get(host.data, "etcd_monitor_target_dir"):  # a site's own scraper holds no TLS files of etcdkit's
             roles.setdefault(host.name, []).append("Prometheus host")
     return {name: " and ".join(what) for name, what in roles.items() if name not in members}
@@ -129,42 +130,49 @@ def certificates_in(pem: str | None) -> list[str] | None:
 
 
 def decide(facts: RotationFacts) -> RotationPlan:
-    live, spec, view = facts.clients, facts.clients.spec, facts.clients.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot rotate the CA: {problems[0]}; nothing was changed")
-    problems = checks.healthy(view) + checks.nothing_pending(view)
+    live, spec = facts.clients, facts.clients.spec
+    view = checks.answering(live.view, spec.cluster, "rotate_ca.down", "cannot rotate the CA")
+    problems: list[str | Problem] = [*checks.healthy(view), *checks.nothing_pending(view)]
     members = {}
     for entry in view.started:
         wanted = spec.by_peer_url(entry.peer_urls[0] if entry.peer_urls else "")
         host = live.hosts.get(wanted.host_name) if wanted else None
         if host is None or not host.in_run or not host.running or not host.ours:
             problems.append(
-                f"member {entry.describe()} is not a running member of the inventory in this run: the rotation changes "
-                "every member's CA, and a member left out would lose its peers (add it to the inventory, or remove it first)"
+                Problem(
+                    "rotate_ca.member_left_out",
+                    f"member {entry.describe()} is not a running member of the inventory in this run: the rotation changes "
+                    "every member's CA, and a member left out would lose its peers (add it to the inventory, or remove it first)",
+                )
             )
         else:
             members[host.member.host_name] = MemberPlan.of(host)
-    problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings["etcd_rotate_skip"])
-    new_ca = live.control.ca_pem
-    if new_ca is None:
-        problems.append("no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
-    held = {}
+    problems += _left_out(facts, live.hosts[spec.members[0].host_name].settings.etcd_rotate_skip)
+    new_pems = certificates_in(live.control.ca_pem)  # None: the control node has no CA
+    if new_pems is None:
+        problems.append(
+            Problem("rotate_ca.no_new_ca", "no CA to move to: point etcd_ca_cert/etcd_ca_key at the new CA (bin/etcd-ca new DIR makes one)")
+        )
+    held: dict[str, list[str]] = {}
     for name in members:
-        held[name] = certificates_in(facts.held.get(name))
-        if held[name] is None:
-            problems.append(f"{name}: /etc/etcd/ca.crt holds no CA certificate; repair it with the create SOP first")
-    if problems:
-        raise DeployError("cannot rotate the CA, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        pems = certificates_in(facts.held.get(name))
+        if pems is None:
+            problems.append(
+                Problem("rotate_ca.damaged_ca", f"{name}: /etc/etcd/ca.crt holds no CA certificate; repair it with the create SOP first")
+            )
+        else:
+            held[name] = pems
+    if problems or new_pems is None:
+        raise Refusal("rotate_ca.refused", problems, "cannot rotate the CA")
     first = next(iter(members.values())).settings
     checks.control_node_matches(live.control, list(members.values()), spec.cluster, first, new_ca=True)
-    new_ca = certificates_in(new_ca)[0]
+    new_ca = new_pems[0]
     old = list(dict.fromkeys(pem for name in members for pem in held[name] if pem != new_ca))
     done = all(held[name] == [new_ca] for name in members)
     plan = RotationPlan(spec.cluster, new_ca, None if done else "".join([new_ca, *old]), members, warnings=list(live.monitors.warnings))
     if done:
         plan.notes.append(f"the members of `{spec.cluster}` trust only the CA of etcd_ca_cert: only certificates are brought to it")
-    skipped = set(first["etcd_rotate_skip"])
+    skipped = set(first.etcd_rotate_skip)
     for name in sorted(skipped):
         plan.warnings.append(
             f"{name} ({facts.client_hosts[name]}) is left behind on purpose (etcd_rotate_skip): its etcd clients keep the old CA "
@@ -174,7 +182,7 @@ def decide(facts: RotationFacts) -> RotationPlan:
     return plan
 
 
-def _left_out(facts: RotationFacts, skip: list[str]) -> list[str]:
+def _left_out(facts: RotationFacts, skip: list[str]) -> list[Problem]:
     """Client hosts of the inventory out of the run that are not named as left behind on purpose,
     and names in etcd_rotate_skip that are no client host."""
     problems = []
@@ -192,7 +200,7 @@ def _left_out(facts: RotationFacts, skip: list[str]) -> list[str]:
             f"{'it' if len(missing) == 1 else 'them'} into the run, or name {'it' if len(missing) == 1 else 'them'} as left "
             f"behind on purpose: --data etcd_rotate_skip={','.join([*skip, *missing])}"
         )
-    return problems
+    return [Problem("rotate_ca.client_left_out", problem) for problem in problems]
 
 
 def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSecrets, skipped: set[str]) -> None:
@@ -223,23 +231,21 @@ def _plan_files(plan: RotationPlan, live: reload.ReloadFacts, secrets: ClusterSe
     for pg in live.pg_hosts:
         if pg.patroni is None and pg.vip is None:
             continue
-        cert, key = certificate_paths(pg.settings["pg_cluster"])
+        cert, key = certificate_paths(pg.pg_cluster)
         owner = pg.patroni_owner or ("root", "root")
-        client(
-            pg.name, client_dir, client_ca, secrets.client_certificate(pg.settings["pg_cluster"]), Place(cert), Place(key, *owner, "600")
-        )
+        client(pg.name, client_dir, client_ca, secrets.client_certificate(pg.pg_cluster), Place(cert), Place(key, *owner, "600"))
         if pg.vip is not None and vip_dcs_type(pg.vip) in VIP_ETCD_TYPES and pg.name not in skipped:  # one watching consul keeps running
-            plan.vip_managers[pg.name] = pg.settings["vip_manager_service"]
+            plan.vip_managers[pg.name] = pg.settings.vip_manager_service
     if live.monitors.site_targets:  # the site's own job scrapes, with TLS files of the site's: none of etcdkit's to move
         plan.warnings.append(
             f"{', '.join(live.monitors.hosts)}: the site's own Prometheus job scrapes `{plan.cluster}` (etcd_monitor_target_dir) "
             "with TLS files etcdkit does not manage: give it the new CA and a client certificate the new CA issued, or it "
             "stops scraping once the members trust only the new CA"
         )
-    else:
+    elif live.monitors.settings is not None:
+        settings = live.monitors.settings
         for name in live.monitors.hosts:
-            settings = live.monitors.settings
-            folder, user = tls_dir(settings, plan.cluster), settings["prometheus_user"]
+            folder, user = tls_dir(settings, plan.cluster), settings.prometheus_user
             monitor = secrets.client_certificate("monitor")
             client(
                 name,

@@ -11,6 +11,7 @@ in, plain data out.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from pyinfra import logger
@@ -18,7 +19,7 @@ from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, size_text
+from etcdkit.model.cluster import ClusterView, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -108,7 +109,7 @@ def build(
     """The status document (see etcdkit/cli/status.py) from plain data: the inventory's hosts
     (host_info), the live cluster (None: no member answers), its alarms and EtcdAuth (None: not
     asked), and host name -> {"server": expiry, "ca": expiry} of the hosts that could be read."""
-    doc = {
+    doc: dict[str, Any] = {
         "cluster": cluster,
         "checked_at": now.isoformat(timespec="seconds"),
         "cluster_id": None,
@@ -139,7 +140,7 @@ def build(
             status = view.status_of(member)
             host = next((by_peer_url[url] for url in member.peer_urls if url in by_peer_url), None)
             expires = certificates.get(host, {}).get("server") if host else None
-            errors = sorted({view.health.get(url) for url in member.client_urls} - {None, ""})
+            errors = sorted({error for url in member.client_urls if (error := view.health.get(url))})
             doc["members"].append(
                 {
                     "name": member.name or None,
@@ -148,7 +149,7 @@ def build(
                     "peer_urls": list(member.peer_urls),
                     "client_urls": list(member.client_urls),
                     "state": "started" if member.started else "unstarted",
-                    "role": "leader" if leader and member.id == leader.id else ("learner" if member.is_learner else "follower"),
+                    "role": view.role(member),
                     "health": "healthy" if view.is_healthy(member) else "unhealthy",
                     "error": "; ".join(errors) or (None if view.is_healthy(member) else "no answer"),
                     "version": status.get("version"),
@@ -221,9 +222,9 @@ def find_problems(doc: dict) -> list[dict]:
     else:
         if doc.get("leader") is None:
             problem(NO_QUORUM, "the cluster has no leader")
-        voters = [m for m in members if m["role"] != "learner"]
+        voters = [m for m in members if m["role"] != Role.LEARNER]
         healthy = [m for m in voters if m["health"] == "healthy"]
-        if len(healthy) < len(voters) // 2 + 1:
+        if len(healthy) < quorum(len(voters)):
             problem(NO_QUORUM, f"{len(healthy)} of {len(voters)} voting members are healthy: no quorum")
     for host in hosts:
         if not host["reachable"]:
@@ -236,7 +237,7 @@ def find_problems(doc: dict) -> list[dict]:
             problem(DEGRADED, f"member {label} was added but never started")
         elif member["health"] != "healthy":
             problem(DEGRADED, f"member {label} is not healthy: {member['error'] or 'no answer'}")
-        if member["role"] == "learner":
+        if member["role"] == Role.LEARNER:
             problem(DEGRADED, f"member {label} is a learner waiting for promotion")
         if member["host"] is None:
             problem(DEGRADED, f"member {label} is not in the inventory")
@@ -258,7 +259,7 @@ def find_problems(doc: dict) -> list[dict]:
 
 def _runs(members: list[dict]) -> dict[Version, list[str]]:
     """The members' server versions, each with the members that run it."""
-    versions = {}
+    versions: dict[Version, list[str]] = {}
     for member in members:
         version = Version.parse(member["version"])
         if version:
@@ -275,7 +276,7 @@ def version_problems(members: list[dict], downgrade: str | None) -> list[str]:
             problems.append(
                 f"{', '.join(names)} run{'s' if len(names) == 1 else ''} etcd {version}, which etcdkit does not support (etcd {SUPPORTED})"
             )
-    minors = {}
+    minors: dict[str, list[str]] = {}
     for version, names in sorted(runs.items()):
         minors.setdefault(version.minor_version, []).extend(names)
     if len(minors) > 1:

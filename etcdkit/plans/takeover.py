@@ -38,9 +38,9 @@ def package_notes(hosts) -> list[str]:
     notes = []
     for host in hosts:
         state, settings = host.state, host.settings
-        if not host.reachable or not state.get("version") or settings["etcd_tarball"]:
+        if not host.reachable or not state.get("version") or settings.etcd_tarball:
             continue
-        wanted = tuple(settings["etcd_packages"] or DEFAULT_PACKAGES.get(state.get("package_manager"), ()))
+        wanted = tuple(settings.etcd_packages or DEFAULT_PACKAGES.get(state.get("package_manager"), ()))
         package, version = state.get("package"), state["version"]
         if package in wanted:
             continue

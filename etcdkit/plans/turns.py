@@ -4,10 +4,9 @@ etcd_seq and the leader last. Members left out (by --limit, or not in the invent
 not changed.
 """
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans.gather import HostState, in_run, read_hosts, read_view
 
 
@@ -29,7 +28,7 @@ def members_in_run(view: ClusterView, spec: ClusterSpec, hosts: dict[str, HostSt
         else:
             members[host.member.host_name] = host
     if not members:
-        raise DeployError(f"no member of `{spec.cluster}` is in this run: nothing was changed")
+        raise Refusal("cluster.not_in_run", f"no member of `{spec.cluster}` is in this run")
     return members, warnings
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
 
-from pyinfra.api.exceptions import DeployError
-
 from etcdkit.facts.etcd import EtcdV2Store
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
+from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.model.versions import dropped_keys, needs_v2store_check, step_warnings, upgrade_problem
 from etcdkit.plans import checks
 from etcdkit.plans.gather import HostState, conf_values, once_per_run
@@ -62,8 +62,8 @@ def install_method_problems(hosts, tarball: bool) -> list[str]:
     return problems
 
 
-def tarball_problems(settings: dict, target: str) -> list[str]:
-    tarball = settings["etcd_tarball"]
+def tarball_problems(settings: Settings, target: str) -> list[str]:
+    tarball = settings.etcd_tarball
     if tarball and f"-v{target}-" not in Path(tarball).name:
         return [f"etcd_tarball {tarball} is not the release of etcd_version {target} (etcd-v{target}-linux-ARCH.tar.gz)"]
     return []
@@ -75,14 +75,14 @@ def upgrade_plan(state, inventory) -> UpgradePlan:
 
 def gather(state, inventory) -> UpgradeFacts:
     spec, hosts, view = read_run(state, inventory)
-    target = hosts[spec.members[0].host_name].settings["etcd_version"]
+    target = hosts[spec.members[0].host_name].settings.etcd_version
     v2store = {}
     if view is not None and target:
         for name, host in hosts.items():
             entry = view.by_peer_url(host.member.peer_url)
             version = view.status_of(entry).get("version") if entry else None
             if host.in_run and host.running and needs_v2store_check(target, version):
-                v2store[name] = inventory.get_host(name).get_fact(EtcdV2Store, data_dir=host.settings["etcd_data"])
+                v2store[name] = inventory.get_host(name).get_fact(EtcdV2Store, data_dir=host.settings.etcd_data)
     return UpgradeFacts(spec, hosts, view, v2store)
 
 
@@ -97,7 +97,7 @@ def v2store_problems(facts: UpgradeFacts, target: str) -> list[str]:
         elif not result["passed"]:
             said = result["output"].strip().splitlines()[-1] if result["output"].strip() else "no output"
             problems.append(
-                f"{name}: `etcdutl check v2store --data-dir {facts.hosts[name].settings['etcd_data']}` fails ({said}): etcd 3.6 "
+                f"{name}: `etcdutl check v2store --data-dir {facts.hosts[name].settings.etcd_data}` fails ({said}): etcd 3.6 "
                 "cannot start on a v2 store that holds more than membership data. Clear it as etcd's 3.6 upgrade guide says "
                 "(etcd.io/docs/v3.6/upgrades/upgrade_3_6/, 'V2 Store'), then run the upgrade again"
             )
@@ -105,15 +105,13 @@ def v2store_problems(facts: UpgradeFacts, target: str) -> list[str]:
 
 
 def decide(facts: UpgradeFacts) -> UpgradePlan:
-    spec, view = facts.spec, facts.view
-    problems = checks.answers(view, spec.cluster)
-    if problems:
-        raise DeployError(f"cannot upgrade: {problems[0]}; nothing was changed")
+    spec = facts.spec
+    view = checks.answering(facts.view, spec.cluster, "upgrade.down", "cannot upgrade")
     settings = facts.hosts[spec.members[0].host_name].settings
-    target = settings["etcd_version"]
+    target = settings.etcd_version
     if not target:
-        raise DeployError("cannot upgrade: set the version to run, etcd_version (e.g. --data etcd_version=3.5.16); nothing was changed")
-    problems = checks.healthy(view) + checks.nothing_pending(view)
+        raise Refusal("upgrade.no_version", "cannot upgrade: set the version to run, etcd_version (e.g. --data etcd_version=3.5.16)")
+    problems: list[str | Problem] = [*checks.healthy(view), *checks.nothing_pending(view)]
     running = view.versions()
     problem = upgrade_problem(target, running)
     if problem:
@@ -126,9 +124,9 @@ def decide(facts: UpgradeFacts) -> UpgradePlan:
         ]
     problems += v2store_problems(facts, target) if not problem else []
     problems += tarball_problems(settings, target)
-    problems += install_method_problems(facts.hosts.values(), bool(settings["etcd_tarball"]))
+    problems += install_method_problems(facts.hosts.values(), bool(settings.etcd_tarball))
     if problems:
-        raise DeployError("cannot upgrade, nothing was changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise Refusal("upgrade.refused", problems, "cannot upgrade")
     checks.tarballs(facts.hosts.values())
     members, warnings = members_in_run(view, spec, facts.hosts, "upgraded")
     behind = {name: host for name, host in members.items() if running.get(host.member.name) != target}

@@ -48,7 +48,7 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
     host at a time, each waiting until it runs again) comes before any primary's."""
     files.directory(name=f"{paths.CLIENT_DIR} (etcd CA for clients)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
     upload(name=f"Upload {paths.CLIENT_CA}", source=secrets.ca.files[0], dest=paths.CLIENT_CA, user="root", group="root", mode="644")
-    cert_path, key_path = certificate_paths(client.settings["pg_cluster"])
+    cert_path, key_path = certificate_paths(client.settings.pg_cluster)
     upload(name=f"Upload {cert_path}", source=client.certificate.cert_path, dest=cert_path, user="root", group="root", mode="644")
     upload(
         name=f"Upload {key_path}",
@@ -58,7 +58,7 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
         group=client.key_owner[1],
         mode="600",
     )
-    patroni, service = client.patroni, client.settings["patroni_service"]
+    patroni, service = client.patroni, client.settings.patroni_service
     if patroni:
         written = _config(f"Patroni ({client.patroni_role})", patroni, client.user.password)
         if client.patroni_action == "reload":
@@ -78,7 +78,7 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
         if client.vip.action:
             services.take_config(
                 name="vip-manager: restart to take them, one host at a time",
-                service=client.settings["vip_manager_service"],
+                service=client.settings.vip_manager_service,
                 action="restart",
                 _if=written_vip.did_change,
                 _serial=True,

@@ -18,7 +18,7 @@ from etcdkit.plans.maintain import MaintainPlan
 @deploy("etcd maintenance")
 def maintain_member(plan: MaintainPlan) -> None:
     me = plan.members[host.name]
-    endpoint, timeout = me.member.client_url, me.settings["etcd_restart_timeout"]
+    endpoint, timeout = me.member.client_url, me.settings.etcd_restart_timeout
     if "compact" in plan.parts:
         maintenance.compact(
             name=f"Compact the history, keeping {plan.keep} revisions",

@@ -6,6 +6,7 @@ from pyinfra.operations import files, python, systemd
 from pyinfra.operations.util import any_changed
 
 from etcdkit.model import paths
+from etcdkit.model.settings import Settings
 from etcdkit.operations import etcd, membership, restart, scheduled_backups
 from etcdkit.operations.files import upload
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
@@ -40,14 +41,14 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets, version: str | None = No
     settings = plan.settings
     etcd.install(
         name=f"Install etcd {version}" if version else "Install etcd",
-        packages=settings["etcd_packages"],
-        tarball=settings["etcd_tarball"],
-        tarball_sha256=settings["etcd_tarball_sha256"],
-        version=version or settings["etcd_version"],
+        packages=settings.etcd_packages,
+        tarball=settings.etcd_tarball,
+        tarball_sha256=settings.etcd_tarball_sha256,
+        version=version or settings.etcd_version,
         replace=replace,
     )
     files.directory(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
-    files.directory(name="etcd data dir", path=settings["etcd_data"], user="etcd", group="etcd", mode="700")
+    files.directory(name="etcd data dir", path=settings.etcd_data, user="etcd", group="etcd", mode="700")
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
     for path, source in secrets.member_sources(plan.member).items():
@@ -65,11 +66,9 @@ def _scheduled_backups(plan: MemberPlan) -> None:
     timer; taken off the host when the schedule is unset."""
     settings = plan.settings
     if paths.BACKUP_TIMER not in plan.files:
-        scheduled_backups.removed(
-            name="No scheduled backups (etcd_backup_schedule is unset)", metric_dir=settings["etcd_backup_metric_dir"]
-        )
+        scheduled_backups.removed(name="No scheduled backups (etcd_backup_schedule is unset)", metric_dir=settings.etcd_backup_metric_dir)
         return
-    files.directory(name="Scheduled backups folder", path=settings["etcd_backup_dir_remote"], user="root", group="root", mode="700")
+    files.directory(name="Scheduled backups folder", path=settings.etcd_backup_dir_remote, user="root", group="root", mode="700")
     _, service, timer = (_put(path, plan.files[path]) for path in (paths.BACKUP_SCRIPT, paths.BACKUP_SERVICE, paths.BACKUP_TIMER))
     systemd.daemon_reload(name="Reload systemd units (scheduled backups)", _if=any_changed(service, timer))
     systemd.service(name=f"Start and enable {paths.BACKUP_TIMER_UNIT}", service=paths.BACKUP_TIMER_UNIT, running=True, enabled=True)
@@ -118,7 +117,7 @@ def _rolling_restart(plan: MemberPlan, written_at_restart: tuple[str, ...]) -> N
         name="Restart etcd (one member at a time)",
         endpoint=plan.member.client_url,
         files=files,
-        timeout=plan.settings["etcd_restart_timeout"],
+        timeout=plan.settings.etcd_restart_timeout,
         _serial=True,
     )
 
@@ -128,7 +127,7 @@ def join_member(plan, secrets: ClusterSecrets) -> None:
     """The join of plan.joiner (a JoinPlan's): stale data out, files in, announce, start, promote."""
     joiner = plan.joiner
     if plan.wipe:
-        etcd.wipe(name="Delete stale etcd data (not a member)", data_dir=joiner.settings["etcd_data"])
+        etcd.wipe(name="Delete stale etcd data (not a member)", data_dir=joiner.settings.etcd_data)
     _install(joiner, secrets, plan.version, plan.replace)
     membership.member_add(
         name=f"Announce {joiner.member.name} ({'learner' if plan.learner else 'voting member'})",
@@ -140,21 +139,21 @@ def join_member(plan, secrets: ClusterSecrets) -> None:
         name=f"Start {joiner.member.name}, promote it, check the cluster",
         member=joiner.member,
         endpoints=plan.endpoints,
-        timeout=joiner.settings["etcd_join_timeout"],
+        timeout=joiner.settings.etcd_join_timeout,
     )
 
 
 @deploy("etcd removal")
-def purge_host(settings: dict) -> None:
+def purge_host(settings: Settings) -> None:
     """etcd off a host that left the cluster: its scheduled backups off (their snapshots stay), etcd
     stopped, disabled, its files deleted, its data and packages as etcd_rm_data and etcd_rm_pkg say."""
-    scheduled_backups.removed(name="Take the scheduled backups off", metric_dir=settings["etcd_backup_metric_dir"])
+    scheduled_backups.removed(name="Take the scheduled backups off", metric_dir=settings.etcd_backup_metric_dir)
     etcd.purge(
         name="Stop etcd and delete its files",
-        data_dir=settings["etcd_data"],
-        remove_data=settings["etcd_rm_data"],
-        remove_packages=settings["etcd_rm_pkg"],
-        packages=settings["etcd_packages"],
+        data_dir=settings.etcd_data,
+        remove_data=settings.etcd_rm_data,
+        remove_packages=settings.etcd_rm_pkg,
+        packages=settings.etcd_packages,
     )
 
 

@@ -7,6 +7,7 @@ from io import StringIO
 from pyinfra.api import deploy
 from pyinfra.operations import files
 
+from etcdkit.model.settings import Settings
 from etcdkit.operations import prometheus, services
 from etcdkit.operations.files import upload
 from etcdkit.plans import monitoring
@@ -31,9 +32,9 @@ def alert_rules(runbook_url: str, cluster: str) -> str:
     return f"# Alert rules for etcd cluster {cluster}, written by etcdkit: edits are overwritten.\n{rules}"
 
 
-def rules_path(settings: dict, cluster: str) -> str:
+def rules_path(settings: Settings, cluster: str) -> str:
     """Never rules/etcd.yml: a site's own file may have that name (and an earlier etcdkit's did)."""
-    return f"{settings['prometheus_dir']}/rules/etcdkit-{cluster}.yml"
+    return f"{settings.prometheus_dir}/rules/etcdkit-{cluster}.yml"
 
 
 @deploy("Prometheus")
@@ -43,11 +44,11 @@ def monitor_members(plan: MonitoringPlan) -> None:
     etcd_grafana_dir, Grafana's dashboard too (Grafana reads its provisioned folder by itself).
     With etcd_monitor_target_dir, only the targets, in the site's folder as it is: its own job
     scrapes them with its own TLS files."""
-    if plan.settings.get("etcd_monitor_target_dir"):
+    if plan.settings.etcd_monitor_target_dir:
         _targets(plan)
         return
     settings, cluster = plan.settings, plan.cluster
-    root, user, sd_dir = settings["prometheus_dir"], settings["prometheus_user"], plan.target_dir
+    root, user, sd_dir = settings.prometheus_dir, settings.prometheus_user, plan.target_dir
     tls_dir = monitoring.tls_dir(settings, cluster)
     files.directory(name=f"{tls_dir} (etcd TLS for Prometheus)", path=tls_dir, user="root", group=user, mode="750")
     upload(name=f"Upload {tls_dir}/ca.crt", source=plan.ca_cert, dest=f"{tls_dir}/ca.crt", user="root", group="root", mode="644")
@@ -78,13 +79,13 @@ def monitor_members(plan: MonitoringPlan) -> None:
     )
     rules = files.put(
         name=f"Prometheus alert rules of etcd cluster {cluster}",
-        src=StringIO(alert_rules(settings["etcd_runbook_url"], cluster)),
+        src=StringIO(alert_rules(settings.etcd_runbook_url, cluster)),
         dest=rules_path(settings, cluster),
         mode="644",
         create_remote_dir=True,
     )
-    if settings.get("etcd_grafana_dir"):
-        grafana_dir = settings["etcd_grafana_dir"]
+    if settings.etcd_grafana_dir:
+        grafana_dir = settings.etcd_grafana_dir
         files.put(
             name="Grafana dashboard for etcd",
             src=str(DASHBOARD),
@@ -96,7 +97,7 @@ def monitor_members(plan: MonitoringPlan) -> None:
     _targets(plan)
     services.take_config(
         name="Prometheus: reload to take them",
-        service=settings["prometheus_service"],
+        service=settings.prometheus_service,
         action="reload",
         _if=lambda: scrape.did_change() or rules.did_change(),
     )

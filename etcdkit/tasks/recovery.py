@@ -19,8 +19,8 @@ def survivor_alone(plan: RecoverPlan) -> None:
     etcd.force_new_cluster(
         name=f"Make {survivor.member.name} a one-member cluster of its data (force-new-cluster, once)",
         member=survivor.member,
-        etcd_binary=etcd_binary(bool(survivor.settings["etcd_tarball"])),
-        timeout=survivor.settings["etcd_restart_timeout"],
+        etcd_binary=etcd_binary(bool(survivor.settings.etcd_tarball)),
+        timeout=survivor.settings.etcd_restart_timeout,
     )
     etcd.running(name=f"Enable etcd on {survivor.member.name}")
 
@@ -39,7 +39,7 @@ def join_again(plan: RecoverPlan) -> None:
 
 def _join_now(plan: RecoverPlan, host_name: str) -> None:
     own = plan.rejoin.hosts[host_name]
-    state = host.get_fact(EtcdHost, data_dir=own.settings["etcd_data"], ports=(own.member.port, own.member.peer_port))
+    state = host.get_fact(EtcdHost, data_dir=own.settings.etcd_data, ports=(own.member.port, own.member.peer_port))
     survivor = plan.survivor.member
     view = host.inventory.get_host(survivor.host_name).get_fact(EtcdCluster, endpoint=survivor.client_url)
     decided = join.decide(plan.rejoin.facts(host_name, state, view, plan.joined))

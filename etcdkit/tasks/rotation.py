@@ -52,7 +52,7 @@ def _trust(plan: RotationPlan, pem: str, what: str) -> None:
             name=f"Restart etcd to {what.lower()} (one member at a time)",
             endpoint=member.member.client_url,
             files={paths.CA: pem},
-            timeout=member.settings["etcd_restart_timeout"],
+            timeout=member.settings.etcd_restart_timeout,
             _serial=True,
         )
 

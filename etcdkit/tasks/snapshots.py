@@ -29,7 +29,7 @@ def restore_member(plan: MemberPlan, secrets: ClusterSecrets, snapshot: Path, in
     etcd.restore(
         name=f"Restore {plan.member.name}'s data from {snapshot.name}",
         snapshot=str(snapshot),
-        data_dir=plan.settings["etcd_data"],
+        data_dir=plan.settings.etcd_data,
         member=plan.member,
         initial_cluster=initial_cluster,
         token=token,

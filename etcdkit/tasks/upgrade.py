@@ -16,10 +16,10 @@ def _turns(plan: UpgradePlan | DowngradePlan, verb: str, downgrade_to: str | Non
     arguments = {
         "endpoint": me.member.client_url,
         "version": plan.version,
-        "packages": settings["etcd_packages"],
-        "tarball": settings["etcd_tarball"],
-        "tarball_sha256": settings["etcd_tarball_sha256"],
-        "timeout": settings["etcd_restart_timeout"],
+        "packages": settings.etcd_packages,
+        "tarball": settings.etcd_tarball,
+        "tarball_sha256": settings.etcd_tarball_sha256,
+        "timeout": settings.etcd_restart_timeout,
         "downgrade_to": downgrade_to,
     }
     if host.name != plan.leader_host:

@@ -4,19 +4,22 @@ of their hosts (as data/host_member.txt and data/host_bare.txt hold it) and the 
 JSON etcdctl 3.5 prints (as data/cluster_healthy.txt holds it).
 """
 
-import copy
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pytest
 from etcdkit.facts.etcd import EtcdHost
 
-from etcdkit.model import params, paths
+from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.refusals import Refusal
+from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.plans.memberfiles import Membership, member_files
 from etcdkit.plans.monitoring import Monitors
@@ -31,6 +34,15 @@ CA_PEM = "-----BEGIN CERTIFICATE-----\nthe control node's CA\n-----END CERTIFICA
 CLUSTER_ID = 5842096680786441214
 DOWN = "context deadline exceeded"
 UNREACHABLE: dict = {}  # the state read_hosts gives a host it cannot reach
+
+
+@contextmanager
+def refused(*codes: str, match: str | None = None) -> Iterator[pytest.ExceptionInfo[Refusal]]:
+    """The block raises a Refusal whose codes include every one of `codes` (tests match codes, not
+    prose; `match`, a regular expression, for the host or value it must name)."""
+    with pytest.raises(Refusal, match=match) as raised:
+        yield raised
+    assert set(codes) <= raised.value.codes, f"{sorted(raised.value.codes)} lacks {codes}: {raised.value}"
 
 
 def address(seq: int) -> str:
@@ -57,12 +69,9 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def make_settings(tmp_path: Path, **overrides) -> dict:
+def make_settings(tmp_path: Path, **overrides) -> Settings:
     """Every parameter at its default, the control node's folders under tmp_path."""
-    values = {param.name: copy.deepcopy(param.default) for param in params.PARAMS}
-    values.update(etcd_pki_dir=str(tmp_path / "pki"), etcd_backup_dir=str(tmp_path / "backups"))
-    values.update(overrides)
-    return values
+    return replace(Settings(), etcd_pki_dir=str(tmp_path / "pki"), etcd_backup_dir=str(tmp_path / "backups"), **overrides)
 
 
 # The EtcdHost fact of a host.
@@ -93,11 +102,11 @@ def foreign_data() -> dict:
 @dataclass
 class Inventory:
     spec: ClusterSpec
-    settings: dict
+    settings: Settings
 
     @property
     def pki_dir(self) -> Path:
-        return Path(self.settings["etcd_pki_dir"])
+        return Path(self.settings.etcd_pki_dir)
 
     def member(self, seq: int) -> Member:
         return next(member for member in self.spec.members if member.seq == seq)
@@ -108,7 +117,7 @@ class Inventory:
     def files(self, seq: int, token: str = TOKEN, initial_state: str = "new", peers: Iterable[int] | None = None, **changes) -> dict:
         """The files etcdkit renders for member seq with these settings and an initial cluster of
         `peers` (default: the inventory)."""
-        host = HostState(self.member(seq), {**self.settings, **changes}, {})
+        host = HostState(self.member(seq), replace(self.settings, **changes), {})
         members = self.spec.members if peers is None else [self.member(peer) for peer in peers]
         membership = Membership.of_inventory(ClusterSpec(self.spec.cluster, tuple(members), ()))
         return member_files(host, membership, token, initial_state)
@@ -132,7 +141,7 @@ class Inventory:
             checksums[paths.CA] = sha256(ca_pem)
         if root is not None:
             checksums[paths.PASS] = sha256(root)
-        tarball = bool(files.get("etcd_tarball", self.settings["etcd_tarball"]))
+        tarball = bool(files.get("etcd_tarball", self.settings.etcd_tarball))
         return bare(
             version="3.5.16",
             binary=TARBALL_BINARY if tarball else PACKAGE_BINARY,
@@ -157,7 +166,7 @@ class Inventory:
         return {
             m.host_name: HostState(
                 m,
-                {**self.settings, **changes},
+                replace(self.settings, **changes),
                 states[m.seq] if m.seq in states else self.ours(m.seq),
                 run is None or m.seq in run,
             )
@@ -179,7 +188,7 @@ def inventory(tmp_path: Path, seqs: Iterable[int] = (1, 2, 3), cluster: str = "e
 def assert_control_node_untouched(inv: Inventory) -> None:
     """Deciding writes nothing on the control node: no PKI folder, no backup folder."""
     assert not inv.pki_dir.exists()
-    assert not Path(inv.settings["etcd_backup_dir"]).exists()
+    assert not Path(inv.settings.etcd_backup_dir).exists()
 
 
 # The live cluster: `etcdctl member list`, `endpoint status --cluster`, `endpoint health --cluster`.
@@ -249,8 +258,8 @@ def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = (), **setting
     """The monitoring hosts of the run (with their folder: Prometheus', or etcd_monitor_target_dir in
     the settings) and those without it."""
     values = make_settings(tmp_path, **settings)
-    folder = values["etcd_monitor_target_dir"] or values["prometheus_dir"]
-    return Monitors(tuple(hosts), values if hosts else {}, {name: folder for name in without})
+    folder = values.etcd_monitor_target_dir or values.prometheus_dir
+    return Monitors(tuple(hosts), values if hosts else None, {name: folder for name in without})
 
 
-NO_MONITORS = Monitors((), {})
+NO_MONITORS = Monitors((), None)

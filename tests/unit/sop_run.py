@@ -332,7 +332,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},
         },
         files=held,
-        folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings["etcd_data"]: ("etcd", "etcd", 700)},
+        folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)},
         commands={"apt-get": "/usr/bin/apt-get", "etcdutl": "/usr/bin/etcdutl"},  # Debian's etcd-client 3.5 has etcdutl
     )
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 
-from etcdkit.model.cluster import fragmented
+from etcdkit.model.cluster import Role, fragmented, quorum
 
 DATA = Path(__file__).parent / "data"
 
@@ -22,7 +22,8 @@ def test_healthy_cluster():
     assert cluster.health_problems() == []
     assert cluster.by_peer_url("https://10.10.10.12:2380").hex_id == "d5f49d1ab012fa9c"
     assert cluster.successor(cluster.leader().id).name == "etcd-3"  # the most caught-up other voter
-    assert cluster.quorum() == 2
+    assert [cluster.role(m) for m in cluster.members] == [Role.FOLLOWER, Role.LEADER, Role.FOLLOWER]
+    assert quorum(len(cluster.voters)) == 2
 
 
 def test_member_down_is_reported():

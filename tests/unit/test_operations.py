@@ -276,7 +276,13 @@ def test_running_enables_and_starts_without_waiting(enabled, active_state, expec
     assert shell(run(etcd.running, host=host)) == [expected]
 
 
-@pytest.mark.parametrize("active_state", ["active", "activating"])
+def test_running_starts_an_etcd_that_is_stopping():
+    """A stopping etcd stops: the start queued behind it brings it back."""
+    host = FakeHost({EtcdService: service(active="deactivating", enabled="enabled")})
+    assert shell(run(etcd.running, host=host)) == ["systemctl start --no-block etcd.service"]
+
+
+@pytest.mark.parametrize("active_state", ["active", "activating", "reloading"])
 def test_running_second_run_is_a_noop(active_state):
     host = FakeHost({EtcdService: service(active=active_state)})
     assert converged(host, run(etcd.running, host=host))
@@ -828,6 +834,15 @@ def test_purge_keeps_data_and_packages_unless_asked():
     assert commands == ["systemctl disable --now --quiet etcd.service", "rm -rf /etc/etcd /etc/profile.d/etcdctl.sh"]
     assert host.asked_for(Directory) == [{"path": paths.CONF_DIR}]  # the data dir is not even looked at
     assert host.asked_for(EtcdVersion) == []
+
+
+def test_purge_stops_an_etcd_that_is_still_stopping_before_its_data_goes():
+    """A disabled etcd still stopping holds its data: disable --now waits for its end, before the rm."""
+    host = purge_host("deactivating", "disabled", dirs=(DATA_DIR,))
+    assert shell(run(etcd.purge, data_dir=DATA_DIR, remove_data=True, remove_packages=False, host=host)) == [
+        "systemctl disable --now --quiet etcd.service",
+        "rm -rf /data/etcd/member && rmdir /data/etcd",
+    ]
 
 
 def test_purge_second_run_is_a_noop():

@@ -11,6 +11,7 @@ from etcdkit.facts.yaml import hashed
 from etcdkit.control.passwords import user_secret
 from etcdkit.model import params
 from etcdkit.model.inventory import InventoryError
+from etcdkit.model.settings import Settings
 from etcdkit.plans import create, patroni, reload
 from etcdkit.plans.gather import host_settings
 from tests.unit.plans_data import inventory, view
@@ -29,7 +30,7 @@ def secret_file(tmp_path, text: str, mode: int = 0o600, name: str = "root.passwo
     return path
 
 
-def settings_of(**data) -> dict:
+def settings_of(**data) -> Settings:
     return host_settings(SimpleNamespace(name="10.10.10.10", data=data))
 
 
@@ -44,13 +45,13 @@ def test_the_password_is_read_from_the_file_without_its_trailing_newline(tmp_pat
     root = secret_file(tmp_path, ROOT_PASSWORD + "\n")
     pg = secret_file(tmp_path, PG_PASSWORD, mode=0o400, name="pg-main.password")
     settings = settings_of(etcd_root_password_file=str(root), pg_etcd_password_file=str(pg))
-    assert (settings["etcd_root_password"], settings["pg_etcd_password"]) == (ROOT_PASSWORD, PG_PASSWORD)
-    assert settings["etcd_root_password_file"] == str(root)
+    assert (settings.etcd_root_password, settings.pg_etcd_password) == (ROOT_PASSWORD, PG_PASSWORD)
+    assert settings.etcd_root_password_file == str(root)
 
 
 def test_without_a_file_the_configured_password_is_kept():
-    assert settings_of(etcd_root_password="from-the-inventory")["etcd_root_password"] == "from-the-inventory"
-    assert settings_of()["etcd_root_password"] is None
+    assert settings_of(etcd_root_password="from-the-inventory").etcd_root_password == "from-the-inventory"
+    assert settings_of().etcd_root_password is None
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
@@ -101,7 +102,7 @@ def test_a_password_never_shows_in_a_repr_or_an_error():
 def test_the_create_plan_of_a_root_password_from_a_file_never_shows_it(tmp_path):
     path = secret_file(tmp_path, ROOT_PASSWORD + "\n")
     settings = settings_of(etcd_root_password_file=str(path))
-    inv = inventory(tmp_path, etcd_root_password=settings["etcd_root_password"])
+    inv = inventory(tmp_path, etcd_root_password=settings.etcd_root_password)
     members = {seq: inv.ours(seq, root="the-old-password") for seq in (1, 2, 3)}
     plan_facts = create_facts(inv, members, view(1, 2, 3), root=ROOT_PASSWORD, configured=True)
     plan = create.decide(plan_facts)
@@ -112,7 +113,7 @@ def test_the_create_plan_of_a_root_password_from_a_file_never_shows_it(tmp_path)
 
 def test_the_reload_plan_of_a_pg_password_from_a_file_never_shows_it(tmp_path):
     path = secret_file(tmp_path, PG_PASSWORD, name="pg-main.password")
-    password = settings_of(pg_etcd_password_file=str(path))["pg_etcd_password"]
+    password = settings_of(pg_etcd_password_file=str(path)).pg_etcd_password
     current = hashed(patroni.patroni_change("", {}, ["https://10.10.10.10:2379"], "pg-main", password).values, patroni.SECRETS)
     pg = pg_host(tmp_path, patroni_keys=current, vip_keys={}, pg_etcd_password=password)
     plan_facts = reload_facts(inventory(tmp_path), pg=[pg], passwords={"pg-main": password})

@@ -7,7 +7,9 @@ import stat
 
 import pytest
 from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from etcdkit.control.passwords import Secret
 from etcdkit.control.pki import CASource, CertificateAuthority, CertRequest, PKIError
@@ -81,6 +83,37 @@ def test_own_ca_by_path(tmp_path):
     own.issue(leaf, NOW)
     with pytest.raises(PKIError, match="not a CA certificate|does not belong"):
         CertificateAuthority.load(CASource(tmp_path, str(leaf.cert_path), str(tmp_path / "own" / "ca.key")))
+
+
+def site_ca(folder, key) -> CASource:
+    """A CA a site made itself (Pigsty's is RSA), with this key: cert and key files under folder."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "site CA")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - datetime.timedelta(days=1))
+        .not_valid_after(NOW + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
+    )
+    folder.mkdir()
+    (folder / "ca.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "ca.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return CASource(folder / "pki", str(folder / "ca.crt"), str(folder / "ca.key"))
+
+
+def test_a_sites_rsa_ca_issues_and_a_ca_etcdkit_cannot_sign_with_is_refused(tmp_path):
+    ca = CertificateAuthority.load(site_ca(tmp_path / "rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    leaf = CertRequest(tmp_path / "etcd", "etcd-1", "10.0.0.1", 730)
+    ca.issue(leaf, NOW)
+    assert ca.is_current(leaf, NOW)
+    with pytest.raises(PKIError, match="is a .*Ed25519PrivateKey.*: etcdkit signs with an EC or RSA CA"):
+        CertificateAuthority.load(site_ca(tmp_path / "ed25519", ed25519.Ed25519PrivateKey.generate()))
 
 
 def test_client_certificate_is_for_clients_only(tmp_path):

@@ -2,10 +2,10 @@
 
 import hashlib
 import re
+from dataclasses import replace
 
 import pytest
 from etcdkit.facts.etcd import EtcdCluster
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
 from etcdkit.plans.create import CreateFacts, decide
@@ -25,6 +25,7 @@ from tests.unit.plans_data import (
     foreign_etcd,
     inventory,
     monitors,
+    refused,
     sha256,
     squatter,
     view,
@@ -114,7 +115,7 @@ def test_with_a_site_targets_folder_the_monitors_get_targets_there_and_no_certif
 
 def test_a_missing_tarball_is_refused(tmp_path):
     inv = inventory(tmp_path, etcd_tarball=str(tmp_path / "etcd-v3.5.16-linux-amd64.tar.gz"), etcd_tarball_sha256="00" * 32)
-    with pytest.raises(DeployError, match=r"etcd-v3\.5\.16-linux-amd64\.tar\.gz does not exist on the control node"):
+    with refused("tarball.missing", match=r"etcd-v3\.5\.16-linux-amd64\.tar\.gz does not exist on the control node"):
         decide(facts(inv, all_bare(inv)))
 
 
@@ -123,7 +124,7 @@ def test_a_tarball_with_another_checksum_is_refused(tmp_path):
     tarball.write_bytes(b"not the release")
     inv = inventory(tmp_path, etcd_tarball=str(tarball), etcd_tarball_sha256="ab" * 32)
     digest = hashlib.sha256(b"not the release").hexdigest()
-    with pytest.raises(DeployError, match=f"has SHA-256 {digest}, not {'ab' * 32}: refusing it"):
+    with refused("tarball.checksum", match=f"has SHA-256 {digest}, not {'ab' * 32}: refusing it"):
         decide(facts(inv, all_bare(inv)))
 
 
@@ -142,13 +143,14 @@ def test_a_tarball_with_its_checksum_installs_the_tarball_binary(tmp_path):
 @pytest.mark.parametrize("clean", [False, True])
 def test_an_unreachable_host_is_refused_even_with_etcd_clean(tmp_path, clean):
     inv = inventory(tmp_path, etcd_clean=clean)
-    with pytest.raises(DeployError, match=r"^10\.10\.10\.11 cannot be reached over SSH: nothing was changed\. Bring it back"):
+    with refused("create.unreachable") as raised:
         decide(facts(inv, {2: UNREACHABLE}, view(1, 2, 3, down={2})))
+    assert raised.value.found == "10.10.10.11 cannot be reached over SSH" and raised.value.fix.startswith("Bring it back")
 
 
 def test_two_unreachable_hosts_are_named_together(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=r"^10\.10\.10\.10, 10\.10\.10\.12 cannot be reached .* Bring them back"):
+    with refused("create.unreachable", match=r"^10\.10\.10\.10, 10\.10\.10\.12 cannot be reached .* Bring them back"):
         decide(facts(inv, {1: UNREACHABLE, 3: UNREACHABLE}))
 
 
@@ -162,7 +164,7 @@ def test_two_unreachable_hosts_are_named_together(tmp_path):
 )
 def test_a_foreign_host_is_refused(tmp_path, state, reason):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=f"do not belong to this inventory's cluster `etcd`(.|\n)*  - 10.10.10.11: {reason}\n"):
+    with refused("create.foreign", match=f"do not belong to this inventory's cluster `etcd`(.|\n)*  - 10.10.10.11: {reason}\n"):
         decide(facts(inv, {1: bare(), 2: state, 3: bare()}))
     assert_control_node_untouched(inv)
 
@@ -170,31 +172,31 @@ def test_a_foreign_host_is_refused(tmp_path, state, reason):
 def test_etcd_clean_is_refused_under_the_safeguard_of_any_host(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
     hosts = inv.hosts()
-    hosts[inv.name(3)].settings["etcd_safeguard"] = True  # one host's var
+    hosts[inv.name(3)].settings = replace(hosts[inv.name(3)].settings, etcd_safeguard=True)  # one host's var
     live = CreateFacts(inv.spec, hosts, view(1, 2, 3), control(), NO_MONITORS, NEW_TOKEN, True)
-    with pytest.raises(DeployError, match=r"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on \(10\.10\.10\.12\)"):
+    with refused("create.clean", match=r"etcd_clean asks to wipe live etcd instances, but etcd_safeguard is on \(10\.10\.10\.12\)"):
         decide(live)
 
 
 def test_etcd_clean_from_the_inventory_is_refused(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
-    with pytest.raises(DeployError, match=r"etcd_clean is set in the inventory or YAML config: .*--data etcd_clean=true"):
+    with refused("create.clean", match=r"etcd_clean is set in the inventory or YAML config: .*--data etcd_clean=true"):
         decide(facts(inv, live=view(1, 2, 3)))
 
 
 def test_etcd_clean_never_wipes_a_foreign_instance(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
-    with pytest.raises(DeployError, match="not this cluster's to stop or delete"):
+    with refused("create.foreign", match="not this cluster's to stop or delete"):
         decide(facts(inv, {3: foreign_etcd()}, view(1, 2), cli_clean=True))
 
 
 def test_etcd_clean_refuses_a_partial_run_and_a_data_dir_with_other_files(tmp_path):
     inv = inventory(tmp_path, etcd_clean=True)
-    with pytest.raises(DeployError, match=r"the run leaves out 10\.10\.10\.12: run it without --limit"):
+    with refused("create.clean", match=r"the run leaves out 10\.10\.10\.12: run it without --limit"):
         decide(facts(inv, live=view(1, 2, 3), cli_clean=True, in_run=[1, 2]))
     crowded = inv.ours(2)
     crowded["data"] = ["member", "postgres"]
-    with pytest.raises(DeployError, match=r"10\.10\.10\.11: the data dir /data/etcd holds more than etcd's member/ \(postgres\)"):
+    with refused("create.clean", match=r"10\.10\.10\.11: the data dir /data/etcd holds more than etcd's member/ \(postgres\)"):
         decide(facts(inv, {2: crowded}, view(1, 2, 3), cli_clean=True))
 
 
@@ -215,13 +217,13 @@ def test_etcd_clean_from_the_command_line_rebuilds_a_live_cluster(tmp_path):
 
 def test_data_without_an_answer_and_a_bare_host_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=r"have data but no member answers, and 10\.10\.10\.12 is not members yet"):
+    with refused("create.down_with_new_hosts", match=r"have data but no member answers, and 10\.10\.10\.12 is not members yet"):
         decide(facts(inv, {1: inv.ours(1, running=False), 2: inv.ours(2, running=False), 3: bare()}))
 
 
 def test_data_without_an_answer_and_two_bare_hosts_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=r"and 10\.10\.10\.11, 10\.10\.10\.12 are not members yet"):
+    with refused("create.down_with_new_hosts", match=r"and 10\.10\.10\.11, 10\.10\.10\.12 are not members yet"):
         decide(facts(inv, {1: inv.ours(1, running=False), 2: bare(), 3: bare()}))
 
 
@@ -307,7 +309,7 @@ def test_a_site_conf_shows_the_settings_etcdkit_drops_or_sets_its_own_way():
 def test_a_quota_below_the_data_is_refused_before_any_change(tmp_path):
     inv = inventory(tmp_path)
     states = {n: inv.ours(n, etcd_quota_backend_bytes=16 << 30) for n in (1, 2, 3)}
-    with pytest.raises(DeployError) as raised:
+    with refused("restart.quota") as raised:
         decide(facts(inv, states, view(1, 2, 3, db_size=9 << 30)))
     assert str(raised.value).startswith("the new quota is below the data; nothing was changed:")
     assert f"{inv.name(1)}: its database takes 10 GB, more than etcd_quota_backend_bytes=8589934592 (9 GB)" in str(raised.value)
@@ -327,7 +329,7 @@ def test_a_stopped_member_is_started_not_restarted_even_in_an_unhealthy_cluster(
 def test_a_restart_in_an_unhealthy_cluster_is_refused(tmp_path):
     inv = inventory(tmp_path)
     states = {2: inv.ours(2, etcd_election_timeout=1500), 3: inv.ours(3, running=False)}
-    with pytest.raises(DeployError) as raised:
+    with refused("restart.unhealthy") as raised:
         decide(facts(inv, states, view(1, 2, 3, down={3})))
     assert str(raised.value).startswith("10.10.10.11 need a restart (etcd.conf changed), but the cluster is not healthy")
     assert "  - member etcd-3 (https://10.10.10.12:2379) is not healthy: context deadline exceeded" in str(raised.value)
@@ -336,7 +338,7 @@ def test_a_restart_in_an_unhealthy_cluster_is_refused(tmp_path):
 def test_running_members_without_the_ca_on_the_control_node_are_refused(tmp_path):
     inv = inventory(tmp_path)
     refusal = "cluster `etcd` runs on 10.10.10.10, 10.10.10.11, 10.10.10.12, but the control node has no CA in "
-    with pytest.raises(DeployError, match=re.escape(f"{refusal}{tmp_path}/pki/")):
+    with refused("control.no_ca", match=re.escape(f"{refusal}{tmp_path}/pki/")):
         decide(facts(inv, live=view(1, 2, 3), ca_pem=None))
     assert_control_node_untouched(inv)
 
@@ -345,8 +347,8 @@ def test_running_members_without_the_ca_on_the_control_node_are_refused(tmp_path
 def test_a_host_without_data_next_to_a_running_cluster_is_sent_to_the_join_sop(tmp_path, kind):
     inv = inventory(tmp_path)
     state = bare() if kind == "bare" else inv.ours(3, running=False, data=False)
-    with pytest.raises(
-        DeployError,
+    with refused(
+        "create.not_converged",
         match=(
             r"cannot converge the running cluster; nothing was changed:\n  - 10\.10\.10\.12 is not a member of the running "
             r"cluster `etcd`: add it with the join SOP \(bin/etcd-add 10\.10\.10\.12"
@@ -358,8 +360,8 @@ def test_a_host_without_data_next_to_a_running_cluster_is_sent_to_the_join_sop(t
 @pytest.mark.parametrize("running", [False, True])
 def test_a_removed_member_with_stale_data_is_refused(tmp_path, running):
     inv = inventory(tmp_path)
-    with pytest.raises(
-        DeployError,
+    with refused(
+        "create.not_converged",
         match=(
             r"10\.10\.10\.12 has data of cluster `etcd` but the live cluster has no member with peer URL "
             r"https://10\.10\.10\.12:2380 \(it was removed\): add it again with the join SOP"
@@ -380,7 +382,7 @@ def test_a_member_missing_from_the_inventory_is_named(tmp_path):
 
 def test_another_ca_on_the_control_node_is_refused_rather_than_deployed(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match="the control node's CA is not the one .* hold .* rejected by their running peers"):
+    with refused("control.other_ca", match="the control node's CA is not the one .* hold .* rejected by their running peers"):
         decide(facts(inv, live=view(1, 2, 3), ca_pem="-----BEGIN CERTIFICATE-----\nanother CA\n"))
 
 

@@ -1,7 +1,8 @@
 """destroy's decisions: the safeguard, what stops it, and where the snapshot comes from."""
 
+from dataclasses import replace
+
 import pytest
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.plans.destroy import DestroyFacts, decide
 from tests.unit.plans_data import (
@@ -14,6 +15,7 @@ from tests.unit.plans_data import (
     foreign_etcd,
     inventory,
     monitors,
+    refused,
     squatter,
     view,
 )
@@ -26,8 +28,9 @@ def facts(inv, states=None, live=None, monitored=NO_MONITORS, certificates=()) -
 
 
 def test_the_safeguard_refuses(tmp_path):
-    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to destroy cluster `etcd`; nothing was changed"):
+    with refused("destroy.safeguard") as raised:
         decide(facts(inventory(tmp_path, etcd_safeguard=True), live=view(1, 2, 3)))
+    assert "--data etcd_safeguard=false" in raised.value.fix
 
 
 def test_etcd_purge_overrides_the_safeguard(tmp_path):
@@ -64,16 +67,15 @@ def test_the_snapshot_comes_from_the_first_member_that_serves(tmp_path):
     ],
 )
 def test_a_host_that_cannot_be_cleaned_or_is_not_ours_is_refused(tmp_path, state, reason):
-    with pytest.raises(DeployError) as raised:
+    with refused("destroy.foreign") as raised:
         decide(facts(inventory(tmp_path), {2: state}, live=view(1, 2, 3, down={2})))
     assert str(raised.value).startswith("cannot destroy cluster `etcd`; nothing was changed:\n")
     assert f"\n  - 10.10.10.11: {reason}" in str(raised.value)
-    assert str(raised.value).endswith("not this cluster's to delete; an unreachable host cannot be cleaned.")
 
 
 def test_every_such_host_is_named(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError) as raised:
+    with refused("destroy.foreign") as raised:
         decide(facts(inv, {1: UNREACHABLE, 3: foreign_etcd()}, live=view(1, 2, 3, leader=2, down={1, 3})))
     assert [line[4:15] for line in str(raised.value).splitlines() if line.startswith("  - ")] == [address(1), address(3)]
 
@@ -82,7 +84,7 @@ def test_every_such_host_is_named(tmp_path):
 def test_data_without_a_healthy_member_for_the_snapshot_is_refused(tmp_path, live):
     inv = inventory(tmp_path)
     states = {seq: inv.ours(seq, running=False) for seq in (1, 2, 3)}
-    with pytest.raises(DeployError, match=r"^no member of `etcd` answers, so no snapshot can be saved before the data"):
+    with refused("destroy.no_snapshot", match=r"^no member of `etcd` answers, so no snapshot can be saved before the data"):
         decide(facts(inv, states, live=live))
     assert_control_node_untouched(inv)
 
@@ -119,14 +121,14 @@ def test_with_a_site_targets_folder_the_targets_go_from_it(tmp_path):
 def test_the_safeguard_of_one_host_refuses_for_the_whole_run(tmp_path):
     inv = inventory(tmp_path)
     hosts = inv.hosts()
-    hosts[inv.name(3)].settings["etcd_safeguard"] = True
-    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing .*\(it is set for 10\.10\.10\.12\)"):
+    hosts[inv.name(3)].settings = replace(hosts[inv.name(3)].settings, etcd_safeguard=True)
+    with refused("destroy.safeguard", match=r"^etcd_safeguard is on: refusing .*\(it is set for 10\.10\.10\.12\)"):
         decide(DestroyFacts(inv.spec, hosts, view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
 
 
 def test_a_partial_run_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=r"the run leaves out 10\.10\.10\.11, 10\.10\.10\.12; nothing was changed"):
+    with refused("destroy.left_out", match=r"the run leaves out 10\.10\.10\.11, 10\.10\.10\.12; nothing was changed"):
         decide(DestroyFacts(inv.spec, inv.hosts(in_run=[1]), view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
 
 
@@ -135,7 +137,7 @@ def test_a_member_of_another_cluster_or_a_crowded_data_dir_is_refused(tmp_path):
     crowded = inv.ours(2)
     crowded["data"] = ["member", "postgres"]
     states = {1: inv.ours(1, cluster_id=0xBEEF), 2: crowded}
-    with pytest.raises(DeployError) as refused:
+    with refused("destroy.foreign") as raised:
         decide(DestroyFacts(inv.spec, inv.hosts(states), view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))
-    assert "10.10.10.10: its etcd serves another cluster" in str(refused.value)
-    assert "10.10.10.11: the data dir /data/etcd holds more than etcd's member/ (postgres)" in str(refused.value)
+    assert "10.10.10.10: its etcd serves another cluster" in str(raised.value)
+    assert "10.10.10.11: the data dir /data/etcd holds more than etcd's member/ (postgres)" in str(raised.value)

@@ -4,8 +4,8 @@ etcd_seq, the leader last), an enabled downgrade resumed without enabling it aga
 that changes nothing once every member runs the target."""
 
 import pytest
-from pyinfra.api.exceptions import DeployError
 
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans.downgrade import DowngradeFacts, decide
 from tests.unit.plans_data import client_url, entry, inventory, view
 
@@ -27,10 +27,14 @@ def facts(inv, cluster, in_run=None, **changes) -> DowngradeFacts:
     return DowngradeFacts(inv.spec, inv.hosts(None, in_run, **{"etcd_version": "3.5.32", **changes}), cluster)
 
 
-def refused(tmp_path, cluster, **changes) -> str:
-    with pytest.raises(DeployError) as error:
+def refusal(tmp_path, cluster, **changes) -> Refusal:
+    with pytest.raises(Refusal) as error:
         decide(facts(inventory(tmp_path), cluster, **changes))
-    return str(error.value)
+    return error.value
+
+
+def refused(tmp_path, cluster, **changes) -> str:
+    return str(refusal(tmp_path, cluster, **changes))
 
 
 def test_no_member_answers(tmp_path):
@@ -43,8 +47,9 @@ def test_etcd_version_is_required(tmp_path):
 
 @pytest.mark.parametrize("running", [("3.5.16",) * 3, ("3.4.23",) * 3], ids=["3.5", "3.4"])
 def test_refused_below_3_6_saying_why_and_what_instead(tmp_path, running):
-    message = refused(tmp_path, live(*running), etcd_version="3.4.23" if running[0] == "3.5.16" else "3.4.20")
-    assert message.startswith(f"cannot downgrade, nothing was changed:\n  - the cluster runs etcd {running[0][:3]}")
+    refused_by = refusal(tmp_path, live(*running), etcd_version="3.4.23" if running[0] == "3.5.16" else "3.4.20")
+    message = str(refused_by)
+    assert refused_by.code == "downgrade.rules" and f"\n  - the cluster runs etcd {running[0][:3]}" in message
     assert "etcd has no downgrade before 3.6" in message and "an older binary cannot start on the data of a newer minor version" in message
     assert "restore a snapshot taken before the upgrade" in message and "bin/etcd-restore FILE" in message
 
@@ -58,21 +63,22 @@ def test_refused_below_3_6_even_when_a_member_is_down(tmp_path):
 @pytest.mark.parametrize(
     "cluster, expected",
     [
-        (live("3.6.11", "3.6.11", "3.6.11", down=[3]), "the cluster is not healthy: member etcd-3 .* is not healthy"),
-        (live("3.6.11", "3.6.11", "3.6.11", leader=None), "the cluster is not healthy: the cluster has no leader"),
+        (live("3.6.11", "3.6.11", "3.6.11", down=[3]), "member etcd-3 (https://10.10.10.12:2379) is not healthy"),
+        (live("3.6.11", "3.6.11", "3.6.11", leader=None), "the cluster has no leader"),
     ],
     ids=["unhealthy", "no-leader"],
 )
 def test_refused_unless_healthy_with_a_leader(tmp_path, cluster, expected):
-    with pytest.raises(DeployError, match=f"cannot downgrade, nothing was changed:\n  - {expected}"):
-        decide(facts(inventory(tmp_path), cluster))
+    refused_by = refusal(tmp_path, cluster)
+    assert refused_by.codes == {"downgrade.refused", "cluster.unhealthy"} and expected in str(refused_by)
 
 
 def test_a_pending_learner_is_refused(tmp_path):
     inv = inventory(tmp_path, seqs=(1, 2, 3, 4))
     cluster = live("3.6.11", "3.6.11", "3.6.11", "3.6.11", members=(1, 2, 3, entry(4, learner=True)))
-    with pytest.raises(DeployError, match=r"member etcd-4 .* is pending \(an unfinished join\)"):
+    with pytest.raises(Refusal) as raised:
         decide(facts(inv, cluster))
+    assert "cluster.pending" in raised.value.codes and "member etcd-4 a000000000000004" in str(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,9 @@ chosen by the data on the disks, the joins decided by the join SOP at their turn
 planned on the cluster the run ends with."""
 
 import pytest
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans import join
 from etcdkit.plans.memberfiles import ClusterSecrets
 from etcdkit.plans.recover import CONTROL_NODE, RecoverFacts, ask, decide
@@ -64,11 +64,13 @@ def facts(inv, states: dict, seen=None, databases=None, lost=(), in_run=None, co
     )
 
 
-def refusal(plan_facts) -> str:
-    with pytest.raises(DeployError) as refused:
+def refusal(plan_facts, code: str | None = None) -> str:
+    """The text of decide's refusal, whose codes include `code`."""
+    with pytest.raises(Refusal) as refused:
         decide(plan_facts)
     message = str(refused.value)
     assert message.startswith("cannot recover `etcd`; nothing was changed:\n  - ") or "nothing was changed" in message
+    assert code is None or code in refused.value.codes, refused.value.codes
     return message
 
 
@@ -121,10 +123,10 @@ def test_the_partitioned_minority_is_never_forced(tmp_path):
 
 def test_a_member_named_lost_that_answers_over_ssh_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    message = refusal(restarted_survivor(inv, lost=[2]))
-    assert message == (
+    message = refusal(restarted_survivor(inv, lost=[2]), "recover.lost_answers")
+    assert message.startswith(
         "cannot recover `etcd`; nothing was changed:\n  - 10.10.10.11 is named lost (etcd_recover_lost), but it answers over "
-        "SSH: a member that is not gone for good is not given up; drop it from etcd_recover_lost (recover inspects it then)"
+        "SSH: a member that is not gone for good is not given up; drop it from etcd_recover_lost (recover inspects it then)\n"
     )
 
 
@@ -150,14 +152,12 @@ def test_a_member_with_a_leader_refuses_and_points_to_remove_and_join(tmp_path):
     inv = inventory(tmp_path)
     states = {1: inv.ours(1), 2: inv.ours(2), 3: stopped(inv, 3)}
     seen = {1: {1: metrics(1, 240, leader=True), 2: metrics(2, 240, leader=True)}, 2: {2: metrics(2, 240, leader=True)}}
-    message = refusal(facts(inv, states, seen, databases={3: database(200)}))
+    message = refusal(facts(inv, states, seen, databases={3: database(200)}), "recover.partition")
     assert (
         "the cluster has a leader: etcd-1 (10.10.10.10, seen by itself); etcd-2 (10.10.10.11, seen by itself, 10.10.10.10) have one, "
         "so it has quorum. recover is only for a cluster that lost its quorum for good"
     ) in message
-    assert message.endswith(
-        "bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP (not running, or not reached over SSH: 10.10.10.12)"
-    )
+    assert "bin/etcd-rm -i INVENTORY IP, then bin/etcd-add -i INVENTORY IP (not running, or not reached over SSH: 10.10.10.12)\n" in message
 
 
 def test_a_member_that_sees_a_leader_among_its_peers_refuses(tmp_path):
@@ -206,8 +206,8 @@ def test_a_data_dir_with_more_than_member_data_is_refused(tmp_path):
 
 def test_without_any_data_there_is_nothing_to_recover_from(tmp_path):
     inv = inventory(tmp_path)
-    message = refusal(facts(inv, {1: bare(), 2: bare(), 3: UNREACHABLE}, lost=[3]))
-    assert message.endswith("no member of `etcd` holds data recover can start from: restore a snapshot instead (bin/etcd-restore)")
+    message = refusal(facts(inv, {1: bare(), 2: bare(), 3: UNREACHABLE}, lost=[3]), "recover.no_data")
+    assert "no member of `etcd` holds data recover can start from: restore a snapshot instead (bin/etcd-restore)" in message
 
 
 def test_safeguard_is_refused(tmp_path):
@@ -218,7 +218,7 @@ def test_safeguard_is_refused(tmp_path):
 def test_a_control_node_with_another_ca_is_refused(tmp_path):
     inv = inventory(tmp_path)
     other = "-----BEGIN CERTIFICATE-----\nanother CA\n-----END CERTIFICATE-----\n"
-    with pytest.raises(DeployError, match="the control node's CA is not the one 10.10.10.10 hold"):
+    with pytest.raises(Refusal, match="the control node's CA is not the one 10.10.10.10 hold"):
         decide(restarted_survivor(inv, control_state=control(ca_pem=other)))
 
 

@@ -1,11 +1,11 @@
 """remove's decisions: which member leaves, through which host, with what hand-over, and every
 refusal, from plain facts. Members 1-3 run; member 3 (10.10.10.12) usually leaves."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.plans.gather import conf_values
 from etcdkit.plans.remove import InventoryFacts, OwnConfigFacts, decide, gather, own_member
@@ -23,6 +23,7 @@ from tests.unit.plans_data import (
     inventory,
     make_settings,
     peer_url,
+    refused,
     squatter,
     view,
 )
@@ -42,17 +43,17 @@ def refusal(fragment: str) -> str:
 
 
 def test_a_run_without_a_limit_or_etcd_remove_is_refused(tmp_path):
-    with pytest.raises(DeployError, match=r"^name the member to remove: --limit IP \(or bin/etcd-rm IP\)"):
+    with refused("remove.unnamed", match=r"^name the member to remove: --limit IP \(or bin/etcd-rm IP\)"):
         decide(facts(inventory(tmp_path), in_run=None, limited=False))
 
 
 def test_etcd_remove_naming_a_host_outside_the_group_is_refused(tmp_path):
-    with pytest.raises(DeployError, match=r"^etcd_remove=10\.10\.10\.99 is not a host of group `etcd`: nothing was changed$"):
+    with refused("remove.unknown", match=r"^etcd_remove=10\.10\.10\.99 is not a host of group `etcd`"):
         decide(facts(inventory(tmp_path), in_run=None, named="10.10.10.99", limited=False))
 
 
 def test_two_hosts_leaving_in_one_run_are_refused(tmp_path):
-    with pytest.raises(DeployError, match=r"^2 hosts would leave \(10\.10\.10\.11 10\.10\.10\.12\): members leave one at a time"):
+    with refused("remove.several", match=r"^2 hosts would leave \(10\.10\.10\.11 10\.10\.10\.12\): members leave one at a time"):
         decide(facts(inventory(tmp_path), in_run=(2, 3)))
 
 
@@ -62,12 +63,12 @@ def test_a_limit_to_no_host_of_the_group_removes_nothing(tmp_path):
 
 def test_the_safeguard_refuses(tmp_path):
     inv = inventory(tmp_path, etcd_safeguard=True)
-    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12; nothing was changed"):
+    with refused("remove.safeguard", match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12; nothing was changed"):
         decide(facts(inv))
 
 
 def test_no_member_answers(tmp_path):
-    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: no member of cluster `etcd` answers"):
+    with refused("remove.down", match=r"^cannot remove 10\.10\.10\.12: no member of cluster `etcd` answers"):
         decide(facts(inventory(tmp_path), live=None))
 
 
@@ -124,18 +125,20 @@ def test_an_unstarted_entry_is_removed_and_is_no_survivor(tmp_path):
 
 
 def test_the_last_member_is_refused(tmp_path):
-    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.10; nothing was changed:\n  - it is the last member"):
+    with refused("remove.refused", "remove.last", match=r"^cannot remove 10\.10\.10\.10; nothing was changed:\n  - it is the last member"):
         decide(facts(inventory(tmp_path, seqs=(1,)), in_run=(1,), live=view(1)))
 
 
 def test_a_cluster_without_a_leader_is_refused(tmp_path):
-    with pytest.raises(DeployError, match=refusal(r"the cluster has no leader \(no quorum\) now")):
+    with refused("remove.refused", "cluster.unhealthy", match=refusal(r"the cluster has no leader \(no quorum\) now")):
         decide(facts(inventory(tmp_path), live=view(1, 2, 3, leader=None)))
 
 
 def test_quorum_loss_counts_a_member_that_is_down(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=refusal("after the change 1 of 2 voting members would be healthy, fewer than the quorum")):
+    with refused(
+        "remove.refused", "cluster.quorum", match=refusal("after the change 1 of 2 voting members would be healthy, fewer than the quorum")
+    ):
         decide(facts(inv, {2: inv.ours(2, running=False)}, live=view(1, 2, 3, down={2})))
 
 
@@ -155,7 +158,9 @@ def test_a_learner_leaving_costs_no_voter(tmp_path):
 
 def test_the_last_voter_next_to_a_learner_is_refused(tmp_path):
     inv = inventory(tmp_path, seqs=(1, 2))
-    with pytest.raises(DeployError, match="after the change 0 of 0 voting members would be healthy, fewer than the quorum of 1"):
+    with refused(
+        "remove.refused", "cluster.quorum", match="after the change 0 of 0 voting members would be healthy, fewer than the quorum of 1"
+    ):
         decide(facts(inv, in_run=(1,), live=view(1, entry(2, learner=True))))
 
 
@@ -179,18 +184,13 @@ def test_the_host_of_an_unstarted_entry_is_no_survivor_to_remove_through(tmp_pat
 
 
 def test_a_dead_host_without_a_survivor_in_the_run_is_refused(tmp_path):
-    with pytest.raises(
-        DeployError,
-        match=(
-            r"^10\.10\.10\.12 cannot be reached and no surviving member is in this run to remove its entry through: "
-            r"run over the whole inventory with --data etcd_remove=10\.10\.10\.12"
-        ),
-    ):
+    with refused("remove.no_survivor", match=r"^10\.10\.10\.12 cannot be reached") as raised:
         decide(facts(inventory(tmp_path), {3: UNREACHABLE}, in_run=(), named=address(3), live=view(1, 2, 3, down={3})))
+    assert raised.value.fix.startswith("Run over the whole inventory with --data etcd_remove=10.10.10.12")
 
 
 def test_a_host_without_credentials_is_refused_alone(tmp_path):
-    with pytest.raises(DeployError, match=r"^10\.10\.10\.12 holds no etcd credentials and no surviving member is in this run"):
+    with refused("remove.no_survivor", match=r"^10\.10\.10\.12 holds no etcd credentials and no surviving member is in this run"):
         decide(facts(inventory(tmp_path), {3: bare()}))
 
 
@@ -215,7 +215,7 @@ def member_conf(tmp_path) -> dict:
 
 def test_its_etcd_conf_names_the_member_cluster_and_data_dir(tmp_path):
     removal = decide(own_config(tmp_path, member_conf(tmp_path), live=view(1, 2, 3, entry(3, cluster="pg-meta"))))
-    assert (removal.name, removal.peer_url, removal.settings["etcd_cluster"], removal.settings["etcd_data"]) == (
+    assert (removal.name, removal.peer_url, removal.settings.etcd_cluster, removal.settings.etcd_data) == (
         "pg-meta-3",
         peer_url(3),
         "pg-meta",
@@ -235,7 +235,7 @@ def test_without_an_etcd_conf_there_is_nothing_to_remove(tmp_path):
 
 def test_an_etcd_running_without_an_etcd_conf_of_a_member_is_not_stopped(tmp_path):
     running = OwnConfigFacts(address(3), address(3), make_settings(tmp_path), {}, None, running=True)
-    with pytest.raises(DeployError, match=r"10\.10\.10\.12 runs an etcd, but has no /etc/etcd/etcd.conf of a member: .* not stopped"):
+    with refused("remove.not_a_member", match=r"^10\.10\.10\.12 runs an etcd, but has no /etc/etcd/etcd.conf of a member"):
         decide(running)
 
 
@@ -243,7 +243,7 @@ def test_the_own_config_form_keeps_a_data_dir_with_other_files(tmp_path):
     crowded = OwnConfigFacts(
         address(3), address(3), make_settings(tmp_path), member_conf(tmp_path), view(1, 2, 3), data_problem="the data dir holds more"
     )
-    with pytest.raises(DeployError, match="cannot remove 10.10.10.12: the data dir holds more"):
+    with refused("remove.foreign", match="cannot remove 10.10.10.12: the data dir holds more"):
         decide(crowded)
 
 
@@ -261,9 +261,9 @@ def test_the_data_dir_its_etcd_conf_names_is_checked_as_the_inventorys_before_an
     conf = {key: value for key, value in member_conf(tmp_path).items() if key != "data-dir"}
     if data_dir is not None:
         conf["data-dir"] = data_dir
-    with pytest.raises(DeployError) as refused:
+    with refused("remove.data_dir") as raised:
         decide(own_config(tmp_path, conf, live=view(1, 2, 3, entry(3, cluster="pg-meta"))))
-    message = str(refused.value)
+    message = str(raised.value)
     shown = "" if data_dir is None else f"data-dir {data_dir!r} of "
     assert message.startswith(
         f"10.10.10.12: {shown}/etc/etcd/etcd.conf " if data_dir else "10.10.10.12: /etc/etcd/etcd.conf names no data-dir"
@@ -278,12 +278,12 @@ def test_keeping_the_data_the_data_dir_is_not_needed(tmp_path):
 
 
 def test_with_an_etcd_conf_but_no_answer_it_is_refused(tmp_path):
-    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: no member of cluster `pg-meta` answers"):
+    with refused("remove.down", match=r"^cannot remove 10\.10\.10\.12: no member of cluster `pg-meta` answers"):
         decide(own_config(tmp_path, member_conf(tmp_path), live=None))
 
 
 def test_the_safeguard_refuses_the_host_alone(tmp_path):
-    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
+    with refused("remove.safeguard", match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
         decide(own_config(tmp_path, member_conf(tmp_path), etcd_safeguard=True))
 
 
@@ -293,20 +293,20 @@ def test_the_safeguard_refuses_the_host_alone(tmp_path):
 def test_the_safeguard_of_any_host_refuses(tmp_path):
     inv = inventory(tmp_path)
     hosts = inv.hosts(None, in_run=(3,))
-    hosts[inv.name(1)].settings["etcd_safeguard"] = True
-    with pytest.raises(DeployError, match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
+    hosts[inv.name(1)].settings = replace(hosts[inv.name(1)].settings, etcd_safeguard=True)
+    with refused("remove.safeguard", match=r"^etcd_safeguard is on: refusing to remove 10\.10\.10\.12"):
         decide(InventoryFacts(inv.spec, hosts, None, True, MEMBERS))
 
 
 @pytest.mark.parametrize("state", [foreign_etcd(), foreign_data(), squatter()], ids=["a running etcd", "data", "a listener"])
 def test_a_departing_host_with_something_foreign_is_refused_and_kept(tmp_path, state):
-    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: it holds an etcd or data that is not this member's"):
+    with refused("remove.foreign", match=r"^cannot remove 10\.10\.10\.12: it holds an etcd or data that is not this member's"):
         decide(facts(inventory(tmp_path), {3: state}, live=view(1, 2)))
 
 
 def test_a_host_serving_another_cluster_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=r"^cannot remove 10\.10\.10\.12: its etcd serves another cluster"):
+    with refused("remove.foreign", match=r"^cannot remove 10\.10\.10\.12: its etcd serves another cluster"):
         decide(facts(inv, {3: inv.ours(3, cluster_id=0xBEEF)}, live=view(1, 2)))
 
 
@@ -314,7 +314,7 @@ def test_a_data_dir_with_other_files_is_kept(tmp_path):
     inv = inventory(tmp_path)
     crowded = inv.ours(3)
     crowded["data"] = ["member", "postgres"]
-    with pytest.raises(DeployError, match=r"holds more than etcd's member/ \(postgres\)"):
+    with refused("remove.foreign", match=r"holds more than etcd's member/ \(postgres\)"):
         decide(facts(inv, {3: crowded}))
     inv_keep = inventory(tmp_path, etcd_rm_data=False)
     assert decide(facts(inv_keep, {3: crowded})).clean  # the data dir is not deleted: the rest may go
@@ -348,5 +348,5 @@ def test_the_host_alone_is_judged_by_what_its_own_data_dir_holds(tmp_path):
     with active(host):
         facts = gather(SimpleNamespace(limit_hosts=None), pyinfra_inventory)
     assert facts.data_problem.startswith("the data dir /srv/etcd holds more than etcd's member/ (notes.txt)")
-    with pytest.raises(DeployError, match=r"cannot remove 10\.10\.10\.12: the data dir /srv/etcd holds more"):
+    with refused("remove.foreign", match=r"cannot remove 10\.10\.10\.12: the data dir /srv/etcd holds more"):
         decide(facts)

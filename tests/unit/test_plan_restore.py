@@ -4,9 +4,9 @@ import hashlib
 import json
 
 import pytest
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model import paths
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans.restore import RestoreFacts, SnapshotFile, decide, read_snapshot
 from tests.unit.plans_data import (
     NO_MONITORS,
@@ -40,9 +40,11 @@ def facts(inv, snapshot, states=None, root="r00t", in_run=None, monitored=NO_MON
     return RestoreFacts(inv.spec, inv.hosts(states, in_run=in_run), snapshot, control(root=root), monitored, NOW)
 
 
-def refusal(plan_facts) -> str:
-    with pytest.raises(DeployError) as refused:
+def refusal(plan_facts, code: str | None = None) -> str:
+    """The text of decide's refusal, whose codes include `code`."""
+    with pytest.raises(Refusal) as refused:
         decide(plan_facts)
+    assert code is None or code in refused.value.codes, refused.value.codes
     return str(refused.value)
 
 
@@ -52,7 +54,9 @@ def test_a_snapshot_must_be_named(tmp_path):
 
 def test_a_missing_snapshot_is_refused(tmp_path):
     missing = read_snapshot(str(tmp_path / "backups" / "etcd-20250101T120000Z.db"))
-    assert "does not exist on the control node: nothing was changed" in refusal(facts(inventory(tmp_path), missing))
+    assert f"the snapshot {missing.path} does not exist on the control node" in refusal(
+        facts(inventory(tmp_path), missing), "restore.missing"
+    )
 
 
 def test_a_snapshot_without_its_sidecar_is_refused(tmp_path):
@@ -65,8 +69,8 @@ def test_a_snapshot_without_its_sidecar_is_refused(tmp_path):
 
 @pytest.mark.parametrize("content", [b"a snapshoT", b"a snapshot!", b""], ids=["other bytes", "longer", "empty"])
 def test_a_snapshot_that_is_not_what_its_sidecar_says_is_refused(tmp_path, content):
-    message = refusal(facts(inventory(tmp_path), snapshot_file(tmp_path, content=content)))
-    assert "is not the file its sidecar describes" in message and message.endswith("it is damaged or another file; nothing was changed")
+    message = refusal(facts(inventory(tmp_path), snapshot_file(tmp_path, content=content)), "restore.damaged")
+    assert "is not the file its sidecar describes" in message and "it is damaged or another file; nothing was changed" in message
 
 
 @pytest.mark.parametrize(
@@ -146,9 +150,9 @@ def test_with_a_site_targets_folder_the_restored_members_are_targets_and_no_moni
 
 def test_a_snapshot_of_another_cluster_is_refused_unless_its_cluster_is_named(tmp_path):
     sidecar = {"cluster": "old", "sha256": hashlib.sha256(CONTENT).hexdigest(), "size": len(CONTENT)}
-    message = refusal(facts(inventory(tmp_path), snapshot_file(tmp_path, sidecar)))
+    message = refusal(facts(inventory(tmp_path), snapshot_file(tmp_path, sidecar)), "restore.other_cluster")
     assert "\n  - etcd-20250101T120000Z.db is a snapshot of cluster `old`, not of `etcd`" in message
-    assert message.endswith("name its cluster for this run: --data etcd_restore_from=old")
+    assert "name its cluster for this run: --data etcd_restore_from=old\n" in message
     assert "etcd_restore_from=old" in refusal(facts(inventory(tmp_path, etcd_restore_from="staging"), snapshot_file(tmp_path, sidecar)))
     plan = decide(facts(inventory(tmp_path, etcd_restore_from="old"), snapshot_file(tmp_path, sidecar)))
     assert plan.warnings == ["etcd-20250101T120000Z.db is a snapshot of cluster `old`: restoring it as `etcd` (etcd_restore_from)"]

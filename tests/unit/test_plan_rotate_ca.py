@@ -3,10 +3,10 @@ become, and every refusal, from plain facts."""
 
 import pytest
 from pyinfra.api import Inventory
-from pyinfra.api.exceptions import DeployError
 
 from etcdkit.control.pki import CASource, CertificateAuthority
 from etcdkit.model import paths
+from etcdkit.model.settings import Settings
 from etcdkit.plans.reload import PgHost, ReloadFacts
 from etcdkit.plans.rotate_ca import RotationFacts, client_hosts, decide
 from tests.unit.plans_data import (
@@ -19,6 +19,7 @@ from tests.unit.plans_data import (
     inventory,
     make_settings,
     monitors,
+    refused,
     view,
 )
 
@@ -121,29 +122,29 @@ def test_monitors_of_a_site_targets_folder_get_no_tls_files_and_a_warning(tmp_pa
 
 def test_without_a_new_ca_nothing_happens(tmp_path, cas):
     old, _ = cas
-    with pytest.raises(DeployError, match="point etcd_ca_cert/etcd_ca_key at the new CA"):
+    with refused("rotate_ca.refused", "rotate_ca.no_new_ca", match="point etcd_ca_cert/etcd_ca_key at the new CA"):
         decide(facts(inventory(tmp_path), {None: old}, None))
 
 
 @pytest.mark.parametrize(
-    "live, states, problem",
+    "live, states, code",
     [
-        (view(1, 2, 3, down=[3]), None, "the cluster is not healthy"),
-        (view(1, 2, 3, entry(4, learner=True)), None, "is pending"),
-        (view(1, 2, 3, 4), None, "member etcd-4 .* is not a running member of the inventory in this run"),
+        (view(1, 2, 3, down=[3]), None, "cluster.unhealthy"),
+        (view(1, 2, 3, entry(4, learner=True)), None, "cluster.pending"),
+        (view(1, 2, 3, 4), None, "rotate_ca.member_left_out"),
     ],
 )
-def test_refused_unless_every_member_is_healthy_and_in_the_run(tmp_path, cas, live, states, problem):
+def test_refused_unless_every_member_is_healthy_and_in_the_run(tmp_path, cas, live, states, code):
     old, new = cas
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError, match=rf"(?s)^cannot rotate the CA, nothing was changed:.*{problem}"):
+    with refused("rotate_ca.refused", code, match="^cannot rotate the CA; nothing was changed:\n"):
         decide(facts(inv, {None: old}, new, live=live, states=states))
     assert_control_node_untouched(inv)
 
 
 def test_a_member_without_a_ca_file_is_refused(tmp_path, cas):
     old, new = cas
-    with pytest.raises(DeployError, match=r"10\.10\.10\.11: /etc/etcd/ca.crt holds no CA certificate"):
+    with refused("rotate_ca.refused", "rotate_ca.damaged_ca", match=r"10\.10\.10\.11: /etc/etcd/ca.crt holds no CA certificate"):
         decide(facts(inventory(tmp_path), {2: "garbage", None: old}, new))
 
 
@@ -151,7 +152,7 @@ def test_the_root_password_must_still_match(tmp_path, cas):
     old, new = cas
     inv = inventory(tmp_path)
     states = {seq: inv.ours(seq, root="the members' password") for seq in (1, 2, 3)}
-    with pytest.raises(DeployError, match="has no root password for it"):
+    with refused("control.no_root", match="has no root password for it"):
         decide(facts(inv, {None: old}, new, states=states))
 
 
@@ -162,11 +163,10 @@ CLIENTS = {PG: "admin host", "10.10.10.50": "Prometheus host"}
 def test_a_client_host_out_of_the_run_is_refused_unless_left_behind_on_purpose(tmp_path, cas, why):
     old, new = cas
     inv = inventory(tmp_path)
-    with pytest.raises(DeployError) as refused:
+    with refused("rotate_ca.client_left_out") as raised:
         decide(facts(inv, {None: old}, new, admin=[PG], clients=CLIENTS, left_out={"10.10.10.50": why}))
-    assert str(refused.value).startswith("cannot rotate the CA, nothing was changed:")
-    assert f"  - 10.10.10.50 (Prometheus host) is {why}: its etcd clients would keep only the old CA" in str(refused.value)
-    assert str(refused.value).endswith("or name it as left behind on purpose: --data etcd_rotate_skip=10.10.10.50")
+    assert f"  - 10.10.10.50 (Prometheus host) is {why}: its etcd clients would keep only the old CA" in str(raised.value)
+    assert "or name it as left behind on purpose: --data etcd_rotate_skip=10.10.10.50\n" in str(raised.value)
     assert_control_node_untouched(inv)
     skipping = inventory(tmp_path, etcd_rotate_skip=["10.10.10.50"])
     plan = decide(facts(skipping, {None: old}, new, admin=[PG], clients=CLIENTS, left_out={"10.10.10.50": why}))
@@ -178,7 +178,7 @@ def test_every_client_host_out_of_the_run_is_named_in_one_line(tmp_path, cas):
     old, new = cas
     inv = inventory(tmp_path, etcd_rotate_skip=["10.10.10.50"])
     left_out = {PG: "cannot be reached over SSH", "10.10.10.50": "left out of the run (--limit)"}
-    with pytest.raises(DeployError, match=rf"--data etcd_rotate_skip=10.10.10.50,{PG}$"):
+    with refused("rotate_ca.client_left_out", match=rf"--data etcd_rotate_skip=10.10.10.50,{PG}\n"):
         decide(facts(inv, {None: old}, new, clients=CLIENTS, left_out=left_out))
 
 
@@ -193,7 +193,9 @@ def test_a_client_host_in_the_run_left_behind_on_purpose_gets_nothing(tmp_path, 
 @pytest.mark.parametrize("name", ["10.10.10.99", address(2)], ids=["not in the inventory", "a member"])
 def test_only_client_hosts_can_be_left_behind(tmp_path, cas, name):
     old, new = cas
-    with pytest.raises(DeployError, match=rf"etcd_rotate_skip names {name}: no client host of the inventory"):
+    with refused(
+        "rotate_ca.refused", "rotate_ca.client_left_out", match=rf"etcd_rotate_skip names {name}: no client host of the inventory"
+    ):
         decide(facts(inventory(tmp_path, etcd_rotate_skip=[name]), {None: old}, new, admin=[PG]))
 
 
@@ -206,7 +208,7 @@ def test_the_client_hosts_of_an_inventory_are_its_admin_patroni_and_prometheus_h
         infra=(["10.10.10.50"], {}),
         site=(["10.10.10.51"], {}),
     )
-    settings = {"etcd_client_group": "etcd_clients", "etcd_monitor_group": "infra"}
+    settings = Settings(etcd_client_group="etcd_clients", etcd_monitor_group="infra")
     assert client_hosts(inv, settings, {"10.10.10.10"}) == {
         "10.10.10.40": "admin host and Patroni/vip-manager host of pg-main",
         "10.10.10.41": "Patroni/vip-manager host of pg-main",

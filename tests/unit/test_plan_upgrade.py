@@ -4,8 +4,8 @@ no longer reads, a v2 store that fails its check before 3.6, no etcd_version), t
 (followers by etcd_seq, the leader last), and a converged cluster that takes no turn."""
 
 import pytest
-from pyinfra.api.exceptions import DeployError
 
+from etcdkit.model.refusals import Refusal
 from etcdkit.plans.upgrade import UpgradeFacts, decide
 from tests.unit.plans_data import client_url, entry, inventory, view
 
@@ -24,9 +24,11 @@ def facts(inv, cluster, in_run=None, v2store=None, states=None, **changes) -> Up
     return UpgradeFacts(inv.spec, inv.hosts(states, in_run, **{"etcd_version": "3.5.16", **changes}), cluster, v2store or {})
 
 
-def refused(tmp_path, cluster, v2store=None, **changes) -> str:
-    with pytest.raises(DeployError) as error:
+def refused(tmp_path, cluster, v2store=None, code: str | None = None, **changes) -> str:
+    """The text of decide's refusal, whose codes include `code`."""
+    with pytest.raises(Refusal) as error:
         decide(facts(inventory(tmp_path), cluster, v2store=v2store, **changes))
+    assert code is None or code in error.value.codes, error.value.codes
     return str(error.value)
 
 
@@ -41,21 +43,21 @@ def test_etcd_version_is_required(tmp_path):
 @pytest.mark.parametrize(
     "cluster, expected",
     [
-        (live("3.5.15", "3.5.15", "3.5.15", down=[3]), "the cluster is not healthy: member etcd-3 .* is not healthy"),
-        (live("3.5.15", "3.5.15", "3.5.15", leader=None), "the cluster is not healthy: the cluster has no leader"),
+        (live("3.5.15", "3.5.15", "3.5.15", down=[3]), "member etcd-3 (https://10.10.10.12:2379) is not healthy"),
+        (live("3.5.15", "3.5.15", "3.5.15", leader=None), "the cluster has no leader"),
     ],
     ids=["unhealthy", "no-leader"],
 )
 def test_refused_unless_healthy_with_a_leader(tmp_path, cluster, expected):
-    with pytest.raises(DeployError, match=f"cannot upgrade, nothing was changed:\n  - {expected}"):
-        decide(facts(inventory(tmp_path), cluster))
+    assert f"\n  - the cluster is not healthy: {expected}" in refused(tmp_path, cluster, code="cluster.unhealthy")
 
 
 def test_a_pending_learner_is_refused(tmp_path):
     inv = inventory(tmp_path, seqs=(1, 2, 3, 4))
     cluster = live("3.5.15", "3.5.15", "3.5.15", "3.5.15", members=(1, 2, 3, entry(4, learner=True)))
-    with pytest.raises(DeployError, match=r"member etcd-4 .* learner .* is pending \(an unfinished join\)"):
+    with pytest.raises(Refusal, match=r"member etcd-4 .* learner .* is pending \(an unfinished join\)") as error:
         decide(facts(inv, cluster))
+    assert "cluster.pending" in error.value.codes
 
 
 def test_a_downgrade_is_refused(tmp_path):
@@ -71,8 +73,10 @@ def test_a_minor_skip_is_refused(tmp_path):
 
 
 def test_a_minor_step_under_the_floor_is_refused_before_the_v2_store_is_looked_at(tmp_path):
-    message = refused(tmp_path, live("3.5.30", "3.5.30", "3.5.30"), v2store={"10.10.10.10": None}, etcd_version="3.6.11")
-    assert message.startswith("cannot upgrade, nothing was changed:\n  - every member must run etcd 3.5.32 or later before the step to 3.6")
+    message = refused(
+        tmp_path, live("3.5.30", "3.5.30", "3.5.30"), v2store={"10.10.10.10": None}, code="upgrade.refused", etcd_version="3.6.11"
+    )
+    assert message.startswith("cannot upgrade; nothing was changed:\n  - every member must run etcd 3.5.32 or later before the step to 3.6")
     assert "upgrade to 3.5.32 first (etcd_version=3.5.32), then to 3.6.11" in message
     assert "etcdutl" not in message.split("(")[0] and "has no etcdutl" not in message
 
@@ -99,7 +103,7 @@ def test_a_key_the_new_minor_version_no_longer_reads_is_refused(tmp_path):
     state = inv.ours(1)
     state["conf"] += "enable-v2: true\n"
     clean = {"passed": True, "output": ""}
-    with pytest.raises(DeployError, match="10.10.10.10: its etcd.conf sets enable-v2, which etcd 3.6 no longer reads"):
+    with pytest.raises(Refusal, match="10.10.10.10: its etcd.conf sets enable-v2, which etcd 3.6 no longer reads"):
         decide(
             facts(
                 inv, live("3.5.32", "3.5.32", "3.5.32"), states={1: state}, v2store=dict.fromkeys(inv.hosts(), clean), etcd_version="3.6.11"

@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def test_no_schedule_no_backup_files(tmp_path):
     host = HostState(MEMBER, make_settings(tmp_path), {})
     membership = Membership("etcd-2=https://10.10.10.11:2380", "https://10.10.10.11:2379")
     assert set(member_files(host, membership, "etcd-1234", "new")) == {paths.CONF, paths.UNIT, paths.ENV}
-    host.settings["etcd_backup_schedule"] = SCHEDULE
+    host.settings = replace(host.settings, etcd_backup_schedule=SCHEDULE)
     assert {paths.BACKUP_SCRIPT, paths.BACKUP_SERVICE, paths.BACKUP_TIMER} <= set(member_files(host, membership, "etcd-1234", "new"))
 
 

@@ -1,6 +1,7 @@
 """The create SOP's wiring, run in-process on fake hosts: which operations each host gets, in which
 order, which are serial or guarded, and that a converged cluster gives a preview without changes."""
 
+from etcdkit.model.refusals import Refusal
 from tests.unit import plans_data
 from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki, with_view
 
@@ -60,3 +61,15 @@ def test_a_second_run_on_the_converged_cluster_changes_nothing(tmp_path):
         assert run.changes(address) == ["etcd member | Reload systemd units [if]", "etcd member | Wait for etcd to be healthy [if]"]
     run.execute()
     assert {address: run.commands(address) for address in ADDRESSES} == {address: [] for address in ADDRESSES}
+
+
+def test_a_host_that_is_neither_a_member_nor_a_monitoring_host_stops_the_run(tmp_path):
+    other = "10.10.10.40"
+    machines = {address: bare_machine() for address in [*ADDRESSES, other]}
+    run = SopRun("create", machines, members=ADDRESSES, group_data=pki(tmp_path)).prepare()
+    assert isinstance(run.error, Refusal) and run.error.code == "create.not_a_host", run.error
+    assert (
+        run.error.found.endswith(f"{other} is neither in group `etcd` nor a monitoring host of the inventory")
+        and run.error.fix == "Limit the run: --limit etcd"
+    )
+    assert not (tmp_path / "pki").exists()
