@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # prometheus: for its promtool, which checks and unit-tests the alert rules (tests/monitoring); openssl:
 # tests/sops/test_takeover.py makes a site CA with it, as Pigsty does; faketime: tests/unit/test_clock.py runs the
-# tests about time with the clock a year ahead.
-SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client openssl prometheus faketime
+# tests about time with the clock a year ahead; shellcheck: make lint checks every script etcdkit runs on hosts.
+SYSTEM_PACKAGES := debootstrap systemd-container apt-utils iproute2 openssh-client openssl prometheus faketime shellcheck
 POLICY_RC := /usr/sbin/policy-rc.d
 
 .PHONY: setup demo test test-versions unit coverage lint bench lab-up lab-down
@@ -48,11 +48,15 @@ unit: setup
 coverage: setup
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider --cov=etcdkit.sops --cov=etcdkit.tasks --cov-report=term --cov-fail-under=90
 
-# ruff's formatter and linter, and mypy on the model and the plans, as configured in pyproject.toml
+# ruff's formatter and linter, and mypy on the model and the plans, as configured in pyproject.toml; shellcheck
+# on every shell script of templates/scripts/ as etcdkit renders it (with sample values: tests/unit/scripts.py) and
+# on the tests' stand-in
 lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy etcdkit/model etcdkit/plans
+	@folder=$$(mktemp -d) && trap 'rm -rf "$$folder"' EXIT && $(BIN)/python -m tests.unit.scripts "$$folder" && \
+		shellcheck --shell=sh "$$folder"/*.sh tests/unit/stand_ins/program && echo "shellcheck: $$(ls "$$folder" | wc -l) scripts checked"
 
 # The benchmark (issue 19), on the lab and not part of `make test`: etcdkit's SOPs against a floor of the same
 # work (bench/floor.sh), BENCH_RUNS runs of each step; writes bench/results.json and docs/performance.md.

@@ -1,16 +1,14 @@
 """Facts about etcd on a host and about the live cluster, each gathered in one round trip."""
 
 import json
-import shlex
 
 from pyinfra.api import FactBase
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
-from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
+from etcdkit.remote import auth, etcdctl
+from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
-
-MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.UNIT, paths.ENV)
 
 
 class EtcdHost(FactBase):
@@ -40,30 +38,8 @@ class EtcdHost(FactBase):
         }
     """
 
-    def command(self, data_dir: str, ports: tuple[int, int]) -> str:
-        data = shlex.quote(data_dir)
-        port_pattern = "|".join(str(port) for port in ports)
-        return "; ".join(
-            [
-                "echo \"version=$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')\"",
-                'b=$(command -v etcd 2>/dev/null); echo "binary=$b"',
-                'if [ -n "$b" ]; then p=$(dpkg-query -S "$b" 2>/dev/null) || p=$(rpm -qf --qf "%{NAME}" "$b" 2>/dev/null) || p=; '
-                'echo "package=${p%%:*}"; fi',
-                "for m in apt-get dnf yum; do if command -v $m >/dev/null 2>&1; then echo package_manager=$m; break; fi; done",
-                f'echo "unit=$(systemctl show -p FragmentPath --value {paths.SERVICE} 2>/dev/null)"',
-                f"grep -qs 'written by etcdkit' {paths.UNIT} && echo unit_etcdkit=yes",
-                f'echo "active=$(systemctl is-active {paths.SERVICE} 2>/dev/null)"',
-                f'echo "enabled=$(systemctl is-enabled {paths.SERVICE} 2>/dev/null)"',
-                f'echo "pid=$(systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null)"',
-                f'echo "restart_pending=$(cat {paths.RESTART_PENDING} 2>/dev/null)"',
-                f"if [ -d {data} ]; then echo \"data=$(ls -A {data} | tr '\\n' ' ')\"; fi",
-                f"echo \"listeners=$(ss -ltnH 2>/dev/null | awk '{{print $4}}' | grep -cE ':({port_pattern})$')\"",
-                f'for f in {" ".join(MANAGED_FILES)}; do if [ -f $f ]; then echo "sha256=$(sha256sum $f)"; fi; done',
-                f"if [ -f {paths.CONF} ] && systemctl is-active --quiet {paths.SERVICE}; then "
-                f'echo "self=$({etcdctl(f"https://127.0.0.1:{int(ports[0])}", timeouts=POLL_TIMEOUTS)} endpoint status -w json 2>/dev/null)"; fi',
-                f"if [ -f {paths.CONF} ]; then echo 'conf<<'; cat {paths.CONF}; fi",
-            ]
-        )
+    def command(self, data_dir: str, ports: tuple[int, int]):
+        return host_commands.etcd_host(data_dir, ports)
 
     def process(self, output):
         state = {
@@ -113,18 +89,6 @@ def _own_status(text: str) -> dict | None:
         return None
 
 
-def side_by_side(ctl: str, calls: dict[str, str]) -> str:
-    """The etcdctl calls (section -> arguments) at once, each one's JSON printed after its section's
-    name, in order: each call logs in, and etcd's bcrypt makes a login slow."""
-    return (
-        "out=$(mktemp -d) && { "
-        + " ".join(f"{ctl} {call} -w json >$out/{section} 2>/dev/null &" for section, call in calls.items())
-        + " wait; "
-        + " ".join(f"echo {section}; cat $out/{section}; echo;" for section in calls)
-        + ' rm -rf "$out"; }; true'
-    )
-
-
 def sections(output, names: tuple[str, ...]) -> dict[str, str]:
     """The first line after each section's name (side_by_side's output)."""
     found, current = {}, None
@@ -144,13 +108,11 @@ class EtcdCluster(FactBase):
     + endpoint: client URL to ask (usually the member's own)
     """
 
-    CALLS = {"members": "member list", "status": "endpoint status --cluster", "health": "endpoint health --cluster"}
-
-    def command(self, endpoint: str) -> str:
-        return side_by_side(etcdctl(endpoint), self.CALLS)
+    def command(self, endpoint: str):
+        return etcdctl.cluster_view(endpoint)
 
     def process(self, output):
-        found = sections(output, tuple(self.CALLS))
+        found = sections(output, (*etcdctl.VIEW, *etcdctl.HEALTH))
         return ClusterView.parse(found.get("members", ""), found.get("status", ""), found.get("health", ""))
 
 
@@ -163,21 +125,19 @@ class EtcdMembership(FactBase):
     + endpoint: client URLs to ask, comma-separated
     """
 
-    CALLS = {"members": "member list", "status": "endpoint status --cluster"}
-
-    def command(self, endpoint: str) -> str:
-        return side_by_side(etcdctl(endpoint, timeouts=POLL_TIMEOUTS), self.CALLS)
+    def command(self, endpoint: str):
+        return etcdctl.membership_view(endpoint)
 
     def process(self, output):
-        found = sections(output, tuple(self.CALLS))
+        found = sections(output, tuple(etcdctl.VIEW))
         return ClusterView.parse(found.get("members", ""), found.get("status", ""), "")
 
 
 class EtcdVersion(FactBase):
     """The installed etcd server version, e.g. "3.5.16"; None when there is no etcd binary."""
 
-    def command(self) -> str:
-        return "etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p'; true"
+    def command(self):
+        return host_commands.version()
 
     def process(self, output):
         return output[0].strip() if output and output[0].strip() else None
@@ -198,12 +158,8 @@ class EtcdV2Store(FactBase):
         {"passed": True, "output": "No custom content found in both v2store and WAL records."}
     """
 
-    def command(self, data_dir: str) -> str:
-        return (
-            "if command -v etcdutl >/dev/null 2>&1; then "
-            f"if out=$(etcdutl check v2store --data-dir {shlex.quote(data_dir)} 2>&1); then echo passed; else echo failed; fi; "
-            'printf "%s\\n" "$out"; fi; true'
-        )
+    def command(self, data_dir: str):
+        return host_commands.v2store_check(data_dir)
 
     def process(self, output):
         lines = [line for line in output if line.strip()]
@@ -215,8 +171,8 @@ class EtcdV2Store(FactBase):
 class EtcdctlVersion(FactBase):
     """The installed etcdctl's version, e.g. "3.5.30"; None when there is no etcdctl."""
 
-    def command(self) -> str:
-        return "etcdctl version 2>/dev/null | sed -n 's/^etcdctl version: //p'; true"
+    def command(self):
+        return host_commands.etcdctl_version()
 
     def process(self, output):
         return output[0].strip() if output and output[0].strip() else None
@@ -228,13 +184,8 @@ class EtcdService(FactBase):
     when a restart became due (0: none).
     """
 
-    def command(self) -> str:
-        return (
-            f"echo $(systemctl is-active {paths.SERVICE} 2>/dev/null); "
-            f"echo $(systemctl is-enabled {paths.SERVICE} 2>/dev/null); "
-            f"systemctl show -p MainPID --value {paths.SERVICE} 2>/dev/null || echo 0; "
-            f"cat {paths.RESTART_PENDING} 2>/dev/null || echo 0"
-        )
+    def command(self):
+        return host_commands.service_state()
 
     def process(self, output):
         active, enabled, pid, pending = (list(output) + ["", "", "0", "0"])[:4]
@@ -253,12 +204,8 @@ class EtcdAuth(FactBase):
     + endpoint: client URL to ask
     """
 
-    def command(self, endpoint: str) -> str:
-        return (
-            f"if {etcdctl(endpoint, as_root=False)} get --limit=1 health >/dev/null 2>&1; then echo anonymous; fi; "
-            f"if out=$({etcdctl(endpoint)} get --limit=1 health 2>&1 >/dev/null); then echo root; "
-            "else case $out in *'authentication failed'*|*'invalid auth'*) echo refused ;; esac; fi; true"
-        )
+    def command(self, endpoint: str):
+        return auth.state(endpoint)
 
     @staticmethod
     def default():
@@ -283,18 +230,8 @@ class EtcdUser(FactBase):
         {"user": True, "permission": True, "role": True, "login": True}
     """
 
-    def command(self, endpoint: str, user: str, prefix: str, password_file: str) -> str:
-        ctl, name = etcdctl(endpoint), shlex.quote(user)
-        login = etcdctl(endpoint, login=(user, shlex.quote(password_file)))
-        return "; ".join(
-            [
-                f"{ctl} user get {name} >/dev/null 2>&1 && echo user",
-                f'[ "$({ctl} role get {name} 2>/dev/null | grep -cF -- {shlex.quote(f"(prefix {prefix})")})" = 2 ] && echo permission',
-                f"{ctl} user get {name} 2>/dev/null | sed -n 's/^Roles: //p' | tr ' ' '\\n' | grep -qxF -- {name} && echo role",
-                f"[ -r {shlex.quote(password_file)} ] && {login} get {shlex.quote(prefix)} --prefix --limit=1 >/dev/null 2>&1 && echo login",
-                "true",
-            ]
-        )
+    def command(self, endpoint: str, user: str, prefix: str, password_file: str):
+        return auth.user_state(endpoint, user, prefix, password_file)
 
     @staticmethod
     def default():
@@ -314,8 +251,8 @@ class EtcdCompacted(FactBase):
     + revision: the revision a compaction would keep the history from (>= 2)
     """
 
-    def command(self, endpoint: str, revision: int) -> str:
-        return f"{etcdctl(endpoint)} get health --count-only --rev={int(revision) - 1} 2>&1 >/dev/null; true"
+    def command(self, endpoint: str, revision: int):
+        return etcdctl.compacted(endpoint, int(revision) - 1)
 
     @staticmethod
     def default():
@@ -337,8 +274,8 @@ class EtcdAlarms(FactBase):
     + endpoint: client URL to ask
     """
 
-    def command(self, endpoint: str) -> str:
-        return f"{etcdctl(endpoint)} alarm list -w json 2>/dev/null; echo; true"
+    def command(self, endpoint: str):
+        return etcdctl.alarms(endpoint)
 
     def process(self, output):
         text = next((line for line in output if line.strip().startswith("{")), "")
@@ -374,8 +311,8 @@ class EtcdCertificates(FactBase):
         {"/etc/etcd/server.crt": "-----BEGIN CERTIFICATE-----...", "/etc/etcd/ca.crt": None}
     """
 
-    def command(self) -> str:
-        return "; ".join(f"echo 'file {path}'; cat {path} 2>/dev/null" for path in (paths.CERT, paths.CA)) + "; true"
+    def command(self):
+        return host_commands.certificates(paths.CERT, paths.CA)
 
     def process(self, output):
         files, current = {paths.CERT: [], paths.CA: []}, None
@@ -402,14 +339,8 @@ class EtcdMetrics(FactBase):
         {"https://10.10.10.11:2379": {"member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411, "revision": 1200}}
     """
 
-    def command(self, endpoints: tuple[str, ...]) -> str:
-        return (
-            "out=$(mktemp -d) && { "
-            + " ".join(f"{{ {metrics(url)}; }} >$out/{number} &" for number, url in enumerate(endpoints))
-            + " wait; "
-            + " ".join(f"echo {shlex.quote('endpoint ' + url)}; cat $out/{number};" for number, url in enumerate(endpoints))
-            + ' rm -rf "$out"; }; true'
-        )
+    def command(self, endpoints: tuple[str, ...]):
+        return etcdctl.side_by_side({f"endpoint {url}": metrics(url) for url in endpoints})
 
     def process(self, output):
         lines: dict[str, list[str]] = {}
@@ -461,7 +392,7 @@ class EtcdDatabase(FactBase):
         {"revision": 1200, "keys": 310, "size": 20480}
     """
 
-    def command(self, data_dir: str, tool: str) -> str:
+    def command(self, data_dir: str, tool: str):
         return database_status(data_dir, tool)
 
     def process(self, output):

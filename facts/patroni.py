@@ -6,9 +6,10 @@ change something), and answers even when Patroni cannot reach etcd, which is whe
 """
 
 import json
-import shlex
 
 from pyinfra.api import FactBase
+
+from etcdkit.remote.services import patroni_state
 
 
 class PatroniRole(FactBase):
@@ -21,9 +22,8 @@ class PatroniRole(FactBase):
 
     requires_command = "curl"
 
-    def command(self, url: str) -> str:
-        insecure = "-k " if url.startswith("https:") else ""  # only its role is read
-        return f"curl -s -m 5 {insecure}{shlex.quote(url)} || true"
+    def command(self, url: str):
+        return patroni_state(url)
 
     def process(self, output):
         try:

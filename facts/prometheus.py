@@ -1,9 +1,10 @@
 """Facts about a Prometheus host: the etcd member targets it holds, its version and what it includes."""
 
 import re
-import shlex
 
 from pyinfra.api import FactBase
+
+from etcdkit.remote.prometheus import setup, target_files
 
 
 class TargetFiles(FactBase):
@@ -16,11 +17,8 @@ class TargetFiles(FactBase):
     + cluster: the etcd cluster (the files' prefix)
     """
 
-    def command(self, directory: str, cluster: str) -> str:
-        return (
-            f"echo {shlex.quote('cluster=' + cluster)}; "
-            f"cd {shlex.quote(directory)} 2>/dev/null && sha256sum -- {shlex.quote(cluster)}-*.yml 2>/dev/null; true"
-        )
+    def command(self, directory: str, cluster: str):
+        return target_files(directory, cluster)
 
     @staticmethod
     def default():
@@ -49,13 +47,8 @@ class PrometheusSetup(FactBase):
     + cluster: the etcd cluster
     """
 
-    def command(self, directory: str, cluster: str) -> str:
-        folder, job = shlex.quote(directory), shlex.quote(f"job_name: etcd-{cluster}")
-        return (
-            "echo version=$(prometheus --version 2>&1 | head -n 1); "
-            f"grep -qsF -- {job} {folder}/prometheus.yml && echo job_inline; "
-            f"head -n 1 {folder}/rules/etcd.yml 2>/dev/null | grep -qF {shlex.quote(OLD_RULES_HEADER)} && echo old_rules; true"
-        )
+    def command(self, directory: str, cluster: str):
+        return setup(directory, cluster, OLD_RULES_HEADER)
 
     def process(self, output):
         lines = [line.strip() for line in output]

@@ -4,14 +4,10 @@ that not even `-vvv` (which prints fact output) shows them."""
 
 import hashlib
 import json
-import shlex
 
 from pyinfra.api import FactBase
 
-from etcdkit.remote.render import script
-
-SCRIPT = script("yaml-keys.py")
-CONFIG_FILE = script("config-file.py")
+from etcdkit.remote.configs import config_file, read_keys
 
 
 class YamlKeys(FactBase):
@@ -26,9 +22,8 @@ class YamlKeys(FactBase):
 
     requires_command = "python3"
 
-    def command(self, path: str, keys: tuple[str, ...], secrets: tuple[str, ...] = ()) -> str:
-        args = " ".join(shlex.quote(arg) for arg in (path, json.dumps(list(keys)), json.dumps(list(secrets))))
-        return f"python3 -c {shlex.quote(SCRIPT)} {args}"
+    def command(self, path: str, keys: tuple[str, ...], secrets: tuple[str, ...] = ()):
+        return read_keys(path, keys, secrets)
 
     def process(self, output):
         return json.loads("\n".join(output))
@@ -48,8 +43,8 @@ class ConfigFile(FactBase):
 
     requires_command = "python3"
 
-    def command(self, path: str) -> str:
-        return f"python3 -c {shlex.quote(CONFIG_FILE)} locate {shlex.quote(path)}"
+    def command(self, path: str):
+        return config_file("locate", path)
 
     def process(self, output):
         return json.loads("\n".join(output))

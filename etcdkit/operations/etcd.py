@@ -5,11 +5,10 @@
 import hashlib
 import json
 import os
-import shlex
 from pathlib import Path
 
 from pyinfra import host
-from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
 from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
@@ -25,17 +24,11 @@ from etcdkit.model.run import run_context
 from etcdkit.model.versions import Version, offline_tool
 from etcdkit.operations import on_host
 from etcdkit.operations.files import private_upload
-from etcdkit.remote.etcdctl import etcdctl, snapshot_restore, snapshot_status
+from etcdkit.remote import auth, files, services, snapshots
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
+from etcdkit.remote.packages import BINARIES, apt_install, apt_purge, remove_binaries, rpm_install, rpm_remove, unpack_tarball
 from etcdkit.remote.recovery import force_new_cluster as force_new_cluster_command
-
-DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
-# The user etcd runs as, made where the install did not make it (a release tarball; a package such as
-# Pigsty's `etcd`, whose binaries come without one).
-ETCD_USER = (
-    "{ getent group etcd >/dev/null || groupadd --system etcd; } && "
-    "{ getent passwd etcd >/dev/null || useradd --system -g etcd -d /var/lib/etcd -s /usr/sbin/nologin etcd; }"
-)
+from etcdkit.remote.shell import Command, joined
 
 
 @operation()
@@ -74,7 +67,7 @@ def install(
         yield from _install_tarball(tarball, tarball_sha256)
         return
     current, wanted = Version.parse(installed), Version.parse(version)
-    yield f"{package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current))} && {ETCD_USER}"
+    yield package_install(packages, version, fresh=True, downgrade=bool(current and wanted and wanted < current), etcd_user=True)
 
 
 @operation()
@@ -99,32 +92,19 @@ def admin_etcdctl(packages: list[str] | None = None, version: str | None = None)
     yield package_install(clients, version, fresh=False)
 
 
-def package_install(packages: list[str] | None, version: str | None, fresh: bool, downgrade: bool = False) -> str:
+def package_install(names: list[str] | None, version: str | None, fresh: bool, downgrade: bool = False, etcd_user: bool = False) -> Command:
     """The command that installs (or upgrades to) etcd's packages with the host's package manager,
     pinned to version when given: `etcd-server=3.5.16*` with apt (any Debian revision of it),
     `etcd-3.5.16` with dnf or yum; with downgrade, an older version than the installed one is
     allowed (apt's --allow-downgrades, `dnf downgrade`). With apt no service starts while it runs
     (policy-rc.d): neither the package's default instance nor a restart of the member by the
     package's scripts; a fresh install then disables the package's own unit, if it has one (Pigsty's package `etcd`
-    has none)."""
+    has none). With etcd_user, the etcd user is made where the package did not make it."""
     if host.get_fact(Which, command="apt-get"):
-        names = " ".join(shlex.quote(f"{name}={version}*" if version else name) for name in packages or ["etcd-server", "etcd-client"])
-        options = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold" if version else ""
-        options += " --allow-downgrades" if downgrade else ""
-        install_command = (
-            f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {options}{' ' if options else ''}{names}"
-        )
-        return (
-            f"if [ -e {DISABLE_SERVICE_START} ]; then echo '{DISABLE_SERVICE_START} exists: not replacing it' >&2; exit 1; fi; "
-            f"printf '#!/bin/sh\\nexit 101\\n' > {DISABLE_SERVICE_START} && chmod 755 {DISABLE_SERVICE_START} && "
-            f"trap 'rm -f {DISABLE_SERVICE_START}' EXIT && "
-            f"{{ {install_command} || {{ apt-get update -q && {install_command}; }}; }}"
-            + (f" && if systemctl cat {paths.SERVICE} >/dev/null 2>&1; then systemctl disable --quiet {paths.SERVICE}; fi" if fresh else "")
-        )
+        return apt_install(names, version, fresh, downgrade, etcd_user)
     if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
         tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
-        names = " ".join(shlex.quote(f"{name}-{version}" if version else name) for name in packages or ["etcd"])
-        return f"{tool} {'downgrade' if downgrade else 'install'} -y {names}"
+        return rpm_install(tool, names, version, downgrade, etcd_user)
     raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
 
 
@@ -139,7 +119,7 @@ def install_tarball(tarball: str, expected: str) -> tuple[bool, str]:
     checked and unpacked with the operation's privileges: (succeeded, the error)."""
     remote = on_host.private_file(Path(tarball))
     ok, error = on_host.run(unpack_tarball(remote, expected.lower()))
-    on_host.own(f"rm -f {remote}")
+    on_host.own(files.remove(remote))
     return ok, error
 
 
@@ -147,24 +127,6 @@ def _unpacked(tarball: str, expected: str) -> None:
     ok, error = install_tarball(tarball, expected)
     if not ok:
         raise OperationError(f"installing etcd from {tarball} failed: {error}")
-
-
-def unpack_tarball(remote: str, digest: str) -> str:
-    """The command that checks an uploaded release tarball, unpacks its binaries into
-    /usr/local/bin and makes sure the etcd user exists."""
-    return f"{extract_release(remote, digest, '/usr/local/bin')} && {ETCD_USER}"
-
-
-def extract_release(remote: str, digest: str, target: str) -> str:
-    """The command that checks an uploaded release tarball and unpacks etcd, etcdctl and etcdutl
-    (from etcd 3.5: a 3.4 release has none) into target: the files of the release's top folder
-    whose names begin with etcd, never its Documentation/. tar replaces a running binary by a new
-    file, never writes into it. The tarball is deleted once unpacked."""
-    return (
-        f"echo '{digest}  {remote}' | sha256sum -c --quiet && "
-        f"tar -xzf {remote} -C {target} --strip-components=1 --no-same-owner --wildcards --no-wildcards-match-slash "
-        f"'*/etcd*' && [ -x {target}/etcd ] && [ -x {target}/etcdctl ] && rm -f {remote}"
-    )
 
 
 @operation()
@@ -182,7 +144,7 @@ def request_restart(reason: str):
     if service["restart_pending"] == service["pid"]:
         host.noop("its restart is already recorded")
         return
-    yield f"echo {service['pid']} > {paths.RESTART_PENDING}  # {shlex.quote(reason)}"
+    yield services.request_restart(service["pid"], reason)
 
 
 @operation()
@@ -194,13 +156,13 @@ def running():
     service = host.get_fact(EtcdService)
     commands = []
     if service["enabled"] != "enabled":
-        commands.append(f"systemctl enable --quiet {paths.SERVICE}")
+        commands.append(services.enable())
     if start_needed(service["active"]):
-        commands.append(f"systemctl start --no-block {paths.SERVICE}")
+        commands.append(services.start())
     if not commands:
         host.noop("etcd is enabled and running")
         return
-    yield " && ".join(commands)
+    yield joined(commands)
 
 
 @operation(is_idempotent=False)
@@ -235,9 +197,9 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
         raise OperationError("no new root password: set etcd_root_password_file")
     temporary = on_host.private_file(value.encode())
     try:
-        login = f"{etcdctl(endpoint, login=('root', temporary))} get --limit=1 health >/dev/null"
+        login = auth.logs_in(endpoint, "root", temporary)
         if not on_host.run(login)[0]:
-            ok, error = on_host.run(f"{etcdctl(endpoint)} get --limit=1 health >/dev/null")
+            ok, error = on_host.run(auth.logs_in(endpoint))
             if not ok:
                 if any(refusal in error for refusal in ("authentication failed", "invalid auth")):
                     raise OperationError(
@@ -245,10 +207,10 @@ def _rotate_root(endpoint: str, new: Secret) -> None:
                         "set etcd_root_password_file to a file holding the cluster's current root password, run create, then change it"
                     )
                 raise OperationError(f"the member at {endpoint} does not answer, so root's password cannot change: {error}")
-            on_host.output(f"{etcdctl(endpoint)} user passwd root --interactive=false < {temporary} >/dev/null", "changing root's password")
+            on_host.output(auth.change_password(endpoint, "root", temporary), "changing root's password")
             on_host.output(login, "logging in with the new root password")
     finally:
-        on_host.own(f"rm -f {temporary}")
+        on_host.own(files.remove(temporary))
     new.store()
 
 
@@ -260,23 +222,16 @@ def rbac(endpoint: str):
 
     + endpoint: client URL of the member to run etcdctl against
     """
-    auth = host.get_fact(EtcdAuth, endpoint=endpoint)
-    if auth["root"] and not auth["anonymous"]:
+    state = host.get_fact(EtcdAuth, endpoint=endpoint)
+    if state["root"] and not state["anonymous"]:
         host.noop("authentication is enabled and root can log in")
         return
-    if auth["refused"]:
+    if state["refused"]:
         raise OperationError(
             "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
             "set etcd_root_password_file to a file holding the cluster's current root password"
         )
-    ctl = etcdctl(endpoint)
-    yield (
-        f"{ctl} user get root >/dev/null 2>&1 || {ctl} user add root --interactive=false < {paths.PASS}; "
-        f"{ctl} user grant-role root root >/dev/null && {ctl} auth enable && "
-        f"if {etcdctl(endpoint, as_root=False)} get --limit=1 health >/dev/null 2>&1; then "
-        "echo 'auth enable did not take effect: unauthenticated requests still work' >&2; exit 1; fi && "
-        f"{ctl} get --limit=1 health >/dev/null"
-    )
+    yield auth.enable(endpoint)
 
 
 @operation(is_idempotent=False)
@@ -288,7 +243,7 @@ def wipe(data_dir: str):
 
     + data_dir: the data dir to empty
     """
-    yield f"systemctl disable --now --quiet {paths.SERVICE} 2>/dev/null; rm -rf {shlex.quote(data_dir + '/member')} {paths.RESTART_PENDING}"
+    yield services.wipe(data_dir)
 
 
 @operation()
@@ -306,26 +261,23 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
     commands = []
     service = host.get_fact(EtcdService)
     if is_running(service["active"]) or service["enabled"] in ("enabled", "enabled-runtime"):
-        commands.append(f"systemctl disable --now --quiet {paths.SERVICE}")
+        commands.append(services.stop_and_disable())
     leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
     if host.get_fact(Directory, path=paths.CONF_DIR):
         leftovers.insert(0, paths.CONF_DIR)
     if leftovers:
-        commands.append(f"rm -rf {' '.join(shlex.quote(path) for path in leftovers)}")
+        commands.append(files.remove_tree(*leftovers))
     if remove_data and host.get_fact(Directory, path=data_dir):
-        # etcd's member/ tree, then the folder only if that leaves it empty (rmdir fails otherwise)
-        commands.append(f"rm -rf {shlex.quote(data_dir + '/member')} && rmdir {shlex.quote(data_dir)}")
+        commands.append(services.remove_data(data_dir))
     if paths.UNIT in leftovers:
-        commands.append("systemctl daemon-reload")
+        commands.append(services.daemon_reload())
     if remove_packages and host.get_fact(EtcdVersion):
-        if host.get_fact(File, path="/usr/local/bin/etcd"):
-            commands.append("rm -f /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl")
+        if host.get_fact(File, path=BINARIES[0]):
+            commands.append(remove_binaries())
         elif host.get_fact(Which, command="apt-get"):
-            names = " ".join(shlex.quote(name) for name in packages or ["etcd-server", "etcd-client"])
-            commands.append(f"DEBIAN_FRONTEND=noninteractive apt-get purge -y -q {names}")
+            commands.append(apt_purge(packages))
         else:
-            tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
-            commands.append(f"{tool} remove -y {' '.join(shlex.quote(name) for name in packages or ['etcd'])}")
+            commands.append(rpm_remove("dnf" if host.get_fact(Which, command="dnf") else "yum", packages))
     if not commands:
         host.noop("nothing of etcd is left on this host")
     yield from commands
@@ -382,16 +334,16 @@ def _snapshot(endpoint: str, dest: Path, about: dict | None, tool: str) -> None:
     remote = f"{folder}/snapshot.db"
     try:
         try:
-            on_host.output(f"(umask 077 && {etcdctl(endpoint)} snapshot save {remote} >/dev/null)", "the snapshot")
-            status = json.loads(on_host.output(snapshot_status(remote, tool), "reading the snapshot back"))
-            digest, size = on_host.output(f"sha256sum {remote} | cut -d' ' -f1; stat -c %s {remote}", "checksumming the snapshot").split()
+            on_host.output(snapshots.save(endpoint, remote), "the snapshot")
+            status = json.loads(on_host.output(snapshots.status(remote, tool), "reading the snapshot back"))
+            digest, size = on_host.output(snapshots.checksum(remote), "checksumming the snapshot").split()
             if not dest.parent.exists():  # a folder of its own; an existing one keeps its mode
                 dest.parent.mkdir(mode=0o700, parents=True)
             os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))  # private before a byte is in it
             if not on_host.fetch(remote, partial):
                 raise OperationError(f"the snapshot could not be downloaded to {dest}")
         finally:
-            on_host.run(f"rm -rf {folder}")
+            on_host.run(files.remove_tree(folder))
         local = hashlib.sha256(partial.read_bytes()).hexdigest()
         if int(size) <= 0 or not status.get("totalKey") or (local, partial.stat().st_size) != (digest, int(size)):
             raise OperationError(
@@ -430,18 +382,8 @@ def restore(snapshot: str, data_dir: str, member: Member, initial_cluster: str, 
     + initial_cluster, token: the new cluster's, as in every member's etcd.conf
     """
     copy = f"{data_dir}.restore.db"
-    member_dir, parent = f"{data_dir}/member", os.path.dirname(data_dir)
     yield from private_upload(Path(snapshot).expanduser(), copy)
-    command = snapshot_restore(
-        '"$copy"', '"$tmp"/data', member.name, initial_cluster, token, member.peer_url, _offline_tool("snapshot restore")
-    )
-    refusal = f"{member_dir} exists: a snapshot is restored only into a data dir without member data"
-    yield StringCommand(
-        f'copy={shlex.quote(copy)}; member={shlex.quote(member_dir)}; tmp=; trap \'rm -rf "$tmp" "$copy"\' EXIT; '
-        f'if [ -e "$member" ]; then echo {shlex.quote(refusal)} >&2; exit 1; fi && '
-        f'chown etcd:etcd "$copy" && tmp=$(mktemp -d {shlex.quote(parent + "/.etcd-restore.")}XXXXXX) && '
-        f'{command} && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 {shlex.quote(data_dir)} "$member"'
-    )
+    yield snapshots.restore(copy, data_dir, member, initial_cluster, token, _offline_tool("snapshot restore"))
     yield FunctionCommand(_mark_restored, (host.name,), {})
 
 
@@ -463,11 +405,7 @@ def root_logs_in(endpoint: str, refused: str):
     + endpoint: client URL of a running member
     + refused: the message when the password is refused (which password is needed)
     """
-    yield (
-        f"if ! out=$({etcdctl(endpoint)} get --limit=1 health 2>&1 >/dev/null); then "
-        f"case $out in *'authentication failed'*|*'invalid auth'*) echo {shlex.quote(refused)} >&2 ;; *) echo \"$out\" >&2 ;; esac; "
-        "exit 1; fi"
-    )
+    yield auth.root_logs_in(endpoint, refused)
 
 
 @operation()
@@ -485,15 +423,9 @@ def client_user(endpoint: str, user: str, prefix: str, password_file: str):
     if all(current.values()):
         host.noop(f"etcd user {user} can read and write {prefix} and logs in")
         return
-    ctl, name, secret = etcdctl(endpoint), shlex.quote(user), shlex.quote(password_file)
-    yield (
-        f"{{ {ctl} user get {name} >/dev/null 2>&1 || {ctl} user add {name} --interactive=false < {secret}; }} && "
-        f"{{ {ctl} role get {name} >/dev/null 2>&1 || {ctl} role add {name}; }} && "
-        f"{ctl} role grant-permission {name} --prefix=true readwrite {shlex.quote(prefix)} && "
-        f"{ctl} user grant-role {name} {name}"
-    )
+    yield auth.client_user(endpoint, user, prefix, password_file)
     if not current["login"]:
-        yield f"{ctl} user passwd {name} --interactive=false < {secret}"
+        yield auth.change_password(endpoint, user, password_file)
 
 
 @operation(is_idempotent=False)
@@ -507,7 +439,7 @@ def force_new_cluster(member: Member, etcd_binary: str, timeout: int):
     + etcd_binary: the etcd its unit runs
     + timeout: seconds it may take to serve
     """
-    yield StringCommand(force_new_cluster_command(member, etcd_binary))
+    yield force_new_cluster_command(member, etcd_binary)
     yield wait_healthy_command(member.client_url, False, timeout)
     yield FunctionCommand(_mark_forced, (host.name,), {})
 

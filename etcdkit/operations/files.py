@@ -7,16 +7,17 @@ runs, travels through a 0600 temporary file and is never printed.
 """
 
 import hashlib
-import shlex
 from pathlib import Path
 
 from pyinfra import host, state
-from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.facts.files import File, Sha256File
 
 from etcdkit.control.passwords import Secret
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
+from etcdkit.remote import files
+from etcdkit.remote.shell import announce
 
 Source = str | Path | Secret
 
@@ -73,7 +74,7 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
     if content is None:
         if state.is_executing:
             raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
-        yield StringCommand(f": {dest} gets a file the control node writes when the run executes")
+        yield announce(f"{dest} gets a file the control node writes when the run executes")
         return
     data = content.encode()
     same_content = host.get_fact(Sha256File, path=dest) == hashlib.sha256(data).hexdigest()
@@ -82,5 +83,4 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
         return
     if not same_content:
         yield from private_upload(source if isinstance(source, Path | Secret) else data, dest)
-    quoted = shlex.quote(dest)
-    yield StringCommand(f"chown {shlex.quote(f'{user}:{group}')} {quoted} && chmod {shlex.quote(mode)} {quoted}")
+    yield files.owner_and_mode(dest, user, group, mode)

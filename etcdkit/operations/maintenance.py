@@ -19,16 +19,11 @@ from etcdkit.model.cluster import db_sizes, fragmented
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.operations.restart import begin_turn, own_status, turn_failed
-from etcdkit.remote.etcdctl import etcdctl, journal
+from etcdkit.remote import etcdctl
 
 POLL = 0.3
 # seconds a defragmentation may take: etcd copies the whole database meanwhile (minutes for gigabytes)
 DEFRAG_TIMEOUT = 600
-
-
-def _slow(timeout: int) -> str:
-    """etcdctl's timeouts for a request that takes as long as the database is large."""
-    return f"--dial-timeout=2s --command-timeout={int(timeout)}s"
 
 
 @operation()
@@ -58,7 +53,7 @@ def compact(endpoint: str, keep: int, timeout: int = 60, executor: str | None = 
     if host.get_fact(EtcdCompacted, endpoint=endpoint, revision=target):
         host.noop(f"the history before revision {target} (current {revision} minus {keep}) is compacted already")
         return
-    yield f"{etcdctl(endpoint, timeouts=_slow(timeout))} compact {target} --physical"
+    yield etcdctl.compact(endpoint, target, timeout)
     yield FunctionCommand(_mark_compacted, (), {})
 
 
@@ -89,11 +84,11 @@ def defragment(endpoint: str, timeout: int = 60):
 def _defragment(endpoint: str, timeout: int) -> None:
     begin_turn(endpoint, "defragmented", lambda: answering(endpoint, timeout))
     before = own_status(endpoint)
-    ok, error = on_host.run(f"{etcdctl(endpoint, timeouts=_slow(DEFRAG_TIMEOUT))} defrag")
+    ok, error = on_host.run(etcdctl.defrag(endpoint, DEFRAG_TIMEOUT))
     problem = None if ok else f"the defragmentation failed: {error.strip()}"
     problem = problem or answering(endpoint, timeout)
     if problem:
-        _, log = on_host.run(journal(40))
+        _, log = on_host.run(etcdctl.journal(40))
         raise turn_failed(f"{host.name}: {problem}. No other member was defragmented. Its journal:\n{log}")
     logger.info(f"{host.name}: database defragmented, {db_sizes(before)} before, {db_sizes(own_status(endpoint))} after")
 
@@ -128,4 +123,4 @@ def disarm(endpoint: str):
     others = sorted({alarm["alarm"] for alarm in alarms} - {"NOSPACE"})
     if others:
         raise OperationError(f"alarm {', '.join(others)} is active: not disarmed (docs/runbook.md)")
-    yield f"{etcdctl(endpoint)} alarm disarm >/dev/null"
+    yield etcdctl.disarm(endpoint)

@@ -7,7 +7,6 @@ entry is ever picked out of etcdctl's table output, and a failed etcdctl call is
 departing host is cleaned only after that (`removal_confirmed`).
 """
 
-import shlex
 import time
 
 from pyinfra import host, state
@@ -15,12 +14,12 @@ from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
 
 from etcdkit.facts.etcd import EtcdMembership
-from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import Member
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
-from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl, journal
+from etcdkit.remote import etcdctl, services
+from etcdkit.remote.shell import joined
 
 POLL = 0.3
 # etcd refuses a membership change for a few seconds after the last one, or while a member is
@@ -73,9 +72,9 @@ def member_add(member: Member, endpoints: str, learner: bool, timeout: int = 30)
 
 def _add(member: Member, endpoints: str, learner: bool, timeout: int) -> None:
     deadline = time.monotonic() + timeout
-    command = f"{etcdctl(endpoints)} member add {shlex.quote(member.name)} --peer-urls={shlex.quote(member.peer_url)}"
+    command = etcdctl.member_add(endpoints, member.name, member.peer_url, learner)
     while _membership(endpoints).by_peer_url(member.peer_url) is None:
-        ok, error = on_host.run(command + (" --learner" if learner else ""))
+        ok, error = on_host.run(command)
         if not ok:
             _retry(deadline, f"etcd refused to add {member.name}", error)
 
@@ -103,10 +102,10 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
     serving = False
 
     def undo(reason: str) -> None:
-        _, log = on_host.run(journal(40))
+        _, log = on_host.run(etcdctl.journal(40))
         if not serving:
-            removed, error = on_host.run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
-            on_host.run(f"systemctl disable --now --quiet {paths.SERVICE}")
+            removed, error = on_host.run(etcdctl.member_remove(endpoints, entry.hex_id))
+            on_host.run(services.stop_and_disable())
             reason += (
                 "; its member entry was removed again, the cluster is as it was" if removed else f"; removing its entry failed too: {error}"
             )
@@ -117,7 +116,7 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
             undo(f"{what} within {timeout} s")
         time.sleep(POLL)
 
-    ok, error = on_host.run(f"systemctl enable --quiet {paths.SERVICE} && systemctl start --no-block {paths.SERVICE}")
+    ok, error = on_host.run(joined([services.enable(), services.start()]))
     if not ok:
         undo(f"systemd could not start etcd: {error}")
     while True:
@@ -134,13 +133,13 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
         if leader is None or not leader.client_urls:
             wait("the cluster had no leader to promote the learner")
             continue
-        ok, _ = on_host.run(f"{etcdctl(leader.client_urls[0], timeouts=POLL_TIMEOUTS)} member promote {entry.hex_id}")
+        ok, _ = on_host.run(etcdctl.member_promote(leader.client_urls[0], entry.hex_id))
         if not ok:
             wait("the learner did not catch up")
-    while not on_host.run(f"{etcdctl(member.client_url, timeouts=POLL_TIMEOUTS)} endpoint health")[0]:
+    while not on_host.run(etcdctl.health(member.client_url))[0]:
         wait("it did not serve reads as a voting member")
     serving = True
-    while not on_host.run(f"{etcdctl(endpoints, timeouts=POLL_TIMEOUTS)} endpoint health --cluster")[0]:
+    while not on_host.run(etcdctl.health(endpoints, cluster_wide=True))[0]:
         wait("the cluster is not healthy after the join")
 
 
@@ -169,10 +168,10 @@ def _remove(peer_url: str, endpoints: str, leader_endpoint: str | None, successo
     entry = _membership(endpoints).by_peer_url(peer_url)
     if entry is not None and leader_endpoint and successor:
         # it leads: hand leadership over first, so the cluster keeps a leader throughout
-        on_host.run(f"{etcdctl(leader_endpoint)} move-leader {shlex.quote(successor)}")
+        on_host.run(etcdctl.move_leader(leader_endpoint, successor))
     deadline = time.monotonic() + timeout
     while entry is not None:
-        ok, error = on_host.run(f"{etcdctl(endpoints)} member remove {entry.hex_id}")
+        ok, error = on_host.run(etcdctl.member_remove(endpoints, entry.hex_id))
         if not ok and "member not found" not in error:
             _retry(deadline, f"etcd refused to remove {entry.name or peer_url}", error)
         entry = _membership(endpoints).by_peer_url(peer_url)

@@ -9,13 +9,15 @@ names (/tmp/pyinfra-<hash of the destination>) are fixed: a file another user le
 written through.
 """
 
-import shlex
 from io import BytesIO
 from pathlib import Path
 
 from pyinfra import host
-from pyinfra.api import OperationError, StringCommand
+from pyinfra.api import OperationError
 from pyinfra.api.arguments import CONNECTOR_ARGUMENT_KEYS
+
+from etcdkit.remote import files
+from etcdkit.remote.shell import Command
 
 
 def privileges() -> dict:
@@ -24,31 +26,31 @@ def privileges() -> dict:
     return {key: arguments[key] for key in CONNECTOR_ARGUMENT_KEYS if key in arguments}
 
 
-def run(command: str) -> tuple[bool, str]:
+def run(command: Command) -> tuple[bool, str]:
     """(whether it succeeded, its stderr or else its stdout)."""
-    ok, output = host.run_shell_command(StringCommand(command), print_output=False, **privileges())
+    ok, output = host.run_shell_command(command, print_output=False, **privileges())
     return ok, output.stderr or output.stdout
 
 
-def output(command: str, what: str) -> str:
+def output(command: Command, what: str) -> str:
     """The command's stdout; OperationError("<what> failed: <its error>") when it fails."""
-    ok, result = host.run_shell_command(StringCommand(command), print_output=False, **privileges())
+    ok, result = host.run_shell_command(command, print_output=False, **privileges())
     if not ok:
         raise OperationError(f"{what} failed: {result.stderr or result.stdout}")
     return result.stdout
 
 
-def own(command: str) -> tuple[bool, str]:
+def own(command: Command) -> tuple[bool, str]:
     """A command as the SSH user itself, whatever the operation's privileges: (succeeded, its
     stdout, else its stderr)."""
-    ok, output = host.run_shell_command(StringCommand(command), print_output=False)
+    ok, output = host.run_shell_command(command, print_output=False)
     return ok, output.stdout if ok else output.stderr or output.stdout
 
 
 def private_temporary(folder: bool = False) -> str:
     """A new temporary file (or folder) of the SSH user: a fresh name in the host's temporary
     folder, created exclusively by mktemp, 0600 (0700); the caller deletes it."""
-    ok, made = own(f'mktemp {"-d " if folder else ""}"${{TMPDIR:-/tmp}}/etcdkit.XXXXXXXXXX"')
+    ok, made = own(files.temporary(folder))
     made = made.strip()
     if not ok or not made.startswith("/") or "\n" in made:
         raise OperationError(f"could not make a private temporary {'folder' if folder else 'file'} on {host.name}: {made}")
@@ -61,7 +63,7 @@ def private_file(source: bytes | Path) -> str:
     temporary = private_temporary()
     data = BytesIO(source) if isinstance(source, bytes) else str(source.expanduser())
     if not host.put_file(data, temporary, print_output=False):
-        own(f"rm -f {temporary}")
+        own(files.remove(temporary))
         raise OperationError(f"could not write the private temporary file {temporary} on {host.name}")
     return temporary
 
@@ -76,16 +78,11 @@ def fetch(remote: str, local: Path) -> bool:
     try:
         return host.get_file(remote, str(local), remote_temp_filename=f"{folder}/copy", print_output=False, **arguments)
     finally:
-        host.run_shell_command(StringCommand(f"rm -rf {shlex.quote(folder)}"), print_output=False, **arguments)
+        host.run_shell_command(files.remove_tree(folder), print_output=False, **arguments)
 
 
 def install(source: bytes | Path, dest: str) -> None:
     """Write source (the content, or a control-node file) to dest with the operation's privileges,
     readable by nobody else at any moment: it travels through a private temporary file of the SSH
     user (private_file), and dest is made private (a new one 0600) before it is written."""
-    temporary, quoted = private_file(source), shlex.quote(dest)
-    output(
-        f"(umask 077 && touch -- {quoted}) && chmod go-rwx -- {quoted} && cat -- {temporary} > {quoted}; "
-        f"status=$?; rm -f {temporary}; exit $status",
-        f"writing {dest}",
-    )
+    output(files.install(private_file(source), dest), f"writing {dest}")

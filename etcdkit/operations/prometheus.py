@@ -1,13 +1,13 @@
 """Operations on the monitoring hosts: Prometheus targets of etcd members."""
 
 import hashlib
-import shlex
 from io import StringIO
 
 from pyinfra import host
-from pyinfra.api import FileUploadCommand, StringCommand, operation
+from pyinfra.api import FileUploadCommand, operation
 
 from etcdkit.facts.prometheus import TargetFiles
+from etcdkit.remote import files as remote_files
 
 
 @operation()
@@ -29,6 +29,6 @@ def targets(directory: str, cluster: str, files: dict[str, str]):
     for name, text in sorted(changed.items()):
         path = f"{directory}/{name}"
         yield FileUploadCommand(StringIO(text), path, remote_temp_filename=host.get_temp_filename(path))
-        yield StringCommand(f"chmod 644 {shlex.quote(path)}")
+        yield remote_files.chmod("644", path)
     if stale:
-        yield StringCommand("rm -f " + " ".join(shlex.quote(f"{directory}/{name}") for name in stale))
+        yield remote_files.remove(*(f"{directory}/{name}" for name in stale))

@@ -9,7 +9,6 @@ their configuration) and fails with the member's journal.
 """
 
 import hashlib
-import shlex
 from collections.abc import Callable
 
 from pyinfra import host
@@ -21,7 +20,9 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdService
 from etcdkit.model import paths
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
-from etcdkit.remote.etcdctl import etcdctl, journal
+from etcdkit.remote import files as remote_files
+from etcdkit.remote import services
+from etcdkit.remote.etcdctl import journal, move_leader
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
 
@@ -88,7 +89,7 @@ def begin_turn(endpoint: str, what: str, gate: Callable[[], str | None]) -> None
     view = host.get_fact(EtcdCluster, endpoint=endpoint)
     successor = view.successor(view.answered_by) if view else None
     if view and view.leader() and view.leader().id == view.answered_by and successor:
-        on_host.run(f"{etcdctl(endpoint)} move-leader {successor.hex_id}")
+        on_host.run(move_leader(endpoint, successor.hex_id))
 
 
 def healthy_gate(endpoint: str, timeout: int) -> Callable[[], str | None]:
@@ -113,11 +114,11 @@ def _write(files: dict) -> None:
         user, group, mode = paths.OWNERS[path]
         temporary = f"{path}.etcdkit-new"
         on_host.install(text.encode(), temporary)
-        ok, error = on_host.run(f"chown {user}:{group} {temporary} && chmod {mode} {temporary} && mv -f {temporary} {path}")
+        ok, error = on_host.run(remote_files.replace(temporary, path, user, group, mode))
         if not ok:
             raise OperationError(f"could not install {path}: {error}")
     if paths.UNIT in files:
-        on_host.run("systemctl daemon-reload")
+        on_host.run(services.daemon_reload())
 
 
 def _put_back(found: dict[str, str]) -> None:
@@ -125,15 +126,15 @@ def _put_back(found: dict[str, str]) -> None:
     (a file whose state was not found yet is left alone)."""
     for path, was in found.items():
         if was in ("kept", "absent"):
-            on_host.run(f"mv -f {path}.previous {path}" if was == "kept" else f"rm -f {path}")
-    on_host.run(f"rm -f {paths.RESTART_PENDING}")
+            on_host.run(remote_files.put_back(path) if was == "kept" else remote_files.remove(path))
+    on_host.run(remote_files.remove(paths.RESTART_PENDING))
     if paths.UNIT in found:
-        on_host.run("systemctl daemon-reload")
+        on_host.run(services.daemon_reload())
 
 
 def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     if restarts_failed():
-        on_host.run(f"rm -f {paths.RESTART_PENDING}")  # it keeps its configuration: nothing is pending
+        on_host.run(remote_files.remove(paths.RESTART_PENDING))  # it keeps its configuration: nothing is pending
         raise _after_failure("restarted")
     if not running:
         _write(files)
@@ -143,23 +144,21 @@ def _restart(endpoint: str, files: dict, running: bool, timeout: int) -> None:
     found: dict[str, str] = {}  # path -> "kept" (copied to .previous) or "absent"
     try:
         for path in files:  # no file is written unless the one it replaces is kept
-            found[path] = on_host.output(
-                f"if [ -f {path} ]; then cp -p {path} {path}.previous && echo kept; else echo absent; fi", f"keeping {path}"
-            ).strip()
+            found[path] = on_host.output(remote_files.keep(path), f"keeping {path}").strip()
         _write(files)
     except OperationError as error:
         _put_back(found)
         raise turn_failed(f"{host.name}: {error}; it keeps its configuration and was not restarted, nor was any other member") from None
-    on_host.run(f"systemctl restart {paths.SERVICE}")
+    on_host.run(services.restart())
     ok, _ = on_host.run(healthy)
     if ok:
-        kept = [path for path, was in found.items() if was == "kept"]
-        on_host.run(f"rm -f {paths.RESTART_PENDING} " + " ".join(shlex.quote(f"{path}.previous") for path in kept))
+        kept = [remote_files.previous(path) for path, was in found.items() if was == "kept"]
+        on_host.run(remote_files.remove(paths.RESTART_PENDING, *kept))
         return
     _, log = on_host.run(journal(40))
     _put_back(found)
     # the failed starts may have hit systemd's start limit: clear it, or the restart is refused
-    on_host.run(f"systemctl reset-failed {paths.SERVICE}; systemctl restart {paths.SERVICE}")
+    on_host.run(services.restart_again())
     back, _ = on_host.run(healthy)
     raise turn_failed(
         f"{host.name} did not come back healthy within {timeout} s with its new configuration; its previous "

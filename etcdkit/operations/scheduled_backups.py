@@ -1,13 +1,13 @@
 """The scheduled backups of a member (etcd_backup_schedule) taken off its host: when the schedule is
 unset, and when the member leaves (remove, destroy). Its snapshots stay where they are."""
 
-import shlex
-
 from pyinfra import host
 from pyinfra.api import operation
 from pyinfra.facts.files import File
 
 from etcdkit.model import paths
+from etcdkit.remote import files, services
+from etcdkit.remote.shell import joined
 
 
 @operation()
@@ -24,9 +24,9 @@ def removed(metric_dir: str):
     if not present:
         host.noop("no scheduled backups on this member")
         return
-    commands = [f"rm -f {' '.join(shlex.quote(path) for path in present)}"]
+    commands = [files.remove(*present)]
     if paths.BACKUP_TIMER in present:
-        commands.insert(0, f"{{ systemctl disable --now --quiet {paths.BACKUP_TIMER_UNIT} 2>/dev/null || true; }}")
+        commands.insert(0, services.timer_off(paths.BACKUP_TIMER_UNIT))
     if paths.BACKUP_TIMER in present or paths.BACKUP_SERVICE in present:
-        commands.append("systemctl daemon-reload")
-    yield " && ".join(commands)
+        commands.append(services.daemon_reload())
+    yield joined(commands)

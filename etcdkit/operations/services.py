@@ -1,8 +1,8 @@
 """Services that must take a new configuration: etcd's clients (Patroni, vip-manager) and Prometheus."""
 
-import shlex
-
 from pyinfra.api import operation
+
+from etcdkit.remote import services
 
 PATRONI_TIMEOUT = 300  # a replica's PostgreSQL stops with a checkpoint, then replays WAL before it runs again
 
@@ -15,7 +15,7 @@ def take_config(service: str, action: str):
     + service: the systemd unit
     + action: reload or restart
     """
-    yield f"if systemctl is-active --quiet {shlex.quote(service)}; then systemctl {action} {shlex.quote(service)}; fi"
+    yield services.take_config(service, action)
 
 
 @operation(is_idempotent=False)
@@ -29,10 +29,4 @@ def restart_patroni(service: str, api: str, timeout: int = PATRONI_TIMEOUT):
     + api: its /patroni endpoint
     + timeout: seconds it may take to run again
     """
-    unit, insecure = shlex.quote(service), "-k " if api.startswith("https:") else ""
-    running = f'curl -s -m 5 {insecure}{shlex.quote(api)} | grep -Eq \'"state": *"running"\''
-    yield (
-        f"if systemctl is-active --quiet {unit}; then systemctl restart {unit} && "
-        f"for i in $(seq {int(timeout)}); do sleep 1; {running} && exit 0; done; "
-        f"echo {shlex.quote(f'Patroni does not run again {timeout} s after its restart: see journalctl -u {service}')} >&2; exit 1; fi"
-    )
+    yield services.restart_patroni(service, api, timeout)

@@ -9,8 +9,6 @@ The downgrade SOP takes the same turns to an older release, once etcd's downgrad
 (`etcdctl downgrade validate|enable`, etcd 3.6+): each turn first checks that it still is.
 """
 
-import shlex
-
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.facts.server import Which
@@ -21,7 +19,8 @@ from etcdkit.model.versions import downgrade_target
 from etcdkit.operations import on_host
 from etcdkit.operations.etcd import install_tarball, package_install
 from etcdkit.operations.restart import begin_turn, healthy_gate, own_status, turn_failed
-from etcdkit.remote.etcdctl import etcdctl, journal
+from etcdkit.remote import services
+from etcdkit.remote.etcdctl import downgrade, journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
 
@@ -82,7 +81,7 @@ def _upgrade(
                 f"installing etcd {version} on {host.name} failed, so etcd was not restarted and {previous} still runs; "
                 f"no other member was {what}: {error.strip()}"
             )
-    on_host.run(f"systemctl restart {paths.SERVICE}")
+    on_host.run(services.restart())
     healthy, _ = on_host.run(wait_healthy_command(endpoint, True, timeout))
     now = own_status(endpoint).get("version") if healthy else None
     if now == version:
@@ -135,5 +134,4 @@ def downgrade_enabled(endpoint: str, target: str, through: bool = True):
     if downgrade_target([status]) == target:
         host.noop(f"the downgrade to {target} is enabled already")
         return
-    ctl, minor = etcdctl(endpoint), shlex.quote(target)
-    yield f"{ctl} downgrade validate {minor} && {ctl} downgrade enable {minor}"
+    yield downgrade(endpoint, target)

@@ -10,14 +10,15 @@ private temporary file of the SSH user, never on a command line nor in the outpu
 """
 
 import json
-import shlex
 
 from pyinfra import host, state
-from pyinfra.api import FunctionCommand, OperationError, StringCommand, operation
+from pyinfra.api import FunctionCommand, OperationError, operation
 
-from etcdkit.facts.yaml import CONFIG_FILE, ConfigFile, YamlKeys, hashed
+from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
 from etcdkit.operations import on_host
 from etcdkit.operations.files import read_source
+from etcdkit.remote.configs import config_file, write_config
+from etcdkit.remote.shell import announce
 from etcdkit.remote.yaml_edit import set_keys
 
 
@@ -39,7 +40,7 @@ def yaml_keys(path: str, values: dict, secrets: tuple[str, ...] = ()):
     if any(resolved[key] is None and values[key] is not None for key in values):
         if state.is_executing:
             raise OperationError(f"a password for {path} was not written on the control node")
-        yield StringCommand(f": {path} gets passwords the control node generates when the run executes")
+        yield announce(f"{path} gets passwords the control node generates when the run executes")
         return
     if current == hashed(resolved, secrets):
         host.noop(f"{path} names the live members already")
@@ -56,13 +57,8 @@ def edit(path: str, values: dict, secrets: tuple[str, ...]) -> bool:
     """Callback: the file read, its keys set, and written back over it, as its writer (ConfigFile)."""
     text = json.loads(on_host.output(config_file("read", path), f"reading {path}"))
     upload = on_host.private_file(set_keys(text, _resolved(values, secrets)).encode())
-    on_host.output(f"{config_file('write', path)} < {upload}; status=$?; rm -f {upload}; exit $status", f"writing {path}")
+    on_host.output(write_config(path, upload), f"writing {path}")
     return True
-
-
-def config_file(action: str, path: str) -> str:
-    """templates/scripts/config-file.py, to read or write the file path leads to."""
-    return f"python3 -c {shlex.quote(CONFIG_FILE)} {action} {shlex.quote(path)}"
 
 
 def _resolved(values: dict, secrets: tuple[str, ...]) -> dict:

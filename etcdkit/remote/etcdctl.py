@@ -8,56 +8,141 @@ No ETCDCTL_API: etcdctl speaks API v3 by default from 3.4, and from 3.6 on it wa
 of a variable it no longer reads.
 """
 
-import shlex
+from pyinfra.api import StringCommand
 
 from etcdkit.model import paths
+from etcdkit.remote.shell import script, sh
 
-TIMEOUTS = "--dial-timeout=2s --command-timeout=5s"
+
+def timeouts(dial: str, command: str) -> tuple[str, str]:
+    """etcdctl's timeouts: to connect, and for the whole command ("2s", "30m")."""
+    return f"--dial-timeout={dial}", f"--command-timeout={command}"
+
+
+TIMEOUTS = timeouts("2s", "5s")
 # Health polls give up quickly and try again: a member that is up but has no leader yet would
 # otherwise hold each poll for the whole command timeout.
-POLL_TIMEOUTS = "--dial-timeout=1s --command-timeout=1s"
+POLL_TIMEOUTS = timeouts("1s", "1s")
 
 
-def etcdctl(endpoints: str, as_root: bool = True, timeouts: str = TIMEOUTS, login: tuple[str, str] | None = None) -> str:
+def etcdctl(
+    endpoints: str, as_root: bool = True, timeouts: tuple[str, str] = TIMEOUTS, login: tuple[str, str] | None = None
+) -> StringCommand:
     """etcdctl against the endpoints with the member's certificate, as root unless as_root is false,
     or as login = (user, password file)."""
+    ctl = sh(
+        "etcdctl --endpoints={endpoints} --cacert={ca} --cert={cert} --key={key} {timeouts}",
+        endpoints=endpoints,
+        ca=paths.CA,
+        cert=paths.CERT,
+        key=paths.KEY,
+        timeouts=timeouts,
+    )
+    if not (as_root or login):
+        return ctl
     name, password_file = login or ("root", paths.PASS)
-    user = f'ETCDCTL_USER="{name}:$(cat {password_file})" ' if as_root or login else ""
-    return f"{user}etcdctl --endpoints={shlex.quote(endpoints)} --cacert={paths.CA} --cert={paths.CERT} --key={paths.KEY} {timeouts}"
+    return sh('ETCDCTL_USER={user}"$(cat {password_file})" {ctl}', user=f"{name}:", password_file=password_file, ctl=ctl)
 
 
-def journal(lines: int = 30) -> str:
-    return f"journalctl -u {paths.SERVICE} -n {lines} --no-pager -o short-iso"
+def call(ctl: StringCommand, arguments: str, /, **values) -> StringCommand:
+    """An etcdctl call: ctl (etcdctl()) and its arguments, a template of etcdkit.remote.shell.sh."""
+    return sh("{ctl} " + arguments, ctl=ctl, **values)
 
 
-def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> str:
-    """A shell loop that waits for the endpoint (and with cluster_wide, every member) to serve
+def journal(lines: int = 30) -> StringCommand:
+    return sh("journalctl -u {service} -n {lines} --no-pager -o short-iso", service=paths.SERVICE, lines=int(lines))
+
+
+def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> StringCommand:
+    """A loop on the host that waits for the endpoint (and with cluster_wide, every member) to serve
     linearizable reads, which needs a leader and quorum; it fails with the journal excerpt."""
-    timeout = int(timeout)
-    scope = "--cluster" if cluster_wide else ""
-    check = f"{etcdctl(endpoint, timeouts=POLL_TIMEOUTS)} endpoint health {scope} >/dev/null 2>&1"
-    return (
-        f"deadline=$(( $(date +%s) + {timeout} )); "
-        f"until {check}; do "
-        f"if [ $(date +%s) -ge $deadline ]; then "
-        f"echo {shlex.quote(f'etcd at {endpoint} is not healthy after {timeout} s; its journal:')} >&2; {journal()} >&2; "
-        f"{etcdctl(endpoint)} endpoint health {scope} >&2; exit 1; fi; "
-        f"sleep 0.2; done"
+    return script(
+        "wait-healthy.sh.j2",
+        endpoint=endpoint,
+        timeout=int(timeout),
+        scope=["--cluster"] if cluster_wide else [],
+        poll=etcdctl(endpoint, timeouts=POLL_TIMEOUTS),
+        etcdctl=etcdctl(endpoint),
+        journal=journal(),
     )
 
 
-def snapshot_restore(snapshot: str, target: str, name: str, initial_cluster: str, token: str, peer_url: str, tool: str) -> str:
-    """A member's data, restored from a snapshot into a folder that does not exist yet, with tool
-    ("etcdutl", or "etcdctl" on etcd 3.4; etcd 3.6 has no `etcdctl snapshot restore`). snapshot and
-    target are shell words the caller quoted (they may name variables)."""
-    return (
-        f"{tool} snapshot restore {snapshot} --name {shlex.quote(name)} "
-        f"--initial-cluster {shlex.quote(initial_cluster)} --initial-cluster-token {shlex.quote(token)} "
-        f"--initial-advertise-peer-urls {shlex.quote(peer_url)} --data-dir {target}"
-    )
+def health(endpoints: str, cluster_wide: bool = False) -> StringCommand:
+    """Whether the endpoints (with cluster_wide, every member) serve reads now: one quick poll."""
+    return call(etcdctl(endpoints, timeouts=POLL_TIMEOUTS), "endpoint health" + (" --cluster" if cluster_wide else ""))
 
 
-def snapshot_status(snapshot: str, tool: str) -> str:
-    """What etcd reads of a snapshot file, as JSON ({"hash", "revision", "totalKey", "totalSize"}),
-    with tool ("etcdutl", or "etcdctl" on etcd 3.4)."""
-    return f"{tool} snapshot status {shlex.quote(snapshot)} -w json"
+def side_by_side(calls: dict[str, StringCommand]) -> StringCommand:
+    """The commands at once, each one's output printed after its section's name, in order: each
+    etcdctl call logs in, and etcd's bcrypt makes a login slow."""
+    return script("side-by-side.sh.j2", calls=calls)
+
+
+# the sections of a cluster view: section -> etcdctl's arguments (each answers in JSON)
+VIEW = {"members": "member list -w json", "status": "endpoint status --cluster -w json"}
+HEALTH = {"health": "endpoint health --cluster -w json"}
+
+
+def cluster_view(endpoint: str) -> StringCommand:
+    """The member list, every member's status and health through the endpoint (VIEW and HEALTH)."""
+    ctl = etcdctl(endpoint)
+    return side_by_side({section: call(ctl, arguments) for section, arguments in {**VIEW, **HEALTH}.items()})
+
+
+def membership_view(endpoint: str) -> StringCommand:
+    """The member list and every answering member's status (VIEW), quick enough to poll."""
+    ctl = etcdctl(endpoint, timeouts=POLL_TIMEOUTS)
+    return side_by_side({section: call(ctl, arguments) for section, arguments in VIEW.items()})
+
+
+def own_status(port: int) -> StringCommand:
+    """`endpoint status -w json` of the member on this host (its client port on 127.0.0.1)."""
+    return call(etcdctl(f"https://127.0.0.1:{int(port)}", timeouts=POLL_TIMEOUTS), "endpoint status -w json")
+
+
+def member_add(endpoints: str, name: str, peer_url: str, learner: bool) -> StringCommand:
+    command = call(etcdctl(endpoints), "member add {name} --peer-urls={peer_url}", name=name, peer_url=peer_url)
+    return sh("{command} --learner", command=command) if learner else command
+
+
+def member_remove(endpoints: str, member_id: str) -> StringCommand:
+    """Remove the member by its hex ID."""
+    return call(etcdctl(endpoints), "member remove {member_id}", member_id=member_id)
+
+
+def member_promote(endpoint: str, member_id: str) -> StringCommand:
+    return call(etcdctl(endpoint, timeouts=POLL_TIMEOUTS), "member promote {member_id}", member_id=member_id)
+
+
+def move_leader(endpoint: str, member_id: str) -> StringCommand:
+    """Hand leadership from the leader at endpoint to the member of this hex ID."""
+    return call(etcdctl(endpoint), "move-leader {member_id}", member_id=member_id)
+
+
+def compact(endpoint: str, revision: int, timeout: int) -> StringCommand:
+    """Compact the history before revision, and wait until its pages are free (--physical)."""
+    return call(etcdctl(endpoint, timeouts=timeouts("2s", f"{int(timeout)}s")), "compact {revision} --physical", revision=int(revision))
+
+
+def compacted(endpoint: str, revision: int) -> StringCommand:
+    """A read at revision: etcd refuses it (on stderr) once that revision is compacted."""
+    return call(etcdctl(endpoint), "get health --count-only --rev={revision} 2>&1 >/dev/null; true", revision=int(revision))
+
+
+def defrag(endpoint: str, timeout: int) -> StringCommand:
+    """Defragment the database of this member only."""
+    return call(etcdctl(endpoint, timeouts=timeouts("2s", f"{int(timeout)}s")), "defrag")
+
+
+def alarms(endpoint: str) -> StringCommand:
+    return call(etcdctl(endpoint), "alarm list -w json 2>/dev/null; echo; true")
+
+
+def disarm(endpoint: str) -> StringCommand:
+    return call(etcdctl(endpoint), "alarm disarm >/dev/null")
+
+
+def downgrade(endpoint: str, minor: str) -> StringCommand:
+    """Validate the cluster's downgrade to this minor version, then enable it (etcd 3.6+)."""
+    ctl = etcdctl(endpoint)
+    return sh("{ctl} downgrade validate {minor} && {ctl} downgrade enable {minor}", ctl=ctl, minor=minor)

@@ -5,12 +5,12 @@ from etcdkit.model import paths
 from etcdkit.model.backups import grep_pattern
 from etcdkit.model.inventory import Member
 from etcdkit.model.settings import Settings
-from etcdkit.remote.etcdctl import etcdctl
+from etcdkit.remote.etcdctl import etcdctl, timeouts
 from etcdkit.remote.render import render
 
 TARBALL_BINARY, PACKAGE_BINARY = "/usr/local/bin/etcd", "/usr/bin/etcd"
 # A snapshot streams the whole database: etcdctl's usual 5 s for a command is far too short for it.
-SNAPSHOT_TIMEOUTS = "--dial-timeout=5s --command-timeout=30m"
+SNAPSHOT_TIMEOUTS = timeouts("5s", "30m")
 # Started by their timers, the members take their scheduled snapshots in turns, by etcd_seq: member 1 at
 # once, member 2 two minutes later, and so on, over BACKUP_TURNS turns (then again from the first).
 BACKUP_TURN_SECONDS = 120
@@ -56,7 +56,7 @@ def backup_files(member: Member, settings: Settings) -> dict[str, str]:
         metric_file=paths.BACKUP_METRIC,
         keep=int(settings.etcd_backup_keep),
         pattern=grep_pattern(member.cluster),
-        etcdctl=etcdctl(member.client_url, timeouts=SNAPSHOT_TIMEOUTS),
+        etcdctl=etcdctl(member.client_url, timeouts=SNAPSHOT_TIMEOUTS).get_raw_value(),
         turn=(member.seq - 1) % BACKUP_TURNS * BACKUP_TURN_SECONDS,
     )
     return {

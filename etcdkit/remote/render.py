@@ -61,6 +61,6 @@ def _natural(name: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def script(name: str) -> str:
-    """A script of templates/scripts/ as it is (run with python3 -c on hosts)."""
+def script_text(name: str) -> str:
+    """A script of templates/scripts/ as it is (a Python one, run with python3 -c on hosts)."""
     return (TEMPLATES / "scripts" / name).read_text()

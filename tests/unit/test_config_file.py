@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from etcdkit.facts.yaml import CONFIG_FILE, ConfigFile
+from etcdkit.facts.yaml import ConfigFile
 
 SCRIPT = Path(__file__).resolve().parents[2] / "templates" / "scripts" / "config-file.py"
+CONFIG_FILE = SCRIPT.read_text()
 CONFIG = "# the site's comment\nscope: pg-test\netcd3:\n  hosts: 10.10.10.10:2379\n"
 NEW = "# the site's comment\nscope: pg-test\netcd3:\n  hosts:\n  - 10.10.10.10:2379\n  - 10.10.10.11:2379\n"
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="hands files to another user (chown)")
@@ -50,8 +51,8 @@ def owned(path: Path, user: str, mode: int) -> Path:
 
 
 def test_the_fact_runs_the_script_by_its_path():
-    assert ConfigFile().command(path="/etc/patroni/a b.yml") == f"python3 -c {shlex.quote(CONFIG_FILE)} locate '/etc/patroni/a b.yml'"
-    assert SCRIPT.read_text() == CONFIG_FILE
+    command = ConfigFile().command(path="/etc/patroni/a b.yml").get_raw_value()
+    assert command == f"python3 -c {shlex.quote(CONFIG_FILE)} locate '/etc/patroni/a b.yml'"
 
 
 def test_a_file_is_read_and_replaced_in_its_folder_with_its_mode(base):

@@ -14,12 +14,14 @@ import yaml
 from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdV2Store, _own_status
 
 from etcdkit.model import paths
+from etcdkit.model.inventory import Member
 from etcdkit.model.versions import BY_NAME, RULES, cluster_version, downgrade_target, offline_tool
 from etcdkit.operations import upgrade
 from etcdkit.plans import status
 from etcdkit.plans.downgrade import DowngradeFacts
 from etcdkit.plans.downgrade import decide as decide_downgrade
-from etcdkit.remote.etcdctl import etcdctl, snapshot_restore, snapshot_status
+from etcdkit.remote import snapshots
+from etcdkit.remote.etcdctl import defrag
 from tests.unit.fake_host import FakeHost, call, fact, run, shell
 from tests.unit.plans_data import NOW, inventory
 from tests.unit.test_operations import prepared_snapshot, snapshot_host
@@ -138,8 +140,10 @@ def runs_in(release: str, command: str) -> bool:
 def test_snapshot_restore_and_status_run_with_the_tool_each_release_has(release):
     tool = offline_tool(release, "etcdutl" in COMMANDS[release])
     assert tool == ("etcdctl" if release.startswith("3.4.") else "etcdutl")
-    restore = snapshot_restore("s.db", "/data/x", "etcd-1", "etcd-1=https://10.10.10.10:2380", "etcd-t", "https://10.10.10.10:2380", tool)
-    assert runs_in(release, restore) and runs_in(release, snapshot_status("/tmp/s.db", tool))
+    member = Member(host_name="10.10.10.10", seq=1, cluster="etcd", address="10.10.10.10", port=2379, peer_port=2380)
+    script = snapshots.restore("/data/x.restore.db", "/data/x", member, "etcd-1=https://10.10.10.10:2380", "etcd-t", tool)
+    [restore] = [line for line in script.get_raw_value().splitlines() if " snapshot restore " in line]
+    assert runs_in(release, restore) and runs_in(release, snapshots.status("/tmp/s.db", tool).get_raw_value())
 
 
 def test_3_6_and_3_7_took_snapshot_restore_status_and_defrag_data_dir_out_of_etcdctl():
@@ -151,12 +155,12 @@ def test_3_6_and_3_7_took_snapshot_restore_status_and_defrag_data_dir_out_of_etc
 
 @pytest.mark.parametrize("release", sorted(COMMANDS))
 def test_etcdctl_of_every_release_takes_etcdkits_flags_and_maintains_online(release):
-    assert runs_in(release, f"{etcdctl(ENDPOINT)} defrag")  # maintain's defragmentation, through the endpoint
+    assert runs_in(release, defrag(ENDPOINT, 600).get_raw_value())  # maintain's defragmentation, through the endpoint
     assert "user" in COMMANDS[release]["etcdctl"][""]  # ETCDCTL_USER is the flag --user
 
 
 def test_the_v2_store_check_is_in_the_etcdutl_of_the_floor_before_3_6():
-    command = re.search(r"etcdutl check v2store --data-dir \S+", EtcdV2Store().command("/data/etcd")).group(0)
+    command = re.search(r"etcdutl check v2store --data-dir \S+", EtcdV2Store().command("/data/etcd").get_raw_value()).group(0)
     assert str(BY_NAME["3.5"].floor) == "3.5.32" and runs_in("3.5.32", command)
     assert not runs_in("3.5.16", command)  # older 3.5 releases lack it: the floor comes first
 

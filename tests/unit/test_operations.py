@@ -26,7 +26,7 @@ from etcdkit.facts.etcd import (
 )
 from etcdkit.facts.patroni import PatroniRole
 from etcdkit.facts.prometheus import PrometheusSetup, TargetFiles
-from etcdkit.facts.yaml import CONFIG_FILE, ConfigFile, YamlKeys, hashed
+from etcdkit.facts.yaml import ConfigFile, YamlKeys, hashed
 from pyinfra.api import FunctionCommand, OperationError, StringCommand
 from pyinfra.facts.files import Directory, File, Sha256File
 from pyinfra.facts.server import Which
@@ -41,16 +41,30 @@ from etcdkit.operations import control, etcd, gates, maintenance, membership, pr
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
+from etcdkit.remote.packages import etcd_user_exists, extract_release
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, FakeHost, MissingFact, active, body, call, describe, fact, run, shell, steps
 from tests.unit.plans_data import NOW
 
 DATA = Path(__file__).parent / "data"
+ETCD_USER = etcd_user_exists().get_raw_value()
+CONFIG_FILE = (Path(__file__).resolve().parents[2] / "templates" / "scripts" / "config-file.py").read_text()
 ENDPOINT = "https://10.10.10.10:2379"
 ENDPOINTS = "https://10.10.10.10:2379,https://10.10.10.11:2379"
 JOINER = Member(host_name="10.10.10.13", seq=4, cluster="etcd", address="10.10.10.13", port=2379, peer_port=2380)
 # How every etcdctl of a member authenticates: the password is read from the file when it runs.
-ROOT_FROM_FILE = f'ETCDCTL_USER="root:$(cat {paths.PASS})"'
+ROOT_FROM_FILE = f'ETCDCTL_USER=root:"$(cat {paths.PASS})"'
+
+
+# the end of a fresh install: the package's unit, if it has one, disabled, and the etcd user there
+UNIT_OFF_AND_USER = (
+    f"if systemctl cat etcd.service >/dev/null 2>&1; then\n    systemctl disable --quiet etcd.service || exit 1\nfi\n{ETCD_USER}\n"
+)
+
+
+def step(command: str) -> str:
+    """A command's first step: a script's first line after its comments, up to the first `;`."""
+    return next(line for line in command.splitlines() if line and not line.startswith("#")).split(";")[0]
 
 
 def converged(host: FakeHost, commands: list) -> bool:
@@ -100,26 +114,24 @@ def test_install_second_run_is_a_noop():
 def test_install_with_apt_keeps_the_package_from_starting_its_own_etcd():
     host = FakeHost({EtcdVersion: None, **which("apt-get")})
     [command] = shell(run(etcd.install, host=host))
-    assert "apt-get install -y -q --no-install-recommends etcd-server etcd-client" in command
-    assert command.startswith("if [ -e /usr/sbin/policy-rc.d ]; then")  # never replaces the operator's policy
-    assert "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d" in command
-    assert "trap 'rm -f /usr/sbin/policy-rc.d' EXIT" in command
-    assert "apt-get update -q &&" in command  # retried once after an update
-    assert command.endswith(
-        f"if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi && {etcd.ETCD_USER}"
-    )
+    assert "apt-get install -y -q --no-install-recommends  etcd-server etcd-client" in command
+    assert 'policy=/usr/sbin/policy-rc.d\nif [ -e "$policy" ] || [ -L "$policy" ]; then' in command  # never replaces the operator's
+    assert "(set -C && printf '#!/bin/sh\\nexit 101\\n' >\"$policy\")" in command
+    assert "trap 'rm -f \"$policy\"' EXIT" in command
+    assert "apt_install || { apt-get update -q && apt_install; }" in command  # retried once after an update
+    assert command.endswith(UNIT_OFF_AND_USER)
 
 
 def test_install_quotes_package_names():
     host = FakeHost({EtcdVersion: None, **which("apt-get")})
     [command] = shell(run(etcd.install, packages=["etcd-server", "etcd; reboot"], host=host))
-    assert "--no-install-recommends etcd-server 'etcd; reboot'" in command
+    assert "--no-install-recommends  etcd-server 'etcd; reboot'" in command
 
 
 @pytest.mark.parametrize("present, expected", [(("dnf", "yum"), "dnf install -y etcd"), (("yum",), "yum install -y etcd")])
 def test_install_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
-    assert shell(run(etcd.install, host=host)) == [f"{expected} && {etcd.ETCD_USER}"]
+    assert shell(run(etcd.install, host=host)) == [f"{expected} && {ETCD_USER}"]
 
 
 def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd():
@@ -127,11 +139,9 @@ def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd(
     [command] = shell(run(etcd.install, version="3.5.16", host=host))
     assert (
         "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
-        "'etcd-server=3.5.16*' 'etcd-client=3.5.16*' ||" in command
+        "'etcd-server=3.5.16*' 'etcd-client=3.5.16*'\n" in command
     )
-    assert command.endswith(
-        f"if systemctl cat etcd.service >/dev/null 2>&1; then systemctl disable --quiet etcd.service; fi && {etcd.ETCD_USER}"
-    )
+    assert command.endswith(UNIT_OFF_AND_USER)
     other = FakeHost({EtcdVersion: "3.5.15"})
     assert converged(other, run(etcd.install, version="3.5.16", host=other))
     assert other.noops == ["etcd 3.5.15 is installed (not etcd_version 3.5.16: the upgrade SOP, deploys/upgrade.py, changes it)"]
@@ -154,7 +164,7 @@ def test_create_never_installs_a_second_etcd_nor_replaces_a_newer_one():
 def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, expected):
     host = FakeHost({EtcdVersion: installed, **which("apt-get")})
     [command] = shell(run(etcd.install, version="3.5.30", replace=True, host=host))
-    assert expected in command and command.endswith(f"systemctl disable --quiet etcd.service; fi && {etcd.ETCD_USER}")
+    assert expected in command and command.endswith(UNIT_OFF_AND_USER)
     same = FakeHost({EtcdVersion: "3.5.30"})
     assert converged(same, run(etcd.install, version="3.5.30", replace=True, host=same))
 
@@ -162,13 +172,13 @@ def test_a_join_replaces_an_etcd_of_another_version_on_its_new_host(installed, e
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf downgrade -y etcd-3.5.30"), (("yum",), "yum downgrade -y etcd-3.5.30")])
 def test_a_join_replaces_a_newer_etcd_with_dnf_or_yum_by_a_downgrade(present, expected):
     host = FakeHost({EtcdVersion: "3.6.0", **which(*present)})
-    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [f"{expected} && {etcd.ETCD_USER}"]
+    assert shell(run(etcd.install, version="3.5.30", replace=True, host=host)) == [f"{expected} && {ETCD_USER}"]
 
 
 @pytest.mark.parametrize("present, expected", [(("dnf",), "dnf install -y etcd-3.5.16"), (("yum",), "yum install -y etcd-3.5.16")])
 def test_install_pins_etcd_version_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
-    assert shell(run(etcd.install, version="3.5.16", host=host)) == [f"{expected} && {etcd.ETCD_USER}"]
+    assert shell(run(etcd.install, version="3.5.16", host=host)) == [f"{expected} && {ETCD_USER}"]
 
 
 def test_install_without_a_package_manager_asks_for_a_tarball():
@@ -220,10 +230,13 @@ def test_a_release_tarball_gives_its_binaries_and_nothing_else(tmp_path, binarie
     subprocess.run(["tar", "-czf", str(tarball), "-C", str(tmp_path), top.name], check=True)
     target.mkdir()
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
-    subprocess.run(["sh", "-c", etcd.extract_release(str(tarball), digest, str(target))], check=True)
+    subprocess.run(["sh", "-c", extract_release(str(tarball), digest, str(target)).get_raw_value()], check=True)
     assert sorted(path.name for path in target.iterdir()) == sorted(binaries) and not tarball.exists()
     tarball.write_bytes(b"another file")
-    assert subprocess.run(["sh", "-c", etcd.extract_release(str(tarball), digest, str(target))], capture_output=True).returncode != 0
+    assert (
+        subprocess.run(["sh", "-c", extract_release(str(tarball), digest, str(target)).get_raw_value()], capture_output=True).returncode
+        != 0
+    )
 
 
 # etcd.request_restart
@@ -282,7 +295,7 @@ def test_running_second_run_is_a_noop(active_state):
 def test_wait_healthy_polls_until_the_deadline(cluster_wide):
     host = FakeHost()
     [command] = shell(run(etcd.wait_healthy, endpoint=ENDPOINT, cluster_wide=cluster_wide, timeout=45, host=host))
-    assert command.startswith("deadline=$(( $(date +%s) + 45 )); until ")
+    assert step(command) == "deadline=$(($(date +%s) + 45))"
     assert ("endpoint health --cluster" in command) is cluster_wide
     assert "journalctl -u etcd.service" in command  # a failure shows why
     assert ROOT_FROM_FILE in command
@@ -334,10 +347,10 @@ def test_restart_if_pending_noop(pid, marker):
 def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
     host = restart_host()
     call(restarted(host, {paths.CONF: NEW_CONF})[0], host)
-    steps = [command.split(";")[0] for command in host.commands]
+    steps = [step(command) for command in host.commands]
     temporary = host.temporaries[0]
     assert steps == [
-        "deadline=$(( $(date +%s) + 30 ))",
+        "deadline=$(($(date +%s) + 30))",
         "if [ -f /etc/etcd/etcd.conf ]",
         'mktemp "${TMPDIR:-/tmp}/etcdkit.XXXXXXXXXX"',
         "(umask 077 && touch -- /etc/etcd/etcd.conf.etcdkit-new) && chmod go-rwx -- /etc/etcd/etcd.conf.etcdkit-new && "
@@ -345,7 +358,7 @@ def test_the_new_conf_is_written_at_the_members_turn_between_health_checks():
         "chown root:etcd /etc/etcd/etcd.conf.etcdkit-new && chmod 644 /etc/etcd/etcd.conf.etcdkit-new && mv -f "
         "/etc/etcd/etcd.conf.etcdkit-new /etc/etcd/etcd.conf",
         "systemctl restart etcd.service",
-        "deadline=$(( $(date +%s) + 30 ))",
+        "deadline=$(($(date +%s) + 30))",
         "rm -f /run/etcd.restart-pending /etc/etcd/etcd.conf.previous",
     ]
     assert "endpoint health --cluster" in host.commands[0] and "endpoint health --cluster" in host.commands[6]
@@ -437,7 +450,7 @@ def member_status(revision: int = 2, size: int = 20480, in_use: int = 16384, dow
     return live
 
 
-SLOW = "--dial-timeout=2s --command-timeout=60s"
+SLOW = ("--dial-timeout=2s", "--command-timeout=60s")
 
 
 def test_compact_keeps_the_last_revisions_and_waits_for_the_physical_compaction():
@@ -477,7 +490,9 @@ def test_compact_needs_an_answer():
 
 def test_compacted_is_told_by_a_read_refused_below_the_revision():
     fact_ = EtcdCompacted()
-    assert fact_.command(endpoint=ENDPOINT, revision=4000).endswith("get health --count-only --rev=3999 2>&1 >/dev/null; true")
+    assert (
+        fact_.command(endpoint=ENDPOINT, revision=4000).get_raw_value().endswith("get health --count-only --rev=3999 2>&1 >/dev/null; true")
+    )
     assert fact_.process(["{...}"]) is False
     assert fact_.process(["Error: etcdserver: mvcc: required revision has been compacted"]) is True
 
@@ -499,7 +514,7 @@ def test_defragment_at_the_members_turn_through_its_own_endpoint():
     host = defrag_host()
     [command] = run(maintenance.defragment, endpoint=ENDPOINT, timeout=30, host=host)
     call(command, host)
-    assert host.commands == [f"{etcdctl(ENDPOINT, timeouts='--dial-timeout=2s --command-timeout=600s')} defrag"]
+    assert host.commands == [f"{etcdctl(ENDPOINT, timeouts=('--dial-timeout=2s', '--command-timeout=600s'))} defrag"]
     assert "--cluster" not in host.commands[0]  # never every member at once
 
 
@@ -584,12 +599,12 @@ def test_upgrade_second_run_is_a_noop():
 def test_upgrade_installs_the_pinned_version_between_the_health_gate_and_the_restart():
     host = upgrade_host("3.5.15", "3.5.15", "3.5.16")
     call(upgraded(host)[0], host)
-    steps = [command.split(";")[0] for command in host.commands]
-    assert steps[0] == "deadline=$(( $(date +%s) + 30 ))" and "endpoint health --cluster" in host.commands[0]
+    steps = [step(command) for command in host.commands]
+    assert steps[0] == "deadline=$(($(date +%s) + 30))" and "endpoint health --cluster" in host.commands[0]
     assert "apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confdef" in host.commands[1]
     assert "'etcd-server=3.5.16*' 'etcd-client=3.5.16*'" in host.commands[1]
     assert "policy-rc.d" in host.commands[1] and "systemctl disable" not in host.commands[1]  # the package restarts nothing
-    assert steps[2:] == ["systemctl restart etcd.service", "deadline=$(( $(date +%s) + 30 ))"]
+    assert steps[2:] == ["systemctl restart etcd.service", "deadline=$(($(date +%s) + 30))"]
 
 
 def test_upgrade_with_dnf_pins_the_version():
@@ -741,8 +756,9 @@ def test_rbac_enables_and_verifies_authentication(state):
     host = FakeHost({fact(EtcdAuth, endpoint=ENDPOINT): state})
     [command] = shell(run(etcd.rbac, endpoint=ENDPOINT, host=host))
     ctl = etcdctl(ENDPOINT)
-    assert f"{ctl} user get root >/dev/null 2>&1 || {ctl} user add root --interactive=false < {paths.PASS}" in command
-    assert f"{ctl} user grant-role root root >/dev/null && {ctl} auth enable" in command
+    assert f"if ! {ctl} user get root >/dev/null 2>&1; then\n    {ctl} user add root --interactive=false <{paths.PASS}\n" in command
+    assert f"\n{ctl} user grant-role root root >/dev/null\n{ctl} auth enable\n" in command and command.startswith("# ")
+    assert "\nset -e\n" in command
     assert f"if {etcdctl(ENDPOINT, as_root=False)} get --limit=1 health" in command  # anonymous must now be refused
     assert "exit 1" in command
     assert ROOT_FROM_FILE in command
@@ -857,13 +873,13 @@ def test_client_user_created_with_its_role_limited_to_the_prefix():
     assert f"{ctl} user add app --interactive=false < /etc/etcd/users/app.pass" in create
     assert f"{ctl} role get app >/dev/null 2>&1 || {ctl} role add app" in create
     assert f"{ctl} role grant-permission app --prefix=true readwrite /pg/app/ && {ctl} user grant-role app app" in create
-    assert password == f"{ctl} user passwd app --interactive=false < /etc/etcd/users/app.pass"
+    assert password == f"{ctl} user passwd app --interactive=false < /etc/etcd/users/app.pass >/dev/null"
 
 
 def test_client_user_password_set_again_when_it_no_longer_logs_in():
     host = user_host(user=True, permission=True, role=True)
     last = shell(run(etcd.client_user, **USER, host=host))[-1]
-    assert last.endswith("user passwd app --interactive=false < /etc/etcd/users/app.pass")
+    assert last.endswith("user passwd app --interactive=false < /etc/etcd/users/app.pass >/dev/null")
 
 
 def test_client_user_missing_permission_keeps_the_password():
@@ -1030,20 +1046,20 @@ def test_restore_uploads_restores_beside_the_data_dir_and_cleans_up(tmp_path, ve
     snapshot.write_bytes(b"the snapshot")
     host = FakeHost(offline(version, etcdutl))
     commands = run(etcd.restore, token="etcd-restored-20250102T000000Z", **{**RESTORE, "snapshot": str(snapshot)}, host=host)
-    assert [describe(c).split(" ")[0] for c in commands] == ["call", "copy=/data/etcd.restore.db;", "call"]
+    assert [describe(c).split(" ")[0] for c in commands] == ["call", "#", "call"]
     call(commands[0], host)  # through the SSH user's own fresh file, into a copy made private first
     assert host.installed() == {"/data/etcd.restore.db": b"the snapshot"}
     assert host.commands[1].startswith(
         "(umask 077 && touch -- /data/etcd.restore.db) && chmod go-rwx -- /data/etcd.restore.db && cat -- /tmp/etcdkit.file1 > "
     )
     script = commands[1].get_raw_value()
-    assert script.startswith('copy=/data/etcd.restore.db; member=/data/etcd/member; tmp=; trap \'rm -rf "$tmp" "$copy"\' EXIT; ')
-    assert 'if [ -e "$member" ]; then echo \'/data/etcd/member exists: ' in script
+    assert '\ncopy=/data/etcd.restore.db\ndata=/data/etcd\nmember="$data/member"\ntmp=\ntrap \'rm -rf "$tmp" "$copy"\' EXIT\n' in script
+    assert 'if [ -e "$member" ]; then\n    echo "$member exists: ' in script
     assert "tmp=$(mktemp -d /data/.etcd-restore.XXXXXX)" in script
     assert (
-        f'{tool} snapshot restore "$copy" --name etcd-1 --initial-cluster {INITIAL} '
+        f'\n{tool} snapshot restore "$copy" --name etcd-1 --initial-cluster {INITIAL} '
         "--initial-cluster-token etcd-restored-20250102T000000Z --initial-advertise-peer-urls https://10.10.10.10:2380 "
-        '--data-dir "$tmp"/data && mv "$tmp"/data/member "$member" && chown -R etcd:etcd "$member" && chmod 700 /data/etcd "$member"'
+        '--data-dir "$tmp/data"\nmv "$tmp/data/member" "$member"\nchown -R etcd:etcd "$member"\nchmod 700 "$data" "$member"\n'
     ) in script
     assert ("etcdctl snapshot restore" in script) is (tool == "etcdctl")
 
@@ -1058,7 +1074,7 @@ def test_restore_quotes_every_value():
     commands = run(etcd.restore, **{**RESTORE, "data_dir": "/data/et cd"}, token="a'$(id)", host=host)
     script = commands[1].get_raw_value()
     assert "--initial-cluster-token 'a'\"'\"'$(id)'" in script
-    assert "copy='/data/et cd.restore.db'; member='/data/et cd/member';" in script and "chmod 700 '/data/et cd'" in script
+    assert "\ncopy='/data/et cd.restore.db'\ndata='/data/et cd'\n" in script and "mktemp -d /data/.etcd-restore." in script
 
 
 def test_only_members_restored_in_this_run_count():
@@ -1080,9 +1096,9 @@ def test_only_members_restored_in_this_run_count():
 
 def test_root_login_check_names_the_password_when_refused():
     [command] = shell(run(etcd.root_logs_in, endpoint=ENDPOINT, refused="set etcd_root_password to the snapshot's", host=FakeHost()))
-    assert command.startswith(f"if ! out=$({etcdctl(ENDPOINT)} get --limit=1 health 2>&1 >/dev/null); then ")
-    assert "*'authentication failed'*|*'invalid auth'*) echo 'set etcd_root_password to the snapshot'\"'\"'s' >&2 ;;" in command
-    assert command.endswith("exit 1; fi")
+    assert f"\nif ! out=$({etcdctl(ENDPOINT)} get --limit=1 health 2>&1 >/dev/null); then\n" in command
+    assert "*'authentication failed'* | *'invalid auth'*) echo 'set etcd_root_password to the snapshot'\"'\"'s' >&2 ;;" in command
+    assert command.endswith("    exit 1\nfi\n")
 
 
 # membership.member_add, join, member_remove: loops over the member list as JSON
@@ -1302,7 +1318,7 @@ def test_upload_of_a_file_the_control_node_rewrites_is_shown_as_a_change(tmp_pat
     host = upload_host(b"the certificate due for renewal\n", owner=("root", "etcd", 644), dest=paths.CERT)
     control_node_rewrites(host.run_state, {source})
     prepared = run(upload, source=source, dest=paths.CERT, user="root", group="etcd", mode="644", host=host)
-    assert shell(prepared) == [f": {paths.CERT} gets a file the control node writes when the run executes"]
+    assert shell(prepared) == [f": '{paths.CERT} gets a file the control node writes when the run executes'"]
     source.write_text("the renewed certificate\n")  # the control-node operation ran
     executed = run(upload, source=source, dest=paths.CERT, user="root", group="etcd", mode="644", host=host, executing=True)
     assert uploaded(executed, host) == {paths.CERT: "the renewed certificate\n"}
@@ -1315,7 +1331,7 @@ NOT_WRITTEN = [Path("/nonexistent/pki/etcd/etcd-1.key"), Secret(Path("/nonexiste
 def test_upload_of_a_source_not_written_yet(source):
     host = upload_host(dest=paths.KEY)
     prepared = run(upload, source=source, dest=paths.KEY, user="etcd", group="etcd", mode="600", host=host)
-    assert shell(prepared) == [f": {paths.KEY} gets a file the control node writes when the run executes"]
+    assert shell(prepared) == [f": '{paths.KEY} gets a file the control node writes when the run executes'"]
     assert host.noops == []  # a change is announced, not hidden
     with pytest.raises(OperationError, match=f"was not written on the control node: nothing to upload to {paths.KEY}"):
         run(upload, source=source, dest=paths.KEY, user="etcd", group="etcd", mode="600", host=host, executing=True)
@@ -1448,7 +1464,7 @@ def test_yaml_keys_password_not_generated_yet():
     host = yaml_host(hashed(patroni_values("old-password"), SECRET_KEYS))
     values = patroni_values(Secret(Path("/nonexistent/pki/etcd/app.password")))
     assert shell(run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host)) == [
-        f": {PATRONI} gets passwords the control node generates when the run executes"
+        f": '{PATRONI} gets passwords the control node generates when the run executes'"
     ]
     with pytest.raises(OperationError, match="was not written on the control node"):
         run(yaml_keys, path=PATRONI, values=values, secrets=SECRET_KEYS, host=host, executing=True)
@@ -1509,7 +1525,10 @@ def test_targets_leave_another_cluster_alone(tmp_path):
         (tmp_path / name).write_text(text)
     # the fact as the host would answer it: its own command, run on these files
     output = subprocess.run(
-        ["sh", "-c", TargetFiles().command(directory=str(tmp_path), cluster="etcd")], capture_output=True, text=True, check=True
+        ["sh", "-c", TargetFiles().command(directory=str(tmp_path), cluster="etcd").get_raw_value()],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.splitlines()
     host = FakeHost({fact(TargetFiles, directory=str(tmp_path), cluster="etcd"): TargetFiles().process(output)})
     assert converged(host, run(prometheus.targets, directory=str(tmp_path), cluster="etcd", files=files, host=host))
@@ -1520,7 +1539,7 @@ def test_prometheus_setup_tells_an_earlier_etcdkit_rules_file_from_the_sites_own
     (tmp_path / "prometheus.yml").write_text("scrape_configs:\n  - job_name: etcd-etcd\n")
 
     def read():
-        command = PrometheusSetup().command(directory=str(tmp_path), cluster="etcd")
+        command = PrometheusSetup().command(directory=str(tmp_path), cluster="etcd").get_raw_value()
         output = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=True).stdout.splitlines()
         return PrometheusSetup().process(output)
 
@@ -1586,16 +1605,15 @@ def test_take_config_quotes_the_unit():
 
 def test_restart_patroni_waits_until_it_runs_again():
     [command] = shell(run(services.restart_patroni, service="patroni", api="http://10.10.10.41:8008/patroni", timeout=30, host=FakeHost()))
-    assert command == (
-        "if systemctl is-active --quiet patroni; then systemctl restart patroni && for i in $(seq 30); do sleep 1; "
-        'curl -s -m 5 http://10.10.10.41:8008/patroni | grep -Eq \'"state": *"running"\' && exit 0; done; '
-        "echo 'Patroni does not run again 30 s after its restart: see journalctl -u patroni' >&2; exit 1; fi"
-    )
+    assert "\nif ! systemctl is-active --quiet patroni; then\n    exit 0\nfi\nif systemctl restart patroni; then\n" in command
+    assert 'while [ "$waited" -lt 30 ]; do' in command
+    assert 'if curl -s -m 5 http://10.10.10.41:8008/patroni | grep -Eq \'"state": *"running"\'; then\n            exit 0' in command
+    assert "echo 'Patroni does not run again 30 s after its restart: see journalctl -u patroni' >&2\nexit 1\n" in command
 
 
 def test_restart_patroni_over_https_and_a_running_answer_matches():
     [command] = shell(run(services.restart_patroni, service="patroni", api="https://10.10.10.41:8008/patroni", host=FakeHost()))
-    assert "for i in $(seq 300);" in command and "curl -s -m 5 -k https://10.10.10.41:8008/patroni |" in command
+    assert "-lt 300 ]" in command and "curl -s -m 5 -k https://10.10.10.41:8008/patroni |" in command
     answer = '{"state": "running", "postmaster_start_time": "2025-01-01", "role": "replica"}'
     assert subprocess.run(["sh", "-c", 'grep -Eq \'"state": *"running"\''], input=answer, text=True).returncode == 0
 
@@ -1612,7 +1630,10 @@ def test_restart_patroni_over_https_and_a_running_answer_matches():
 )
 def test_patroni_role_from_its_api(output, role):
     assert PatroniRole().process(output.splitlines()) == role
-    assert PatroniRole().command(url="http://10.10.10.41:8008/patroni") == "curl -s -m 5 http://10.10.10.41:8008/patroni || true"
+    assert (
+        PatroniRole().command(url="http://10.10.10.41:8008/patroni").get_raw_value()
+        == "curl -s -m 5 http://10.10.10.41:8008/patroni || true"
+    )
 
 
 # the operations that always act say so; the others are expected to converge
@@ -1747,14 +1768,15 @@ def test_force_new_cluster_never_writes_the_flag_where_it_would_stay():
     commands = run(etcd.force_new_cluster, member=member, etcd_binary="/usr/bin/etcd", timeout=60, host=host)
     force, wait = shell(commands)
     assert describe(commands[-1]) == "call _mark_forced"
-    cleanup = "rm -f /run/systemd/system/etcd.service.d/force-new-cluster.conf /run/etcd-force-new-cluster.conf; systemctl daemon-reload"
-    assert force.startswith(f"trap '{cleanup}' EXIT; trap 'exit 1' HUP INT TERM; ")
+    assert "\nconf=/etc/etcd/etcd.conf\nforced=/run/etcd-force-new-cluster.conf\n" in force
+    assert "\ndrop_in=/run/systemd/system/etcd.service.d/force-new-cluster.conf\n" in force
+    assert 'cleanup() {\n    rm -f "$drop_in" "$forced"\n    systemctl daemon-reload\n}\ntrap cleanup EXIT\n' in force
     # a copy of etcd.conf in /run with the flag, the unit pointed at it by a drop-in in /run, for one restart
-    assert "{ cat /etc/etcd/etcd.conf && echo 'force-new-cluster: true'; } > /run/etcd-force-new-cluster.conf" in force
+    assert '{ cat "$conf" && echo \'force-new-cluster: true\'; } >"$forced"' in force
     assert "ExecStart=/usr/bin/etcd --config-file=/run/etcd-force-new-cluster.conf" in force
-    assert force.endswith(f"systemctl daemon-reload && systemctl restart etcd.service && {cleanup} && systemctl restart etcd.service")
+    assert force.endswith("systemctl daemon-reload\nsystemctl restart etcd.service\ntrap - EXIT\ncleanup\nsystemctl restart etcd.service\n")
     assert "> /etc/" not in force and ">> /etc/" not in force and "/etc/systemd" not in force
-    assert wait.startswith("deadline=$(( $(date +%s) + 60 ));") and "https://10.10.10.11:2379" in wait
+    assert step(wait) == "deadline=$(($(date +%s) + 60))" and "https://10.10.10.11:2379" in wait
     assert not etcd.forced("10.10.10.11")
 
 
@@ -1805,10 +1827,10 @@ def test_metrics_of_members_asked_side_by_side():
         },
     }
     assert fact_.process(["endpoint https://10.10.10.10:2379", *METRICS[2:]]) == {}  # not a member's metrics
-    command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379"))
-    assert command.count("openssl s_client -quiet -connect") == 2 and command.count("; } >$out/") == 2 and " wait; " in command
+    command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379")).get_raw_value()
+    assert command.count("openssl s_client -quiet -connect") == 2 and command.count('; } >"$out/') == 2 and "\nwait\n" in command
     assert "-connect 10.10.10.11:2379 -CAfile /etc/etcd/ca.crt -cert /etc/etcd/server.crt -key /etc/etcd/server.key" in command
-    assert "timeout 3 openssl" in command and command.endswith('rm -rf "$out"; }; true')
+    assert "timeout 3 openssl" in command and "trap 'rm -rf \"$out\"' EXIT" in command
 
 
 def test_the_metrics_command_keeps_a_members_lines_of_each_endpoint(tmp_path):
@@ -1824,10 +1846,10 @@ def test_the_metrics_command_keeps_a_members_lines_of_each_endpoint(tmp_path):
     (tools / "openssl").write_text(fake)
     (tools / "openssl").chmod(0o755)
     fact_ = EtcdMetrics()
-    command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379"))
+    command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379")).get_raw_value()
     result = subprocess.run(["sh", "-c", command], env={"PATH": f"{tools}:/usr/bin:/bin"}, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
-    assert result.stdout.splitlines() == ["endpoint https://10.10.10.10:2379", *METRICS, "endpoint https://10.10.10.11:2379"]
+    assert result.stdout.splitlines() == ["endpoint https://10.10.10.10:2379", *METRICS, "", "endpoint https://10.10.10.11:2379", ""]
     assert list(fact_.process(result.stdout.splitlines())) == ["https://10.10.10.10:2379"]
 
 
@@ -1848,7 +1870,11 @@ def database_tools(
 def read_offline(tmp_path: Path, env: dict, tool: str = "etcdutl"):
     data_dir = tmp_path / "data" / "etcd"
     result = subprocess.run(
-        ["sh", "-c", EtcdDatabase().command(data_dir=str(data_dir), tool=tool)], env=env, capture_output=True, text=True, timeout=30
+        ["sh", "-c", EtcdDatabase().command(data_dir=str(data_dir), tool=tool).get_raw_value()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
     return EtcdDatabase().process(result.stdout.splitlines()) if result.stdout.strip() else None
@@ -1905,7 +1931,11 @@ def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
     (tmp_path / "bin" / "etcdutl").rename(tmp_path / "bin" / "etcdctl")
     assert read_offline(tmp_path, env, tool="etcdctl")["revision"] == 1187
     assert (
-        EtcdDatabase().command(data_dir="/data/etcd", tool="etcdctl").count('ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json') == 1
+        EtcdDatabase()
+        .command(data_dir="/data/etcd", tool="etcdctl")
+        .get_raw_value()
+        .count('ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json')
+        == 1
     )
     assert EtcdDatabase().process(["status=not json"]) == {"error": "unexpected snapshot status: not json"}
 
@@ -1943,7 +1973,8 @@ def test_an_older_or_missing_etcdctl_becomes_the_client_of_etcd_packages_at_etcd
     for installed in ("3.5.16", None):
         host = FakeHost({EtcdctlVersion: installed, **which("apt-get")})
         [command] = shell(run(etcd.admin_etcdctl, packages=packages, version="3.5.30", host=host))
-        assert command.endswith(f"--force-confold {expected}; }}; }}") and "etcd-server" not in command.split("install")[-1]
+        assert f"--force-confold {expected}\n}}\n" in command and "etcd-server" not in command.split("apt-get install")[-1]
+        assert "systemctl" not in command and "useradd" not in command  # not a member: no unit, no etcd user
 
 
 def test_a_missing_etcdctl_without_etcd_version_is_the_distributions():

@@ -60,7 +60,7 @@ def test_the_script_quotes_every_value(tmp_path):
     assert "\nmetrics='/var/lib/x;y'\n" in script
     assert "grep -E '^etcd-[0-9]{8}T[0-9]{6}Z[.]db$'" in script
     # through the member's own endpoint, as root with the password of etcd.pass (never on the command line)
-    assert 'ETCDCTL_USER="root:$(cat /etc/etcd/etcd.pass)" etcdctl --endpoints=https://10.10.10.11:2379 ' in script
+    assert 'ETCDCTL_USER=root:"$(cat /etc/etcd/etcd.pass)" etcdctl --endpoints=https://10.10.10.11:2379 ' in script
 
 
 @pytest.mark.parametrize("cluster", ["etcd", "etcd.prod", "pg-meta"])

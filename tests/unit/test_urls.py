@@ -98,12 +98,24 @@ def sh(script: str, cwd) -> str:
 
 def test_etcdctl_gets_endpoints_as_one_word_and_runs_nothing_in_them(tmp_path):
     # etcdctl stands in as a shell function that prints the words it gets
-    words = sh("etcdctl() { printf '%s\\n' \"$@\"; }; " + etcdctl(f"https://10.10.10.10:2379,{EVIL}") + " member list", tmp_path)
+    words = sh(
+        "etcdctl() { printf '%s\\n' \"$@\"; }; " + etcdctl(f"https://10.10.10.10:2379,{EVIL}").get_raw_value() + " member list", tmp_path
+    )
     assert words.splitlines()[0] == f"--endpoints=https://10.10.10.10:2379,{EVIL}"
     assert not (tmp_path / "pwned").exists()
-    given_up = wait_healthy(EVIL, False, 0).replace("until ", "until false && ", 1)  # the message of a member that never serves
+    given_up = (
+        wait_healthy(EVIL, False, 0).get_raw_value().replace("until ", "until false && ", 1)
+    )  # the message of a member that never serves
     failed = subprocess.run(["sh", "-c", given_up], cwd=tmp_path, capture_output=True, text=True)
     assert f"etcd at {EVIL} is not healthy after 0 s" in failed.stderr and not (tmp_path / "pwned").exists()
+
+
+def test_a_login_user_name_reaches_etcdctl_as_it_is_and_runs_nothing(tmp_path):
+    """The name was put inside double quotes, where $(...) runs: now a quoted word before the password."""
+    (tmp_path / "pass").write_text("s3cret")
+    login = etcdctl("https://10.10.10.10:2379", login=("pg$(touch pwned)`touch pwned`", str(tmp_path / "pass")))
+    seen = sh('etcdctl() { printf "%s\\n" "$ETCDCTL_USER"; }; ' + login.get_raw_value() + " get x", tmp_path)
+    assert seen == "pg$(touch pwned)`touch pwned`:s3cret\n" and not (tmp_path / "pwned").exists()
 
 
 def test_the_etcdctl_environment_of_a_root_login_runs_nothing_it_holds(tmp_path):
@@ -125,6 +137,10 @@ def test_an_upload_quotes_its_destination_for_chown_and_chmod():
 
 
 def test_a_client_users_prefix_and_name_reach_grep_as_words(tmp_path):
-    command = EtcdUser().command(endpoint="https://10.10.10.10:2379", user="pg.test", prefix="/pg/a'b $(touch pwned)/", password_file="/x")
+    command = (
+        EtcdUser()
+        .command(endpoint="https://10.10.10.10:2379", user="pg.test", prefix="/pg/a'b $(touch pwned)/", password_file="/x")
+        .get_raw_value()
+    )
     assert "grep -cF -- '(prefix /pg/a'\"'\"'b $(touch pwned)/)'" in command
-    assert "grep -qxF -- pg.test && echo role" in command  # a whole word, '.' no wildcard
+    assert "name=pg.test\n" in command and 'grep -qxF -- "$name"' in command  # a whole word, '.' no wildcard
