@@ -71,6 +71,7 @@ REFUSALS: dict[str, str] = {
     # reload
     "reload.down": "no member of the cluster answers",
     "reload.patroni_config": "Patroni's config leads root through a folder another user controls",
+    "reload.patroni_relogin": "a running primary's etcd password changes, and only its restart makes Patroni log in again",
     "reload.no_member": "the run holds no member to manage the etcd users through",
     # rotate_ca
     "rotate_ca.down": "no member of the cluster answers",

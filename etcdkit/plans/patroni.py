@@ -49,6 +49,7 @@ class ConfigChange:
     path: str
     values: dict
     action: str | None  # None: nothing differs
+    relogin: bool = False  # Patroni must log in again, which only its restart makes it do (see patroni_change)
 
 
 def patroni_change(
@@ -57,7 +58,11 @@ def patroni_change(
     """None when the host has no such config (no Patroni there). fixed_hosts: the members refuse their
     list to a client that has not logged in (etcdkit.model.versions.login_for_every_call), and Patroni
     before 4.1.1 asks for it before it logs in, so it gets `use_proxies: true`: it uses the hosts
-    etcdkit keeps equal to the live members and never asks (it then takes new hosts at its restart)."""
+    etcdkit keeps equal to the live members and never asks (it then takes new hosts at its restart).
+    Those members also drop a user's login when its password changes, and Patroni 4.0 does not log in
+    again (it takes etcd's "invalid auth token" answer for an unknown error, and loses its leader lock
+    within its ttl; seen on the lab with etcd 3.5.30 and Patroni 4.0.7): a new user or password then
+    needs its restart (relogin)."""
     if current is None:
         return None
     cert, key = certificate_paths(user)
@@ -72,8 +77,9 @@ def patroni_change(
         **({"etcd3.use_proxies": True} if fixed_hosts else {}),
     }
     changed = _changed(current, values)
-    action = None if not changed else "restart" if set(changed) & set(PATRONI_RESTART_KEYS) else "reload"
-    return ConfigChange(path, values, action)
+    relogin = fixed_hosts and bool({"etcd3.username", "etcd3.password"} & set(changed))
+    action = None if not changed else "restart" if set(changed) & set(PATRONI_RESTART_KEYS) or relogin else "reload"
+    return ConfigChange(path, values, action, relogin)
 
 
 def to_write(change: ConfigChange, password) -> dict:

@@ -266,6 +266,15 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan, change:
     if settings.etcd_patroni_restart_primary:
         client.patroni_action = "restart-primary"
         return
+    if change.relogin and role:
+        raise Refusal(
+            "reload.patroni_relogin",
+            f"{pg_host.name}: Patroni is the {role} of its cluster and its etcd user or password changes: the members "
+            "drop its login at the change (etcd 3.4.42, 3.5.28, 3.6.9 and later), and Patroni before 4.1.1 does not log in "
+            "again until it restarts: it would lose its leader lock within its ttl",
+            fix=f"Switch over (`patronictl -c {change.path} switchover`), or run again with --data "
+            "etcd_patroni_restart_primary=true: Patroni then restarts right after the change, after the replicas",
+        )
     client.patroni_action = None
     said = f"is the {role} of its cluster" if role else f"did not tell its role ({client.patroni_api}): taken for a primary"
     plan.warnings.append(

@@ -432,3 +432,24 @@ def test_prometheus_before_2_43_is_told_where_to_put_the_job_and_an_earlier_rule
         "delete it (`rm /etc/prometheus/rules/etcd.yml`) and reload Prometheus; etcdkit never deletes etcd.yml",
     ]
     assert plan.monitoring.hosts == list(setups)  # the job and rules files are written on all of them
+
+
+def test_a_new_password_restarts_patroni_where_etcd_drops_its_login_and_a_running_primary_is_refused(tmp_path):
+    """etcd 3.5.28 and later drop a user's login when its password changes, and Patroni before 4.1.1
+    logs in again only at its restart (seen on the lab: it lost its leader lock within its ttl)."""
+    proxies = {"etcd3.use_proxies": True}
+    live = view(1, 2, 3, version="3.5.30")
+
+    def plan(role: str | None, **settings):
+        pg = pg_host(tmp_path, patroni_keys=up_to_date(**proxies), role=role, pg_etcd_password="new-s3cret", **settings)
+        return decide(facts(inventory(tmp_path), live=live, pg=[pg], passwords={"pg-main": "new-s3cret"}))
+
+    replica = plan("replica").clients[PG]
+    assert (replica.patroni.relogin, replica.patroni_action) == (True, "restart")
+    with refused("reload.patroni_relogin", match=r"Patroni is the primary of its cluster and its etcd user or password changes"):
+        plan("primary")
+    assert plan("primary", etcd_patroni_restart_primary=True).clients[PG].patroni_action == "restart-primary"
+    assert plan(None).clients[PG].patroni_action is None  # no Patroni answers: nothing logged in to lose
+    older = decide(facts(inventory(tmp_path), pg=[pg_host(tmp_path, patroni_keys=up_to_date(), role="primary", pg_etcd_password="new-s3cret")],
+                         passwords={"pg-main": "new-s3cret"}))  # fmt: skip
+    assert older.clients[PG].patroni_action == "reload"  # etcd 3.5.16 keeps the login: a reload does
