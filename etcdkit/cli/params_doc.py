@@ -3,11 +3,10 @@
 bin/gen-parameters-doc [--stdout]      (python -m etcdkit.cli.params_doc)
 """
 
-import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from etcdkit.cli.generated import write_generated
 from etcdkit.model.params import ALL_SOPS, PARAMS
 
 PATH = "docs/parameters.md"
@@ -47,15 +46,7 @@ def _default(value: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=SCRIPT, description=f"Write {PATH} from etcdkit/model/params.py.")
-    parser.add_argument("--stdout", action="store_true", help="print it instead")
-    args = parser.parse_args(argv)
-    if args.stdout:
-        sys.stdout.write(render())
-    else:
-        Path(PATH).write_text(render(), encoding="utf-8")
-        print(f"wrote {PATH}")
-    return 0
+    return write_generated(SCRIPT, PATH, render, argv)
 
 
 if __name__ == "__main__":

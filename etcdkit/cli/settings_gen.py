@@ -4,11 +4,10 @@ unit test compares them): one typed, frozen field per parameter, for mypy and fo
 bin/gen-settings [--stdout]      (python -m etcdkit.cli.settings_gen)
 """
 
-import argparse
 import json
 import sys
-from pathlib import Path
 
+from etcdkit.cli.generated import write_generated
 from etcdkit.model.params import PARAMS, Param
 
 PATH = "etcdkit/model/settings.py"
@@ -62,15 +61,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=SCRIPT, description=f"Write {PATH} from etcdkit/model/params.py.")
-    parser.add_argument("--stdout", action="store_true", help="print it instead")
-    args = parser.parse_args(argv)
-    if args.stdout:
-        sys.stdout.write(render())
-    else:
-        Path(PATH).write_text(render(), encoding="utf-8")
-        print(f"wrote {PATH}")
-    return 0
+    return write_generated(SCRIPT, PATH, render, argv)
 
 
 if __name__ == "__main__":
