@@ -172,6 +172,9 @@ install "$NEW"
 certificate "$NEW"
 added=$(on "$FIRST" "$AS_ROOT member add $(name "$NEW") --learner --peer-urls=https://$NEW:2380")
 id=$(sed -n 's/^Member \([0-9a-f]*\) added.*/\1/p' <<<"$added")
+# its ID again from the member list when the add's own answer did not show it (seen once in make bench)
+[ -n "$id" ] || id=$(on "$FIRST" "$AS_ROOT member list" | awk -F', ' -v url="https://$NEW:2380" '$4 == url { print $1 }')
+[ -n "$id" ] || { echo "no member $(name "$NEW") after the member add, which answered: $added" >&2; exit 1; }
 configure "$NEW" existing "$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"$added")"
 start "$NEW"
 # through the leader: a follower forwards a promotion and, refused while the learner catches up, holds
