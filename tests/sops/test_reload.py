@@ -86,8 +86,7 @@ def cluster_and_clients():
     deploy("create")
     ssh(
         PG,
-        # curl: Patroni's role and its restart are read from its REST API with it, as on Pigsty's nodes
-        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni python3-etcd postgresql vip-manager curl >/dev/null && "
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni python3-etcd postgresql vip-manager >/dev/null && "
         "pg_dropcluster 17 main --stop && systemctl disable --quiet postgresql",
         timeout=300,  # PostgreSQL's packages: 45 s on an idle CI machine, over 60 s on a busy one
     )
