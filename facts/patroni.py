@@ -20,7 +20,7 @@ class PatroniRole(FactBase):
     + url: its REST API's /patroni endpoint
     """
 
-    requires_command = "curl"
+    requires_command = "python3"  # Patroni's own interpreter: its API is read with it
 
     def command(self, url: str):
         return patroni_state(url)

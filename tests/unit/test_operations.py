@@ -42,6 +42,7 @@ from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.remote.etcdctl import POLL_TIMEOUTS, etcdctl
 from etcdkit.remote.packages import etcd_user_exists, extract_release
+from etcdkit.remote.services import READ_API
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, FakeHost, MissingFact, active, body, call, describe, fact, run, shell, steps
 from tests.unit.plans_data import NOW
@@ -1607,13 +1608,14 @@ def test_restart_patroni_waits_until_it_runs_again():
     [command] = shell(run(services.restart_patroni, service="patroni", api="http://10.10.10.41:8008/patroni", timeout=30, host=FakeHost()))
     assert "\nif ! systemctl is-active --quiet patroni; then\n    exit 0\nfi\nif systemctl restart patroni; then\n" in command
     assert 'while [ "$waited" -lt 30 ]; do' in command
-    assert 'if curl -s -m 5 http://10.10.10.41:8008/patroni | grep -Eq \'"state": *"running"\'; then\n            exit 0' in command
+    read = f"python3 -c {shlex.quote(READ_API)} http://10.10.10.41:8008/patroni 2>/dev/null"
+    assert f'if {read} | grep -Eq \'"state": *"running"\'; then\n            exit 0' in command
     assert "echo 'Patroni does not run again 30 s after its restart: see journalctl -u patroni' >&2\nexit 1\n" in command
 
 
 def test_restart_patroni_over_https_and_a_running_answer_matches():
     [command] = shell(run(services.restart_patroni, service="patroni", api="https://10.10.10.41:8008/patroni", host=FakeHost()))
-    assert "-lt 300 ]" in command and "curl -s -m 5 -k https://10.10.10.41:8008/patroni |" in command
+    assert "-lt 300 ]" in command and f"python3 -c {shlex.quote(READ_API)} https://10.10.10.41:8008/patroni 2>/dev/null |" in command
     answer = '{"state": "running", "postmaster_start_time": "2025-01-01", "role": "replica"}'
     assert subprocess.run(["sh", "-c", 'grep -Eq \'"state": *"running"\''], input=answer, text=True).returncode == 0
 
@@ -1632,7 +1634,7 @@ def test_patroni_role_from_its_api(output, role):
     assert PatroniRole().process(output.splitlines()) == role
     assert (
         PatroniRole().command(url="http://10.10.10.41:8008/patroni").get_raw_value()
-        == "curl -s -m 5 http://10.10.10.41:8008/patroni || true"
+        == f"python3 -c {shlex.quote(READ_API)} http://10.10.10.41:8008/patroni 2>/dev/null || true"
     )
 
 
@@ -1980,3 +1982,27 @@ def test_an_older_or_missing_etcdctl_becomes_the_client_of_etcd_packages_at_etcd
 def test_a_missing_etcdctl_without_etcd_version_is_the_distributions():
     host = FakeHost({EtcdctlVersion: None, **which("dnf")})
     assert shell(run(etcd.admin_etcdctl, host=host)) == ["dnf install -y etcd"]
+
+
+def test_patronis_api_is_read_with_python3_and_nothing_is_said_when_it_does_not_answer():
+    """The program of PatroniRole and of the restart's wait, run for real against a stand-in API."""
+    import http.server
+    import threading
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"state": "running", "role": "primary"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/patroni"
+    answered = subprocess.run(["sh", "-c", PatroniRole().command(url=url).get_raw_value()], capture_output=True, text=True, timeout=30)
+    assert PatroniRole().process(answered.stdout.splitlines()) == "primary"
+    server.server_close()
+    silent = subprocess.run(["sh", "-c", PatroniRole().command(url=url).get_raw_value()], capture_output=True, text=True, timeout=30)
+    assert (silent.returncode, silent.stdout, silent.stderr) == (0, "", "")

@@ -7,6 +7,7 @@ from pathlib import Path
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser
 
 from etcdkit.remote import auth, etcdctl, host, packages, recovery, services, snapshots
+from etcdkit.remote.services import READ_API
 from tests.unit.scripts import ENDPOINT, INITIAL, MEMBER, SAMPLES, SCRIPTS, run
 
 DATA = Path(__file__).parent / "data"
@@ -171,12 +172,12 @@ def test_wait_healthy_returns_once_etcd_serves_and_fails_with_the_journal_after_
 def test_restart_patroni_waits_until_its_api_says_running(tmp_path):
     command = services.restart_patroni("patroni", "https://10.10.10.41:8008/patroni", 30)
     answers = {
-        "curl": [("*", 0, 'if [ -f done ]; then echo \'{"state": "running"}\'; else touch done; echo \'{"state": "starting"}\'; fi')]
+        "python3": [("*", 0, 'if [ -f done ]; then echo \'{"state": "running"}\'; else touch done; echo \'{"state": "starting"}\'; fi')]
     }
-    ran = run(command, tmp_path, ("systemctl", "curl", "sleep"), answers)
+    ran = run(command, tmp_path, ("systemctl", "python3", "sleep"), answers)
     assert ran.status == 0, ran.stderr
     assert ran.calls[:2] == ["systemctl is-active --quiet patroni", "systemctl restart patroni"]
-    assert ran.calls[2:] == ["sleep 1", "curl -s -m 5 -k https://10.10.10.41:8008/patroni"] * 2
+    assert ran.calls[2:] == ["sleep 1", f"python3 -c {READ_API} https://10.10.10.41:8008/patroni"] * 2
     stopped = run(command, tmp_path, ("systemctl",), {"systemctl": [("*is-active*", 3, "")]})
     assert stopped.status == 0 and stopped.calls == ["systemctl is-active --quiet patroni"]  # a stopped Patroni stays stopped
 
