@@ -14,24 +14,24 @@ NONE = "—"
 
 
 # What timestamped `-vv` runs of the 3-member no-op, bin/etcd-add and bin/etcd-rm showed on the lab
-# (2026-11-30): written by hand, re-checked when the SOPs change.
+# (2026-11-30; the join and removal lines updated on 2026-12-07 for the one-run commands): written by hand.
 PROFILE = [
     "A look inside the runs (timestamped `-vv` output of the 3-member no-op, `bin/etcd-add` and `bin/etcd-rm`):",
     "",
-    "- **pyinfra itself** takes about 0.5 s (Python imports, inventory, connecting) before etcdkit's deploy file runs.",
+    "- **pyinfra itself** takes about 0.5 s (Python imports, inventory, connecting) before etcdkit's deploy file runs;",
+    "  `exec -- true` on the same hosts, pyinfra's own floor, is in the table (`pyinfra3`).",
     "- **The plan's facts**: a member's `EtcdHost` (one round trip, which asks its etcd for its status) takes about",
-    "  0.35 s; the members' are now read at once instead of one after the other (this saved about 0.7 s with 3",
-    "  members, more with 5). `EtcdCluster` (member list, status and health) takes about 0.5 s: every `etcdctl` call",
-    "  logs in as root and etcd checks the password with bcrypt, so its three calls now run side by side (they took",
-    "  0.74 s one after the other). The same holds for `EtcdMembership`, which a join or a removal polls.",
-    "- **The operations' round trips** cost 10-15 ms each: the no-op's 29 per host take about 0.7 s together.",
+    "  0.35 s, the members' read at once. `EtcdCluster` (member list, status and health) takes about 0.5 s: every",
+    "  `etcdctl` call logs in as root and etcd checks the password with bcrypt; its three calls run side by side.",
+    "  The same holds for `EtcdMembership`, which a join or a removal polls.",
+    "- **The operations' round trips** cost 10-15 ms each: the no-op's 26 per host take about 0.6 s together.",
     "- **A join** is apt (about 2.5 s, as the floor's), the membership polls while the learner starts and is",
-    "  promoted (about 0.5 s each, their logins again), and the reload that refreshes the other members and the",
-    "  clients (a second pyinfra run, about 3 s, most of it start-up and facts again). A removal is the same",
-    "  without apt.",
-    "- **Next**: logins without bcrypt (a client certificate whose CN is the etcd user: etcd then takes the user",
-    "  from the certificate), one pyinfra run for `bin/etcd-add` and `bin/etcd-rm` instead of two, and one fact for",
-    "  all of a member's files instead of two per file.",
+    "  promoted (about 0.5 s each, their logins again), and the reload of the members and the clients, now in the",
+    "  same pyinfra run (`etcdkit.sops.add`): one start and one reading of the facts instead of two. A removal is",
+    "  the same without apt (`etcdkit.sops.rm`).",
+    "- **Next**: logins without bcrypt (a client certificate whose CN is the etcd user needs client-cert-auth on",
+    "  the client port, so a certificate for every client, and a rolling restart), and one fact for all of a",
+    "  member's files instead of two per file (the no-op's round trips).",
 ]
 
 
