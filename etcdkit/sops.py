@@ -312,9 +312,9 @@ def recover() -> None:
         join_again(plan)
     gates.passed(
         name="Every member joined: the members and their clients are reloaded",
-        check=lambda: set(plan.joiners) <= plan.joined,
+        check=lambda: set(plan.joiners) <= run_context(state).joined,
         failure=(
-            f"not every member joined again ({', '.join(sorted(set(plan.joiners) - plan.joined))}: see the errors above); "
+            f"not every member joined again ({', '.join(sorted(set(plan.joiners) - run_context(state).joined))}: see the errors above); "
             f"`{plan.spec.cluster}` serves on {survivor.name} and the members that joined. The clients were not reloaded: "
             "join the others with bin/etcd-add -i INVENTORY IP..., which reloads them"
         ),

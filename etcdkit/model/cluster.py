@@ -151,6 +151,11 @@ class ClusterView:
         """Members a finished join leaves none of: unstarted entries and learners."""
         return [member for member in self.members if not member.started or member.is_learner]
 
+    def has_voter(self, peer_url: str) -> bool:
+        """The member with this peer URL is a started voting member: its join is finished."""
+        member = self.by_peer_url(peer_url)
+        return member is not None and member.started and not member.is_learner
+
     def is_healthy(self, member: LiveMember) -> bool:
         return any(self.health.get(url) == "" for url in member.client_urls)
 

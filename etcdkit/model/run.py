@@ -26,7 +26,7 @@ class RunContext:
     restored: set[str] = field(default_factory=set)  # hosts whose member data was restored from the snapshot
     forced: set[str] = field(default_factory=set)  # the host made a one-member cluster (force-new-cluster)
     removals_confirmed: set[str] = field(default_factory=set)  # peer URLs the member list no longer has
-    joined: set[str] = field(default_factory=set)  # hosts whose member joined in this run (bin/etcd-add's run)
+    joined: set[str] = field(default_factory=set)  # hosts whose member joined in this run (etcd-add's run, recover)
     failed_turn: str | None = None  # the host whose turn in a rolling change failed: no other takes one
     compacted: bool = False  # the history was compacted: every member has pages to free
     status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows

@@ -13,10 +13,9 @@ a reload.
 from dataclasses import dataclass, field, replace
 
 from etcdkit.control.store import ControlWork
-from etcdkit.model.inventory import GROUP, host_address
 from etcdkit.plans import checks, join, reload
 from etcdkit.plans.expected import joined_host, with_member
-from etcdkit.plans.gather import in_run, live_token, once_per_run, read_control, read_hosts, read_view
+from etcdkit.plans.gather import left_out, live_token, once_per_run, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import Membership, cluster_token
 
 
@@ -53,7 +52,7 @@ def add_plan(state, inventory) -> AddPlan:
 def gather(state, inventory) -> AddFacts:
     """The facts of both parts, read once: every member's host, the member list, the control node
     and the clients (hosts outside the run, --exclude, are neither contacted nor reloaded)."""
-    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
+    outside = left_out(state, inventory)
     spec, hosts = read_hosts(inventory, state, skip=outside)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
     first = hosts[spec.members[0].host_name].settings
@@ -70,7 +69,7 @@ def decide(facts: AddFacts) -> AddPlan:
     spec, hosts = facts.join.spec, facts.join.hosts
     view = checks.answering(facts.join.view, spec.cluster, "join.down", "cannot join")  # as join.decide refuses it
     by_address = {h.member.address: h for h in hosts.values()}
-    pending = [address for address in facts.named if not _joined(view, by_address[address].member.peer_url)]
+    pending = [address for address in facts.named if not view.has_voter(by_address[address].member.peer_url)]
     if not pending:
         joined = join.JoinPlan(spec, view, None, notes=[f"{' '.join(facts.named)}: started members of `{spec.cluster}` already"])
         return AddPlan(joined, reload.decide(facts.reload))
@@ -91,8 +90,3 @@ def decide(facts: AddFacts) -> AddPlan:
     if later:
         notes.append(f"{' '.join(later)} join in the runs after this one, one run each")
     return AddPlan(joined, reloaded, later, [*joined.warnings, *warnings], [*joined.notes, *notes, *reloaded.notes])
-
-
-def _joined(view, peer_url: str) -> bool:
-    entry = view.by_peer_url(peer_url)
-    return entry is not None and entry.started and not entry.is_learner

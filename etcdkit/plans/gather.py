@@ -19,7 +19,7 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import Ownership, running
-from etcdkit.model.inventory import ClusterSpec, InventoryError, Member, cluster_spec
+from etcdkit.model.inventory import GROUP, ClusterSpec, InventoryError, Member, cluster_spec, host_address
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
@@ -132,6 +132,11 @@ class HostState:
 
 def in_run(state, host) -> bool:
     return state.limit_hosts is None or host in state.limit_hosts
+
+
+def left_out(state, inventory) -> tuple[str, ...]:
+    """The addresses of the group's members that the run leaves out (--limit, --exclude)."""
+    return tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
 
 
 def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[ClusterSpec, dict[str, HostState]]:

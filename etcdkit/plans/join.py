@@ -68,11 +68,7 @@ def decide(facts: JoinFacts) -> JoinPlan:
     spec, hosts = facts.spec, facts.hosts
     view = checks.answering(facts.view, spec.cluster, "join.down", "cannot join")
 
-    def joined(host: HostState) -> bool:
-        entry = view.by_peer_url(host.member.peer_url)
-        return entry is not None and entry.started and not entry.is_learner
-
-    joiners = [h for h in hosts.values() if h.in_run and not joined(h)]
+    joiners = [h for h in hosts.values() if h.in_run and not view.has_voter(h.member.peer_url)]
     if not joiners:
         return JoinPlan(spec, view, None, notes=[f"every host of this run is a started member of `{spec.cluster}`: nothing to join"])
     if len(joiners) > 1:

@@ -106,7 +106,6 @@ class RecoverPlan:
     rejoin: Rejoin
     reload: reload.ReloadPlan  # of the cluster the run ends with
     done: str
-    joined: set[str] = field(default_factory=set)  # filled as the run executes: the joiners that joined
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

@@ -17,7 +17,7 @@ from etcdkit.facts.patroni import PatroniRole
 from etcdkit.facts.yaml import ConfigFile, YamlKeys
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import login_for_every_call
@@ -26,7 +26,7 @@ from etcdkit.plans.gather import (
     ControlState,
     HostState,
     host_settings,
-    in_run,
+    left_out,
     live_token,
     once_per_run,
     read_control,
@@ -129,7 +129,7 @@ def reload_plan(state, inventory) -> ReloadPlan:
 def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:
     """The facts for these parts (default: etcd_reload); hosts outside the run (--limit) are
     neither contacted nor reloaded."""
-    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
+    outside = left_out(state, inventory)
     spec, hosts = read_hosts(inventory, state, skip=outside)
     view = read_view(inventory, [h for h in hosts.values() if h.ours])
     first = hosts[spec.members[0].host_name].settings

@@ -11,11 +11,11 @@ saw the member leave the member list. A run whose member left before is a reload
 from dataclasses import dataclass, field, replace
 
 from etcdkit.control.store import ControlWork
-from etcdkit.model.inventory import GROUP, host_address
+from etcdkit.model.inventory import GROUP
 from etcdkit.model.refusals import Refusal
 from etcdkit.plans import reload, remove
 from etcdkit.plans.expected import without_member
-from etcdkit.plans.gather import in_run, once_per_run, read_control
+from etcdkit.plans.gather import left_out, once_per_run, read_control
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def gather(state, inventory) -> RmFacts:
     facts = remove.gather(state, inventory)
     if not isinstance(facts, remove.InventoryFacts) or not facts.named:
         raise Refusal("remove.rm_run", f"the rm run takes the inventory's group `{GROUP}` and etcd_remove=IP (bin/etcd-rm sets it)")
-    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
+    outside = left_out(state, inventory)
     first = facts.hosts[facts.spec.members[0].host_name].settings
     control = read_control(first, facts.spec.cluster)
     clients = reload.read_clients(inventory, facts.hosts, first)

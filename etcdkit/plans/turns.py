@@ -5,14 +5,14 @@ not changed.
 """
 
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.inventory import GROUP, ClusterSpec, host_address
+from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
-from etcdkit.plans.gather import HostState, in_run, read_hosts, read_view
+from etcdkit.plans.gather import HostState, left_out, read_hosts, read_view
 
 
 def read_run(state, inventory) -> tuple[ClusterSpec, dict[str, HostState], ClusterView | None]:
     """The inventory's members (those left out of the run are not contacted) and the live cluster."""
-    outside = tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
+    outside = left_out(state, inventory)
     spec, hosts = read_hosts(inventory, state, skip=outside)
     return spec, hosts, read_view(inventory, [h for h in hosts.values() if h.ours])
 

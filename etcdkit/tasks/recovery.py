@@ -2,9 +2,11 @@
 other members joined again, one at a time, through the join SOP's own decisions and tasks."""
 
 from pyinfra import host, logger
+from pyinfra.context import ctx_state
 from pyinfra.operations import python
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.model.run import run_context
 from etcdkit.operations import etcd
 from etcdkit.plans import join
 from etcdkit.plans.recover import RecoverPlan
@@ -42,11 +44,12 @@ def _join_now(plan: RecoverPlan, host_name: str) -> None:
     state = host.get_fact(EtcdHost, data_dir=own.settings.etcd_data, ports=(own.member.port, own.member.peer_port))
     survivor = plan.survivor.member
     view = host.inventory.get_host(survivor.host_name).get_fact(EtcdCluster, endpoint=survivor.client_url)
-    decided = join.decide(plan.rejoin.facts(host_name, state, view, plan.joined))
+    joined = run_context(ctx_state.get()).joined
+    decided = join.decide(plan.rejoin.facts(host_name, state, view, joined))
     for warning in decided.warnings:
         logger.warning(warning)
     for note in decided.notes:
         logger.info(note)
     if decided.joiner is not None:
         join_member(decided, decided.secrets)
-    plan.joined.add(host_name)
+    joined.add(host_name)
