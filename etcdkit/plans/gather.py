@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 import yaml
 from gevent.pool import Group
@@ -74,8 +75,13 @@ class HostState:
     def running(self) -> bool:
         return self.reachable and running(self.state["active"])
 
+    @cached_property
+    def conf(self) -> dict:
+        """The settings of the host's etcd.conf, parsed once (the plans ask it many times)."""
+        return conf_values(self.state.get("conf"))
+
     def conf_value(self, key: str) -> str | None:
-        value = conf_values(self.state.get("conf")).get(key)
+        value = self.conf.get(key)
         return None if value is None else str(value)
 
     def ownership(self) -> tuple[Ownership, str]:

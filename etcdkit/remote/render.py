@@ -15,8 +15,11 @@ TEMPLATES = Path(str(files("etcdkit.templates")))
 # Settings of etcd.conf that etcd reads only when it bootstraps its data dir: changing them later
 # (the reload SOP refreshes initial-cluster from the live member list) needs no restart.
 BOOTSTRAP_ONLY = ("initial-cluster", "initial-cluster-state", "initial-cluster-token", "initial-advertise-peer-urls")
-# libyaml's safe loader where PyYAML has it: the plans parse each member's etcd.conf many times
+# libyaml's safe loader and dumper where PyYAML has them: the plans parse and render each member's
+# etcd.conf many times (libyaml writes each value as PyYAML's own emitter does: tests/unit/test_render.py)
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+ONE_LINE = 2**30  # a line width no value reaches: a value is never folded
 
 
 def load_yaml(text: str):
@@ -26,8 +29,10 @@ def load_yaml(text: str):
 
 def to_yaml(value, quoted: bool = False) -> str:
     """A value as one YAML scalar or flow collection, quoted where YAML needs it (always, with
-    quoted): rendered by a YAML emitter, never pasted."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"), default_style='"' if quoted else None)
+    quoted, for a string): rendered by a YAML emitter, never pasted."""
+    if quoted and not isinstance(value, str):
+        raise TypeError(f"only a string is quoted, not {value!r}")
+    text = yaml.dump(value, Dumper=SAFE_DUMPER, default_flow_style=True, width=ONE_LINE, default_style='"' if quoted else None)
     return text.removesuffix("\n...\n").strip()
 
 

@@ -18,7 +18,8 @@ MUTABLE_CALLS = {
     "WeakValueDictionary",
     "WeakSet",
 }
-MEMOIZERS = {"cache", "lru_cache", "cached_property"}
+# (functools.cached_property keeps its value on the object, which is the run's: it is no module state)
+MEMOIZERS = {"cache", "lru_cache"}
 
 
 def _name(node: ast.AST) -> str:
@@ -68,6 +69,9 @@ def count():
     global calls
 @cache
 def load(path): ...
+class Host:
+    @cached_property
+    def conf(self): ...
 """
     assert sorted(module_state(source)) == [
         "line 11: @cache load",

@@ -1,11 +1,12 @@
 """The member files as rendered from templates/."""
 
+import pytest
 import yaml
 
 from etcdkit.model import paths
 from etcdkit.model.inventory import Member
 from etcdkit.remote.memberfiles import etcdctl_env
-from etcdkit.remote.render import initial_cluster, render, runtime_settings
+from etcdkit.remote.render import ONE_LINE, SAFE_DUMPER, initial_cluster, render, runtime_settings, to_yaml
 
 MEMBER = Member("10.10.10.10", 1, "etcd", "10.10.10.10", 2379, 2380)
 
@@ -62,3 +63,64 @@ def test_unit_and_env():
     assert 'alias e="etcdctl"' in env and 'alias em="etcdctl member"' in env
     assert "export ETCDCTL_ENDPOINTS=https://10.10.10.10:2379\n" in env
     assert 'ETCDCTL_USER="root:$(cat /etc/etcd/etcd.pass)"' in env
+
+
+# Values of the kinds etcdkit renders, and the ones YAML reads as something else unless quoted.
+AWKWARD = [
+    "",
+    " lead",
+    "trail ",
+    "a: b",
+    "#x",
+    "x #y",
+    "'q'",
+    '"dq"',
+    "yes",
+    "on",
+    "null",
+    "~",
+    "1",
+    "1e3",
+    "0x1f",
+    "2026-01-01",
+    "ä 日本",
+    "a\nb",
+    "a\tb",
+    "- x",
+    "?x",
+    "@x",
+    "*x",
+    "%x",
+    "{x}",
+    "[x]",
+    "a,b",
+    "x\\y",
+    "\x7f",
+    "http://10.10.10.10:2379",
+    "a" * 300,
+    0,
+    -1,
+    10**20,
+    1.5,
+    None,
+    True,
+    [],
+    {},
+    ["a", "b c"],
+    {"k": "v", "n": [1, 2]},
+]
+
+
+@pytest.mark.skipif(SAFE_DUMPER is yaml.SafeDumper, reason="PyYAML without libyaml renders with its own emitter")
+@pytest.mark.parametrize("value", AWKWARD, ids=repr)
+def test_libyaml_renders_each_value_as_pyyamls_own_emitter_so_no_file_rendered_before_changes(value):
+    for quoted in (False, True) if isinstance(value, str) else (False,):
+        style = '"' if quoted else None
+        pure = yaml.dump(value, Dumper=yaml.SafeDumper, default_flow_style=True, width=ONE_LINE, default_style=style)
+        assert to_yaml(value, quoted) == pure.removesuffix("\n...\n").strip()
+        assert yaml.safe_load(to_yaml(value, quoted)) == value
+
+
+def test_only_a_string_is_quoted():
+    with pytest.raises(TypeError, match="only a string is quoted"):
+        to_yaml(1, quoted=True)

@@ -58,9 +58,10 @@ def markers() -> list[tuple[str, tuple[str, ...], str, str]]:
         for node in ast.parse(text).body:
             if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["pytestmark"]:
                 calls, where, source = _etcd_marks(node.value), path.name, text
-            elif isinstance(node, ast.FunctionDef):
+            elif isinstance(node, ast.FunctionDef) and node.decorator_list:
                 calls = [c for d in node.decorator_list for c in _etcd_marks(d)]
-                where, source = f"{path.name}::{node.name}", ast.get_source_segment(text, node)
+                where = f"{path.name}::{node.name}"
+                source = ast.get_source_segment(text, node) if calls else ""
             else:
                 continue
             for call in calls:
