@@ -21,7 +21,6 @@ from etcdkit.plans.backup import backup_plan
 from etcdkit.plans.create import create_plan
 from etcdkit.plans.destroy import destroy_plan
 from etcdkit.plans.downgrade import downgrade_plan
-from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.join import join_plan
 from etcdkit.plans.maintain import maintain_plan
 from etcdkit.plans.recover import recover_plan
@@ -54,10 +53,10 @@ def _begin(sop: str, make_plan):
         for note in getattr(plan, "notes", []) if plan else []:
             logger.info(note)
 
-    once_per_run(state, f"{sop}-messages", say)
+    run_context(state).once(f"{sop}-messages", say)
     work = getattr(plan, "control", None)
     if work is not None:
-        once_per_run(state, f"{sop}-rewrites", lambda: control_node_rewrites(state, work.written()))
+        run_context(state).once(f"{sop}-rewrites", lambda: control_node_rewrites(state, work.written()))
     return plan
 
 
@@ -289,7 +288,7 @@ def status() -> None:
     """The cluster's members, their health and the leader; read-only (etcd-status reads its report
     from the run's context)."""
     disable_nagle(inventory.iter_activated_hosts())
-    run_context(state).status_report = once_per_run(state, "status", lambda: report(inventory))
+    run_context(state).status_report = run_context(state).once("status", lambda: report(inventory))
 
 
 def recover() -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from etcdkit.model import params, paths, values
+from etcdkit.model.refusals import Refusal
 
 GROUP = "etcd"
 # The folders etcdkit writes on a member for another purpose than the scheduled snapshots, which make
@@ -29,10 +30,15 @@ RELOAD_PARTS = ("conf", "env", "patroni", "vip", "monitor", "restart")
 MAINTAIN_PARTS = ("compact", "defrag", "disarm")
 
 
-class InventoryError(Exception):
+class InventoryError(Refusal):
+    """Bad input, refused before any host changes: one line per host and key."""
+
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("the inventory cannot be used:\n" + "\n".join(f"  - {problem}" for problem in problems))
+        self.problems = list(problems)
+        super().__init__("inventory.invalid", self.problems, "the inventory cannot be used")
+
+    def __reduce__(self):
+        return (InventoryError, (self.problems,))
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ computes once and shares between its hosts belongs to that run's State, never to
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 from gevent.lock import BoundedSemaphore
 
 ATTRIBUTE = "etcdkit_run"
+T = TypeVar("T")
 
 
 @dataclass
@@ -31,7 +33,7 @@ class RunContext:
     compacted: bool = False  # the history was compacted: every member has pages to free
     status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows
 
-    def once(self, key: str, compute: Callable[[], object]) -> object:
+    def once(self, key: str, compute: Callable[[], T]) -> T:
         """compute() the first time the key is asked for in this run, its result every time after;
         the other hosts wait meanwhile. An exception is kept as the result and raised to each host."""
         with self.lock:
@@ -43,7 +45,7 @@ class RunContext:
         result = self.results[key]
         if isinstance(result, Exception):
             raise result
-        return result
+        return cast(T, result)
 
 
 def run_context(state) -> RunContext:

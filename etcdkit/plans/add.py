@@ -13,9 +13,10 @@ a reload.
 from dataclasses import dataclass, field, replace
 
 from etcdkit.control.store import ControlWork
+from etcdkit.model.run import run_context
 from etcdkit.plans import checks, join, reload
 from etcdkit.plans.expected import joined_host, with_member
-from etcdkit.plans.gather import left_out, live_token, once_per_run, read_control, read_hosts, read_view
+from etcdkit.plans.gather import left_out, live_token, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import Membership, cluster_token
 
 
@@ -46,7 +47,7 @@ class AddPlan:
 
 
 def add_plan(state, inventory) -> AddPlan:
-    return once_per_run(state, "add", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("add", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> AddFacts:

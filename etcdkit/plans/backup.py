@@ -15,8 +15,9 @@ from etcdkit.model import backups
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
+from etcdkit.plans.gather import HostState, live_token, read_hosts, read_view
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class BackupPlan:
 
 
 def backup_plan(state, inventory) -> BackupPlan:
-    return once_per_run(state, "backup", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("backup", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> BackupFacts:

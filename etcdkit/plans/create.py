@@ -22,9 +22,10 @@ from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
-from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
+from etcdkit.plans.gather import ControlState, HostState, live_token, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import (
     ClusterSecrets,
     MemberPlan,
@@ -68,7 +69,7 @@ class CreatePlan:
 
 def create_plan(state, inventory) -> CreatePlan:
     """The plan of this run, made on first use and shared by every host's deploy."""
-    return once_per_run(state, "create", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("create", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> CreateFacts:

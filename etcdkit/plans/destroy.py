@@ -15,7 +15,8 @@ from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
-from etcdkit.plans.gather import HostState, live_token, once_per_run, read_hosts, read_view
+from etcdkit.model.run import run_context
+from etcdkit.plans.gather import HostState, live_token, read_hosts, read_view
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, monitoring_plan, read_monitors
 
 
@@ -42,7 +43,7 @@ class DestroyPlan:
 
 
 def destroy_plan(state, inventory) -> DestroyPlan:
-    return once_per_run(state, "destroy", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("destroy", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> DestroyFacts:

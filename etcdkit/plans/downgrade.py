@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.versions import Version, downgrade_problem, downgrade_target
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, once_per_run
+from etcdkit.plans.gather import HostState
 from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 from etcdkit.plans.upgrade import install_method_problems, tarball_problems
 
@@ -48,7 +49,7 @@ class DowngradePlan:
 
 
 def downgrade_plan(state, inventory) -> DowngradePlan:
-    return once_per_run(state, "downgrade", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("downgrade", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> DowngradeFacts:

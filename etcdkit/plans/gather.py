@@ -4,7 +4,7 @@ read here, into plain data, once per run; the SOPs' decide functions only look a
 """
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -22,23 +22,8 @@ from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import Ownership, running
 from etcdkit.model.inventory import GROUP, ClusterSpec, InventoryError, Member, cluster_spec, host_address
 from etcdkit.model.refusals import Refusal
-from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.remote.render import load_yaml
-
-
-def once_per_run(state, key: str, compute: Callable[[], object]):
-    """compute() once per pyinfra run and share the result (or the refusal) with every host."""
-
-    def decided():
-        try:
-            return compute()
-        except InventoryError as error:
-            raise Refusal("inventory.invalid", error.problems, "the inventory cannot be used") from None
-        except PKIError as error:
-            raise Refusal("control.pki", str(error)) from None
-
-    return run_context(state).once(key, decided)
 
 
 def host_settings(host) -> Settings:
@@ -222,7 +207,10 @@ class ControlState:
 
 def read_control(settings: Settings, cluster: str) -> ControlState:
     """The control node's state; a CA that cannot be loaded stops the run before any change."""
-    ca = CertificateAuthority.load(ca_source(settings))
+    try:
+        ca = CertificateAuthority.load(ca_source(settings))
+    except PKIError as error:
+        raise Refusal("control.pki", str(error)) from None
     root = user_secret(settings.etcd_root_password, cluster_folder(settings, cluster), "root").read()
     return ControlState(
         ca.cert_pem if ca is not None else None,

@@ -20,10 +20,11 @@ from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import new_member_version
 from etcdkit.plans import checks
-from etcdkit.plans.gather import ControlState, HostState, live_token, once_per_run, read_control, read_hosts, read_view
+from etcdkit.plans.gather import ControlState, HostState, live_token, read_control, read_hosts, read_view
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, cluster_token, member_files
 
 TARBALL_VERSION = re.compile(r"-v(\d+\.\d+\.\d+)-")
@@ -55,7 +56,7 @@ class JoinPlan:
 
 
 def join_plan(state, inventory) -> JoinPlan:
-    return once_per_run(state, "join", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("join", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> JoinFacts:

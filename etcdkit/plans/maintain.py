@@ -14,8 +14,9 @@ from etcdkit.facts.etcd import EtcdAlarms
 from etcdkit.model.cluster import ClusterView, db_sizes
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, by_majority, once_per_run
+from etcdkit.plans.gather import HostState, by_majority
 from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 
 
@@ -40,7 +41,7 @@ class MaintainPlan:
 
 
 def maintain_plan(state, inventory) -> MaintainPlan:
-    return once_per_run(state, "maintain", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("maintain", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> MaintainFacts:

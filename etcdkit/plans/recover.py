@@ -38,10 +38,11 @@ from etcdkit.model.cluster import ClusterView, LiveMember, quorum
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.versions import offline_tool
 from etcdkit.plans import checks, reload
 from etcdkit.plans.expected import joined_host
-from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
+from etcdkit.plans.gather import ControlState, HostState, read_control, read_hosts
 from etcdkit.plans.join import JoinFacts
 from etcdkit.plans.memberfiles import ClusterSecrets, Membership
 
@@ -115,7 +116,7 @@ class RecoverPlan:
 
 
 def recover_plan(state, inventory) -> RecoverPlan:
-    return once_per_run(state, "recover", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("recover", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> RecoverFacts:

@@ -19,6 +19,7 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import login_for_every_call
 from etcdkit.plans import checks, patroni
@@ -28,7 +29,6 @@ from etcdkit.plans.gather import (
     host_settings,
     left_out,
     live_token,
-    once_per_run,
     read_control,
     read_hosts,
     read_view,
@@ -123,7 +123,7 @@ class ReloadPlan:
 
 
 def reload_plan(state, inventory) -> ReloadPlan:
-    return once_per_run(state, "reload", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("reload", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory, parts: list[str] | None = None) -> ReloadFacts:

@@ -18,9 +18,10 @@ from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.host import Ownership
 from etcdkit.model.inventory import GROUP, ClusterSpec, Member, host_address
 from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, once_per_run, read_hosts, read_view, usable
+from etcdkit.plans.gather import HostState, conf_values, host_settings, in_run, live_token, read_hosts, read_view, usable
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Removal:
 
 def remove_plan(state, inventory) -> Removal | None:
     """The removal of this run, or None when the run has nothing to remove."""
-    return once_per_run(state, "remove", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("remove", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> InventoryFacts | OwnConfigFacts:

@@ -19,7 +19,8 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import backups, paths
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Problem, Refusal
-from etcdkit.plans.gather import ControlState, HostState, once_per_run, read_control, read_hosts
+from etcdkit.model.run import run_context
+from etcdkit.plans.gather import ControlState, HostState, read_control, read_hosts
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan, Membership, member_files
 from etcdkit.plans.monitoring import MonitoringPlan, Monitors, Target, monitoring_plan, read_monitors
 
@@ -62,7 +63,7 @@ class RestorePlan:
 
 
 def restore_plan(state, inventory) -> RestorePlan:
-    return once_per_run(state, "restore", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("restore", lambda: decide(gather(state, inventory)))
 
 
 def read_snapshot(name: str | None) -> SnapshotFile | None:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from etcdkit.control.store import ControlWork
 from etcdkit.model.inventory import GROUP
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from etcdkit.plans import reload, remove
 from etcdkit.plans.expected import without_member
-from etcdkit.plans.gather import left_out, once_per_run, read_control
+from etcdkit.plans.gather import left_out, read_control
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class RmPlan:
 
 
 def rm_plan(state, inventory) -> RmPlan:
-    return once_per_run(state, "rm", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("rm", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> RmFacts:

@@ -30,9 +30,10 @@ from etcdkit.control.store import ControlWork
 from etcdkit.facts.etcd import EtcdCertificates
 from etcdkit.model import params, paths
 from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.plans import checks, reload
-from etcdkit.plans.gather import in_run, once_per_run
+from etcdkit.plans.gather import in_run
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 from etcdkit.plans.monitoring import tls_dir
 from etcdkit.plans.patroni import VIP_ETCD_TYPES, certificate_paths, vip_dcs_type
@@ -88,7 +89,7 @@ class RotationPlan:
 
 
 def rotation_plan(state, inventory) -> RotationPlan:
-    return once_per_run(state, "rotate-ca", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("rotate-ca", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> RotationFacts:

@@ -21,10 +21,11 @@ from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Problem, Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import dropped_keys, needs_v2store_check, step_warnings, upgrade_problem
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, conf_values, once_per_run
+from etcdkit.plans.gather import HostState, conf_values
 from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 from etcdkit.remote.memberfiles import etcd_unit
 
@@ -70,7 +71,7 @@ def tarball_problems(settings: Settings, target: str) -> list[str]:
 
 
 def upgrade_plan(state, inventory) -> UpgradePlan:
-    return once_per_run(state, "upgrade", lambda: decide(gather(state, inventory)))
+    return run_context(state).once("upgrade", lambda: decide(gather(state, inventory)))
 
 
 def gather(state, inventory) -> UpgradeFacts:

@@ -9,9 +9,9 @@ from pyinfra.api import deploy
 from pyinfra.operations import files
 
 from etcdkit.model import paths
+from etcdkit.model.run import run_context
 from etcdkit.operations import restart, services
 from etcdkit.operations.files import upload
-from etcdkit.plans.gather import once_per_run
 from etcdkit.plans.rotate_ca import RotationPlan
 
 
@@ -26,8 +26,7 @@ def all_succeeded(plan: RotationPlan) -> Callable[[], bool]:
         if not failed and not restart.restarts_failed():
             return True
         said = ", ".join(failed) or "a member's restart"
-        once_per_run(
-            host.state,
+        run_context(host.state).once(
             "rotate-ca-stopped",
             lambda: logger.error(
                 f"CA rotation stopped: {said} failed (see above), so no host goes on to the next phase; every host keeps "

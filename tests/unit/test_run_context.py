@@ -8,7 +8,6 @@ from pyinfra.api.exceptions import DeployError
 
 from etcdkit.model.inventory import InventoryError
 from etcdkit.model.run import run_context
-from etcdkit.plans.gather import once_per_run
 
 
 def new_state() -> State:
@@ -18,7 +17,7 @@ def new_state() -> State:
 def test_each_run_computes_its_own_plan_even_when_a_new_state_reuses_a_freed_id():
     for number in range(3):  # CPython mostly reuses a freed State's id at once: a registry keyed by id served a stale plan
         state = new_state()
-        assert once_per_run(state, "create", lambda n=number: n) == number
+        assert run_context(state).once("create", lambda n=number: n) == number
         del state
         gc.collect()
 
@@ -26,7 +25,7 @@ def test_each_run_computes_its_own_plan_even_when_a_new_state_reuses_a_freed_id(
 def test_the_first_host_computes_and_the_others_share_the_result():
     state, calls = new_state(), []
     for _ in range(3):
-        assert once_per_run(state, "join", lambda: calls.append(1) or "plan") == "plan"
+        assert run_context(state).once("join", lambda: calls.append(1) or "plan") == "plan"
     assert calls == [1]
     assert run_context(state) is run_context(state)
 
@@ -40,5 +39,5 @@ def test_a_refusal_is_computed_once_and_raised_to_every_host():
 
     for _ in range(2):
         with pytest.raises(DeployError, match="etcd_seq is missing"):
-            once_per_run(state, "create", refuse)
+            run_context(state).once("create", refuse)
     assert calls == [1]
