@@ -10,6 +10,7 @@ from both lists fails, naming the command and the file.
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,16 @@ def test_forms_no_test_runs_are_still_documented_and_make_targets_exist():
     for shape in NOT_RUN_BY_SOP_TESTS:
         if shape.startswith("make "):
             assert re.search(rf"^{shape.split()[1]}:", makefile, re.M), f"{shape}: no such target in the Makefile"
+
+
+def test_make_test_runs_each_test_folder_once():
+    """The unit suite under coverage (make coverage), every other testpath of pyproject.toml by name."""
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]["testpaths"]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^test: (.*)\n\t\$\(BIN\)/pytest (.*)$", makefile, re.M)
+    assert recipe and "coverage" in recipe[1].split(), "make test runs make coverage, then pytest"
+    assert re.search(r"^coverage:.*\n.*pytest tests/unit ", makefile, re.M)
+    assert sorted(recipe[2].split()) == sorted(set(testpaths) - {"tests/unit"})
 
 
 def slug(heading: str) -> str:
