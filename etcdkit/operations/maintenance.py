@@ -21,7 +21,6 @@ from etcdkit.operations import on_host
 from etcdkit.operations.restart import begin_turn, own_status, turn_failed
 from etcdkit.remote import etcdctl
 
-POLL = 0.3
 # seconds a defragmentation may take: etcd copies the whole database meanwhile (minutes for gigabytes)
 DEFRAG_TIMEOUT = 600
 
@@ -103,7 +102,7 @@ def answering(endpoint: str, timeout: int) -> str | None:
             return None
         if time.monotonic() > deadline:
             return f"the cluster does not answer within {timeout} s: {'; '.join(problems)}"
-        time.sleep(POLL)
+        time.sleep(etcdctl.POLL_INTERVAL)
 
 
 @operation()

@@ -21,7 +21,6 @@ from etcdkit.operations import on_host
 from etcdkit.remote import etcdctl, services
 from etcdkit.remote.shell import joined
 
-POLL = 0.3
 # etcd refuses a membership change for a few seconds after the last one, or while a member is
 # not yet connected: these refusals are waited out, any other error stops the change.
 TRANSIENT = ("unhealthy cluster", "leader changed", "too many requests", "context deadline exceeded")
@@ -49,7 +48,7 @@ def _retry(deadline: float, failure: str, error: str) -> None:
     """Wait before the next try of a refused change, or give up with its error."""
     if not any(transient in error for transient in TRANSIENT) or time.monotonic() > deadline:
         raise OperationError(f"{failure}: {error.strip()}")
-    time.sleep(POLL)
+    time.sleep(etcdctl.POLL_INTERVAL)
 
 
 @operation(is_idempotent=False)
@@ -114,7 +113,7 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
     def wait(what: str) -> None:
         if time.monotonic() > deadline:
             undo(f"{what} within {timeout} s")
-        time.sleep(POLL)
+        time.sleep(etcdctl.POLL_INTERVAL)
 
     ok, error = on_host.run(joined([services.enable(), services.start()]))
     if not ok:

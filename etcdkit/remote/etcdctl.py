@@ -23,6 +23,9 @@ TIMEOUTS = timeouts("2s", "5s")
 # Health polls give up quickly and try again: a member that is up but has no leader yet would
 # otherwise hold each poll for the whole command timeout.
 POLL_TIMEOUTS = timeouts("1s", "1s")
+# Seconds between two polls of an event (a member started, a learner caught up, the cluster answers):
+# each poll is one round trip, so a change is seen about 0.1 s after it happens.
+POLL_INTERVAL = 0.1
 
 
 def etcdctl(

@@ -177,7 +177,7 @@ def test_restart_patroni_waits_until_its_api_says_running(tmp_path):
     ran = run(command, tmp_path, ("systemctl", "python3", "sleep"), answers)
     assert ran.status == 0, ran.stderr
     assert ran.calls[:2] == ["systemctl is-active --quiet patroni", "systemctl restart patroni"]
-    assert ran.calls[2:] == ["sleep 1", f"python3 -c {READ_API} https://10.10.10.41:8008/patroni"] * 2
+    assert ran.calls[2:] == ["sleep 0.1", f"python3 -c {READ_API} https://10.10.10.41:8008/patroni"] * 2
     stopped = run(command, tmp_path, ("systemctl",), {"systemctl": [("*is-active*", 3, "")]})
     assert stopped.status == 0 and stopped.calls == ["systemctl is-active --quiet patroni"]  # a stopped Patroni stays stopped
 
