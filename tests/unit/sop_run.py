@@ -12,9 +12,13 @@ alone (a function of the run is called with it: `lambda run: after if run.ran("m
 other fact reads as its default and is recorded in `defaulted`, so a test can see what it did not give.
 """
 
+import atexit
+import functools
 import hashlib
 import re
+import shutil
 import sys
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -289,6 +293,23 @@ def matching(pattern: str, names: list[str]) -> list[str]:
 def pki(tmp_path: Path) -> dict:
     """Group data that keeps the control node's files in the test's folder."""
     return {"etcd_pki_dir": str(tmp_path / "pki"), "etcd_backup_dir": str(tmp_path / "backups")}
+
+
+def created(tmp_path: Path) -> None:
+    """The control node's files after the create of members 1-3 (the CA, the members' certificates and
+    the passwords) in the test's folder, where pki(tmp_path) keeps them: one create per test session
+    makes them, each test gets its own copy."""
+    shutil.copytree(_created_once() / "pki", tmp_path / "pki")
+
+
+@functools.cache
+def _created_once() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="etcdkit-created-"))
+    atexit.register(shutil.rmtree, folder, True)
+    addresses = [plans_data.address(seq) for seq in (1, 2, 3)]
+    run = SopRun("create", {address: bare_machine() for address in addresses}, group_data=pki(folder)).prepare().execute()
+    assert run.error is None and run.failed() == set(), run.error
+    return folder
 
 
 # Hosts as the tests of the SOPs need them, on the lab's addresses (member seq at 10.10.10.<9+seq>)

@@ -1615,7 +1615,10 @@ def test_restart_patroni_waits_until_it_runs_again():
 
 def test_restart_patroni_over_https_and_a_running_answer_matches():
     [command] = shell(run(services.restart_patroni, service="patroni", api="https://10.10.10.41:8008/patroni", host=FakeHost()))
-    assert "deadline=$(($(date +%s) + 300))" in command and f"python3 -c {shlex.quote(READ_API)} https://10.10.10.41:8008/patroni 2>/dev/null |" in command
+    assert (
+        "deadline=$(($(date +%s) + 300))" in command
+        and f"python3 -c {shlex.quote(READ_API)} https://10.10.10.41:8008/patroni 2>/dev/null |" in command
+    )
     answer = '{"state": "running", "postmaster_start_time": "2025-01-01", "role": "replica"}'
     assert subprocess.run(["sh", "-c", 'grep -Eq \'"state": *"running"\''], input=answer, text=True).returncode == 0
 

@@ -4,15 +4,15 @@ run, the reload gated on the join; the hosts named after it wait for the next ru
 from etcdkit.facts.etcd import EtcdMembership
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 from tests.unit.test_sop_join import JOINER, membership
 
 LATER = plans_data.address(5)
 
 
 def add(tmp_path, named: str = JOINER, answers: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     machines[JOINER] = bare_machine()

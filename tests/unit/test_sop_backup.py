@@ -4,15 +4,15 @@ snapshots beyond etcd_backup_keep go only once the new one verified."""
 import json
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 from tests.unit.test_sop_destroy import SNAPSHOT, snapshot_answers
 
 OLD = [f"etcd-2025010{day}T000000Z" for day in range(1, 8)]  # seven verified snapshots, oldest first
 
 
 def backup(tmp_path, downloads: dict, answers: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     folder = tmp_path / "backups"
     folder.mkdir(exist_ok=True)
     for stamp in OLD:

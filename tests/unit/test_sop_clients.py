@@ -8,15 +8,15 @@ from etcdkit.facts.patroni import PatroniRole
 from etcdkit.facts.yaml import ConfigFile, YamlKeys
 
 from tests.unit import plans_data
-from tests.unit.sop_run import Machine, SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import Machine, SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 REPLICA, PRIMARY = "10.10.10.40", "10.10.10.41"
 CONFIG = "etcd3:\n  hosts: 10.10.10.10:2379\nrestapi:\n  listen: 0.0.0.0:8008\n"
 
 
 def reload(tmp_path, data: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     for address, role in ((REPLICA, "replica"), (PRIMARY, "primary")):

@@ -3,7 +3,7 @@ order, which are serial or guarded, and that a converged cluster gives a preview
 
 from etcdkit.model.refusals import Refusal
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki, with_view
+from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki, with_view
 
 ADDRESSES = [plans_data.address(seq) for seq in (1, 2, 3)]
 
@@ -52,7 +52,7 @@ def test_the_run_writes_the_pki_then_starts_every_member_without_waiting(tmp_pat
 
 
 def test_a_second_run_on_the_converged_cluster_changes_nothing(tmp_path):
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     run = SopRun("create", machines, group_data=pki(tmp_path)).prepare()

@@ -5,8 +5,8 @@ import hashlib
 import json
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 SNAPSHOT = b"a snapshot of the cluster's keys"
 
@@ -21,7 +21,7 @@ def snapshot_answers(content: bytes = SNAPSHOT, keys: int = 12) -> dict:
 
 
 def destroy(tmp_path, answers: dict, downloads: dict) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     run = SopRun("destroy", machines, group_data=pki(tmp_path), answers=answers, downloads=downloads).prepare()

@@ -5,8 +5,8 @@ cannot start is undone."""
 from etcdkit.facts.etcd import EtcdMembership
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 JOINER = plans_data.address(4)
 
@@ -23,7 +23,7 @@ def membership(run: SopRun):
 
 
 def join(tmp_path, answers: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     machines[JOINER] = bare_machine()

@@ -5,14 +5,14 @@ import pytest
 from etcdkit.facts.etcd import EtcdAlarms, EtcdCompacted, EtcdMembership
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 NOSPACE = [{"member_id": plans_data.member_id(1), "alarm": "NOSPACE"}]
 
 
 def maintain(tmp_path, leader: int = 2, answers: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     fragmented = plans_data.view(1, 2, 3, leader=leader, db_size=8 << 20, revision=5000)  # 8 MiB, 16 KiB in use
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, fragmented)

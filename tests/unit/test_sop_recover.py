@@ -5,8 +5,8 @@ phase that failed on one host stops the later ones on every host."""
 from etcdkit.facts.etcd import EtcdCluster, EtcdDatabase, EtcdMembership, EtcdMetrics
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki
+from tests.unit.test_sop_create import ADDRESSES
 
 SURVIVOR, OLDER, BARE = ADDRESSES
 GATES = ["etcd-1 serves alone: the other members may change", "Every member joined: the members and their clients are reloaded"]
@@ -30,7 +30,7 @@ def membership(run: SopRun):
 def recover(tmp_path, answers: dict | None = None) -> SopRun:
     """etcd-1 restarted without quorum (its database read offline: revision 1200), etcd-2 stopped
     with older data (1100), node 3 with a fresh disk."""
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = {SURVIVOR: member_machine(inv, 1), OLDER: member_machine(inv, 2, running=False), BARE: bare_machine()}
     machines[SURVIVOR].facts[plans_data.EtcdHost]["self"] = None  # without quorum no one logs in

@@ -3,14 +3,14 @@ nothing; an admin host gets etcdctl and the files it needs; a change that needs 
 the members one at a time."""
 
 from tests.unit import plans_data
-from tests.unit.sop_run import Machine, SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import Machine, SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 ADMIN = "10.10.10.20"
 
 
 def reload(tmp_path, data: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     machines[ADMIN] = Machine({})

@@ -4,15 +4,15 @@ list, read in the same run, no longer has it; a leader hands its lead over befor
 from etcdkit.facts.etcd import EtcdMembership
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 CLEANUP = ["etcd removal | Take the scheduled backups off [if]", "etcd removal | Stop etcd and delete its files [if]"]
 
 
 def remove(tmp_path, leaving: int, leader: int = 1, answers: dict | None = None) -> SopRun:
     """A run limited to member `leaving`'s host; the member list loses it once `member remove` ran."""
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     before = plans_data.view(1, 2, 3, leader=leader)
     after = plans_data.view(*(seq for seq in (1, 2, 3) if seq != leaving), leader=leader if leader != leaving else 2)

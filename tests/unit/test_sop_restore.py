@@ -4,14 +4,14 @@ starts unless every member's data was restored in this run."""
 import hashlib
 import json
 
-from tests.unit.sop_run import SopRun, bare_machine, pki
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, bare_machine, created, pki
+from tests.unit.test_sop_create import ADDRESSES
 
 SNAPSHOT = b"a snapshot of cluster etcd"
 
 
 def restore(tmp_path, host_data: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()  # the control node holds the CA and root's password
+    created(tmp_path)  # the control node holds the CA and root's password
     snapshot = tmp_path / "backups" / "etcd-20250101T000000Z.db"
     snapshot.parent.mkdir(exist_ok=True)
     snapshot.write_bytes(SNAPSHOT)

@@ -4,15 +4,15 @@ in the same run, the reload gated on this run seeing it leave."""
 from etcdkit.facts.etcd import EtcdMembership
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 from tests.unit.test_sop_remove import CLEANUP, cleaned
 
 GATE = "etcd-3 left: the members and their clients are reloaded"
 
 
 def rm(tmp_path, answers: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     before, after = plans_data.view(1, 2, 3), plans_data.view(1, 2)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, before)

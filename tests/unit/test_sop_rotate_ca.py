@@ -6,8 +6,8 @@ from cryptography.exceptions import InvalidSignature
 
 from etcdkit.control.pki import CASource, CertificateAuthority
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 ORDER = [
     "CA rotation, phase 1 | Restart etcd to trust the old and the new ca (one member at a time) [serial]",
@@ -19,7 +19,7 @@ ORDER = [
 
 
 def rotate(tmp_path, host_data: dict | None = None) -> SopRun:
-    first_create(tmp_path).execute()
+    created(tmp_path)
     CertificateAuthority.create(CASource(tmp_path / "next"), plans_data.NOW)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))

@@ -7,13 +7,13 @@ from etcdkit.facts.etcd import EtcdAlarms
 
 from etcdkit.model.run import run_context
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 
 def test_the_document_is_kept_in_the_runs_context_once_for_every_host(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="pyinfra")
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     for machine in machines.values():

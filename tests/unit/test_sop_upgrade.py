@@ -3,8 +3,8 @@
 import pytest
 
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, member_machine, pki, with_view
-from tests.unit.test_sop_create import ADDRESSES, first_create
+from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
+from tests.unit.test_sop_create import ADDRESSES
 
 FOLLOWERS = "etcd upgrade | Upgrade etcd to 3.5.30: the followers, one at a time [serial]"
 LEADER = "etcd upgrade | Upgrade etcd to 3.5.30: the leader, last"
@@ -12,7 +12,7 @@ LEADER = "etcd upgrade | Upgrade etcd to 3.5.30: the leader, last"
 
 @pytest.mark.parametrize("leader", [1, 2, 3])
 def test_the_followers_are_upgraded_one_at_a_time_before_the_leader_whoever_leads(tmp_path, leader):
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     live = plans_data.view(1, 2, 3, leader=leader)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, live)
@@ -24,7 +24,7 @@ def test_the_followers_are_upgraded_one_at_a_time_before_the_leader_whoever_lead
 
 
 def test_a_cluster_at_the_version_already_changes_nothing(tmp_path):
-    first_create(tmp_path).execute()
+    created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     run = SopRun("upgrade", machines, group_data=pki(tmp_path), data={"etcd_version": "3.5.16"}).prepare()
