@@ -6,6 +6,7 @@ from pyinfra.api import FactBase
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import EtcdHostState, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
@@ -13,78 +14,67 @@ from etcdkit.remote.recovery import database_status, metrics
 
 class EtcdHost(FactBase):
     """
-    What a host holds of etcd: the binary and the package it comes from, the unit's state and
-    file, the data dir, the managed files' checksums, the restart marker and the current etcd.conf.
+    What a host holds of etcd (etcdkit.model.host.EtcdHostState): the binary and the package it comes
+    from, the unit's state and file, the data dir, the managed files' checksums, the restart marker,
+    what its running etcd says it is and the current etcd.conf.
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
 
     .. code:: python
 
-        {
-            "version": "3.5.16",          # None: no etcd binary
-            "binary": "/usr/bin/etcd",    # the etcd of the PATH; None: none
-            "package": "etcd-server",     # the package that installed it; None: none (a tarball, or copied by hand)
-            "package_manager": "apt-get",
-            "active": "active", "enabled": "enabled", "pid": 1234,
-            "unit": "/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
-            "unit_etcdkit": "yes",        # that file says etcdkit wrote it; None: it does not
-            "restart_pending": 1234,      # MainPID recorded when a restart became due
-            "data": ["member"],           # entries of the data dir; None: no data dir
-            "listeners": 2,               # sockets listening on the ports
-            "sha256": {"/etc/etcd/etcd.conf": "..."},
-            "self": {"cluster_id": 1, "member_id": 2},  # what its running etcd says it is; None: no answer
-            "conf": "name: etcd-1\\n...", # None: no etcd.conf
-        }
+        EtcdHostState(
+            version="3.5.16",  # None: no etcd binary
+            binary="/usr/bin/etcd",  # the etcd of the PATH; None: none
+            package="etcd-server",  # the package that installed it; None: none (a tarball, or copied by hand)
+            package_manager="apt-get",
+            active="active", enabled="enabled", pid=1234,
+            unit="/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
+            unit_etcdkit="yes",  # that file says etcdkit wrote it; None: it does not
+            restart_pending=1234,  # MainPID recorded when a restart became due
+            data=("member",),  # entries of the data dir; None: no data dir
+            listeners=2,  # sockets listening on the ports
+            sha256={"/etc/etcd/etcd.conf": "..."},
+            own=OwnStatus(cluster_id=1, member_id=2),  # what its running etcd says it is; None: no answer
+            conf="name: etcd-1\\n...",  # None: no etcd.conf
+        )
     """
+
+    TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf")
+    NUMBERS = ("pid", "restart_pending", "listeners")
 
     def command(self, data_dir: str, ports: tuple[int, int]):
         return host_commands.etcd_host(data_dir, ports)
 
-    def process(self, output):
-        state = {
-            "version": None,
-            "binary": None,
-            "package": None,
-            "package_manager": None,
-            "unit": None,
-            "unit_etcdkit": None,
-            "active": None,
-            "enabled": None,
-            "pid": 0,
-            "restart_pending": 0,
-            "data": None,
-            "listeners": 0,
-            "sha256": {},
-            "self": None,
-            "conf": None,
-        }
+    def process(self, output) -> EtcdHostState:
+        found: dict = {}
+        sha256 = {}
         lines = list(output)
         while lines:
             line = lines.pop(0)
             if line == "conf<<":
-                state["conf"] = "\n".join(lines) + "\n"
+                found["conf"] = "\n".join(lines) + "\n"
                 break
             key, _, value = line.partition("=")
             if key == "self":
-                state["self"] = _own_status(value)
+                found["own"] = _own_status(value)
             elif key == "sha256":
                 digest, _, path = value.partition("  ")
-                state["sha256"][path] = digest
+                sha256[path] = digest
             elif key == "data":
-                state["data"] = value.split()
-            elif key in ("pid", "restart_pending", "listeners"):
-                state[key] = int(value) if value.strip().isdigit() else 0
-            elif key in state:
-                state[key] = value or None
-        return state
+                found["data"] = tuple(value.split())
+            elif key in self.NUMBERS:
+                found[key] = int(value) if value.strip().isdigit() else 0
+            elif key in self.TEXT:
+                found[key] = value or None
+        return EtcdHostState(sha256=sha256, **found)
 
 
-def _own_status(text: str) -> dict | None:
-    """{"cluster_id", "member_id"} from `endpoint status -w json` of a member's own endpoint."""
+def _own_status(text: str) -> OwnStatus | None:
+    """The cluster and member IDs from `endpoint status -w json` of a member's own endpoint."""
     try:
         header = json.loads(text)[0]["Status"]["header"]
-        return {"cluster_id": int(header["cluster_id"]), "member_id": int(header["member_id"])}
+        return OwnStatus(int(header["cluster_id"]), int(header["member_id"]))
     except (ValueError, LookupError, TypeError):
         return None
 

@@ -35,7 +35,7 @@ from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
 from etcdkit.model.cluster import ClusterView, LiveMember, quorum
-from etcdkit.model.host import Ownership
+from etcdkit.model.host import EtcdHostState, Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.run import run_context
@@ -90,7 +90,7 @@ class Rejoin:
     survivor: str  # its host name
     control: ControlState
 
-    def facts(self, joiner: str, state: dict, view: ClusterView | None, joined: set[str]) -> JoinFacts:
+    def facts(self, joiner: str, state: EtcdHostState | None, view: ClusterView | None, joined: set[str]) -> JoinFacts:
         """The join SOP's facts for this joiner (its host's state read now): the survivor and the
         members joined before it are the cluster, nothing else is in the run."""
         members = {name: replace(host, in_run=False) for name, host in self.hosts.items() if name == self.survivor or name in joined}
@@ -138,12 +138,12 @@ def gather(state, inventory) -> RecoverFacts:
 
     def offline(host: HostState):
         pyinfra_host = inventory.get_host(host.member.host_name)
-        tool = offline_tool(host.state["version"], bool(pyinfra_host.get_fact(Which, command="etcdutl")))
+        tool = offline_tool(host.version, bool(pyinfra_host.get_fact(Which, command="etcdutl")))
         if tool is None:
             return host.member.host_name, {"error": "no etcdutl on the host to read it offline: install etcd's etcdutl there"}
         return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings.etcd_data, tool=tool)
 
-    unread = [h for h in reachable if h.ours and h.state["data"] and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
+    unread = [h for h in reachable if h.ours and h.data and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
     databases = dict(Group().map(offline, unread))
     return RecoverFacts(
         spec,
@@ -193,7 +193,7 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
     if own is not None and serves(own):
         state = "serving, with a leader" if own["leader"] else "serving, without a leader"
         return Reading(state, own["revision"], own["applied_index"], "its metrics")
-    if not host.state["data"]:
+    if not host.data:
         return Reading("running without data" if host.running else "no data")
     state = "running, not serving" if host.running else "stopped"
     database = facts.databases.get(name)
@@ -228,7 +228,7 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
             problems.append(Problem("recover.foreign", f"{host.member.host_name}: {problem}"))
     if problems:
         raise refusal(spec.cluster, problems)
-    wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.state["data"]}
+    wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.data}
     joiners = [h.member.host_name for h in others]
     settings = survivor.settings
     # the survivor, stopped or not, keeps its CA and its root password: the control node must hold them
@@ -379,7 +379,7 @@ def expected_hosts(facts: RecoverFacts, survivor: HostState, joiners: list[HostS
     CA and root password; the members named lost as they are (unreachable, and out of the run)."""
     membership = Membership.of_inventory(replace(facts.spec, members=(survivor.member, *(h.member for h in joiners))))
     expected = dict(facts.hosts)
-    expected[survivor.member.host_name] = replace(survivor, state={**survivor.state, "active": "active", "self": None})
+    expected[survivor.member.host_name] = survivor.with_state(active="active", own=None)
     for host in joiners:
         expected[host.member.host_name] = joined_host(host, membership, token, facts.control)
     return expected
@@ -419,7 +419,7 @@ def preview(facts: RecoverFacts, readings: dict[str, Reading], survivor: HostSta
         plan += f"; then {', '.join(names[n] for n in joiners)} join{'s' if len(joiners) == 1 else ''} again one at a time (the join SOP: learners, each promoted before the next)"
     plan += "; then the members and their clients are reloaded"
     warnings = [f"recover `{facts.spec.cluster}`: no member has a leader, and every member is accounted for:\n{listing}", plan]
-    stopped = [h for h in hosts if h.ours and h.state.get("data") and h.reachable and not h.running]
+    stopped = [h for h in hosts if h.ours and h.data and h.reachable and not h.running]
     running = [h for h in hosts if h.ours and h.running]
     if stopped and len(stopped) + len(running) >= quorum(len(hosts)):
         warnings.append(

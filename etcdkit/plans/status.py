@@ -79,7 +79,7 @@ def host_info(host_state: HostState) -> dict:
         "name": member.name,
         "peer_url": member.peer_url,
         "reachable": host_state.reachable,
-        "service": host_state.state.get("active") if host_state.reachable else None,
+        "service": host_state.state.active if host_state.state else None,
     }
 
 

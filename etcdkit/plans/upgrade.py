@@ -25,7 +25,7 @@ from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import dropped_keys, needs_v2store_check, step_warnings, upgrade_problem
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, conf_values
+from etcdkit.plans.gather import HostState
 from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 from etcdkit.remote.memberfiles import etcd_unit
 
@@ -53,7 +53,7 @@ def install_method_problems(hosts, tarball: bool) -> list[str]:
     or the tarball's /usr/local/bin/etcd, and the upgrade replaces that binary, never the unit."""
     problems = []
     for host in hosts:
-        held = host.state.get("sha256", {}).get(paths.UNIT) if host.reachable else None
+        held = host.digest(paths.UNIT)
         if held is not None and held != sha256(etcd_unit(host.member, tarball).encode()).hexdigest():
             installed, asked = ("packages", "a tarball") if tarball else ("a tarball", "packages")
             problems.append(
@@ -118,7 +118,7 @@ def decide(facts: UpgradeFacts) -> UpgradePlan:
     if problem:
         problems.append(problem)
     for host in facts.hosts.values():
-        dropped = dropped_keys(conf_values(host.state.get("conf")), target, running) if host.in_run and host.ours else {}
+        dropped = dropped_keys(host.conf, target, running) if host.in_run and host.ours else {}
         problems += [
             f"{host.member.host_name}: its etcd.conf sets {key}, which etcd {minor} no longer reads: take it out first (create writes etcdkit's etcd.conf)"
             for key, minor in dropped.items()

@@ -16,7 +16,7 @@ import hashlib
 import re
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
 
@@ -322,7 +322,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
     held = {path: (text, *paths.OWNERS[path][:2], int(paths.OWNERS[path][2])) for path, text in contents.items()}
     pid = 2671 if running else 0
     state = inv.ours(seq, running=running, ca_pem=contents[paths.CA], root=contents[paths.PASS], **files)
-    state["sha256"] = {path: plans_data.sha256(text) for path, text in contents.items()}
+    state = replace(state, sha256={path: plans_data.sha256(text) for path, text in contents.items()})
     return Machine(
         {
             EtcdHost: state,

@@ -14,6 +14,7 @@ import yaml
 from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdV2Store, _own_status
 
 from etcdkit.model import paths
+from etcdkit.model.host import OwnStatus
 from etcdkit.model.inventory import Member
 from etcdkit.model.versions import BY_NAME, RULES, cluster_version, downgrade_target, offline_tool
 from etcdkit.operations import upgrade
@@ -69,7 +70,7 @@ def test_a_members_own_status_is_read_in_every_release():
     for name in ("cluster_3.4.txt", "cluster_3.6.txt", "cluster_3.7.txt"):
         view = cluster(name)
         own = [{"Endpoint": "https://127.0.0.1:2379", "Status": view.status[ENDPOINT]}]
-        assert _own_status(json.dumps(own)) == {"cluster_id": view.cluster_id, "member_id": view.members[0].id}
+        assert _own_status(json.dumps(own)) == OwnStatus(view.cluster_id, view.members[0].id)
 
 
 def test_a_downgrade_under_way_is_read_from_its_3_6_members_and_resumed(tmp_path):

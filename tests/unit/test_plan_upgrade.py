@@ -3,6 +3,8 @@ skip, a member under the release etcd asks for before the minor step, a key the 
 no longer reads, a v2 store that fails its check before 3.6, no etcd_version), the order
 (followers by etcd_seq, the leader last), and a converged cluster that takes no turn."""
 
+from dataclasses import replace
+
 import pytest
 
 from etcdkit.model.refusals import Refusal
@@ -101,7 +103,7 @@ def test_the_step_to_3_6_needs_a_clean_v2_store_on_every_member_of_the_run(tmp_p
 def test_a_key_the_new_minor_version_no_longer_reads_is_refused(tmp_path):
     inv = inventory(tmp_path)
     state = inv.ours(1)
-    state["conf"] += "enable-v2: true\n"
+    state = replace(state, conf=state.conf + "enable-v2: true\n")
     clean = {"passed": True, "output": ""}
     with pytest.raises(Refusal, match="10.10.10.10: its etcd.conf sets enable-v2, which etcd 3.6 no longer reads"):
         decide(

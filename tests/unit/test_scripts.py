@@ -283,7 +283,7 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     ran = run(command, tmp_path, ("etcd", "systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
     assert ran.status == 0, ran.stderr
     found = EtcdHost().process(ran.stdout.splitlines())
-    assert (found["version"], found["active"], found["enabled"], found["pid"]) == ("3.5.16", "active", "enabled", 4242)
-    assert found["package_manager"] == "apt-get" and found["unit"] == "/lib/systemd/system/etcd.service"
-    assert found["data"] == ["member"] and found["listeners"] == 2 and found["conf"] == conf.read_text()
+    assert (found.version, found.active, found.enabled, found.pid) == ("3.5.16", "active", "enabled", 4242)
+    assert found.package_manager == "apt-get" and found.unit == "/lib/systemd/system/etcd.service"
+    assert found.data == ("member",) and found.listeners == 2 and found.conf == conf.read_text()
     assert "as root: etcdctl --endpoints=https://127.0.0.1:2379 " in "\n".join(ran.calls)

@@ -2,6 +2,8 @@
 succeeded (the survivor alone, the older data deleted, the joins one at a time, the reload), and a
 phase that failed on one host stops the later ones on every host."""
 
+from dataclasses import replace
+
 from etcdkit.facts.etcd import EtcdCluster, EtcdDatabase, EtcdMembership, EtcdMetrics
 
 from tests.unit import plans_data
@@ -33,7 +35,8 @@ def recover(tmp_path, answers: dict | None = None) -> SopRun:
     first_create(tmp_path).execute()
     inv = plans_data.inventory(tmp_path)
     machines = {SURVIVOR: member_machine(inv, 1), OLDER: member_machine(inv, 2, running=False), BARE: bare_machine()}
-    machines[SURVIVOR].facts[plans_data.EtcdHost]["self"] = None  # without quorum no one logs in
+    survivor = machines[SURVIVOR].facts
+    survivor[plans_data.EtcdHost] = replace(survivor[plans_data.EtcdHost], own=None)  # without quorum no one logs in
     databases = {SURVIVOR: 1200, OLDER: 1100}
     for address, machine in machines.items():
         machine.facts[EtcdMetrics] = {}  # no member serves: they are read from their disks

@@ -375,7 +375,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     from tests.unit import plans_data
 
     inv = plans_data.inventory(tmp_path)
-    hosts = inv.hosts(states={3: {}})  # the third host cannot be reached
+    hosts = inv.hosts(states={3: plans_data.UNREACHABLE})
     pem = _certificate(NOW + dt.timedelta(days=100))
     canned = {
         EtcdAlarms: [],
