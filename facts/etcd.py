@@ -6,7 +6,7 @@ from pyinfra.api import FactBase
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.host import EtcdHostState, OwnStatus
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
@@ -170,17 +170,17 @@ class EtcdctlVersion(FactBase):
 
 class EtcdService(FactBase):
     """
-    The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded
-    when a restart became due (0: none).
+    The etcd unit (etcdkit.model.host.EtcdServiceState): active and enabled state, MainPID (0: not
+    running), and the MainPID recorded when a restart became due (0: none).
     """
 
     def command(self):
         return host_commands.service_state()
 
-    def process(self, output):
+    def process(self, output) -> EtcdServiceState:
         active, enabled, pid, pending = (list(output) + ["", "", "0", "0"])[:4]
         number = lambda text: int(text) if text.strip().isdigit() else 0  # noqa: E731
-        return {"active": active, "enabled": enabled, "pid": number(pid), "restart_pending": number(pending)}
+        return EtcdServiceState(active, enabled, number(pid), number(pending))
 
 
 class EtcdAuth(FactBase):

@@ -29,6 +29,16 @@ class Ownership(Enum):
 
 
 @dataclass(frozen=True)
+class EtcdServiceState:
+    """The etcd unit as systemd reports it (the EtcdService fact)."""
+
+    active: str  # systemd's ActiveState
+    enabled: str  # its UnitFileState
+    pid: int  # its MainPID (0: not running)
+    restart_pending: int  # the MainPID recorded when a restart became due (0: none)
+
+
+@dataclass(frozen=True)
 class OwnStatus:
     """What a member's running etcd says it is (`endpoint status` of its own endpoint)."""
 

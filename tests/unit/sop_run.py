@@ -38,6 +38,7 @@ from pyinfra.facts.server import Which
 from etcdkit import sops
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import EtcdServiceState
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, _frozen
 
@@ -326,7 +327,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
     return Machine(
         {
             EtcdHost: state,
-            EtcdService: {"active": "active" if running else "inactive", "enabled": "enabled", "pid": pid, "restart_pending": pending},
+            EtcdService: EtcdServiceState("active" if running else "inactive", "enabled", pid, pending),
             EtcdVersion: "3.5.16",
             EtcdAuth: {"anonymous": False, "root": True, "refused": False},
             EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},

@@ -5,10 +5,10 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdCluster, EtcdHost, EtcdService
 
 from etcdkit.model.cluster import Role, fragmented, quorum
-from etcdkit.model.host import EtcdHostState, OwnStatus
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 
 DATA = Path(__file__).parent / "data"
 
@@ -71,6 +71,15 @@ def test_the_host_fact_is_a_frozen_state_with_its_etcds_own_status():
     with pytest.raises(dataclasses.FrozenInstanceError):
         member.data = None
     assert EtcdHost().process(["self=not json"]) == EtcdHostState()
+
+
+def test_the_service_fact_is_a_frozen_state_missing_lines_not_running():
+    service = EtcdService().process(["active", "enabled", "4242", "4242"])
+    assert service == EtcdServiceState("active", "enabled", 4242, 4242)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        service.pid = 0
+    assert EtcdService().process(["inactive", "disabled", "", "x"]) == EtcdServiceState("inactive", "disabled", 0, 0)
+    assert EtcdService().process(["failed"]) == EtcdServiceState("failed", "", 0, 0)
 
 
 @pytest.mark.parametrize(

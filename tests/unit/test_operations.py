@@ -36,6 +36,7 @@ from etcdkit.control.pki import CASource, CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
 from etcdkit.operations import control, etcd, gates, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
@@ -94,8 +95,8 @@ def secret_only_in_uploads(commands: list, secret: str, host: FakeHost) -> None:
     assert all(secret not in text for text in host.commands)
 
 
-def service(active="active", enabled="enabled", pid=4242, restart_pending=0) -> dict:
-    return {"active": active, "enabled": enabled, "pid": pid, "restart_pending": restart_pending}
+def service(active="active", enabled="enabled", pid=4242, restart_pending=0) -> EtcdServiceState:
+    return EtcdServiceState(active, enabled, pid, restart_pending)
 
 
 def which(*present: str) -> dict:
