@@ -5,6 +5,7 @@ import json
 from pyinfra.api import FactBase
 
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 from etcdkit.remote import auth, etcdctl
@@ -185,11 +186,10 @@ class EtcdService(FactBase):
 
 class EtcdAuth(FactBase):
     """
-    What authentication does, checked by behaviour (etcd 3.4 has no `auth status`):
-    {"anonymous": True} when a request without credentials is served (auth disabled),
-    {"root": True} when root logs in with the password of /etc/etcd/etcd.pass,
-    {"refused": True} when the member answers but refuses that password.
-    All False: the member does not answer (yet).
+    What authentication does, checked by behaviour (etcd 3.4 has no `auth status`), as an
+    etcdkit.model.auth.AuthState: anonymous when a request without credentials is served (auth
+    disabled), root when root logs in with the password of /etc/etcd/etcd.pass, refused when the
+    member answers but refuses that password. All False: the member does not answer (yet).
 
     + endpoint: client URL to ask
     """
@@ -198,11 +198,11 @@ class EtcdAuth(FactBase):
         return auth.state(endpoint)
 
     @staticmethod
-    def default():
-        return {"anonymous": False, "root": False, "refused": False}
+    def default() -> AuthState:
+        return AuthState()
 
-    def process(self, output):
-        return {key: key in output for key in ("anonymous", "root", "refused")}
+    def process(self, output) -> AuthState:
+        return AuthState(*(key in output for key in ("anonymous", "root", "refused")))
 
 
 class EtcdUser(FactBase):
@@ -217,18 +217,18 @@ class EtcdUser(FactBase):
 
     .. code:: python
 
-        {"user": True, "permission": True, "role": True, "login": True}
+        UserState(user=True, permission=True, role=True, login=True)
     """
 
     def command(self, endpoint: str, user: str, prefix: str, password_file: str):
         return auth.user_state(endpoint, user, prefix, password_file)
 
     @staticmethod
-    def default():
-        return {"user": False, "permission": False, "role": False, "login": False}
+    def default() -> UserState:
+        return UserState()
 
-    def process(self, output):
-        return {key: key in output for key in ("user", "permission", "role", "login")}
+    def process(self, output) -> UserState:
+        return UserState(*(key in output for key in ("user", "permission", "role", "login")))
 
 
 class EtcdCompacted(FactBase):

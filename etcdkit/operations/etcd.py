@@ -223,10 +223,10 @@ def rbac(endpoint: str):
     + endpoint: client URL of the member to run etcdctl against
     """
     state = host.get_fact(EtcdAuth, endpoint=endpoint)
-    if state["root"] and not state["anonymous"]:
+    if state.root and not state.anonymous:
         host.noop("authentication is enabled and root can log in")
         return
-    if state["refused"]:
+    if state.refused:
         raise OperationError(
             "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
             "set etcd_root_password_file to a file holding the cluster's current root password"
@@ -420,11 +420,11 @@ def client_user(endpoint: str, user: str, prefix: str, password_file: str):
     + password_file: the password, already on this host
     """
     current = host.get_fact(EtcdUser, endpoint=endpoint, user=user, prefix=prefix, password_file=password_file)
-    if all(current.values()):
+    if current.complete:
         host.noop(f"etcd user {user} can read and write {prefix} and logs in")
         return
     yield auth.client_user(endpoint, user, prefix, password_file)
-    if not current["login"]:
+    if not current.login:
         yield auth.change_password(endpoint, user, password_file)
 
 

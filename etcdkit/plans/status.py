@@ -19,6 +19,7 @@ from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
@@ -102,7 +103,7 @@ def build(
     hosts: list[dict],
     view: ClusterView | None,
     alarms: list[dict] | None,
-    auth: dict | None,
+    auth: AuthState | None,
     certificates: dict[str, dict],
     now: datetime,
 ) -> dict:
@@ -117,7 +118,7 @@ def build(
         "downgrade": None,
         "leader": None,
         "leader_id": None,
-        "auth": None if not auth or not any(auth.values()) else not auth.get("anonymous"),
+        "auth": None if auth is None or not auth.answered else not auth.anonymous,
         "ca_expires": None,
         "ca_days": None,
         "hosts": hosts,

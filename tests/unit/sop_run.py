@@ -37,6 +37,7 @@ from pyinfra.facts.server import Which
 
 from etcdkit import sops
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdServiceState
 from tests.unit import plans_data
@@ -329,7 +330,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdHost: state,
             EtcdService: EtcdServiceState("active" if running else "inactive", "enabled", pid, pending),
             EtcdVersion: "3.5.16",
-            EtcdAuth: {"anonymous": False, "root": True, "refused": False},
+            EtcdAuth: AuthState(root=True),
             EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},
         },
         files=held,

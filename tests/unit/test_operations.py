@@ -35,6 +35,7 @@ from etcdkit.control.passwords import Secret
 from etcdkit.control.pki import CASource, CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
@@ -742,8 +743,8 @@ def test_no_upgrade_in_an_unhealthy_cluster():
 # etcd.rbac
 
 
-def auth(**on) -> dict:
-    return {"anonymous": False, "root": False, "refused": False, **on}
+def auth(**on) -> AuthState:
+    return AuthState(**on)
 
 
 def test_rbac_second_run_is_a_noop():
@@ -859,8 +860,7 @@ USER = {"endpoint": ENDPOINT, "user": "app", "prefix": "/pg/app/", "password_fil
 
 
 def user_host(**present) -> FakeHost:
-    state = {"user": False, "permission": False, "role": False, "login": False, **present}
-    return FakeHost({fact(EtcdUser, **USER): state})
+    return FakeHost({fact(EtcdUser, **USER): UserState(**present)})
 
 
 def test_client_user_second_run_is_a_noop():

@@ -16,6 +16,7 @@ from etcdkit.facts.etcd import EtcdAlarms, EtcdCertificates, EtcdCluster
 from etcdkit.cli import status as cli
 from etcdkit.cli.run import Outcome
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState
 from etcdkit.model.run import RunContext
 from etcdkit.plans import status
 from etcdkit.plans.status import build, format_report
@@ -28,7 +29,7 @@ HOSTS = [
     for i in range(3)
 ]
 CERTS = {h["host"]: {"server": NOW + dt.timedelta(days=365), "ca": NOW + dt.timedelta(days=3650)} for h in HOSTS}
-AUTH_ON = {"anonymous": False, "root": True, "refused": False}
+AUTH_ON = AuthState(anonymous=False, root=True, refused=False)
 ETCD_3 = 15417120162344794780  # the member ID of etcd-3 in the captured output
 
 MEMBER_KEYS = {
@@ -84,9 +85,9 @@ def test_an_alarm_is_degraded():
 
 
 def test_auth_off_is_degraded_and_unknown_auth_is_not_a_problem():
-    off = document(auth={"anonymous": True, "root": True, "refused": False})
+    off = document(auth=AuthState(anonymous=True, root=True, refused=False))
     assert (off["auth"], off["exit_code"], messages(off)) == (False, 1, ["authentication is off: anonymous requests are served"])
-    unknown = document(auth={"anonymous": False, "root": False, "refused": False})
+    unknown = document(auth=AuthState(anonymous=False, root=False, refused=False))
     assert (unknown["auth"], unknown["exit_code"]) == (None, 0)
 
 
@@ -189,7 +190,7 @@ def test_the_table_has_the_summary_and_a_column_per_field():
 
 
 def test_the_table_lists_the_problems():
-    text = format_report(document(view("cluster_member_down.txt"), auth={"anonymous": True}))
+    text = format_report(document(view("cluster_member_down.txt"), auth=AuthState(anonymous=True)))
     assert text.splitlines()[0].endswith(", DEGRADED")
     assert "auth OFF" in text.splitlines()[1]
     assert text.splitlines()[-5:-2] == [
