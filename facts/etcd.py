@@ -7,6 +7,7 @@ from pyinfra.api import FactBase
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
@@ -146,17 +147,17 @@ class EtcdV2Store(FactBase):
 
     .. code:: python
 
-        {"passed": True, "output": "No custom content found in both v2store and WAL records."}
+        V2StoreCheck(passed=True, output="No custom content found in both v2store and WAL records.")
     """
 
     def command(self, data_dir: str):
         return host_commands.v2store_check(data_dir)
 
-    def process(self, output):
+    def process(self, output) -> V2StoreCheck | None:
         lines = [line for line in output if line.strip()]
         if not lines or lines[0] not in ("passed", "failed"):
             return None
-        return {"passed": lines[0] == "passed", "output": "\n".join(lines[1:])}
+        return V2StoreCheck(lines[0] == "passed", "\n".join(lines[1:]))
 
 
 class EtcdctlVersion(FactBase):

@@ -19,6 +19,7 @@ from pathlib import Path
 from etcdkit.facts.etcd import EtcdV2Store
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.run import run_context
@@ -35,7 +36,7 @@ class UpgradeFacts:
     spec: ClusterSpec
     hosts: dict[str, HostState]  # the inventory's members; those left out of the run are not contacted
     view: ClusterView | None
-    v2store: dict[str, dict | None] = field(default_factory=dict)  # host name -> EtcdV2Store, of members stepping to 3.6
+    v2store: dict[str, V2StoreCheck | None] = field(default_factory=dict)  # host name -> EtcdV2Store, of members stepping to 3.6
 
 
 @dataclass
@@ -95,8 +96,8 @@ def v2store_problems(facts: UpgradeFacts, target: str) -> list[str]:
             problems.append(
                 f"{name} has no etcdutl, which checks the v2 store before the step to etcd {target} (`etcdutl check v2store`): install it"
             )
-        elif not result["passed"]:
-            said = result["output"].strip().splitlines()[-1] if result["output"].strip() else "no output"
+        elif not result.passed:
+            said = result.output.strip().splitlines()[-1] if result.output.strip() else "no output"
             problems.append(
                 f"{name}: `etcdutl check v2store --data-dir {facts.hosts[name].settings.etcd_data}` fails ({said}): etcd 3.6 "
                 "cannot start on a v2 store that holds more than membership data. Clear it as etcd's 3.6 upgrade guide says "

@@ -15,6 +15,7 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdV2Store, _own_st
 
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
+from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.host import OwnStatus
 from etcdkit.model.inventory import Member
 from etcdkit.model.versions import BY_NAME, RULES, cluster_version, downgrade_target, offline_tool
@@ -165,6 +166,13 @@ def test_the_v2_store_check_is_in_the_etcdutl_of_the_floor_before_3_6():
     command = re.search(r"etcdutl check v2store --data-dir \S+", EtcdV2Store().command("/data/etcd").get_raw_value()).group(0)
     assert str(BY_NAME["3.5"].floor) == "3.5.32" and runs_in("3.5.32", command)
     assert not runs_in("3.5.16", command)  # older 3.5 releases lack it: the floor comes first
+
+
+def test_the_v2_store_check_reads_as_its_verdict_and_what_it_printed():
+    found = EtcdV2Store().process(["failed", "", '{"level":"info"}', "Error: detected custom content in v2store"])
+    assert found == V2StoreCheck(passed=False, output='{"level":"info"}\nError: detected custom content in v2store')
+    assert EtcdV2Store().process(["passed"]) == V2StoreCheck(passed=True, output="")
+    assert EtcdV2Store().process([]) is None  # no etcdutl: nothing printed
 
 
 def test_the_downgrade_commands_are_in_the_etcdctl_of_3_6_and_3_7_only():
