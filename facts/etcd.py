@@ -7,7 +7,7 @@ from pyinfra.api import FactBase
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.data import V2StoreCheck
+from etcdkit.model.data import DatabaseStatus, V2StoreCheck
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
@@ -373,28 +373,28 @@ class EtcdDatabase(FactBase):
     """
     What a member's database holds, read offline (without starting etcd, and without touching the
     live file: a copy is read, see etcdkit.remote.recovery.database_status): its revision, keys and
-    size; {"error": why} when it cannot be read; None when there is no database.
+    size; DatabaseStatus(error=why) when it cannot be read; None when there is no database.
 
     + data_dir: the member's data dir (etcd_data)
     + tool: etcdutl, or etcdctl on an etcd 3.4 host without it (etcdkit.model.versions.offline_tool)
 
     .. code:: python
 
-        {"revision": 1200, "keys": 310, "size": 20480}
+        DatabaseStatus(revision=1200, keys=310, size=20480)
     """
 
     def command(self, data_dir: str, tool: str):
         return database_status(data_dir, tool)
 
-    def process(self, output):
+    def process(self, output) -> DatabaseStatus | None:
         for line in output:
             key, _, value = line.partition("=")
             if key == "error":
-                return {"error": value.strip() or "no reason given"}
+                return DatabaseStatus(error=value.strip() or "no reason given")
             if key == "status":
                 try:
                     status = json.loads(value)
-                    return {"revision": int(status["revision"]), "keys": int(status["totalKey"]), "size": int(status["totalSize"])}
+                    return DatabaseStatus(int(status["revision"]), int(status["totalKey"]), int(status["totalSize"]))
                 except (ValueError, LookupError, TypeError):
-                    return {"error": f"unexpected snapshot status: {value.strip()[:200]}"}
+                    return DatabaseStatus(error=f"unexpected snapshot status: {value.strip()[:200]}")
         return None

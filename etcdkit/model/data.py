@@ -10,3 +10,14 @@ class V2StoreCheck:
 
     passed: bool
     output: str  # what it printed besides its verdict
+
+
+@dataclass(frozen=True)
+class DatabaseStatus:
+    """What a copy of a member's database holds (`etcdutl snapshot status`); error: why it could
+    not be read (the counts are then 0)."""
+
+    revision: int = 0
+    keys: int = 0
+    size: int = 0  # bytes
+    error: str | None = None

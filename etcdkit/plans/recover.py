@@ -35,6 +35,7 @@ from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
 from etcdkit.model.cluster import ClusterView, LiveMember, quorum
+from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdHostState, Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Problem, Refusal
@@ -56,7 +57,7 @@ class RecoverFacts:
     lost: frozenset[str]  # addresses named in etcd_recover_lost
     # who asked (a member's host name, or CONTROL_NODE) -> client URL -> what that member's metrics said
     seen: dict[str, dict[str, dict]]
-    databases: dict[str, dict]  # host name -> its database read offline (EtcdDatabase), for the members that do not serve
+    databases: dict[str, DatabaseStatus | None]  # host name -> its database read offline (EtcdDatabase), for the members that do not serve
     control: ControlState
     clients: tuple  # reload.read_clients(): admin hosts, PostgreSQL hosts, their passwords, monitoring hosts
 
@@ -140,7 +141,7 @@ def gather(state, inventory) -> RecoverFacts:
         pyinfra_host = inventory.get_host(host.member.host_name)
         tool = offline_tool(host.version, bool(pyinfra_host.get_fact(Which, command="etcdutl")))
         if tool is None:
-            return host.member.host_name, {"error": "no etcdutl on the host to read it offline: install etcd's etcdutl there"}
+            return host.member.host_name, DatabaseStatus(error="no etcdutl on the host to read it offline: install etcd's etcdutl there")
         return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings.etcd_data, tool=tool)
 
     unread = [h for h in reachable if h.ours and h.data and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
@@ -199,9 +200,9 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
     database = facts.databases.get(name)
     if database is None:
         return Reading(state, error=f"no database in {host.settings.etcd_data}/member/snap")
-    if "error" in database:
-        return Reading(state, error=database["error"])
-    return Reading(state, database["revision"], None, "a copy of its database")
+    if database.error is not None:
+        return Reading(state, error=database.error)
+    return Reading(state, database.revision, None, "a copy of its database")
 
 
 def decide(facts: RecoverFacts) -> RecoverPlan:

@@ -37,6 +37,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
 from etcdkit.operations import control, etcd, gates, maintenance, membership, prometheus, restart, services, upgrade
@@ -1893,7 +1894,7 @@ def member_db(tmp_path: Path) -> Path:
 def test_a_database_is_read_from_a_copy_that_is_deleted_and_the_live_file_is_untouched(tmp_path):
     db = member_db(tmp_path)
     before = (db.read_bytes(), db.stat().st_mtime_ns)
-    assert read_offline(tmp_path, database_tools(tmp_path)) == {"revision": 1187, "keys": 310, "size": 20480}
+    assert read_offline(tmp_path, database_tools(tmp_path)) == DatabaseStatus(revision=1187, keys=310, size=20480)
     assert (db.read_bytes(), db.stat().st_mtime_ns) == before
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]  # the copy's folder is gone
 
@@ -1905,7 +1906,7 @@ def test_without_a_database_nothing_is_read(tmp_path):
 
 def test_a_database_that_does_not_read_is_an_error_never_a_reading(tmp_path):
     member_db(tmp_path)
-    assert read_offline(tmp_path, database_tools(tmp_path, fails=True)) == {"error": "its database does not read: no such db"}
+    assert read_offline(tmp_path, database_tools(tmp_path, fails=True)) == DatabaseStatus(error="its database does not read: no such db")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
 
 
@@ -1915,7 +1916,7 @@ def test_a_database_that_changes_while_it_is_copied_is_an_error(tmp_path):
     cp = tmp_path / "bin" / "cp"  # a cp during which etcd writes the file
     cp.write_text(f'#!/bin/sh\n/bin/cp "$@" && sleep 0.01 && echo more >> {db}\n')
     cp.chmod(0o755)
-    assert read_offline(tmp_path, env) == {"error": "its database changed while it was copied"}
+    assert read_offline(tmp_path, env) == DatabaseStatus(error="its database changed while it was copied")
 
 
 def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
@@ -1924,7 +1925,7 @@ def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
     member_db(tmp_path)
     monkeypatch.setattr(recovery, "COPY_MARGIN", 1 << 62)
     found = read_offline(tmp_path, database_tools(tmp_path))
-    assert found["error"].startswith(f"no room in {tmp_path / 'data'} for a copy of its database (5000 bytes, ")
+    assert found.error.startswith(f"no room in {tmp_path / 'data'} for a copy of its database (5000 bytes, ")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
 
 
@@ -1932,7 +1933,7 @@ def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
     member_db(tmp_path)
     env = database_tools(tmp_path)
     (tmp_path / "bin" / "etcdutl").rename(tmp_path / "bin" / "etcdctl")
-    assert read_offline(tmp_path, env, tool="etcdctl")["revision"] == 1187
+    assert read_offline(tmp_path, env, tool="etcdctl").revision == 1187
     assert (
         EtcdDatabase()
         .command(data_dir="/data/etcd", tool="etcdctl")
@@ -1940,7 +1941,7 @@ def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
         .count('ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json')
         == 1
     )
-    assert EtcdDatabase().process(["status=not json"]) == {"error": "unexpected snapshot status: not json"}
+    assert EtcdDatabase().process(["status=not json"]) == DatabaseStatus(error="unexpected snapshot status: not json")
 
 
 def test_a_gate_stops_the_host_only_when_the_step_it_waits_for_failed_in_this_run():

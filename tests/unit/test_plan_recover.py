@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from etcdkit.model import paths
+from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdHostState
 from etcdkit.model.refusals import Refusal
 from etcdkit.plans import join
@@ -35,9 +36,9 @@ def metrics(seq: int, revision: int, leader: bool = False, applied: int | None =
     return {"member_id": member_id(seq), "leader": int(leader), "applied_index": applied, "raft_index": applied, "revision": revision}
 
 
-def database(revision: int) -> dict:
+def database(revision: int) -> DatabaseStatus:
     """What EtcdDatabase reads from a copy of a member's database."""
-    return {"revision": revision, "keys": 300, "size": 20480}
+    return DatabaseStatus(revision, keys=300, size=20480)
 
 
 def running(inv, seq: int) -> EtcdHostState:
@@ -184,7 +185,7 @@ def test_a_host_holding_what_is_not_this_clusters_is_refused(tmp_path, foreign):
 
 def test_a_member_whose_data_cannot_be_read_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    unreadable = {"error": "no room in /data for a copy of its database (8 GB)"}
+    unreadable = DatabaseStatus(error="no room in /data for a copy of its database (8 GB)")
     message = refusal(facts(inv, {1: running(inv, 1), 2: stopped(inv, 2), 3: bare()}, databases={1: database(10), 2: unreadable}))
     assert (
         "10.10.10.11: its data could not be read (no room in /data for a copy of its database (8 GB)): recover cannot tell "

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdDatabase, EtcdMembership, EtcdMetrics
 
+from etcdkit.model.data import DatabaseStatus
 from tests.unit import plans_data
 from tests.unit.sop_run import SopRun, bare_machine, member_machine, pki
 from tests.unit.test_sop_create import ADDRESSES, first_create
@@ -42,7 +43,7 @@ def recover(tmp_path, answers: dict | None = None) -> SopRun:
         machine.facts[EtcdMetrics] = {}  # no member serves: they are read from their disks
         machine.commands["etcdutl"] = "/usr/bin/etcdutl"
         if address in databases:
-            machine.facts[EtcdDatabase] = {"revision": databases[address], "keys": 300, "size": 20480}
+            machine.facts[EtcdDatabase] = DatabaseStatus(databases[address], keys=300, size=20480)
         machine.facts[EtcdCluster] = machine.facts[EtcdMembership] = membership
     run = SopRun("recover", machines, group_data=pki(tmp_path), answers=answers)
     run.pending = []
