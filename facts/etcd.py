@@ -6,7 +6,7 @@ from pyinfra.api import FactBase
 
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus, V2StoreCheck
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 from etcdkit.remote import auth, etcdctl
@@ -327,7 +327,7 @@ class EtcdMetrics(FactBase):
 
     .. code:: python
 
-        {"https://10.10.10.11:2379": {"member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411, "revision": 1200}}
+        {"https://10.10.10.11:2379": MemberMetrics(member_id=2, leader=0, applied_index=2410, raft_index=2411, revision=1200)}
     """
 
     def command(self, endpoints: tuple[str, ...]):
@@ -345,9 +345,8 @@ class EtcdMetrics(FactBase):
         return {url: status for url, status in found.items() if status is not None}
 
 
-def parse_metrics(lines) -> dict | None:
-    """{"member_id", "leader" (1: it has one), "applied_index", "raft_index", "revision" (None: not
-    reported)} from a member's metrics lines; None when they are not a member's."""
+def parse_metrics(lines) -> MemberMetrics | None:
+    """What a member's metrics lines say of it; None when they are not a member's."""
     values = {}
     for line in lines:
         name, _, value = line.strip().rpartition(" ")
@@ -358,13 +357,13 @@ def parse_metrics(lines) -> dict | None:
             values[metric] = value
     try:
         revision = values.get("etcd_debugging_mvcc_current_revision")
-        return {
-            "member_id": int(values["etcd_server_id"], 16),
-            "leader": int(float(values["etcd_server_has_leader"])),
-            "applied_index": int(float(values["etcd_server_proposals_applied_total"])),
-            "raft_index": int(float(values["etcd_server_proposals_committed_total"])),
-            "revision": int(float(revision)) if revision is not None else None,
-        }
+        return MemberMetrics(
+            member_id=int(values["etcd_server_id"], 16),
+            leader=int(float(values["etcd_server_has_leader"])),
+            applied_index=int(float(values["etcd_server_proposals_applied_total"])),
+            raft_index=int(float(values["etcd_server_proposals_committed_total"])),
+            revision=int(float(revision)) if revision is not None else None,
+        )
     except (KeyError, ValueError):
         return None
 

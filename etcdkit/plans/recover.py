@@ -34,7 +34,7 @@ from gevent.pool import Group
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
-from etcdkit.model.cluster import ClusterView, LiveMember, quorum
+from etcdkit.model.cluster import ClusterView, LiveMember, MemberMetrics, quorum
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdHostState, Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
@@ -56,7 +56,7 @@ class RecoverFacts:
     hosts: dict[str, HostState]
     lost: frozenset[str]  # addresses named in etcd_recover_lost
     # who asked (a member's host name, or CONTROL_NODE) -> client URL -> what that member's metrics said
-    seen: dict[str, dict[str, dict]]
+    seen: dict[str, dict[str, MemberMetrics]]
     databases: dict[str, DatabaseStatus | None]  # host name -> its database read offline (EtcdDatabase), for the members that do not serve
     control: ControlState
     clients: tuple  # reload.read_clients(): admin hosts, PostgreSQL hosts, their passwords, monitoring hosts
@@ -157,7 +157,7 @@ def gather(state, inventory) -> RecoverFacts:
     )
 
 
-def ask(url: str, secrets: ClusterSecrets, timeout: float = 3) -> dict | None:
+def ask(url: str, secrets: ClusterSecrets, timeout: float = 3) -> MemberMetrics | None:
     """A member's metrics as the control node reads them with its admin certificate (None: no
     answer, or no admin certificate yet): a member the control node cannot log in to may still
     answer on its client port."""
@@ -179,9 +179,9 @@ def ask(url: str, secrets: ClusterSecrets, timeout: float = 3) -> dict | None:
     return parse_metrics(text.splitlines())
 
 
-def serves(status: dict | None) -> bool:
+def serves(status: MemberMetrics | None) -> bool:
     """A member's own metrics answered, with its revision."""
-    return status is not None and status.get("revision") is not None
+    return status is not None and status.revision is not None
 
 
 def read(facts: RecoverFacts, host: HostState) -> Reading:
@@ -192,8 +192,8 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
         return Reading("unreachable")
     own = facts.seen.get(name, {}).get(host.member.client_url)
     if own is not None and serves(own):
-        state = "serving, with a leader" if own["leader"] else "serving, without a leader"
-        return Reading(state, own["revision"], own["applied_index"], "its metrics")
+        state = "serving, with a leader" if own.leader else "serving, without a leader"
+        return Reading(state, own.revision, own.applied_index, "its metrics")
     if not host.data:
         return Reading("running without data" if host.running else "no data")
     state = "running, not serving" if host.running else "stopped"
@@ -305,7 +305,7 @@ def accounting_problems(facts: RecoverFacts) -> list[Problem]:
     return problems
 
 
-def sightings(facts: RecoverFacts, member: Member) -> list[tuple[str, str, dict]]:
+def sightings(facts: RecoverFacts, member: Member) -> list[tuple[str, str, MemberMetrics]]:
     """(who, client URL, its metrics) of every answer of this member that anyone saw."""
     return [(who, member.client_url, seen[member.client_url]) for who, seen in facts.seen.items() if member.client_url in seen]
 
@@ -314,7 +314,7 @@ def leader_problems(facts: RecoverFacts) -> list[Problem]:
     """A member with a leader, by its own metrics or as any member's host (or the control node) sees it."""
     leading = []
     for host in sorted(facts.hosts.values(), key=lambda h: h.member.seq):
-        witnesses = sorted({who for who, _, status in sightings(facts, host.member) if status["leader"]})
+        witnesses = sorted({who for who, _, status in sightings(facts, host.member) if status.leader})
         if witnesses:
             own = host.member.host_name in witnesses
             others = [w for w in witnesses if w != host.member.host_name]

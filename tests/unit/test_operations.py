@@ -36,7 +36,7 @@ from etcdkit.control.pki import CASource, CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
@@ -1815,20 +1815,20 @@ def test_metrics_of_members_asked_side_by_side():
     ]
     # an endpoint that does not answer is left out; one without the revision is there without it
     assert fact_.process(output) == {
-        "https://10.10.10.10:2379": {
-            "member_id": 0x2A985924CB35343D,
-            "leader": 0,
-            "applied_index": 2410,
-            "raft_index": 2411,
-            "revision": 1187,
-        },
-        "https://10.10.10.12:2379": {
-            "member_id": 0x2A985924CB35343D,
-            "leader": 0,
-            "applied_index": 2410,
-            "raft_index": 2411,
-            "revision": None,
-        },
+        "https://10.10.10.10:2379": MemberMetrics(
+            member_id=0x2A985924CB35343D,
+            leader=0,
+            applied_index=2410,
+            raft_index=2411,
+            revision=1187,
+        ),
+        "https://10.10.10.12:2379": MemberMetrics(
+            member_id=0x2A985924CB35343D,
+            leader=0,
+            applied_index=2410,
+            raft_index=2411,
+            revision=None,
+        ),
     }
     assert fact_.process(["endpoint https://10.10.10.10:2379", *METRICS[2:]]) == {}  # not a member's metrics
     command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379")).get_raw_value()

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from etcdkit.model import paths
+from etcdkit.model.cluster import MemberMetrics
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdHostState
 from etcdkit.model.refusals import Refusal
@@ -30,10 +31,10 @@ from tests.unit.plans_data import (
 CLIENTS = ((), (), {}, NO_MONITORS)  # no admin, PostgreSQL or monitoring host in the run
 
 
-def metrics(seq: int, revision: int, leader: bool = False, applied: int | None = None) -> dict:
+def metrics(seq: int, revision: int, leader: bool = False, applied: int | None = None) -> MemberMetrics:
     """What EtcdMetrics reads from member seq's metrics."""
     applied = revision + 100 if applied is None else applied
-    return {"member_id": member_id(seq), "leader": int(leader), "applied_index": applied, "raft_index": applied, "revision": revision}
+    return MemberMetrics(member_id(seq), int(leader), applied_index=applied, raft_index=applied, revision=revision)
 
 
 def database(revision: int) -> DatabaseStatus:
