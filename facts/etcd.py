@@ -6,7 +6,7 @@ from pyinfra.api import FactBase
 
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
-from etcdkit.model.cluster import ClusterView, MemberMetrics
+from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus, V2StoreCheck
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 from etcdkit.remote import auth, etcdctl
@@ -258,9 +258,9 @@ ALARM_NAMES = {0: "NONE", 1: "NOSPACE", 2: "CORRUPT"}
 
 class EtcdAlarms(FactBase):
     """
-    The cluster's active alarms, from `etcdctl alarm list -w json` through one endpoint: a list of
-    {"member_id": int, "alarm": "NOSPACE" | "CORRUPT" | ...}, empty when there is none; None when
-    the endpoint does not answer.
+    The cluster's active alarms, from `etcdctl alarm list -w json` through one endpoint: a tuple of
+    Alarm(member_id, alarm="NOSPACE" | "CORRUPT" | ...), empty when there is none; None when the
+    endpoint does not answer.
 
     + endpoint: client URL to ask
     """
@@ -273,7 +273,7 @@ class EtcdAlarms(FactBase):
         return parse_alarms(text)
 
 
-def parse_alarms(text: str) -> list[dict] | None:
+def parse_alarms(text: str) -> tuple[Alarm, ...] | None:
     """The alarms of an `alarm list -w json` answer (etcdctl prints the alarm type as a number and
     leaves out an empty list; etcd 3.4's leaves out the header too: `{}`); None when the text is not
     such an answer (etcdctl failed and printed nothing)."""
@@ -288,8 +288,8 @@ def parse_alarms(text: str) -> list[dict] | None:
         kind = entry.get("alarm", 0)
         name = ALARM_NAMES.get(kind, str(kind)) if isinstance(kind, int) else str(kind)
         if name != "NONE":
-            alarms.append({"member_id": int(entry.get("memberID", 0)), "alarm": name})
-    return alarms
+            alarms.append(Alarm(int(entry.get("memberID", 0)), name))
+    return tuple(alarms)
 
 
 class EtcdCertificates(FactBase):

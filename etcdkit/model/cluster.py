@@ -58,6 +58,14 @@ def url_problem(url: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Alarm:
+    """An active alarm of the cluster (`etcdctl alarm list`)."""
+
+    member_id: int
+    alarm: str  # NOSPACE, CORRUPT, ...
+
+
+@dataclass(frozen=True)
 class MemberMetrics:
     """What a member says of itself in its metrics (`/metrics`), which it serves without quorum."""
 

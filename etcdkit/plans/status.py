@@ -20,7 +20,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
-from etcdkit.model.cluster import ClusterView, Role, quorum, size_text
+from etcdkit.model.cluster import Alarm, ClusterView, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -102,7 +102,7 @@ def build(
     cluster: str,
     hosts: list[dict],
     view: ClusterView | None,
-    alarms: list[dict] | None,
+    alarms: tuple[Alarm, ...] | None,
     auth: AuthState | None,
     certificates: dict[str, dict],
     now: datetime,
@@ -158,14 +158,14 @@ def build(
                     "db_size_in_use": status.get("dbSizeInUse"),
                     "raft_term": status.get("raftTerm"),
                     "raft_index": status.get("raftIndex"),
-                    "alarms": sorted(a["alarm"] for a in alarms or [] if a["member_id"] == member.id),
+                    "alarms": sorted(a.alarm for a in alarms or () if a.member_id == member.id),
                     "cert_expires": expires.isoformat(timespec="seconds") if expires else None,
                     "cert_days": days_left(expires, now),
                 }
             )
         doc["downgrade"] = downgrade_target(view.status.values())
         doc["cluster_version"] = doc["downgrade"] or cluster_version([m["version"] for m in doc["members"]])
-        doc["alarms"] = [{"member_id": f"{a['member_id']:x}", "alarm": a["alarm"]} for a in alarms or []]
+        doc["alarms"] = [{"member_id": f"{a.member_id:x}", "alarm": a.alarm} for a in alarms or ()]
     return decide(doc)
 
 

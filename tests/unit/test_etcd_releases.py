@@ -78,7 +78,7 @@ def test_a_members_own_status_is_read_in_every_release():
 def test_a_downgrade_under_way_is_read_from_its_3_6_members_and_resumed(tmp_path):
     view = cluster("cluster_3.6_downgrading.txt")
     assert downgrade_target(view.status.values()) == "3.5"
-    doc = status.build("etcd", [], view, [], AuthState(anonymous=False, root=True, refused=False), {}, NOW)
+    doc = status.build("etcd", [], view, (), AuthState(anonymous=False, root=True, refused=False), {}, NOW)
     assert (doc["cluster_version"], doc["downgrade"], doc["exit_code"]) == ("3.5", "3.5", 1)
     inv = inventory(tmp_path)
     plan = decide_downgrade(DowngradeFacts(inv.spec, inv.hosts(etcd_version="3.5.32"), view))

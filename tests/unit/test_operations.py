@@ -36,7 +36,7 @@ from etcdkit.control.pki import CASource, CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
-from etcdkit.model.cluster import ClusterView, MemberMetrics
+from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
@@ -550,7 +550,7 @@ def test_a_failed_defragmentation_shows_the_journal():
     assert host.commands[-1].startswith("journalctl -u etcd.service")
 
 
-@pytest.mark.parametrize("alarms", [[], None])
+@pytest.mark.parametrize("alarms", [(), None])
 def test_disarm_only_with_an_alarm(alarms):
     host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): alarms})
     if alarms is None:
@@ -561,9 +561,9 @@ def test_disarm_only_with_an_alarm(alarms):
 
 
 def test_disarm_a_nospace_alarm_never_a_corrupt_one():
-    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}]})
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): (Alarm(1, "NOSPACE"),)})
     assert shell(run(maintenance.disarm, endpoint=ENDPOINT, host=host)) == [f"{etcdctl(ENDPOINT)} alarm disarm >/dev/null"]
-    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]})
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): (Alarm(1, "NOSPACE"), Alarm(2, "CORRUPT"))})
     with pytest.raises(OperationError, match="alarm CORRUPT is active: not disarmed"):
         run(maintenance.disarm, endpoint=ENDPOINT, host=host)
 

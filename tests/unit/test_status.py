@@ -17,6 +17,7 @@ from etcdkit.cli import status as cli
 from etcdkit.cli.run import Outcome
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
+from etcdkit.model.cluster import Alarm
 from etcdkit.model.run import RunContext
 from etcdkit.plans import status
 from etcdkit.plans.status import build, format_report
@@ -47,7 +48,7 @@ def view(name="cluster_healthy.txt"):
 
 
 def document(live="default", hosts=HOSTS, alarms=(), auth=AUTH_ON, certs=CERTS):
-    return build("etcd", [dict(h) for h in hosts], view() if live == "default" else live, list(alarms), auth, certs, NOW)
+    return build("etcd", [dict(h) for h in hosts], view() if live == "default" else live, tuple(alarms), auth, certs, NOW)
 
 
 def messages(doc):
@@ -77,7 +78,7 @@ def test_a_member_down_is_degraded():
 
 
 def test_an_alarm_is_degraded():
-    doc = document(alarms=[{"member_id": ETCD_3, "alarm": "NOSPACE"}])
+    doc = document(alarms=(Alarm(ETCD_3, "NOSPACE"),))
     assert doc["exit_code"] == 1
     assert messages(doc) == ["alarm NOSPACE on member etcd-3"]
     assert doc["members"][2]["alarms"] == ["NOSPACE"]
@@ -258,9 +259,9 @@ def test_an_enabled_downgrade_sets_the_cluster_version_and_is_degraded():
 def test_alarms_are_parsed_from_etcdctl_json():
     header = '"header":{"cluster_id":1,"member_id":2}'
     lines = ["{" + header + ',"alarms":[{"memberID":15417120162344794780,"alarm":1},{"memberID":2,"alarm":"CORRUPT"}]}']
-    assert EtcdAlarms().process(lines) == [{"member_id": ETCD_3, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]
-    assert EtcdAlarms().process(["{" + header + "}"]) == []
-    assert EtcdAlarms().process(["{}"]) == []  # etcd 3.4 without alarms: no header either (seen on the lab)
+    assert EtcdAlarms().process(lines) == (Alarm(ETCD_3, "NOSPACE"), Alarm(2, "CORRUPT"))
+    assert EtcdAlarms().process(["{" + header + "}"]) == ()
+    assert EtcdAlarms().process(["{}"]) == ()  # etcd 3.4 without alarms: no header either (seen on the lab)
     assert EtcdAlarms().process([""]) is None
 
 
@@ -379,7 +380,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     hosts = inv.hosts(states={3: plans_data.UNREACHABLE})
     pem = _certificate(NOW + dt.timedelta(days=100))
     canned = {
-        EtcdAlarms: [],
+        EtcdAlarms: (),
         status.EtcdAuth: AUTH_ON,
         EtcdCertificates: {paths.CERT: pem, paths.CA: pem},
     }
@@ -405,7 +406,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     inv = plans_data.inventory(tmp_path)
     hosts = inv.hosts()
     pem = _certificate(NOW + dt.timedelta(days=100))
-    canned = {EtcdAlarms: [], status.EtcdAuth: AUTH_ON, EtcdCertificates: {paths.CERT: pem, paths.CA: pem}}
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: {paths.CERT: pem, paths.CA: pem}}
     fakes = {name: _Host(canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
