@@ -8,7 +8,7 @@ from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus, V2StoreCheck
-from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, HeldCertificates, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
@@ -299,20 +299,21 @@ class EtcdCertificates(FactBase):
 
     .. code:: python
 
-        {"/etc/etcd/server.crt": "-----BEGIN CERTIFICATE-----...", "/etc/etcd/ca.crt": None}
+        HeldCertificates(cert="-----BEGIN CERTIFICATE-----...", ca=None)
     """
 
     def command(self):
         return host_commands.certificates(paths.CERT, paths.CA)
 
-    def process(self, output):
+    def process(self, output) -> HeldCertificates:
         files, current = {paths.CERT: [], paths.CA: []}, None
         for line in output:
             if line.startswith("file "):
                 current = line[len("file ") :]
             elif current in files:
                 files[current].append(line)
-        return {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
+        texts = {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
+        return HeldCertificates(texts[paths.CERT], texts[paths.CA])
 
 
 class EtcdMetrics(FactBase):

@@ -39,6 +39,15 @@ class EtcdServiceState:
 
 
 @dataclass(frozen=True)
+class HeldCertificates:
+    """The PEM text of a member's certificate and of the CA it trusts, as its host holds them (the
+    EtcdCertificates fact); None for a file that is missing."""
+
+    cert: str | None  # paths.CERT
+    ca: str | None  # paths.CA
+
+
+@dataclass(frozen=True)
 class OwnStatus:
     """What a member's running etcd says it is (`endpoint status` of its own endpoint)."""
 

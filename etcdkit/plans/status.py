@@ -18,7 +18,6 @@ from pyinfra import logger
 from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
-from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import Alarm, ClusterView, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
@@ -52,7 +51,7 @@ def gather(inventory, now: datetime) -> dict:
     for name, host_state in hosts.items():
         pems = _fact(inventory.get_host(name), EtcdCertificates) if host_state.reachable else None
         if pems:
-            certificates[name] = {"server": not_after(pems.get(paths.CERT)), "ca": not_after(pems.get(paths.CA))}
+            certificates[name] = {"server": not_after(pems.cert), "ca": not_after(pems.ca)}
     return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)
 
 

@@ -39,7 +39,7 @@ from etcdkit import sops
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.host import EtcdServiceState
+from etcdkit.model.host import EtcdServiceState, HeldCertificates
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, _frozen
 
@@ -331,7 +331,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdService: EtcdServiceState("active" if running else "inactive", "enabled", pid, pending),
             EtcdVersion: "3.5.16",
             EtcdAuth: AuthState(root=True),
-            EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},
+            EtcdCertificates: HeldCertificates(contents[paths.CERT], contents[paths.CA]),
         },
         files=held,
         folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)},

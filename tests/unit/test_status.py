@@ -18,6 +18,7 @@ from etcdkit.cli.run import Outcome
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import Alarm
+from etcdkit.model.host import HeldCertificates
 from etcdkit.model.run import RunContext
 from etcdkit.plans import status
 from etcdkit.plans.status import build, format_report
@@ -285,9 +286,9 @@ def test_certificates_are_read_from_the_fact_and_parsed_on_the_control_node():
     expires = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
     pem = _certificate(expires)
     fact = EtcdCertificates().process([f"file {paths.CERT}", *pem.splitlines(), f"file {paths.CA}"])
-    assert fact == {paths.CERT: pem, paths.CA: None}
-    assert status.not_after(fact[paths.CERT]) == expires
-    assert status.not_after(fact[paths.CA]) is None
+    assert fact == HeldCertificates(cert=pem, ca=None)
+    assert status.not_after(fact.cert) == expires
+    assert status.not_after(fact.ca) is None
     assert status.not_after("not a certificate") is None
     assert status.days_left(expires, NOW) == 182
 
@@ -382,7 +383,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     canned = {
         EtcdAlarms: (),
         status.EtcdAuth: AUTH_ON,
-        EtcdCertificates: {paths.CERT: pem, paths.CA: pem},
+        EtcdCertificates: HeldCertificates(pem, pem),
     }
     fakes = {name: _Host(None if name == inv.name(3) else canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
@@ -406,7 +407,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     inv = plans_data.inventory(tmp_path)
     hosts = inv.hosts()
     pem = _certificate(NOW + dt.timedelta(days=100))
-    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: {paths.CERT: pem, paths.CA: pem}}
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
     fakes = {name: _Host(canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
