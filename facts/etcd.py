@@ -5,7 +5,10 @@ import json
 from pyinfra.api import FactBase
 
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.auth import AuthState, UserState
+from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
+from etcdkit.model.data import DatabaseStatus, V2StoreCheck
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, HeldCertificates, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
@@ -13,78 +16,67 @@ from etcdkit.remote.recovery import database_status, metrics
 
 class EtcdHost(FactBase):
     """
-    What a host holds of etcd: the binary and the package it comes from, the unit's state and
-    file, the data dir, the managed files' checksums, the restart marker and the current etcd.conf.
+    What a host holds of etcd (etcdkit.model.host.EtcdHostState): the binary and the package it comes
+    from, the unit's state and file, the data dir, the managed files' checksums, the restart marker,
+    what its running etcd says it is and the current etcd.conf.
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
 
     .. code:: python
 
-        {
-            "version": "3.5.16",          # None: no etcd binary
-            "binary": "/usr/bin/etcd",    # the etcd of the PATH; None: none
-            "package": "etcd-server",     # the package that installed it; None: none (a tarball, or copied by hand)
-            "package_manager": "apt-get",
-            "active": "active", "enabled": "enabled", "pid": 1234,
-            "unit": "/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
-            "unit_etcdkit": "yes",        # that file says etcdkit wrote it; None: it does not
-            "restart_pending": 1234,      # MainPID recorded when a restart became due
-            "data": ["member"],           # entries of the data dir; None: no data dir
-            "listeners": 2,               # sockets listening on the ports
-            "sha256": {"/etc/etcd/etcd.conf": "..."},
-            "self": {"cluster_id": 1, "member_id": 2},  # what its running etcd says it is; None: no answer
-            "conf": "name: etcd-1\\n...", # None: no etcd.conf
-        }
+        EtcdHostState(
+            version="3.5.16",  # None: no etcd binary
+            binary="/usr/bin/etcd",  # the etcd of the PATH; None: none
+            package="etcd-server",  # the package that installed it; None: none (a tarball, or copied by hand)
+            package_manager="apt-get",
+            active="active", enabled="enabled", pid=1234,
+            unit="/etc/systemd/system/etcd.service",  # the unit file systemd runs etcd from; None: none
+            unit_etcdkit="yes",  # that file says etcdkit wrote it; None: it does not
+            restart_pending=1234,  # MainPID recorded when a restart became due
+            data=("member",),  # entries of the data dir; None: no data dir
+            listeners=2,  # sockets listening on the ports
+            sha256={"/etc/etcd/etcd.conf": "..."},
+            own=OwnStatus(cluster_id=1, member_id=2),  # what its running etcd says it is; None: no answer
+            conf="name: etcd-1\\n...",  # None: no etcd.conf
+        )
     """
+
+    TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf")
+    NUMBERS = ("pid", "restart_pending", "listeners")
 
     def command(self, data_dir: str, ports: tuple[int, int]):
         return host_commands.etcd_host(data_dir, ports)
 
-    def process(self, output):
-        state = {
-            "version": None,
-            "binary": None,
-            "package": None,
-            "package_manager": None,
-            "unit": None,
-            "unit_etcdkit": None,
-            "active": None,
-            "enabled": None,
-            "pid": 0,
-            "restart_pending": 0,
-            "data": None,
-            "listeners": 0,
-            "sha256": {},
-            "self": None,
-            "conf": None,
-        }
+    def process(self, output) -> EtcdHostState:
+        found: dict = {}
+        sha256 = {}
         lines = list(output)
         while lines:
             line = lines.pop(0)
             if line == "conf<<":
-                state["conf"] = "\n".join(lines) + "\n"
+                found["conf"] = "\n".join(lines) + "\n"
                 break
             key, _, value = line.partition("=")
             if key == "self":
-                state["self"] = _own_status(value)
+                found["own"] = _own_status(value)
             elif key == "sha256":
                 digest, _, path = value.partition("  ")
-                state["sha256"][path] = digest
+                sha256[path] = digest
             elif key == "data":
-                state["data"] = value.split()
-            elif key in ("pid", "restart_pending", "listeners"):
-                state[key] = int(value) if value.strip().isdigit() else 0
-            elif key in state:
-                state[key] = value or None
-        return state
+                found["data"] = tuple(value.split())
+            elif key in self.NUMBERS:
+                found[key] = int(value) if value.strip().isdigit() else 0
+            elif key in self.TEXT:
+                found[key] = value or None
+        return EtcdHostState(sha256=sha256, **found)
 
 
-def _own_status(text: str) -> dict | None:
-    """{"cluster_id", "member_id"} from `endpoint status -w json` of a member's own endpoint."""
+def _own_status(text: str) -> OwnStatus | None:
+    """The cluster and member IDs from `endpoint status -w json` of a member's own endpoint."""
     try:
         header = json.loads(text)[0]["Status"]["header"]
-        return {"cluster_id": int(header["cluster_id"]), "member_id": int(header["member_id"])}
+        return OwnStatus(int(header["cluster_id"]), int(header["member_id"]))
     except (ValueError, LookupError, TypeError):
         return None
 
@@ -155,17 +147,17 @@ class EtcdV2Store(FactBase):
 
     .. code:: python
 
-        {"passed": True, "output": "No custom content found in both v2store and WAL records."}
+        V2StoreCheck(passed=True, output="No custom content found in both v2store and WAL records.")
     """
 
     def command(self, data_dir: str):
         return host_commands.v2store_check(data_dir)
 
-    def process(self, output):
+    def process(self, output) -> V2StoreCheck | None:
         lines = [line for line in output if line.strip()]
         if not lines or lines[0] not in ("passed", "failed"):
             return None
-        return {"passed": lines[0] == "passed", "output": "\n".join(lines[1:])}
+        return V2StoreCheck(lines[0] == "passed", "\n".join(lines[1:]))
 
 
 class EtcdctlVersion(FactBase):
@@ -180,26 +172,25 @@ class EtcdctlVersion(FactBase):
 
 class EtcdService(FactBase):
     """
-    The etcd unit: active and enabled state, MainPID (0: not running), and the MainPID recorded
-    when a restart became due (0: none).
+    The etcd unit (etcdkit.model.host.EtcdServiceState): active and enabled state, MainPID (0: not
+    running), and the MainPID recorded when a restart became due (0: none).
     """
 
     def command(self):
         return host_commands.service_state()
 
-    def process(self, output):
+    def process(self, output) -> EtcdServiceState:
         active, enabled, pid, pending = (list(output) + ["", "", "0", "0"])[:4]
         number = lambda text: int(text) if text.strip().isdigit() else 0  # noqa: E731
-        return {"active": active, "enabled": enabled, "pid": number(pid), "restart_pending": number(pending)}
+        return EtcdServiceState(active, enabled, number(pid), number(pending))
 
 
 class EtcdAuth(FactBase):
     """
-    What authentication does, checked by behaviour (etcd 3.4 has no `auth status`):
-    {"anonymous": True} when a request without credentials is served (auth disabled),
-    {"root": True} when root logs in with the password of /etc/etcd/etcd.pass,
-    {"refused": True} when the member answers but refuses that password.
-    All False: the member does not answer (yet).
+    What authentication does, checked by behaviour (etcd 3.4 has no `auth status`), as an
+    etcdkit.model.auth.AuthState: anonymous when a request without credentials is served (auth
+    disabled), root when root logs in with the password of /etc/etcd/etcd.pass, refused when the
+    member answers but refuses that password. All False: the member does not answer (yet).
 
     + endpoint: client URL to ask
     """
@@ -208,11 +199,11 @@ class EtcdAuth(FactBase):
         return auth.state(endpoint)
 
     @staticmethod
-    def default():
-        return {"anonymous": False, "root": False, "refused": False}
+    def default() -> AuthState:
+        return AuthState()
 
-    def process(self, output):
-        return {key: key in output for key in ("anonymous", "root", "refused")}
+    def process(self, output) -> AuthState:
+        return AuthState(*(key in output for key in ("anonymous", "root", "refused")))
 
 
 class EtcdUser(FactBase):
@@ -227,18 +218,18 @@ class EtcdUser(FactBase):
 
     .. code:: python
 
-        {"user": True, "permission": True, "role": True, "login": True}
+        UserState(user=True, permission=True, role=True, login=True)
     """
 
     def command(self, endpoint: str, user: str, prefix: str, password_file: str):
         return auth.user_state(endpoint, user, prefix, password_file)
 
     @staticmethod
-    def default():
-        return {"user": False, "permission": False, "role": False, "login": False}
+    def default() -> UserState:
+        return UserState()
 
-    def process(self, output):
-        return {key: key in output for key in ("user", "permission", "role", "login")}
+    def process(self, output) -> UserState:
+        return UserState(*(key in output for key in ("user", "permission", "role", "login")))
 
 
 class EtcdCompacted(FactBase):
@@ -267,9 +258,9 @@ ALARM_NAMES = {0: "NONE", 1: "NOSPACE", 2: "CORRUPT"}
 
 class EtcdAlarms(FactBase):
     """
-    The cluster's active alarms, from `etcdctl alarm list -w json` through one endpoint: a list of
-    {"member_id": int, "alarm": "NOSPACE" | "CORRUPT" | ...}, empty when there is none; None when
-    the endpoint does not answer.
+    The cluster's active alarms, from `etcdctl alarm list -w json` through one endpoint: a tuple of
+    Alarm(member_id, alarm="NOSPACE" | "CORRUPT" | ...), empty when there is none; None when the
+    endpoint does not answer.
 
     + endpoint: client URL to ask
     """
@@ -282,7 +273,7 @@ class EtcdAlarms(FactBase):
         return parse_alarms(text)
 
 
-def parse_alarms(text: str) -> list[dict] | None:
+def parse_alarms(text: str) -> tuple[Alarm, ...] | None:
     """The alarms of an `alarm list -w json` answer (etcdctl prints the alarm type as a number and
     leaves out an empty list; etcd 3.4's leaves out the header too: `{}`); None when the text is not
     such an answer (etcdctl failed and printed nothing)."""
@@ -297,8 +288,8 @@ def parse_alarms(text: str) -> list[dict] | None:
         kind = entry.get("alarm", 0)
         name = ALARM_NAMES.get(kind, str(kind)) if isinstance(kind, int) else str(kind)
         if name != "NONE":
-            alarms.append({"member_id": int(entry.get("memberID", 0)), "alarm": name})
-    return alarms
+            alarms.append(Alarm(int(entry.get("memberID", 0)), name))
+    return tuple(alarms)
 
 
 class EtcdCertificates(FactBase):
@@ -308,20 +299,21 @@ class EtcdCertificates(FactBase):
 
     .. code:: python
 
-        {"/etc/etcd/server.crt": "-----BEGIN CERTIFICATE-----...", "/etc/etcd/ca.crt": None}
+        HeldCertificates(cert="-----BEGIN CERTIFICATE-----...", ca=None)
     """
 
     def command(self):
         return host_commands.certificates(paths.CERT, paths.CA)
 
-    def process(self, output):
+    def process(self, output) -> HeldCertificates:
         files, current = {paths.CERT: [], paths.CA: []}, None
         for line in output:
             if line.startswith("file "):
                 current = line[len("file ") :]
             elif current in files:
                 files[current].append(line)
-        return {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
+        texts = {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
+        return HeldCertificates(texts[paths.CERT], texts[paths.CA])
 
 
 class EtcdMetrics(FactBase):
@@ -336,7 +328,7 @@ class EtcdMetrics(FactBase):
 
     .. code:: python
 
-        {"https://10.10.10.11:2379": {"member_id": 2, "leader": 0, "applied_index": 2410, "raft_index": 2411, "revision": 1200}}
+        {"https://10.10.10.11:2379": MemberMetrics(member_id=2, leader=0, applied_index=2410, raft_index=2411, revision=1200)}
     """
 
     def command(self, endpoints: tuple[str, ...]):
@@ -354,9 +346,8 @@ class EtcdMetrics(FactBase):
         return {url: status for url, status in found.items() if status is not None}
 
 
-def parse_metrics(lines) -> dict | None:
-    """{"member_id", "leader" (1: it has one), "applied_index", "raft_index", "revision" (None: not
-    reported)} from a member's metrics lines; None when they are not a member's."""
+def parse_metrics(lines) -> MemberMetrics | None:
+    """What a member's metrics lines say of it; None when they are not a member's."""
     values = {}
     for line in lines:
         name, _, value = line.strip().rpartition(" ")
@@ -367,13 +358,13 @@ def parse_metrics(lines) -> dict | None:
             values[metric] = value
     try:
         revision = values.get("etcd_debugging_mvcc_current_revision")
-        return {
-            "member_id": int(values["etcd_server_id"], 16),
-            "leader": int(float(values["etcd_server_has_leader"])),
-            "applied_index": int(float(values["etcd_server_proposals_applied_total"])),
-            "raft_index": int(float(values["etcd_server_proposals_committed_total"])),
-            "revision": int(float(revision)) if revision is not None else None,
-        }
+        return MemberMetrics(
+            member_id=int(values["etcd_server_id"], 16),
+            leader=int(float(values["etcd_server_has_leader"])),
+            applied_index=int(float(values["etcd_server_proposals_applied_total"])),
+            raft_index=int(float(values["etcd_server_proposals_committed_total"])),
+            revision=int(float(revision)) if revision is not None else None,
+        )
     except (KeyError, ValueError):
         return None
 
@@ -382,28 +373,28 @@ class EtcdDatabase(FactBase):
     """
     What a member's database holds, read offline (without starting etcd, and without touching the
     live file: a copy is read, see etcdkit.remote.recovery.database_status): its revision, keys and
-    size; {"error": why} when it cannot be read; None when there is no database.
+    size; DatabaseStatus(error=why) when it cannot be read; None when there is no database.
 
     + data_dir: the member's data dir (etcd_data)
     + tool: etcdutl, or etcdctl on an etcd 3.4 host without it (etcdkit.model.versions.offline_tool)
 
     .. code:: python
 
-        {"revision": 1200, "keys": 310, "size": 20480}
+        DatabaseStatus(revision=1200, keys=310, size=20480)
     """
 
     def command(self, data_dir: str, tool: str):
         return database_status(data_dir, tool)
 
-    def process(self, output):
+    def process(self, output) -> DatabaseStatus | None:
         for line in output:
             key, _, value = line.partition("=")
             if key == "error":
-                return {"error": value.strip() or "no reason given"}
+                return DatabaseStatus(error=value.strip() or "no reason given")
             if key == "status":
                 try:
                     status = json.loads(value)
-                    return {"revision": int(status["revision"]), "keys": int(status["totalKey"]), "size": int(status["totalSize"])}
+                    return DatabaseStatus(int(status["revision"]), int(status["totalKey"]), int(status["totalSize"]))
                 except (ValueError, LookupError, TypeError):
-                    return {"error": f"unexpected snapshot status: {value.strip()[:200]}"}
+                    return DatabaseStatus(error=f"unexpected snapshot status: {value.strip()[:200]}")
         return None

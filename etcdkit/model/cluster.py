@@ -58,6 +58,25 @@ def url_problem(url: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Alarm:
+    """An active alarm of the cluster (`etcdctl alarm list`)."""
+
+    member_id: int
+    alarm: str  # NOSPACE, CORRUPT, ...
+
+
+@dataclass(frozen=True)
+class MemberMetrics:
+    """What a member says of itself in its metrics (`/metrics`), which it serves without quorum."""
+
+    member_id: int
+    leader: int  # 1: it has a leader
+    applied_index: int
+    raft_index: int
+    revision: int | None  # None: not reported
+
+
+@dataclass(frozen=True)
 class LiveMember:
     id: int
     name: str

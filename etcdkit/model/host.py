@@ -1,5 +1,7 @@
 """A member's host as its facts describe it: whether its etcd runs, and whose etcd it is."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 # systemd's ActiveState of etcd.service while a process of it exists ("deactivating": it is stopping)
@@ -24,3 +26,51 @@ class Ownership(Enum):
     OURS = "ours"  # its etcd.conf is this member's, of this cluster and data dir
     FOREIGN = "foreign"  # an etcd, a process on its ports or data that this inventory did not make
     UNREACHABLE = "unreachable"  # it cannot be reached over SSH: nothing is known
+
+
+@dataclass(frozen=True)
+class EtcdServiceState:
+    """The etcd unit as systemd reports it (the EtcdService fact)."""
+
+    active: str  # systemd's ActiveState
+    enabled: str  # its UnitFileState
+    pid: int  # its MainPID (0: not running)
+    restart_pending: int  # the MainPID recorded when a restart became due (0: none)
+
+
+@dataclass(frozen=True)
+class HeldCertificates:
+    """The PEM text of a member's certificate and of the CA it trusts, as its host holds them (the
+    EtcdCertificates fact); None for a file that is missing."""
+
+    cert: str | None  # paths.CERT
+    ca: str | None  # paths.CA
+
+
+@dataclass(frozen=True)
+class OwnStatus:
+    """What a member's running etcd says it is (`endpoint status` of its own endpoint)."""
+
+    cluster_id: int
+    member_id: int
+
+
+@dataclass(frozen=True)
+class EtcdHostState:
+    """What a host holds of etcd, as the EtcdHost fact reads it; the defaults: a host without any of it."""
+
+    version: str | None = None  # None: no etcd binary
+    binary: str | None = None  # the etcd of the PATH
+    package: str | None = None  # the package that installed it (None: a tarball, or copied by hand)
+    package_manager: str | None = None
+    unit: str | None = None  # the unit file systemd runs etcd from
+    unit_etcdkit: str | None = None  # "yes": that file says etcdkit wrote it
+    active: str | None = None  # systemd's ActiveState of etcd.service
+    enabled: str | None = None
+    pid: int = 0  # 0: not running
+    restart_pending: int = 0  # the MainPID recorded when a restart became due (0: none)
+    data: tuple[str, ...] | None = None  # the entries of the data dir (None: no data dir)
+    listeners: int = 0  # sockets listening on the member's ports
+    sha256: Mapping[str, str | None] = field(default_factory=dict)  # path -> digest of the managed files it holds
+    own: OwnStatus | None = None  # what its running etcd says it is (None: no answer)
+    conf: str | None = None  # the text of its etcd.conf (None: none)

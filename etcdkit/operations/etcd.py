@@ -138,13 +138,13 @@ def request_restart(reason: str):
     + reason: why (shown in the output)
     """
     service = host.get_fact(EtcdService)
-    if not service["pid"]:
+    if not service.pid:
         host.noop("etcd is not running: it starts with the new configuration")
         return
-    if service["restart_pending"] == service["pid"]:
+    if service.restart_pending == service.pid:
         host.noop("its restart is already recorded")
         return
-    yield services.request_restart(service["pid"], reason)
+    yield services.request_restart(service.pid, reason)
 
 
 @operation()
@@ -155,9 +155,9 @@ def running():
     """
     service = host.get_fact(EtcdService)
     commands = []
-    if service["enabled"] != "enabled":
+    if service.enabled != "enabled":
         commands.append(services.enable())
-    if start_needed(service["active"]):
+    if start_needed(service.active):
         commands.append(services.start())
     if not commands:
         host.noop("etcd is enabled and running")
@@ -223,10 +223,10 @@ def rbac(endpoint: str):
     + endpoint: client URL of the member to run etcdctl against
     """
     state = host.get_fact(EtcdAuth, endpoint=endpoint)
-    if state["root"] and not state["anonymous"]:
+    if state.root and not state.anonymous:
         host.noop("authentication is enabled and root can log in")
         return
-    if state["refused"]:
+    if state.refused:
         raise OperationError(
             "authentication is enabled but the root password in /etc/etcd/etcd.pass is refused: "
             "set etcd_root_password_file to a file holding the cluster's current root password"
@@ -260,7 +260,7 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
     """
     commands = []
     service = host.get_fact(EtcdService)
-    if is_running(service["active"]) or service["enabled"] in ("enabled", "enabled-runtime"):
+    if is_running(service.active) or service.enabled in ("enabled", "enabled-runtime"):
         commands.append(services.stop_and_disable())
     leftovers = [path for path in (paths.UNIT, paths.ENV, paths.RESTART_PENDING) if host.get_fact(File, path=path)]
     if host.get_fact(Directory, path=paths.CONF_DIR):
@@ -420,11 +420,11 @@ def client_user(endpoint: str, user: str, prefix: str, password_file: str):
     + password_file: the password, already on this host
     """
     current = host.get_fact(EtcdUser, endpoint=endpoint, user=user, prefix=prefix, password_file=password_file)
-    if all(current.values()):
+    if current.complete:
         host.noop(f"etcd user {user} can read and write {prefix} and logs in")
         return
     yield auth.client_user(endpoint, user, prefix, password_file)
-    if not current["login"]:
+    if not current.login:
         yield auth.change_password(endpoint, user, password_file)
 
 

@@ -119,7 +119,7 @@ def disarm(endpoint: str):
     if not alarms:
         host.noop("no alarm")
         return
-    others = sorted({alarm["alarm"] for alarm in alarms} - {"NOSPACE"})
+    others = sorted({alarm.alarm for alarm in alarms} - {"NOSPACE"})
     if others:
         raise OperationError(f"alarm {', '.join(others)} is active: not disarmed (docs/runbook.md)")
     yield etcdctl.disarm(endpoint)

@@ -45,11 +45,11 @@ def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 
     files = files or {}
     service = host.get_fact(EtcdService)
     stale = {path: text for path, text in files.items() if host.get_fact(Sha256File, path=path) != _sha256(text)}
-    pending = bool(service["pid"]) and service["restart_pending"] == service["pid"]
+    pending = bool(service.pid) and service.restart_pending == service.pid
     if not stale and not pending:
         host.noop("no restart pending")
         return
-    yield FunctionCommand(_restart, (endpoint, stale, bool(service["pid"]), timeout), {})
+    yield FunctionCommand(_restart, (endpoint, stale, bool(service.pid), timeout), {})
 
 
 def restarts_failed() -> bool:

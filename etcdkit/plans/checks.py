@@ -79,7 +79,7 @@ def quota_fits(plans: Iterable, view: ClusterView) -> None:
         live = view.by_peer_url(plan.member.peer_url) if plan.restart_reason else None
         size = view.status_of(live).get("dbSize") if live else None
         quota = runtime_settings(plan.files[paths.CONF]).get("quota-backend-bytes")
-        current = runtime_settings(plan.state["conf"]).get("quota-backend-bytes")
+        current = runtime_settings(plan.conf_text).get("quota-backend-bytes")
         if size and isinstance(quota, int) and quota < size and quota != current:
             problems.append(
                 f"{plan.member.host_name}: its database takes {size_text(size)}, more than etcd_quota_backend_bytes={quota} "
@@ -113,7 +113,7 @@ def control_node_matches(
             fix=fix,
         )
     ca_sha = hashlib.sha256(control.ca_pem.encode()).hexdigest()
-    other_ca = [] if new_ca else [h.member.host_name for h in running if h.state["sha256"].get(paths.CA) not in (None, ca_sha)]
+    other_ca = [] if new_ca else [h.member.host_name for h in running if h.digest(paths.CA) not in (None, ca_sha)]
     if other_ca:
         raise Refusal(
             "control.other_ca",
@@ -121,7 +121,7 @@ def control_node_matches(
             "members given it would be rejected by their running peers",
             f"{fix}. To move the cluster to a new CA, or to finish such a move, run deploys/rotate_ca.py (docs/control-node.md)",
         )
-    held = {h.state["sha256"].get(paths.PASS) for h in running} - {None}
+    held = {h.digest(paths.PASS) for h in running} - {None}
     if not held or held == {control.root_sha}:
         return False
     if control.root_sha is not None and (control.root_configured or control.root_sha in held):

@@ -110,7 +110,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
         if stranger:
             foreign[name] = stranger
     ours = [name for name, (kind, _) in owners.items() if kind is Ownership.OURS and name not in foreign]
-    has_instances = bool(foreign) or any(hosts[name].state["data"] or hosts[name].running for name in ours)
+    has_instances = bool(foreign) or any(hosts[name].data or hosts[name].running for name in ours)
     if foreign:
         raise Refusal(
             "create.foreign",
@@ -140,7 +140,7 @@ def decide(facts: CreateFacts) -> CreatePlan:
     problems = []
     for name, host in hosts.items():
         if view.by_peer_url(host.member.peer_url) is None:
-            if name in ours and host.state["data"]:
+            if name in ours and host.data:
                 problems.append(
                     f"{name} has data of cluster `{spec.cluster}` but the live cluster has no member with peer URL "
                     f"{host.member.peer_url} (it was removed): add it again with the join SOP, which wipes its stale data"
@@ -163,10 +163,10 @@ def decide(facts: CreateFacts) -> CreatePlan:
 def version_warnings(hosts) -> list[str]:
     """Members whose installed etcd is not etcd_version: create never upgrades (nor downgrades) one."""
     return [
-        f"{host.member.host_name} has etcd {host.state['version']}, not etcd_version {host.settings.etcd_version}: create does not "
+        f"{host.member.host_name} has etcd {host.state.version}, not etcd_version {host.settings.etcd_version}: create does not "
         "change it; upgrade with deploys/upgrade.py (one member at a time)"
         for host in hosts
-        if host.settings.etcd_version and host.reachable and host.state["version"] not in (None, host.settings.etcd_version)
+        if host.settings.etcd_version and host.state is not None and host.state.version not in (None, host.settings.etcd_version)
     ]
 
 

@@ -87,7 +87,7 @@ def decide(facts: DestroyFacts) -> DestroyPlan:
             "A foreign instance is not this cluster's to delete; an unreachable host cannot be cleaned.",
         )
     ours = [host for name, host in hosts.items() if owners[name][0] is Ownership.OURS]
-    has_data = any(host.state["data"] for host in ours)
+    has_data = any(host.data for host in ours)
     snapshot_host = snapshot_path = snapshot_about = None
     warnings = list(facts.monitors.warnings)
     if first.etcd_backup and has_data:

@@ -26,16 +26,7 @@ def joined_host(host: HostState, membership: Membership, token: str, control: Co
     digests: dict[str, str | None] = {path: hashlib.sha256(text.encode()).hexdigest() for path, text in files.items()}
     digests[paths.CA] = hashlib.sha256(control.ca_pem.encode()).hexdigest() if control.ca_pem else None
     digests[paths.PASS] = control.root_sha
-    state = {
-        **host.state,
-        "active": "active",
-        "enabled": "enabled",
-        "data": ["member"],
-        "self": None,
-        "conf": files[paths.CONF],
-        "sha256": digests,
-    }
-    return replace(host, state=state)
+    return host.with_state(active="active", enabled="enabled", data=("member",), own=None, conf=files[paths.CONF], sha256=digests)
 
 
 def with_member(view: ClusterView, member: Member) -> ClusterView:

@@ -5,7 +5,7 @@ read here, into plain data, once per run; the SOPs' decide functions only look a
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -19,7 +19,7 @@ from etcdkit.control.store import ca_source, cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.host import Ownership, running
+from etcdkit.model.host import EtcdHostState, Ownership, OwnStatus, running
 from etcdkit.model.inventory import GROUP, ClusterSpec, InventoryError, Member, cluster_spec, host_address
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
@@ -49,21 +49,50 @@ class HostState:
 
     member: Member
     settings: Settings
-    state: dict  # empty when the host cannot be reached (or was not asked)
+    state: EtcdHostState | None  # None when the host cannot be reached (or was not asked)
     in_run: bool = True  # in the run's hosts (not left out by --limit)
 
     @property
     def reachable(self) -> bool:
-        return bool(self.state)
+        return self.state is not None
 
     @property
     def running(self) -> bool:
-        return self.reachable and running(self.state["active"])
+        return self.state is not None and running(self.state.active)
+
+    @property
+    def version(self) -> str | None:
+        """Its installed etcd's version: None when there is none, or the host cannot be reached."""
+        return self.state.version if self.state else None
+
+    @property
+    def data(self) -> tuple[str, ...]:
+        """The entries of its data dir: none when there is no data dir, or the host cannot be reached."""
+        return (self.state.data or ()) if self.state else ()
+
+    @property
+    def own(self) -> OwnStatus | None:
+        """What its running etcd says it is: None when it does not answer, or the host cannot be reached."""
+        return self.state.own if self.state else None
+
+    def digest(self, path: str) -> str | None:
+        """The SHA-256 of the managed file the host holds: None when it holds none, or cannot be reached."""
+        return self.state.sha256.get(path) if self.state else None
+
+    @property
+    def conf_text(self) -> str | None:
+        """Its etcd.conf: None when there is none, or the host cannot be reached."""
+        return self.state.conf if self.state else None
 
     @cached_property
     def conf(self) -> dict:
         """The settings of the host's etcd.conf, parsed once (the plans ask it many times)."""
-        return conf_values(self.state.get("conf"))
+        return conf_values(self.conf_text)
+
+    def with_state(self, **changes) -> "HostState":
+        """The host as a step of the run leaves it, for the plans of the steps after it (a host
+        that cannot be reached is taken as one without anything of etcd)."""
+        return replace(self, state=replace(self.state or EtcdHostState(), **changes))
 
     def conf_value(self, key: str) -> str | None:
         value = self.conf.get(key)
@@ -73,7 +102,7 @@ class HostState:
         """Whose etcd the host holds, and why (empty for BARE and OURS): ours when its etcd.conf is
         this member's, with this data dir."""
         member, data_dir = self.member, self.settings.etcd_data
-        if not self.reachable:
+        if self.state is None:
             return Ownership.UNREACHABLE, f"{member.host_name} cannot be reached over SSH"
         if (self.conf_value("name"), self.conf_value("data-dir")) == (member.name, data_dir):
             return Ownership.OURS, ""
@@ -82,10 +111,10 @@ class HostState:
                 Ownership.FOREIGN,
                 f"etcd runs with a configuration that is not member {member.name} of `{member.cluster}` with data in {data_dir}",
             )
-        if self.state["listeners"]:
+        if self.state.listeners:
             return Ownership.FOREIGN, f"another process listens on port {member.port} or {member.peer_port}"
-        if self.state["data"]:
-            return Ownership.FOREIGN, f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.state['data'])})"
+        if self.data:
+            return Ownership.FOREIGN, f"the data dir {data_dir} holds data this cluster did not write ({' '.join(self.data)})"
         return Ownership.BARE, ""
 
     @property
@@ -96,14 +125,14 @@ class HostState:
         """Why the member data of a host whose etcd.conf is ours belongs to another cluster all the
         same (None: nothing says so): its running etcd reports another cluster ID, or, stopped, it
         was bootstrapped with another initial-cluster-token than this cluster's."""
-        own = self.state.get("self")
-        if own and view is not None and own["cluster_id"] != view.cluster_id:
+        own = self.own
+        if own and view is not None and own.cluster_id != view.cluster_id:
             return (
-                f"its etcd serves another cluster (cluster ID {own['cluster_id']:x}; "
+                f"its etcd serves another cluster (cluster ID {own.cluster_id:x}; "
                 f"this cluster `{self.member.cluster}` is {view.cluster_id:x})"
             )
         conf_token = self.conf_value("initial-cluster-token")
-        if not own and self.state.get("data") and token and conf_token != token:
+        if not own and self.data and token and conf_token != token:
             return (
                 f"its data was bootstrapped with initial-cluster-token {conf_token!r}, "
                 f"not this cluster's {token!r}: it is another cluster's"
@@ -112,7 +141,7 @@ class HostState:
 
     def data_problem(self) -> str | None:
         """The data dir holds something besides etcd's member/ tree: it is never deleted."""
-        others = sorted(set(self.state.get("data") or []) - {"member"})
+        others = sorted(set(self.data) - {"member"})
         if others:
             return (
                 f"the data dir {self.settings.etcd_data} holds more than etcd's member/ ({' '.join(others)}): "
@@ -131,7 +160,7 @@ def left_out(state, inventory) -> tuple[str, ...]:
 
 
 def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[ClusterSpec, dict[str, HostState]]:
-    """The validated inventory and the state of every member's host, by host name (an empty state
+    """The validated inventory and the state of every member's host, by host name (no state
     for a host that cannot be reached, or whose address is in `skip` (not contacted): each SOP
     decides whether it can do without it)."""
     spec = cluster_spec(inventory)
@@ -141,12 +170,12 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
         settings = host_settings(host)
         try:
             facts = (
-                {}
+                None
                 if member.address in skip
                 else host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=(member.port, member.peer_port))
             )
         except ConnectError:
-            facts = {}
+            facts = None
         return HostState(member, settings, facts, in_run=state is None or in_run(state, host))
 
     # every host at once, as pyinfra reads a fact of many hosts: one round trip's time, not one per member
@@ -177,8 +206,8 @@ def usable(view: ClusterView | None) -> ClusterView | None:
 def by_majority(candidates: Iterable[HostState]) -> list[HostState]:
     """The candidates, those whose running etcd reports the most common cluster ID first."""
     candidates = list(candidates)
-    ids = [h.state.get("self", {}).get("cluster_id") if h.state.get("self") else None for h in candidates]
-    count = {cluster_id: ids.count(cluster_id) for cluster_id in ids if cluster_id is not None}
+    ids = [h.own.cluster_id if h.own else None for h in candidates]
+    count: dict[int | None, int] = {cluster_id: ids.count(cluster_id) for cluster_id in ids if cluster_id is not None}
     return [h for _, h in sorted(zip(ids, candidates, strict=True), key=lambda pair: (-count.get(pair[0], 0), pair[1].member.seq))]
 
 
@@ -188,8 +217,8 @@ def live_token(hosts: Iterable[HostState], view: ClusterView | None) -> str | No
     if view is None:
         return None
     for host in hosts:
-        own = host.state.get("self") if host.reachable else None
-        if host.ours and own and own["cluster_id"] == view.cluster_id and host.conf_value("initial-cluster-token"):
+        own = host.own
+        if host.ours and own and own.cluster_id == view.cluster_id and host.conf_value("initial-cluster-token"):
             return host.conf_value("initial-cluster-token")
     return None
 

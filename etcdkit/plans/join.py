@@ -101,9 +101,9 @@ def decide(facts: JoinFacts) -> JoinPlan:
     endpoints = ",".join(sorted(url for m in view.started if m is not entry for url in m.client_urls))
     control = cluster_secrets.work([cluster_secrets.member_certificate(joiner.member)], facts.control.now)
     replace = not (entry and entry.started)
-    wipe = bool(joiner.state["data"]) and replace
+    wipe = bool(joiner.data) and replace
     notes = [f"{joiner.member.name} gets etcd {choice.version}: {choice.why}"]
-    installed = joiner.state.get("version")
+    installed = joiner.version
     if replace and installed not in (None, choice.version):
         notes.append(
             f"{joiner.member.host_name} has etcd {installed} installed, not a member's: the join replaces it with {choice.version}"
@@ -135,7 +135,7 @@ def host_problems(spec: ClusterSpec, joiner: HostState, view: ClusterView, entry
     stranger = joiner.stranger(view, token) if kind is Ownership.OURS else None
     if stranger:
         problems.append(f"{name} is not a member of `{spec.cluster}`: {stranger}; nothing there is stopped or deleted")
-    wipe = bool(joiner.state["data"]) and not (entry and entry.started)
+    wipe = bool(joiner.data) and not (entry and entry.started)
     if wipe and kind is Ownership.OURS and joiner.data_problem():
         problems.append(f"{name}: {joiner.data_problem()}")
     return [Problem("join.foreign", problem) for problem in problems]

@@ -11,7 +11,7 @@ changes how fragmented the databases are, and a second run finds nothing to do.
 from dataclasses import dataclass, field
 
 from etcdkit.facts.etcd import EtcdAlarms
-from etcdkit.model.cluster import ClusterView, db_sizes
+from etcdkit.model.cluster import Alarm, ClusterView, db_sizes
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.run import run_context
@@ -25,7 +25,7 @@ class MaintainFacts:
     spec: ClusterSpec
     hosts: dict[str, HostState]  # the inventory's members; those left out of the run are not contacted
     view: ClusterView | None
-    alarms: list[dict] | None  # None: not read (no member of the run answers)
+    alarms: tuple[Alarm, ...] | None  # None: not read (no member of the run answers)
 
 
 @dataclass
@@ -59,7 +59,7 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
     problems = [f"the cluster does not answer as a whole: {p}" for p in view.silence_problems()]
     if facts.alarms is None:
         problems.append("the cluster's alarms cannot be read")
-    corrupt = sorted({a["alarm"] for a in facts.alarms or []} - {"NOSPACE"})
+    corrupt = sorted({a.alarm for a in facts.alarms or ()} - {"NOSPACE"})
     if corrupt:
         problems.append(
             f"alarm {', '.join(corrupt)} is active: the members' data differ, which maintenance does not mend "
@@ -72,7 +72,7 @@ def decide(facts: MaintainFacts) -> MaintainPlan:
     turns, leader_host = turn_order(view, members)
     executor = min(members, key=lambda name: members[name].member.seq)
     first = members[executor].settings
-    alarms = sorted({a["alarm"] for a in facts.alarms or []})  # None (unreadable) was refused above
+    alarms = sorted({a.alarm for a in facts.alarms or ()})  # None (unreadable) was refused above
     if alarms:
         notes.append(f"active alarms: {', '.join(alarms)}")
     if "defrag" in first.etcd_maintain:

@@ -115,7 +115,7 @@ def restart_reason(host: HostState, files: dict[str, str], conf_only: bool = Fal
     None: certificates and keys are re-read by etcd on each new connection, bootstrap-only lines of
     etcd.conf are never re-read, and a CA other than the members' is refused before (checks)."""
     changed = []
-    if runtime_settings(host.state["conf"]) != runtime_settings(files[paths.CONF]):
+    if runtime_settings(host.conf_text) != runtime_settings(files[paths.CONF]):
         changed.append("etcd.conf")
     if not conf_only and changes_file(host, files, paths.UNIT):
         changed.append("the unit")
@@ -154,7 +154,7 @@ def conf_warnings(plans) -> list[str]:
     by_changes: dict[tuple[str, ...], list[str]] = {}
     for plan in plans:
         if plan.restart_reason and "etcd.conf" in plan.restart_reason:
-            changes = tuple(setting_changes(plan.state["conf"], plan.files[paths.CONF]))
+            changes = tuple(setting_changes(plan.conf_text, plan.files[paths.CONF]))
             if changes:
                 by_changes.setdefault(changes, []).append(plan.member.host_name)
     return [f"{', '.join(names)}: etcd.conf changes {'; '.join(changes)}" for changes, names in by_changes.items()]
@@ -166,7 +166,7 @@ def _shown(value) -> str:
 
 def changes_file(host: HostState, files: dict[str, str], path: str) -> bool:
     """Whether the host gets another content for this file than it holds."""
-    return host.state["sha256"].get(path) != _sha256(files[path])
+    return host.digest(path) != _sha256(files[path])
 
 
 def cluster_token(hosts) -> str | None:

@@ -34,8 +34,9 @@ from gevent.pool import Group
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
-from etcdkit.model.cluster import ClusterView, LiveMember, quorum
-from etcdkit.model.host import Ownership
+from etcdkit.model.cluster import ClusterView, LiveMember, MemberMetrics, quorum
+from etcdkit.model.data import DatabaseStatus
+from etcdkit.model.host import EtcdHostState, Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.run import run_context
@@ -55,8 +56,8 @@ class RecoverFacts:
     hosts: dict[str, HostState]
     lost: frozenset[str]  # addresses named in etcd_recover_lost
     # who asked (a member's host name, or CONTROL_NODE) -> client URL -> what that member's metrics said
-    seen: dict[str, dict[str, dict]]
-    databases: dict[str, dict]  # host name -> its database read offline (EtcdDatabase), for the members that do not serve
+    seen: dict[str, dict[str, MemberMetrics]]
+    databases: dict[str, DatabaseStatus | None]  # host name -> its database read offline (EtcdDatabase), for the members that do not serve
     control: ControlState
     clients: tuple  # reload.read_clients(): admin hosts, PostgreSQL hosts, their passwords, monitoring hosts
 
@@ -90,7 +91,7 @@ class Rejoin:
     survivor: str  # its host name
     control: ControlState
 
-    def facts(self, joiner: str, state: dict, view: ClusterView | None, joined: set[str]) -> JoinFacts:
+    def facts(self, joiner: str, state: EtcdHostState | None, view: ClusterView | None, joined: set[str]) -> JoinFacts:
         """The join SOP's facts for this joiner (its host's state read now): the survivor and the
         members joined before it are the cluster, nothing else is in the run."""
         members = {name: replace(host, in_run=False) for name, host in self.hosts.items() if name == self.survivor or name in joined}
@@ -138,12 +139,12 @@ def gather(state, inventory) -> RecoverFacts:
 
     def offline(host: HostState):
         pyinfra_host = inventory.get_host(host.member.host_name)
-        tool = offline_tool(host.state["version"], bool(pyinfra_host.get_fact(Which, command="etcdutl")))
+        tool = offline_tool(host.version, bool(pyinfra_host.get_fact(Which, command="etcdutl")))
         if tool is None:
-            return host.member.host_name, {"error": "no etcdutl on the host to read it offline: install etcd's etcdutl there"}
+            return host.member.host_name, DatabaseStatus(error="no etcdutl on the host to read it offline: install etcd's etcdutl there")
         return host.member.host_name, pyinfra_host.get_fact(EtcdDatabase, data_dir=host.settings.etcd_data, tool=tool)
 
-    unread = [h for h in reachable if h.ours and h.state["data"] and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
+    unread = [h for h in reachable if h.ours and h.data and not serves(seen.get(h.member.host_name, {}).get(h.member.client_url))]
     databases = dict(Group().map(offline, unread))
     return RecoverFacts(
         spec,
@@ -156,7 +157,7 @@ def gather(state, inventory) -> RecoverFacts:
     )
 
 
-def ask(url: str, secrets: ClusterSecrets, timeout: float = 3) -> dict | None:
+def ask(url: str, secrets: ClusterSecrets, timeout: float = 3) -> MemberMetrics | None:
     """A member's metrics as the control node reads them with its admin certificate (None: no
     answer, or no admin certificate yet): a member the control node cannot log in to may still
     answer on its client port."""
@@ -178,9 +179,9 @@ def ask(url: str, secrets: ClusterSecrets, timeout: float = 3) -> dict | None:
     return parse_metrics(text.splitlines())
 
 
-def serves(status: dict | None) -> bool:
+def serves(status: MemberMetrics | None) -> bool:
     """A member's own metrics answered, with its revision."""
-    return status is not None and status.get("revision") is not None
+    return status is not None and status.revision is not None
 
 
 def read(facts: RecoverFacts, host: HostState) -> Reading:
@@ -191,17 +192,17 @@ def read(facts: RecoverFacts, host: HostState) -> Reading:
         return Reading("unreachable")
     own = facts.seen.get(name, {}).get(host.member.client_url)
     if own is not None and serves(own):
-        state = "serving, with a leader" if own["leader"] else "serving, without a leader"
-        return Reading(state, own["revision"], own["applied_index"], "its metrics")
-    if not host.state["data"]:
+        state = "serving, with a leader" if own.leader else "serving, without a leader"
+        return Reading(state, own.revision, own.applied_index, "its metrics")
+    if not host.data:
         return Reading("running without data" if host.running else "no data")
     state = "running, not serving" if host.running else "stopped"
     database = facts.databases.get(name)
     if database is None:
         return Reading(state, error=f"no database in {host.settings.etcd_data}/member/snap")
-    if "error" in database:
-        return Reading(state, error=database["error"])
-    return Reading(state, database["revision"], None, "a copy of its database")
+    if database.error is not None:
+        return Reading(state, error=database.error)
+    return Reading(state, database.revision, None, "a copy of its database")
 
 
 def decide(facts: RecoverFacts) -> RecoverPlan:
@@ -228,7 +229,7 @@ def decide(facts: RecoverFacts) -> RecoverPlan:
             problems.append(Problem("recover.foreign", f"{host.member.host_name}: {problem}"))
     if problems:
         raise refusal(spec.cluster, problems)
-    wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.state["data"]}
+    wipe = {h.member.host_name: h.settings.etcd_data for h in others if h.ours and h.data}
     joiners = [h.member.host_name for h in others]
     settings = survivor.settings
     # the survivor, stopped or not, keeps its CA and its root password: the control node must hold them
@@ -304,7 +305,7 @@ def accounting_problems(facts: RecoverFacts) -> list[Problem]:
     return problems
 
 
-def sightings(facts: RecoverFacts, member: Member) -> list[tuple[str, str, dict]]:
+def sightings(facts: RecoverFacts, member: Member) -> list[tuple[str, str, MemberMetrics]]:
     """(who, client URL, its metrics) of every answer of this member that anyone saw."""
     return [(who, member.client_url, seen[member.client_url]) for who, seen in facts.seen.items() if member.client_url in seen]
 
@@ -313,7 +314,7 @@ def leader_problems(facts: RecoverFacts) -> list[Problem]:
     """A member with a leader, by its own metrics or as any member's host (or the control node) sees it."""
     leading = []
     for host in sorted(facts.hosts.values(), key=lambda h: h.member.seq):
-        witnesses = sorted({who for who, _, status in sightings(facts, host.member) if status["leader"]})
+        witnesses = sorted({who for who, _, status in sightings(facts, host.member) if status.leader})
         if witnesses:
             own = host.member.host_name in witnesses
             others = [w for w in witnesses if w != host.member.host_name]
@@ -379,7 +380,7 @@ def expected_hosts(facts: RecoverFacts, survivor: HostState, joiners: list[HostS
     CA and root password; the members named lost as they are (unreachable, and out of the run)."""
     membership = Membership.of_inventory(replace(facts.spec, members=(survivor.member, *(h.member for h in joiners))))
     expected = dict(facts.hosts)
-    expected[survivor.member.host_name] = replace(survivor, state={**survivor.state, "active": "active", "self": None})
+    expected[survivor.member.host_name] = survivor.with_state(active="active", own=None)
     for host in joiners:
         expected[host.member.host_name] = joined_host(host, membership, token, facts.control)
     return expected
@@ -419,7 +420,7 @@ def preview(facts: RecoverFacts, readings: dict[str, Reading], survivor: HostSta
         plan += f"; then {', '.join(names[n] for n in joiners)} join{'s' if len(joiners) == 1 else ''} again one at a time (the join SOP: learners, each promoted before the next)"
     plan += "; then the members and their clients are reloaded"
     warnings = [f"recover `{facts.spec.cluster}`: no member has a leader, and every member is accounted for:\n{listing}", plan]
-    stopped = [h for h in hosts if h.ours and h.state.get("data") and h.reachable and not h.running]
+    stopped = [h for h in hosts if h.ours and h.data and h.reachable and not h.running]
     running = [h for h in hosts if h.ours and h.running]
     if stopped and len(stopped) + len(running) >= quorum(len(hosts)):
         warnings.append(

@@ -103,7 +103,7 @@ def _gather_own_config(inventory) -> OwnConfigFacts:
     settings = host_settings(host)
     ports = (settings.etcd_port, settings.etcd_peer_port)
     facts = host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=ports)
-    conf = conf_values(facts["conf"])
+    conf = conf_values(facts.conf)
     data_dir = conf.get("data-dir")
     if isinstance(data_dir, str) and data_dir != settings.etcd_data and not values.data_dir(data_dir):
         facts = host.get_fact(EtcdHost, data_dir=data_dir, ports=ports)  # what its own data dir holds

@@ -186,20 +186,20 @@ def _check_snapshot(snapshot: SnapshotFile | None) -> SnapshotFile:
 def _host_problem(host: HostState) -> str | None:
     """Why the member cannot be restored on this host now (None: it can)."""
     data_dir = host.settings.etcd_data
-    if not host.reachable:
+    if host.state is None:
         return "cannot be reached over SSH: every member is restored together, bring it back first"
-    if host.running or host.state.get("self"):
+    if host.running or host.own:
         return "etcd runs there: restore builds a new cluster and never replaces a running one; destroy it first with deploys/destroy.py"
-    if host.state["listeners"]:
+    if host.state.listeners:
         return f"another process listens on port {host.member.port} or {host.member.peer_port}: stop it first"
     conf = (host.conf_value("name"), host.conf_value("data-dir"))
-    if host.state.get("conf") and conf != (host.member.name, data_dir):
+    if host.conf_text and conf != (host.member.name, data_dir):
         return (
             f"its stopped etcd is configured as member {conf[0]} with data in {conf[1]} ({paths.CONF}), not as "
             f"{host.member.name} with data in {data_dir}: restore would overwrite another etcd's configuration. If that etcd "
             f"is gone for good, move its file away (`mv {paths.CONF} {paths.CONF}.old` on {host.member.host_name}), else fix the inventory"
         )
-    if "member" in (host.state["data"] or []):
+    if "member" in host.data:
         return (
             f"the data dir {data_dir} holds member data, which restore never overwrites: if it is this cluster's, deploys/destroy.py "
             f"deletes it (with --data etcd_backup=false when no member runs), else move {data_dir}/member away"

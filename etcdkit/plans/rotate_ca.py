@@ -94,7 +94,7 @@ def rotation_plan(state, inventory) -> RotationPlan:
 
 def gather(state, inventory) -> RotationFacts:
     clients = reload.gather(state, inventory, ALL_CLIENTS)
-    held = {name: inventory.get_host(name).get_fact(EtcdCertificates)[paths.CA] for name, host in clients.hosts.items() if host.reachable}
+    held = {name: inventory.get_host(name).get_fact(EtcdCertificates).ca for name, host in clients.hosts.items() if host.reachable}
     roles = client_hosts(inventory, clients.hosts[clients.spec.members[0].host_name].settings, set(clients.hosts))
     activated = set(inventory.iter_activated_hosts())
     left_out = {

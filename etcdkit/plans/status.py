@@ -18,8 +18,8 @@ from pyinfra import logger
 from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
-from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, Role, quorum, size_text
+from etcdkit.model.auth import AuthState
+from etcdkit.model.cluster import Alarm, ClusterView, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -51,7 +51,7 @@ def gather(inventory, now: datetime) -> dict:
     for name, host_state in hosts.items():
         pems = _fact(inventory.get_host(name), EtcdCertificates) if host_state.reachable else None
         if pems:
-            certificates[name] = {"server": not_after(pems.get(paths.CERT)), "ca": not_after(pems.get(paths.CA))}
+            certificates[name] = {"server": not_after(pems.cert), "ca": not_after(pems.ca)}
     return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)
 
 
@@ -79,7 +79,7 @@ def host_info(host_state: HostState) -> dict:
         "name": member.name,
         "peer_url": member.peer_url,
         "reachable": host_state.reachable,
-        "service": host_state.state.get("active") if host_state.reachable else None,
+        "service": host_state.state.active if host_state.state else None,
     }
 
 
@@ -101,8 +101,8 @@ def build(
     cluster: str,
     hosts: list[dict],
     view: ClusterView | None,
-    alarms: list[dict] | None,
-    auth: dict | None,
+    alarms: tuple[Alarm, ...] | None,
+    auth: AuthState | None,
     certificates: dict[str, dict],
     now: datetime,
 ) -> dict:
@@ -117,7 +117,7 @@ def build(
         "downgrade": None,
         "leader": None,
         "leader_id": None,
-        "auth": None if not auth or not any(auth.values()) else not auth.get("anonymous"),
+        "auth": None if auth is None or not auth.answered else not auth.anonymous,
         "ca_expires": None,
         "ca_days": None,
         "hosts": hosts,
@@ -157,14 +157,14 @@ def build(
                     "db_size_in_use": status.get("dbSizeInUse"),
                     "raft_term": status.get("raftTerm"),
                     "raft_index": status.get("raftIndex"),
-                    "alarms": sorted(a["alarm"] for a in alarms or [] if a["member_id"] == member.id),
+                    "alarms": sorted(a.alarm for a in alarms or () if a.member_id == member.id),
                     "cert_expires": expires.isoformat(timespec="seconds") if expires else None,
                     "cert_days": days_left(expires, now),
                 }
             )
         doc["downgrade"] = downgrade_target(view.status.values())
         doc["cluster_version"] = doc["downgrade"] or cluster_version([m["version"] for m in doc["members"]])
-        doc["alarms"] = [{"member_id": f"{a['member_id']:x}", "alarm": a["alarm"]} for a in alarms or []]
+        doc["alarms"] = [{"member_id": f"{a.member_id:x}", "alarm": a.alarm} for a in alarms or ()]
     return decide(doc)
 
 

@@ -17,12 +17,12 @@ def unit_notes(plans) -> list[str]:
     stays on disk, unused, as systemd reads etcdkit's in /etc/systemd/system first."""
     by_note: dict[str, list[str]] = {}
     for plan in plans:
-        used = plan.state.get("unit")
-        if not plan.reachable or not used or paths.UNIT not in plan.files or not changes_file(plan, plan.files, paths.UNIT):
+        used = plan.state.unit if plan.state else None
+        if not used or paths.UNIT not in plan.files or not changes_file(plan, plan.files, paths.UNIT):
             continue
         if used != paths.UNIT:
             note = f"etcd runs from the unit {used}; etcdkit's {paths.UNIT} takes its place ({used} stays on disk, unused)"
-        elif not plan.state.get("unit_etcdkit"):
+        elif not plan.state.unit_etcdkit:
             note = f"the unit {paths.UNIT} that another tool wrote is replaced by etcdkit's"
         else:
             continue
@@ -38,10 +38,10 @@ def package_notes(hosts) -> list[str]:
     notes = []
     for host in hosts:
         state, settings = host.state, host.settings
-        if not host.reachable or not state.get("version") or settings.etcd_tarball:
+        if state is None or not state.version or settings.etcd_tarball:
             continue
-        wanted = tuple(settings.etcd_packages or DEFAULT_PACKAGES.get(state.get("package_manager"), ()))
-        package, version = state.get("package"), state["version"]
+        wanted = tuple(settings.etcd_packages or DEFAULT_PACKAGES.get(state.package_manager, ()))
+        package, version = state.package, state.version
         if package in wanted:
             continue
         if package:
@@ -52,7 +52,7 @@ def package_notes(hosts) -> list[str]:
             )
         else:
             notes.append(
-                f"{host.member.host_name}: etcd {version} ({state.get('binary')}) belongs to no package: create keeps it and "
+                f"{host.member.host_name}: etcd {version} ({state.binary}) belongs to no package: create keeps it and "
                 f"installs no other etcd; join and upgrade install etcd_packages ({', '.join(wanted)}), or etcd_tarball"
             )
     return notes

@@ -19,13 +19,14 @@ from pathlib import Path
 from etcdkit.facts.etcd import EtcdV2Store
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.inventory import ClusterSpec
 from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.model.versions import dropped_keys, needs_v2store_check, step_warnings, upgrade_problem
 from etcdkit.plans import checks
-from etcdkit.plans.gather import HostState, conf_values
+from etcdkit.plans.gather import HostState
 from etcdkit.plans.turns import members_in_run, order_note, read_run, turn_order
 from etcdkit.remote.memberfiles import etcd_unit
 
@@ -35,7 +36,7 @@ class UpgradeFacts:
     spec: ClusterSpec
     hosts: dict[str, HostState]  # the inventory's members; those left out of the run are not contacted
     view: ClusterView | None
-    v2store: dict[str, dict | None] = field(default_factory=dict)  # host name -> EtcdV2Store, of members stepping to 3.6
+    v2store: dict[str, V2StoreCheck | None] = field(default_factory=dict)  # host name -> EtcdV2Store, of members stepping to 3.6
 
 
 @dataclass
@@ -53,7 +54,7 @@ def install_method_problems(hosts, tarball: bool) -> list[str]:
     or the tarball's /usr/local/bin/etcd, and the upgrade replaces that binary, never the unit."""
     problems = []
     for host in hosts:
-        held = host.state.get("sha256", {}).get(paths.UNIT) if host.reachable else None
+        held = host.digest(paths.UNIT)
         if held is not None and held != sha256(etcd_unit(host.member, tarball).encode()).hexdigest():
             installed, asked = ("packages", "a tarball") if tarball else ("a tarball", "packages")
             problems.append(
@@ -95,8 +96,8 @@ def v2store_problems(facts: UpgradeFacts, target: str) -> list[str]:
             problems.append(
                 f"{name} has no etcdutl, which checks the v2 store before the step to etcd {target} (`etcdutl check v2store`): install it"
             )
-        elif not result["passed"]:
-            said = result["output"].strip().splitlines()[-1] if result["output"].strip() else "no output"
+        elif not result.passed:
+            said = result.output.strip().splitlines()[-1] if result.output.strip() else "no output"
             problems.append(
                 f"{name}: `etcdutl check v2store --data-dir {facts.hosts[name].settings.etcd_data}` fails ({said}): etcd 3.6 "
                 "cannot start on a v2 store that holds more than membership data. Clear it as etcd's 3.6 upgrade guide says "
@@ -118,7 +119,7 @@ def decide(facts: UpgradeFacts) -> UpgradePlan:
     if problem:
         problems.append(problem)
     for host in facts.hosts.values():
-        dropped = dropped_keys(conf_values(host.state.get("conf")), target, running) if host.in_run and host.ours else {}
+        dropped = dropped_keys(host.conf, target, running) if host.in_run and host.ours else {}
         problems += [
             f"{host.member.host_name}: its etcd.conf sets {key}, which etcd {minor} no longer reads: take it out first (create writes etcdkit's etcd.conf)"
             for key, minor in dropped.items()

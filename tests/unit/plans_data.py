@@ -17,6 +17,7 @@ from etcdkit.facts.etcd import EtcdHost
 
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import EtcdHostState, OwnStatus
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
@@ -33,7 +34,7 @@ NEW_TOKEN = "etcd-0badf00d"  # the token a bootstrap of this run would use
 CA_PEM = "-----BEGIN CERTIFICATE-----\nthe control node's CA\n-----END CERTIFICATE-----\n"
 CLUSTER_ID = 5842096680786441214
 DOWN = "context deadline exceeded"
-UNREACHABLE: dict = {}  # the state read_hosts gives a host it cannot reach
+UNREACHABLE = None  # the state read_hosts gives a host it cannot reach
 
 
 @contextmanager
@@ -77,26 +78,25 @@ def make_settings(tmp_path: Path, **overrides) -> Settings:
 # The EtcdHost fact of a host.
 
 
-def bare(**changes) -> dict:
+def bare(**changes) -> EtcdHostState:
     """A host with nothing of etcd (data/host_bare.txt), as the fact itself parses one."""
-    state = EtcdHost().process(["package_manager=apt-get", "active=inactive", "enabled=not-found"])
-    return {**state, **changes}
+    return replace(EtcdHost().process(["package_manager=apt-get", "active=inactive", "enabled=not-found"]), **changes)
 
 
-def foreign_etcd() -> dict:
+def foreign_etcd() -> EtcdHostState:
     """An etcd that runs with a configuration of another cluster."""
     conf = "name: legacy-1\ndata-dir: /var/lib/etcd/default\n"
-    return bare(version="3.4.30", active="active", enabled="enabled", pid=812, data=["member"], listeners=2, conf=conf)
+    return bare(version="3.4.30", active="active", enabled="enabled", pid=812, data=("member",), listeners=2, conf=conf)
 
 
-def squatter() -> dict:
+def squatter() -> EtcdHostState:
     """Another process listens on the member's ports."""
     return bare(listeners=1)
 
 
-def foreign_data() -> dict:
+def foreign_data() -> EtcdHostState:
     """A data dir with data this cluster did not write, nothing running."""
-    return bare(version="3.5.16", enabled="disabled", data=["member", "lost+found"])
+    return bare(version="3.5.16", enabled="disabled", data=("member", "lost+found"))
 
 
 @dataclass
@@ -117,7 +117,7 @@ class Inventory:
     def files(self, seq: int, token: str = TOKEN, initial_state: str = "new", peers: Iterable[int] | None = None, **changes) -> dict:
         """The files etcdkit renders for member seq with these settings and an initial cluster of
         `peers` (default: the inventory)."""
-        host = HostState(self.member(seq), replace(self.settings, **changes), {})
+        host = HostState(self.member(seq), replace(self.settings, **changes), None)
         members = self.spec.members if peers is None else [self.member(peer) for peer in peers]
         membership = Membership.of_inventory(ClusterSpec(self.spec.cluster, tuple(members), ()))
         return member_files(host, membership, token, initial_state)
@@ -132,7 +132,7 @@ class Inventory:
         cluster_id: int = CLUSTER_ID,
         root: str | None = None,
         **files,
-    ) -> dict:
+    ) -> EtcdHostState:
         """The fact of member seq's host, its files as self.files(seq, **files) renders them (the
         defaults: up to date), the CA ca_pem, and, running, the cluster ID its etcd reports."""
         rendered = self.files(seq, **files)
@@ -151,14 +151,16 @@ class Inventory:
             active="active" if running else "inactive",
             enabled="enabled",
             pid=2671 if running else 0,
-            data=["member"] if data else None,
+            data=("member",) if data else None,
             listeners=3 if running else 0,
             sha256=checksums,
-            self={"cluster_id": cluster_id, "member_id": member_id(seq)} if running else None,
+            own=OwnStatus(cluster_id, member_id(seq)) if running else None,
             conf=rendered[paths.CONF],
         )
 
-    def hosts(self, states: dict[int, dict] | None = None, in_run: Iterable[int] | None = None, **changes) -> dict[str, HostState]:
+    def hosts(
+        self, states: dict[int, EtcdHostState | None] | None = None, in_run: Iterable[int] | None = None, **changes
+    ) -> dict[str, HostState]:
         """The HostState of every member, by host name: states[seq], else an up-to-date running
         member; in the run when its seq is in in_run (default: all); settings with changes."""
         states = states or {}

@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import import_module
 from pathlib import Path
 
@@ -41,7 +41,9 @@ from pyinfra.facts.server import Which
 
 from etcdkit import sops
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView
+from etcdkit.model.host import EtcdServiceState, HeldCertificates
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, _frozen
 
@@ -343,14 +345,14 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
     held = {path: (text, *paths.OWNERS[path][:2], int(paths.OWNERS[path][2])) for path, text in contents.items()}
     pid = 2671 if running else 0
     state = inv.ours(seq, running=running, ca_pem=contents[paths.CA], root=contents[paths.PASS], **files)
-    state["sha256"] = {path: plans_data.sha256(text) for path, text in contents.items()}
+    state = replace(state, sha256={path: plans_data.sha256(text) for path, text in contents.items()})
     return Machine(
         {
             EtcdHost: state,
-            EtcdService: {"active": "active" if running else "inactive", "enabled": "enabled", "pid": pid, "restart_pending": pending},
+            EtcdService: EtcdServiceState("active" if running else "inactive", "enabled", pid, pending),
             EtcdVersion: "3.5.16",
-            EtcdAuth: {"anonymous": False, "root": True, "refused": False},
-            EtcdCertificates: {paths.CERT: contents[paths.CERT], paths.CA: contents[paths.CA]},
+            EtcdAuth: AuthState(root=True),
+            EtcdCertificates: HeldCertificates(contents[paths.CERT], contents[paths.CA]),
         },
         files=held,
         folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)},

@@ -1,11 +1,14 @@
 """The live-cluster view parsed from real etcdctl output captured on the lab (etcd 3.5.16)."""
 
+import dataclasses
+import hashlib
 from pathlib import Path
 
 import pytest
-from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdCluster, EtcdHost, EtcdService
 
 from etcdkit.model.cluster import Role, fragmented, quorum
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 
 DATA = Path(__file__).parent / "data"
 
@@ -38,15 +41,15 @@ def test_no_answer_is_none():
 
 def test_host_state_of_a_member_and_of_a_bare_host():
     member = EtcdHost().process((DATA / "host_member.txt").read_text().splitlines())
-    assert (member["version"], member["active"], member["data"], member["listeners"]) == ("3.5.16", "active", ["member"], 3)
-    assert (member["binary"], member["package"], member["unit"], member["unit_etcdkit"]) == (
+    assert (member.version, member.active, member.data, member.listeners) == ("3.5.16", "active", ("member",), 3)
+    assert (member.binary, member.package, member.unit, member.unit_etcdkit) == (
         "/usr/bin/etcd",
         "etcd-server",
         "/etc/systemd/system/etcd.service",
         "yes",
     )
-    assert member["conf"].splitlines()[1] == "name: etcd-2"
-    assert set(member["sha256"]) == {
+    assert member.conf.splitlines()[1] == "name: etcd-2"
+    assert set(member.sha256) == {
         "/etc/etcd/ca.crt",
         "/etc/etcd/server.crt",
         "/etc/etcd/server.key",
@@ -56,8 +59,27 @@ def test_host_state_of_a_member_and_of_a_bare_host():
         "/etc/profile.d/etcdctl.sh",
     }
     bare = EtcdHost().process((DATA / "host_bare.txt").read_text().splitlines())
-    assert (bare["version"], bare["data"], bare["conf"], bare["pid"], bare["package_manager"]) == (None, None, None, 0, "apt-get")
-    assert (bare["binary"], bare["package"], bare["unit"]) == (None, None, None)
+    assert (bare.version, bare.data, bare.conf, bare.pid, bare.package_manager) == (None, None, None, 0, "apt-get")
+    assert (bare.binary, bare.package, bare.unit) == (None, None, None)
+
+
+def test_the_host_fact_is_a_frozen_state_with_its_etcds_own_status():
+    member = EtcdHost().process((DATA / "host_member.txt").read_text().splitlines())
+    assert isinstance(member, EtcdHostState)
+    assert member.own == OwnStatus(cluster_id=3996540687120701406, member_id=13413896952413943900)
+    assert member.sha256["/etc/etcd/etcd.conf"] == hashlib.sha256(member.conf.encode()).hexdigest()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        member.data = None
+    assert EtcdHost().process(["self=not json"]) == EtcdHostState()
+
+
+def test_the_service_fact_is_a_frozen_state_missing_lines_not_running():
+    service = EtcdService().process(["active", "enabled", "4242", "4242"])
+    assert service == EtcdServiceState("active", "enabled", 4242, 4242)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        service.pid = 0
+    assert EtcdService().process(["inactive", "disabled", "", "x"]) == EtcdServiceState("inactive", "disabled", 0, 0)
+    assert EtcdService().process(["failed"]) == EtcdServiceState("failed", "", 0, 0)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,9 @@ import yaml
 from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdV2Store, _own_status
 
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState
+from etcdkit.model.data import V2StoreCheck
+from etcdkit.model.host import OwnStatus
 from etcdkit.model.inventory import Member
 from etcdkit.model.versions import BY_NAME, RULES, cluster_version, downgrade_target, offline_tool
 from etcdkit.operations import upgrade
@@ -69,13 +72,13 @@ def test_a_members_own_status_is_read_in_every_release():
     for name in ("cluster_3.4.txt", "cluster_3.6.txt", "cluster_3.7.txt"):
         view = cluster(name)
         own = [{"Endpoint": "https://127.0.0.1:2379", "Status": view.status[ENDPOINT]}]
-        assert _own_status(json.dumps(own)) == {"cluster_id": view.cluster_id, "member_id": view.members[0].id}
+        assert _own_status(json.dumps(own)) == OwnStatus(view.cluster_id, view.members[0].id)
 
 
 def test_a_downgrade_under_way_is_read_from_its_3_6_members_and_resumed(tmp_path):
     view = cluster("cluster_3.6_downgrading.txt")
     assert downgrade_target(view.status.values()) == "3.5"
-    doc = status.build("etcd", [], view, [], {"anonymous": False, "root": True, "refused": False}, {}, NOW)
+    doc = status.build("etcd", [], view, (), AuthState(anonymous=False, root=True, refused=False), {}, NOW)
     assert (doc["cluster_version"], doc["downgrade"], doc["exit_code"]) == ("3.5", "3.5", 1)
     inv = inventory(tmp_path)
     plan = decide_downgrade(DowngradeFacts(inv.spec, inv.hosts(etcd_version="3.5.32"), view))
@@ -163,6 +166,13 @@ def test_the_v2_store_check_is_in_the_etcdutl_of_the_floor_before_3_6():
     command = re.search(r"etcdutl check v2store --data-dir \S+", EtcdV2Store().command("/data/etcd").get_raw_value()).group(0)
     assert str(BY_NAME["3.5"].floor) == "3.5.32" and runs_in("3.5.32", command)
     assert not runs_in("3.5.16", command)  # older 3.5 releases lack it: the floor comes first
+
+
+def test_the_v2_store_check_reads_as_its_verdict_and_what_it_printed():
+    found = EtcdV2Store().process(["failed", "", '{"level":"info"}', "Error: detected custom content in v2store"])
+    assert found == V2StoreCheck(passed=False, output='{"level":"info"}\nError: detected custom content in v2store')
+    assert EtcdV2Store().process(["passed"]) == V2StoreCheck(passed=True, output="")
+    assert EtcdV2Store().process([]) is None  # no etcdutl: nothing printed
 
 
 def test_the_downgrade_commands_are_in_the_etcdctl_of_3_6_and_3_7_only():

@@ -35,7 +35,10 @@ from etcdkit.control.passwords import Secret
 from etcdkit.control.pki import CASource, CertRequest
 from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.auth import AuthState, UserState
+from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
+from etcdkit.model.data import DatabaseStatus
+from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
 from etcdkit.operations import control, etcd, gates, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
@@ -94,8 +97,8 @@ def secret_only_in_uploads(commands: list, secret: str, host: FakeHost) -> None:
     assert all(secret not in text for text in host.commands)
 
 
-def service(active="active", enabled="enabled", pid=4242, restart_pending=0) -> dict:
-    return {"active": active, "enabled": enabled, "pid": pid, "restart_pending": restart_pending}
+def service(active="active", enabled="enabled", pid=4242, restart_pending=0) -> EtcdServiceState:
+    return EtcdServiceState(active, enabled, pid, restart_pending)
 
 
 def which(*present: str) -> dict:
@@ -547,7 +550,7 @@ def test_a_failed_defragmentation_shows_the_journal():
     assert host.commands[-1].startswith("journalctl -u etcd.service")
 
 
-@pytest.mark.parametrize("alarms", [[], None])
+@pytest.mark.parametrize("alarms", [(), None])
 def test_disarm_only_with_an_alarm(alarms):
     host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): alarms})
     if alarms is None:
@@ -558,9 +561,9 @@ def test_disarm_only_with_an_alarm(alarms):
 
 
 def test_disarm_a_nospace_alarm_never_a_corrupt_one():
-    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}]})
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): (Alarm(1, "NOSPACE"),)})
     assert shell(run(maintenance.disarm, endpoint=ENDPOINT, host=host)) == [f"{etcdctl(ENDPOINT)} alarm disarm >/dev/null"]
-    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): [{"member_id": 1, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]})
+    host = FakeHost({fact(EtcdAlarms, endpoint=ENDPOINT): (Alarm(1, "NOSPACE"), Alarm(2, "CORRUPT"))})
     with pytest.raises(OperationError, match="alarm CORRUPT is active: not disarmed"):
         run(maintenance.disarm, endpoint=ENDPOINT, host=host)
 
@@ -741,8 +744,8 @@ def test_no_upgrade_in_an_unhealthy_cluster():
 # etcd.rbac
 
 
-def auth(**on) -> dict:
-    return {"anonymous": False, "root": False, "refused": False, **on}
+def auth(**on) -> AuthState:
+    return AuthState(**on)
 
 
 def test_rbac_second_run_is_a_noop():
@@ -858,8 +861,7 @@ USER = {"endpoint": ENDPOINT, "user": "app", "prefix": "/pg/app/", "password_fil
 
 
 def user_host(**present) -> FakeHost:
-    state = {"user": False, "permission": False, "role": False, "login": False, **present}
-    return FakeHost({fact(EtcdUser, **USER): state})
+    return FakeHost({fact(EtcdUser, **USER): UserState(**present)})
 
 
 def test_client_user_second_run_is_a_noop():
@@ -1816,20 +1818,20 @@ def test_metrics_of_members_asked_side_by_side():
     ]
     # an endpoint that does not answer is left out; one without the revision is there without it
     assert fact_.process(output) == {
-        "https://10.10.10.10:2379": {
-            "member_id": 0x2A985924CB35343D,
-            "leader": 0,
-            "applied_index": 2410,
-            "raft_index": 2411,
-            "revision": 1187,
-        },
-        "https://10.10.10.12:2379": {
-            "member_id": 0x2A985924CB35343D,
-            "leader": 0,
-            "applied_index": 2410,
-            "raft_index": 2411,
-            "revision": None,
-        },
+        "https://10.10.10.10:2379": MemberMetrics(
+            member_id=0x2A985924CB35343D,
+            leader=0,
+            applied_index=2410,
+            raft_index=2411,
+            revision=1187,
+        ),
+        "https://10.10.10.12:2379": MemberMetrics(
+            member_id=0x2A985924CB35343D,
+            leader=0,
+            applied_index=2410,
+            raft_index=2411,
+            revision=None,
+        ),
     }
     assert fact_.process(["endpoint https://10.10.10.10:2379", *METRICS[2:]]) == {}  # not a member's metrics
     command = fact_.command(endpoints=("https://10.10.10.10:2379", "https://10.10.10.11:2379")).get_raw_value()
@@ -1895,7 +1897,7 @@ def member_db(tmp_path: Path) -> Path:
 def test_a_database_is_read_from_a_copy_that_is_deleted_and_the_live_file_is_untouched(tmp_path):
     db = member_db(tmp_path)
     before = (db.read_bytes(), db.stat().st_mtime_ns)
-    assert read_offline(tmp_path, database_tools(tmp_path)) == {"revision": 1187, "keys": 310, "size": 20480}
+    assert read_offline(tmp_path, database_tools(tmp_path)) == DatabaseStatus(revision=1187, keys=310, size=20480)
     assert (db.read_bytes(), db.stat().st_mtime_ns) == before
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]  # the copy's folder is gone
 
@@ -1907,7 +1909,7 @@ def test_without_a_database_nothing_is_read(tmp_path):
 
 def test_a_database_that_does_not_read_is_an_error_never_a_reading(tmp_path):
     member_db(tmp_path)
-    assert read_offline(tmp_path, database_tools(tmp_path, fails=True)) == {"error": "its database does not read: no such db"}
+    assert read_offline(tmp_path, database_tools(tmp_path, fails=True)) == DatabaseStatus(error="its database does not read: no such db")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
 
 
@@ -1917,7 +1919,7 @@ def test_a_database_that_changes_while_it_is_copied_is_an_error(tmp_path):
     cp = tmp_path / "bin" / "cp"  # a cp during which etcd writes the file
     cp.write_text(f'#!/bin/sh\n/bin/cp "$@" && sleep 0.01 && echo more >> {db}\n')
     cp.chmod(0o755)
-    assert read_offline(tmp_path, env) == {"error": "its database changed while it was copied"}
+    assert read_offline(tmp_path, env) == DatabaseStatus(error="its database changed while it was copied")
 
 
 def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
@@ -1926,7 +1928,7 @@ def test_no_copy_without_room_for_it(tmp_path, monkeypatch):
     member_db(tmp_path)
     monkeypatch.setattr(recovery, "COPY_MARGIN", 1 << 62)
     found = read_offline(tmp_path, database_tools(tmp_path))
-    assert found["error"].startswith(f"no room in {tmp_path / 'data'} for a copy of its database (5000 bytes, ")
+    assert found.error.startswith(f"no room in {tmp_path / 'data'} for a copy of its database (5000 bytes, ")
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["etcd"]
 
 
@@ -1934,7 +1936,7 @@ def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
     member_db(tmp_path)
     env = database_tools(tmp_path)
     (tmp_path / "bin" / "etcdutl").rename(tmp_path / "bin" / "etcdctl")
-    assert read_offline(tmp_path, env, tool="etcdctl")["revision"] == 1187
+    assert read_offline(tmp_path, env, tool="etcdctl").revision == 1187
     assert (
         EtcdDatabase()
         .command(data_dir="/data/etcd", tool="etcdctl")
@@ -1942,7 +1944,7 @@ def test_etcd_34_reads_the_copy_with_etcdctl(tmp_path):
         .count('ETCDCTL_API=3 etcdctl snapshot status "$tmp/db" -w json')
         == 1
     )
-    assert EtcdDatabase().process(["status=not json"]) == {"error": "unexpected snapshot status: not json"}
+    assert EtcdDatabase().process(["status=not json"]) == DatabaseStatus(error="unexpected snapshot status: not json")
 
 
 def test_a_gate_stops_the_host_only_when_the_step_it_waits_for_failed_in_this_run():

@@ -8,6 +8,7 @@ import pytest
 from etcdkit.facts.etcd import EtcdCluster
 
 from etcdkit.model import paths
+from etcdkit.model.host import EtcdHostState
 from etcdkit.plans.create import CreateFacts, decide
 from etcdkit.plans.memberfiles import setting_changes
 from etcdkit.remote.memberfiles import PACKAGE_BINARY, TARBALL_BINARY
@@ -194,8 +195,7 @@ def test_etcd_clean_refuses_a_partial_run_and_a_data_dir_with_other_files(tmp_pa
     inv = inventory(tmp_path, etcd_clean=True)
     with refused("create.clean", match=r"the run leaves out 10\.10\.10\.12: run it without --limit"):
         decide(facts(inv, live=view(1, 2, 3), cli_clean=True, in_run=[1, 2]))
-    crowded = inv.ours(2)
-    crowded["data"] = ["member", "postgres"]
+    crowded = replace(inv.ours(2), data=("member", "postgres"))
     with refused("create.clean", match=r"10\.10\.10\.11: the data dir /data/etcd holds more than etcd's member/ \(postgres\)"):
         decide(facts(inv, {2: crowded}, view(1, 2, 3), cli_clean=True))
 
@@ -251,7 +251,7 @@ def test_the_second_run_changes_nothing_and_restarts_nothing(tmp_path):
     assert restarts(plan) == {}
     for name, member in plan.members.items():
         assert {path: sha256(text) for path, text in member.files.items()} == {
-            path: digest for path, digest in hosts[name].state["sha256"].items() if path in member.files
+            path: digest for path, digest in hosts[name].state.sha256.items() if path in member.files
         }
     assert plan.warnings == []
     assert_control_node_untouched(inv)
@@ -416,7 +416,7 @@ def test_rbac_goes_through_the_first_member_that_serves(tmp_path):
 
 def test_a_member_running_another_etcd_version_is_reported_never_upgraded(tmp_path):
     inv = inventory(tmp_path)
-    states = {2: {**inv.ours(2), "version": "3.5.15"}}
+    states = {2: replace(inv.ours(2), version="3.5.15")}
     plan = decide(facts(inv, states, view(1, 2, 3), etcd_version="3.5.16"))
     assert plan.warnings == [
         f"{inv.name(2)} has etcd 3.5.15, not etcd_version 3.5.16: create does not change it; upgrade with deploys/upgrade.py "
@@ -428,16 +428,16 @@ def test_a_member_running_another_etcd_version_is_reported_never_upgraded(tmp_pa
 def test_etcd_version_of_the_running_members_or_unset_says_nothing(tmp_path):
     inv = inventory(tmp_path)
     assert decide(facts(inv, None, view(1, 2, 3), etcd_version="3.5.16")).warnings == []
-    assert decide(facts(inv, {2: {**inv.ours(2), "version": "3.5.15"}}, view(1, 2, 3))).warnings == []
+    assert decide(facts(inv, {2: replace(inv.ours(2), version="3.5.15")}, view(1, 2, 3))).warnings == []
     assert decide(facts(inv, all_bare(inv), etcd_version="3.5.16")).warnings == []
 
 
 # Taking over a member another tool built: its unit and its package are named before Enter
 
 
-def site_member(inv, seq, **state) -> dict:
+def site_member(inv, seq, **state) -> EtcdHostState:
     """A running member of this cluster whose unit and etcd another tool put there (Pigsty's role)."""
-    return {**inv.ours(seq, etcd_election_timeout=1500), "sha256": {}, "unit_etcdkit": None, **state}
+    return replace(inv.ours(seq, etcd_election_timeout=1500), sha256={}, unit_etcdkit=None, **state)
 
 
 def test_the_takeover_names_the_unit_it_replaces_and_the_unit_it_shadows(tmp_path):

@@ -134,8 +134,7 @@ def test_a_partial_run_is_refused(tmp_path):
 
 def test_a_member_of_another_cluster_or_a_crowded_data_dir_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    crowded = inv.ours(2)
-    crowded["data"] = ["member", "postgres"]
+    crowded = replace(inv.ours(2), data=("member", "postgres"))
     states = {1: inv.ours(1, cluster_id=0xBEEF), 2: crowded}
     with refused("destroy.foreign") as raised:
         decide(DestroyFacts(inv.spec, inv.hosts(states), view(1, 2, 3), NO_MONITORS, "20261130T120000Z", []))

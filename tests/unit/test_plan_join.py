@@ -4,6 +4,8 @@ refusal, from plain facts.
 The inventory holds members 1-3 of a running cluster and the new host 4 (10.10.10.13).
 """
 
+from dataclasses import replace
+
 import pytest
 
 from etcdkit.model import paths
@@ -189,8 +191,7 @@ def test_a_stopped_member_of_another_bootstrap_is_refused(tmp_path):
 
 def test_stale_data_with_other_files_is_refused(tmp_path):
     inv = four(tmp_path)
-    crowded = inv.ours(4, running=False)
-    crowded["data"] = ["member", "notes.txt"]
+    crowded = replace(inv.ours(4, running=False), data=("member", "notes.txt"))
     with refused("join.refused", "join.foreign", match=r"holds more than etcd's member/ \(notes\.txt\)"):
         decide(facts(inv, {4: crowded}))
 

@@ -3,10 +3,11 @@ alarm allowed, and the order of the defragmentation (followers by etcd_seq, the 
 
 import pytest
 
+from etcdkit.model.cluster import Alarm
 from etcdkit.plans.maintain import MaintainFacts, decide
 from tests.unit.plans_data import client_url, entry, inventory, member_id, refused, view
 
-NOSPACE = [{"member_id": member_id(1), "alarm": "NOSPACE"}]
+NOSPACE = (Alarm(member_id(1), "NOSPACE"),)
 
 
 def facts(inv, live=None, alarms=(), in_run=None, **changes) -> MaintainFacts:
@@ -36,7 +37,7 @@ def test_refused_unless_every_member_answers_with_a_leader(tmp_path, live, expec
 
 def test_a_corrupt_alarm_is_refused(tmp_path):
     with refused("maintain.refused", match="alarm CORRUPT is active: the members' data differ"):
-        decide(facts(inventory(tmp_path), alarms=[{"member_id": member_id(2), "alarm": "CORRUPT"}, *NOSPACE]))
+        decide(facts(inventory(tmp_path), alarms=(Alarm(member_id(2), "CORRUPT"), *NOSPACE)))
 
 
 def test_unreadable_alarms_are_refused(tmp_path):

@@ -2,9 +2,14 @@
 chosen by the data on the disks, the joins decided by the join SOP at their turn, and the reload
 planned on the cluster the run ends with."""
 
+from dataclasses import replace
+
 import pytest
 
 from etcdkit.model import paths
+from etcdkit.model.cluster import MemberMetrics
+from etcdkit.model.data import DatabaseStatus
+from etcdkit.model.host import EtcdHostState
 from etcdkit.model.refusals import Refusal
 from etcdkit.plans import join
 from etcdkit.plans.memberfiles import ClusterSecrets
@@ -26,23 +31,23 @@ from tests.unit.plans_data import (
 CLIENTS = ((), (), {}, NO_MONITORS)  # no admin, PostgreSQL or monitoring host in the run
 
 
-def metrics(seq: int, revision: int, leader: bool = False, applied: int | None = None) -> dict:
+def metrics(seq: int, revision: int, leader: bool = False, applied: int | None = None) -> MemberMetrics:
     """What EtcdMetrics reads from member seq's metrics."""
     applied = revision + 100 if applied is None else applied
-    return {"member_id": member_id(seq), "leader": int(leader), "applied_index": applied, "raft_index": applied, "revision": revision}
+    return MemberMetrics(member_id(seq), int(leader), applied_index=applied, raft_index=applied, revision=revision)
 
 
-def database(revision: int) -> dict:
+def database(revision: int) -> DatabaseStatus:
     """What EtcdDatabase reads from a copy of a member's database."""
-    return {"revision": revision, "keys": 300, "size": 20480}
+    return DatabaseStatus(revision, keys=300, size=20480)
 
 
-def running(inv, seq: int) -> dict:
-    """A running member without quorum: its etcd logs no one in, so EtcdHost's `self` is empty."""
-    return {**inv.ours(seq), "self": None}
+def running(inv, seq: int) -> EtcdHostState:
+    """A running member without quorum: its etcd logs no one in, so EtcdHost's `own` is empty."""
+    return replace(inv.ours(seq), own=None)
 
 
-def stopped(inv, seq: int) -> dict:
+def stopped(inv, seq: int) -> EtcdHostState:
     return inv.ours(seq, running=False)
 
 
@@ -106,7 +111,7 @@ def test_the_partitioned_minority_is_never_forced(tmp_path):
     though etcd-1 sees no leader; and if the operator names them lost, the control node still sees
     their leader on their client ports."""
     inv = inventory(tmp_path)
-    states = {1: {**inv.ours(1), "self": None}, 2: UNREACHABLE, 3: UNREACHABLE}
+    states = {1: replace(inv.ours(1), own=None), 2: UNREACHABLE, 3: UNREACHABLE}
     seen = {1: {1: metrics(1, 900)}}
     assert "cannot be reached over SSH" in refusal(facts(inv, states, seen))
     seen[CONTROL_NODE] = {2: metrics(2, 950, leader=True), 3: metrics(3, 950, leader=True)}
@@ -181,7 +186,7 @@ def test_a_host_holding_what_is_not_this_clusters_is_refused(tmp_path, foreign):
 
 def test_a_member_whose_data_cannot_be_read_is_refused(tmp_path):
     inv = inventory(tmp_path)
-    unreadable = {"error": "no room in /data for a copy of its database (8 GB)"}
+    unreadable = DatabaseStatus(error="no room in /data for a copy of its database (8 GB)")
     message = refusal(facts(inv, {1: running(inv, 1), 2: stopped(inv, 2), 3: bare()}, databases={1: database(10), 2: unreadable}))
     assert (
         "10.10.10.11: its data could not be read (no room in /data for a copy of its database (8 GB)): recover cannot tell "
@@ -192,7 +197,7 @@ def test_a_member_whose_data_cannot_be_read_is_refused(tmp_path):
 def test_members_of_different_bootstraps_are_refused(tmp_path):
     inv = inventory(tmp_path)
     states = {1: running(inv, 1), 2: stopped(inv, 2), 3: bare()}
-    states[2]["conf"] = states[2]["conf"].replace("initial-cluster-token: etcd-ba4666ca", "initial-cluster-token: etcd-0ther")
+    states[2] = replace(states[2], conf=states[2].conf.replace("initial-cluster-token: etcd-ba4666ca", "initial-cluster-token: etcd-0ther"))
     message = refusal(facts(inv, states, databases={1: database(10), 2: database(12)}))
     assert "the members with data were bootstrapped as different clusters (etcd-1 'etcd-ba4666ca', etcd-2 'etcd-0ther')" in message
 
@@ -200,7 +205,7 @@ def test_members_of_different_bootstraps_are_refused(tmp_path):
 def test_a_data_dir_with_more_than_member_data_is_refused(tmp_path):
     inv = inventory(tmp_path)
     plan_facts = stopped_newer(inv)
-    plan_facts.hosts[inv.name(1)].state["data"] = ["member", "notes.txt"]
+    plan_facts.hosts[inv.name(1)] = plan_facts.hosts[inv.name(1)].with_state(data=("member", "notes.txt"))
     assert "10.10.10.10: the data dir /data/etcd holds more than etcd's member/ (notes.txt)" in refusal(plan_facts)
 
 

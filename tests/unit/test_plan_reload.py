@@ -90,7 +90,7 @@ def test_the_second_run_changes_nothing_and_restarts_nothing(tmp_path):
     assert restarts(plan) == {}
     for name, member in plan.members.items():
         assert {path: sha256(text) for path, text in member.files.items()} == {
-            path: digest for path, digest in hosts[name].state["sha256"].items() if path in member.files
+            path: digest for path, digest in hosts[name].state.sha256.items() if path in member.files
         }
     assert (plan.warnings, plan.notes, plan.clients, plan.users, plan.users_host) == ([], [], {}, [], None)
     assert [c.name for c in plan.control.certificates] == [
@@ -109,7 +109,7 @@ def test_a_new_member_changes_only_the_bootstrap_only_initial_cluster(tmp_path):
     plan = decide(facts(inv, states, live=view(1, 2, 3, 4)))
     assert restarts(plan) == {}
     conf = plan.members[address(1)].files[paths.CONF]
-    assert conf != states[1]["conf"] and "etcd-4=https://10.10.10.13:2380" in conf
+    assert conf != states[1].conf and "etcd-4=https://10.10.10.13:2380" in conf
     assert ",".join(client_url(seq) for seq in (1, 2, 3, 4)) in plan.members[address(1)].files[paths.ENV]
 
 

@@ -210,7 +210,7 @@ def own_config(tmp_path, conf: dict, live=MEMBERS, **settings) -> OwnConfigFacts
 def member_conf(tmp_path) -> dict:
     """etcd.conf of member pg-meta-3 (data in /var/lib/etcd), parsed."""
     inv = inventory(tmp_path / "other", cluster="pg-meta", etcd_data="/var/lib/etcd")
-    return conf_values(inv.ours(3)["conf"])
+    return conf_values(inv.ours(3).conf)
 
 
 def test_its_etcd_conf_names_the_member_cluster_and_data_dir(tmp_path):
@@ -312,8 +312,7 @@ def test_a_host_serving_another_cluster_is_refused(tmp_path):
 
 def test_a_data_dir_with_other_files_is_kept(tmp_path):
     inv = inventory(tmp_path)
-    crowded = inv.ours(3)
-    crowded["data"] = ["member", "postgres"]
+    crowded = replace(inv.ours(3), data=("member", "postgres"))
     with refused("remove.foreign", match=r"holds more than etcd's member/ \(postgres\)"):
         decide(facts(inv, {3: crowded}))
     inv_keep = inventory(tmp_path, etcd_rm_data=False)
@@ -337,8 +336,8 @@ def test_the_host_alone_is_judged_by_what_its_own_data_dir_holds(tmp_path):
     state = inv.ours(3)
     host = FakeHost(
         {
-            fact(EtcdHost, data_dir="/data/etcd", ports=(2379, 2380)): bare(conf=state["conf"]),  # the default: nothing there
-            fact(EtcdHost, data_dir="/srv/etcd", ports=(2379, 2380)): {**state, "data": ["member", "notes.txt"]},
+            fact(EtcdHost, data_dir="/data/etcd", ports=(2379, 2380)): bare(conf=state.conf),  # the default: nothing there
+            fact(EtcdHost, data_dir="/srv/etcd", ports=(2379, 2380)): replace(state, data=("member", "notes.txt")),
             fact(EtcdCluster, endpoint=",".join([client_url(3), client_url(1), client_url(2)])): view(1, 2, 3, entry(3, cluster="pg-meta")),
         },
         name="@ssh/10.10.10.12",

@@ -3,8 +3,11 @@ skip, a member under the release etcd asks for before the minor step, a key the 
 no longer reads, a v2 store that fails its check before 3.6, no etcd_version), the order
 (followers by etcd_seq, the leader last), and a converged cluster that takes no turn."""
 
+from dataclasses import replace
+
 import pytest
 
+from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.refusals import Refusal
 from etcdkit.plans.upgrade import UpgradeFacts, decide
 from tests.unit.plans_data import client_url, entry, inventory, view
@@ -83,8 +86,8 @@ def test_a_minor_step_under_the_floor_is_refused_before_the_v2_store_is_looked_a
 
 def test_the_step_to_3_6_needs_a_clean_v2_store_on_every_member_of_the_run(tmp_path):
     cluster = live("3.5.32", "3.5.32", "3.5.32")
-    clean = {"passed": True, "output": "No custom content found in both v2store and WAL records."}
-    dirty = {"passed": False, "output": '{"level":"info"}\nError: detected custom content in v2store'}
+    clean = V2StoreCheck(passed=True, output="No custom content found in both v2store and WAL records.")
+    dirty = V2StoreCheck(passed=False, output='{"level":"info"}\nError: detected custom content in v2store')
     message = refused(tmp_path, cluster, v2store={"10.10.10.10": clean, "10.10.10.11": dirty, "10.10.10.12": None}, etcd_version="3.6.11")
     assert (
         "10.10.10.11: `etcdutl check v2store --data-dir /data/etcd` fails (Error: detected custom content in v2store): "
@@ -101,8 +104,8 @@ def test_the_step_to_3_6_needs_a_clean_v2_store_on_every_member_of_the_run(tmp_p
 def test_a_key_the_new_minor_version_no_longer_reads_is_refused(tmp_path):
     inv = inventory(tmp_path)
     state = inv.ours(1)
-    state["conf"] += "enable-v2: true\n"
-    clean = {"passed": True, "output": ""}
+    state = replace(state, conf=state.conf + "enable-v2: true\n")
+    clean = V2StoreCheck(passed=True, output="")
     with pytest.raises(Refusal, match="10.10.10.10: its etcd.conf sets enable-v2, which etcd 3.6 no longer reads"):
         decide(
             facts(
@@ -176,7 +179,7 @@ def test_gather_checks_the_v2_store_of_the_members_of_the_run_that_step_to_3_6(t
 
     inv = inventory(tmp_path)
     hosts = inv.hosts(in_run=[1, 2], etcd_version=target)  # etcd-3 is left out of the run
-    fakes = {name: _Host({"passed": True, "output": ""}) for name in hosts}
+    fakes = {name: _Host(V2StoreCheck(passed=True, output="")) for name in hosts}
     monkeypatch.setattr(upgrade, "read_run", lambda state, inventory: (inv.spec, hosts, live(*running)))
 
     class Inventory:

@@ -3,6 +3,7 @@
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 
 from etcdkit.model import paths
+from etcdkit.model.host import EtcdHostState
 from tests.unit.plans_data import DATA, bare, inventory, view
 
 
@@ -16,11 +17,11 @@ def test_a_bare_host_is_the_captured_bare_host():
 
 def test_an_up_to_date_member_is_the_captured_member(tmp_path):
     captured, built = fact("host_member.txt"), inventory(tmp_path).ours(2)
-    assert set(built) == set(captured)
-    assert built["conf"] == captured["conf"]
+    assert type(built) is type(captured) is EtcdHostState
+    assert built.conf == captured.conf
     for path in (paths.CONF, paths.UNIT, paths.ENV):
-        assert built["sha256"][path] == captured["sha256"][path]
-    assert (built["active"], built["data"], built["listeners"]) == (captured["active"], captured["data"], captured["listeners"])
+        assert built.sha256[path] == captured.sha256[path]
+    assert (built.active, built.data, built.listeners) == (captured.active, captured.data, captured.listeners)
 
 
 def test_a_built_view_reads_as_the_captured_one():

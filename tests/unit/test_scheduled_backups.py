@@ -37,7 +37,7 @@ def rendered(tmp_path, **overrides) -> dict[str, str]:
 
 
 def test_no_schedule_no_backup_files(tmp_path):
-    host = HostState(MEMBER, make_settings(tmp_path), {})
+    host = HostState(MEMBER, make_settings(tmp_path), None)
     membership = Membership("etcd-2=https://10.10.10.11:2380", "https://10.10.10.11:2379")
     assert set(member_files(host, membership, "etcd-1234", "new")) == {paths.CONF, paths.UNIT, paths.ENV}
     host.settings = replace(host.settings, etcd_backup_schedule=SCHEDULE)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser
 
+from etcdkit.model.auth import AuthState, UserState
 from etcdkit.remote import auth, etcdctl, host, packages, recovery, services, snapshots
 from etcdkit.remote.services import READ_API
 from tests.unit.scripts import ENDPOINT, INITIAL, MEMBER, SAMPLES, SCRIPTS, run
@@ -206,10 +207,10 @@ def test_enable_auth_adds_root_enables_and_checks_that_anonymous_requests_are_re
 def test_auth_state_tells_anonymous_root_and_a_refused_password(tmp_path):
     fact = EtcdAuth()
     open_ = run(auth.state(ENDPOINT), tmp_path, ("etcdctl",))
-    assert fact.process(open_.stdout.splitlines()) == {"anonymous": True, "root": True, "refused": False}
+    assert fact.process(open_.stdout.splitlines()) == AuthState(anonymous=True, root=True, refused=False)
     refused = [("etcdctl *", 1, ""), ("as root:*", 1, "echo 'Error: etcdserver: authentication failed, invalid user ID or password' >&2")]
     closed = run(auth.state(ENDPOINT), tmp_path, ("etcdctl",), {"etcdctl": refused})
-    assert fact.process(closed.stdout.splitlines()) == {"anonymous": False, "root": False, "refused": True}
+    assert fact.process(closed.stdout.splitlines()) == AuthState(anonymous=False, root=False, refused=True)
 
 
 def test_root_logs_in_or_fails_with_the_message_for_a_refused_password(tmp_path):
@@ -238,11 +239,11 @@ def test_user_state_reads_the_user_its_role_on_the_prefix_and_its_login(tmp_path
     (tmp_path / "pass").write_text("secret")
     command = auth.user_state(ENDPOINT, "pg.test", "/pg/a b/", str(tmp_path / "pass"))
     ran = run(command, tmp_path, ("etcdctl",), answers)
-    assert EtcdUser().process(ran.stdout.splitlines()) == {"user": True, "permission": True, "role": True, "login": True}
+    assert EtcdUser().process(ran.stdout.splitlines()) == UserState(user=True, permission=True, role=True, login=True)
     others = {"etcdctl": [("as root:* user get pg.test", 0, "printf 'User: pg.test\\nRoles: pgXtest\\n'")]}
     (tmp_path / "pass").unlink()
     ran = run(command, tmp_path, ("etcdctl",), others)
-    assert EtcdUser().process(ran.stdout.splitlines()) == {"user": True, "permission": False, "role": False, "login": False}
+    assert EtcdUser().process(ran.stdout.splitlines()) == UserState(user=True, permission=False, role=False, login=False)
 
 
 # the facts' readers
@@ -283,7 +284,7 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     ran = run(command, tmp_path, ("etcd", "systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
     assert ran.status == 0, ran.stderr
     found = EtcdHost().process(ran.stdout.splitlines())
-    assert (found["version"], found["active"], found["enabled"], found["pid"]) == ("3.5.16", "active", "enabled", 4242)
-    assert found["package_manager"] == "apt-get" and found["unit"] == "/lib/systemd/system/etcd.service"
-    assert found["data"] == ["member"] and found["listeners"] == 2 and found["conf"] == conf.read_text()
+    assert (found.version, found.active, found.enabled, found.pid) == ("3.5.16", "active", "enabled", 4242)
+    assert found.package_manager == "apt-get" and found.unit == "/lib/systemd/system/etcd.service"
+    assert found.data == ("member",) and found.listeners == 2 and found.conf == conf.read_text()
     assert "as root: etcdctl --endpoints=https://127.0.0.1:2379 " in "\n".join(ran.calls)

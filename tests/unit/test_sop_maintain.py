@@ -4,11 +4,12 @@ before the leader, the alarm disarmed last and not after a failed defragmentatio
 import pytest
 from etcdkit.facts.etcd import EtcdAlarms, EtcdCompacted, EtcdMembership
 
+from etcdkit.model.cluster import Alarm
 from tests.unit import plans_data
 from tests.unit.sop_run import SopRun, created, member_machine, pki, with_view
 from tests.unit.test_sop_create import ADDRESSES
 
-NOSPACE = [{"member_id": plans_data.member_id(1), "alarm": "NOSPACE"}]
+NOSPACE = (Alarm(plans_data.member_id(1), "NOSPACE"),)
 
 
 def maintain(tmp_path, leader: int = 2, answers: dict | None = None) -> SopRun:
@@ -18,7 +19,7 @@ def maintain(tmp_path, leader: int = 2, answers: dict | None = None) -> SopRun:
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, fragmented)
     for machine in machines.values():
         machine.facts[EtcdMembership] = fragmented
-        machine.facts[EtcdAlarms] = lambda run: [] if run.ran("alarm disarm") else NOSPACE
+        machine.facts[EtcdAlarms] = lambda run: () if run.ran("alarm disarm") else NOSPACE
         machine.facts[EtcdCompacted] = False
     run = SopRun("maintain", machines, group_data=pki(tmp_path), answers=answers).prepare()
     assert run.error is None, run.error

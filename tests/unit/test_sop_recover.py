@@ -2,8 +2,11 @@
 succeeded (the survivor alone, the older data deleted, the joins one at a time, the reload), and a
 phase that failed on one host stops the later ones on every host."""
 
+from dataclasses import replace
+
 from etcdkit.facts.etcd import EtcdCluster, EtcdDatabase, EtcdMembership, EtcdMetrics
 
+from etcdkit.model.data import DatabaseStatus
 from tests.unit import plans_data
 from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki
 from tests.unit.test_sop_create import ADDRESSES
@@ -33,13 +36,14 @@ def recover(tmp_path, answers: dict | None = None) -> SopRun:
     created(tmp_path)
     inv = plans_data.inventory(tmp_path)
     machines = {SURVIVOR: member_machine(inv, 1), OLDER: member_machine(inv, 2, running=False), BARE: bare_machine()}
-    machines[SURVIVOR].facts[plans_data.EtcdHost]["self"] = None  # without quorum no one logs in
+    survivor = machines[SURVIVOR].facts
+    survivor[plans_data.EtcdHost] = replace(survivor[plans_data.EtcdHost], own=None)  # without quorum no one logs in
     databases = {SURVIVOR: 1200, OLDER: 1100}
     for address, machine in machines.items():
         machine.facts[EtcdMetrics] = {}  # no member serves: they are read from their disks
         machine.commands["etcdutl"] = "/usr/bin/etcdutl"
         if address in databases:
-            machine.facts[EtcdDatabase] = {"revision": databases[address], "keys": 300, "size": 20480}
+            machine.facts[EtcdDatabase] = DatabaseStatus(databases[address], keys=300, size=20480)
         machine.facts[EtcdCluster] = machine.facts[EtcdMembership] = membership
     run = SopRun("recover", machines, group_data=pki(tmp_path), answers=answers)
     run.pending = []

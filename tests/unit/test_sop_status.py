@@ -17,7 +17,7 @@ def test_the_document_is_kept_in_the_runs_context_once_for_every_host(tmp_path, 
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     for machine in machines.values():
-        machine.facts[EtcdAlarms] = []
+        machine.facts[EtcdAlarms] = ()
     run = SopRun("status", machines, group_data=pki(tmp_path)).prepare()
     assert run.error is None, run.error
     doc = run_context(run.state).status_report

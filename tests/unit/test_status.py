@@ -16,6 +16,9 @@ from etcdkit.facts.etcd import EtcdAlarms, EtcdCertificates, EtcdCluster
 from etcdkit.cli import status as cli
 from etcdkit.cli.run import Outcome
 from etcdkit.model import paths
+from etcdkit.model.auth import AuthState
+from etcdkit.model.cluster import Alarm
+from etcdkit.model.host import HeldCertificates
 from etcdkit.model.run import RunContext
 from etcdkit.plans import status
 from etcdkit.plans.status import build, format_report
@@ -28,7 +31,7 @@ HOSTS = [
     for i in range(3)
 ]
 CERTS = {h["host"]: {"server": NOW + dt.timedelta(days=365), "ca": NOW + dt.timedelta(days=3650)} for h in HOSTS}
-AUTH_ON = {"anonymous": False, "root": True, "refused": False}
+AUTH_ON = AuthState(anonymous=False, root=True, refused=False)
 ETCD_3 = 15417120162344794780  # the member ID of etcd-3 in the captured output
 
 MEMBER_KEYS = {
@@ -46,7 +49,7 @@ def view(name="cluster_healthy.txt"):
 
 
 def document(live="default", hosts=HOSTS, alarms=(), auth=AUTH_ON, certs=CERTS):
-    return build("etcd", [dict(h) for h in hosts], view() if live == "default" else live, list(alarms), auth, certs, NOW)
+    return build("etcd", [dict(h) for h in hosts], view() if live == "default" else live, tuple(alarms), auth, certs, NOW)
 
 
 def messages(doc):
@@ -76,7 +79,7 @@ def test_a_member_down_is_degraded():
 
 
 def test_an_alarm_is_degraded():
-    doc = document(alarms=[{"member_id": ETCD_3, "alarm": "NOSPACE"}])
+    doc = document(alarms=(Alarm(ETCD_3, "NOSPACE"),))
     assert doc["exit_code"] == 1
     assert messages(doc) == ["alarm NOSPACE on member etcd-3"]
     assert doc["members"][2]["alarms"] == ["NOSPACE"]
@@ -84,9 +87,9 @@ def test_an_alarm_is_degraded():
 
 
 def test_auth_off_is_degraded_and_unknown_auth_is_not_a_problem():
-    off = document(auth={"anonymous": True, "root": True, "refused": False})
+    off = document(auth=AuthState(anonymous=True, root=True, refused=False))
     assert (off["auth"], off["exit_code"], messages(off)) == (False, 1, ["authentication is off: anonymous requests are served"])
-    unknown = document(auth={"anonymous": False, "root": False, "refused": False})
+    unknown = document(auth=AuthState(anonymous=False, root=False, refused=False))
     assert (unknown["auth"], unknown["exit_code"]) == (None, 0)
 
 
@@ -189,7 +192,7 @@ def test_the_table_has_the_summary_and_a_column_per_field():
 
 
 def test_the_table_lists_the_problems():
-    text = format_report(document(view("cluster_member_down.txt"), auth={"anonymous": True}))
+    text = format_report(document(view("cluster_member_down.txt"), auth=AuthState(anonymous=True)))
     assert text.splitlines()[0].endswith(", DEGRADED")
     assert "auth OFF" in text.splitlines()[1]
     assert text.splitlines()[-5:-2] == [
@@ -257,9 +260,9 @@ def test_an_enabled_downgrade_sets_the_cluster_version_and_is_degraded():
 def test_alarms_are_parsed_from_etcdctl_json():
     header = '"header":{"cluster_id":1,"member_id":2}'
     lines = ["{" + header + ',"alarms":[{"memberID":15417120162344794780,"alarm":1},{"memberID":2,"alarm":"CORRUPT"}]}']
-    assert EtcdAlarms().process(lines) == [{"member_id": ETCD_3, "alarm": "NOSPACE"}, {"member_id": 2, "alarm": "CORRUPT"}]
-    assert EtcdAlarms().process(["{" + header + "}"]) == []
-    assert EtcdAlarms().process(["{}"]) == []  # etcd 3.4 without alarms: no header either (seen on the lab)
+    assert EtcdAlarms().process(lines) == (Alarm(ETCD_3, "NOSPACE"), Alarm(2, "CORRUPT"))
+    assert EtcdAlarms().process(["{" + header + "}"]) == ()
+    assert EtcdAlarms().process(["{}"]) == ()  # etcd 3.4 without alarms: no header either (seen on the lab)
     assert EtcdAlarms().process([""]) is None
 
 
@@ -283,9 +286,9 @@ def test_certificates_are_read_from_the_fact_and_parsed_on_the_control_node():
     expires = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
     pem = _certificate(expires)
     fact = EtcdCertificates().process([f"file {paths.CERT}", *pem.splitlines(), f"file {paths.CA}"])
-    assert fact == {paths.CERT: pem, paths.CA: None}
-    assert status.not_after(fact[paths.CERT]) == expires
-    assert status.not_after(fact[paths.CA]) is None
+    assert fact == HeldCertificates(cert=pem, ca=None)
+    assert status.not_after(fact.cert) == expires
+    assert status.not_after(fact.ca) is None
     assert status.not_after("not a certificate") is None
     assert status.days_left(expires, NOW) == 182
 
@@ -375,12 +378,12 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     from tests.unit import plans_data
 
     inv = plans_data.inventory(tmp_path)
-    hosts = inv.hosts(states={3: {}})  # the third host cannot be reached
+    hosts = inv.hosts(states={3: plans_data.UNREACHABLE})
     pem = _certificate(NOW + dt.timedelta(days=100))
     canned = {
-        EtcdAlarms: [],
+        EtcdAlarms: (),
         status.EtcdAuth: AUTH_ON,
-        EtcdCertificates: {paths.CERT: pem, paths.CA: pem},
+        EtcdCertificates: HeldCertificates(pem, pem),
     }
     fakes = {name: _Host(None if name == inv.name(3) else canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
@@ -404,7 +407,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     inv = plans_data.inventory(tmp_path)
     hosts = inv.hosts()
     pem = _certificate(NOW + dt.timedelta(days=100))
-    canned = {EtcdAlarms: [], status.EtcdAuth: AUTH_ON, EtcdCertificates: {paths.CERT: pem, paths.CA: pem}}
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
     fakes = {name: _Host(canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
