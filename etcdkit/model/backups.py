@@ -75,7 +75,7 @@ def about(cluster: str, view: ClusterView, endpoint: str, now: str) -> dict:
         "cluster": cluster,
         "cluster_id": f"{view.cluster_id:x}",
         "members": [{"name": m.name, "peer_urls": list(m.peer_urls), "client_urls": list(m.client_urls)} for m in view.members],
-        "etcd_version": view.status.get(endpoint, {}).get("version"),
+        "etcd_version": status.version if (status := view.status.get(endpoint)) else None,
         "taken_from": endpoint,
         "taken_at": datetime.strptime(now, TIME_FORMAT).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

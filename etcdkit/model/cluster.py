@@ -9,6 +9,7 @@ gives members, https://<IPv4 address or DNS name>:<port>, are kept, and the othe
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -77,6 +78,60 @@ class MemberMetrics:
 
 
 @dataclass(frozen=True)
+class EndpointStatus:
+    """What a member says of itself in `endpoint status -w json`, parsed once. etcdctl leaves out a
+    field that is zero; the fields the status document shows, and those older releases lack
+    (etcd 3.4 has no downgradeInfo), are None when left out."""
+
+    member_id: int = 0
+    cluster_id: int = 0
+    revision: int = 0
+    leader: int = 0  # the member ID of its leader (0: none)
+    raft_term: int | None = None
+    raft_index: int | None = None
+    raft_applied_index: int | None = None
+    db_size: int | None = None
+    db_size_in_use: int | None = None
+    version: str | None = None
+    is_learner: bool = False
+    errors: tuple[str, ...] = ()
+    downgrade: str | None = None  # the target version of a downgrade enabled on the cluster (downgradeInfo, 3.6+)
+
+    @classmethod
+    def parse(cls, status: dict) -> "EndpointStatus":
+        header, info = status.get("header") or {}, status.get("downgradeInfo") or {}
+        return cls(
+            member_id=int(header.get("member_id", 0)),
+            cluster_id=int(header.get("cluster_id", 0)),
+            revision=int(header.get("revision", 0)),
+            leader=int(status.get("leader", 0)),
+            raft_term=_number(status.get("raftTerm")),
+            raft_index=_number(status.get("raftIndex")),
+            raft_applied_index=_number(status.get("raftAppliedIndex")),
+            db_size=_number(status.get("dbSize")),
+            db_size_in_use=_number(status.get("dbSizeInUse")),
+            version=status.get("version"),
+            is_learner=bool(status.get("isLearner")),
+            errors=tuple(status.get("errors") or ()),
+            downgrade=info.get("targetVersion") if info.get("enabled") else None,
+        )
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """What `endpoint health -w json` says of an endpoint, parsed once."""
+
+    healthy: bool
+    took: str = ""  # how long the check took, as etcdctl prints it
+    error: str = ""  # why it is not healthy ("" when it is)
+
+    @classmethod
+    def parse(cls, entry: dict) -> "EndpointHealth":
+        healthy = bool(entry.get("health"))
+        return cls(healthy, entry.get("took") or "", "" if healthy else (entry.get("error") or "unhealthy"))
+
+
+@dataclass(frozen=True)
 class LiveMember:
     id: int
     name: str
@@ -98,19 +153,19 @@ class LiveMember:
         return f"{self.name or '(no name yet)'} {self.hex_id} {state} {role} {', '.join(self.peer_urls)}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterView:
     cluster_id: int
     # the member whose endpoint answered the member list
     answered_by: int
-    members: list[LiveMember]
-    # client URL -> status (leader, raftIndex, isLearner, version ...) for the endpoints that answered
-    status: dict[str, dict] = field(default_factory=dict)
-    # client URL -> error text, or "" when healthy
-    health: dict[str, str] = field(default_factory=dict)
+    members: tuple[LiveMember, ...]
+    # client URL -> its status, for the endpoints that answered
+    status: Mapping[str, EndpointStatus] = field(default_factory=dict)
+    # client URL -> its health, for the endpoints that were checked
+    health: Mapping[str, EndpointHealth] = field(default_factory=dict)
     # the URLs members advertise that are not of the form etcdkit uses, each named with its member:
     # left out of `members`, and a reason to stop
-    refused_urls: list[str] = field(default_factory=list)
+    refused_urls: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, members_json: str, status_json: str, health_json: str) -> "ClusterView | None":
@@ -134,14 +189,11 @@ class ClusterView:
                         urls[kind].append(url)
             members.append(LiveMember(member_id, name, tuple(urls["peer"]), tuple(urls["client"]), bool(member.get("isLearner"))))
         header = listing["header"]
-        view = cls(cluster_id=int(header["cluster_id"]), answered_by=int(header["member_id"]), members=members, refused_urls=refused)
-        for entry in _json_list(status_json):
-            if not url_problem(str(entry.get("Endpoint"))):
-                view.status[entry["Endpoint"]] = entry["Status"]
-        for entry in _json_list(health_json):
-            if not url_problem(str(entry.get("endpoint"))):
-                view.health[entry["endpoint"]] = "" if entry.get("health") else (entry.get("error") or "unhealthy")
-        return view
+        status = {
+            e["Endpoint"]: EndpointStatus.parse(e["Status"]) for e in _json_list(status_json) if not url_problem(str(e.get("Endpoint")))
+        }
+        health = {e["endpoint"]: EndpointHealth.parse(e) for e in _json_list(health_json) if not url_problem(str(e.get("endpoint")))}
+        return cls(int(header["cluster_id"]), int(header["member_id"]), tuple(members), status, health, tuple(refused))
 
     def url_refusal(self) -> str | None:
         """Why no change may run while a member advertises a URL of another form (None: every URL is
@@ -176,7 +228,11 @@ class ClusterView:
         return member is not None and member.started and not member.is_learner
 
     def is_healthy(self, member: LiveMember) -> bool:
-        return any(self.health.get(url) == "" for url in member.client_urls)
+        return any(health.healthy for url in member.client_urls if (health := self.health.get(url)))
+
+    def health_errors(self, member: LiveMember) -> list[str]:
+        """Why the member's endpoints are not healthy, each reason once."""
+        return sorted({health.error for url in member.client_urls if (health := self.health.get(url)) and health.error})
 
     def serves(self, peer_url: str) -> bool:
         """The member with this peer URL is healthy."""
@@ -184,7 +240,7 @@ class ClusterView:
         return member is not None and self.is_healthy(member)
 
     def leaders(self) -> set[int]:
-        return {status["leader"] for status in self.status.values() if status.get("leader")}
+        return {status.leader for status in self.status.values() if status.leader}
 
     def by_id(self, member_id: int) -> LiveMember | None:
         return next((member for member in self.members if member.id == member_id), None)
@@ -196,7 +252,7 @@ class ClusterView:
     def successor(self, member_id: int) -> LiveMember | None:
         """A healthy voter other than member_id to hand leadership to, the most caught-up first."""
         candidates = [m for m in self.healthy_voters if m.id != member_id]
-        index = lambda m: max((self.status.get(url, {}).get("raftIndex", 0) for url in m.client_urls), default=0)  # noqa: E731
+        index = lambda m: max((status.raft_index or 0 for url in m.client_urls if (status := self.status.get(url))), default=0)  # noqa: E731
         return max(candidates, key=index, default=None)
 
     @property
@@ -209,19 +265,24 @@ class ClusterView:
             return Role.LEADER
         return Role.LEARNER if member.is_learner else Role.FOLLOWER
 
-    def status_of(self, member: LiveMember) -> dict:
-        """The member's `endpoint status` (version, dbSize, dbSizeInUse, header ...); empty when it did not answer."""
-        return next((self.status[url] for url in member.client_urls if url in self.status), {})
+    def status_of(self, member: LiveMember) -> EndpointStatus | None:
+        """The member's `endpoint status`; None when it did not answer."""
+        return next((self.status[url] for url in member.client_urls if url in self.status), None)
+
+    def version_of(self, member: LiveMember) -> str | None:
+        """The member's server version (None: it did not answer)."""
+        status = self.status_of(member)
+        return status.version if status else None
 
     def versions(self) -> dict[str, str | None]:
         """Each started member's server version, by name (None: it did not answer)."""
-        return {member.name: self.status_of(member).get("version") for member in self.started}
+        return {member.name: self.version_of(member) for member in self.started}
 
     def silence_problems(self) -> list[str]:
         """Why not every member answers `endpoint status` with one leader: empty when all do. Health
         aside, on purpose: an active alarm makes `endpoint health` fail on every member."""
         problems = [
-            f"member {member.describe()} does not answer" for member in self.members if not self.status_of(member) or not member.started
+            f"member {member.describe()} does not answer" for member in self.members if self.status_of(member) is None or not member.started
         ]
         return problems + self.leader_problems()
 
@@ -239,9 +300,9 @@ class ClusterView:
             if not member.started:
                 problems.append(f"member {member.describe()} was added but never started")
             elif not self.is_healthy(member):
-                errors = {error for url in member.client_urls if (error := self.health.get(url))}
                 problems.append(
-                    f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: {'; '.join(sorted(errors)) or 'no answer'}"
+                    f"member {member.name} ({', '.join(member.client_urls)}) is not healthy: "
+                    f"{'; '.join(self.health_errors(member)) or 'no answer'}"
                 )
         return problems + self.leader_problems()
 
@@ -249,9 +310,9 @@ class ClusterView:
         return "\n".join(f"  {member.describe()}" for member in self.members)
 
 
-def fragmented(status: dict) -> bool:
+def fragmented(status: EndpointStatus) -> bool:
     """Whether a member's database (its `endpoint status`) is worth defragmenting (DEFRAG_IN_USE, DEFRAG_MIN_FREE)."""
-    size, in_use = status.get("dbSize"), status.get("dbSizeInUse")
+    size, in_use = status.db_size, status.db_size_in_use
     if not size or in_use is None:
         return False
     return in_use < DEFRAG_IN_USE * size and size - in_use >= DEFRAG_MIN_FREE
@@ -269,9 +330,14 @@ def size_text(size: int | None) -> str:
     return f"{value:.0f} TB"
 
 
-def db_sizes(status: dict) -> str:
-    """A member's database as its `endpoint status` reports it: "20 kB, 16 kB in use"."""
-    return f"{size_text(status.get('dbSize'))}, {size_text(status.get('dbSizeInUse'))} in use"
+def db_sizes(status: EndpointStatus | None) -> str:
+    """A member's database as its `endpoint status` reports it: "20 kB, 16 kB in use" ("-, - in use": no answer)."""
+    size, in_use = (status.db_size, status.db_size_in_use) if status else (None, None)
+    return f"{size_text(size)}, {size_text(in_use)} in use"
+
+
+def _number(value) -> int | None:
+    return None if value is None else int(value)
 
 
 def _json_list(text: str) -> list[dict]:

@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from etcdkit.model.cluster import EndpointStatus
+
 VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
@@ -166,13 +168,12 @@ def cluster_version(versions: Iterable[str | None]) -> str | None:
     return min(numbers).minor_version if numbers else None
 
 
-def downgrade_target(statuses: Iterable[dict]) -> str | None:
+def downgrade_target(statuses: Iterable[EndpointStatus]) -> str | None:
     """The major.minor a downgrade enabled on the cluster goes to (3.6+ members report it in
     `endpoint status`, as downgradeInfo); None: none is enabled."""
     for status in statuses:
-        info = status.get("downgradeInfo") or {}
-        target = Version.parse(info.get("targetVersion"))
-        if info.get("enabled") and target:
+        target = Version.parse(status.downgrade)
+        if target:
             return target.minor_version
     return None
 

@@ -44,7 +44,7 @@ def compact(endpoint: str, keep: int, timeout: int = 60, executor: str | None = 
     status = own_status(endpoint)
     if not status:
         raise OperationError(f"the member at {endpoint} does not answer: nothing was compacted")
-    revision = status["header"]["revision"]
+    revision = status.revision
     target = revision - keep
     if target < 2:
         host.noop(f"revision {revision}: nothing older than the last {keep} revisions to compact")

@@ -18,6 +18,7 @@ from pyinfra.facts.files import Sha256File
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdService
 from etcdkit.model import paths
+from etcdkit.model.cluster import EndpointStatus
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
 from etcdkit.remote import files as remote_files
@@ -102,11 +103,17 @@ def healthy_gate(endpoint: str, timeout: int) -> Callable[[], str | None]:
     return gate
 
 
-def own_status(endpoint: str) -> dict:
-    """This member's `endpoint status` (version, dbSize, header ...), read now; empty when it does not answer."""
+def own_status(endpoint: str) -> EndpointStatus | None:
+    """This member's `endpoint status`, read now; None when it does not answer."""
     view = host.get_fact(EtcdMembership, endpoint=endpoint)
     member = view.by_id(view.answered_by) if view else None
-    return view.status_of(member) if member else {}
+    return view.status_of(member) if member else None
+
+
+def own_version(endpoint: str) -> str | None:
+    """This member's server version, read now; None when it does not answer."""
+    status = own_status(endpoint)
+    return status.version if status else None
 
 
 def _write(files: dict) -> None:

@@ -18,7 +18,7 @@ from etcdkit.model import paths
 from etcdkit.model.versions import downgrade_target
 from etcdkit.operations import on_host
 from etcdkit.operations.etcd import install_tarball, package_install
-from etcdkit.operations.restart import begin_turn, healthy_gate, own_status, turn_failed
+from etcdkit.operations.restart import begin_turn, healthy_gate, own_status, own_version, turn_failed
 from etcdkit.remote import services
 from etcdkit.remote.etcdctl import downgrade, journal
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
@@ -48,7 +48,7 @@ def upgrade(
     + downgrade_to: the minor version of the cluster's enabled downgrade ("3.5"): the turn installs
       the older release, and only while that downgrade is enabled
     """
-    running = own_status(endpoint).get("version")
+    running = own_version(endpoint)
     if running == version:
         host.noop(f"etcd {version} runs already")
         return
@@ -61,8 +61,12 @@ def _downgrade_gate(endpoint: str, timeout: int, target: str):
 
     def gate() -> str | None:
         problem = healthy()
-        if problem is None and downgrade_target([own_status(endpoint)]) != target:
-            problem = f"the cluster's downgrade to {target} is not enabled (`etcdctl downgrade enable {target}` failed, or was cancelled)"
+        if problem is None:
+            status = own_status(endpoint)
+            if status is None or downgrade_target([status]) != target:
+                problem = (
+                    f"the cluster's downgrade to {target} is not enabled (`etcdctl downgrade enable {target}` failed, or was cancelled)"
+                )
         return problem
 
     return gate
@@ -73,7 +77,7 @@ def _upgrade(
 ) -> None:
     what = "downgraded" if downgrade_to else "upgraded"
     begin_turn(endpoint, what, _downgrade_gate(endpoint, timeout, downgrade_to) if downgrade_to else healthy_gate(endpoint, timeout))
-    previous = own_status(endpoint).get("version")
+    previous = own_version(endpoint)
     if host.get_fact(EtcdVersion) != version:
         ok, error = _install(version, packages, tarball, tarball_sha256, bool(downgrade_to))
         if not ok:
@@ -83,7 +87,7 @@ def _upgrade(
             )
     on_host.run(services.restart())
     healthy, _ = on_host.run(wait_healthy_command(endpoint, True, timeout))
-    now = own_status(endpoint).get("version") if healthy else None
+    now = own_version(endpoint) if healthy else None
     if now == version:
         logger.info(f"{host.name}: etcd {previous} -> {now}")
         return

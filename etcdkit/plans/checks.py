@@ -77,7 +77,8 @@ def quota_fits(plans: Iterable, view: ClusterView) -> None:
     problems = []
     for plan in plans:
         live = view.by_peer_url(plan.member.peer_url) if plan.restart_reason else None
-        size = view.status_of(live).get("dbSize") if live else None
+        status = view.status_of(live) if live else None
+        size = status.db_size if status else None
         quota = runtime_settings(plan.files[paths.CONF]).get("quota-backend-bytes")
         current = runtime_settings(plan.conf_text).get("quota-backend-bytes")
         if size and isinstance(quota, int) and quota < size and quota != current:

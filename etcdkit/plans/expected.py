@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import replace
 
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView, LiveMember
+from etcdkit.model.cluster import ClusterView, EndpointHealth, EndpointStatus, LiveMember
 from etcdkit.model.inventory import Member
 from etcdkit.plans.gather import ControlState, HostState
 from etcdkit.plans.memberfiles import Membership, member_files
@@ -36,12 +36,12 @@ def with_member(view: ClusterView, member: Member) -> ClusterView:
     member_id = entry.id if entry is not None else max((m.id for m in view.members), default=0) + 1
     joined = LiveMember(member_id, member.name, (member.peer_url,), (member.client_url,), False)
     others = [m for m in view.members if m.id != member_id]
-    leader = next((status["leader"] for status in view.status.values() if status.get("leader")), None)
+    leader = next((status.leader for status in view.status.values() if status.leader), 0)
     return replace(
         view,
-        members=[*others, joined],
-        status={**view.status, member.client_url: {"leader": leader}},
-        health={**view.health, member.client_url: ""},
+        members=(*others, joined),
+        status={**view.status, member.client_url: EndpointStatus(leader=leader)},
+        health={**view.health, member.client_url: EndpointHealth(healthy=True)},
     )
 
 
@@ -53,7 +53,7 @@ def without_member(view: ClusterView, peer_url: str) -> ClusterView:
     urls = set(entry.client_urls)
     return replace(
         view,
-        members=[m for m in view.members if m.id != entry.id],
+        members=tuple(m for m in view.members if m.id != entry.id),
         status={url: status for url, status in view.status.items() if url not in urls},
         health={url: health for url, health in view.health.items() if url not in urls},
     )

@@ -34,7 +34,7 @@ from gevent.pool import Group
 from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdDatabase, EtcdMetrics, parse_metrics
-from etcdkit.model.cluster import ClusterView, LiveMember, MemberMetrics, quorum
+from etcdkit.model.cluster import ClusterView, EndpointHealth, EndpointStatus, LiveMember, MemberMetrics, quorum
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdHostState, Ownership
 from etcdkit.model.inventory import ClusterSpec, Member
@@ -390,14 +390,14 @@ def expected_view(members: list[Member], survivor: HostState) -> ClusterView:
     """The member list as the run leaves it: the survivor (leading) and the joiners, every one a
     started, healthy voter (their member IDs are not known before they join: each stands in as its
     etcd_seq + 1)."""
-    entries = [LiveMember(m.seq + 1, m.name, (m.peer_url,), (m.client_url,), False) for m in members]
+    entries = tuple(LiveMember(m.seq + 1, m.name, (m.peer_url,), (m.client_url,), False) for m in members)
     leader = survivor.member.seq + 1
     return ClusterView(
         0,
         leader,
         entries,
-        status={m.client_url: {"leader": leader} for m in members},
-        health={m.client_url: "" for m in members},
+        status={m.client_url: EndpointStatus(leader=leader) for m in members},
+        health={m.client_url: EndpointHealth(healthy=True) for m in members},
     )
 
 

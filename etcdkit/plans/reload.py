@@ -287,7 +287,7 @@ def _patroni_turn(plan: ReloadPlan, pg_host: PgHost, client: ClientPlan, change:
 
 def _plan_clients(plan: ReloadPlan, facts: ReloadFacts, cluster_secrets: ClusterSecrets) -> None:
     urls = sorted(url for member in plan.view.started for url in member.client_urls)
-    fixed_hosts = any(login_for_every_call(plan.view.status_of(member).get("version")) for member in plan.view.started)
+    fixed_hosts = any(login_for_every_call(plan.view.version_of(member)) for member in plan.view.started)
     users = {}
     for pg_host in facts.pg_hosts:
         pg_cluster = pg_host.pg_cluster

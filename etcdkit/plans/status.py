@@ -19,7 +19,7 @@ from pyinfra.api.exceptions import ConnectError
 
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model.auth import AuthState
-from etcdkit.model.cluster import Alarm, ClusterView, Role, quorum, size_text
+from etcdkit.model.cluster import Alarm, ClusterView, EndpointStatus, Role, quorum, size_text
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -137,10 +137,10 @@ def build(
         doc["leader_id"] = leader.hex_id if leader else None
         by_peer_url = {h["peer_url"]: h["host"] for h in hosts}
         for member in sorted(view.members, key=lambda m: m.peer_urls):
-            status = view.status_of(member)
+            status = view.status_of(member) or EndpointStatus()
             host = next((by_peer_url[url] for url in member.peer_urls if url in by_peer_url), None)
             expires = certificates.get(host, {}).get("server") if host else None
-            errors = sorted({error for url in member.client_urls if (error := view.health.get(url))})
+            errors = view.health_errors(member)
             doc["members"].append(
                 {
                     "name": member.name or None,
@@ -152,11 +152,11 @@ def build(
                     "role": view.role(member),
                     "health": "healthy" if view.is_healthy(member) else "unhealthy",
                     "error": "; ".join(errors) or (None if view.is_healthy(member) else "no answer"),
-                    "version": status.get("version"),
-                    "db_size": status.get("dbSize"),
-                    "db_size_in_use": status.get("dbSizeInUse"),
-                    "raft_term": status.get("raftTerm"),
-                    "raft_index": status.get("raftIndex"),
+                    "version": status.version,
+                    "db_size": status.db_size,
+                    "db_size_in_use": status.db_size_in_use,
+                    "raft_term": status.raft_term,
+                    "raft_index": status.raft_index,
                     "alarms": sorted(a.alarm for a in alarms or () if a.member_id == member.id),
                     "cert_expires": expires.isoformat(timespec="seconds") if expires else None,
                     "cert_days": days_left(expires, now),

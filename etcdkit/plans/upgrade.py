@@ -82,7 +82,7 @@ def gather(state, inventory) -> UpgradeFacts:
     if view is not None and target:
         for name, host in hosts.items():
             entry = view.by_peer_url(host.member.peer_url)
-            version = view.status_of(entry).get("version") if entry else None
+            version = view.version_of(entry) if entry else None
             if host.in_run and host.running and needs_v2store_check(target, version):
                 v2store[name] = inventory.get_host(name).get_fact(EtcdV2Store, data_dir=host.settings.etcd_data)
     return UpgradeFacts(spec, hosts, view, v2store)

@@ -16,7 +16,7 @@ import pytest
 from etcdkit.facts.etcd import EtcdHost
 
 from etcdkit.model import paths
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import ClusterView, EndpointHealth
 from etcdkit.model.host import EtcdHostState, OwnStatus
 from etcdkit.model.inventory import ClusterSpec, Member
 from etcdkit.model.refusals import Refusal
@@ -254,6 +254,19 @@ def view_json(
 def view(*members, **details) -> ClusterView:
     """The ClusterView of view_json(...), parsed as the EtcdCluster fact parses it."""
     return ClusterView.parse(*view_json(*members, **details))
+
+
+def with_status(live: ClusterView, url: str, **changes) -> ClusterView:
+    """The view with the `endpoint status` of this client URL changed (EndpointStatus fields)."""
+    return replace(live, status={**live.status, url: replace(live.status[url], **changes)})
+
+
+def with_health(live: ClusterView, url: str, error: str | None) -> ClusterView:
+    """The view with this client URL's endpoint unhealthy for this error (None: its health not checked)."""
+    health = {other: checked for other, checked in live.health.items() if other != url}
+    if error is not None:
+        health[url] = EndpointHealth.parse({"endpoint": url, "health": False, "error": error})
+    return replace(live, health=health)
 
 
 def monitors(tmp_path: Path, *hosts: str, without: Iterable[str] = (), **settings) -> Monitors:

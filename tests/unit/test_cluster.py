@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost, EtcdService
 
-from etcdkit.model.cluster import Role, fragmented, quorum
+from etcdkit.model.cluster import EndpointStatus, Role, fragmented, quorum
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
 
 DATA = Path(__file__).parent / "data"
@@ -95,4 +95,8 @@ def test_the_service_fact_is_a_frozen_state_missing_lines_not_running():
     ],
 )
 def test_fragmented(size, in_use, expected):
-    assert fragmented({"dbSize": size, "dbSizeInUse": in_use}) is expected
+    assert fragmented(EndpointStatus.parse({"dbSize": size, "dbSizeInUse": in_use})) is expected
+
+
+def test_a_status_without_the_size_in_use_is_not_fragmented():
+    assert fragmented(EndpointStatus.parse({"dbSize": 100 << 20})) is False

@@ -4,6 +4,7 @@ configuration file may hold (data/etcd_config_keys.json) and the commands and fl
 etcdutl (data/etcd_commands.json), each file saying where in etcd's source it comes from, against
 etcdkit's parsers, its etcd.conf and its command lines."""
 
+import dataclasses
 import json
 import re
 import shlex
@@ -11,10 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdV2Store, _own_status
+from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdV2Store, _own_status, sections
 
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
+from etcdkit.model.cluster import EndpointHealth
 from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.host import OwnStatus
 from etcdkit.model.inventory import Member
@@ -43,6 +45,50 @@ def cluster(name: str):
     return EtcdCluster().process((DATA / name).read_text().splitlines())
 
 
+def recorded(name: str, section: str) -> dict[str, dict]:
+    """A sample's `endpoint status` (section "status") or `endpoint health` ("health") as etcdctl
+    printed it, by endpoint."""
+    entries = json.loads(sections((DATA / name).read_text().splitlines(), (section,))[section])
+    return {entry.get("Endpoint", entry.get("endpoint")): entry for entry in entries}
+
+
+@pytest.mark.parametrize("name", ["cluster_3.4.txt", "cluster_healthy.txt", "cluster_3.6_downgrading.txt", "cluster_member_down.txt"])
+def test_each_endpoints_status_and_health_are_read_once_into_frozen_values(name):
+    view = cluster(name)
+    for url, entry in recorded(name, "status").items():
+        raw, status = entry["Status"], view.status[url]
+        header = raw["header"]
+        assert (status.member_id, status.cluster_id, status.revision) == (header["member_id"], header["cluster_id"], header["revision"])
+        assert (status.leader, status.raft_term, status.raft_index, status.raft_applied_index) == (
+            raw["leader"],
+            raw["raftTerm"],
+            raw["raftIndex"],
+            raw["raftAppliedIndex"],
+        )
+        assert (status.db_size, status.db_size_in_use, status.version) == (raw["dbSize"], raw["dbSizeInUse"], raw["version"])
+        assert (status.is_learner, status.errors) == (raw.get("isLearner", False), ())
+        assert status.downgrade == (raw["downgradeInfo"]["targetVersion"] if "downgradeInfo" in raw else None)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            status.version = "3.9.0"  # type: ignore[misc]
+    for url, entry in recorded(name, "health").items():
+        health = view.health[url]
+        assert (health.healthy, health.took, health.error) == (entry["health"], entry["took"], entry.get("error", ""))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            health.healthy = True  # type: ignore[misc]
+
+
+def test_a_downgrade_and_an_unhealthy_member_are_read_from_their_samples():
+    downgrading = cluster("cluster_3.6_downgrading.txt")
+    assert sorted((s.version, s.downgrade) for s in downgrading.status.values()) == [
+        ("3.5.32", None),
+        ("3.6.11", "3.5.0"),
+        ("3.6.11", "3.5.0"),
+    ]
+    down = cluster("cluster_member_down.txt")
+    assert down.health["https://10.10.10.12:2379"] == EndpointHealth(healthy=False, took="", error="context deadline exceeded")
+    assert "https://10.10.10.12:2379" not in down.status
+
+
 def test_the_samples_cover_every_minor_version_of_the_table():
     assert set(RELEASE_OF) == set(BY_NAME)
     assert {release for release in RELEASE_OF.values()} <= set(CONFIG) & set(COMMANDS) & set(SNAPSHOTS)
@@ -59,19 +105,19 @@ def test_the_json_of_member_list_and_endpoint_status_reads_alike_in_every_releas
     assert view.leader().name == "etcd-2" and view.health_problems() == []
     assert downgrade_target(view.status.values()) is None
     for member in view.members:
-        assert view.status_of(member)["dbSize"] > 0 and view.status_of(member)["raftIndex"] > 0
+        assert view.status_of(member).db_size > 0 and view.status_of(member).raft_index > 0
 
 
 def test_a_learner_is_read_from_the_3_4_json():
     view = cluster("cluster_3.4.txt")
     assert [member.name for member in view.pending] == ["etcd-3"]
-    assert view.status_of(view.pending[0])["isLearner"] is True
+    assert view.status_of(view.pending[0]).is_learner is True
 
 
 def test_a_members_own_status_is_read_in_every_release():
     for name in ("cluster_3.4.txt", "cluster_3.6.txt", "cluster_3.7.txt"):
         view = cluster(name)
-        own = [{"Endpoint": "https://127.0.0.1:2379", "Status": view.status[ENDPOINT]}]
+        own = [{"Endpoint": "https://127.0.0.1:2379", "Status": recorded(name, "status")[ENDPOINT]["Status"]}]
         assert _own_status(json.dumps(own)) == OwnStatus(view.cluster_id, view.members[0].id)
 
 

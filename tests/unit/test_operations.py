@@ -1,6 +1,7 @@
 """etcdkit's operations against canned facts: the commands a starting state yields, nothing (and a
 noop message) once the facts show the converged state, and secrets only ever in upload bodies."""
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -313,7 +314,7 @@ def cluster(answered_by: str | None = None):
     """The lab's healthy 3-member view (etcd-2 leads), as answered by etcd-1 or the named member."""
     view = EtcdCluster().process((DATA / "cluster_healthy.txt").read_text().splitlines())
     if answered_by:
-        view.answered_by = next(member.id for member in view.members if member.name == answered_by)
+        view = dataclasses.replace(view, answered_by=next(member.id for member in view.members if member.name == answered_by))
     return view
 
 
@@ -450,7 +451,7 @@ def member_status(revision: int = 2, size: int = 20480, in_use: int = 16384, dow
     """The lab's members (etcd-1 answers at ENDPOINT, etcd-2 leads) with etcd-1's revision and database sizes."""
     live = plans_data.view(1, 2, 3, leader=2, down=down)
     if 1 not in down:
-        live.status[ENDPOINT] = {**live.status[ENDPOINT], "header": {"revision": revision}, "dbSize": size, "dbSizeInUse": in_use}
+        live = plans_data.with_status(live, ENDPOINT, revision=revision, db_size=size, db_size_in_use=in_use)
     return live
 
 
@@ -573,8 +574,7 @@ def test_disarm_a_nospace_alarm_never_a_corrupt_one():
 
 def running_version(version: str) -> ClusterView:
     live = plans_data.view(1, 2, 3, leader=2)
-    live.status[ENDPOINT] = {**live.status[ENDPOINT], "version": version}
-    return live
+    return plans_data.with_status(live, ENDPOINT, version=version)
 
 
 def upgrade_host(*versions: str, installed="3.5.15", managers=("apt-get",), shell=None) -> FakeHost:
@@ -663,10 +663,7 @@ def test_a_failed_install_restarts_nothing():
 
 def downgrading(version: str, target: str | None = "3.5.0") -> ClusterView:
     """etcd-1 reports this server version, and (3.6+) the downgrade enabled to target."""
-    live = running_version(version)
-    if target:
-        live.status[ENDPOINT]["downgradeInfo"] = {"enabled": True, "targetVersion": target}
-    return live
+    return plans_data.with_status(running_version(version), ENDPOINT, downgrade=target)
 
 
 def downgrade_host(*views: ClusterView, installed="3.6.11", managers=("apt-get",), shell=None) -> FakeHost:

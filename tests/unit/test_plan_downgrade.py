@@ -7,7 +7,7 @@ import pytest
 
 from etcdkit.model.refusals import Refusal
 from etcdkit.plans.downgrade import DowngradeFacts, decide
-from tests.unit.plans_data import client_url, entry, inventory, view
+from tests.unit.plans_data import client_url, entry, inventory, view, with_status
 
 
 def live(*versions: str, leader: int = 2, enabled: str | None = None, **kwargs):
@@ -15,11 +15,9 @@ def live(*versions: str, leader: int = 2, enabled: str | None = None, **kwargs):
     members = kwargs.pop("members", range(1, len(versions) + 1))
     cluster = view(*members, leader=leader, **kwargs)
     for seq, version in enumerate(versions, 1):
-        status = cluster.status.get(client_url(seq))
-        if status is not None:
-            status["version"] = version
-            if enabled and not version.startswith("3.5."):
-                status["downgradeInfo"] = {"enabled": True, "targetVersion": f"{enabled}.0"}
+        if client_url(seq) in cluster.status:
+            downgrade = f"{enabled}.0" if enabled and not version.startswith("3.5.") else None
+            cluster = with_status(cluster, client_url(seq), version=version, downgrade=downgrade)
     return cluster
 
 
@@ -134,8 +132,8 @@ def test_a_downgrade_to_another_version_enabled_already_is_refused(tmp_path):
 def test_a_second_run_once_every_member_runs_the_target_changes_nothing(tmp_path, enabled):
     cluster = live("3.6.11", "3.6.11", "3.6.11", enabled=enabled)
     if enabled:  # every member runs 3.6.11, its status still says enabled: etcd's monitor ends it within seconds
-        for status in cluster.status.values():
-            status["downgradeInfo"] = {"enabled": True, "targetVersion": "3.6.0"}
+        for url in list(cluster.status):
+            cluster = with_status(cluster, url, downgrade="3.6.0")
     plan = decide(facts(inventory(tmp_path), cluster, etcd_version="3.6.11"))
     assert (plan.members, plan.turns, plan.leader_host, plan.enable) == ({}, [], None, False)
     assert plan.notes[0].startswith("every member of the run runs etcd 3.6.11: nothing to downgrade")

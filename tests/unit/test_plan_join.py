@@ -25,6 +25,7 @@ from tests.unit.plans_data import (
     refused,
     squatter,
     view,
+    with_status,
 )
 
 MEMBERS = view(1, 2, 3)
@@ -223,7 +224,7 @@ def running(*versions: str):
     """The live cluster of members 1.. running these server versions."""
     live = view(*range(1, len(versions) + 1))
     for seq, version in enumerate(versions, 1):
-        live.status[client_url(seq)]["version"] = version
+        live = with_status(live, client_url(seq), version=version)
     return live
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from etcdkit.model.cluster import Alarm
 from etcdkit.plans.maintain import MaintainFacts, decide
-from tests.unit.plans_data import client_url, entry, inventory, member_id, refused, view
+from tests.unit.plans_data import client_url, entry, inventory, member_id, refused, view, with_health
 
 NOSPACE = (Alarm(member_id(1), "NOSPACE"),)
 
@@ -48,7 +48,7 @@ def test_unreadable_alarms_are_refused(tmp_path):
 def test_a_nospace_alarm_is_what_maintenance_is_for(tmp_path):
     live = view(1, 2, 3, leader=2)
     for seq in (1, 2, 3):
-        live.health[client_url(seq)] = "Active Alarm(s): NOSPACE"  # endpoint health fails on every member
+        live = with_health(live, client_url(seq), "Active Alarm(s): NOSPACE")  # endpoint health fails on every member
     plan = decide(facts(inventory(tmp_path), live, alarms=NOSPACE))
     assert "active alarms: NOSPACE" in plan.notes
     assert plan.parts == ["compact", "defrag", "disarm"] and plan.keep == 1000

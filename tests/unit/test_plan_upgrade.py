@@ -10,7 +10,7 @@ import pytest
 from etcdkit.model.data import V2StoreCheck
 from etcdkit.model.refusals import Refusal
 from etcdkit.plans.upgrade import UpgradeFacts, decide
-from tests.unit.plans_data import client_url, entry, inventory, view
+from tests.unit.plans_data import client_url, entry, inventory, view, with_status
 
 
 def live(*versions: str, leader: int = 2, **kwargs):
@@ -19,7 +19,7 @@ def live(*versions: str, leader: int = 2, **kwargs):
     cluster = view(*members, leader=leader, **kwargs)
     for seq, version in enumerate(versions, 1):
         if client_url(seq) in cluster.status:
-            cluster.status[client_url(seq)]["version"] = version
+            cluster = with_status(cluster, client_url(seq), version=version)
     return cluster
 
 

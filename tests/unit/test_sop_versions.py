@@ -18,10 +18,8 @@ def running(*versions: str, enabled: str | None = None):
     the downgrade enabled to `enabled`."""
     live = plans_data.view(*range(1, len(versions) + 1), leader=2)
     for seq, version in enumerate(versions, 1):
-        status = live.status[plans_data.client_url(seq)]
-        status["version"] = version
-        if enabled and not version.startswith(f"{enabled}."):
-            status["downgradeInfo"] = {"enabled": True, "targetVersion": f"{enabled}.0"}
+        downgrade = f"{enabled}.0" if enabled and not version.startswith(f"{enabled}.") else None
+        live = plans_data.with_status(live, plans_data.client_url(seq), version=version, downgrade=downgrade)
     return live
 
 

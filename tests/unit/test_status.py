@@ -22,7 +22,7 @@ from etcdkit.model.host import HeldCertificates
 from etcdkit.model.run import RunContext
 from etcdkit.plans import status
 from etcdkit.plans.status import build, format_report
-from tests.unit.plans_data import NOW
+from tests.unit.plans_data import NOW, with_health, with_status
 
 DATA = Path(__file__).parent / "data"
 
@@ -50,6 +50,11 @@ def view(name="cluster_healthy.txt"):
 
 def document(live="default", hosts=HOSTS, alarms=(), auth=AUTH_ON, certs=CERTS):
     return build("etcd", [dict(h) for h in hosts], view() if live == "default" else live, tuple(alarms), auth, certs, NOW)
+
+
+def third_member(live, **changes):
+    """The view with etcd-3's entry of the member list changed."""
+    return dataclasses.replace(live, members=(*live.members[:2], dataclasses.replace(live.members[2], **changes)))
 
 
 def messages(doc):
@@ -94,17 +99,14 @@ def test_auth_off_is_degraded_and_unknown_auth_is_not_a_problem():
 
 
 def test_a_learner_pending_is_degraded():
-    live = view()
-    live.members[2] = dataclasses.replace(live.members[2], is_learner=True)
+    live = third_member(view(), is_learner=True)
     doc = document(live)
     assert doc["members"][2]["role"] == "learner"
     assert (doc["exit_code"], messages(doc)) == (1, ["member etcd-3 is a learner waiting for promotion"])
 
 
 def test_an_unstarted_member_is_degraded():
-    live = view()
-    live.members[2] = dataclasses.replace(live.members[2], name="")
-    live.health.pop("https://10.10.10.12:2379")
+    live = with_health(third_member(view(), name=""), "https://10.10.10.12:2379", None)
     doc = document(live)
     assert doc["exit_code"] == 1
     assert messages(doc) == [f"member {ETCD_3:x} (https://10.10.10.12:2380) was added but never started"]
@@ -128,8 +130,8 @@ def test_a_ca_certificate_within_30_days_is_degraded():
 
 def test_no_leader_is_exit_2():
     live = view()
-    for entry in live.status.values():
-        entry["leader"] = 0
+    for url in list(live.status):
+        live = with_status(live, url, leader=0)
     doc = document(live)
     assert (doc["leader"], doc["exit_code"], doc["status"]) == (None, 2, "no quorum")
     assert "the cluster has no leader" in messages(doc)
@@ -137,7 +139,7 @@ def test_no_leader_is_exit_2():
 
 def test_two_voters_down_of_three_is_exit_2():
     live = view("cluster_member_down.txt")
-    live.health["https://10.10.10.11:2379"] = "context deadline exceeded"
+    live = with_health(live, "https://10.10.10.11:2379", "context deadline exceeded")
     doc = document(live)
     assert doc["exit_code"] == 2
     assert "1 of 3 voting members are healthy: no quorum" in messages(doc)
@@ -205,10 +207,9 @@ def test_the_table_lists_the_problems():
 def versions_view(*versions: str, downgrade: str | None = None):
     """The captured cluster with members running these server versions (3.6+: downgrade enabled to it)."""
     live = view()
-    for (_, status_of), version in zip(sorted(live.status.items()), versions, strict=True):
-        status_of["version"] = version
-        if downgrade and not version.startswith(downgrade):
-            status_of["downgradeInfo"] = {"enabled": True, "targetVersion": f"{downgrade}.0"}
+    for url, version in zip(sorted(live.status), versions, strict=True):
+        target = f"{downgrade}.0" if downgrade and not version.startswith(downgrade) else None
+        live = with_status(live, url, version=version, downgrade=target)
     return live
 
 

@@ -60,21 +60,21 @@ def evil_view() -> ClusterView:
 def test_a_member_list_with_a_url_of_another_form_names_the_member_and_leaves_the_url_out():
     view = evil_view()
     third = view.members[2]
-    assert view.refused_urls == [
-        f"member etcd-3 ({third.hex_id}) advertises the client URL {EVIL!r}: not https://<IPv4 address or DNS name>:<port>"
-    ]
+    assert view.refused_urls == (
+        f"member etcd-3 ({third.hex_id}) advertises the client URL {EVIL!r}: not https://<IPv4 address or DNS name>:<port>",
+    )
     assert third.client_urls == (plans_data.client_url(3),)  # only the URL of the form reaches anything
     assert all(EVIL not in url for member in view.members for url in (*member.peer_urls, *member.client_urls))
-    assert plans_data.view(1, 2, 3).refused_urls == []
+    assert plans_data.view(1, 2, 3).refused_urls == ()
 
 
 def test_a_peer_url_of_another_form_is_refused_too():
     pending = {"ID": plans_data.member_id(4), "peerURLs": ["https://10.10.10.13:2380;reboot"]}
     view = plans_data.view(1, 2, 3, pending)
-    assert view.refused_urls == [
+    assert view.refused_urls == (
         f"member (no name yet) ({plans_data.member_id(4):x}) advertises the peer URL 'https://10.10.10.13:2380;reboot': "
-        "not https://<IPv4 address or DNS name>:<port>"
-    ]
+        "not https://<IPv4 address or DNS name>:<port>",
+    )
     assert view.members[3].peer_urls == ()
 
 

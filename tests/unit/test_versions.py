@@ -6,6 +6,7 @@ path, the tool of offline operations and the advice etcd-status gives."""
 import pytest
 
 from etcdkit.model import versions
+from etcdkit.model.cluster import EndpointStatus
 from etcdkit.model.versions import Version
 
 
@@ -40,9 +41,10 @@ def test_cluster_version_is_the_lowest_major_minor():
 
 
 def test_an_enabled_downgrade_is_read_from_the_3_6_status():
-    enabled = {"version": "3.6.11", "downgradeInfo": {"enabled": True, "targetVersion": "3.5.0"}}
-    assert versions.downgrade_target([{"version": "3.5.32"}, enabled]) == "3.5"
-    assert versions.downgrade_target([{"version": "3.6.11", "downgradeInfo": {}}, {"version": "3.5.16"}]) is None
+    enabled = EndpointStatus.parse({"version": "3.6.11", "downgradeInfo": {"enabled": True, "targetVersion": "3.5.0"}})
+    assert versions.downgrade_target([EndpointStatus.parse({"version": "3.5.32"}), enabled]) == "3.5"
+    cancelled = EndpointStatus.parse({"version": "3.6.11", "downgradeInfo": {"targetVersion": "3.5.0"}})
+    assert versions.downgrade_target([cancelled, EndpointStatus.parse({"version": "3.6.11", "downgradeInfo": {}})]) is None
 
 
 @pytest.mark.parametrize(
