@@ -4,6 +4,7 @@ import re
 
 from pyinfra.api import FactBase
 
+from etcdkit.model.prometheus import PrometheusState
 from etcdkit.remote.prometheus import setup, target_files
 
 
@@ -40,24 +41,27 @@ class PrometheusSetup(FactBase):
     What the monitoring step must know of a Prometheus host: its version (`scrape_config_files`,
     which includes the scrape jobs, came with 2.43), whether its prometheus.yml names the cluster's
     job itself (how an older one scrapes it), and whether rules/etcd.yml is the shared rules file
-    an earlier etcdkit wrote (by its first line). {"version": (major, minor) or None, "job_inline": bool,
-    "old_rules": bool}
+    an earlier etcdkit wrote (by its first line).
 
     + directory: Prometheus' folder
     + cluster: the etcd cluster
+
+    .. code:: python
+
+        PrometheusState(version=(2, 42), job_inline=False, old_rules=True)
     """
 
     def command(self, directory: str, cluster: str):
         return setup(directory, cluster, OLD_RULES_HEADER)
 
-    def process(self, output):
+    def process(self, output) -> PrometheusState:
         lines = [line.strip() for line in output]
         version = next((re.search(r"version (\d+)\.(\d+)", line) for line in lines if line.startswith("version=")), None)
-        return {
-            "version": (int(version[1]), int(version[2])) if version else None,
-            "job_inline": "job_inline" in lines,
-            "old_rules": "old_rules" in lines,
-        }
+        return PrometheusState(
+            version=(int(version[1]), int(version[2])) if version else None,
+            job_inline="job_inline" in lines,
+            old_rules="old_rules" in lines,
+        )
 
 
 # the first line of the rules file etcdkit wrote before its rules were per cluster (rules/etcd.yml)

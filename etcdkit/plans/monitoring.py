@@ -11,6 +11,7 @@ already scrapes the members from target files of the same names and labels, with
 files: etcdkit keeps only those files, and writes no job, TLS files or rules of its own.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from pyinfra.facts.files import Directory
 from etcdkit.control.pki import CertRequest
 from etcdkit.facts.prometheus import PrometheusSetup
 from etcdkit.model import params
+from etcdkit.model.prometheus import PrometheusState
 from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import host_settings
 from etcdkit.plans.memberfiles import ClusterSecrets
@@ -44,7 +46,7 @@ class Monitors:
     hosts: tuple[str, ...]
     settings: Settings | None  # None: no monitoring host in the run
     without: dict = field(default_factory=dict)
-    setups: dict = field(default_factory=dict)
+    setups: Mapping[str, PrometheusState | None] = field(default_factory=dict)
 
     @property
     def site_targets(self) -> str | None:
@@ -60,16 +62,18 @@ class Monitors:
             return warnings
         root, cluster = self.settings.prometheus_dir, self.settings.etcd_cluster
         for name in self.hosts:
-            setup = self.setups.get(name) or {}
-            version = setup.get("version")
-            if version and version < SCRAPE_CONFIG_FILES and not setup.get("job_inline"):
+            setup = self.setups.get(name)
+            if setup is None:
+                continue
+            version = setup.version
+            if version and version < SCRAPE_CONFIG_FILES and not setup.job_inline:
                 warnings.append(
                     f"{name}: Prometheus {version[0]}.{version[1]} cannot include scrape jobs (scrape_config_files came with 2.43), "
                     f"so it does not scrape `{cluster}` yet: copy the job of {root}/scrape/etcd-{cluster}.yml under `scrape_configs:` "
                     f"in {root}/prometheus.yml and reload Prometheus (`systemctl reload {self.settings.prometheus_service}`); "
                     "the next run finds it there"
                 )
-            if setup.get("old_rules"):
+            if setup.old_rules:
                 warnings.append(
                     f"{name}: {root}/rules/etcd.yml is the rules file of an earlier etcdkit, for every cluster: each cluster now "
                     f"has its own (rules/etcdkit-<cluster>.yml), so its alerts fire twice. Once every cluster it monitors has "

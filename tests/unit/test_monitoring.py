@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from etcdkit.facts.prometheus import PrometheusSetup
 from pyinfra.facts.files import Directory
 
+from etcdkit.model.prometheus import PrometheusState
 from etcdkit.plans.memberfiles import ClusterSecrets
 from etcdkit.plans.monitoring import Target, monitoring_plan, read_monitors
 from etcdkit.tasks import prometheus as task
@@ -14,7 +15,7 @@ from tests.unit.plans_data import make_settings, monitors
 
 SITE = "/infra/targets/etcd"  # Pigsty's folder of etcd targets, read by its own `etcd` job
 MEMBERS = [Target("etcd-1", "10.10.10.10", 2379), Target("etcd-2", "10.10.10.11", 2379)]
-OLD_PROMETHEUS = {"version": (2, 42), "job_inline": False, "old_rules": True}  # both of its warnings
+OLD_PROMETHEUS = PrometheusState(version=(2, 42), job_inline=False, old_rules=True)  # both of its warnings
 
 
 class FakeInventory:

@@ -41,6 +41,7 @@ from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
+from etcdkit.model.prometheus import PrometheusState
 from etcdkit.operations import control, etcd, gates, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
@@ -1544,11 +1545,11 @@ def test_prometheus_setup_tells_an_earlier_etcdkit_rules_file_from_the_sites_own
         return PrometheusSetup().process(output)
 
     (tmp_path / "rules" / "etcd.yml").write_text("groups: []  # the site's own\n")
-    assert (read()["job_inline"], read()["old_rules"]) == (True, False)
+    assert (read().job_inline, read().old_rules) == (True, False)
     (tmp_path / "rules" / "etcd.yml").write_text((Path(__file__).resolve().parents[2] / "templates/prometheus/etcd-alerts.yml").read_text())
-    assert read()["old_rules"] is True
+    assert read().old_rules is True
     output = ["version=prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5)"]
-    assert PrometheusSetup().process(output) == {"version": (2, 42), "job_inline": False, "old_rules": False}
+    assert PrometheusSetup().process(output) == PrometheusState(version=(2, 42), job_inline=False, old_rules=False)
 
 
 # control.pki

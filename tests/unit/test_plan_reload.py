@@ -6,6 +6,7 @@ from etcdkit.facts.etcd import EtcdCluster
 from etcdkit.facts.yaml import hashed
 
 from etcdkit.model import paths
+from etcdkit.model.prometheus import PrometheusState
 from etcdkit.plans import patroni
 from etcdkit.plans.monitoring import Monitors
 from etcdkit.plans.reload import PgHost, ReloadFacts, decide
@@ -417,9 +418,9 @@ def test_a_vip_manager_that_does_not_watch_etcd_is_left_alone(tmp_path, dcs_type
 
 def test_prometheus_before_2_43_is_told_where_to_put_the_job_and_an_earlier_rules_file_is_left_with_a_warning(tmp_path):
     setups = {
-        "10.10.10.20": {"version": (2, 42), "job_inline": False, "old_rules": True},
-        "10.10.10.21": {"version": (2, 42), "job_inline": True, "old_rules": False},  # its prometheus.yml has the job
-        "10.10.10.22": {"version": (2, 53), "job_inline": False, "old_rules": False},
+        "10.10.10.20": PrometheusState(version=(2, 42), job_inline=False, old_rules=True),
+        "10.10.10.21": PrometheusState(version=(2, 42), job_inline=True, old_rules=False),  # its prometheus.yml has the job
+        "10.10.10.22": PrometheusState(version=(2, 53), job_inline=False, old_rules=False),
     }
     watching = Monitors(tuple(setups), make_settings(tmp_path), {}, setups)
     plan = decide(facts(inventory(tmp_path), monitored=watching))
