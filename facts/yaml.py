@@ -7,6 +7,7 @@ import json
 
 from pyinfra.api import FactBase
 
+from etcdkit.model.config_file import ConfigLocation
 from etcdkit.remote.configs import config_file, read_keys
 
 
@@ -34,11 +35,13 @@ class ConfigFile(FactBase):
     The file a config path leads to, through any symlinks (Pigsty links /etc/patroni/patroni.yml
     to /pg/conf/<instance>.yml), with its owner and mode, and who may write it: root when only root
     can change the way to it, else its owner, never root (templates/scripts/config-file.py).
-    {"target", "user", "group", "mode" (octal text), "writer", "refused" (None, or why nobody
-    writes it: a file of root's reached through a folder another user can change)}; None when there
-    is no such file.
+    None when there is no such file.
 
     + path: the config's path
+
+    .. code:: python
+
+        ConfigLocation(target="/pg/conf/pg-test-1.yml", user="postgres", group="postgres", mode="640", writer="postgres", refused=None)
     """
 
     requires_command = "python3"
@@ -46,8 +49,9 @@ class ConfigFile(FactBase):
     def command(self, path: str):
         return config_file("locate", path)
 
-    def process(self, output):
-        return json.loads("\n".join(output))
+    def process(self, output) -> ConfigLocation | None:
+        found = json.loads("\n".join(output))
+        return ConfigLocation(**found) if found is not None else None
 
 
 def hashed(values: dict, secrets: tuple[str, ...]) -> dict:

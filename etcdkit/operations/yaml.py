@@ -48,8 +48,8 @@ def yaml_keys(path: str, values: dict, secrets: tuple[str, ...] = ()):
     target = host.get_fact(ConfigFile, path=path)
     if target is None:
         raise OperationError(f"{path} does not lead to a file")
-    if target["refused"]:
-        raise OperationError(target["refused"])
+    if target.refused:
+        raise OperationError(target.refused)
     yield FunctionCommand(edit, (path, values, tuple(secrets)), {})
 
 

@@ -165,8 +165,8 @@ def read_clients(inventory, hosts: dict[str, HostState], first: Settings, parts:
                 # through Pigsty's symlink: the owner of /pg/conf/<instance>.yml is the user Patroni runs as
                 found = host.get_fact(ConfigFile, path=settings.patroni_config)
                 role = host.get_fact(PatroniRole, url=patroni.api_url(current["patroni"]))
-            owner = (found["user"], found["group"]) if found else None
-            refused = found["refused"] if found else None
+            owner = (found.user, found.group) if found else None
+            refused = found.refused if found else None
             pg_hosts.append(PgHost(host.name, settings, current["patroni"], current["vip"], owner, role, refused))
     monitors = read_monitors(inventory) if "monitor" in parts else Monitors((), None)
     return tuple(admin), tuple(pg_hosts), passwords, monitors

@@ -61,7 +61,7 @@ def test_a_file_is_read_and_replaced_in_its_folder_with_its_mode(base):
     config.chmod(0o640)
     found = locate(config)
     me = pwd.getpwuid(os.geteuid()).pw_name
-    assert (found["target"], found["user"], found["mode"], found["refused"]) == (str(config), me, "640", None)
+    assert (found.target, found.user, found.mode, found.refused) == (str(config), me, "640", None)
     assert json.loads(config_file("read", config).stdout) == CONFIG
     before = config.stat().st_ino
     written = config_file("write", config, NEW.encode())
@@ -85,7 +85,7 @@ def test_where_root_alone_can_change_the_way_root_writes_and_keeps_the_owner(bas
     config.write_text(CONFIG)
     owned(config, "nobody", 0o640)
     found = locate(config)
-    assert (found["writer"], found["user"], found["refused"]) == ("root", "nobody", None)
+    assert (found.writer, found.user, found.refused) == ("root", "nobody", None)
     assert config_file("write", config, NEW.encode()).returncode == 0
     info = config.stat()
     assert config.read_text() == NEW and (info.st_uid, stat.S_IMODE(info.st_mode)) == (pwd.getpwnam("nobody").pw_uid, 0o640)
@@ -110,7 +110,7 @@ def pigsty(base: Path) -> tuple[Path, Path]:
 def test_where_postgres_can_change_the_way_its_file_is_read_and_written_as_postgres(base):
     link, config = pigsty(base)
     found = locate(link)
-    assert (found["target"], found["user"], found["writer"], found["refused"]) == (str(config), "nobody", "nobody", None)
+    assert (found.target, found.user, found.writer, found.refused) == (str(config), "nobody", "nobody", None)
     assert json.loads(config_file("read", link).stdout) == CONFIG
     assert config_file("write", link, NEW.encode()).returncode == 0
     info = config.stat()
@@ -131,13 +131,13 @@ def test_a_file_of_root_reached_through_a_folder_of_postgres_is_refused(base, wh
     owned(swapped, "nobody", 0)
     folder = swapped.parent
     found = locate(link)
-    assert found["refused"].startswith(
+    assert found.refused.startswith(
         f"{link} leads to {victim}, a file of root's, through {base / 'etc-patroni'}, which nobody can change: "
         "etcdkit does not write it as root"
     )
     for action in ("read", "write"):
         refused = config_file(action, link, NEW.encode())
-        assert refused.returncode == 1 and refused.stdout == b"" and found["refused"].encode() in refused.stderr
+        assert refused.returncode == 1 and refused.stdout == b"" and found.refused.encode() in refused.stderr
     assert victim.read_text() == "root-only: true\n" and victim.stat().st_uid == 0 and folder.exists()
 
 
@@ -187,9 +187,9 @@ def test_who_can_change_a_folder_of_root(base, mode, sticky_owner, who):
     (shared / "sub" / "vip.yml").write_text(CONFIG)
     found = locate(shared / "sub" / "vip.yml")
     if who is None:
-        assert found["refused"] is None and found["writer"] == "root"
+        assert found.refused is None and found.writer == "root"
     else:
-        assert f"through {shared}, which {who} can change" in found["refused"]
+        assert f"through {shared}, which {who} can change" in found.refused
 
 
 @as_root
@@ -201,6 +201,6 @@ def test_an_owner_without_an_account_writes_by_its_number(base):
     os.chown(config, 4242, 4242)
     os.chown(base / "conf", 4242, 4242)
     found = locate(config)
-    assert (found["user"], found["writer"]) == ("4242", "4242")
+    assert (found.user, found.writer) == ("4242", "4242")
     assert config_file("write", config, NEW.encode()).returncode == 0
     assert config.read_text() == NEW and (config.stat().st_uid, config.stat().st_gid) == (4242, 4242)

@@ -38,6 +38,7 @@ from etcdkit.control.store import ControlWork
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
+from etcdkit.model.config_file import ConfigLocation
 from etcdkit.model.data import DatabaseStatus
 from etcdkit.model.host import EtcdServiceState
 from etcdkit.model.inventory import Member
@@ -1398,11 +1399,11 @@ def yaml_host(current, text: str | None = PIGSTY_PATRONI, found: dict | None = N
             return (True, json.dumps(text), "") if text is not None else (False, "", f"[Errno 13] Permission denied: '{TARGET}'")
         return True, "", ""
 
-    located = {"target": TARGET, "user": "postgres", "group": "postgres", "mode": "640", "writer": "postgres", "refused": None}
+    located = ConfigLocation(target=TARGET, user="postgres", group="postgres", mode="640", writer="postgres", refused=None)
     return FakeHost(
         {
             fact(YamlKeys, path=PATRONI, keys=tuple(patroni_values(None)), secrets=SECRET_KEYS): current,
-            fact(ConfigFile, path=PATRONI): {**located, **(found or {})},
+            fact(ConfigFile, path=PATRONI): dataclasses.replace(located, **(found or {})),
         },
         shell=answer,
     )

@@ -7,6 +7,7 @@ import json
 from etcdkit.facts.patroni import PatroniRole
 from etcdkit.facts.yaml import ConfigFile, YamlKeys
 
+from etcdkit.model.config_file import ConfigLocation
 from tests.unit import plans_data
 from tests.unit.sop_run import Machine, SopRun, created, member_machine, pki, with_view
 from tests.unit.test_sop_create import ADDRESSES
@@ -20,7 +21,7 @@ def reload(tmp_path, data: dict | None = None) -> SopRun:
     inv = plans_data.inventory(tmp_path)
     machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
     for address, role in ((REPLICA, "replica"), (PRIMARY, "primary")):
-        found = {"path": "/etc/patroni/patroni.yml", "user": "postgres", "group": "postgres", "refused": None}
+        found = ConfigLocation("/etc/patroni/patroni.yml", user="postgres", group="postgres", mode="640", writer="postgres", refused=None)
         machines[address] = Machine({YamlKeys: {"etcd3.hosts": "10.10.10.10:2379"}, ConfigFile: found, PatroniRole: role})
     read = {"read /etc/patroni/patroni.yml": json.dumps(CONFIG), "read /etc/default/vip-manager.yml": json.dumps("dcs-type: etcd\n")}
     run = SopRun(
