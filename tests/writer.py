@@ -55,6 +55,19 @@ def get_error(address: str, key: str, as_root: bool) -> str:
     return ""
 
 
+def fill(address: str, prefix: str, value_bytes: int, keys: int, most: int) -> str:
+    """Overwrite `keys` keys under prefix with random values of value_bytes, at most `most` times, through
+    one client (one login) until etcd refuses a write; its error ("" if it never did)."""
+    etcd = client(address, timeout=10)
+    value = os.urandom(value_bytes)
+    for number in range(most):
+        try:
+            etcd.put(f"{prefix}{number % keys}", value)
+        except Exception as error:
+            return str(error) or type(error).__name__
+    return ""
+
+
 def in_child(function, *args, timeout: float = 60):
     """function(*args) in a spawned process (where gRPC may run), and its result. A plain process
     and a pipe, no pool: a pool waits on threads, which block for ever once a test of the session
