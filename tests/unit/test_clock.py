@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.sources import etcdkit_modules, parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = {"capture_output": True, "text": True, "check": True}
 
@@ -28,7 +30,7 @@ CLOCK_CALLS = {"now", "utcnow", "today", "time", "time_ns"}
 def clock_reads(path: Path) -> list[int]:
     """Lines that call datetime.now(), datetime.utcnow(), date.today() or time.time()."""
     lines = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CLOCK_CALLS:
             owner = node.func.value
             name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
@@ -38,8 +40,7 @@ def clock_reads(path: Path) -> list[int]:
 
 
 def test_the_clock_is_read_only_where_a_run_or_command_starts():
-    sources = [*sorted((ROOT / "etcdkit").rglob("*.py")), *sorted((ROOT / "facts").rglob("*.py"))]
-    readers = {str(path.relative_to(ROOT)): clock_reads(path) for path in sources}
+    readers = {str(path.relative_to(ROOT)): clock_reads(path) for path in etcdkit_modules()}
     readers = {path: lines for path, lines in readers.items() if lines}
     assert set(readers) == set(READERS), readers
     assert all(len(lines) == 1 for lines in readers.values()), readers

@@ -21,6 +21,8 @@ import ast
 import re
 from pathlib import Path
 
+from tests.unit.sources import etcdkit_modules, parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = ROOT / "etcdkit" / "remote"
 TOOLS = {"shlex", "StringCommand", "QuoteString", "MaskString", "make_formatted_string_command"}
@@ -37,8 +39,7 @@ MESSAGES = {"noop", "debug", "info", "warning", "error", "OperationError", "Depl
 
 
 def modules() -> list[Path]:
-    paths = [*(ROOT / "etcdkit").rglob("*.py"), *(ROOT / "facts").rglob("*.py")]
-    return sorted(path for path in paths if ALLOWED not in path.parents)
+    return [path for path in etcdkit_modules() if ALLOWED not in path.parents]
 
 
 def _stringy(node: ast.AST) -> bool:
@@ -87,9 +88,8 @@ def _name(call: ast.Call) -> str:
     return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
 
 
-def command_lines(source: str, where: str) -> list[str]:
-    """Where the module (its source, and its path in the repository) builds a command line: `path:line what`."""
-    tree = ast.parse(source, where)
+def command_lines(tree: ast.Module, where: str) -> list[str]:
+    """Where the module (its syntax tree, and its path in the repository) builds a command line: `path:line what`."""
     found = []
 
     def note(node: ast.AST, what: str) -> None:
@@ -126,7 +126,7 @@ def command_lines(source: str, where: str) -> list[str]:
 
 
 def test_only_etcdkit_remote_builds_command_lines():
-    found = [line for path in modules() for line in command_lines(path.read_text(), path.relative_to(ROOT).as_posix())]
+    found = [line for path in modules() for line in command_lines(parsed(path), path.relative_to(ROOT).as_posix())]
     assert found == [], "build these in etcdkit/remote/ (etcdkit/remote/shell.py):\n" + "\n".join(found)
 
 
@@ -146,7 +146,7 @@ def test_the_check_finds_what_it_looks_for():
         "    def command(self, path):\n"
         "        return f'{path} --version'\n"
     )
-    found = [line.split(" ", 1)[1] for line in command_lines(sample, "etcdkit/operations/sample.py")]
+    found = [line.split(" ", 1)[1] for line in command_lines(ast.parse(sample), "etcdkit/operations/sample.py")]
     assert found.count("imports shlex") == 1 and found.count("imports StringCommand") == 1
     assert found.count("yields a string as a command") == 2
     assert "runs a string with run()" in found and "a fact's command is a string" in found

@@ -4,6 +4,8 @@ import ast
 import functools
 from pathlib import Path
 
+from tests.unit.sources import parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 # the folders of the repository that hold Python (not .venv nor build/)
 SOURCES = ("bench", "deploys", "etcdkit", "facts", "inventories", "lab", "templates", "tests")
@@ -32,7 +34,7 @@ def layer_of(module: str) -> int | None:
 @functools.cache  # each test reads every module
 def imports(path: Path) -> list[str]:
     names = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:

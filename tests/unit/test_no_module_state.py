@@ -5,6 +5,8 @@ that run pyinfra in-process) never sees the first's. Constants are ALL_CAPS by c
 import ast
 from pathlib import Path
 
+from tests.unit.sources import etcdkit_modules, parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 MUTABLE_CALLS = {
     "dict",
@@ -33,10 +35,9 @@ def _mutable(value: ast.AST | None) -> bool:
     return isinstance(value, containers) or (isinstance(value, ast.Call) and _name(value) in MUTABLE_CALLS)
 
 
-def module_state(source: str) -> list[str]:
-    """What in a module's source keeps state between calls: a module-level name (not ALL_CAPS) bound
-    to a mutable container, a `global` statement, a memoized function."""
-    tree = ast.parse(source)
+def module_state(tree: ast.Module) -> list[str]:
+    """What in a module keeps state between calls: a module-level name (not ALL_CAPS) bound to a
+    mutable container, a `global` statement, a memoized function."""
     found = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
@@ -52,8 +53,7 @@ def module_state(source: str) -> list[str]:
 
 
 def test_no_module_of_etcdkit_keeps_state():
-    sources = [*(ROOT / "etcdkit").rglob("*.py"), *(ROOT / "facts").rglob("*.py")]
-    found = {str(path.relative_to(ROOT)): module_state(path.read_text()) for path in sorted(sources)}
+    found = {str(path.relative_to(ROOT)): module_state(parsed(path)) for path in etcdkit_modules()}
     assert {path: lines for path, lines in found.items() if lines} == {}
 
 
@@ -73,7 +73,7 @@ class Host:
     @cached_property
     def conf(self): ...
 """
-    assert sorted(module_state(source)) == [
+    assert sorted(module_state(ast.parse(source))) == [
         "line 11: @cache load",
         "line 5: _saved",
         "line 6: _results",
