@@ -163,10 +163,10 @@ def decide(facts: CreateFacts) -> CreatePlan:
 def version_warnings(hosts) -> list[str]:
     """Members whose installed etcd is not etcd_version: create never upgrades (nor downgrades) one."""
     return [
-        f"{host.member.host_name} has etcd {host.state.version}, not etcd_version {host.settings.etcd_version}: create does not "
+        f"{host.member.host_name} has etcd {host.version}, not etcd_version {host.settings.etcd_version}: create does not "
         "change it; upgrade with deploys/upgrade.py (one member at a time)"
         for host in hosts
-        if host.settings.etcd_version and host.state is not None and host.state.version not in (None, host.settings.etcd_version)
+        if host.settings.etcd_version and host.version not in (None, host.settings.etcd_version)
     ]
 
 
