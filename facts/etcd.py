@@ -8,7 +8,7 @@ from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus, V2StoreCheck
-from etcdkit.model.host import EtcdHostState, EtcdServiceState, HeldCertificates, OwnStatus
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, HeldCertificates, OwnStatus
 from etcdkit.remote import auth, etcdctl
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
@@ -18,10 +18,13 @@ class EtcdHost(FactBase):
     """
     What a host holds of etcd (etcdkit.model.host.EtcdHostState): the binary and the package it comes
     from, the unit's state and file, the data dir, the managed files' checksums, the restart marker,
-    what its running etcd says it is and the current etcd.conf.
+    what its running etcd says it is and the current etcd.conf; the owner, group, mode and type of
+    the managed files, of the config and data dirs and of the paths of `also`, so that the
+    operations that write them need no round trip of their own (etcdkit.operations.known).
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
+    + also: more paths to report (the scheduled backups' folder and metric file)
 
     .. code:: python
 
@@ -37,6 +40,7 @@ class EtcdHost(FactBase):
             data=("member",),  # entries of the data dir; None: no data dir
             listeners=2,  # sockets listening on the ports
             sha256={"/etc/etcd/etcd.conf": "..."},
+            files={"/etc/etcd/etcd.conf": FileStat("root", "etcd", 644, "regular file"), "/etc/etcd/backup.sh": None},
             own=OwnStatus(cluster_id=1, member_id=2),  # what its running etcd says it is; None: no answer
             conf="name: etcd-1\\n...",  # None: no etcd.conf
         )
@@ -45,12 +49,13 @@ class EtcdHost(FactBase):
     TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf")
     NUMBERS = ("pid", "restart_pending", "listeners")
 
-    def command(self, data_dir: str, ports: tuple[int, int]):
-        return host_commands.etcd_host(data_dir, ports)
+    def command(self, data_dir: str, ports: tuple[int, int], also: tuple[str, ...] = ()):
+        return host_commands.etcd_host(data_dir, ports, also=tuple(also))
 
     def process(self, output) -> EtcdHostState:
         found: dict = {}
         sha256 = {}
+        files: dict[str, FileStat | None] = {}
         lines = list(output)
         while lines:
             line = lines.pop(0)
@@ -63,13 +68,18 @@ class EtcdHost(FactBase):
             elif key == "sha256":
                 digest, _, path = value.partition("  ")
                 sha256[path] = digest
+            elif key == "stat":
+                user, group, mode, kind, path = value.split(":", 4)
+                files[path] = FileStat(user, group, int(mode) if mode.isdigit() else -1, kind)
+            elif key == "absent":
+                files[value] = None
             elif key == "data":
                 found["data"] = tuple(value.split())
             elif key in self.NUMBERS:
                 found[key] = int(value) if value.strip().isdigit() else 0
             elif key in self.TEXT:
                 found[key] = value or None
-        return EtcdHostState(sha256=sha256, **found)
+        return EtcdHostState(sha256=sha256, files=files, **found)
 
 
 def _own_status(text: str) -> OwnStatus | None:

@@ -56,6 +56,21 @@ class OwnStatus:
 
 
 @dataclass(frozen=True)
+class FileStat:
+    """A path on a host as `stat` reports it (without following a symbolic link)."""
+
+    user: str
+    group: str
+    mode: int  # the permission bits' octal digits read as a number (644), as pyinfra's File fact gives them
+    kind: str  # stat's file type: "regular file", "regular empty file", "directory", "symbolic link", ...
+
+    def is_(self, kind: str, user: str, group: str, mode: str | int) -> bool:
+        """It is a file (kind "file") or a folder (kind "directory") of this owner, group and mode."""
+        kinds = ("regular file", "regular empty file") if kind == "file" else (kind,)
+        return self.kind in kinds and (self.user, self.group, self.mode) == (user, group, int(mode))
+
+
+@dataclass(frozen=True)
 class EtcdHostState:
     """What a host holds of etcd, as the EtcdHost fact reads it; the defaults: a host without any of it."""
 
@@ -72,5 +87,19 @@ class EtcdHostState:
     data: tuple[str, ...] | None = None  # the entries of the data dir (None: no data dir)
     listeners: int = 0  # sockets listening on the member's ports
     sha256: Mapping[str, str | None] = field(default_factory=dict)  # path -> digest of the managed files it holds
+    files: Mapping[str, FileStat | None] = field(default_factory=dict)  # path -> its stat, None: absent (the paths asked about)
     own: OwnStatus | None = None  # what its running etcd says it is (None: no answer)
     conf: str | None = None  # the text of its etcd.conf (None: none)
+
+    def holds_file(self, path: str, sha256: str, user: str, group: str, mode: str | int) -> bool:
+        """The host holds this content at path, as a file of this owner, group and mode."""
+        stat = self.files.get(path)
+        return stat is not None and stat.is_("file", user, group, mode) and self.sha256.get(path) == sha256
+
+    def holds_folder(self, path: str, user: str, group: str, mode: str | int) -> bool:
+        stat = self.files.get(path)
+        return stat is not None and stat.is_("directory", user, group, mode)
+
+    def lacks(self, path: str) -> bool:
+        """The host was asked about the path, and holds nothing there."""
+        return path in self.files and self.files[path] is None

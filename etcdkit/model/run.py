@@ -12,6 +12,8 @@ from typing import TypeVar, cast
 
 from gevent.lock import BoundedSemaphore
 
+from etcdkit.model.host import EtcdHostState
+
 ATTRIBUTE = "etcdkit_run"
 T = TypeVar("T")
 
@@ -32,6 +34,7 @@ class RunContext:
     failed_turn: str | None = None  # the host whose turn in a rolling change failed: no other takes one
     compacted: bool = False  # the history was compacted: every member has pages to free
     status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows
+    host_states: dict[str, EtcdHostState] = field(default_factory=dict)  # host name -> its EtcdHost fact as the plan read it
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """compute() the first time the key is asked for in this run, its result every time after;

@@ -22,7 +22,7 @@ from etcdkit.model.host import start_needed
 from etcdkit.model.inventory import Member
 from etcdkit.model.run import run_context
 from etcdkit.model.versions import Version, offline_tool
-from etcdkit.operations import on_host
+from etcdkit.operations import known, on_host
 from etcdkit.operations.files import private_upload
 from etcdkit.remote import auth, files, services, snapshots
 from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
@@ -56,7 +56,7 @@ def install(
     With apt the package is kept from starting its default instance (policy-rc.d) and its own unit
     is disabled: that instance would hold the ports and leave stray data behind.
     """
-    installed = host.get_fact(EtcdVersion)
+    installed = known.version()
     if installed and (installed == version or not (replace and version)):
         other = (
             f" (not etcd_version {version}: the upgrade SOP, deploys/upgrade.py, changes it)" if version and installed != version else ""
@@ -137,7 +137,7 @@ def request_restart(reason: str):
 
     + reason: why (shown in the output)
     """
-    service = host.get_fact(EtcdService)
+    service = known.service()
     if not service.pid:
         host.noop("etcd is not running: it starts with the new configuration")
         return
@@ -153,7 +153,7 @@ def running():
     Enable etcd and start it without waiting: members of a new cluster must start together,
     since the first one waits for quorum.
     """
-    service = host.get_fact(EtcdService)
+    service = known.service()
     commands = []
     if service.enabled != "enabled":
         commands.append(services.enable())

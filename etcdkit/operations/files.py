@@ -12,10 +12,11 @@ from pathlib import Path
 from pyinfra import host, state
 from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.facts.files import File, Sha256File
+from pyinfra.operations import files as pyinfra_files
 
 from etcdkit.control.passwords import Secret
 from etcdkit.model.run import run_context
-from etcdkit.operations import on_host
+from etcdkit.operations import known, on_host
 from etcdkit.remote import files
 from etcdkit.remote.shell import announce
 
@@ -68,7 +69,6 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
     + user, group, mode: final owner and permissions
     """
     content = read_source(source)
-    current = host.get_fact(File, path=dest)
     if not state.is_executing and isinstance(source, Path | Secret) and _path(source) in run_context(state).control_rewrites:
         content = None
     if content is None:
@@ -77,10 +77,29 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
         yield announce(f"{dest} gets a file the control node writes when the run executes")
         return
     data = content.encode()
-    same_content = host.get_fact(Sha256File, path=dest) == hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
+    if known.holds_file(dest, digest, user, group, mode):
+        host.noop(f"{dest} is up to date")
+        return
+    current = host.get_fact(File, path=dest)
+    same_content = host.get_fact(Sha256File, path=dest) == digest
     if same_content and current and (current["user"], current["group"], current["mode"]) == (user, group, int(mode)):
         host.noop(f"{dest} is up to date")
         return
     if not same_content:
         yield from private_upload(source if isinstance(source, Path | Secret) else data, dest)
     yield files.owner_and_mode(dest, user, group, mode)
+
+
+@operation()
+def folder(path: str, user: str, group: str, mode: str):
+    """
+    A folder with this owner and mode: pyinfra's files.directory, unless the plan found it so.
+
+    + path: remote path
+    + user, group, mode: its owner and permissions
+    """
+    if known.holds_folder(path, user, group, mode):
+        host.noop(f"{path} is a folder of {user}:{group}, mode {mode}")
+        return
+    yield from pyinfra_files.directory._inner(path=path, user=user, group=group, mode=mode)

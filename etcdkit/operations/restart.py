@@ -16,11 +16,11 @@ from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
 from pyinfra.facts.files import Sha256File
 
-from etcdkit.facts.etcd import EtcdCluster, EtcdMembership, EtcdService
+from etcdkit.facts.etcd import EtcdCluster, EtcdMembership
 from etcdkit.model import paths
 from etcdkit.model.cluster import EndpointStatus
 from etcdkit.model.run import run_context
-from etcdkit.operations import on_host
+from etcdkit.operations import known, on_host
 from etcdkit.remote import files as remote_files
 from etcdkit.remote import services
 from etcdkit.remote.etcdctl import journal, move_leader
@@ -29,6 +29,14 @@ from etcdkit.remote.etcdctl import wait_healthy as wait_healthy_command
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _holds(path: str, text: str) -> bool:
+    """The host holds this text at path (its owner and mode are the upload's concern)."""
+    known_state = known.host_state()
+    if known_state is not None and path in known_state.files:
+        return known_state.sha256.get(path) == _sha256(text)
+    return host.get_fact(Sha256File, path=path) == _sha256(text)
 
 
 @operation()
@@ -44,8 +52,8 @@ def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 
     + timeout: seconds to wait for health before and after the restart
     """
     files = files or {}
-    service = host.get_fact(EtcdService)
-    stale = {path: text for path, text in files.items() if host.get_fact(Sha256File, path=path) != _sha256(text)}
+    service = known.service()
+    stale = {path: text for path, text in files.items() if not _holds(path, text)}
     pending = bool(service.pid) and service.restart_pending == service.pid
     if not stale and not pending:
         host.noop("no restart pending")

@@ -6,6 +6,7 @@ from pyinfra.api import operation
 from pyinfra.facts.files import File
 
 from etcdkit.model import paths
+from etcdkit.operations import known
 from etcdkit.remote import files, services
 from etcdkit.remote.shell import joined
 
@@ -20,6 +21,9 @@ def removed(metric_dir: str):
     + metric_dir: the node exporter's textfile folder (etcd_backup_metric_dir)
     """
     metric = f"{metric_dir}/{paths.BACKUP_METRIC}"
+    if known.lacks(paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, metric):
+        host.noop("no scheduled backups on this member")
+        return
     present = [path for path in (paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, metric) if host.get_fact(File, path=path)]
     if not present:
         host.noop("no scheduled backups on this member")

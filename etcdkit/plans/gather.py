@@ -17,11 +17,12 @@ from etcdkit.control.passwords import PasswordFileError, user_secret, with_passw
 from etcdkit.control.pki import CertificateAuthority, PKIError
 from etcdkit.control.store import ca_source, cluster_folder
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost
-from etcdkit.model import params
+from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState, Ownership, OwnStatus, running
 from etcdkit.model.inventory import GROUP, ClusterSpec, InventoryError, Member, cluster_spec, host_address
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
 from etcdkit.remote.render import load_yaml
 
@@ -168,14 +169,17 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
     def read(member: Member) -> HostState:
         host = inventory.get_host(member.host_name)
         settings = host_settings(host)
+        also = (f"{settings.etcd_backup_metric_dir}/{paths.BACKUP_METRIC}", settings.etcd_backup_dir_remote)
         try:
             facts = (
                 None
                 if member.address in skip
-                else host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=(member.port, member.peer_port))
+                else host.get_fact(EtcdHost, data_dir=settings.etcd_data, ports=(member.port, member.peer_port), also=also)
             )
         except ConnectError:
             facts = None
+        if facts is not None and state is not None:
+            run_context(state).host_states.setdefault(host.name, facts)
         return HostState(member, settings, facts, in_run=state is None or in_run(state, host))
 
     # every host at once, as pyinfra reads a fact of many hosts: one round trip's time, not one per member

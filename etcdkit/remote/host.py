@@ -8,12 +8,25 @@ from etcdkit.model import paths
 from etcdkit.remote.etcdctl import own_status
 from etcdkit.remote.shell import joined, script, sh
 
-# the files of a member whose SHA-256 the EtcdHost fact reports
-MANAGED_FILES = (paths.CA, paths.CERT, paths.KEY, paths.PASS, paths.CONF, paths.UNIT, paths.ENV)
+# the files of a member whose SHA-256, owner and mode the EtcdHost fact reports
+MANAGED_FILES = (
+    paths.CA,
+    paths.CERT,
+    paths.KEY,
+    paths.PASS,
+    paths.CONF,
+    paths.UNIT,
+    paths.ENV,
+    paths.BACKUP_SCRIPT,
+    paths.BACKUP_SERVICE,
+    paths.BACKUP_TIMER,
+)
 
 
-def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF) -> StringCommand:
-    """key=value lines of what the host holds of etcd, then its etcd.conf (conf) after `conf<<`."""
+def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF, also: tuple[str, ...] = ()) -> StringCommand:
+    """key=value lines of what the host holds of etcd, then its etcd.conf (conf) after `conf<<`;
+    the owner, group, mode and type of the managed files, the config and data dirs and the paths
+    of `also`."""
     return script(
         "etcd-host.sh.j2",
         service=paths.SERVICE,
@@ -22,6 +35,7 @@ def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF) -> 
         data_dir=data_dir,
         ports=[int(port) for port in ports],
         files=MANAGED_FILES,
+        stat=(paths.CONF_DIR, data_dir, *MANAGED_FILES, *also),
         conf=conf,
         own_status=own_status(int(ports[0])),
     )

@@ -2,13 +2,13 @@
 its configuration, take etcd off it."""
 
 from pyinfra.api import deploy
-from pyinfra.operations import files, python, systemd
+from pyinfra.operations import python, systemd
 from pyinfra.operations.util import any_changed
 
 from etcdkit.model import paths
 from etcdkit.model.settings import Settings
 from etcdkit.operations import etcd, membership, restart, scheduled_backups
-from etcdkit.operations.files import upload
+from etcdkit.operations.files import folder, upload
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
 
 
@@ -47,8 +47,8 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets, version: str | None = No
         version=version or settings.etcd_version,
         replace=replace,
     )
-    files.directory(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
-    files.directory(name="etcd data dir", path=settings.etcd_data, user="etcd", group="etcd", mode="700")
+    folder(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
+    folder(name="etcd data dir", path=settings.etcd_data, user="etcd", group="etcd", mode="700")
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
     for path, source in secrets.member_sources(plan.member).items():
@@ -68,7 +68,7 @@ def _scheduled_backups(plan: MemberPlan) -> None:
     if paths.BACKUP_TIMER not in plan.files:
         scheduled_backups.removed(name="No scheduled backups (etcd_backup_schedule is unset)", metric_dir=settings.etcd_backup_metric_dir)
         return
-    files.directory(name="Scheduled backups folder", path=settings.etcd_backup_dir_remote, user="root", group="root", mode="700")
+    folder(name="Scheduled backups folder", path=settings.etcd_backup_dir_remote, user="root", group="root", mode="700")
     _, service, timer = (_put(path, plan.files[path]) for path in (paths.BACKUP_SCRIPT, paths.BACKUP_SERVICE, paths.BACKUP_TIMER))
     systemd.daemon_reload(name="Reload systemd units (scheduled backups)", _if=any_changed(service, timer))
     systemd.service(name=f"Start and enable {paths.BACKUP_TIMER_UNIT}", service=paths.BACKUP_TIMER_UNIT, running=True, enabled=True)

@@ -43,7 +43,8 @@ from etcdkit import sops
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.host import EtcdServiceState, HeldCertificates
+from etcdkit.model.host import EtcdServiceState, FileStat, HeldCertificates
+from etcdkit.remote.host import MANAGED_FILES
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, _frozen
 
@@ -125,6 +126,7 @@ class SopRun:
         self.machines = {address: machine if isinstance(machine, Machine) else Machine(machine) for address, machine in facts.items()}
         self.facts = {address: {_key(key): value for key, value in m.facts.items()} for address, m in self.machines.items()}
         self.defaulted: list[tuple[str, str]] = []
+        self.asked: list[tuple[str, str]] = []  # (address, fact class) of every fact read, in order
         self.downloads = downloads or {}
         self.error: PyinfraError | None = None  # a refusal while prepared, or no host left while executed
         members = list(facts) if members is None else members
@@ -154,6 +156,7 @@ class SopRun:
 
     def _fact(self, host: Host, cls, kwargs: dict):
         address = host.name.removeprefix(FAKE)
+        self.asked.append((address, cls.__name__))
         known = self.facts.get(address, {})
         if issubclass(cls, ShortFactBase):
             return cls().process_data(self._fact(host, cls.fact, kwargs))
@@ -344,8 +347,13 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
     contents = {**rendered, **{path: source.read_text() for path, source in sources.items()}}
     held = {path: (text, *paths.OWNERS[path][:2], int(paths.OWNERS[path][2])) for path, text in contents.items()}
     pid = 2671 if running else 0
+    folders = {**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)}
     state = inv.ours(seq, running=running, ca_pem=contents[paths.CA], root=contents[paths.PASS], **files)
-    state = replace(state, sha256={path: plans_data.sha256(text) for path, text in contents.items()})
+    state = replace(
+        state,
+        sha256={path: plans_data.sha256(text) for path, text in contents.items()},
+        files=stats(held, folders, inv.settings),
+    )
     return Machine(
         {
             EtcdHost: state,
@@ -355,9 +363,17 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdCertificates: HeldCertificates(contents[paths.CERT], contents[paths.CA]),
         },
         files=held,
-        folders={**DEBIAN_FOLDERS, paths.CONF_DIR: ("root", "etcd", 750), inv.settings.etcd_data: ("etcd", "etcd", 700)},
+        folders=folders,
         commands={"apt-get": "/usr/bin/apt-get", "etcdutl": "/usr/bin/etcdutl"},  # Debian's etcd-client 3.5 has etcdutl
     )
+
+
+def stats(held: dict, folders: dict, settings) -> dict[str, FileStat | None]:
+    """What the EtcdHost fact reports of the paths it is asked about, on a host with these files and folders."""
+    found = {path: FileStat(user, group, mode, "regular file") for path, (_, user, group, mode) in held.items()}
+    found.update({path: FileStat(user, group, mode, "directory") for path, (user, group, mode) in folders.items()})
+    also = (f"{settings.etcd_backup_metric_dir}/{paths.BACKUP_METRIC}", settings.etcd_backup_dir_remote)
+    return {path: found.get(path) for path in (paths.CONF_DIR, settings.etcd_data, *MANAGED_FILES, *also)}
 
 
 def with_view(machines: dict[str, Machine], live: ClusterView) -> dict[str, Machine]:

@@ -8,7 +8,7 @@ import pytest
 from etcdkit.facts.etcd import EtcdCluster, EtcdHost, EtcdService
 
 from etcdkit.model.cluster import EndpointStatus, Role, fragmented, quorum
-from etcdkit.model.host import EtcdHostState, EtcdServiceState, OwnStatus
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, OwnStatus
 
 DATA = Path(__file__).parent / "data"
 
@@ -58,6 +58,16 @@ def test_host_state_of_a_member_and_of_a_bare_host():
         "/etc/systemd/system/etcd.service",
         "/etc/profile.d/etcdctl.sh",
     }
+    assert member.files["/etc/etcd"] == FileStat("root", "etcd", 750, "directory")
+    assert member.files["/etc/etcd/server.key"] == FileStat("etcd", "etcd", 600, "regular file")
+    assert member.files["/var/backups/etcd"] is None and member.lacks("/var/backups/etcd")
+    assert not member.lacks("/etc/etcd/etcd.conf") and not member.lacks("/etc/motd")  # held; not asked about
+    conf_digest = member.sha256["/etc/etcd/etcd.conf"]
+    assert member.holds_file("/etc/etcd/etcd.conf", conf_digest, "root", "etcd", "644")
+    assert not member.holds_file("/etc/etcd/etcd.conf", conf_digest, "root", "etcd", "640")  # another mode
+    assert not member.holds_file("/etc/etcd/etcd.conf", "0" * 64, "root", "etcd", "644")  # another content
+    assert not member.holds_file("/etc/etcd", conf_digest, "root", "etcd", "750")  # a folder is no file
+    assert member.holds_folder("/data/etcd", "etcd", "etcd", "700") and not member.holds_folder("/data/etcd", "root", "etcd", "700")
     bare = EtcdHost().process((DATA / "host_bare.txt").read_text().splitlines())
     assert (bare.version, bare.data, bare.conf, bare.pid, bare.package_manager) == (None, None, None, 0, "apt-get")
     assert (bare.binary, bare.package, bare.unit) == (None, None, None)

@@ -2,11 +2,15 @@
 each runs here as etcdkit renders it, against stand-in etcdctl, etcdutl, systemctl and the other
 programs it calls (tests/unit/scripts.py): what it calls, in which order, and what it leaves."""
 
+import grp
+import os
+import pwd
 from pathlib import Path
 
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser
 
 from etcdkit.model.auth import AuthState, UserState
+from etcdkit.model.host import FileStat
 from etcdkit.remote import auth, etcdctl, host, packages, recovery, services, snapshots
 from etcdkit.remote.services import READ_API
 from tests.unit.scripts import ENDPOINT, INITIAL, MEMBER, SAMPLES, SCRIPTS, run
@@ -280,7 +284,10 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
         "ss": [("*", 0, "printf 'LISTEN 0 4096 10.10.10.10:2379 0.0.0.0:*\\nLISTEN 0 4096 10.10.10.10:2380 0.0.0.0:*\\n'")],
         "etcdctl": [("*endpoint status -w json", 0, 'echo \'[{"Endpoint":"https://127.0.0.1:2379"}]\'')],
     }
-    command = host.etcd_host(str(data), (2379, 2380), conf=str(conf))
+    missing, odd = tmp_path / "missing", tmp_path / "a:b c"
+    odd.write_text("")
+    odd.chmod(0o640)
+    command = host.etcd_host(str(data), (2379, 2380), conf=str(conf), also=(str(missing), str(odd)))
     ran = run(command, tmp_path, ("etcd", "systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
     assert ran.status == 0, ran.stderr
     found = EtcdHost().process(ran.stdout.splitlines())
@@ -288,3 +295,7 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     assert found.package_manager == "apt-get" and found.unit == "/lib/systemd/system/etcd.service"
     assert found.data == ("member",) and found.listeners == 2 and found.conf == conf.read_text()
     assert "as root: etcdctl --endpoints=https://127.0.0.1:2379 " in "\n".join(ran.calls)
+    me = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    assert found.files[str(data)] == FileStat(*me, int(oct(data.stat().st_mode & 0o7777)[2:]), "directory")
+    assert found.files[str(odd)] == FileStat(*me, 640, "regular empty file")  # a name with a colon and a space
+    assert found.files[str(missing)] is None and found.lacks(str(missing))

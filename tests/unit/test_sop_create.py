@@ -1,6 +1,11 @@
 """The create SOP's wiring, run in-process on fake hosts: which operations each host gets, in which
 order, which are serial or guarded, and that a converged cluster gives a preview without changes."""
 
+from dataclasses import replace
+
+from etcdkit.facts.etcd import EtcdHost
+
+from etcdkit.model import paths
 from etcdkit.model.refusals import Refusal
 from tests.unit import plans_data
 from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki, with_view
@@ -61,6 +66,41 @@ def test_a_second_run_on_the_converged_cluster_changes_nothing(tmp_path):
         assert run.changes(address) == ["etcd member | Reload systemd units [if]", "etcd member | Wait for etcd to be healthy [if]"]
     run.execute()
     assert {address: run.commands(address) for address in ADDRESSES} == {address: [] for address in ADDRESSES}
+
+
+def converged(tmp_path, **files) -> dict:
+    created(tmp_path)
+    inv = plans_data.inventory(tmp_path)
+    return with_view({address: member_machine(inv, seq, **files) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
+
+
+def test_on_a_converged_cluster_the_operations_ask_nothing_beyond_the_plans_facts(tmp_path):
+    run = SopRun("create", converged(tmp_path), group_data=pki(tmp_path)).prepare()
+    # the plan's facts, and the preview of the RBAC step
+    assert {fact for _, fact in run.asked} == {"EtcdHost", "EtcdCluster", "EtcdAuth"}
+    run.asked.clear()
+    run.execute()
+    # the seed member's RBAC step logs in to check root's password: the only fact an operation reads
+    assert run.asked == [(ADDRESSES[0], "EtcdAuth")]
+
+
+def test_once_an_operation_changed_a_host_its_later_operations_read_fresh_facts(tmp_path):
+    machines = converged(tmp_path)
+    other = dict(machines[ADDRESSES[1]].files)
+    other[paths.ENV] = ("# edited by hand\n", *other[paths.ENV][1:])
+    machines[ADDRESSES[1]].files = other
+    machines[ADDRESSES[1]].facts[EtcdHost] = replace(
+        machines[ADDRESSES[1]].facts[EtcdHost], sha256={**machines[ADDRESSES[1]].facts[EtcdHost].sha256, paths.ENV: "0" * 64}
+    )
+    run = SopRun("create", machines, group_data=pki(tmp_path)).prepare()
+    run.asked.clear()
+    run.execute()
+    asked = [fact for address, fact in run.asked if address == ADDRESSES[1]]
+    # the edited file is read again before it is written; every operation after that write reads its own facts
+    assert asked[:2] == ["File", "Sha256File"]
+    assert "Sha256File" in asked[2:] and "EtcdService" in asked
+    assert [address for address, _ in run.asked if address != ADDRESSES[1]] == [ADDRESSES[0]]  # the others: RBAC's EtcdAuth
+    assert any("etcdctl.sh" in command for command in run.commands(ADDRESSES[1]))
 
 
 def test_a_host_that_is_neither_a_member_nor_a_monitoring_host_stops_the_run(tmp_path):

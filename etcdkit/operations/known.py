@@ -1,0 +1,55 @@
+"""What the plan read of a host, for the operations that write it: one round trip for the host's
+whole state (the EtcdHost fact) instead of one or two per file, folder and unit.
+
+While no operation of this run has run a command on a host, the host is as the plan read it, in
+the same run: an operation that finds its work done there has nothing to ask. Once something ran
+there, or for a path the plan did not read, the operation asks its own fact, as pyinfra's do.
+What the plan read is used only to find work done (a no-op) or to read the unit's state: whatever
+is to be changed is decided from a fresh fact.
+"""
+
+from pyinfra import host, state
+
+from etcdkit.facts.etcd import EtcdService, EtcdVersion
+from etcdkit.model.host import EtcdHostState, EtcdServiceState
+from etcdkit.model.run import run_context
+
+
+def host_state() -> EtcdHostState | None:
+    """The host's EtcdHost fact as this run's plan read it, while no operation of the run has run a
+    command on the host since; None otherwise (or when the plan did not read it)."""
+    known = run_context(state).host_states.get(host.name)
+    if known is None or any(data.operation_meta.executed for data in state.ops.get(host, {}).values()):
+        return None
+    return known
+
+
+def holds_file(path: str, sha256: str, user: str, group: str, mode: str) -> bool:
+    """The host holds this content at path with this owner and mode, as the plan read it."""
+    known = host_state()
+    return known is not None and known.holds_file(path, sha256, user, group, mode)
+
+
+def holds_folder(path: str, user: str, group: str, mode: str) -> bool:
+    known = host_state()
+    return known is not None and known.holds_folder(path, user, group, mode)
+
+
+def lacks(*paths: str) -> bool:
+    """The host holds none of the paths, as the plan read it."""
+    known = host_state()
+    return known is not None and all(known.lacks(path) for path in paths)
+
+
+def service() -> EtcdServiceState:
+    """The etcd unit's state: as the plan read it, else from the EtcdService fact."""
+    known = host_state()
+    if known is None:
+        return host.get_fact(EtcdService)
+    return EtcdServiceState(known.active or "", known.enabled or "", known.pid, known.restart_pending)
+
+
+def version() -> str | None:
+    """The installed etcd's version: as the plan read it, else from the EtcdVersion fact."""
+    known = host_state()
+    return known.version if known is not None else host.get_fact(EtcdVersion)
