@@ -146,6 +146,16 @@ PARAMS = [
     ),
     Param("etcd_compaction_retention", "24h", str, "Periodic auto-compaction retention.", ("create", "join", "reload", "restore")),
     Param(
+        "etcd_bcrypt_cost",
+        None,
+        int,
+        "bcrypt cost of the passwords etcd stores (4 to 31; etcd's own default is 10), which every login pays. "
+        "Unset: 4 when no host of the inventory sets etcd_root_password or pg_etcd_password (or their _file): every "
+        "password is then one etcdkit generated (192 random bits), which no cost makes easier to guess, and each login "
+        "takes about 2 ms instead of about 100; else etcd's default. It applies to the passwords set after it (docs/performance.md).",
+        ("create", "join", "reload", "restore"),
+    ),
+    Param(
         "etcd_root_password",
         None,
         str,

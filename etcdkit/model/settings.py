@@ -31,6 +31,7 @@ class Settings:
     etcd_heartbeat_interval: int = 100
     etcd_quota_backend_bytes: int = 8589934592
     etcd_compaction_retention: str = "24h"
+    etcd_bcrypt_cost: int | None = None
     etcd_root_password: Password | None = None
     etcd_root_password_file: str | None = None
     etcd_safeguard: bool = False

@@ -123,6 +123,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "etcd_election_timeout": in_range(50, 50000, " ms"),
     "etcd_heartbeat_interval": in_range(10, 5000, " ms"),
     "etcd_quota_backend_bytes": in_range(64 << 20, 64 << 30, " bytes (64 MiB to 64 GiB)"),
+    "etcd_bcrypt_cost": in_range(4, 31),
     "etcd_compaction_retention": matches(RETENTION, '"24h", "1h30m" or "24"'),
     "etcd_cert_days": in_range(31, 36500, " days"),
     "etcd_root_password": word,

@@ -77,12 +77,14 @@ class Membership:
 
     initial_cluster: str
     endpoints: str
+    bcrypt_cost: int | None = None  # the cluster's (ClusterSpec.bcrypt_cost)
 
     @classmethod
     def of_inventory(cls, spec: ClusterSpec) -> "Membership":
         return cls(
             initial_cluster([(m.name, m.peer_url) for m in spec.members]),
             ",".join(sorted(m.client_url for m in spec.members)),
+            spec.bcrypt_cost,
         )
 
     @classmethod
@@ -95,7 +97,7 @@ class Membership:
         if joining is not None:
             pairs[joining.peer_url] = joining.name
             endpoints.add(joining.client_url)
-        return cls(initial_cluster((name, url) for url, name in pairs.items() if name), ",".join(sorted(endpoints)))
+        return cls(initial_cluster((name, url) for url, name in pairs.items() if name), ",".join(sorted(endpoints)), spec.bcrypt_cost)
 
 
 def member_files(host: HostState, membership: Membership, token: str, initial_state: str) -> dict[str, str]:
@@ -103,7 +105,9 @@ def member_files(host: HostState, membership: Membership, token: str, initial_st
     etcd_backup_schedule the script, service and timer of its scheduled backups."""
     member, settings = host.member, host.settings
     return {
-        paths.CONF: etcd_conf(member, settings, membership.initial_cluster, token, initial_state, peer_name(member.cluster)),
+        paths.CONF: etcd_conf(
+            member, settings, membership.initial_cluster, token, initial_state, peer_name(member.cluster), membership.bcrypt_cost
+        ),
         paths.UNIT: etcd_unit(member, bool(settings.etcd_tarball)),
         paths.ENV: etcdctl_env(member.cluster, membership.endpoints, paths.CA, paths.CERT, paths.KEY, paths.PASS),
         **(backup_files(member, settings) if settings.etcd_backup_schedule else {}),
@@ -128,6 +132,7 @@ CONF_PARAMS = {
     "election-timeout": "etcd_election_timeout",
     "quota-backend-bytes": "etcd_quota_backend_bytes",
     "auto-compaction-retention": "etcd_compaction_retention",
+    "bcrypt-cost": "etcd_bcrypt_cost",
 }
 
 

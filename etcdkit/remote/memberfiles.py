@@ -17,7 +17,9 @@ BACKUP_TURN_SECONDS = 120
 BACKUP_TURNS = 15
 
 
-def etcd_conf(member: Member, settings: Settings, initial_cluster: str, token: str, initial_state: str, peer_name: str) -> str:
+def etcd_conf(
+    member: Member, settings: Settings, initial_cluster: str, token: str, initial_state: str, peer_name: str, bcrypt_cost: int | None = None
+) -> str:
     return render(
         "etcd.conf.j2",
         member=member,
@@ -30,6 +32,7 @@ def etcd_conf(member: Member, settings: Settings, initial_cluster: str, token: s
         election_timeout=settings.etcd_election_timeout,
         quota_backend_bytes=settings.etcd_quota_backend_bytes,
         compaction_retention=settings.etcd_compaction_retention,
+        bcrypt_cost=bcrypt_cost,
     )
 
 

@@ -18,7 +18,7 @@ from etcdkit.facts.etcd import EtcdHost
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, EndpointHealth
 from etcdkit.model.host import EtcdHostState, OwnStatus
-from etcdkit.model.inventory import ClusterSpec, Member
+from etcdkit.model.inventory import GENERATED_PASSWORDS_COST, PASSWORD_KEYS, ClusterSpec, Member
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import ControlState, HostState
@@ -119,7 +119,7 @@ class Inventory:
         `peers` (default: the inventory)."""
         host = HostState(self.member(seq), replace(self.settings, **changes), None)
         members = self.spec.members if peers is None else [self.member(peer) for peer in peers]
-        membership = Membership.of_inventory(ClusterSpec(self.spec.cluster, tuple(members), ()))
+        membership = Membership.of_inventory(ClusterSpec(self.spec.cluster, tuple(members), (), self.spec.bcrypt_cost))
         return member_files(host, membership, token, initial_state)
 
     def ours(
@@ -184,7 +184,9 @@ def control(ca_pem: str | None = CA_PEM, root: str | None = None, configured: bo
 def inventory(tmp_path: Path, seqs: Iterable[int] = (1, 2, 3), cluster: str = "etcd", warnings=(), **overrides) -> Inventory:
     """Members seqs of cluster `cluster`, with make_settings(tmp_path, **overrides)."""
     members = tuple(Member(address(seq), seq, cluster, address(seq), 2379, 2380) for seq in seqs)
-    return Inventory(ClusterSpec(cluster, members, tuple(warnings)), make_settings(tmp_path, etcd_cluster=cluster, **overrides))
+    cost = None if any(overrides.get(key) for key in PASSWORD_KEYS) else GENERATED_PASSWORDS_COST  # as cluster_spec decides
+    spec = ClusterSpec(cluster, members, tuple(warnings), overrides.get("etcd_bcrypt_cost", cost))
+    return Inventory(spec, make_settings(tmp_path, etcd_cluster=cluster, **overrides))
 
 
 def assert_control_node_untouched(inv: Inventory) -> None:

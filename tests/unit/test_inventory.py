@@ -200,3 +200,28 @@ def test_members_named_lost_must_be_members_of_the_group():
     assert found == [
         f"host {h}: etcd_recover_lost lists '10.0.0.2;reboot': name each member gone for good by its IP address" for h, _ in members
     ]
+
+
+MEMBERS = [("10.0.0.1", {"etcd_seq": 1}), ("10.0.0.2", {"etcd_seq": 2}), ("10.0.0.3", {"etcd_seq": 3})]
+
+
+@pytest.mark.parametrize(
+    ("pg", "group_data", "cost"),
+    [
+        (None, {}, 4),  # every password is generated: the least cost
+        (None, {"etcd_root_password": "Site.Root-2024"}, None),  # a password of the site's: etcd's default
+        (None, {"etcd_root_password_file": "/srv/root.pass"}, None),
+        (("10.0.0.9", {"pg_cluster": "pg-meta", "pg_etcd_password": "DBUser.Meta"}), {}, None),  # a client's, on its own host
+        (("10.0.0.9", {"pg_cluster": "pg-meta"}), {}, 4),
+        (None, {"etcd_bcrypt_cost": "10"}, 10),  # set: as set
+        (None, {"etcd_bcrypt_cost": 6, "etcd_root_password": "Site.Root-2024"}, 6),
+    ],
+)
+def test_the_bcrypt_cost_is_the_least_only_when_etcdkit_generates_every_password(pg, group_data, cost):
+    assert cluster_spec(inventory(MEMBERS, pg, **group_data)).bcrypt_cost == cost
+
+
+def test_one_bcrypt_cost_for_the_cluster_and_within_bcrypts_range():
+    differing = [("10.0.0.1", {"etcd_seq": 1, "etcd_bcrypt_cost": 4}), ("10.0.0.2", {"etcd_seq": 2, "etcd_bcrypt_cost": 12})]
+    assert problems(differing) == ["etcd_bcrypt_cost differs between the members (4, 12): set one value for the cluster"]
+    assert any("etcd_bcrypt_cost" in problem and "between 4 and 31" in problem for problem in problems(MEMBERS, etcd_bcrypt_cost=3))

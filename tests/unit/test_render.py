@@ -23,6 +23,7 @@ def conf(**overrides):
         quota_backend_bytes=8 << 30,
         compaction_retention="24h",
         peer_name="etcd.peers.etcd",
+        bcrypt_cost=4,
     )
     values.update(overrides)
     return render("etcd.conf.j2", **values)
@@ -39,6 +40,8 @@ def test_conf_is_etcd_yaml_with_tls_everywhere():
     assert settings["peer-transport-security"]["client-cert-auth"] is True
     assert settings["peer-transport-security"]["allowed-hostname"] == ["etcd.peers.etcd"]  # only members are peers
     assert settings["client-transport-security"]["trusted-ca-file"] == "/etc/etcd/ca.crt"
+    assert settings["bcrypt-cost"] == 4
+    assert "bcrypt-cost" not in yaml.safe_load(conf(bcrypt_cost=None))  # etcd's own default
 
 
 def test_bootstrap_only_lines_do_not_count_as_runtime_settings():
