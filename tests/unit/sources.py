@@ -17,3 +17,9 @@ def etcdkit_modules() -> list[Path]:
 def parsed(path: Path) -> ast.Module:
     """The module's syntax tree (shared: a test only reads it)."""
     return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+@functools.cache
+def walk(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node of a parsed module (ast.walk's order), listed once: each scan reads the list."""
+    return tuple(ast.walk(tree))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.sources import etcdkit_modules, parsed
+from tests.unit.sources import etcdkit_modules, parsed, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = {"capture_output": True, "text": True, "check": True}
@@ -30,7 +30,7 @@ CLOCK_CALLS = {"now", "utcnow", "today", "time", "time_ns"}
 def clock_reads(path: Path) -> list[int]:
     """Lines that call datetime.now(), datetime.utcnow(), date.today() or time.time()."""
     lines = []
-    for node in ast.walk(parsed(path)):
+    for node in walk(parsed(path)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CLOCK_CALLS:
             owner = node.func.value
             name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")

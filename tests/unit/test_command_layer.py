@@ -21,7 +21,7 @@ import ast
 import re
 from pathlib import Path
 
-from tests.unit.sources import etcdkit_modules, parsed
+from tests.unit.sources import etcdkit_modules, parsed, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = ROOT / "etcdkit" / "remote"
@@ -72,7 +72,7 @@ def _not_strings(tree: ast.AST) -> set[int]:
     """The docstrings, the messages (MESSAGES' arguments), and the literal parts of f-strings (the
     f-string is checked as a whole)."""
     found = set()
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Call) and _name(node) in MESSAGES:
             found.update(id(part) for argument in node.args for part in ast.walk(argument))
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
@@ -97,7 +97,7 @@ def command_lines(tree: ast.Module, where: str) -> list[str]:
 
     skipped = _not_strings(tree)
     on_hosts = where.startswith(RUNS_ON_HOSTS)
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] in TOOLS:

@@ -4,7 +4,7 @@ import ast
 import functools
 from pathlib import Path
 
-from tests.unit.sources import parsed
+from tests.unit.sources import parsed, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 # the folders of the repository that hold Python (not .venv nor build/)
@@ -34,7 +34,7 @@ def layer_of(module: str) -> int | None:
 @functools.cache  # each test reads every module
 def imports(path: Path) -> list[str]:
     names = []
-    for node in ast.walk(parsed(path)):
+    for node in walk(parsed(path)):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:

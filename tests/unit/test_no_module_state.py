@@ -5,7 +5,7 @@ that run pyinfra in-process) never sees the first's. Constants are ALL_CAPS by c
 import ast
 from pathlib import Path
 
-from tests.unit.sources import etcdkit_modules, parsed
+from tests.unit.sources import etcdkit_modules, parsed, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 MUTABLE_CALLS = {
@@ -44,7 +44,7 @@ def module_state(tree: ast.Module) -> list[str]:
         for target in targets:
             if isinstance(target, ast.Name) and not target.id.isupper() and _mutable(node.value):
                 found.append(f"line {node.lineno}: {target.id}")
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Global):
             found.append(f"line {node.lineno}: global {', '.join(node.names)}")
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
