@@ -10,10 +10,13 @@ told apart from a cluster that is degraded. Everything below `report` and `gathe
 in, plain data out.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from cryptography import x509
+from gevent.pool import Group
 from pyinfra import logger
 from pyinfra.api.exceptions import ConnectError
 
@@ -41,17 +44,20 @@ def gather(inventory, now: datetime) -> dict:
     """The status document from the facts of the inventory's hosts, checked at `now`."""
     spec, hosts = read_hosts(inventory)
     view = read_view(inventory, hosts.values(), strict=False)
-    alarms = auth = None
+    asks: dict[tuple[str, str], Callable[[], Any]] = {}  # (what, of which host) -> its fact: all read at once
     asker = _answering(view, hosts.values())
     if asker is not None:
         host = inventory.get_host(asker.member.host_name)
-        alarms = _fact(host, EtcdAlarms, endpoint=asker.member.client_url)
-        auth = _fact(host, EtcdAuth, endpoint=asker.member.client_url)
-    certificates = {}
+        asks["alarms", ""] = partial(_fact, host, EtcdAlarms, endpoint=asker.member.client_url)
+        asks["auth", ""] = partial(_fact, host, EtcdAuth, endpoint=asker.member.client_url)
     for name, host_state in hosts.items():
-        pems = _fact(inventory.get_host(name), EtcdCertificates) if host_state.reachable else None
-        if pems:
-            certificates[name] = {"server": not_after(pems.cert), "ca": not_after(pems.ca)}
+        if host_state.reachable:
+            asks["certificates", name] = partial(_fact, inventory.get_host(name), EtcdCertificates)
+    found = dict(zip(asks, Group().map(lambda ask: ask(), asks.values()), strict=True))
+    certificates = {
+        name: {"server": not_after(pems.cert), "ca": not_after(pems.ca)} for name in hosts if (pems := found.get(("certificates", name)))
+    }
+    alarms, auth = found.get(("alarms", "")), found.get(("auth", ""))
     return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)
 
 
