@@ -70,7 +70,7 @@ class ClusterSpec:
     cluster: str
     members: tuple[Member, ...]
     warnings: tuple[str, ...]
-    bcrypt_cost: int | None = None  # the bcrypt-cost of the members' etcd.conf (None: etcd's default)
+    bcrypt_cost: int | None = None  # the bcrypt-cost of the members' etcd.conf (None: etcd's default; see gather.read_hosts)
 
     def member(self, host_name: str) -> Member:
         return next(member for member in self.members if member.host_name == host_name)
@@ -140,27 +140,28 @@ def cluster_spec(inventory, group: str = GROUP) -> ClusterSpec:
     if len(members) % 2 == 0:
         warnings.append(f"{len(members)} members: an even count tolerates no more failures than {len(members) - 1}; use 3 or 5")
     members.sort(key=lambda member: member.seq)
-    return ClusterSpec(members[0].cluster, tuple(members), tuple(warnings), bcrypt_cost(inventory, hosts))
+    return ClusterSpec(members[0].cluster, tuple(members), tuple(warnings), explicit_bcrypt_cost(hosts))
 
 
-# the parameters that configure a password of the cluster's users (root, the PostgreSQL clusters' users)
-PASSWORD_KEYS = ("etcd_root_password", "etcd_root_password_file", "pg_etcd_password", "pg_etcd_password_file")
-# bcrypt's least cost, for passwords etcdkit generates: 192 random bits need no key stretching
-GENERATED_PASSWORDS_COST = 4
+# bcrypt's least cost: for passwords so long that key stretching adds nothing that matters
+LEAST_BCRYPT_COST = 4
+LONG_PASSWORD = 24  # characters; etcdkit generates 32 random URL-safe ones (192 bits)
 
 
-def bcrypt_cost(inventory, members) -> int | None:
-    """The bcrypt cost the members' etcd.conf sets (None: etcd's default): etcd_bcrypt_cost, else the
-    least cost when the inventory configures no password (every password is one etcdkit generates)."""
+def explicit_bcrypt_cost(members) -> int | None:
+    """etcd_bcrypt_cost as the members set it (None: unset): one value for the cluster."""
     explicit = {params.get(host.data, "etcd_bcrypt_cost") for host in members} - {None}
     if len(explicit) > 1:
         raise InventoryError(
             [f"etcd_bcrypt_cost differs between the members ({', '.join(map(str, sorted(explicit)))}): set one value for the cluster"]
         )
-    if explicit:
-        return explicit.pop()
-    configured = any(params.get(host.data, key) for host in inventory for key in PASSWORD_KEYS)
-    return None if configured else GENERATED_PASSWORDS_COST
+    return explicit.pop() if explicit else None
+
+
+def default_bcrypt_cost(passwords) -> int | None:
+    """The bcrypt cost when etcd_bcrypt_cost is unset: the least when every password of the cluster's
+    users is long (None in passwords: one etcdkit is about to generate), else etcd's default (None)."""
+    return LEAST_BCRYPT_COST if all(password is None or len(password) >= LONG_PASSWORD for password in passwords) else None
 
 
 def address_problem(address: str) -> str | None:

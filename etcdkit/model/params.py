@@ -150,9 +150,10 @@ PARAMS = [
         None,
         int,
         "bcrypt cost of the passwords etcd stores (4 to 31; etcd's own default is 10), which every login pays. "
-        "Unset: 4 when no host of the inventory sets etcd_root_password or pg_etcd_password (or their _file): every "
-        "password is then one etcdkit generated (192 random bits), which no cost makes easier to guess, and each login "
-        "takes about 2 ms instead of about 100; else etcd's default. It applies to the passwords set after it (docs/performance.md).",
+        "Unset: 4 when every password of the cluster's users (root's, each PostgreSQL cluster's) is one etcdkit "
+        "generates (32 random characters) or has at least 24 characters, which no key stretching makes easier to "
+        "guess: a login then takes a few ms instead of 0.1-0.2 s; else etcd's default. It applies to the passwords "
+        "set after it (docs/performance.md).",
         ("create", "join", "reload", "restore"),
     ),
     Param(

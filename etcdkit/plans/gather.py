@@ -20,7 +20,7 @@ from etcdkit.facts.etcd import EtcdCluster, EtcdHost
 from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState, Ownership, OwnStatus, running
-from etcdkit.model.inventory import GROUP, ClusterSpec, InventoryError, Member, cluster_spec, host_address
+from etcdkit.model.inventory import GROUP, ClusterSpec, InventoryError, Member, cluster_spec, default_bcrypt_cost, host_address
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.run import run_context
 from etcdkit.model.settings import Settings
@@ -183,7 +183,22 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
         return HostState(member, settings, facts, in_run=state is None or in_run(state, host))
 
     # every host at once, as pyinfra reads a fact of many hosts: one round trip's time, not one per member
-    return spec, {member.host_name: host_state for member, host_state in zip(spec.members, Group().map(read, spec.members), strict=True)}
+    hosts = {member.host_name: host_state for member, host_state in zip(spec.members, Group().map(read, spec.members), strict=True)}
+    if spec.bcrypt_cost is None:
+        spec = replace(spec, bcrypt_cost=default_bcrypt_cost(user_passwords(inventory, spec, hosts[spec.members[0].host_name].settings)))
+    return spec, hosts
+
+
+def user_passwords(inventory, spec: ClusterSpec, first: Settings) -> list[str | None]:
+    """The passwords of the cluster's users, root's and each PostgreSQL cluster's, as the inventory or
+    the control node keep them (None: not generated yet)."""
+    folder = cluster_folder(first, spec.cluster)
+    secrets = [user_secret(first.etcd_root_password, folder, "root")]
+    for host in inventory:
+        settings = host_settings(host)
+        if settings.pg_cluster:
+            secrets.append(user_secret(settings.pg_etcd_password, folder, settings.pg_cluster))
+    return [secret.read() for secret in secrets]
 
 
 def read_view(inventory, candidates: Iterable[HostState], strict: bool = True) -> ClusterView | None:

@@ -18,7 +18,7 @@ from etcdkit.facts.etcd import EtcdHost
 from etcdkit.model import paths
 from etcdkit.model.cluster import ClusterView, EndpointHealth
 from etcdkit.model.host import EtcdHostState, OwnStatus
-from etcdkit.model.inventory import GENERATED_PASSWORDS_COST, PASSWORD_KEYS, ClusterSpec, Member
+from etcdkit.model.inventory import ClusterSpec, Member, default_bcrypt_cost
 from etcdkit.model.refusals import Refusal
 from etcdkit.model.settings import Settings
 from etcdkit.plans.gather import ControlState, HostState
@@ -184,8 +184,8 @@ def control(ca_pem: str | None = CA_PEM, root: str | None = None, configured: bo
 def inventory(tmp_path: Path, seqs: Iterable[int] = (1, 2, 3), cluster: str = "etcd", warnings=(), **overrides) -> Inventory:
     """Members seqs of cluster `cluster`, with make_settings(tmp_path, **overrides)."""
     members = tuple(Member(address(seq), seq, cluster, address(seq), 2379, 2380) for seq in seqs)
-    cost = None if any(overrides.get(key) for key in PASSWORD_KEYS) else GENERATED_PASSWORDS_COST  # as cluster_spec decides
-    spec = ClusterSpec(cluster, members, tuple(warnings), overrides.get("etcd_bcrypt_cost", cost))
+    passwords = [overrides.get("etcd_root_password"), overrides.get("pg_etcd_password")]  # as gather.read_hosts decides
+    spec = ClusterSpec(cluster, members, tuple(warnings), overrides.get("etcd_bcrypt_cost", default_bcrypt_cost(passwords)))
     return Inventory(spec, make_settings(tmp_path, etcd_cluster=cluster, **overrides))
 
 

@@ -1,9 +1,11 @@
 """Inventory validation: every problem is one line naming the host and the fix."""
 
+import secrets
+
 import pytest
 from pyinfra.api import Inventory
 
-from etcdkit.model.inventory import InventoryError, cluster_spec
+from etcdkit.model.inventory import InventoryError, cluster_spec, default_bcrypt_cost
 
 
 def inventory(hosts, pg=None, **group_data):
@@ -205,20 +207,23 @@ def test_members_named_lost_must_be_members_of_the_group():
 MEMBERS = [("10.0.0.1", {"etcd_seq": 1}), ("10.0.0.2", {"etcd_seq": 2}), ("10.0.0.3", {"etcd_seq": 3})]
 
 
+def test_the_bcrypt_cost_is_the_members_etcd_bcrypt_cost_else_unset():
+    assert cluster_spec(inventory(MEMBERS)).bcrypt_cost is None  # read_hosts decides it from the passwords
+    assert cluster_spec(inventory(MEMBERS, etcd_bcrypt_cost="10")).bcrypt_cost == 10
+
+
 @pytest.mark.parametrize(
-    ("pg", "group_data", "cost"),
+    ("passwords", "cost"),
     [
-        (None, {}, 4),  # every password is generated: the least cost
-        (None, {"etcd_root_password": "Site.Root-2024"}, None),  # a password of the site's: etcd's default
-        (None, {"etcd_root_password_file": "/srv/root.pass"}, None),
-        (("10.0.0.9", {"pg_cluster": "pg-meta", "pg_etcd_password": "DBUser.Meta"}), {}, None),  # a client's, on its own host
-        (("10.0.0.9", {"pg_cluster": "pg-meta"}), {}, 4),
-        (None, {"etcd_bcrypt_cost": "10"}, 10),  # set: as set
-        (None, {"etcd_bcrypt_cost": 6, "etcd_root_password": "Site.Root-2024"}, 6),
+        ([None], 4),  # root's, which etcdkit is about to generate
+        ([secrets.token_urlsafe(24), secrets.token_urlsafe(18)], 4),  # generated: 32 and 24 characters
+        ([secrets.token_urlsafe(24), "Etcd.Root"], None),  # one a site chose: etcd's default
+        (["correct horse battery staple"], 4),  # a long passphrase
+        (["x" * 23], None),
     ],
 )
-def test_the_bcrypt_cost_is_the_least_only_when_etcdkit_generates_every_password(pg, group_data, cost):
-    assert cluster_spec(inventory(MEMBERS, pg, **group_data)).bcrypt_cost == cost
+def test_the_least_bcrypt_cost_only_when_every_password_is_long(passwords, cost):
+    assert default_bcrypt_cost(passwords) == cost
 
 
 def test_one_bcrypt_cost_for_the_cluster_and_within_bcrypts_range():

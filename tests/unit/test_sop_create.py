@@ -3,12 +3,14 @@ order, which are serial or guarded, and that a converged cluster gives a preview
 
 from dataclasses import replace
 
+import yaml
 from etcdkit.facts.etcd import EtcdHost
 
 from etcdkit.model import paths
 from etcdkit.model.refusals import Refusal
+from etcdkit.model.run import run_context
 from tests.unit import plans_data
-from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki, with_view
+from tests.unit.sop_run import FAKE, SopRun, bare_machine, created, member_machine, pki, with_view
 
 ADDRESSES = [plans_data.address(seq) for seq in (1, 2, 3)]
 
@@ -101,6 +103,28 @@ def test_once_an_operation_changed_a_host_its_later_operations_read_fresh_facts(
     assert "Sha256File" in asked[2:] and "EtcdService" in asked
     assert [address for address, _ in run.asked if address != ADDRESSES[1]] == [ADDRESSES[0]]  # the others: RBAC's EtcdAuth
     assert any("etcdctl.sh" in command for command in run.commands(ADDRESSES[1]))
+
+
+def test_etcd_checks_passwords_at_bcrypts_least_cost_only_when_every_password_is_long(tmp_path):
+    def conf(**data) -> dict:
+        run = SopRun("create", {address: bare_machine() for address in ADDRESSES}, group_data={**pki(tmp_path), **data}).prepare()
+        assert run.error is None
+        plan = run_context(run.state).results["create"]
+        return yaml.safe_load(plan.members[FAKE + ADDRESSES[0]].files[paths.CONF])
+
+    assert conf()["bcrypt-cost"] == 4  # every password is one etcdkit generates
+    assert "bcrypt-cost" not in conf(etcd_root_password="Site.Root-2024")  # one the site chose: etcd's default
+    groups = {"pg": ["10.10.10.41"]}
+    short = SopRun(
+        "create",
+        {**{address: bare_machine() for address in ADDRESSES}, "10.10.10.41": bare_machine()},
+        members=ADDRESSES,
+        group_data=pki(tmp_path),
+        host_data={"10.10.10.41": {"pg_cluster": "pg-test", "pg_etcd_password": "DBUser.Test"}},
+        groups=groups,
+    ).prepare()
+    assert "bcrypt-cost" not in yaml.safe_load(run_context(short.state).results["create"].members[FAKE + ADDRESSES[0]].files[paths.CONF])
+    assert conf(etcd_bcrypt_cost=12)["bcrypt-cost"] == 12
 
 
 def test_a_host_that_is_neither_a_member_nor_a_monitoring_host_stops_the_run(tmp_path):
