@@ -151,8 +151,8 @@ PARAMS = [
         int,
         "bcrypt cost of the passwords etcd stores (4 to 31; etcd's own default is 10), which every login pays. "
         "Unset: 4 when every password of the cluster's users (root's, each PostgreSQL cluster's) is one etcdkit "
-        "generates (32 random characters) or has at least 24 characters, which no key stretching makes easier to "
-        "guess: a login then takes a few ms instead of 0.1-0.2 s; else etcd's default. It applies to the passwords "
+        "generates (32 random characters) or has at least 24 characters, to which key stretching adds nothing that "
+        "matters: a login then takes a few ms instead of 0.1-0.2 s; else etcd's default. It applies to the passwords "
         "set after it (docs/performance.md).",
         ("create", "join", "reload", "restore"),
     ),
