@@ -4,11 +4,12 @@ whole state (the EtcdHost fact) instead of one or two per file, folder and unit.
 While no operation of this run has run a command on a host, the host is as the plan read it, in
 the same run: an operation that finds its work done there has nothing to ask. Once something ran
 there, or for a path the plan did not read, the operation asks its own fact, as pyinfra's do.
-What the plan read is used only to find work done (a no-op) or to read the unit's state: whatever
-is to be changed is decided from a fresh fact.
+What the plan read is used only to find work done (a no-op), or to read the unit's state, the
+installed version and a file's checksum, which nothing of the run has changed yet.
 """
 
 from pyinfra import host, state
+from pyinfra.facts.files import Sha256File
 
 from etcdkit.facts.etcd import EtcdService, EtcdVersion
 from etcdkit.model.host import EtcdHostState, EtcdServiceState
@@ -53,3 +54,11 @@ def version() -> str | None:
     """The installed etcd's version: as the plan read it, else from the EtcdVersion fact."""
     known = host_state()
     return known.version if known is not None else host.get_fact(EtcdVersion)
+
+
+def digest(path: str) -> str | None:
+    """The SHA-256 of the file at path (None: no file): as the plan read it, else from the Sha256File fact."""
+    known = host_state()
+    if known is not None and path in known.files:
+        return known.sha256.get(path)
+    return host.get_fact(Sha256File, path=path)

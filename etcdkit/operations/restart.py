@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pyinfra import host
 from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
-from pyinfra.facts.files import Sha256File
 
 from etcdkit.facts.etcd import EtcdCluster, EtcdMembership
 from etcdkit.model import paths
@@ -31,14 +30,6 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _holds(path: str, text: str) -> bool:
-    """The host holds this text at path (its owner and mode are the upload's concern)."""
-    known_state = known.host_state()
-    if known_state is not None and path in known_state.files:
-        return known_state.sha256.get(path) == _sha256(text)
-    return host.get_fact(Sha256File, path=path) == _sha256(text)
-
-
 @operation()
 def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 60):
     """
@@ -53,7 +44,7 @@ def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 
     """
     files = files or {}
     service = known.service()
-    stale = {path: text for path, text in files.items() if not _holds(path, text)}
+    stale = {path: text for path, text in files.items() if known.digest(path) != _sha256(text)}
     pending = bool(service.pid) and service.restart_pending == service.pid
     if not stale and not pending:
         host.noop("no restart pending")
