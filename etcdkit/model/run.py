@@ -12,6 +12,8 @@ from typing import TypeVar, cast
 
 from gevent.lock import BoundedSemaphore
 
+from etcdkit.model.auth import AuthState
+from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState
 
 ATTRIBUTE = "etcdkit_run"
@@ -35,6 +37,9 @@ class RunContext:
     compacted: bool = False  # the history was compacted: every member has pages to free
     status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows
     host_states: dict[str, EtcdHostState] = field(default_factory=dict)  # host name -> its EtcdHost fact as the plan read it
+    # (host name, endpoint) -> the EtcdCluster and EtcdAuth facts read beside the hosts' (gather.read_early)
+    early_views: dict[tuple[str, str], ClusterView | None] = field(default_factory=dict)
+    early_auth: dict[tuple[str, str], AuthState] = field(default_factory=dict)
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """compute() the first time the key is asked for in this run, its result every time after;

@@ -14,7 +14,7 @@ from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Which
 
 from etcdkit.control.passwords import Secret
-from etcdkit.facts.etcd import EtcdAuth, EtcdctlVersion, EtcdService, EtcdUser, EtcdVersion
+from etcdkit.facts.etcd import EtcdctlVersion, EtcdService, EtcdUser, EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.backups import sidecar_path
 from etcdkit.model.host import running as is_running
@@ -222,7 +222,7 @@ def rbac(endpoint: str):
 
     + endpoint: client URL of the member to run etcdctl against
     """
-    state = host.get_fact(EtcdAuth, endpoint=endpoint)
+    state = known.auth(endpoint)
     if state.root and not state.anonymous:
         host.noop("authentication is enabled and root can log in")
         return

@@ -5,13 +5,16 @@ While no operation of this run has run a command on a host, the host is as the p
 the same run: an operation that finds its work done there has nothing to ask. Once something ran
 there, or for a path the plan did not read, the operation asks its own fact, as pyinfra's do.
 What the plan read is used only to find work done (a no-op), or to read the unit's state, the
-installed version and a file's checksum, which nothing of the run has changed yet.
+installed version and a file's checksum, which nothing of the run has changed yet. The
+authentication state the plan read (gather.read_early) stands while no operation of the run has
+run a command on any host: root's password or users may change through another member.
 """
 
 from pyinfra import host, state
 from pyinfra.facts.files import Sha256File
 
-from etcdkit.facts.etcd import EtcdService, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdVersion
+from etcdkit.model.auth import AuthState
 from etcdkit.model.host import EtcdHostState, EtcdServiceState
 from etcdkit.model.run import run_context
 
@@ -20,9 +23,12 @@ def host_state() -> EtcdHostState | None:
     """The host's EtcdHost fact as this run's plan read it, while no operation of the run has run a
     command on the host since; None otherwise (or when the plan did not read it)."""
     known = run_context(state).host_states.get(host.name)
-    if known is None or any(data.operation_meta.executed for data in state.ops.get(host, {}).values()):
-        return None
-    return known
+    return None if known is None or _ran_on(host) else known
+
+
+def _ran_on(some_host) -> bool:
+    """An operation of this run has run a command on the host."""
+    return any(data.operation_meta.executed for data in state.ops.get(some_host, {}).values())
 
 
 def holds_file(path: str, sha256: str, user: str, group: str, mode: str) -> bool:
@@ -62,3 +68,12 @@ def digest(path: str) -> str | None:
     if known is not None and path in known.files:
         return known.sha256.get(path)
     return host.get_fact(Sha256File, path=path)
+
+
+def auth(endpoint: str) -> AuthState:
+    """The authentication state through the endpoint: as the plan read it while no operation of the
+    run has run a command on any host, else from the EtcdAuth fact."""
+    known = run_context(state).early_auth.get((host.name, endpoint))
+    if known is None or any(_ran_on(some_host) for some_host in state.ops):
+        return host.get_fact(EtcdAuth, endpoint=endpoint)
+    return known

@@ -16,7 +16,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
 from etcdkit.control.pki import CertificateAuthority, PKIError
 from etcdkit.control.store import ca_source, cluster_folder
-from etcdkit.facts.etcd import EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost
 from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState, Ownership, OwnStatus, running
@@ -160,11 +160,13 @@ def left_out(state, inventory) -> tuple[str, ...]:
     return tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
 
 
-def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[ClusterSpec, dict[str, HostState]]:
+def read_hosts(inventory, state=None, skip: Iterable[str] = (), auth: bool = False) -> tuple[ClusterSpec, dict[str, HostState]]:
     """The validated inventory and the state of every member's host, by host name (no state
     for a host that cannot be reached, or whose address is in `skip` (not contacted): each SOP
-    decides whether it can do without it)."""
+    decides whether it can do without it). With a run's state, the cluster view (and with auth, the
+    authentication state) is read at the same time through the first member (read_early)."""
     spec = cluster_spec(inventory)
+    skip = tuple(skip)
 
     def read(member: Member) -> HostState:
         host = inventory.get_host(member.host_name)
@@ -183,7 +185,11 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = ()) -> tuple[Cluster
         return HostState(member, settings, facts, in_run=state is None or in_run(state, host))
 
     # every host at once, as pyinfra reads a fact of many hosts: one round trip's time, not one per member
-    hosts = {member.host_name: host_state for member, host_state in zip(spec.members, Group().map(read, spec.members), strict=True)}
+    group = Group()
+    if state is not None:
+        group.spawn(read_early, inventory, state, min(spec.members, key=lambda member: member.seq), skip, auth)
+    hosts = {member.host_name: host_state for member, host_state in zip(spec.members, group.map(read, spec.members), strict=True)}
+    group.join(raise_error=True)
     if spec.bcrypt_cost is None:
         spec = replace(spec, bcrypt_cost=default_bcrypt_cost(user_passwords(inventory, spec, hosts[spec.members[0].host_name].settings)))
     return spec, hosts
@@ -201,13 +207,40 @@ def user_passwords(inventory, spec: ClusterSpec, first: Settings) -> list[str | 
     return [secret.read() for secret in secrets]
 
 
+def read_early(inventory, state, member: Member, skip: tuple[str, ...], auth: bool) -> None:
+    """The cluster view, and with auth the authentication state, through this member (the first by
+    etcd_seq), read beside the hosts' EtcdHost facts and kept in the run's context. In a cluster
+    whose members all serve, it is the member read_view and the RBAC step ask: they take these
+    answers instead of a round trip each, after the hosts' facts. Otherwise the answers go unused,
+    at the cost of one round trip at the same time as the hosts' facts."""
+    host = inventory.get_host(member.host_name)
+    if member.address in skip or not host.connected:
+        return
+    context, key = run_context(state), (host.name, member.client_url)
+    try:
+        if auth:
+            view, context.early_auth[key] = Group().map(
+                lambda fact: host.get_fact(fact, endpoint=member.client_url), (EtcdCluster, EtcdAuth)
+            )
+        else:
+            view = host.get_fact(EtcdCluster, endpoint=member.client_url)
+    except ConnectError:
+        return
+    context.early_views[key] = view
+
+
 def read_view(inventory, candidates: Iterable[HostState], strict: bool = True) -> ClusterView | None:
     """The live cluster as the first running member that answers sees it: members of the cluster
     most of the candidates say they serve first, then in etcd_seq order. Strict (every SOP that
-    changes something): refused when a member advertises a URL of another form (`usable`)."""
+    changes something): refused when a member advertises a URL of another form (`usable`). While
+    the run prepares, the view read beside the hosts' facts (read_early) stands for that member's."""
+    early = {} if inventory.state.is_executing else run_context(inventory.state).early_views
     for host_state in by_majority(candidates):
         if host_state.running:
-            view = inventory.get_host(host_state.member.host_name).get_fact(EtcdCluster, endpoint=host_state.member.client_url)
+            host, endpoint = inventory.get_host(host_state.member.host_name), host_state.member.client_url
+            view = early.get((host.name, endpoint))
+            if view is None:
+                view = host.get_fact(EtcdCluster, endpoint=endpoint)
             if view is not None:
                 return usable(view) if strict else view
     return None

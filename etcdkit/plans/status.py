@@ -42,7 +42,7 @@ def report(inventory) -> dict:
 
 def gather(inventory, now: datetime) -> dict:
     """The status document from the facts of the inventory's hosts, checked at `now`."""
-    spec, hosts = read_hosts(inventory)
+    spec, hosts = read_hosts(inventory, inventory.state)  # the view is read beside the hosts' facts
     view = read_view(inventory, hosts.values(), strict=False)
     asks: dict[tuple[str, str], Callable[[], Any]] = {}  # (what, of which host) -> its fact: all read at once
     asker = _answering(view, hosts.values())

@@ -275,8 +275,11 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     answers = {
         "etcd": [("*", 0, "echo 'etcd Version: 3.5.16'")],
         "systemctl": [
-            ("*show*", 0, "printf 'MainPID=4242\\nActiveState=active\\nFragmentPath=/lib/systemd/system/etcd.service\\n'"),
-            ("*is-enabled*", 0, "echo enabled"),
+            (
+                "*show*",
+                0,
+                "printf 'MainPID=4242\\nActiveState=active\\nUnitFileState=enabled\\nFragmentPath=/lib/systemd/system/etcd.service\\n'",
+            ),
         ],
         "ss": [("*", 0, "printf 'LISTEN 0 4096 10.10.10.10:2379 0.0.0.0:*\\nLISTEN 0 4096 10.10.10.10:2380 0.0.0.0:*\\n'")],
         "etcdctl": [("*endpoint status -w json", 0, 'echo \'[{"Endpoint":"https://127.0.0.1:2379"}]\'')],

@@ -78,12 +78,29 @@ def converged(tmp_path, **files) -> dict:
 
 def test_on_a_converged_cluster_the_operations_ask_nothing_beyond_the_plans_facts(tmp_path):
     run = SopRun("create", converged(tmp_path), group_data=pki(tmp_path)).prepare()
-    # the plan's facts, and the preview of the RBAC step
-    assert {fact for _, fact in run.asked} == {"EtcdHost", "EtcdCluster", "EtcdAuth"}
+    # each host's state, and through the first member the cluster view and the RBAC step's
+    # authentication state, read beside them: nothing is asked twice
+    assert sorted(run.asked) == sorted(
+        [(address, "EtcdHost") for address in ADDRESSES] + [(ADDRESSES[0], "EtcdCluster"), (ADDRESSES[0], "EtcdAuth")]
+    )
     run.asked.clear()
     run.execute()
-    # the seed member's RBAC step logs in to check root's password: the only fact an operation reads
-    assert run.asked == [(ADDRESSES[0], "EtcdAuth")]
+    assert run.asked == []
+    assert run.commands(ADDRESSES[0]) == []
+
+
+def test_with_the_first_member_stopped_its_early_view_is_not_used_and_its_rbac_step_reads_auth_after_the_start(tmp_path):
+    machines = converged(tmp_path)
+    inv = plans_data.inventory(tmp_path)
+    machines[ADDRESSES[0]] = with_view({ADDRESSES[0]: member_machine(inv, 1, running=False)}, plans_data.view(1, 2, 3))[ADDRESSES[0]]
+    run = SopRun("create", machines, group_data=pki(tmp_path)).prepare()
+    assert run.error is None
+    # the view read early through the stopped member is not taken: the next member is asked
+    assert [address for address, fact in run.asked if fact == "EtcdCluster"] == [ADDRESSES[0], ADDRESSES[1]]
+    run.asked.clear()
+    run.execute()
+    assert "systemctl start --no-block etcd.service" in " ".join(run.commands(ADDRESSES[0]))
+    assert (ADDRESSES[0], "EtcdAuth") in run.asked  # the start ran a command: what was read early no longer stands
 
 
 def test_once_an_operation_changed_a_host_its_later_operations_read_fresh_facts(tmp_path):
@@ -101,7 +118,8 @@ def test_once_an_operation_changed_a_host_its_later_operations_read_fresh_facts(
     # the edited file is read again before it is written; every operation after that write reads its own facts
     assert asked[:2] == ["File", "Sha256File"]
     assert "Sha256File" in asked[2:] and "EtcdService" in asked
-    assert [address for address, _ in run.asked if address != ADDRESSES[1]] == [ADDRESSES[0]]  # the others: RBAC's EtcdAuth
+    # on the others, the RBAC step's EtcdAuth: read again, since a command ran on another host
+    assert [address for address, _ in run.asked if address != ADDRESSES[1]] == [ADDRESSES[0]]
     assert any("etcdctl.sh" in command for command in run.commands(ADDRESSES[1]))
 
 

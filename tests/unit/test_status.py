@@ -387,10 +387,12 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
         EtcdCertificates: HeldCertificates(pem, pem),
     }
     fakes = {name: _Host(None if name == inv.name(3) else canned) for name in hosts}
-    monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
+    monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: None)
 
     class Inventory:
+        state = None
+
         def get_host(self, name):
             return fakes[name]
 
@@ -410,10 +412,12 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     pem = _certificate(NOW + dt.timedelta(days=100))
     canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
     fakes = {name: _Host(canned) for name in hosts}
-    monkeypatch.setattr(status, "read_hosts", lambda inventory: (inv.spec, hosts))
+    monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
 
     class Inventory:
+        state = None
+
         def get_host(self, name):
             return fakes[name]
 
