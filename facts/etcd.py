@@ -9,7 +9,7 @@ from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus, V2StoreCheck
 from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, HeldCertificates, OwnStatus
-from etcdkit.remote import auth, etcdctl
+from etcdkit.remote import auth, etcdctl, files
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
 
@@ -80,6 +80,22 @@ class EtcdHost(FactBase):
             elif key in self.TEXT:
                 found[key] = value or None
         return EtcdHostState(sha256=sha256, files=files, **found)
+
+
+class HostFiles(FactBase):
+    """
+    The owner, group, mode and type of each path (None: absent) and the SHA-256 of the regular
+    files among them, as an EtcdHostState whose `files` and `sha256` alone are filled in: the part
+    of EtcdHost that the operations writing files read again once the host changed.
+
+    + paths: the files and folders to report
+    """
+
+    def command(self, paths: tuple[str, ...]):
+        return files.states(tuple(paths))
+
+    def process(self, output) -> EtcdHostState:
+        return EtcdHost().process(output)
 
 
 def _own_status(text: str) -> OwnStatus | None:

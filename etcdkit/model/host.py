@@ -64,10 +64,13 @@ class FileStat:
     mode: int  # the permission bits' octal digits read as a number (644), as pyinfra's File fact gives them
     kind: str  # stat's file type: "regular file", "regular empty file", "directory", "symbolic link", ...
 
+    def of_kind(self, kind: str) -> bool:
+        """It is a file (kind "file") or a folder (kind "directory")."""
+        return self.kind in (("regular file", "regular empty file") if kind == "file" else (kind,))
+
     def is_(self, kind: str, user: str, group: str, mode: str | int) -> bool:
         """It is a file (kind "file") or a folder (kind "directory") of this owner, group and mode."""
-        kinds = ("regular file", "regular empty file") if kind == "file" else (kind,)
-        return self.kind in kinds and (self.user, self.group, self.mode) == (user, group, int(mode))
+        return self.of_kind(kind) and (self.user, self.group, self.mode) == (user, group, int(mode))
 
 
 @dataclass(frozen=True)

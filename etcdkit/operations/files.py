@@ -7,6 +7,8 @@ runs, travels through a 0600 temporary file and is never printed.
 """
 
 import hashlib
+from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 from pyinfra import host, state
@@ -15,9 +17,11 @@ from pyinfra.facts.files import File, Sha256File
 from pyinfra.operations import files as pyinfra_files
 
 from etcdkit.control.passwords import Secret
+from etcdkit.facts.etcd import HostFiles
+from etcdkit.model.host import EtcdHostState
 from etcdkit.model.run import run_context
 from etcdkit.operations import known, on_host
-from etcdkit.remote import files
+from etcdkit.remote import files, services
 from etcdkit.remote.shell import announce
 
 Source = str | Path | Secret
@@ -103,3 +107,118 @@ def folder(path: str, user: str, group: str, mode: str):
         host.noop(f"{path} is a folder of {user}:{group}, mode {mode}")
         return
     yield from pyinfra_files.directory._inner(path=path, user=user, group=group, mode=mode)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A file (its source: the content, a control-node file or a password) or a folder (no source)
+    that put_all makes with this owner and mode."""
+
+    path: str
+    user: str
+    group: str
+    mode: str
+    source: Source | None = field(default=None, repr=False)
+
+
+@operation()
+def put_all(items: tuple[Item, ...], reload_units: tuple[str, ...] = ()):
+    """
+    Folders and files, each as `folder` and `upload` make them, in one operation: decided from one
+    reading of the host (the plan's when it shows them all as wanted, else the HostFiles fact); the
+    contents that differ travel in one transfer through a private temporary folder and are written
+    by one command, and one more sets owners and modes. systemd reloads its units when the content
+    of a file of reload_units changed.
+
+    + items: the folders and files, folders first
+    + reload_units: unit files whose new content needs `systemctl daemon-reload`
+    """
+    wanted = {}
+    for item in items:
+        if item.source is None:
+            wanted[item.path] = None
+            continue
+        content = read_source(item.source)
+        if not state.is_executing and isinstance(item.source, Path | Secret) and _path(item.source) in run_context(state).control_rewrites:
+            content = None
+        if content is None and state.is_executing:
+            raise OperationError(f"{item.source} was not written on the control node: nothing to upload to {item.path}")
+        wanted[item.path] = content
+    found = known.host_state()
+    if found is None or _changes(items, wanted, found):
+        found = host.get_fact(HostFiles, paths=tuple(item.path for item in items))
+    changed = _changes(items, wanted, found)
+    if not changed:
+        host.noop(f"{', '.join(wanted)} are up to date")
+        return
+    missing = [item.path for item in changed if item.source is None and found.files.get(item.path) is None]
+    if missing:
+        yield files.folders(*missing)
+    sent = [
+        item
+        for item in changed
+        if item.source is not None and wanted[item.path] is not None and not _same(found, item.path, wanted[item.path])
+    ]
+    if sent:
+        yield FunctionCommand(_install_all, ([(_send(item.source, wanted[item.path]), item.path) for item in sent],), {})
+    for item in changed:
+        if item.source is not None and wanted[item.path] is None:
+            yield announce(f"{item.path} gets a file the control node writes when the run executes")
+    yield files.owners_and_modes([(item.path, item.user, item.group, item.mode) for item in changed])
+    if any(item.path in reload_units for item in sent):
+        yield services.daemon_reload()
+
+
+def _changes(items: tuple[Item, ...], wanted: dict[str, str | None], found: EtcdHostState) -> list[Item]:
+    """The items the host does not hold as wanted: a folder that is no folder of that owner and mode,
+    a file whose content, owner or mode differs (or whose content the control node writes later).
+    A path of another kind stops the operation: nothing is written through a link or over a folder."""
+    changes = []
+    for item in items:
+        stat = found.files.get(item.path)
+        kind = "directory" if item.source is None else "file"
+        if stat is not None and not stat.of_kind(kind):
+            raise OperationError(
+                f"{item.path} is a {stat.kind} on {host.name}, not a {'folder' if kind == 'directory' else 'file'}: move it away"
+            )
+        content = wanted[item.path]
+        if item.source is None:
+            held = found.holds_folder(item.path, item.user, item.group, item.mode)
+        else:
+            held = content is not None and found.holds_file(item.path, _digest(content), item.user, item.group, item.mode)
+        if not held:
+            changes.append(item)
+    return changes
+
+
+def _digest(content: str) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _same(found: EtcdHostState, path: str, content: str) -> bool:
+    return found.sha256.get(path) == _digest(content)
+
+
+def _send(source: Source, content: str) -> bytes | Path | Secret:
+    """What travels: a control-node file or a password is read again when the transfer runs."""
+    return source if isinstance(source, Path | Secret) else content.encode()
+
+
+def _install_all(sources: list[tuple[bytes | Path | Secret, str]]) -> None:
+    """Each source written to its destination with the operation's privileges, readable by nobody
+    else at any moment: through one private temporary folder of the SSH user (on_host), then one
+    command that copies each into a private dest."""
+    folder = on_host.private_temporary(folder=True)
+    try:
+        for number, (source, dest) in enumerate(sources):
+            if isinstance(source, Secret):
+                value = source.read()
+                if value is None:
+                    raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
+                source = value.encode()
+            data = BytesIO(source) if isinstance(source, bytes) else str(source.expanduser())
+            if not host.put_file(data, f"{folder}/{number}", print_output=False):
+                raise OperationError(f"could not write the private temporary folder {folder} on {host.name}")
+        on_host.output(files.install_all(folder, [dest for _, dest in sources]), f"writing {', '.join(dest for _, dest in sources)}")
+    finally:
+        on_host.own(files.remove_tree(folder))

@@ -3,8 +3,8 @@ unset, and when the member leaves (remove, destroy). Its snapshots stay where th
 
 from pyinfra import host
 from pyinfra.api import operation
-from pyinfra.facts.files import File
 
+from etcdkit.facts.etcd import HostFiles
 from etcdkit.model import paths
 from etcdkit.operations import known
 from etcdkit.remote import files, services
@@ -20,11 +20,12 @@ def removed(metric_dir: str):
 
     + metric_dir: the node exporter's textfile folder (etcd_backup_metric_dir)
     """
-    metric = f"{metric_dir}/{paths.BACKUP_METRIC}"
-    if known.lacks(paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, metric):
+    candidates = (paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, f"{metric_dir}/{paths.BACKUP_METRIC}")
+    if known.lacks(*candidates):
         host.noop("no scheduled backups on this member")
         return
-    present = [path for path in (paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, metric) if host.get_fact(File, path=path)]
+    found = host.get_fact(HostFiles, paths=candidates).files
+    present = [path for path in candidates if (stat := found.get(path)) is not None and not stat.of_kind("directory")]
     if not present:
         host.noop("no scheduled backups on this member")
         return

@@ -4,7 +4,7 @@ foreseeable)."""
 
 from pyinfra.api import StringCommand
 
-from etcdkit.remote.shell import sh
+from etcdkit.remote.shell import joined, script, sh
 
 
 def temporary(folder: bool = False) -> StringCommand:
@@ -23,18 +23,38 @@ def remove_tree(*paths: str) -> StringCommand:
     return sh("rm -rf {paths}", paths=paths)
 
 
+def copy_private(temporary: str, dest: str) -> StringCommand:
+    """dest made private (a new one 0600) before the temporary file is copied into it."""
+    return sh("(umask 077 && touch -- {dest}) && chmod go-rwx -- {dest} && cat -- {temporary} > {dest}", dest=dest, temporary=temporary)
+
+
 def install(temporary: str, dest: str) -> StringCommand:
-    """dest made private (a new one 0600) before the temporary file is copied into it, which then goes."""
-    return sh(
-        "(umask 077 && touch -- {dest}) && chmod go-rwx -- {dest} && cat -- {temporary} > {dest}; "
-        "status=$?; rm -f {temporary}; exit $status",
-        dest=dest,
-        temporary=temporary,
-    )
+    """copy_private, then the temporary file goes."""
+    return sh("{copy}; status=$?; rm -f {temporary}; exit $status", copy=copy_private(temporary, dest), temporary=temporary)
+
+
+def install_all(folder: str, dests: list[str]) -> StringCommand:
+    """File <i> of the folder copied into dests[i] (copy_private), in order, stopping at the first that fails."""
+    return joined([copy_private(f"{folder}/{number}", dest) for number, dest in enumerate(dests)])
+
+
+def folders(*paths: str) -> StringCommand:
+    return sh("mkdir -p -- {paths}", paths=paths)
 
 
 def owner_and_mode(path: str, user: str, group: str, mode: str) -> StringCommand:
     return sh("chown {owner} {path} && chmod {mode} {path}", owner=f"{user}:{group}", mode=mode, path=path)
+
+
+def owners_and_modes(paths: list[tuple[str, str, str, str]]) -> StringCommand:
+    """(path, user, group, mode) each, in one command."""
+    return joined([owner_and_mode(*path) for path in paths])
+
+
+def states(paths: tuple[str, ...]) -> StringCommand:
+    """The owner, group, mode and type of each path, or that it is absent, and the SHA-256 of the
+    regular files among them, as the EtcdHost fact reports its files (file-states.sh.j2)."""
+    return script("file-states.sh.j2", files=paths, stat=paths)
 
 
 def chmod(mode: str, path: str) -> StringCommand:

@@ -8,8 +8,15 @@ from pyinfra.operations.util import any_changed
 from etcdkit.model import paths
 from etcdkit.model.settings import Settings
 from etcdkit.operations import etcd, membership, restart, scheduled_backups
-from etcdkit.operations.files import folder, upload
+from etcdkit.operations.files import Item, folder, put_all, upload
 from etcdkit.plans.memberfiles import ClusterSecrets, MemberPlan
+
+
+def _item(path: str, source) -> Item:
+    """A member file (paths.OWNERS gives its owner and mode) from the content or a control-node file
+    or password, read when the run writes it."""
+    user, group, mode = paths.OWNERS[path]
+    return Item(path, user, group, mode, source)
 
 
 def _put(path: str, content: str):
@@ -47,17 +54,13 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets, version: str | None = No
         version=version or settings.etcd_version,
         replace=replace,
     )
-    folder(name="etcd config dir", path=paths.CONF_DIR, user="root", group="etcd", mode="750")
-    folder(name="etcd data dir", path=settings.etcd_data, user="etcd", group="etcd", mode="700")
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
-    for path, source in secrets.member_sources(plan.member).items():
-        _upload(path, source)
-    _put(paths.ENV, plan.files[paths.ENV])
-    if not plan.restart_reason:
-        _put(paths.CONF, plan.files[paths.CONF])
-        unit = _put(paths.UNIT, plan.files[paths.UNIT])
-        systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+    items = [Item(paths.CONF_DIR, "root", "etcd", "750"), Item(settings.etcd_data, "etcd", "etcd", "700")]
+    items += [_item(path, source) for path, source in secrets.member_sources(plan.member).items()]
+    written = (paths.ENV,) if plan.restart_reason else (paths.ENV, paths.CONF, paths.UNIT)
+    items += [_item(path, plan.files[path]) for path in written]
+    put_all(name="etcd's folders and files", items=tuple(items), reload_units=(paths.UNIT,))
     _scheduled_backups(plan)
 
 
@@ -96,15 +99,14 @@ def refresh_member(plan: MemberPlan, parts: list[str], secrets: ClusterSecrets) 
     """The reload of one member: its certificate (renewed within 30 days of its end: etcd reads it
     on each new connection), etcd.conf and/or the etcdctl environment, then its turn in the rolling
     restart if its running etcd must restart (one member at a time, gated on health)."""
-    if "conf" in parts:
-        for path in (paths.CERT, paths.KEY):
-            _upload(path, secrets.member_sources(plan.member)[path])
     if plan.restart_reason:
         etcd.request_restart(name=f"Restart needed: {plan.restart_reason}", reason=plan.restart_reason)
-    if "env" in parts:
-        _put(paths.ENV, plan.files[paths.ENV])
-    if "conf" in parts and not plan.restart_reason:
-        _put(paths.CONF, plan.files[paths.CONF])
+    sources = secrets.member_sources(plan.member)
+    items = [_item(path, sources[path]) for path in (paths.CERT, paths.KEY)] if "conf" in parts else []
+    items += [_item(paths.ENV, plan.files[paths.ENV])] if "env" in parts else []
+    items += [_item(paths.CONF, plan.files[paths.CONF])] if "conf" in parts and not plan.restart_reason else []
+    if items:
+        put_all(name="etcd's files", items=tuple(items))
     _rolling_restart(plan, (paths.CONF,) if "conf" in parts else ())
 
 

@@ -16,6 +16,7 @@ checked against the fact's `command` signature, so a misspelt argument fails too
 
 import hashlib
 import inspect
+import re
 import shlex
 from contextlib import contextmanager
 from io import BytesIO, StringIO
@@ -66,6 +67,7 @@ class FakeState:
 
     def __init__(self, is_executing: bool = False):
         self.is_executing = is_executing
+        self.ops: dict = {}  # no operation of the run has run on any host
 
 
 class FakeHost:
@@ -149,8 +151,7 @@ class FakeHost:
         through a private temporary file of the SSH user, then `cat -- TEMPORARY > DEST`."""
         found = {}
         for text in self.commands:
-            if "&& cat -- " in text:
-                temporary, _, dest = text.split("&& cat -- ", 1)[1].split(";", 1)[0].partition(" > ")
+            for temporary, dest in re.findall(r"&& cat -- (\S+) > ([^;&]+)", text):
                 found[shlex.split(dest)[0]] = self.uploads[temporary]
         return found
 

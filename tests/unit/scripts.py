@@ -14,7 +14,7 @@ from pathlib import Path
 
 from etcdkit.model import paths
 from etcdkit.model.inventory import Member
-from etcdkit.remote import auth, etcdctl, host, packages, recovery, services, snapshots
+from etcdkit.remote import auth, etcdctl, files, host, packages, recovery, services, snapshots
 from etcdkit.remote.memberfiles import backup_files
 from tests.unit.plans_data import make_settings
 
@@ -37,6 +37,7 @@ SAMPLES: dict[str, Callable[[], str]] = {
     "enable-auth.sh.j2": lambda: auth.enable(ENDPOINT).get_raw_value(),
     "etcd-backup.sh.j2": _backup_script,
     "etcd-host.sh.j2": lambda: host.etcd_host("/var/lib/etcd", (2379, 2380)).get_raw_value(),
+    "file-states.sh.j2": lambda: files.states(("/etc/etcd", "/etc/etcd/etcd.conf")).get_raw_value(),
     "force-new-cluster.sh.j2": lambda: recovery.force_new_cluster(MEMBER, "/usr/bin/etcd").get_raw_value(),
     "restart-patroni.sh.j2": lambda: services.restart_patroni("patroni", "https://10.10.10.10:8008/patroni", 300).get_raw_value(),
     "restore.sh.j2": lambda: snapshots.restore(

@@ -25,7 +25,7 @@ from importlib import import_module
 from pathlib import Path
 
 import pyinfra
-from etcdkit.facts.etcd import EtcdAuth, EtcdCertificates, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion
+from etcdkit.facts.etcd import EtcdAuth, EtcdCertificates, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion, HostFiles
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import DeployError, PyinfraError
@@ -43,7 +43,7 @@ from etcdkit import sops
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.host import EtcdServiceState, FileStat, HeldCertificates
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, HeldCertificates
 from etcdkit.remote.host import MANAGED_FILES
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, _frozen
@@ -87,11 +87,20 @@ class Machine:
         if cls is Directory and path in self.folders:
             user, group, mode = self.folders[path]
             return {"user": user, "group": group, "mode": mode}
+        if cls is HostFiles:
+            return self.file_states(kwargs["paths"])
         if cls is Which:
             return self.commands.get(kwargs["command"])
         if cls in (File, Directory, *HASHES):
             return None
         return NOT_HELD
+
+    def file_states(self, asked) -> EtcdHostState:
+        """What the HostFiles fact reports of these paths."""
+        found = {path: FileStat(user, group, mode, "regular file") for path, (_, user, group, mode) in self.files.items()}
+        found.update({path: FileStat(user, group, mode, "directory") for path, (user, group, mode) in self.folders.items()})
+        sha256 = {path: hashlib.sha256(self.files[path][0].encode()).hexdigest() for path in asked if path in self.files}
+        return EtcdHostState(sha256=sha256, files={path: found.get(path) for path in asked})
 
 
 NOT_HELD = object()

@@ -14,11 +14,13 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from etcdkit.facts.etcd import HostFiles
 from pyinfra.facts.files import Directory, File, Sha1File
 from pyinfra.facts.systemd import SystemdEnabled, SystemdStatus
 from pyinfra.operations import files, systemd
 
 from etcdkit.model import backups, paths
+from etcdkit.model.host import EtcdHostState, FileStat
 from etcdkit.model.inventory import Member
 from etcdkit.operations import scheduled_backups
 from etcdkit.plans.gather import HostState
@@ -301,10 +303,10 @@ def test_a_converged_member_keeps_its_timer_files_and_unit_as_they_are(tmp_path)
 
 
 def removal_host(*present: str) -> FakeHost:
-    host = FakeHost()
-    for path in (paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, f"/var/lib/node exporter/{paths.BACKUP_METRIC}"):
-        host.set(File, {"user": "root", "group": "root", "mode": 644} if path in present else None, path=path)
-    return host
+    """A host holding these of the scheduled backups' files (one HostFiles fact for all of them)."""
+    asked = (paths.BACKUP_TIMER, paths.BACKUP_SERVICE, paths.BACKUP_SCRIPT, f"/var/lib/node exporter/{paths.BACKUP_METRIC}")
+    files = {path: FileStat("root", "root", 644, "regular file") if path in present else None for path in asked}
+    return FakeHost().set(HostFiles, EtcdHostState(files=files), paths=asked)
 
 
 def test_unset_schedule_takes_the_timer_off_with_its_metric():

@@ -3,15 +3,16 @@ each runs here as etcdkit renders it, against stand-in etcdctl, etcdutl, systemc
 programs it calls (tests/unit/scripts.py): what it calls, in which order, and what it leaves."""
 
 import grp
+import hashlib
 import os
 import pwd
 from pathlib import Path
 
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser
+from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser, HostFiles
 
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.host import FileStat
-from etcdkit.remote import auth, etcdctl, host, packages, recovery, services, snapshots
+from etcdkit.remote import auth, etcdctl, files, host, packages, recovery, services, snapshots
 from etcdkit.remote.services import READ_API
 from tests.unit.scripts import ENDPOINT, INITIAL, MEMBER, SAMPLES, SCRIPTS, run
 
@@ -299,3 +300,24 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     assert found.files[str(data)] == FileStat(*me, int(oct(data.stat().st_mode & 0o7777)[2:]), "directory")
     assert found.files[str(odd)] == FileStat(*me, 640, "regular empty file")  # a name with a colon and a space
     assert found.files[str(missing)] is None and found.lacks(str(missing))
+
+
+def test_the_file_reader_reports_each_path_its_kind_and_the_files_checksums(tmp_path):
+    folder, conf, link, missing = tmp_path / "etc etcd", tmp_path / "etcd.conf", tmp_path / "link", tmp_path / "missing"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    conf.write_text("name: etcd-1\n")
+    conf.chmod(0o644)
+    link.symlink_to(conf)
+    ran = run(files.states(tuple(str(path) for path in (folder, conf, link, missing))), tmp_path, ())
+    assert ran.status == 0, ran.stderr
+    found = HostFiles().process(ran.stdout.splitlines())
+    me = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+    assert found.files == {
+        str(folder): FileStat(*me, 750, "directory"),
+        str(conf): FileStat(*me, 644, "regular file"),
+        str(link): FileStat(*me, 777, "symbolic link"),
+        str(missing): None,
+    }
+    digest = hashlib.sha256(b"name: etcd-1\n").hexdigest()
+    assert found.sha256 == {str(conf): digest, str(link): digest}  # a link is no file put_all writes: its kind says so

@@ -16,16 +16,7 @@ ADDRESSES = [plans_data.address(seq) for seq in (1, 2, 3)]
 
 MEMBER_OPS = [
     "etcd member | Install etcd",
-    "etcd member | etcd config dir",
-    "etcd member | etcd data dir",
-    "etcd member | Upload /etc/etcd/ca.crt",
-    "etcd member | Upload /etc/etcd/server.crt",
-    "etcd member | Upload /etc/etcd/server.key",
-    "etcd member | Upload /etc/etcd/etcd.pass",
-    "etcd member | Upload /etc/profile.d/etcdctl.sh",
-    "etcd member | Upload /etc/etcd/etcd.conf",
-    "etcd member | Upload /etc/systemd/system/etcd.service",
-    "etcd member | Reload systemd units [if]",
+    "etcd member | etcd's folders and files",
     "etcd member | No scheduled backups (etcd_backup_schedule is unset)",
     "etcd member | Start etcd",
     "etcd member | Wait for etcd to be healthy [if]",
@@ -65,7 +56,7 @@ def test_a_second_run_on_the_converged_cluster_changes_nothing(tmp_path):
     run = SopRun("create", machines, group_data=pki(tmp_path)).prepare()
     assert run.error is None
     for address in ADDRESSES:  # only what an unchanged upload's guard keeps from running
-        assert run.changes(address) == ["etcd member | Reload systemd units [if]", "etcd member | Wait for etcd to be healthy [if]"]
+        assert run.changes(address) == ["etcd member | Wait for etcd to be healthy [if]"]
     run.execute()
     assert {address: run.commands(address) for address in ADDRESSES} == {address: [] for address in ADDRESSES}
 
@@ -115,9 +106,9 @@ def test_once_an_operation_changed_a_host_its_later_operations_read_fresh_facts(
     run.asked.clear()
     run.execute()
     asked = [fact for address, fact in run.asked if address == ADDRESSES[1]]
-    # the edited file is read again before it is written; every operation after that write reads its own facts
-    assert asked[:2] == ["File", "Sha256File"]
-    assert "Sha256File" in asked[2:] and "EtcdService" in asked
+    # the files are read again (one fact) before the edited one is written; every operation after that write reads its own facts
+    assert asked[0] == "HostFiles"
+    assert "EtcdService" in asked[1:]
     # on the others, the RBAC step's EtcdAuth: read again, since a command ran on another host
     assert [address for address, _ in run.asked if address != ADDRESSES[1]] == [ADDRESSES[0]]
     assert any("etcdctl.sh" in command for command in run.commands(ADDRESSES[1]))

@@ -37,7 +37,7 @@ def join(tmp_path, answers: dict | None = None) -> SopRun:
 def test_the_joiner_gets_its_certificate_files_an_announcement_as_learner_then_starts(tmp_path):
     names = join(tmp_path).names(JOINER)
     assert names[0] == "Control node: CA, certificates and passwords in the PKI folder"
-    assert names[1:3] == ["etcd join | Install etcd 3.5.16", "etcd join | etcd config dir"]  # the version the members run
+    assert names[1:3] == ["etcd join | Install etcd 3.5.16", "etcd join | etcd's folders and files"]  # the version the members run
     assert names[-2:] == ["etcd join | Announce etcd-4 (learner)", "etcd join | Start etcd-4, promote it, check the cluster"]
 
 

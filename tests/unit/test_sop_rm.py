@@ -29,10 +29,13 @@ def test_the_removal_then_the_reload_of_the_others_for_the_cluster_without_it(tm
     assert departing[0] == "Remove etcd-3 from the cluster" and departing[-3:] == [*CLEANUP, GATE]
     for address in ADDRESSES[:2]:  # each waits for the removal, then gets etcd.conf and etcdctl.sh without etcd-3
         names = run.names(address)
-        assert names.index(GATE) < names.index("etcd member | Upload /etc/etcd/etcd.conf")
-        assert "etcd member | Upload /etc/etcd/etcd.conf" in run.changes(address)
+        assert names.index(GATE) < names.index("etcd member | etcd's files")
+        assert "etcd member | etcd's files" in run.changes(address)
     run.execute()
     assert run.failed() == set() and cleaned(run, ADDRESSES[2])
+    for address in ADDRESSES[:2]:
+        written = " ".join(run.commands(address))
+        assert "> /etc/etcd/etcd.conf" in written and "> /etc/profile.d/etcdctl.sh" in written
     assert not (tmp_path / "pki" / "etcd" / "etcd-3.crt").exists()
 
 
