@@ -5,6 +5,7 @@ the v2 store check before etcd 3.6."""
 from pyinfra.api import StringCommand
 
 from etcdkit.model import paths
+from etcdkit.model.host import RUNNING_STATES
 from etcdkit.remote.etcdctl import own_status
 from etcdkit.remote.shell import joined, script, sh
 
@@ -38,6 +39,7 @@ def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF, als
         stat=(paths.CONF_DIR, data_dir, *MANAGED_FILES, *also),
         conf=conf,
         own_status=own_status(int(ports[0])),
+        running=RUNNING_STATES,
     )
 
 

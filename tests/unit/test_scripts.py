@@ -294,7 +294,10 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     found = EtcdHost().process(ran.stdout.splitlines())
     assert (found.version, found.active, found.enabled, found.pid) == ("3.5.16", "active", "enabled", 4242)
     assert found.package_manager == "apt-get" and found.unit == "/lib/systemd/system/etcd.service"
-    assert found.data == ("member",) and found.listeners == 2 and found.conf == conf.read_text()
+    assert found.data == ("member",) and found.conf == conf.read_text()
+    assert found.listeners == 0 and not [
+        call for call in ran.calls if call.split(": ")[-1].startswith("ss ")
+    ]  # ports matter only while etcd does not run
     assert "as root: etcdctl --endpoints=https://127.0.0.1:2379 " in "\n".join(ran.calls)
     me = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
     assert found.files[str(data)] == FileStat(*me, int(oct(data.stat().st_mode & 0o7777)[2:]), "directory")
@@ -321,3 +324,15 @@ def test_the_file_reader_reports_each_path_its_kind_and_the_files_checksums(tmp_
     }
     digest = hashlib.sha256(b"name: etcd-1\n").hexdigest()
     assert found.sha256 == {str(conf): digest, str(link): digest}  # a link is no file put_all writes: its kind says so
+
+
+def test_the_host_reader_counts_the_listeners_on_the_ports_of_a_stopped_member(tmp_path):
+    answers = {
+        "systemctl": [("*show*", 0, "printf 'MainPID=0\\nActiveState=inactive\\nUnitFileState=enabled\\n'")],
+        "ss": [("*", 0, "printf 'LISTEN 0 4096 10.10.10.10:2379 0.0.0.0:*\\nLISTEN 0 4096 10.10.10.10:22 0.0.0.0:*\\n'")],
+    }
+    command = host.etcd_host(str(tmp_path / "etcd"), (2379, 2380), conf=str(tmp_path / "etcd.conf"))
+    ran = run(command, tmp_path, ("etcd", "systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
+    found = EtcdHost().process(ran.stdout.splitlines())
+    assert (found.active, found.listeners) == ("inactive", 1)
+    assert [call for call in ran.calls if call.split(": ")[-1].startswith("ss ")] == ["ss -ltnH"]
