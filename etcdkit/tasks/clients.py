@@ -2,11 +2,10 @@
 PostgreSQL clusters, and Patroni and vip-manager."""
 
 from pyinfra.api import deploy
-from pyinfra.operations import files
 
 from etcdkit.model import paths
 from etcdkit.operations import etcd, services
-from etcdkit.operations.files import upload
+from etcdkit.operations.files import Item, put_all
 from etcdkit.operations.yaml import yaml_keys
 from etcdkit.plans.memberfiles import ClusterSecrets
 from etcdkit.plans.patroni import SECRETS, certificate_paths, to_write
@@ -19,25 +18,29 @@ def refresh_admin(files_: dict, packages: list[str] | None, version: str | None)
     """An admin host: etcdctl (etcd_packages' client, at etcd_version), and the etcdctl environment
     of the live members, with the CA, the admin certificate and the root password (root only) it reads."""
     etcd.admin_etcdctl(name="Install etcdctl", packages=packages, version=version)
-    files.directory(name=f"{paths.CLIENT_DIR} (etcd client files)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
-    for path, source in files_.items():
-        upload(name=f"Upload {path}", source=source, dest=path, user="root", group="root", mode="644" if path in PUBLIC else "600")
+    items = [Item(path, "root", "root", "644" if path in PUBLIC else "600", source) for path, source in files_.items()]
+    put_all(name="etcdctl's CA, certificate, key, password and environment", items=(Item(paths.CLIENT_DIR, "root", "root", "755"), *items))
 
 
 @deploy("etcd users")
 def client_users(users, endpoint: str) -> None:
     """On the member that manages them: the etcd users of the PostgreSQL clusters, each limited to
     its prefix, with its password kept in a root-only file."""
-    files.directory(name=f"{paths.USERS_DIR} (client passwords)", path=paths.USERS_DIR, user="root", group="root", mode="700")
+    password_files = {user.name: f"{paths.USERS_DIR}/{user.name}.pass" for user in users}
+    put_all(
+        name="The client users' passwords",
+        items=(
+            Item(paths.USERS_DIR, "root", "root", "700"),
+            *(Item(password_files[user.name], "root", "root", "600", user.password) for user in users),
+        ),
+    )
     for user in users:
-        password_file = f"{paths.USERS_DIR}/{user.name}.pass"
-        upload(name=f"Upload {password_file}", source=user.password, dest=password_file, user="root", group="root", mode="600")
         etcd.client_user(
             name=f"etcd user {user.name} on {user.prefix}",
             endpoint=endpoint,
             user=user.name,
             prefix=user.prefix,
-            password_file=password_file,
+            password_file=password_files[user.name],
         )
 
 
@@ -46,17 +49,15 @@ def refresh_clients(client, secrets: ClusterSecrets) -> None:
     """Patroni and vip-manager of one host: the CA, their etcd settings, then what the running
     services need. Operations run in step over the hosts, so the replicas' Patroni restart (one
     host at a time, each waiting until it runs again) comes before any primary's."""
-    files.directory(name=f"{paths.CLIENT_DIR} (etcd CA for clients)", path=paths.CLIENT_DIR, user="root", group="root", mode="755")
-    upload(name=f"Upload {paths.CLIENT_CA}", source=secrets.ca.files[0], dest=paths.CLIENT_CA, user="root", group="root", mode="644")
     cert_path, key_path = certificate_paths(client.settings.pg_cluster)
-    upload(name=f"Upload {cert_path}", source=client.certificate.cert_path, dest=cert_path, user="root", group="root", mode="644")
-    upload(
-        name=f"Upload {key_path}",
-        source=client.certificate.key_path,
-        dest=key_path,
-        user=client.key_owner[0],
-        group=client.key_owner[1],
-        mode="600",
+    put_all(
+        name="The etcd CA, the client certificate and its key",
+        items=(
+            Item(paths.CLIENT_DIR, "root", "root", "755"),
+            Item(paths.CLIENT_CA, "root", "root", "644", secrets.ca.files[0]),
+            Item(cert_path, "root", "root", "644", client.certificate.cert_path),
+            Item(key_path, *client.key_owner, "600", client.certificate.key_path),
+        ),
     )
     patroni, service = client.patroni, client.settings.patroni_service
     if patroni:

@@ -26,13 +26,12 @@ def test_up_to_date_members_change_nothing_and_an_admin_host_gets_its_files(tmp_
     assert all(run.changes(address) == [] and run.commands(address) == [] for address in ADDRESSES)
     assert run.changes(ADMIN) == [
         "etcd admin host | Install etcdctl",
-        "etcd admin host | /etc/etcd-client (etcd client files)",
-        "etcd admin host | Upload /etc/etcd-client/ca.crt",
-        "etcd admin host | Upload /etc/etcd-client/admin.crt",
-        "etcd admin host | Upload /etc/etcd-client/admin.key",
-        "etcd admin host | Upload /etc/etcd-client/root.pass",
-        "etcd admin host | Upload /etc/profile.d/etcdctl.sh",
+        "etcd admin host | etcdctl's CA, certificate, key, password and environment",
     ]
+    written = " ".join(run.commands(ADMIN))
+    for path in ("ca.crt", "admin.crt", "admin.key", "root.pass"):
+        assert f"> /etc/etcd-client/{path}" in written
+    assert "> /etc/profile.d/etcdctl.sh" in written and "chmod 600 /etc/etcd-client/root.pass" in written
 
 
 def test_a_rolling_restart_on_request_restarts_every_member_one_at_a_time(tmp_path):
