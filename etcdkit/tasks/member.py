@@ -26,12 +26,6 @@ def _put(path: str, content: str):
     return upload(name=f"Upload {path}", source=content, dest=path, user=user, group=group, mode=mode)
 
 
-def _upload(path: str, source) -> None:
-    """A file of the control node (certificate, key, password), read when the upload runs."""
-    user, group, mode = paths.OWNERS[path]
-    upload(name=f"Upload {path}", source=source, dest=path, user=user, group=group, mode=mode)
-
-
 @deploy("etcd member")
 def install_member(plan: MemberPlan, secrets: ClusterSecrets) -> None:
     """Install etcd and write the member's files (see _install)."""

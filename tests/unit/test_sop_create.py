@@ -146,3 +146,24 @@ def test_a_host_that_is_neither_a_member_nor_a_monitoring_host_stops_the_run(tmp
         and run.error.fix == "Limit the run: --limit etcd"
     )
     assert not (tmp_path / "pki").exists()
+
+
+def test_a_backup_schedule_gives_each_member_its_folder_script_units_and_a_running_timer(tmp_path):
+    data = {**pki(tmp_path), "etcd_backup_schedule": "*-*-* 02:30:00"}
+    run = SopRun("create", {address: bare_machine() for address in ADDRESSES}, group_data=data).prepare()
+    assert run.error is None, run.error
+    for address in ADDRESSES:
+        names = run.names(address)
+        after_files = names.index("etcd member | etcd's folders and files") + 1
+        assert names[after_files : after_files + 7] == [
+            "etcd member | Scheduled backups folder",
+            f"etcd member | Upload {paths.BACKUP_SCRIPT}",
+            f"etcd member | Upload {paths.BACKUP_SERVICE}",
+            f"etcd member | Upload {paths.BACKUP_TIMER}",
+            "etcd member | Reload systemd units (scheduled backups) [if]",
+            f"etcd member | Start and enable {paths.BACKUP_TIMER_UNIT}",
+            f"etcd member | Restart {paths.BACKUP_TIMER_UNIT} for its new schedule [if]",
+        ]
+    run.execute()
+    assert run.failed() == set()
+    assert any(f"> {paths.BACKUP_TIMER}" in command for command in run.commands(ADDRESSES[1]))
