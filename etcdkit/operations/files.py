@@ -50,12 +50,29 @@ def private_upload(source: bytes | Path | Secret, dest: str) -> list:
 
 
 def _install(source: bytes | Path | Secret, dest: str) -> None:
-    if isinstance(source, Secret):
-        value = source.read()
-        if value is None:
-            raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
-        source = value.encode()
-    on_host.install(source, dest)
+    on_host.install(_readable(source, dest), dest)
+
+
+def _readable(source: bytes | Path | Secret, dest: str) -> bytes | Path:
+    """What an upload's callback sends: a password read now (an error when it was never written)."""
+    if not isinstance(source, Secret):
+        return source
+    value = source.read()
+    if value is None:
+        raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
+    return value.encode()
+
+
+def _content(source: Source, dest: str) -> str | None:
+    """The content an upload wants at dest. None while the run is prepared: the control node has not
+    written it yet, or rewrites it when the run executes (shown as a change whatever the host holds).
+    Once the run executes, a source never written stops the operation."""
+    content = read_source(source)
+    if not state.is_executing and isinstance(source, Path | Secret) and _path(source) in run_context(state).control_rewrites:
+        content = None
+    if content is None and state.is_executing:
+        raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
+    return content
 
 
 def _path(source: Path | Secret) -> Path:
@@ -72,16 +89,12 @@ def upload(source: Source, dest: str, user: str, group: str, mode: str):
     + dest: remote path
     + user, group, mode: final owner and permissions
     """
-    content = read_source(source)
-    if not state.is_executing and isinstance(source, Path | Secret) and _path(source) in run_context(state).control_rewrites:
-        content = None
+    content = _content(source, dest)
     if content is None:
-        if state.is_executing:
-            raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
         yield announce(f"{dest} gets a file the control node writes when the run executes")
         return
     data = content.encode()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = _digest(content)
     if known.holds_file(dest, digest, user, group, mode):
         host.noop(f"{dest} is up to date")
         return
@@ -133,17 +146,7 @@ def put_all(items: tuple[Item, ...], reload_units: tuple[str, ...] = ()):
     + items: the folders and files, folders first
     + reload_units: unit files whose new content needs `systemctl daemon-reload`
     """
-    wanted = {}
-    for item in items:
-        if item.source is None:
-            wanted[item.path] = None
-            continue
-        content = read_source(item.source)
-        if not state.is_executing and isinstance(item.source, Path | Secret) and _path(item.source) in run_context(state).control_rewrites:
-            content = None
-        if content is None and state.is_executing:
-            raise OperationError(f"{item.source} was not written on the control node: nothing to upload to {item.path}")
-        wanted[item.path] = content
+    wanted = {item.path: None if item.source is None else _content(item.source, item.path) for item in items}
     found = known.host_state()
     if found is None or _changes(items, wanted, found):
         found = host.get_fact(HostFiles, paths=tuple(item.path for item in items))
@@ -211,12 +214,8 @@ def _install_all(sources: list[tuple[bytes | Path | Secret, str]]) -> None:
     folder = on_host.private_temporary(folder=True)
     try:
         for number, (source, dest) in enumerate(sources):
-            if isinstance(source, Secret):
-                value = source.read()
-                if value is None:
-                    raise OperationError(f"{source} was not written on the control node: nothing to upload to {dest}")
-                source = value.encode()
-            data = BytesIO(source) if isinstance(source, bytes) else str(source.expanduser())
+            readable = _readable(source, dest)
+            data = BytesIO(readable) if isinstance(readable, bytes) else str(readable.expanduser())
             if not host.put_file(data, f"{folder}/{number}", print_output=False):
                 raise OperationError(f"could not write the private temporary folder {folder} on {host.name}")
         on_host.output(files.install_all(folder, [dest for _, dest in sources]), f"writing {', '.join(dest for _, dest in sources)}")
