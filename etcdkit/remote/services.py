@@ -6,9 +6,14 @@ from pyinfra.api import StringCommand
 from etcdkit.model import paths
 from etcdkit.remote.shell import script, sh
 
+# Enabling or disabling a unit skips the SysV sync (SYSTEMCTL_SKIP_SYSV): Debian's etcd-server also ships
+# /etc/init.d/etcd, and systemctl would run update-rc.d on it, 0.3 s of each enable or disable. A native
+# unit of the same name makes systemd ignore that script, and its rc links could only start the package's
+# default instance on a host booted without systemd.
+
 
 def enable(service: str = paths.SERVICE) -> StringCommand:
-    return sh("systemctl enable --quiet {service}", service=service)
+    return sh("SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet {service}", service=service)
 
 
 def start(service: str = paths.SERVICE) -> StringCommand:
@@ -17,7 +22,7 @@ def start(service: str = paths.SERVICE) -> StringCommand:
 
 
 def stop_and_disable(service: str = paths.SERVICE) -> StringCommand:
-    return sh("systemctl disable --now --quiet {service}", service=service)
+    return sh("SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet {service}", service=service)
 
 
 def restart(service: str = paths.SERVICE) -> StringCommand:
@@ -46,7 +51,7 @@ def request_restart(pid: int, reason: str) -> StringCommand:
 def wipe(data_dir: str) -> StringCommand:
     """etcd stopped and disabled, and its member data (the data dir's member/ only) deleted."""
     return sh(
-        "systemctl disable --now --quiet {service} 2>/dev/null; rm -rf {member} {marker}",
+        "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet {service} 2>/dev/null; rm -rf {member} {marker}",
         service=paths.SERVICE,
         member=f"{data_dir}/member",
         marker=paths.RESTART_PENDING,

@@ -64,9 +64,7 @@ ROOT_FROM_FILE = f'ETCDCTL_USER=root:"$(cat {paths.PASS})"'
 
 
 # the end of a fresh install: the package's unit, if it has one, disabled, and the etcd user there
-UNIT_OFF_AND_USER = (
-    f"if systemctl cat etcd.service >/dev/null 2>&1; then\n    systemctl disable --quiet etcd.service || exit 1\nfi\n{ETCD_USER}\n"
-)
+UNIT_OFF_AND_USER = f"if systemctl cat etcd.service >/dev/null 2>&1; then\n    SYSTEMCTL_SKIP_SYSV=1 systemctl disable --quiet etcd.service || exit 1\nfi\n{ETCD_USER}\n"
 
 
 def step(command: str) -> str:
@@ -272,10 +270,10 @@ def test_request_restart_second_run_is_a_noop():
 @pytest.mark.parametrize(
     "enabled, active_state, expected",
     [
-        ("disabled", "inactive", "systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service"),
-        ("", "", "systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service"),
+        ("disabled", "inactive", "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service"),
+        ("", "", "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service"),
         ("enabled", "failed", "systemctl start --no-block etcd.service"),
-        ("disabled", "active", "systemctl enable --quiet etcd.service"),
+        ("disabled", "active", "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet etcd.service"),
     ],
 )
 def test_running_enables_and_starts_without_waiting(enabled, active_state, expected):
@@ -779,7 +777,7 @@ def test_rbac_refused_root_password_names_the_setting():
 def test_wipe_stops_etcd_and_deletes_its_data():
     host = FakeHost()
     assert shell(run(etcd.wipe, data_dir="/data/etcd $(x)", host=host)) == [
-        "systemctl disable --now --quiet etcd.service 2>/dev/null; rm -rf '/data/etcd $(x)/member' /run/etcd.restart-pending"
+        "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet etcd.service 2>/dev/null; rm -rf '/data/etcd $(x)/member' /run/etcd.restart-pending"
     ]
     assert host.asked == []
 
@@ -808,7 +806,7 @@ def test_purge_removes_everything_of_a_tarball_install():
         version="3.5.16",
     )
     assert shell(run(etcd.purge, data_dir=DATA_DIR, remove_data=True, remove_packages=True, host=host)) == [
-        "systemctl disable --now --quiet etcd.service",
+        "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet etcd.service",
         "rm -rf /etc/etcd /etc/systemd/system/etcd.service /etc/profile.d/etcdctl.sh /run/etcd.restart-pending",
         "rm -rf /data/etcd/member && rmdir /data/etcd",  # never anything else of the data dir
         "systemctl daemon-reload",
@@ -834,7 +832,7 @@ def test_purge_uninstalls_packages(managers, packages, expected):
 def test_purge_keeps_data_and_packages_unless_asked():
     host = purge_host("failed", "enabled", files=(paths.ENV,), dirs=(paths.CONF_DIR, DATA_DIR), version="3.5.16", managers=("apt-get",))
     commands = shell(run(etcd.purge, data_dir=DATA_DIR, remove_data=False, remove_packages=False, host=host))
-    assert commands == ["systemctl disable --now --quiet etcd.service", "rm -rf /etc/etcd /etc/profile.d/etcdctl.sh"]
+    assert commands == ["SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet etcd.service", "rm -rf /etc/etcd /etc/profile.d/etcdctl.sh"]
     assert host.asked_for(Directory) == [{"path": paths.CONF_DIR}]  # the data dir is not even looked at
     assert host.asked_for(EtcdVersion) == []
 
@@ -843,7 +841,7 @@ def test_purge_stops_an_etcd_that_is_still_stopping_before_its_data_goes():
     """A disabled etcd still stopping holds its data: disable --now waits for its end, before the rm."""
     host = purge_host("deactivating", "disabled", dirs=(DATA_DIR,))
     assert shell(run(etcd.purge, data_dir=DATA_DIR, remove_data=True, remove_packages=False, host=host)) == [
-        "systemctl disable --now --quiet etcd.service",
+        "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet etcd.service",
         "rm -rf /data/etcd/member && rmdir /data/etcd",
     ]
 
@@ -1184,7 +1182,7 @@ def test_join_starts_waits_and_promotes_through_the_leader():
     [command] = run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)
     call(command, host)
     assert host.commands == [
-        "systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service",
+        "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service",
         f"{etcdctl('https://10.10.10.11:2379', timeouts=POLL_TIMEOUTS)} member promote a4",
         f"{etcdctl('https://10.10.10.13:2379', timeouts=POLL_TIMEOUTS)} endpoint health",
         f"{etcdctl(ENDPOINTS, timeouts=POLL_TIMEOUTS)} endpoint health --cluster",
@@ -1193,7 +1191,7 @@ def test_join_starts_waits_and_promotes_through_the_leader():
 
 def test_a_join_that_never_serves_is_undone():
     def answer(command: str):
-        return (False, "", "unit failed") if command.startswith("systemctl enable") else (True, "-- journal --", "")
+        return (False, "", "unit failed") if command.startswith("SYSTEMCTL_SKIP_SYSV=1 systemctl enable") else (True, "-- journal --", "")
 
     host = membership_host(members(1, 2, 3, NEW), shell=answer)
     with pytest.raises(
@@ -1201,7 +1199,7 @@ def test_a_join_that_never_serves_is_undone():
     ):
         call(run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)[0], host)
     assert f"{etcdctl(ENDPOINTS)} member remove a4" in host.commands
-    assert "systemctl disable --now --quiet etcd.service" in host.commands
+    assert "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --now --quiet etcd.service" in host.commands
 
 
 def test_a_join_without_an_announced_member_fails_before_starting_anything():

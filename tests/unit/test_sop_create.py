@@ -44,7 +44,9 @@ def test_the_run_writes_the_pki_then_starts_every_member_without_waiting(tmp_pat
     assert run.failed() == set()
     assert (tmp_path / "pki" / "ca.crt").exists() and (tmp_path / "pki" / "etcd" / "etcd-3.key").exists()
     for address in ADDRESSES:
-        assert "systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service" in run.commands(address)
+        assert "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet etcd.service && systemctl start --no-block etcd.service" in run.commands(
+            address
+        )
     assert any("auth enable" in command for command in run.commands(ADDRESSES[0]))
     assert not any("auth enable" in command for address in ADDRESSES[1:] for command in run.commands(address))
 
