@@ -88,7 +88,7 @@ def admin_etcdctl(packages: list[str] | None = None, version: str | None = None)
         return
     clients = [name for name in packages or [] if name.endswith("-client")] or packages
     if not clients:
-        clients = ["etcd-client"] if host.get_fact(Which, command="apt-get") else ["etcd"]
+        clients = ["etcd-client"] if known.package_manager() == "apt-get" else ["etcd"]
     yield package_install(clients, version, fresh=False)
 
 
@@ -100,10 +100,10 @@ def package_install(names: list[str] | None, version: str | None, fresh: bool, d
     (policy-rc.d): neither the package's default instance nor a restart of the member by the
     package's scripts; a fresh install then disables the package's own unit, if it has one (Pigsty's package `etcd`
     has none). With etcd_user, the etcd user is made where the package did not make it."""
-    if host.get_fact(Which, command="apt-get"):
+    tool = known.package_manager()
+    if tool == "apt-get":
         return apt_install(names, version, fresh, downgrade, etcd_user)
-    if host.get_fact(Which, command="dnf") or host.get_fact(Which, command="yum"):
-        tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
+    if tool is not None:
         return rpm_install(tool, names, version, downgrade, etcd_user)
     raise OperationError("no apt-get, dnf or yum on this host: install from a release tarball (etcd_tarball)")
 
@@ -274,10 +274,10 @@ def purge(data_dir: str, remove_data: bool, remove_packages: bool, packages: lis
     if remove_packages and host.get_fact(EtcdVersion):
         if host.get_fact(File, path=BINARIES[0]):
             commands.append(remove_binaries())
-        elif host.get_fact(Which, command="apt-get"):
+        elif (tool := known.package_manager()) == "apt-get":
             commands.append(apt_purge(packages))
         else:
-            commands.append(rpm_remove("dnf" if host.get_fact(Which, command="dnf") else "yum", packages))
+            commands.append(rpm_remove(tool or "yum", packages))
     if not commands:
         host.noop("nothing of etcd is left on this host")
     yield from commands

@@ -12,11 +12,15 @@ run a command on any host: root's password or users may change through another m
 
 from pyinfra import host, state
 from pyinfra.facts.files import Sha256File
+from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdVersion
 from etcdkit.model.auth import AuthState
 from etcdkit.model.host import EtcdHostState, EtcdServiceState
 from etcdkit.model.run import run_context
+
+# in the order the EtcdHost script looks for them
+PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
 
 
 def host_state() -> EtcdHostState | None:
@@ -60,6 +64,15 @@ def version() -> str | None:
     """The installed etcd's version: as the plan read it, else from the EtcdVersion fact."""
     known = host_state()
     return known.version if known is not None else host.get_fact(EtcdVersion)
+
+
+def package_manager() -> str | None:
+    """apt-get, dnf or yum, the first the host has (None: none): as the plan read it, whatever ran
+    since (no operation installs or removes a package manager), else from Which facts."""
+    known = run_context(state).host_states.get(host.name)
+    if known is not None:
+        return known.package_manager
+    return next((tool for tool in PACKAGE_MANAGERS if host.get_fact(Which, command=tool)), None)
 
 
 def digest(path: str) -> str | None:

@@ -11,12 +11,11 @@ The downgrade SOP takes the same turns to an older release, once etcd's downgrad
 
 from pyinfra import host, logger
 from pyinfra.api import FunctionCommand, OperationError, operation
-from pyinfra.facts.server import Which
 
 from etcdkit.facts.etcd import EtcdVersion
 from etcdkit.model import paths
 from etcdkit.model.versions import downgrade_target
-from etcdkit.operations import on_host
+from etcdkit.operations import known, on_host
 from etcdkit.operations.etcd import install_tarball, package_install
 from etcdkit.operations.restart import begin_turn, healthy_gate, own_status, own_version, turn_failed
 from etcdkit.remote import services
@@ -110,11 +109,11 @@ def _rollback(previous: str | None, packages, tarball: str | None, newer: bool) 
     """How to put the previous version back, by hand (newer: it is newer than the one installed, a downgrade's)."""
     if tarball:
         return f"unpack the release tarball of etcd {previous} into /usr/local/bin (etcd, etcdctl, etcdutl)"
-    if host.get_fact(Which, command="apt-get"):
+    tool = known.package_manager()
+    if tool == "apt-get":
         names = " ".join(f"'{name}={previous}*'" for name in packages or ["etcd-server", "etcd-client"])
         return f"reinstall etcd {previous} (apt-get install --allow-downgrades {names})"
-    tool = "dnf" if host.get_fact(Which, command="dnf") else "yum"
-    return f"reinstall etcd {previous} ({tool} {'install' if newer else 'downgrade'} {' '.join(f'{name}-{previous}' for name in packages or ['etcd'])})"
+    return f"reinstall etcd {previous} ({tool or 'yum'} {'install' if newer else 'downgrade'} {' '.join(f'{name}-{previous}' for name in packages or ['etcd'])})"
 
 
 @operation()

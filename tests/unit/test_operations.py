@@ -10,6 +10,7 @@ import stat
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from etcdkit.facts.etcd import (
@@ -40,9 +41,10 @@ from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.config_file import ConfigLocation
 from etcdkit.model.data import DatabaseStatus
-from etcdkit.model.host import EtcdServiceState
+from etcdkit.model.host import EtcdHostState, EtcdServiceState
 from etcdkit.model.inventory import Member
 from etcdkit.model.prometheus import PrometheusState
+from etcdkit.model.run import run_context
 from etcdkit.operations import control, etcd, gates, maintenance, membership, prometheus, restart, services, upgrade
 from etcdkit.operations.files import control_node_rewrites, upload
 from etcdkit.operations.yaml import yaml_keys
@@ -137,6 +139,17 @@ def test_install_quotes_package_names():
 def test_install_with_dnf_or_yum(present, expected):
     host = FakeHost({EtcdVersion: None, **which(*present)})
     assert shell(run(etcd.install, host=host)) == [f"{expected} && {ETCD_USER}"]
+
+
+@pytest.mark.parametrize("manager, expected", [("dnf", "dnf install -y etcd"), ("apt-get", "apt-get install -y -q")])
+def test_install_takes_the_package_manager_the_plan_read_even_after_a_command_ran(manager, expected):
+    host = FakeHost({EtcdVersion: None})  # no Which answer: asking one fails the test
+    run_context(host.run_state).host_states[host.name] = EtcdHostState(package_manager=manager)
+    executed = SimpleNamespace(operation_meta=SimpleNamespace(executed=True))
+    host.run_state.ops = {host: {"an earlier operation": executed}}  # the plan's reading of the rest no longer counts
+    [command] = shell(run(etcd.install, host=host))
+    assert expected in command
+    assert host.asked == [fact(EtcdVersion)]
 
 
 def test_install_pins_etcd_version_with_apt_and_never_changes_an_installed_etcd():
