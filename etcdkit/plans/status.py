@@ -10,9 +10,7 @@ told apart from a cluster that is degraded. Everything below `report` and `gathe
 in, plain data out.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from cryptography import x509
@@ -23,6 +21,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import Alarm, ClusterView, EndpointStatus, Role, quorum, size_text
+from etcdkit.model.inventory import cluster_spec
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -41,24 +40,43 @@ def report(inventory) -> dict:
 
 
 def gather(inventory, now: datetime) -> dict:
-    """The status document from the facts of the inventory's hosts, checked at `now`."""
+    """The status document from the facts of the inventory's hosts, checked at `now`. One phase of
+    round trips: each host's EtcdHost and certificates, and through the first member by etcd_seq its
+    view of the cluster (read_hosts), its alarms and the authentication state, all at once. Only
+    when another member answers the member list are the alarms and the authentication state asked
+    again, of that member."""
+    members = cluster_spec(inventory).members
+    first = min(members, key=lambda member: member.seq)
+    first_host, early = inventory.get_host(first.host_name), Group()
+    certificates_of = {
+        host.name: early.spawn(_fact, host, EtcdCertificates)
+        for host in map(inventory.get_host, (m.host_name for m in members))
+        if host.connected
+    }
+    alarms_and_auth = {}  # (host name, endpoint) -> its reading
+    if first_host.connected:
+        alarms_and_auth[first_host.name, first.client_url] = early.spawn(_cluster_facts, first_host, first.client_url)
     spec, hosts = read_hosts(inventory, inventory.state)  # the view is read beside the hosts' facts
     view = read_view(inventory, hosts.values(), strict=False)
-    asks: dict[tuple[str, str], Callable[[], Any]] = {}  # (what, of which host) -> its fact: all read at once
+    early.join(raise_error=True)
+    alarms = auth = None
     asker = _answering(view, hosts.values())
     if asker is not None:
-        host = inventory.get_host(asker.member.host_name)
-        asks["alarms", ""] = partial(_fact, host, EtcdAlarms, endpoint=asker.member.client_url)
-        asks["auth", ""] = partial(_fact, host, EtcdAuth, endpoint=asker.member.client_url)
-    for name, host_state in hosts.items():
-        if host_state.reachable:
-            asks["certificates", name] = partial(_fact, inventory.get_host(name), EtcdCertificates)
-    found = dict(zip(asks, Group().map(lambda ask: ask(), asks.values()), strict=True))
+        key = (asker.member.host_name, asker.member.client_url)
+        early_reading = alarms_and_auth.get(key)
+        alarms, auth = early_reading.get() if early_reading is not None else _cluster_facts(inventory.get_host(key[0]), key[1])
     certificates = {
-        name: {"server": not_after(pems.cert), "ca": not_after(pems.ca)} for name in hosts if (pems := found.get(("certificates", name)))
+        name: {"server": not_after(pems.cert), "ca": not_after(pems.ca)}
+        for name, host_state in hosts.items()
+        if host_state.reachable and name in certificates_of and (pems := certificates_of[name].get())
     }
-    alarms, auth = found.get(("alarms", "")), found.get(("auth", ""))
     return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)
+
+
+def _cluster_facts(host, endpoint: str) -> tuple[tuple[Alarm, ...] | None, AuthState | None]:
+    """The alarms and the authentication state, through the member at endpoint (read side by side)."""
+    alarms, auth = Group().map(lambda fact: _fact(host, fact, endpoint=endpoint), (EtcdAlarms, EtcdAuth))
+    return alarms, auth
 
 
 def _answering(view: ClusterView | None, hosts) -> HostState | None:

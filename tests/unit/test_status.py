@@ -4,6 +4,7 @@ advice, the table, the CLI."""
 import dataclasses
 import datetime as dt
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -361,10 +362,11 @@ def test_no_inventory_or_a_missing_one_or_a_usage_error_is_exit_3(monkeypatch, t
 
 
 class _Host:
-    """A pyinfra host with canned facts; raises ConnectError when it has none."""
+    """A pyinfra host with canned facts; not connected, and raises ConnectError, when it has none."""
 
-    def __init__(self, facts):
-        self.facts, self.asked = facts, []
+    def __init__(self, name, facts):
+        self.name, self.facts, self.asked = name, facts, []
+        self.connected = facts is not None
 
     def get_fact(self, fact, **kwargs):
         from pyinfra.api.exceptions import ConnectError
@@ -386,22 +388,34 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
         status.EtcdAuth: AUTH_ON,
         EtcdCertificates: HeldCertificates(pem, pem),
     }
-    fakes = {name: _Host(None if name == inv.name(3) else canned) for name in hosts}
+    fakes = {name: _Host(name, None if name == inv.name(3) else canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: None)
+    monkeypatch.setattr(status, "cluster_spec", lambda inventory: inv.spec)
 
-    class Inventory:
-        state = None
-
-        def get_host(self, name):
-            return fakes[name]
-
-    doc = status.gather(Inventory(), NOW)
+    doc = status.gather(_Inventory(fakes), NOW)
     assert doc["exit_code"] == 2 and doc["cluster"] == "etcd"
     assert [h["reachable"] for h in doc["hosts"]] == [True, True, False]
-    assert fakes[inv.name(1)].asked == [("EtcdCertificates", {})]
+    first = inv.member(1)  # asked beside the hosts' facts, before anyone knows whether its member answers
+    assert sorted(fakes[first.host_name].asked) == sorted(
+        [("EtcdAlarms", {"endpoint": first.client_url}), ("EtcdAuth", {"endpoint": first.client_url}), ("EtcdCertificates", {})]
+    )
+    assert fakes[inv.name(2)].asked == [("EtcdCertificates", {})]
     assert fakes[inv.name(3)].asked == []
     assert doc["ca_days"] == 100
+
+
+class _Inventory:
+    state = None
+
+    def __init__(self, fakes):
+        self.fakes = fakes
+
+    def __iter__(self):
+        return iter(self.fakes.values())
+
+    def get_host(self, name):
+        return self.fakes[name]
 
 
 def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monkeypatch):
@@ -411,19 +425,15 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     hosts = inv.hosts()
     pem = _certificate(NOW + dt.timedelta(days=100))
     canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
-    fakes = {name: _Host(canned) for name in hosts}
+    fakes = {name: _Host(name, canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
+    monkeypatch.setattr(status, "cluster_spec", lambda inventory: inv.spec)
 
-    class Inventory:
-        state = None
-
-        def get_host(self, name):
-            return fakes[name]
-
+    Inventory = partial(_Inventory, fakes)
     doc = status.gather(Inventory(), NOW)
-    answered = inv.member(1)  # etcd-1 answered the member list in the captured output
-    assert fakes[answered.host_name].asked == [
+    answered = inv.member(1)  # etcd-1 answered the member list in the captured output: the first, asked once
+    assert sorted(fakes[answered.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
         ("EtcdAuth", {"endpoint": answered.client_url}),
         ("EtcdCertificates", {}),
@@ -433,3 +443,28 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     a_year_on = status.gather(Inventory(), NOW + dt.timedelta(days=400))  # the same hosts, checked 400 days later
     assert [m["cert_days"] for m in a_year_on["members"]] == [-300] * 3 and a_year_on["exit_code"] == 1
     assert a_year_on["checked_at"] == "2028-01-04T12:00:00+00:00"
+
+
+def test_gather_asks_alarms_and_auth_again_of_the_member_that_answered_when_it_is_not_the_first(tmp_path, monkeypatch):
+    from tests.unit import plans_data
+
+    inv = plans_data.inventory(tmp_path)
+    hosts = inv.hosts()
+    pem = _certificate(NOW + dt.timedelta(days=100))
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
+    fakes = {name: _Host(name, canned) for name in hosts}
+    live = view()
+    second = next(member for member in live.members if member.name == "etcd-2")
+    monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
+    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: dataclasses.replace(live, answered_by=second.id))
+    monkeypatch.setattr(status, "cluster_spec", lambda inventory: inv.spec)
+
+    doc = status.gather(_Inventory(fakes), NOW)
+    first, answered = inv.member(1), inv.member(2)
+    assert ("EtcdAuth", {"endpoint": first.client_url}) in fakes[first.host_name].asked  # beside the hosts' facts, unused
+    assert sorted(fakes[answered.host_name].asked) == [
+        ("EtcdAlarms", {"endpoint": answered.client_url}),
+        ("EtcdAuth", {"endpoint": answered.client_url}),
+        ("EtcdCertificates", {}),
+    ]
+    assert doc["exit_code"] == 0, doc["problems"]
