@@ -4,11 +4,10 @@ import json
 
 from pyinfra.api import FactBase
 
-from etcdkit.model import paths
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.cluster import Alarm, ClusterView, MemberMetrics
 from etcdkit.model.data import DatabaseStatus, V2StoreCheck
-from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, HeldCertificates, OwnStatus
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, OwnStatus
 from etcdkit.remote import auth, etcdctl, files
 from etcdkit.remote import host as host_commands
 from etcdkit.remote.recovery import database_status, metrics
@@ -20,7 +19,8 @@ class EtcdHost(FactBase):
     from, the unit's state and file, the data dir, the managed files' checksums, the restart marker,
     what its running etcd says it is and the current etcd.conf; the owner, group, mode and type of
     the managed files, of the config and data dirs and of the paths of `also`, so that the
-    operations that write them need no round trip of their own (etcdkit.operations.known).
+    operations that write them need no round trip of their own (etcdkit.operations.known); the text
+    of the member's certificate and CA (etcd-status and the CA rotation read their expiry and issuer).
 
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
@@ -43,6 +43,7 @@ class EtcdHost(FactBase):
             files={"/etc/etcd/etcd.conf": FileStat("root", "etcd", 644, "regular file"), "/etc/etcd/backup.sh": None},
             own=OwnStatus(cluster_id=1, member_id=2),  # what its running etcd says it is; None: no answer
             conf="name: etcd-1\\n...",  # None: no etcd.conf
+            pems={"/etc/etcd/server.crt": "-----BEGIN CERTIFICATE-----\\n...", "/etc/etcd/ca.crt": "..."},
         )
     """
 
@@ -56,6 +57,7 @@ class EtcdHost(FactBase):
         found: dict = {}
         sha256 = {}
         files: dict[str, FileStat | None] = {}
+        pems: dict[str, str] = {}
         lines = list(output)
         while lines:
             line = lines.pop(0)
@@ -73,13 +75,16 @@ class EtcdHost(FactBase):
                 files[path] = FileStat(user, group, int(mode) if mode.isdigit() else -1, kind)
             elif key == "absent":
                 files[value] = None
+            elif key == "pem":
+                path, _, text = value.partition(":")
+                pems[path] = pems.get(path, "") + text + "\n"
             elif key == "data":
                 found["data"] = tuple(value.split())
             elif key in self.NUMBERS:
                 found[key] = int(value) if value.strip().isdigit() else 0
             elif key in self.TEXT:
                 found[key] = value or None
-        return EtcdHostState(sha256=sha256, files=files, **found)
+        return EtcdHostState(sha256=sha256, files=files, pems=pems, **found)
 
 
 class HostFiles(FactBase):
@@ -316,30 +321,6 @@ def parse_alarms(text: str) -> tuple[Alarm, ...] | None:
         if name != "NONE":
             alarms.append(Alarm(int(entry.get("memberID", 0)), name))
     return tuple(alarms)
-
-
-class EtcdCertificates(FactBase):
-    """
-    The PEM text of the member's certificate and of the CA it trusts, as the host holds them (read
-    on the control node by etcdkit.plans.status); None for a file that is missing.
-
-    .. code:: python
-
-        HeldCertificates(cert="-----BEGIN CERTIFICATE-----...", ca=None)
-    """
-
-    def command(self):
-        return host_commands.certificates(paths.CERT, paths.CA)
-
-    def process(self, output) -> HeldCertificates:
-        files, current = {paths.CERT: [], paths.CA: []}, None
-        for line in output:
-            if line.startswith("file "):
-                current = line[len("file ") :]
-            elif current in files:
-                files[current].append(line)
-        texts = {path: ("\n".join(lines) + "\n" if lines else None) for path, lines in files.items()}
-        return HeldCertificates(texts[paths.CERT], texts[paths.CA])
 
 
 class EtcdMetrics(FactBase):

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from etcdkit.model import paths
+
 # systemd's ActiveState of etcd.service while a process of it exists ("deactivating": it is stopping)
 RUNNING_STATES = frozenset({"active", "activating", "reloading", "deactivating"})
 
@@ -40,8 +42,8 @@ class EtcdServiceState:
 
 @dataclass(frozen=True)
 class HeldCertificates:
-    """The PEM text of a member's certificate and of the CA it trusts, as its host holds them (the
-    EtcdCertificates fact); None for a file that is missing."""
+    """The PEM text of a member's certificate and of the CA it trusts, as its host holds them (read
+    with the EtcdHost fact); None for a file that is missing."""
 
     cert: str | None  # paths.CERT
     ca: str | None  # paths.CA
@@ -93,6 +95,11 @@ class EtcdHostState:
     files: Mapping[str, FileStat | None] = field(default_factory=dict)  # path -> its stat, None: absent (the paths asked about)
     own: OwnStatus | None = None  # what its running etcd says it is (None: no answer)
     conf: str | None = None  # the text of its etcd.conf (None: none)
+    pems: Mapping[str, str] = field(default_factory=dict)  # path -> text of the member's certificate and CA (missing: no file)
+
+    @property
+    def certificates(self) -> HeldCertificates:
+        return HeldCertificates(self.pems.get(paths.CERT), self.pems.get(paths.CA))
 
     def holds_file(self, path: str, sha256: str, user: str, group: str, mode: str | int) -> bool:
         """The host holds this content at path, as a file of this owner, group and mode."""

@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives import serialization
 
 from etcdkit.control.pki import CertRequest
 from etcdkit.control.store import ControlWork
-from etcdkit.facts.etcd import EtcdCertificates
 from etcdkit.model import params, paths
 from etcdkit.model.refusals import Problem, Refusal
 from etcdkit.model.run import run_context
@@ -94,7 +93,7 @@ def rotation_plan(state, inventory) -> RotationPlan:
 
 def gather(state, inventory) -> RotationFacts:
     clients = reload.gather(state, inventory, ALL_CLIENTS)
-    held = {name: inventory.get_host(name).get_fact(EtcdCertificates).ca for name, host in clients.hosts.items() if host.reachable}
+    held = {name: host.state.certificates.ca for name, host in clients.hosts.items() if host.state is not None}
     roles = client_hosts(inventory, clients.hosts[clients.spec.members[0].host_name].settings, set(clients.hosts))
     activated = set(inventory.iter_activated_hosts())
     left_out = {

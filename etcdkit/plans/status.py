@@ -18,7 +18,7 @@ from gevent.pool import Group
 from pyinfra import logger
 from pyinfra.api.exceptions import ConnectError
 
-from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCertificates
+from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import Alarm, ClusterView, EndpointStatus, Role, quorum, size_text
 from etcdkit.model.inventory import cluster_spec
@@ -41,18 +41,12 @@ def report(inventory) -> dict:
 
 def gather(inventory, now: datetime) -> dict:
     """The status document from the facts of the inventory's hosts, checked at `now`. One phase of
-    round trips: each host's EtcdHost and certificates, and through the first member by etcd_seq its
-    view of the cluster (read_hosts), its alarms and the authentication state, all at once. Only
+    round trips: each host's EtcdHost (its certificates included), and through the first member by
+    etcd_seq its view of the cluster (read_hosts), its alarms and the authentication state, all at once. Only
     when another member answers the member list are the alarms and the authentication state asked
     again, of that member."""
-    members = cluster_spec(inventory).members
-    first = min(members, key=lambda member: member.seq)
+    first = min(cluster_spec(inventory).members, key=lambda member: member.seq)
     first_host, early = inventory.get_host(first.host_name), Group()
-    certificates_of = {
-        host.name: early.spawn(_fact, host, EtcdCertificates)
-        for host in map(inventory.get_host, (m.host_name for m in members))
-        if host.connected
-    }
     alarms_and_auth = {}  # (host name, endpoint) -> its reading
     if first_host.connected:
         alarms_and_auth[first_host.name, first.client_url] = early.spawn(_cluster_facts, first_host, first.client_url)
@@ -65,11 +59,8 @@ def gather(inventory, now: datetime) -> dict:
         key = (asker.member.host_name, asker.member.client_url)
         early_reading = alarms_and_auth.get(key)
         alarms, auth = early_reading.get() if early_reading is not None else _cluster_facts(inventory.get_host(key[0]), key[1])
-    certificates = {
-        name: {"server": not_after(pems.cert), "ca": not_after(pems.ca)}
-        for name, host_state in hosts.items()
-        if host_state.reachable and name in certificates_of and (pems := certificates_of[name].get())
-    }
+    held = {name: host_state.state.certificates for name, host_state in hosts.items() if host_state.state is not None}
+    certificates = {name: {"server": not_after(pems.cert), "ca": not_after(pems.ca)} for name, pems in held.items()}
     return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)
 
 

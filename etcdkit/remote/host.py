@@ -7,7 +7,7 @@ from pyinfra.api import StringCommand
 from etcdkit.model import paths
 from etcdkit.model.host import RUNNING_STATES
 from etcdkit.remote.etcdctl import own_status
-from etcdkit.remote.shell import joined, script, sh
+from etcdkit.remote.shell import script, sh
 
 # the files of a member whose SHA-256, owner and mode the EtcdHost fact reports
 MANAGED_FILES = (
@@ -24,10 +24,16 @@ MANAGED_FILES = (
 )
 
 
-def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF, also: tuple[str, ...] = ()) -> StringCommand:
+def etcd_host(
+    data_dir: str,
+    ports: tuple[int, int],
+    conf: str = paths.CONF,
+    also: tuple[str, ...] = (),
+    pems: tuple[str, ...] = (paths.CERT, paths.CA),
+) -> StringCommand:
     """key=value lines of what the host holds of etcd, then its etcd.conf (conf) after `conf<<`;
     the owner, group, mode and type of the managed files, the config and data dirs and the paths
-    of `also`."""
+    of `also`; the text of the member's certificate and CA (pems)."""
     return script(
         "etcd-host.sh.j2",
         service=paths.SERVICE,
@@ -38,6 +44,7 @@ def etcd_host(data_dir: str, ports: tuple[int, int], conf: str = paths.CONF, als
         files=MANAGED_FILES,
         stat=(paths.CONF_DIR, data_dir, *MANAGED_FILES, *also),
         conf=conf,
+        pems=pems,
         own_status=own_status(int(ports[0])),
         running=RUNNING_STATES,
     )
@@ -73,8 +80,3 @@ def v2store_check(data_dir: str) -> StringCommand:
         'printf "%s\\n" "$out"; fi; true',
         data_dir=data_dir,
     )
-
-
-def certificates(*files: str) -> StringCommand:
-    """Each file's text after a line `file <path>` (nothing for a file that is missing)."""
-    return joined([sh("echo {header}; cat {path} 2>/dev/null", header=f"file {path}", path=path) for path in files] + [sh("true")], "; ")

@@ -25,7 +25,7 @@ from importlib import import_module
 from pathlib import Path
 
 import pyinfra
-from etcdkit.facts.etcd import EtcdAuth, EtcdCertificates, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion, HostFiles
+from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion, HostFiles
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import DeployError, PyinfraError
@@ -43,7 +43,7 @@ from etcdkit import sops
 from etcdkit.model import paths
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import ClusterView
-from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat, HeldCertificates
+from etcdkit.model.host import EtcdHostState, EtcdServiceState, FileStat
 from etcdkit.remote.host import MANAGED_FILES
 from tests.unit import plans_data
 from tests.unit.fake_host import Changing, _frozen
@@ -362,6 +362,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
         state,
         sha256={path: plans_data.sha256(text) for path, text in contents.items()},
         files=stats(held, folders, inv.settings),
+        pems={path: contents[path] for path in (paths.CERT, paths.CA)},
     )
     return Machine(
         {
@@ -369,7 +370,6 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
             EtcdService: EtcdServiceState("active" if running else "inactive", "enabled", pid, pending),
             EtcdVersion: "3.5.16",
             EtcdAuth: AuthState(root=True),
-            EtcdCertificates: HeldCertificates(contents[paths.CERT], contents[paths.CA]),
         },
         files=held,
         folders=folders,

@@ -288,7 +288,9 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     missing, odd = tmp_path / "missing", tmp_path / "a:b c"
     odd.write_text("")
     odd.chmod(0o640)
-    command = host.etcd_host(str(data), (2379, 2380), conf=str(conf), also=(str(missing), str(odd)))
+    cert, ca = tmp_path / "server.crt", tmp_path / "ca.crt"  # no CA: a line for none of it
+    cert.write_text("-----BEGIN CERTIFICATE-----\nMIIB a\n-----END CERTIFICATE-----")  # its last line has no newline
+    command = host.etcd_host(str(data), (2379, 2380), conf=str(conf), also=(str(missing), str(odd)), pems=(str(cert), str(ca)))
     ran = run(command, tmp_path, ("etcd", "systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
     assert ran.status == 0, ran.stderr
     found = EtcdHost().process(ran.stdout.splitlines())
@@ -303,6 +305,7 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     assert found.files[str(data)] == FileStat(*me, int(oct(data.stat().st_mode & 0o7777)[2:]), "directory")
     assert found.files[str(odd)] == FileStat(*me, 640, "regular empty file")  # a name with a colon and a space
     assert found.files[str(missing)] is None and found.lacks(str(missing))
+    assert found.pems == {str(cert): "-----BEGIN CERTIFICATE-----\nMIIB a\n-----END CERTIFICATE-----\n"}
 
 
 def test_the_file_reader_reports_each_path_its_kind_and_the_files_checksums(tmp_path):

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from etcdkit.facts.etcd import EtcdAlarms, EtcdCertificates, EtcdCluster
+from etcdkit.facts.etcd import EtcdAlarms, EtcdCluster, EtcdHost
 
 from etcdkit.cli import status as cli
 from etcdkit.cli.run import Outcome
@@ -284,10 +284,14 @@ def _certificate(expires: dt.datetime) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def test_certificates_are_read_from_the_fact_and_parsed_on_the_control_node():
+def test_certificates_are_read_with_the_host_and_parsed_on_the_control_node():
     expires = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
     pem = _certificate(expires)
-    fact = EtcdCertificates().process([f"file {paths.CERT}", *pem.splitlines(), f"file {paths.CA}"])
+    fact = (
+        EtcdHost()
+        .process(["version=3.5.16", *(f"pem={paths.CERT}:{line}" for line in pem.splitlines()), "conf<<", "name: etcd-1"])
+        .certificates
+    )
     assert fact == HeldCertificates(cert=pem, ca=None)
     assert status.not_after(fact.cert) == expires
     assert status.not_after(fact.ca) is None
@@ -381,13 +385,9 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     from tests.unit import plans_data
 
     inv = plans_data.inventory(tmp_path)
-    hosts = inv.hosts(states={3: plans_data.UNREACHABLE})
     pem = _certificate(NOW + dt.timedelta(days=100))
-    canned = {
-        EtcdAlarms: (),
-        status.EtcdAuth: AUTH_ON,
-        EtcdCertificates: HeldCertificates(pem, pem),
-    }
+    hosts = inv.hosts(states={3: plans_data.UNREACHABLE, **_holding(inv, pem, 1, 2)})
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
     fakes = {name: _Host(name, None if name == inv.name(3) else canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: None)
@@ -397,12 +397,17 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     assert doc["exit_code"] == 2 and doc["cluster"] == "etcd"
     assert [h["reachable"] for h in doc["hosts"]] == [True, True, False]
     first = inv.member(1)  # asked beside the hosts' facts, before anyone knows whether its member answers
-    assert sorted(fakes[first.host_name].asked) == sorted(
-        [("EtcdAlarms", {"endpoint": first.client_url}), ("EtcdAuth", {"endpoint": first.client_url}), ("EtcdCertificates", {})]
-    )
-    assert fakes[inv.name(2)].asked == [("EtcdCertificates", {})]
-    assert fakes[inv.name(3)].asked == []
+    assert sorted(fakes[first.host_name].asked) == [
+        ("EtcdAlarms", {"endpoint": first.client_url}),
+        ("EtcdAuth", {"endpoint": first.client_url}),
+    ]
+    assert fakes[inv.name(2)].asked == [] and fakes[inv.name(3)].asked == []  # the certificates came with EtcdHost
     assert doc["ca_days"] == 100
+
+
+def _holding(inv, pem: str, *seqs: int) -> dict:
+    """The EtcdHost states of these members, each holding pem as its certificate and CA."""
+    return {seq: dataclasses.replace(inv.ours(seq), pems={paths.CERT: pem, paths.CA: pem}) for seq in seqs}
 
 
 class _Inventory:
@@ -422,9 +427,9 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     from tests.unit import plans_data
 
     inv = plans_data.inventory(tmp_path)
-    hosts = inv.hosts()
     pem = _certificate(NOW + dt.timedelta(days=100))
-    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
+    hosts = inv.hosts(states=_holding(inv, pem, 1, 2, 3))
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
     fakes = {name: _Host(name, canned) for name in hosts}
     monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
     monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
@@ -436,7 +441,6 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     assert sorted(fakes[answered.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
         ("EtcdAuth", {"endpoint": answered.client_url}),
-        ("EtcdCertificates", {}),
     ]
     assert doc["exit_code"] == 0, doc["problems"]
     assert [m["cert_days"] for m in doc["members"]] == [100] * 3
@@ -449,9 +453,9 @@ def test_gather_asks_alarms_and_auth_again_of_the_member_that_answered_when_it_i
     from tests.unit import plans_data
 
     inv = plans_data.inventory(tmp_path)
-    hosts = inv.hosts()
     pem = _certificate(NOW + dt.timedelta(days=100))
-    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON, EtcdCertificates: HeldCertificates(pem, pem)}
+    hosts = inv.hosts(states=_holding(inv, pem, 1, 2, 3))
+    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
     fakes = {name: _Host(name, canned) for name in hosts}
     live = view()
     second = next(member for member in live.members if member.name == "etcd-2")
@@ -465,6 +469,5 @@ def test_gather_asks_alarms_and_auth_again_of_the_member_that_answered_when_it_i
     assert sorted(fakes[answered.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
         ("EtcdAuth", {"endpoint": answered.client_url}),
-        ("EtcdCertificates", {}),
     ]
     assert doc["exit_code"] == 0, doc["problems"]
