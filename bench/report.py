@@ -34,7 +34,7 @@ PROFILE = [
     "  0.4 s, connecting 0.11 s) and these reads (0.3-0.37 s on the lab: 6 commands, 9 `etcdctl` processes, on two",
     "  shared cores). Each SOP imports its own plan and task modules only (etcdkit's imports: 50 ms, were 90 ms).",
     "- **The control node's own work** is the rest of a no-op: pyinfra's imports (0.3-0.55 s, as the machine's load",
-    "  goes) and connections (0.11 s), etcdkit's imports (0.06-0.1 s), and the plan's decision with the registration of",
+    "  goes) and connections (0.11 s), etcdkit's imports (0.05 s), and the plan's decision with the registration of",
     "  the operations (0.08-0.18 s): pyinfra reads the call stack and the type hints of its global arguments for each",
     "  operation on each host (about 3 ms each). A member's folders and files are one",
     "  operation (`files.put_all`): create gives a member 6 operations, where it gave 15.",
