@@ -13,7 +13,7 @@ from typing import TypeVar, cast
 from gevent.lock import BoundedSemaphore
 
 from etcdkit.model.auth import AuthState
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import Alarm, ClusterView
 from etcdkit.model.host import EtcdHostState
 
 ATTRIBUTE = "etcdkit_run"
@@ -37,9 +37,10 @@ class RunContext:
     compacted: bool = False  # the history was compacted: every member has pages to free
     status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows
     host_states: dict[str, EtcdHostState] = field(default_factory=dict)  # host name -> its EtcdHost fact as the plan read it
-    # (host name, endpoint) -> the EtcdCluster and EtcdAuth facts read beside the hosts' (gather.read_early)
+    # (host name, endpoint) -> the EtcdCluster, EtcdAuth and EtcdAlarms facts read beside the hosts' (gather.read_early)
     early_views: dict[tuple[str, str], ClusterView | None] = field(default_factory=dict)
     early_auth: dict[tuple[str, str], AuthState] = field(default_factory=dict)
+    early_alarms: dict[tuple[str, str], tuple[Alarm, ...] | None] = field(default_factory=dict)
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """compute() the first time the key is asked for in this run, its result every time after;

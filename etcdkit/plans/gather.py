@@ -16,7 +16,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
 from etcdkit.control.pki import CertificateAuthority, PKIError
 from etcdkit.control.store import ca_source, cluster_folder
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCluster, EtcdHost
 from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState, Ownership, OwnStatus, running
@@ -160,11 +160,14 @@ def left_out(state, inventory) -> tuple[str, ...]:
     return tuple(host_address(h) for h in inventory.get_group(GROUP, default=[]) if not in_run(state, h))
 
 
-def read_hosts(inventory, state=None, skip: Iterable[str] = (), auth: bool = False) -> tuple[ClusterSpec, dict[str, HostState]]:
+def read_hosts(
+    inventory, state=None, skip: Iterable[str] = (), auth: bool = False, alarms: bool = False
+) -> tuple[ClusterSpec, dict[str, HostState]]:
     """The validated inventory and the state of every member's host, by host name (no state
     for a host that cannot be reached, or whose address is in `skip` (not contacted): each SOP
-    decides whether it can do without it). With a run's state, the cluster view (and with auth, the
-    authentication state) is read at the same time through the first member (read_early)."""
+    decides whether it can do without it). With a run's state, the cluster view (with auth, the
+    authentication state; with alarms, the alarms) is read at the same time through the first member
+    (read_early)."""
     spec = cluster_spec(inventory)
     skip = tuple(skip)
 
@@ -187,7 +190,7 @@ def read_hosts(inventory, state=None, skip: Iterable[str] = (), auth: bool = Fal
     # every host at once, as pyinfra reads a fact of many hosts: one round trip's time, not one per member
     group = Group()
     if state is not None:
-        group.spawn(read_early, inventory, state, min(spec.members, key=lambda member: member.seq), skip, auth)
+        group.spawn(read_early, inventory, state, min(spec.members, key=lambda member: member.seq), skip, auth, alarms)
     hosts = {member.host_name: host_state for member, host_state in zip(spec.members, group.map(read, spec.members), strict=True)}
     group.join(raise_error=True)
     if spec.bcrypt_cost is None:
@@ -207,26 +210,27 @@ def user_passwords(inventory, spec: ClusterSpec, first: Settings) -> list[str | 
     return [secret.read() for secret in secrets]
 
 
-def read_early(inventory, state, member: Member, skip: tuple[str, ...], auth: bool) -> None:
-    """The cluster view, and with auth the authentication state, through this member (the first by
-    etcd_seq), read beside the hosts' EtcdHost facts and kept in the run's context. In a cluster
-    whose members all serve, it is the member read_view and the RBAC step ask: they take these
-    answers instead of a round trip each, after the hosts' facts. Otherwise the answers go unused,
-    at the cost of one round trip at the same time as the hosts' facts."""
+def read_early(inventory, state, member: Member, skip: tuple[str, ...], auth: bool, alarms: bool = False) -> None:
+    """The cluster view, with auth the authentication state and with alarms the alarms, through this
+    member (the first by etcd_seq), read side by side beside the hosts' EtcdHost facts and kept in the
+    run's context. In a cluster whose members all serve, it is the member read_view, the RBAC step
+    and etcd-status ask: they take these answers instead of a round trip each, after the hosts'
+    facts. Otherwise the answers go unused, at the cost of one round trip at the same time as the
+    hosts' facts."""
     host = inventory.get_host(member.host_name)
     if member.address in skip or not host.connected:
         return
     context, key = run_context(state), (host.name, member.client_url)
+    facts = (EtcdCluster, *([EtcdAuth] if auth else []), *([EtcdAlarms] if alarms else []))
     try:
-        if auth:
-            view, context.early_auth[key] = Group().map(
-                lambda fact: host.get_fact(fact, endpoint=member.client_url), (EtcdCluster, EtcdAuth)
-            )
-        else:
-            view = host.get_fact(EtcdCluster, endpoint=member.client_url)
+        answers = dict(zip(facts, Group().map(lambda fact: host.get_fact(fact, endpoint=member.client_url), facts), strict=True))
     except ConnectError:
         return
-    context.early_views[key] = view
+    context.early_views[key] = answers[EtcdCluster]
+    if auth:
+        context.early_auth[key] = answers[EtcdAuth]
+    if alarms:
+        context.early_alarms[key] = answers[EtcdAlarms]
 
 
 def read_view(inventory, candidates: Iterable[HostState], strict: bool = True) -> ClusterView | None:

@@ -21,7 +21,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth
 from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import Alarm, ClusterView, EndpointStatus, Role, quorum, size_text
-from etcdkit.model.inventory import cluster_spec
+from etcdkit.model.run import run_context
 from etcdkit.model.versions import SUPPORTED, Version, advice, cluster_version, downgrade_target, rules_of
 from etcdkit.plans.gather import HostState, read_hosts, read_view
 
@@ -42,23 +42,19 @@ def report(inventory) -> dict:
 def gather(inventory, now: datetime) -> dict:
     """The status document from the facts of the inventory's hosts, checked at `now`. One phase of
     round trips: each host's EtcdHost (its certificates included), and through the first member by
-    etcd_seq its view of the cluster (read_hosts), its alarms and the authentication state, all at once. Only
-    when another member answers the member list are the alarms and the authentication state asked
-    again, of that member."""
-    first = min(cluster_spec(inventory).members, key=lambda member: member.seq)
-    first_host, early = inventory.get_host(first.host_name), Group()
-    alarms_and_auth = {}  # (host name, endpoint) -> its reading
-    if first_host.connected:
-        alarms_and_auth[first_host.name, first.client_url] = early.spawn(_cluster_facts, first_host, first.client_url)
-    spec, hosts = read_hosts(inventory, inventory.state)  # the view is read beside the hosts' facts
+    etcd_seq its view of the cluster, its alarms and the authentication state, all at once
+    (read_hosts). Only when another member answers the member list are the alarms and the
+    authentication state asked again, of that member."""
+    spec, hosts = read_hosts(inventory, inventory.state, auth=True, alarms=True)
     view = read_view(inventory, hosts.values(), strict=False)
-    early.join(raise_error=True)
     alarms = auth = None
     asker = _answering(view, hosts.values())
     if asker is not None:
-        key = (asker.member.host_name, asker.member.client_url)
-        early_reading = alarms_and_auth.get(key)
-        alarms, auth = early_reading.get() if early_reading is not None else _cluster_facts(inventory.get_host(key[0]), key[1])
+        context, key = run_context(inventory.state), (asker.member.host_name, asker.member.client_url)
+        if key in context.early_alarms and key in context.early_auth:
+            alarms, auth = context.early_alarms[key], context.early_auth[key]
+        else:
+            alarms, auth = _cluster_facts(inventory.get_host(key[0]), key[1])
     held = {name: host_state.state.certificates for name, host_state in hosts.items() if host_state.state is not None}
     certificates = {name: {"server": not_after(pems.cert), "ca": not_after(pems.ca)} for name, pems in held.items()}
     return build(spec.cluster, [host_info(h) for h in hosts.values()], view, alarms, auth, certificates, now)

@@ -4,8 +4,8 @@ advice, the table, the CLI."""
 import dataclasses
 import datetime as dt
 import json
-from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cryptography import x509
@@ -21,7 +21,7 @@ from etcdkit.model.auth import AuthState
 from etcdkit.model.cluster import Alarm
 from etcdkit.model.host import HeldCertificates
 from etcdkit.model.run import RunContext
-from etcdkit.plans import status
+from etcdkit.plans import gather, status
 from etcdkit.plans.status import build, format_report
 from tests.unit.plans_data import NOW, with_health, with_status
 
@@ -386,12 +386,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
 
     inv = plans_data.inventory(tmp_path)
     pem = _certificate(NOW + dt.timedelta(days=100))
-    hosts = inv.hosts(states={3: plans_data.UNREACHABLE, **_holding(inv, pem, 1, 2)})
-    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
-    fakes = {name: _Host(name, None if name == inv.name(3) else canned) for name in hosts}
-    monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
-    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: None)
-    monkeypatch.setattr(status, "cluster_spec", lambda inventory: inv.spec)
+    fakes = _gathering(monkeypatch, inv, inv.hosts(states={3: plans_data.UNREACHABLE, **_holding(inv, pem, 1, 2)}), live=None)
 
     doc = status.gather(_Inventory(fakes), NOW)
     assert doc["exit_code"] == 2 and doc["cluster"] == "etcd"
@@ -400,6 +395,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     assert sorted(fakes[first.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": first.client_url}),
         ("EtcdAuth", {"endpoint": first.client_url}),
+        ("EtcdCluster", {"endpoint": first.client_url}),
     ]
     assert fakes[inv.name(2)].asked == [] and fakes[inv.name(3)].asked == []  # the certificates came with EtcdHost
     assert doc["ca_days"] == 100
@@ -410,14 +406,25 @@ def _holding(inv, pem: str, *seqs: int) -> dict:
     return {seq: dataclasses.replace(inv.ours(seq), pems={paths.CERT: pem, paths.CA: pem}) for seq in seqs}
 
 
+def _gathering(monkeypatch, inv, hosts: dict, live) -> dict[str, "_Host"]:
+    """A fake pyinfra host per member (not connected where hosts has no state), with read_hosts giving
+    these hosts and reading early through the first member as the real one does (gather.read_early),
+    and read_view giving live."""
+    canned = {EtcdCluster: live, EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
+    fakes = {name: _Host(name, canned if host_state.state is not None else None) for name, host_state in hosts.items()}
+
+    def read_hosts(inventory, state, auth=False, alarms=False):
+        gather.read_early(inventory, state, inv.member(1), (), auth, alarms)
+        return inv.spec, hosts
+
+    monkeypatch.setattr(status, "read_hosts", read_hosts)
+    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: live)
+    return fakes
+
+
 class _Inventory:
-    state = None
-
     def __init__(self, fakes):
-        self.fakes = fakes
-
-    def __iter__(self):
-        return iter(self.fakes.values())
+        self.fakes, self.state = fakes, SimpleNamespace()  # a run's own state: its context starts empty
 
     def get_host(self, name):
         return self.fakes[name]
@@ -428,23 +435,18 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
 
     inv = plans_data.inventory(tmp_path)
     pem = _certificate(NOW + dt.timedelta(days=100))
-    hosts = inv.hosts(states=_holding(inv, pem, 1, 2, 3))
-    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
-    fakes = {name: _Host(name, canned) for name in hosts}
-    monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
-    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: view())
-    monkeypatch.setattr(status, "cluster_spec", lambda inventory: inv.spec)
+    fakes = _gathering(monkeypatch, inv, inv.hosts(states=_holding(inv, pem, 1, 2, 3)), live=view())
 
-    Inventory = partial(_Inventory, fakes)
-    doc = status.gather(Inventory(), NOW)
+    doc = status.gather(_Inventory(fakes), NOW)
     answered = inv.member(1)  # etcd-1 answered the member list in the captured output: the first, asked once
     assert sorted(fakes[answered.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
         ("EtcdAuth", {"endpoint": answered.client_url}),
+        ("EtcdCluster", {"endpoint": answered.client_url}),
     ]
     assert doc["exit_code"] == 0, doc["problems"]
     assert [m["cert_days"] for m in doc["members"]] == [100] * 3
-    a_year_on = status.gather(Inventory(), NOW + dt.timedelta(days=400))  # the same hosts, checked 400 days later
+    a_year_on = status.gather(_Inventory(fakes), NOW + dt.timedelta(days=400))  # the same hosts, checked 400 days later
     assert [m["cert_days"] for m in a_year_on["members"]] == [-300] * 3 and a_year_on["exit_code"] == 1
     assert a_year_on["checked_at"] == "2028-01-04T12:00:00+00:00"
 
@@ -454,14 +456,11 @@ def test_gather_asks_alarms_and_auth_again_of_the_member_that_answered_when_it_i
 
     inv = plans_data.inventory(tmp_path)
     pem = _certificate(NOW + dt.timedelta(days=100))
-    hosts = inv.hosts(states=_holding(inv, pem, 1, 2, 3))
-    canned = {EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
-    fakes = {name: _Host(name, canned) for name in hosts}
     live = view()
     second = next(member for member in live.members if member.name == "etcd-2")
-    monkeypatch.setattr(status, "read_hosts", lambda inventory, state: (inv.spec, hosts))
-    monkeypatch.setattr(status, "read_view", lambda inventory, candidates, strict: dataclasses.replace(live, answered_by=second.id))
-    monkeypatch.setattr(status, "cluster_spec", lambda inventory: inv.spec)
+    fakes = _gathering(
+        monkeypatch, inv, inv.hosts(states=_holding(inv, pem, 1, 2, 3)), live=dataclasses.replace(live, answered_by=second.id)
+    )
 
     doc = status.gather(_Inventory(fakes), NOW)
     first, answered = inv.member(1), inv.member(2)
