@@ -18,9 +18,7 @@ from etcdkit.facts.etcd import EtcdAuth, EtcdService, EtcdVersion
 from etcdkit.model.auth import AuthState
 from etcdkit.model.host import EtcdHostState, EtcdServiceState
 from etcdkit.model.run import run_context
-
-# in the order the EtcdHost script looks for them
-PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
+from etcdkit.remote.packages import PACKAGE_MANAGERS
 
 
 def host_state() -> EtcdHostState | None:

@@ -7,6 +7,7 @@ from pyinfra.api import StringCommand
 from etcdkit.model import paths
 from etcdkit.model.host import RUNNING_STATES
 from etcdkit.remote.etcdctl import own_status
+from etcdkit.remote.packages import PACKAGE_MANAGERS
 from etcdkit.remote.shell import script, sh
 
 # the files of a member whose SHA-256, owner and mode the EtcdHost fact reports
@@ -45,6 +46,7 @@ def etcd_host(
         stat=(paths.CONF_DIR, data_dir, *MANAGED_FILES, *also),
         conf=conf,
         pems=pems,
+        package_managers=PACKAGE_MANAGERS,
         own_status=own_status(int(ports[0])),
         running=RUNNING_STATES,
     )

@@ -9,6 +9,8 @@ from etcdkit.remote.shell import script, sh
 # With apt, no service starts while etcd's packages install: see templates/scripts/apt-install.sh.j2.
 DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
 APT_PACKAGES, RPM_PACKAGES = ["etcd-server", "etcd-client"], ["etcd"]
+# the package managers etcdkit installs with, in the order a host's is looked for (the EtcdHost script)
+PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
 # what a release tarball puts in /usr/local/bin
 BINARIES = ["/usr/local/bin/etcd", "/usr/local/bin/etcdctl", "/usr/local/bin/etcdutl"]
 
