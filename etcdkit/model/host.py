@@ -39,6 +39,11 @@ class EtcdServiceState:
     pid: int  # its MainPID (0: not running)
     restart_pending: int  # the MainPID recorded when a restart became due (0: none)
 
+    @property
+    def restart_due(self) -> bool:
+        """A restart was recorded for the running etcd, and it has not restarted since."""
+        return bool(self.pid) and self.restart_pending == self.pid
+
 
 @dataclass(frozen=True)
 class HeldCertificates:
@@ -96,6 +101,10 @@ class EtcdHostState:
     own: OwnStatus | None = None  # what its running etcd says it is (None: no answer)
     conf: str | None = None  # the text of its etcd.conf (None: none)
     pems: Mapping[str, str] = field(default_factory=dict)  # path -> text of the member's certificate and CA (missing: no file)
+
+    @property
+    def service(self) -> EtcdServiceState:
+        return EtcdServiceState(self.active or "", self.enabled or "", self.pid, self.restart_pending)
 
     @property
     def certificates(self) -> HeldCertificates:

@@ -13,7 +13,7 @@ from typing import TypeVar, cast
 from gevent.lock import BoundedSemaphore
 
 from etcdkit.model.auth import AuthState
-from etcdkit.model.cluster import Alarm, ClusterView
+from etcdkit.model.cluster import Alarm, ClusterView, LiveMember
 from etcdkit.model.host import EtcdHostState
 
 ATTRIBUTE = "etcdkit_run"
@@ -32,6 +32,7 @@ class RunContext:
     restored: set[str] = field(default_factory=set)  # hosts whose member data was restored from the snapshot
     forced: set[str] = field(default_factory=set)  # the host made a one-member cluster (force-new-cluster)
     removals_confirmed: set[str] = field(default_factory=set)  # peer URLs the member list no longer has
+    announced: dict[str, LiveMember] = field(default_factory=dict)  # peer URL -> the entry its member add found or made
     joined: set[str] = field(default_factory=set)  # hosts whose member joined in this run (etcd-add's run, recover)
     failed_turn: str | None = None  # the host whose turn in a rolling change failed: no other takes one
     compacted: bool = False  # the history was compacted: every member has pages to free

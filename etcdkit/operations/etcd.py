@@ -141,7 +141,7 @@ def request_restart(reason: str):
     if not service.pid:
         host.noop("etcd is not running: it starts with the new configuration")
         return
-    if service.restart_pending == service.pid:
+    if service.restart_due:
         host.noop("its restart is already recorded")
         return
     yield services.request_restart(service.pid, reason)

@@ -55,7 +55,7 @@ def service() -> EtcdServiceState:
     known = host_state()
     if known is None:
         return host.get_fact(EtcdService)
-    return EtcdServiceState(known.active or "", known.enabled or "", known.pid, known.restart_pending)
+    return known.service
 
 
 def version() -> str | None:

@@ -1,9 +1,9 @@
 """Membership changes: announce a member, start and promote it, remove one.
 
-Each decides in Python over `etcdctl -w json` (the EtcdMembership fact, read again at every step)
-and runs on the control node as a loop of etcdctl calls on the host of the operation: no member
-entry is ever picked out of etcdctl's table output, and a failed etcdctl call is a failure, never
-"done already". A removal is remembered for the run once the member list confirms it, so that the
+Each decides in Python over `etcdctl -w json` (the EtcdMembership fact, or etcd's own answer to the
+change) and runs on the control node as a loop of etcdctl calls on the host of the operation: no
+member entry is ever picked out of etcdctl's table output, and a failed etcdctl call is a failure,
+never "done already". A removal is remembered for the run once the member list confirms it, so that the
 departing host is cleaned only after that (`removal_confirmed`).
 """
 
@@ -14,7 +14,7 @@ from pyinfra.api import FunctionCommand, OperationError, operation
 from pyinfra.context import ctx_state
 
 from etcdkit.facts.etcd import EtcdMembership
-from etcdkit.model.cluster import ClusterView
+from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import Member
 from etcdkit.model.run import run_context
 from etcdkit.operations import on_host
@@ -55,7 +55,8 @@ def _retry(deadline: float, failure: str, error: str) -> None:
 def member_add(member: Member, endpoints: str, learner: bool, timeout: int = 30):
     """
     Announce a new member to the cluster by its peer URL (as a learner unless told otherwise);
-    nothing happens if the member list has that peer URL already.
+    nothing happens if the member list has that peer URL already. The member's entry, from the
+    member list or from etcd's answer to the add, is kept for the join that follows in the run.
 
     + member: the joining member
     + endpoints: client URLs of the cluster's started members
@@ -63,19 +64,38 @@ def member_add(member: Member, endpoints: str, learner: bool, timeout: int = 30)
     + timeout: seconds to wait out etcd's refusals right after another membership change
     """
     view = host.get_fact(EtcdMembership, endpoint=endpoints)
-    if view is not None and view.by_peer_url(member.peer_url) is not None:
+    entry = view.by_peer_url(member.peer_url) if view is not None else None
+    if entry is not None:
+        if state.is_executing:
+            _announced(entry)
         host.noop(f"{member.peer_url} is in the member list already")
         return
     yield FunctionCommand(_add, (member, endpoints, learner, timeout), {})
 
 
+def _announced(entry: LiveMember) -> None:
+    for url in entry.peer_urls:
+        run_context(ctx_state.get()).announced[url] = entry
+
+
 def _add(member: Member, endpoints: str, learner: bool, timeout: int) -> None:
+    """The add, until etcd's own answer (its member list, in JSON) has the member: no read of the
+    member list before or after it, but after a refused try, which may have taken effect."""
     deadline = time.monotonic() + timeout
     command = etcdctl.member_add(endpoints, member.name, member.peer_url, learner)
-    while _membership(endpoints).by_peer_url(member.peer_url) is None:
-        ok, error = on_host.run(command)
-        if not ok:
-            _retry(deadline, f"etcd refused to add {member.name}", error)
+    while True:
+        ok, answer = on_host.answer(command)
+        if ok:
+            view = ClusterView.parse(answer, "", "")
+            entry = view.by_peer_url(member.peer_url) if view is not None else None
+            if entry is None:
+                raise OperationError(f"etcd's answer to the member add of {member.name} does not list it: {answer.strip()}")
+            break
+        _retry(deadline, f"etcd refused to add {member.name}", answer)
+        entry = _membership(endpoints).by_peer_url(member.peer_url)
+        if entry is not None:
+            break
+    _announced(entry)
 
 
 @operation(is_idempotent=False)
@@ -94,7 +114,7 @@ def join(member: Member, endpoints: str, timeout: int):
 
 
 def _join(member: Member, endpoints: str, timeout: int) -> None:
-    entry = _membership(endpoints).by_peer_url(member.peer_url)
+    entry = run_context(ctx_state.get()).announced.get(member.peer_url) or _membership(endpoints).by_peer_url(member.peer_url)
     if entry is None:
         raise OperationError(f"{member.peer_url} is not in the member list: the member add did not happen")
     deadline = time.monotonic() + timeout
@@ -118,23 +138,23 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
     ok, error = on_host.run(joined([services.enable(), services.start()]))
     if not ok:
         undo(f"systemd could not start etcd: {error}")
-    while True:
-        current = _membership(endpoints).by_id(entry.id)
-        if current is not None and current.started:
-            break
-        wait("etcd did not start and connect")
+    # one member list a poll: started, then (a learner) promoted through the leader, whose success
+    # is etcd's word that it votes
     while True:
         view = _membership(endpoints)
         current = view.by_id(entry.id)
-        if current is None or not current.is_learner:
+        if current is None or not current.started:
+            wait("etcd did not start and connect")
+            continue
+        if not current.is_learner:
             break
         leader = view.leader()
         if leader is None or not leader.client_urls:
             wait("the cluster had no leader to promote the learner")
             continue
-        ok, _ = on_host.run(etcdctl.member_promote(leader.client_urls[0], entry.hex_id))
-        if not ok:
-            wait("the learner did not catch up")
+        if on_host.run(etcdctl.member_promote(leader.client_urls[0], entry.hex_id))[0]:
+            break
+        wait("the learner did not catch up")
     while not on_host.run(etcdctl.health(member.client_url))[0]:
         wait("it did not serve reads as a voting member")
     serving = True

@@ -32,6 +32,13 @@ def run(command: Command) -> tuple[bool, str]:
     return ok, output.stderr or output.stdout
 
 
+def answer(command: Command) -> tuple[bool, str]:
+    """(whether it succeeded, its stdout; else its stderr or stdout): an answer to parse, whatever
+    warnings the command printed on stderr."""
+    ok, output = host.run_shell_command(command, print_output=False, **privileges())
+    return ok, output.stdout if ok else output.stderr or output.stdout
+
+
 def output(command: Command, what: str) -> str:
     """The command's stdout; OperationError("<what> failed: <its error>") when it fails."""
     ok, result = host.run_shell_command(command, print_output=False, **privileges())

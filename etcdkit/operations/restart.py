@@ -45,8 +45,7 @@ def restart_if_pending(endpoint: str, files: dict | None = None, timeout: int = 
     files = files or {}
     service = known.service()
     stale = {path: text for path, text in files.items() if known.digest(path) != _sha256(text)}
-    pending = bool(service.pid) and service.restart_pending == service.pid
-    if not stale and not pending:
+    if not stale and not service.restart_due:
         host.noop("no restart pending")
         return
     yield FunctionCommand(_restart, (endpoint, stale, bool(service.pid), timeout), {})

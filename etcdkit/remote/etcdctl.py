@@ -104,7 +104,8 @@ def own_status(port: int) -> StringCommand:
 
 
 def member_add(endpoints: str, name: str, peer_url: str, learner: bool) -> StringCommand:
-    command = call(etcdctl(endpoints), "member add {name} --peer-urls={peer_url}", name=name, peer_url=peer_url)
+    """Announce the member; etcd answers with the new member list, in JSON."""
+    command = call(etcdctl(endpoints), "member add {name} --peer-urls={peer_url} -w json", name=name, peer_url=peer_url)
     return sh("{command} --learner", command=command) if learner else command
 
 

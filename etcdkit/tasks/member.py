@@ -107,7 +107,11 @@ def refresh_member(plan: MemberPlan, parts: list[str], secrets: ClusterSecrets) 
 def _rolling_restart(plan: MemberPlan, written_at_restart: tuple[str, ...]) -> None:
     """The member's turn in the rolling restart, one member at a time: a member with a restart
     reason gets these files of the plan right before its restart, and keeps its previous ones if it
-    does not come back healthy."""
+    does not come back healthy. A member without one, and without a restart recorded by an earlier
+    run, takes no turn: nothing in this run records one for it (a serial step of nothing to do
+    still asks each host its unit's state, one host after another)."""
+    if not plan.restart_reason and not (plan.state is not None and plan.state.service.restart_due):
+        return
     files = {path: plan.files[path] for path in written_at_restart} if plan.restart_reason else {}
     restart.restart_if_pending(
         name="Restart etcd (one member at a time)",

@@ -343,7 +343,7 @@ def bare_machine() -> Machine:
 def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True, pending: int = 0, **files) -> Machine:
     """Member seq of inv exactly as create leaves it: its rendered files (plans_data's token), the
     control node's CA, certificate, key and root password (the PKI folder must hold them), etcd
-    running (or stopped) and enabled."""
+    running (or stopped) and enabled; pending: the MainPID a restart was recorded for (0: none)."""
     rendered = inv.files(seq, **files)
     folder = inv.pki_dir / inv.spec.cluster
     name = inv.member(seq).name
@@ -363,6 +363,7 @@ def member_machine(inv: plans_data.Inventory, seq: int, *, running: bool = True,
         sha256={path: plans_data.sha256(text) for path, text in contents.items()},
         files=stats(held, folders, inv.settings),
         pems={path: contents[path] for path in (paths.CERT, paths.CA)},
+        restart_pending=pending,
     )
     return Machine(
         {

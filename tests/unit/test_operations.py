@@ -1117,9 +1117,9 @@ def test_root_login_check_names_the_password_when_refused():
 # membership.member_add, join, member_remove: loops over the member list as JSON
 
 
-def members(*entries, leader: int | None = 1) -> ClusterView:
-    """The EtcdMembership fact: these started voters (seq) or entries (dict), leader `leader`."""
-    listed = [
+def listed(*entries) -> list[dict]:
+    """Member list entries as etcdctl prints them: these started voters (seq) or entries (dict)."""
+    return [
         m
         if isinstance(m, dict)
         else {
@@ -1130,13 +1130,23 @@ def members(*entries, leader: int | None = 1) -> ClusterView:
         }
         for m in entries
     ]
+
+
+def members(*entries, leader: int | None = 1) -> ClusterView:
+    """The EtcdMembership fact: these members (listed), leader `leader`."""
+    entries_ = listed(*entries)
     status = [
         {"Endpoint": m["clientURLs"][0], "Status": {"header": {"member_id": m["ID"]}, "leader": 0xA0 + leader if leader else 0}}
-        for m in listed
+        for m in entries_
         if m.get("clientURLs")
     ]
-    listing = {"header": {"cluster_id": 1, "member_id": listed[0]["ID"]}, "members": listed}
+    listing = {"header": {"cluster_id": 1, "member_id": entries_[0]["ID"]}, "members": entries_}
     return ClusterView.parse(json.dumps(listing), json.dumps(status), "")
+
+
+def added(new: dict, *entries) -> str:
+    """etcd's answer to `member add -w json`: the new member, then the member list that has it."""
+    return json.dumps({"header": {"cluster_id": 1, "member_id": 0xA1}, "member": new, "members": listed(*entries)})
 
 
 NEW = {"ID": 0xA4, "peerURLs": ["https://10.10.10.13:2380"]}  # etcd-4 announced, not started
@@ -1154,32 +1164,54 @@ def membership_host(*views, shell=None) -> FakeHost:
     return FakeHost({fact(EtcdMembership, endpoint=ENDPOINTS): Changing(*views)}, shell=shell)
 
 
+def announced(host: FakeHost) -> dict:
+    with active(host, executing=True):
+        return run_context(host.run_state).announced
+
+
 @pytest.mark.parametrize("learner", [True, False])
-def test_member_add_announces_by_peer_url(learner):
-    host = membership_host(members(1, 2, 3), members(1, 2, 3), members(1, 2, 3, NEW))
+def test_member_add_announces_by_peer_url_and_keeps_the_entry_etcd_answers(learner):
+    # etcd's answer is the confirmation, whatever etcdctl's client logs on stderr: no member list read after it
+    host = membership_host(members(1, 2, 3), shell=lambda c: (True, added(NEW, 1, 2, NEW, 3), '{"level":"warn","msg":"retrying"}'))
     [command] = run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=learner, host=host)
     call(command, host)
-    expected = f"{etcdctl(ENDPOINTS)} member add etcd-4 --peer-urls=https://10.10.10.13:2380" + (" --learner" if learner else "")
+    expected = f"{etcdctl(ENDPOINTS)} member add etcd-4 --peer-urls=https://10.10.10.13:2380 -w json" + (" --learner" if learner else "")
     assert host.commands == [expected]
+    assert announced(host)["https://10.10.10.13:2380"].id == 0xA4
 
 
-def test_member_add_of_an_announced_member_is_a_noop():
+def test_member_add_of_an_announced_member_is_a_noop_that_keeps_its_entry():
     host = membership_host(members(1, 2, 3, NEW))
     assert converged(host, run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host))
+    assert announced(host) == {}  # previewed: nothing kept
+    host = membership_host(members(1, 2, 3, NEW))
+    assert converged(host, run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host, executing=True))
+    assert announced(host)["https://10.10.10.13:2380"].id == 0xA4
 
 
 def test_member_add_waits_out_an_unhealthy_cluster_and_fails_on_anything_else():
-    answers = iter([(False, "", "etcdserver: unhealthy cluster"), (True, "", "")])
-    host = membership_host(members(1, 2, 3), members(1, 2, 3), members(1, 2, 3), members(1, 2, 3, NEW), shell=lambda c: next(answers))
+    answers = iter([(False, "", "etcdserver: unhealthy cluster"), (True, added(NEW, 1, 2, 3, NEW), "")])
+    host = membership_host(members(1, 2, 3), shell=lambda c: next(answers))
     call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host)[0], host)
     assert len(host.commands) == 2
-    refused = membership_host(members(1, 2, 3), members(1, 2, 3), shell=lambda c: (False, "", "etcdserver: peer URL exists"))
+    refused = membership_host(members(1, 2, 3), shell=lambda c: (False, "", "etcdserver: peer URL exists"))
     with pytest.raises(OperationError, match="etcd refused to add etcd-4: etcdserver: peer URL exists"):
         call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=refused)[0], refused)
 
 
-def test_member_add_fails_when_no_member_answers():
-    host = membership_host(members(1, 2, 3), None)
+def test_a_refused_member_add_that_took_effect_is_not_made_again():
+    # the add timed out on the client, but etcd applied it: the member list read after the refusal has it
+    host = membership_host(members(1, 2, 3), members(1, 2, 3, NEW), shell=lambda c: (False, "", "context deadline exceeded"))
+    call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host)[0], host)
+    assert len(host.commands) == 1
+    assert announced(host)["https://10.10.10.13:2380"].id == 0xA4
+
+
+def test_member_add_fails_when_etcd_answers_without_the_member_or_no_member_answers():
+    host = membership_host(members(1, 2, 3), shell=lambda c: (True, added(NEW, 1, 2, 3), ""))
+    with pytest.raises(OperationError, match="etcd's answer to the member add of etcd-4 does not list it"):
+        call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host)[0], host)
+    host = membership_host(members(1, 2, 3), None, shell=lambda c: (False, "", "context deadline exceeded"))
     with pytest.raises(OperationError, match="no member answers"):
         call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host)[0], host)
 
@@ -1188,9 +1220,7 @@ def test_join_starts_waits_and_promotes_through_the_leader():
     host = membership_host(
         members(1, 2, 3, NEW),
         members(1, 2, 3, NEW),
-        members(1, 2, 3, NEW_LEARNER),
         members(1, 2, 3, NEW_LEARNER, leader=2),
-        members(1, 2, 3, NEW_VOTER),
     )
     [command] = run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)
     call(command, host)
@@ -1200,6 +1230,20 @@ def test_join_starts_waits_and_promotes_through_the_leader():
         f"{etcdctl('https://10.10.10.13:2379', timeouts=POLL_TIMEOUTS)} endpoint health",
         f"{etcdctl(ENDPOINTS, timeouts=POLL_TIMEOUTS)} endpoint health --cluster",
     ]
+
+
+def test_join_takes_the_entry_its_member_add_kept_and_tries_the_promotion_again_until_the_learner_caught_up():
+    promotions = iter([(False, "", "etcdserver: can only promote a learner member which is in sync with leader"), (True, "", "")])
+    host = membership_host(
+        members(1, 2, 3, NEW_LEARNER),  # the only reads: one a try, no read of the entry first, none after the promotion
+        shell=lambda c: next(promotions) if "member promote" in c else (True, "", ""),
+    )
+    assert converged(host, run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host, executing=True))
+    [command] = run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)
+    call(command, host)
+    promote = f"{etcdctl('https://10.10.10.10:2379', timeouts=POLL_TIMEOUTS)} member promote a4"
+    assert host.commands[1:3] == [promote, promote]
+    assert host.asked.count(fact(EtcdMembership, endpoint=ENDPOINTS)) == 3  # the member add's decision, one a promotion try
 
 
 def test_a_join_that_never_serves_is_undone():

@@ -6,7 +6,7 @@ from etcdkit.facts.etcd import EtcdMembership
 from tests.unit import plans_data
 from tests.unit.sop_run import SopRun, bare_machine, created, member_machine, pki, with_view
 from tests.unit.test_sop_create import ADDRESSES
-from tests.unit.test_sop_join import JOINER, membership
+from tests.unit.test_sop_join import ADDED, JOINER, membership
 
 LATER = plans_data.address(5)
 
@@ -19,7 +19,7 @@ def add(tmp_path, named: str = JOINER, answers: dict | None = None) -> SopRun:
     machines[LATER] = bare_machine()
     for machine in machines.values():
         machine.facts[EtcdMembership] = membership
-    run = SopRun("add", machines, group_data=pki(tmp_path), data={"etcd_join": named}, answers=answers).prepare()
+    run = SopRun("add", machines, group_data=pki(tmp_path), data={"etcd_join": named}, answers={**ADDED, **(answers or {})}).prepare()
     assert run.error is None, run.error
     return run
 

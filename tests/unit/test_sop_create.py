@@ -20,8 +20,7 @@ MEMBER_OPS = [
     "etcd member | No scheduled backups (etcd_backup_schedule is unset)",
     "etcd member | Start etcd",
     "etcd member | Wait for etcd to be healthy [if]",
-    "etcd member | Restart etcd (one member at a time) [serial]",
-]
+]  # no turn in a rolling restart: nothing runs that would need one
 CONTROL = "Control node: CA, certificates and passwords in the PKI folder"
 RBAC = "etcd member | Enable RBAC (root user, auth enable)"
 

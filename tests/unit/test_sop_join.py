@@ -22,6 +22,10 @@ def membership(run: SopRun):
     return plans_data.view(1, 2, 3, plans_data.entry(4, started=started, learner=learner))
 
 
+# etcd's answer to the member add: the member list with the new, unstarted learner
+ADDED = {"member add": {"stdout": plans_data.view_json(1, 2, 3, plans_data.entry(4, started=False, learner=True))[0]}}
+
+
 def join(tmp_path, answers: dict | None = None) -> SopRun:
     created(tmp_path)
     inv = plans_data.inventory(tmp_path)
@@ -29,7 +33,7 @@ def join(tmp_path, answers: dict | None = None) -> SopRun:
     machines[JOINER] = bare_machine()
     for machine in machines.values():
         machine.facts[EtcdMembership] = membership
-    run = SopRun("join", machines, group_data=pki(tmp_path), limit=[JOINER], answers=answers).prepare()
+    run = SopRun("join", machines, group_data=pki(tmp_path), limit=[JOINER], answers={**ADDED, **(answers or {})}).prepare()
     assert run.error is None
     return run
 

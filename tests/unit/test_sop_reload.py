@@ -9,10 +9,13 @@ from tests.unit.test_sop_create import ADDRESSES
 ADMIN = "10.10.10.20"
 
 
-def reload(tmp_path, data: dict | None = None) -> SopRun:
+def reload(tmp_path, data: dict | None = None, pending: dict[str, int] | None = None) -> SopRun:
+    """The reload on a converged cluster and an admin host; pending: address -> the MainPID a restart
+    was recorded for by an earlier run."""
     created(tmp_path)
     inv = plans_data.inventory(tmp_path)
-    machines = with_view({address: member_machine(inv, seq) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
+    machines = {address: member_machine(inv, seq, pending=(pending or {}).get(address, 0)) for seq, address in enumerate(ADDRESSES, 1)}
+    machines = with_view(machines, plans_data.view(1, 2, 3))
     machines[ADMIN] = Machine({})
     run = SopRun("reload", machines, members=ADDRESSES, groups={"etcd_clients": [ADMIN]}, group_data=pki(tmp_path), data=data)
     run.prepare()
@@ -41,3 +44,11 @@ def test_a_rolling_restart_on_request_restarts_every_member_one_at_a_time(tmp_pa
     for address in ADDRESSES:
         assert [name for name in run.names(address) if name.startswith("etcd member")] == [requested, restart]
     assert run.names(ADMIN) == []  # env is not among the parts: the admin host is left alone
+
+
+def test_only_a_member_whose_restart_an_earlier_run_recorded_takes_a_turn(tmp_path):
+    restart = "etcd member | Restart etcd (one member at a time) [serial]"
+    run = reload(tmp_path, pending={ADDRESSES[1]: 2671})  # its running etcd's MainPID: the restart is still due
+    assert [address for address in ADDRESSES if restart in run.names(address)] == [ADDRESSES[1]]
+    run = reload(tmp_path / "again", pending={ADDRESSES[1]: 1234})  # etcd restarted since it was recorded: nothing is due
+    assert not any(restart in run.names(address) for address in ADDRESSES)
