@@ -151,11 +151,13 @@ def request_restart(reason: str):
 def running():
     """
     Enable etcd and start it without waiting: members of a new cluster must start together,
-    since the first one waits for quorum.
+    since the first one waits for quorum. A stopped etcd is enabled as it starts, whatever
+    systemd's cached state says: the enable reloads systemd's units, so that the start runs the
+    unit file as written (a new one is not loaded before), and its enablement is read again.
     """
     service = known.service()
     commands = []
-    if service.enabled != "enabled":
+    if service.enabled != "enabled" or start_needed(service.active):
         commands.append(services.enable())
     if start_needed(service.active):
         commands.append(services.start())

@@ -21,7 +21,7 @@ from etcdkit.facts.etcd import HostFiles
 from etcdkit.model.host import EtcdHostState
 from etcdkit.model.run import run_context
 from etcdkit.operations import known, on_host
-from etcdkit.remote import files, services
+from etcdkit.remote import files
 from etcdkit.remote.shell import announce
 
 Source = str | Path | Secret
@@ -135,16 +135,14 @@ class Item:
 
 
 @operation()
-def put_all(items: tuple[Item, ...], reload_units: tuple[str, ...] = ()):
+def put_all(items: tuple[Item, ...]):
     """
     Folders and files, each as `folder` and `upload` make them, in one operation: decided from one
     reading of the host (the plan's when it shows them all as wanted, else the HostFiles fact); the
     contents that differ travel in one transfer through a private temporary folder and are written
-    by one command, and one more sets owners and modes. systemd reloads its units when the content
-    of a file of reload_units changed.
+    by one command, and one more sets owners and modes.
 
     + items: the folders and files, folders first
-    + reload_units: unit files whose new content needs `systemctl daemon-reload`
     """
     wanted = {item.path: None if item.source is None else _content(item.source, item.path) for item in items}
     found = known.host_state()
@@ -168,8 +166,6 @@ def put_all(items: tuple[Item, ...], reload_units: tuple[str, ...] = ()):
         if item.source is not None and wanted[item.path] is None:
             yield announce(f"{item.path} gets a file the control node writes when the run executes")
     yield files.owners_and_modes([(item.path, item.user, item.group, item.mode) for item in changed])
-    if any(item.path in reload_units for item in sent):
-        yield services.daemon_reload()
 
 
 def _changes(items: tuple[Item, ...], wanted: dict[str, str | None], found: EtcdHostState) -> list[Item]:

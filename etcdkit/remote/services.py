@@ -13,6 +13,7 @@ from etcdkit.remote.shell import script, sh
 
 
 def enable(service: str = paths.SERVICE) -> StringCommand:
+    """Enabled at boot; `systemctl enable` also reloads systemd's units (as daemon-reload does)."""
     return sh("SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet {service}", service=service)
 
 

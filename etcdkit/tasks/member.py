@@ -34,7 +34,9 @@ def install_member(plan: MemberPlan, secrets: ClusterSecrets) -> None:
 
 def _install(plan: MemberPlan, secrets: ClusterSecrets, version: str | None = None, replace: bool = False) -> None:
     """Install etcd (version, else etcd_version; with replace, an installed etcd of another version
-    is replaced) and write the member's files; systemd reloads when the unit changed.
+    is replaced) and write the member's files. A new or changed unit is loaded by the start that
+    follows (`systemctl enable` reloads systemd's units): a running member's unit changes only at
+    its restart, a stopped member's is enabled as it starts.
 
     With a restart reason, the running etcd is first marked for the rolling restart that follows
     (`restart.restart_if_pending`), so that an interrupted run still restarts it next time, and its
@@ -54,7 +56,7 @@ def _install(plan: MemberPlan, secrets: ClusterSecrets, version: str | None = No
     items += [_item(path, source) for path, source in secrets.member_sources(plan.member).items()]
     written = (paths.ENV,) if plan.restart_reason else (paths.ENV, paths.CONF, paths.UNIT)
     items += [_item(path, plan.files[path]) for path in written]
-    put_all(name="etcd's folders and files", items=tuple(items), reload_units=(paths.UNIT,))
+    put_all(name="etcd's folders and files", items=tuple(items))
     _scheduled_backups(plan)
 
 

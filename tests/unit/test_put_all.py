@@ -45,19 +45,18 @@ def host_with(state: EtcdHostState) -> FakeHost:
 
 
 def put(host: FakeHost, wanted=None, executing=False) -> list:
-    return run(put_all, items=wanted or items(), reload_units=(paths.UNIT,), host=host, executing=executing)
+    return run(put_all, items=wanted or items(), host=host, executing=executing)
 
 
 @pytest.mark.parametrize("sudo", [False, True], ids=["as root", "with sudo"])
-def test_on_a_bare_host_everything_is_made_in_four_commands_through_one_private_folder(sudo):
+def test_on_a_bare_host_everything_is_made_in_three_commands_through_one_private_folder(sudo):
     host = host_with(held())
     commands = put(host)
     assert [describe(c) for c in commands] == [
         f"mkdir -p -- {paths.CONF_DIR} {DATA}",
         "call _install_all",
         " && ".join(f"chown {item.user}:{item.group} {item.path} && chmod {item.mode} {item.path}" for item in items()),
-        "systemctl daemon-reload",
-    ]
+    ]  # no daemon-reload for the new unit: the member's start enables it, which reloads systemd
     host.current_op_global_arguments = {"_sudo": True} if sudo else {}
     call(commands[1], host)
     [folder] = host.temporaries
@@ -99,10 +98,10 @@ def test_what_the_plan_read_as_changed_is_read_again_and_only_what_differs_is_wr
     commands = put(host)
     assert [describe(c) for c in commands] == ["call _install_all", f"chown root:etcd {paths.CONF} && chmod 644 {paths.CONF}"]
     call(commands[0], host)
-    assert host.installed() == {paths.CONF: CONF.encode()}  # the unit is unchanged: no daemon-reload
+    assert host.installed() == {paths.CONF: CONF.encode()}
 
 
-def test_an_owner_or_mode_alone_is_set_without_a_transfer_nor_a_daemon_reload():
+def test_an_owner_or_mode_alone_is_set_without_a_transfer():
     wrong = held(*items())
     owners = {DATA: FileStat("root", "root", 755, "directory"), paths.UNIT: FileStat("root", "root", 600, "regular file")}
     wrong = EtcdHostState(files={**wrong.files, **owners}, sha256=wrong.sha256)
@@ -128,7 +127,7 @@ def test_a_file_the_control_node_rewrites_is_shown_as_a_change_then_written_when
     assert f": '{paths.PASS} gets a file the control node writes when the run executes'" in shell(prepared)
     source.write_text("the new password\n")  # the control-node operation ran
     with active(host, executing=True):
-        executed = list(steps(put_all, items=items(source), reload_units=(paths.UNIT,)))
+        executed = list(steps(put_all, items=items(source)))
     call(executed[0], host)
     assert host.installed() == {paths.PASS: b"the new password\n"}
 

@@ -136,7 +136,7 @@ def test_apt_installs_pinned_with_no_service_starting_and_disables_the_packages_
     assert ran.calls == [
         install,
         "systemctl cat etcd.service",
-        "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --quiet etcd.service",
+        "SYSTEMCTL_SKIP_SYSV=1 systemctl disable --no-reload --quiet etcd.service",
         "getent group etcd",
         "groupadd --system etcd",
         "getent passwd etcd",
