@@ -47,7 +47,7 @@ class EtcdHost(FactBase):
         )
     """
 
-    TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf")
+    TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf", "binary_runs")
     NUMBERS = ("pid", "restart_pending", "listeners")
 
     def command(self, data_dir: str, ports: tuple[int, int], also: tuple[str, ...] = ()):
@@ -84,6 +84,8 @@ class EtcdHost(FactBase):
                 found[key] = int(value) if value.strip().isdigit() else 0
             elif key in self.TEXT:
                 found[key] = value or None
+        if found.pop("binary_runs", None) and found.get("own"):
+            found["version"] = found["own"].version  # its running etcd runs the binary as that file is now
         return EtcdHostState(sha256=sha256, files=files, pems=pems, **found)
 
 
@@ -104,10 +106,11 @@ class HostFiles(FactBase):
 
 
 def _own_status(text: str) -> OwnStatus | None:
-    """The cluster and member IDs from `endpoint status -w json` of a member's own endpoint."""
+    """The cluster and member IDs and the server version from `endpoint status -w json` of a member's own endpoint."""
     try:
-        header = json.loads(text)[0]["Status"]["header"]
-        return OwnStatus(int(header["cluster_id"]), int(header["member_id"]))
+        status = json.loads(text)[0]["Status"]
+        header = status["header"]
+        return OwnStatus(int(header["cluster_id"]), int(header["member_id"]), str(status.get("version") or "") or None)
     except (ValueError, LookupError, TypeError):
         return None
 

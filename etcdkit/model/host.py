@@ -60,6 +60,7 @@ class OwnStatus:
 
     cluster_id: int
     member_id: int
+    version: str | None = None  # its server version
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def test_host_state_of_a_member_and_of_a_bare_host():
 def test_the_host_fact_is_a_frozen_state_with_its_etcds_own_status():
     member = EtcdHost().process((DATA / "host_member.txt").read_text().splitlines())
     assert isinstance(member, EtcdHostState)
-    assert member.own == OwnStatus(cluster_id=3996540687120701406, member_id=13413896952413943900)
+    assert member.own == OwnStatus(cluster_id=3996540687120701406, member_id=13413896952413943900, version="3.5.16")
     assert member.sha256["/etc/etcd/etcd.conf"] == hashlib.sha256(member.conf.encode()).hexdigest()
     with pytest.raises(dataclasses.FrozenInstanceError):
         member.data = None

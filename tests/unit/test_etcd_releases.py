@@ -118,7 +118,7 @@ def test_a_members_own_status_is_read_in_every_release():
     for name in ("cluster_3.4.txt", "cluster_3.6.txt", "cluster_3.7.txt"):
         view = cluster(name)
         own = [{"Endpoint": "https://127.0.0.1:2379", "Status": recorded(name, "status")[ENDPOINT]["Status"]}]
-        assert _own_status(json.dumps(own)) == OwnStatus(view.cluster_id, view.members[0].id)
+        assert _own_status(json.dumps(own)) == OwnStatus(view.cluster_id, view.members[0].id, view.versions()[view.members[0].name])
 
 
 def test_a_downgrade_under_way_is_read_from_its_3_6_members_and_resumed(tmp_path):

@@ -6,8 +6,11 @@ import grp
 import hashlib
 import os
 import pwd
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser, HostFiles
 
 from etcdkit.model.auth import AuthState, UserState
@@ -306,6 +309,43 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     assert found.files[str(odd)] == FileStat(*me, 640, "regular empty file")  # a name with a colon and a space
     assert found.files[str(missing)] is None and found.lacks(str(missing))
     assert found.pems == {str(cert): "-----BEGIN CERTIFICATE-----\nMIIB a\n-----END CERTIFICATE-----\n"}
+
+
+def running_binary(tmp_path: Path, replaced_by: str | None = None) -> tuple[subprocess.Popen, dict]:
+    """A process running the host's `etcd` (a copy of sleep on the stand-ins' PATH), the file then
+    replaced (an upgrade on disk) by a script that prints replaced_by's version, if given; the
+    answers of a host where it is the running member, whose status says 3.5.30."""
+    folder = tmp_path / "stand-ins"
+    folder.mkdir(exist_ok=True)
+    shutil.copy("/bin/sleep", folder / "etcd")
+    process = subprocess.Popen([folder / "etcd", "30"])
+    if replaced_by:
+        new = folder / "etcd.new"
+        new.write_text(f"#!/bin/sh\necho 'etcd Version: {replaced_by}'\n")
+        new.chmod(0o755)
+        new.rename(folder / "etcd")
+    show = f"printf 'MainPID={process.pid}\\nActiveState=active\\nUnitFileState=enabled\\n'"
+    status = '[{"Endpoint":"https://127.0.0.1:2379","Status":{"header":{"cluster_id":1,"member_id":2},"version":"3.5.30"}}]'
+    return process, {"systemctl": [("*show*", 0, show)], "etcdctl": [("*endpoint status -w json", 0, f"echo '{status}'")]}
+
+
+@pytest.mark.parametrize("replaced_by", [None, "3.5.31"], ids=["the binary it runs", "replaced since it started"])
+def test_the_host_reader_takes_the_version_its_running_etcd_reports_only_for_the_binary_it_runs(tmp_path, replaced_by):
+    conf = tmp_path / "etcd.conf"
+    conf.write_text("name: etcd-1\n")
+    process, answers = running_binary(tmp_path, replaced_by)
+    try:
+        command = host.etcd_host(str(tmp_path / "etcd"), (2379, 2380), conf=str(conf))
+        ran = run(command, tmp_path, ("systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
+    finally:
+        process.kill()
+        process.wait()
+    assert ran.status == 0, ran.stderr
+    found = EtcdHost().process(ran.stdout.splitlines())
+    assert found.own is not None and found.own.version == "3.5.30"
+    # the running etcd's own when it runs the file (no `etcd --version` process), else the file's own
+    assert found.version == (replaced_by or "3.5.30")
+    assert ("binary_runs=yes" in ran.stdout.splitlines()) is (replaced_by is None)
 
 
 def test_the_file_reader_reports_each_path_its_kind_and_the_files_checksums(tmp_path):
