@@ -17,15 +17,17 @@ NONE = "—"
 # join and removal lines updated on 2026-12-07 for the one-run commands, the rest on 2026-12-07 after the
 # host's state in one fact, the bcrypt cost of generated passwords, the cluster view read beside the
 # hosts' facts, a member's files in one operation, and again after the SysV switch and etcd-status in
-# one phase): written by hand.
+# one phase; the join, systemd's reloads and the version line on 2026-12-07 again): written by hand.
 PROFILE = [
     "A look inside the runs (each fact timed in the 3-member no-op, timestamped `-vv` output of `bin/etcd-add` and `bin/etcd-rm`):",
     "",
     "- **pyinfra itself** takes about 0.5-0.8 s (Python imports, inventory, connecting) before etcdkit's deploy file runs;",
     "  `exec -- true` on the same hosts, pyinfra's own floor, is in the table (`pyinfra3`).",
     "- **The plan's facts**: a member's `EtcdHost` (one round trip: the binary, the unit, the data dir, every managed",
-    "  file's checksum, owner and mode, and its etcd's own status) takes 0.26-0.39 s, the members' read at once; its",
-    "  script alone takes 0.09 s of CPU on a lab node, and the nodes and the control node share two cores. The",
+    "  file's checksum, owner and mode, and its etcd's own status) takes 0.17-0.28 s, the members' read at once; its",
+    "  script alone takes 0.05 s on an idle lab node (0.07-0.08 s before its version came from the running etcd's",
+    "  own status when that process runs the binary on disk, `/proc/PID/exe -ef` it: `etcd --version` is a",
+    "  process of 15 ms), and the nodes and the control node share two cores. The",
     "  cluster view (`EtcdCluster`: member list, status and health, side by side) and, for create, the RBAC step's",
     "  `EtcdAuth` are read through the first member at the same time (`gather.read_early`): a converged run reads",
     "  no fact after the plan's. On the lab this saves no time (the same two cores do the work), on real hosts a round trip.",
@@ -56,9 +58,22 @@ PROFILE = [
     "  `disable` of `etcd.service` ran `update-rc.d` on it: 0.3-0.4 s per host in the install, the start and the",
     "  removal. etcdkit sets `SYSTEMCTL_SKIP_SYSV=1` for them (a native unit makes systemd ignore the script): the",
     "  install is now apt's time, as the floor's.",
-    "- **A join** is apt (about 2.5 s, as the floor's), the membership polls while the learner starts and is",
-    "  promoted, and the reload of the members and the clients, in the same pyinfra run",
-    "  (`etcdkit.sops.add`). A removal is the same without apt (`etcdkit.sops.rm`).",
+    "- **systemd's reloads**: a new member's unit was loaded three times, 0.11-0.15 s each on a lab node: the",
+    "  install's disable of the package's unit, the files (the new unit), and the start's `systemctl enable`. Now",
+    "  once: the install disables with `--no-reload`, the files do not reload, and the start enables etcd",
+    "  whenever it starts a stopped one, which reloads systemd's units (the new unit, and its enablement read again).",
+    "- **A join** is apt (about 1.5 s, as the floor's), the member add (etcd's JSON answer confirms it: no member",
+    "  list before or after it but the decision's), the start and promotion polls (one member list a try, about",
+    "  every 0.1 s; a promotion etcd accepted is not read back), the health of the new member and of the cluster,",
+    "  and the reload of the members and the clients, in the same pyinfra run (`etcdkit.sops.add`): its operations",
+    "  take 2.3 s, less than the floor's whole join; the rest is pyinfra's start, connections and exit (0.7 s) and",
+    "  the plan's facts (0.3 s). A member with nothing to restart for takes no turn in the rolling restart (the",
+    "  serial step asked each member its unit's state, one after another: 0.1 s). A removal is the same without",
+    "  apt (`etcdkit.sops.rm`). Where the leader sends the learner a snapshot (its log compacted; seen on a",
+    "  cluster restored from a snapshot), the snapshot may hold the learner's own publish request: its etcd then",
+    "  waits 7 s for that request to time out, retries it, and serves only then (`failed to publish local member`",
+    "  in its journal), about 5.5 s after its promotion. The join waits for the new member to serve, as it must",
+    "  (8.1-8.5 s instead of 1.3-2 s, without apt, in 2 of 3 joins on the lab); the floor does not look.",
 ]
 
 
