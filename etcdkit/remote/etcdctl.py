@@ -130,7 +130,7 @@ def compact(endpoint: str, revision: int, timeout: int) -> StringCommand:
 
 def compacted(endpoint: str, revision: int) -> StringCommand:
     """A read at revision: etcd refuses it (on stderr) once that revision is compacted."""
-    return call(etcdctl(endpoint), "get health --count-only --rev={revision} 2>&1 >/dev/null; true", revision=int(revision))
+    return call(etcdctl(endpoint), "get health --keys-only --rev={revision} 2>&1 >/dev/null; true", revision=int(revision))
 
 
 def defrag(endpoint: str, timeout: int) -> StringCommand:

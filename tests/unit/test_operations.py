@@ -513,7 +513,7 @@ def test_compact_needs_an_answer():
 def test_compacted_is_told_by_a_read_refused_below_the_revision():
     fact_ = EtcdCompacted()
     assert (
-        fact_.command(endpoint=ENDPOINT, revision=4000).get_raw_value().endswith("get health --count-only --rev=3999 2>&1 >/dev/null; true")
+        fact_.command(endpoint=ENDPOINT, revision=4000).get_raw_value().endswith("get health --keys-only --rev=3999 2>&1 >/dev/null; true")
     )
     assert fact_.process(["{...}"]) is False
     assert fact_.process(["Error: etcdserver: mvcc: required revision has been compacted"]) is True
