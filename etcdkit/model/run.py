@@ -20,6 +20,15 @@ ATTRIBUTE = "etcdkit_run"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """A member the run announced (or found announced): its entry, and the leader's client URL when
+    the member list was read (None: none known), through which it is promoted."""
+
+    entry: LiveMember
+    leader_url: str | None
+
+
 @dataclass
 class RunContext:
     """One run's shared results, computed once by the first host that needs them, and what its
@@ -32,7 +41,7 @@ class RunContext:
     restored: set[str] = field(default_factory=set)  # hosts whose member data was restored from the snapshot
     forced: set[str] = field(default_factory=set)  # the host made a one-member cluster (force-new-cluster)
     removals_confirmed: set[str] = field(default_factory=set)  # peer URLs the member list no longer has
-    announced: dict[str, LiveMember] = field(default_factory=dict)  # peer URL -> the entry its member add found or made
+    announced: dict[str, Announcement] = field(default_factory=dict)  # peer URL -> what its member add found or made
     joined: set[str] = field(default_factory=set)  # hosts whose member joined in this run (etcd-add's run, recover)
     failed_turn: str | None = None  # the host whose turn in a rolling change failed: no other takes one
     compacted: bool = False  # the history was compacted: every member has pages to free

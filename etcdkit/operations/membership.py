@@ -16,7 +16,7 @@ from pyinfra.context import ctx_state
 from etcdkit.facts.etcd import EtcdMembership
 from etcdkit.model.cluster import ClusterView, LiveMember
 from etcdkit.model.inventory import Member
-from etcdkit.model.run import run_context
+from etcdkit.model.run import Announcement, run_context
 from etcdkit.operations import on_host
 from etcdkit.remote import etcdctl, services
 from etcdkit.remote.shell import joined
@@ -24,6 +24,8 @@ from etcdkit.remote.shell import joined
 # etcd refuses a membership change for a few seconds after the last one, or while a member is
 # not yet connected: these refusals are waited out, any other error stops the change.
 TRANSIENT = ("unhealthy cluster", "leader changed", "too many requests", "context deadline exceeded")
+# the leader's refusal to promote a learner that has not started or caught up yet (etcd 3.4 to 3.7)
+NOT_IN_SYNC = "can only promote a learner member which is in sync with leader"
 
 
 def removal_confirmed(peer_url: str) -> bool:
@@ -65,20 +67,22 @@ def member_add(member: Member, endpoints: str, learner: bool, timeout: int = 30)
     """
     view = host.get_fact(EtcdMembership, endpoint=endpoints)
     entry = view.by_peer_url(member.peer_url) if view is not None else None
+    leader = view.leader() if view is not None else None
+    leader_url = leader.client_urls[0] if leader is not None and leader.client_urls else None
     if entry is not None:
         if state.is_executing:
-            _announced(entry)
+            _announced(entry, leader_url)
         host.noop(f"{member.peer_url} is in the member list already")
         return
-    yield FunctionCommand(_add, (member, endpoints, learner, timeout), {})
+    yield FunctionCommand(_add, (member, endpoints, learner, timeout, leader_url), {})
 
 
-def _announced(entry: LiveMember) -> None:
+def _announced(entry: LiveMember, leader_url: str | None) -> None:
     for url in entry.peer_urls:
-        run_context(ctx_state.get()).announced[url] = entry
+        run_context(ctx_state.get()).announced[url] = Announcement(entry, leader_url)
 
 
-def _add(member: Member, endpoints: str, learner: bool, timeout: int) -> None:
+def _add(member: Member, endpoints: str, learner: bool, timeout: int, leader_url: str | None) -> None:
     """The add, until etcd's own answer (its member list, in JSON) has the member: no read of the
     member list before or after it, but after a refused try, which may have taken effect."""
     deadline = time.monotonic() + timeout
@@ -95,7 +99,7 @@ def _add(member: Member, endpoints: str, learner: bool, timeout: int) -> None:
         entry = _membership(endpoints).by_peer_url(member.peer_url)
         if entry is not None:
             break
-    _announced(entry)
+    _announced(entry, leader_url)
 
 
 @operation(is_idempotent=False)
@@ -114,7 +118,9 @@ def join(member: Member, endpoints: str, timeout: int):
 
 
 def _join(member: Member, endpoints: str, timeout: int) -> None:
-    entry = run_context(ctx_state.get()).announced.get(member.peer_url) or _membership(endpoints).by_peer_url(member.peer_url)
+    known = run_context(ctx_state.get()).announced.get(member.peer_url)
+    entry = known.entry if known else _membership(endpoints).by_peer_url(member.peer_url)
+    leader_url = known.leader_url if known else None
     if entry is None:
         raise OperationError(f"{member.peer_url} is not in the member list: the member add did not happen")
     deadline = time.monotonic() + timeout
@@ -138,23 +144,26 @@ def _join(member: Member, endpoints: str, timeout: int) -> None:
     ok, error = on_host.run(joined([services.enable(), services.start()]))
     if not ok:
         undo(f"systemd could not start etcd: {error}")
-    # one member list a poll: started, then (a learner) promoted through the leader, whose success
-    # is etcd's word that it votes
-    while True:
-        view = _membership(endpoints)
-        current = view.by_id(entry.id)
-        if current is None or not current.started:
-            wait("etcd did not start and connect")
-            continue
-        if not current.is_learner:
+    # a learner: a promotion tried through the leader about every 0.1 s, which the leader refuses
+    # until the learner has started and caught up (its success is etcd's word that it votes); any
+    # other refusal, or no leader known, reads the member list for it (a voter added as such waits
+    # below, until it serves)
+    while entry.is_learner:
+        if leader_url is None:
+            view = _membership(endpoints)
+            current, leader = view.by_id(entry.id), view.leader()
+            if current is not None and not current.is_learner:
+                break
+            if current is None or leader is None or not leader.client_urls:
+                wait("the cluster had no leader to promote the learner" if current else "its member entry is gone")
+                continue
+            leader_url = leader.client_urls[0]
+        ok, error = on_host.run(etcdctl.member_promote(leader_url, entry.hex_id))
+        if ok:
             break
-        leader = view.leader()
-        if leader is None or not leader.client_urls:
-            wait("the cluster had no leader to promote the learner")
-            continue
-        if on_host.run(etcdctl.member_promote(leader.client_urls[0], entry.hex_id))[0]:
-            break
-        wait("the learner did not catch up")
+        if NOT_IN_SYNC not in error:
+            leader_url = None
+        wait("the learner did not start and catch up")
     while not on_host.run(etcdctl.health(member.client_url))[0]:
         wait("it did not serve reads as a voting member")
     serving = True

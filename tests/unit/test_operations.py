@@ -1181,7 +1181,7 @@ def test_member_add_announces_by_peer_url_and_keeps_the_entry_etcd_answers(learn
     call(command, host)
     expected = f"{etcdctl(ENDPOINTS)} member add etcd-4 --peer-urls=https://10.10.10.13:2380 -w json" + (" --learner" if learner else "")
     assert host.commands == [expected]
-    assert announced(host)["https://10.10.10.13:2380"].id == 0xA4
+    assert announced(host)["https://10.10.10.13:2380"].entry.id == 0xA4
 
 
 def test_member_add_of_an_announced_member_is_a_noop_that_keeps_its_entry():
@@ -1190,7 +1190,7 @@ def test_member_add_of_an_announced_member_is_a_noop_that_keeps_its_entry():
     assert announced(host) == {}  # previewed: nothing kept
     host = membership_host(members(1, 2, 3, NEW))
     assert converged(host, run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host, executing=True))
-    assert announced(host)["https://10.10.10.13:2380"].id == 0xA4
+    assert announced(host)["https://10.10.10.13:2380"].entry.id == 0xA4
 
 
 def test_member_add_waits_out_an_unhealthy_cluster_and_fails_on_anything_else():
@@ -1208,7 +1208,7 @@ def test_a_refused_member_add_that_took_effect_is_not_made_again():
     host = membership_host(members(1, 2, 3), members(1, 2, 3, NEW), shell=lambda c: (False, "", "context deadline exceeded"))
     call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host)[0], host)
     assert len(host.commands) == 1
-    assert announced(host)["https://10.10.10.13:2380"].id == 0xA4
+    assert announced(host)["https://10.10.10.13:2380"].entry.id == 0xA4
 
 
 def test_member_add_fails_when_etcd_answers_without_the_member_or_no_member_answers():
@@ -1220,12 +1220,8 @@ def test_member_add_fails_when_etcd_answers_without_the_member_or_no_member_answ
         call(run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host)[0], host)
 
 
-def test_join_starts_waits_and_promotes_through_the_leader():
-    host = membership_host(
-        members(1, 2, 3, NEW),
-        members(1, 2, 3, NEW),
-        members(1, 2, 3, NEW_LEARNER, leader=2),
-    )
+def test_join_starts_and_promotes_through_the_leader_it_reads():
+    host = membership_host(members(1, 2, 3, NEW_LEARNER), members(1, 2, 3, NEW_LEARNER, leader=2))
     [command] = run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)
     call(command, host)
     assert host.commands == [
@@ -1236,18 +1232,36 @@ def test_join_starts_waits_and_promotes_through_the_leader():
     ]
 
 
-def test_join_takes_the_entry_its_member_add_kept_and_tries_the_promotion_again_until_the_learner_caught_up():
-    promotions = iter([(False, "", "etcdserver: can only promote a learner member which is in sync with leader"), (True, "", "")])
-    host = membership_host(
-        members(1, 2, 3, NEW_LEARNER),  # the only reads: one a try, no read of the entry first, none after the promotion
-        shell=lambda c: next(promotions) if "member promote" in c else (True, "", ""),
-    )
+NOT_READY = (False, "", "Error: etcdserver: can only promote a learner member which is in sync with leader")
+
+
+def test_join_promotes_through_the_leader_its_member_add_saw_until_the_learner_caught_up():
+    promotions = iter([NOT_READY, NOT_READY, (True, "", "")])
+    # the member add's decision reads the member list (leader etcd-1); the join reads none: it tries the promotion
+    host = membership_host(members(1, 2, 3, NEW_LEARNER), shell=lambda c: next(promotions) if "member promote" in c else (True, "", ""))
     assert converged(host, run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host, executing=True))
     [command] = run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)
     call(command, host)
     promote = f"{etcdctl('https://10.10.10.10:2379', timeouts=POLL_TIMEOUTS)} member promote a4"
-    assert host.commands[1:3] == [promote, promote]
-    assert host.asked.count(fact(EtcdMembership, endpoint=ENDPOINTS)) == 3  # the member add's decision, one a promotion try
+    assert host.commands[1:4] == [promote, promote, promote]
+    assert host.asked.count(fact(EtcdMembership, endpoint=ENDPOINTS)) == 1
+
+
+def test_any_other_refusal_of_the_promotion_reads_the_member_list_for_the_leader_again():
+    promotions = iter([(False, "", "context deadline exceeded"), (True, "", "")])
+    views = (members(1, 2, 3, NEW_LEARNER), members(1, 2, 3, NEW_LEARNER, leader=3))  # leadership moved to etcd-3
+    host = membership_host(*views, shell=lambda c: next(promotions) if "member promote" in c else (True, "", ""))
+    assert converged(host, run(membership.member_add, member=JOINER, endpoints=ENDPOINTS, learner=True, host=host, executing=True))
+    call(run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)[0], host)
+    assert [c for c in host.commands if "member promote" in c] == [
+        f"{etcdctl(url, timeouts=POLL_TIMEOUTS)} member promote a4" for url in ("https://10.10.10.10:2379", "https://10.10.10.12:2379")
+    ]
+
+
+def test_a_voter_added_as_such_is_not_promoted_and_must_serve():
+    host = membership_host(members(1, 2, 3, NEW_VOTER))
+    call(run(membership.join, member=JOINER, endpoints=ENDPOINTS, timeout=120, host=host)[0], host)
+    assert not any("member promote" in c for c in host.commands) and "endpoint health" in host.commands[1]
 
 
 def test_a_join_that_never_serves_is_undone():
