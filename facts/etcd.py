@@ -47,7 +47,7 @@ class EtcdHost(FactBase):
         )
     """
 
-    TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf", "binary_runs")
+    TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf")
     NUMBERS = ("pid", "restart_pending", "listeners")
 
     def command(self, data_dir: str, ports: tuple[int, int], also: tuple[str, ...] = ()):
@@ -58,6 +58,7 @@ class EtcdHost(FactBase):
         sha256 = {}
         files: dict[str, FileStat | None] = {}
         pems: dict[str, str] = {}
+        binary_runs = False  # its running etcd runs the binary as that file is now: its version is the binary's
         lines = list(output)
         while lines:
             line = lines.pop(0)
@@ -78,14 +79,16 @@ class EtcdHost(FactBase):
             elif key == "pem":
                 path, _, text = value.partition(":")
                 pems[path] = pems.get(path, "") + text + "\n"
+            elif key == "binary_runs":
+                binary_runs = value == "yes"
             elif key == "data":
                 found["data"] = tuple(value.split())
             elif key in self.NUMBERS:
                 found[key] = int(value) if value.strip().isdigit() else 0
             elif key in self.TEXT:
                 found[key] = value or None
-        if found.pop("binary_runs", None) and found.get("own"):
-            found["version"] = found["own"].version  # its running etcd runs the binary as that file is now
+        if binary_runs and found.get("own"):
+            found["version"] = found["own"].version
         return EtcdHostState(sha256=sha256, files=files, pems=pems, **found)
 
 

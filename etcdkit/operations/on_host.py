@@ -35,7 +35,11 @@ def run(command: Command) -> tuple[bool, str]:
 def answer(command: Command) -> tuple[bool, str]:
     """(whether it succeeded, its stdout; else its stderr or stdout): an answer to parse, whatever
     warnings the command printed on stderr."""
-    ok, output = host.run_shell_command(command, print_output=False, **privileges())
+    return _answered(command, **privileges())
+
+
+def _answered(command: Command, **arguments) -> tuple[bool, str]:
+    ok, output = host.run_shell_command(command, print_output=False, **arguments)
     return ok, output.stdout if ok else output.stderr or output.stdout
 
 
@@ -50,8 +54,7 @@ def output(command: Command, what: str) -> str:
 def own(command: Command) -> tuple[bool, str]:
     """A command as the SSH user itself, whatever the operation's privileges: (succeeded, its
     stdout, else its stderr)."""
-    ok, output = host.run_shell_command(command, print_output=False)
-    return ok, output.stdout if ok else output.stderr or output.stdout
+    return _answered(command)
 
 
 def private_temporary(folder: bool = False) -> str:
