@@ -25,6 +25,8 @@ class EtcdHost(FactBase):
     + data_dir: the member's data dir (etcd_data)
     + ports: the client and peer ports, to find instances that are not ours
     + also: more paths to report (the scheduled backups' folder and metric file)
+    + own: ask the running etcd what it is (`own`); without, the run takes that from the cluster view
+      (etcdkit.plans.gather.read_hosts), and the version of a binary that runs is left out
 
     .. code:: python
 
@@ -41,7 +43,8 @@ class EtcdHost(FactBase):
             listeners=2,  # sockets listening on the ports
             sha256={"/etc/etcd/etcd.conf": "..."},
             files={"/etc/etcd/etcd.conf": FileStat("root", "etcd", 644, "regular file"), "/etc/etcd/backup.sh": None},
-            own=OwnStatus(cluster_id=1, member_id=2),  # what its running etcd says it is; None: no answer
+            own=OwnStatus(cluster_id=1, member_id=2),  # what its running etcd says it is; None: no answer (or not asked)
+            runs_binary=True,  # its running etcd runs the binary as that file is now
             conf="name: etcd-1\\n...",  # None: no etcd.conf
             pems={"/etc/etcd/server.crt": "-----BEGIN CERTIFICATE-----\\n...", "/etc/etcd/ca.crt": "..."},
         )
@@ -50,15 +53,14 @@ class EtcdHost(FactBase):
     TEXT = ("version", "binary", "package", "package_manager", "unit", "unit_etcdkit", "active", "enabled", "conf")
     NUMBERS = ("pid", "restart_pending", "listeners")
 
-    def command(self, data_dir: str, ports: tuple[int, int], also: tuple[str, ...] = ()):
-        return host_commands.etcd_host(data_dir, ports, also=tuple(also))
+    def command(self, data_dir: str, ports: tuple[int, int], also: tuple[str, ...] = (), own: bool = True):
+        return host_commands.etcd_host(data_dir, ports, also=tuple(also), own=own)
 
     def process(self, output) -> EtcdHostState:
         found: dict = {}
         sha256 = {}
         files: dict[str, FileStat | None] = {}
         pems: dict[str, str] = {}
-        binary_runs = False  # its running etcd runs the binary as that file is now: its version is the binary's
         lines = list(output)
         while lines:
             line = lines.pop(0)
@@ -80,16 +82,15 @@ class EtcdHost(FactBase):
                 path, _, text = value.partition(":")
                 pems[path] = pems.get(path, "") + text + "\n"
             elif key == "binary_runs":
-                binary_runs = value == "yes"
+                found["runs_binary"] = value == "yes"
             elif key == "data":
                 found["data"] = tuple(value.split())
             elif key in self.NUMBERS:
                 found[key] = int(value) if value.strip().isdigit() else 0
             elif key in self.TEXT:
                 found[key] = value or None
-        if binary_runs and found.get("own"):
-            found["version"] = found["own"].version
-        return EtcdHostState(sha256=sha256, files=files, pems=pems, **found)
+        state = EtcdHostState(sha256=sha256, files=files, pems=pems, **found)
+        return state.with_own(state.own) if state.own else state
 
 
 class HostFiles(FactBase):

@@ -1,7 +1,7 @@
 """A member's host as its facts describe it: whether its etcd runs, and whose etcd it is."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from etcdkit.model import paths
@@ -99,9 +99,22 @@ class EtcdHostState:
     listeners: int = 0  # sockets listening on the member's ports
     sha256: Mapping[str, str | None] = field(default_factory=dict)  # path -> digest of the managed files it holds
     files: Mapping[str, FileStat | None] = field(default_factory=dict)  # path -> its stat, None: absent (the paths asked about)
-    own: OwnStatus | None = None  # what its running etcd says it is (None: no answer)
+    own: OwnStatus | None = None  # what its running etcd says it is (None: no answer, or not asked)
+    runs_binary: bool = False  # its running etcd runs the binary of the PATH as that file is now
     conf: str | None = None  # the text of its etcd.conf (None: none)
     pems: Mapping[str, str] = field(default_factory=dict)  # path -> text of the member's certificate and CA (missing: no file)
+
+    @property
+    def may_answer(self) -> bool:
+        """Its etcd may say what it is: an etcd.conf is there and the unit is active (the EtcdHost
+        script asks it only then)."""
+        return self.conf is not None and self.active == "active"
+
+    def with_own(self, own: OwnStatus) -> "EtcdHostState":
+        """With what its running etcd says it is; the installed version is the one that etcd reports
+        when it runs the binary as that file is now."""
+        version = own.version if self.runs_binary and own.version else self.version
+        return replace(self, own=own, version=version)
 
     @property
     def service(self) -> EtcdServiceState:

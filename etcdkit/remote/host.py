@@ -7,7 +7,7 @@ from pyinfra.api import StringCommand
 from etcdkit.model import paths
 from etcdkit.model.host import RUNNING_STATES
 from etcdkit.remote.etcdctl import own_status
-from etcdkit.remote.packages import PACKAGE_MANAGERS
+from etcdkit.remote.packages import DPKG_INFO, PACKAGE_MANAGERS
 from etcdkit.remote.shell import script, sh
 
 # the files of a member whose SHA-256, owner and mode the EtcdHost fact reports
@@ -31,10 +31,13 @@ def etcd_host(
     conf: str = paths.CONF,
     also: tuple[str, ...] = (),
     pems: tuple[str, ...] = (paths.CERT, paths.CA),
+    own: bool = True,
+    dpkg_info: str = DPKG_INFO,
 ) -> StringCommand:
     """key=value lines of what the host holds of etcd, then its etcd.conf (conf) after `conf<<`;
     the owner, group, mode and type of the managed files, the config and data dirs and the paths
-    of `also`; the text of the member's certificate and CA (pems)."""
+    of `also`; the text of the member's certificate and CA (pems); with own, what its running etcd
+    says it is (its own endpoint status: an etcdctl process and a login)."""
     return script(
         "etcd-host.sh.j2",
         service=paths.SERVICE,
@@ -47,7 +50,8 @@ def etcd_host(
         conf=conf,
         pems=pems,
         package_managers=PACKAGE_MANAGERS,
-        own_status=own_status(int(ports[0])),
+        own_status=own_status(int(ports[0])) if own else None,
+        dpkg_info=dpkg_info,
         running=RUNNING_STATES,
     )
 

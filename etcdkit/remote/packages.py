@@ -11,6 +11,8 @@ DISABLE_SERVICE_START = "/usr/sbin/policy-rc.d"
 APT_PACKAGES, RPM_PACKAGES = ["etcd-server", "etcd-client"], ["etcd"]
 # the package managers etcdkit installs with, in the order a host's is looked for (the EtcdHost script)
 PACKAGE_MANAGERS = ("apt-get", "dnf", "yum")
+# dpkg's file lists of the installed packages (<package>.list): the EtcdHost script looks for the binary there
+DPKG_INFO = "/var/lib/dpkg/info"
 # what a release tarball puts in /usr/local/bin
 BINARIES = ["/usr/local/bin/etcd", "/usr/local/bin/etcdctl", "/usr/local/bin/etcdutl"]
 

@@ -275,7 +275,8 @@ def test_the_cluster_view_asks_side_by_side_and_each_answer_lands_in_its_section
 def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     data, conf = tmp_path / "etcd", tmp_path / "etcd.conf"
     (data / "member").mkdir(parents=True)
-    conf.write_text("name: etcd-1\ndata-dir: /var/lib/etcd\n")
+    (data / ".lock").write_text("")
+    conf.write_text("name: etcd-1\ndata-dir: /var/lib/etcd")  # its last line has no newline
     answers = {
         "etcd": [("*", 0, "echo 'etcd Version: 3.5.16'")],
         "systemctl": [
@@ -299,7 +300,7 @@ def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):
     found = EtcdHost().process(ran.stdout.splitlines())
     assert (found.version, found.active, found.enabled, found.pid) == ("3.5.16", "active", "enabled", 4242)
     assert found.package_manager == "apt-get" and found.unit == "/lib/systemd/system/etcd.service"
-    assert found.data == ("member",) and found.conf == conf.read_text()
+    assert sorted(found.data) == [".lock", "member"] and found.conf == conf.read_text() + "\n"
     assert found.listeners == 0 and not [
         call for call in ran.calls if call.split(": ")[-1].startswith("ss ")
     ]  # ports matter only while etcd does not run
@@ -329,23 +330,49 @@ def running_binary(tmp_path: Path, replaced_by: str | None = None) -> tuple[subp
     return process, {"systemctl": [("*show*", 0, show)], "etcdctl": [("*endpoint status -w json", 0, f"echo '{status}'")]}
 
 
+@pytest.mark.parametrize("own", [True, False], ids=["its etcd asked", "its etcd not asked"])
 @pytest.mark.parametrize("replaced_by", [None, "3.5.31"], ids=["the binary it runs", "replaced since it started"])
-def test_the_host_reader_takes_the_version_its_running_etcd_reports_only_for_the_binary_it_runs(tmp_path, replaced_by):
+def test_the_host_reader_takes_the_version_its_running_etcd_reports_only_for_the_binary_it_runs(tmp_path, replaced_by, own):
     conf = tmp_path / "etcd.conf"
     conf.write_text("name: etcd-1\n")
     process, answers = running_binary(tmp_path, replaced_by)
     try:
-        command = host.etcd_host(str(tmp_path / "etcd"), (2379, 2380), conf=str(conf))
+        command = host.etcd_host(str(tmp_path / "etcd"), (2379, 2380), conf=str(conf), own=own)
         ran = run(command, tmp_path, ("systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
     finally:
         process.kill()
         process.wait()
     assert ran.status == 0, ran.stderr
     found = EtcdHost().process(ran.stdout.splitlines())
-    assert found.own is not None and found.own.version == "3.5.30"
-    # the running etcd's own when it runs the file (no `etcd --version` process), else the file's own
-    assert found.version == (replaced_by or "3.5.30")
+    assert found.runs_binary is (replaced_by is None)
     assert ("binary_runs=yes" in ran.stdout.splitlines()) is (replaced_by is None)
+    if own:
+        assert found.own is not None and found.own.version == "3.5.30"
+        # the running etcd's own when it runs the file (no `etcd --version` process), else the file's own
+        assert found.version == (replaced_by or "3.5.30")
+    else:
+        # no etcdctl process, no login: the run takes what the etcd is, and its version, from the cluster view
+        assert found.own is None and not [call for call in ran.calls if "etcdctl" in call]
+        assert found.version == replaced_by
+
+
+def test_the_host_reader_finds_the_package_of_the_binary_in_dpkgs_lists_else_asks_dpkg(tmp_path):
+    folder = tmp_path / "stand-ins"
+    folder.mkdir()
+    shutil.copy("/bin/true", folder / "etcd")
+    info = tmp_path / "info"
+    info.mkdir()
+    (info / "etcd-client.list").write_text("/.\n/usr/bin/etcdctl\n")
+    (info / "etcd-server:amd64.list").write_text(f"/.\n/usr\n{folder / 'etcd'}\n")
+    command = host.etcd_host(str(tmp_path / "data"), (2379, 2380), conf=str(tmp_path / "etcd.conf"), dpkg_info=str(info))
+    ran = run(command, tmp_path, ("systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), {})
+    assert ran.status == 0, ran.stderr
+    assert EtcdHost().process(ran.stdout.splitlines()).package == "etcd-server"
+    assert not [call for call in ran.calls if call.split(": ")[-1].startswith("dpkg-query")]  # the lists said it
+    (info / "etcd-server:amd64.list").unlink()
+    answers = {"dpkg-query": [("*", 0, f"echo 'etcd: {folder / 'etcd'}'")]}
+    ran = run(command, tmp_path, ("systemctl", "ss", "etcdctl", "dpkg-query", "rpm", "apt-get"), answers)
+    assert EtcdHost().process(ran.stdout.splitlines()).package == "etcd"  # another package: dpkg says which
 
 
 def test_the_file_reader_reports_each_path_its_kind_and_the_files_checksums(tmp_path):

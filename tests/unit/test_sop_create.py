@@ -68,6 +68,16 @@ def converged(tmp_path, **files) -> dict:
     return with_view({address: member_machine(inv, seq, **files) for seq, address in enumerate(ADDRESSES, 1)}, plans_data.view(1, 2, 3))
 
 
+def test_the_members_etcd_is_not_asked_what_it_is_where_the_cluster_view_says_it(tmp_path):
+    machines = converged(tmp_path)
+    for machine in machines.values():  # each host's fact as read without its etcd's own status
+        machine.facts[EtcdHost] = replace(machine.facts[EtcdHost], own=None, version=None, runs_binary=True)
+    run = SopRun("create", machines, group_data=pki(tmp_path)).prepare()
+    assert run.error is None and sorted(run.asked).count((ADDRESSES[1], "EtcdHost")) == 1  # no second reading
+    for address in ADDRESSES:  # the version the view reports: nothing to install, nothing to change
+        assert run.changes(address) == ["etcd member | Wait for etcd to be healthy [if]"]
+
+
 def test_on_a_converged_cluster_the_operations_ask_nothing_beyond_the_plans_facts(tmp_path):
     run = SopRun("create", converged(tmp_path), group_data=pki(tmp_path)).prepare()
     # each host's state, and through the first member the cluster view and the RBAC step's
