@@ -57,10 +57,12 @@ def journal(lines: int = 30) -> StringCommand:
 
 
 def wait_healthy(endpoint: str, cluster_wide: bool, timeout: int) -> StringCommand:
-    """A loop on the host that waits for the endpoint (and with cluster_wide, every member) to serve
-    linearizable reads, which needs a leader and quorum; it fails with the journal excerpt."""
+    """A loop on the host of the endpoint's member that waits for it (and with cluster_wide, every
+    member) to serve linearizable reads, which needs a leader and quorum; it fails with the journal
+    excerpt. It polls etcd once its unit is no longer starting."""
     return script(
         "wait-healthy.sh.j2",
+        service=paths.SERVICE,
         endpoint=endpoint,
         timeout=int(timeout),
         scope=["--cluster"] if cluster_wide else [],

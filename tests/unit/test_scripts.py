@@ -168,14 +168,39 @@ def test_apt_never_replaces_the_operators_policy(tmp_path):
 
 def test_wait_healthy_returns_once_etcd_serves_and_fails_with_the_journal_after_the_timeout(tmp_path):
     healthy = run(etcdctl.wait_healthy(ENDPOINT, True, 30), tmp_path, ETCD_TOOLS)
-    assert healthy.status == 0 and len(healthy.calls) == 1
-    assert healthy.calls[0].startswith("as root: etcdctl --endpoints=https://10.10.10.10:2379 ")
-    assert healthy.calls[0].endswith("--dial-timeout=1s --command-timeout=1s endpoint health --cluster")
+    assert healthy.status == 0 and len(healthy.calls) == 2
+    assert healthy.calls[0] == "systemctl is-active etcd.service"
+    assert healthy.calls[1].startswith("as root: etcdctl --endpoints=https://10.10.10.10:2379 ")
+    assert healthy.calls[1].endswith("--dial-timeout=1s --command-timeout=1s endpoint health --cluster")
     answers = {"etcdctl": [("*endpoint health*", 1, "echo unhealthy >&2")], "journalctl": [("*", 0, "echo the journal")]}
     failed = run(etcdctl.wait_healthy(ENDPOINT, False, 0), tmp_path, ETCD_TOOLS, answers)
     assert failed.status == 1
     assert failed.stderr.startswith(f"etcd at {ENDPOINT} is not healthy after 0 s; its journal:\nthe journal\n")
-    assert [call.split(" --")[0] for call in failed.calls] == ["as root: etcdctl", "journalctl -u etcd.service -n 30", "as root: etcdctl"]
+    assert [call.split(" --")[0] for call in failed.calls][1:] == [
+        "as root: etcdctl",
+        "journalctl -u etcd.service -n 30",
+        "as root: etcdctl",
+    ]
+
+
+def test_wait_healthy_asks_etcd_only_once_its_unit_no_longer_starts(tmp_path):
+    # systemd says `activating` twice (etcd has not told it that it serves yet), then `active`
+    answers = {
+        "systemctl": [
+            (
+                "*is-active*",
+                0,
+                'n=$(cat starts 2>/dev/null || echo 0); echo $((n + 1)) >starts; [ "$n" -ge 2 ] && echo active || echo activating',
+            )
+        ]
+    }
+    ran = run(etcdctl.wait_healthy(ENDPOINT, False, 30), tmp_path, (*ETCD_TOOLS, "sleep"), answers)
+    assert ran.status == 0, ran.stderr
+    assert [call.split(" --")[0] for call in ran.calls] == [
+        *["systemctl is-active etcd.service", "sleep 0.05"] * 2,
+        "systemctl is-active etcd.service",
+        "as root: etcdctl",
+    ]
 
 
 def test_restart_patroni_waits_until_its_api_says_running(tmp_path):
