@@ -142,8 +142,34 @@ class EtcdCluster(FactBase):
         return etcdctl.cluster_view(endpoint)
 
     def process(self, output):
-        found = sections(output, (*etcdctl.VIEW, *etcdctl.HEALTH))
+        found = sections(output, (*etcdctl.VIEW, *etcdctl.HEALTH, etcdctl.AUTH))
         return ClusterView.parse(found.get("members", ""), found.get("status", ""), found.get("health", ""))
+
+
+class EtcdClusterAuth(FactBase):
+    """
+    EtcdCluster, and what EtcdAuth finds out through the same endpoint, in one round trip and without
+    a login of its own: root logs in when the member list, asked with the password of
+    /etc/etcd/etcd.pass, answers; a request without credentials tells whether authentication is off.
+    (None, None) when the endpoint does not answer (EtcdAuth then tells whether it refuses root).
+
+    + endpoint: client URL to ask
+    """
+
+    def command(self, endpoint: str):
+        return etcdctl.cluster_view(endpoint, auth=True)
+
+    @staticmethod
+    def default() -> tuple[ClusterView | None, AuthState | None]:
+        return None, None
+
+    def process(self, output) -> tuple[ClusterView | None, AuthState | None]:
+        lines = list(output)
+        view = EtcdCluster().process(lines)
+        if view is None:
+            return None, None
+        found = sections(lines, (*etcdctl.VIEW, *etcdctl.HEALTH, etcdctl.AUTH)).get(etcdctl.AUTH, "").split()
+        return view, AuthState(anonymous="served" in found, root="password" in found)
 
 
 class EtcdMembership(FactBase):

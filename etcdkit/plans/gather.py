@@ -16,7 +16,7 @@ from pyinfra.api.exceptions import ConnectError
 from etcdkit.control.passwords import PasswordFileError, user_secret, with_password_files
 from etcdkit.control.pki import CertificateAuthority, PKIError
 from etcdkit.control.store import ca_source, cluster_folder
-from etcdkit.facts.etcd import EtcdAlarms, EtcdAuth, EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdAlarms, EtcdCluster, EtcdClusterAuth, EtcdHost
 from etcdkit.model import params, paths
 from etcdkit.model.cluster import ClusterView
 from etcdkit.model.host import EtcdHostState, Ownership, OwnStatus, running
@@ -247,9 +247,9 @@ def user_passwords(inventory, spec: ClusterSpec, first: Settings) -> list[str | 
 
 
 def read_early(inventory, state, member: Member, skip: tuple[str, ...], auth: bool, alarms: bool = False) -> None:
-    """The cluster view, with auth the authentication state and with alarms the alarms, through this
-    member (the first by etcd_seq), read side by side beside the hosts' EtcdHost facts and kept in the
-    run's context. In a cluster whose members all serve, it is the member read_view, the RBAC step
+    """The cluster view, with auth the authentication state (EtcdClusterAuth: in the same round trip)
+    and with alarms the alarms, through this member (the first by etcd_seq), read side by side beside
+    the hosts' EtcdHost facts and kept in the run's context. In a cluster whose members all serve, it is the member read_view, the RBAC step
     and etcd-status ask: they take these answers instead of a round trip each, after the hosts'
     facts. Otherwise the answers go unused, at the cost of one round trip at the same time as the
     hosts' facts."""
@@ -257,14 +257,16 @@ def read_early(inventory, state, member: Member, skip: tuple[str, ...], auth: bo
     if member.address in skip or not host.connected:
         return
     context, key = run_context(state), (host.name, member.client_url)
-    facts = (EtcdCluster, *([EtcdAuth] if auth else []), *([EtcdAlarms] if alarms else []))
+    view_fact = EtcdClusterAuth if auth else EtcdCluster
+    facts = (view_fact, *([EtcdAlarms] if alarms else []))
     try:
         answers = dict(zip(facts, Group().map(lambda fact: host.get_fact(fact, endpoint=member.client_url), facts), strict=True))
     except ConnectError:
         return
-    context.early_views[key] = answers[EtcdCluster]
-    if auth:
-        context.early_auth[key] = answers[EtcdAuth]
+    view, found = answers[view_fact] if auth else (answers[view_fact], None)
+    context.early_views[key] = view
+    if found is not None:  # where the member does not answer, the EtcdAuth fact tells whether it refuses root
+        context.early_auth[key] = found
     if alarms:
         context.early_alarms[key] = answers[EtcdAlarms]
 

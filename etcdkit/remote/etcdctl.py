@@ -88,10 +88,25 @@ VIEW = {"members": "member list -w json", "status": "endpoint status --cluster -
 HEALTH = {"health": "endpoint health --cluster -w json"}
 
 
-def cluster_view(endpoint: str) -> StringCommand:
-    """The member list, every member's status and health through the endpoint (VIEW and HEALTH)."""
+# the section of a cluster view read with what authentication does (cluster_view with auth)
+AUTH = "auth"
+
+
+def cluster_view(endpoint: str, auth: bool = False, password_file: str = paths.PASS) -> StringCommand:
+    """The member list, every member's status and health through the endpoint (VIEW and HEALTH); with
+    auth, the AUTH section too: `password` when /etc/etcd/etcd.pass holds one (its first line, read by
+    the shell), `served` when a request without credentials is served. Root logs in when the member
+    list, asked with that password, answers: no login of its own."""
     ctl = etcdctl(endpoint)
-    return side_by_side({section: call(ctl, arguments) for section, arguments in {**VIEW, **HEALTH}.items()})
+    calls = {section: call(ctl, arguments) for section, arguments in {**VIEW, **HEALTH}.items()}
+    if auth:
+        calls[AUTH] = sh(
+            'password=; IFS= read -r password <{password_file} || :; [ -n "$password" ] && printf "password "; '
+            "{anonymous} get --limit=1 health >/dev/null && printf served; echo",
+            password_file=password_file,
+            anonymous=etcdctl(endpoint, as_root=False),
+        )
+    return side_by_side(calls)
 
 
 def membership_view(endpoint: str) -> StringCommand:

@@ -44,7 +44,7 @@ SAMPLES: dict[str, Callable[[], str]] = {
         "/var/lib/etcd.restore.db", "/var/lib/etcd", MEMBER, INITIAL, "etcd-t", "etcdutl"
     ).get_raw_value(),
     "root-logs-in.sh.j2": lambda: auth.root_logs_in(ENDPOINT, "set etcd_root_password_file").get_raw_value(),
-    "side-by-side.sh.j2": lambda: etcdctl.cluster_view(ENDPOINT).get_raw_value(),
+    "side-by-side.sh.j2": lambda: etcdctl.cluster_view(ENDPOINT, auth=True).get_raw_value(),
     "user-state.sh.j2": lambda: auth.user_state(ENDPOINT, "pg-test", "/pg/pg-test/", "/etc/etcd/users/pg-test.pass").get_raw_value(),
     "wait-healthy.sh.j2": lambda: etcdctl.wait_healthy(ENDPOINT, True, 30).get_raw_value(),
 }

@@ -25,7 +25,7 @@ from importlib import import_module
 from pathlib import Path
 
 import pyinfra
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdMembership, EtcdService, EtcdVersion, HostFiles
+from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdClusterAuth, EtcdHost, EtcdMembership, EtcdService, EtcdVersion, HostFiles
 from pyinfra.api import Config, Inventory, State
 from pyinfra.api.connect import connect_all
 from pyinfra.api.exceptions import DeployError, PyinfraError
@@ -164,11 +164,18 @@ class SopRun:
     # facts
 
     def _fact(self, host: Host, cls, kwargs: dict):
+        self.asked.append((host.name.removeprefix(FAKE), cls.__name__))
+        return self._answer(host, cls, kwargs)
+
+    def _answer(self, host: Host, cls, kwargs: dict):
         address = host.name.removeprefix(FAKE)
-        self.asked.append((address, cls.__name__))
         known = self.facts.get(address, {})
         if issubclass(cls, ShortFactBase):
             return cls().process_data(self._fact(host, cls.fact, kwargs))
+        if cls is EtcdClusterAuth and not {(cls, _frozen(kwargs)), (cls, ())} & set(known):
+            # the view and, where it answers, the host's EtcdAuth, each given by class
+            view = self._answer(host, EtcdCluster, kwargs)
+            return view, (self._answer(host, EtcdAuth, kwargs) if view is not None else None)
         for key in ((cls, _frozen(kwargs)), (cls, ())):
             if key in known:
                 value = known[key]

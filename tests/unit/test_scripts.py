@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdHost, EtcdUser, HostFiles
+from etcdkit.facts.etcd import EtcdAuth, EtcdCluster, EtcdClusterAuth, EtcdHost, EtcdUser, HostFiles
 
 from etcdkit.model.auth import AuthState, UserState
 from etcdkit.model.host import FileStat
@@ -295,6 +295,37 @@ def test_the_cluster_view_asks_side_by_side_and_each_answer_lands_in_its_section
     assert ran.status == 0 and len(ran.calls) == 3
     view = EtcdCluster().process(ran.stdout.splitlines())
     assert len(view.members) == 3 and view.leader() is not None and view.health == {}
+
+
+@pytest.mark.parametrize(
+    "password, anonymous, expected",
+    [
+        ("root-secret\n", 1, AuthState(anonymous=False, root=True)),  # authentication on, root logs in
+        ("root-secret\n", 0, AuthState(anonymous=True, root=True)),  # authentication off
+        ("", 1, AuthState()),  # no password: the member list, asked without one, says nothing of root
+    ],
+    ids=["on", "off", "no password"],
+)
+def test_the_cluster_view_with_auth_tells_what_the_auth_fact_would_without_a_login_of_its_own(tmp_path, password, anonymous, expected):
+    sections = dict(zip(("members", "status", "health"), (DATA / "cluster_healthy.txt").read_text().split("\n")[1::3], strict=False))
+    (tmp_path / "etcd.pass").write_text(password)
+    answers = {
+        "etcdctl": [
+            ("as root:* member list -w json", 0, f"echo '{sections['members']}'"),
+            ("as root:* endpoint status --cluster -w json", 0, f"echo '{sections['status']}'"),
+            ("as root:* endpoint health --cluster -w json", 0, f"echo '{sections['health']}'"),
+            ("etcdctl * get --limit=1 health", anonymous, "echo 'Error: etcdserver: user name is empty' >&2" if anonymous else ""),
+        ]
+    }
+    command = etcdctl.cluster_view(ENDPOINT, auth=True, password_file=str(tmp_path / "etcd.pass"))
+    ran = run(command, tmp_path, ("etcdctl",), answers)
+    assert ran.status == 0 and len(ran.calls) == 4  # the member list, status, health, and one request without credentials
+    assert not [call for call in ran.calls if call.startswith("as root:") and " get " in call]  # no login of its own
+    view, auth_state = EtcdClusterAuth().process(ran.stdout.splitlines())
+    assert view == EtcdCluster().process(ran.stdout.splitlines()) and len(view.members) == 3
+    assert auth_state == expected
+    down = {"etcdctl": [("*", 1, "echo 'context deadline exceeded' >&2")]}
+    assert EtcdClusterAuth().process(run(command, tmp_path, ("etcdctl",), down).stdout.splitlines()) == (None, None)
 
 
 def test_the_host_reader_reports_a_running_member_and_its_conf(tmp_path):

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from etcdkit.facts.etcd import EtcdAlarms, EtcdCluster, EtcdHost
+from etcdkit.facts.etcd import EtcdAlarms, EtcdCluster, EtcdClusterAuth, EtcdHost
 
 from etcdkit.cli import status as cli
 from etcdkit.cli.run import Outcome
@@ -394,8 +394,7 @@ def test_gather_asks_the_answering_member_and_reads_every_reachable_host(tmp_pat
     first = inv.member(1)  # asked beside the hosts' facts, before anyone knows whether its member answers
     assert sorted(fakes[first.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": first.client_url}),
-        ("EtcdAuth", {"endpoint": first.client_url}),
-        ("EtcdCluster", {"endpoint": first.client_url}),
+        ("EtcdClusterAuth", {"endpoint": first.client_url}),  # the view and the authentication state: one round trip
     ]
     assert fakes[inv.name(2)].asked == [] and fakes[inv.name(3)].asked == []  # the certificates came with EtcdHost
     assert doc["ca_days"] == 100
@@ -410,7 +409,7 @@ def _gathering(monkeypatch, inv, hosts: dict, live) -> dict[str, "_Host"]:
     """A fake pyinfra host per member (not connected where hosts has no state), with read_hosts giving
     these hosts and reading early through the first member as the real one does (gather.read_early),
     and read_view giving live."""
-    canned = {EtcdCluster: live, EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
+    canned = {EtcdCluster: live, EtcdClusterAuth: (live, AUTH_ON if live else None), EtcdAlarms: (), status.EtcdAuth: AUTH_ON}
     fakes = {name: _Host(name, canned if host_state.state is not None else None) for name, host_state in hosts.items()}
 
     def read_hosts(inventory, state, auth=False, alarms=False):
@@ -441,8 +440,7 @@ def test_gather_asks_alarms_and_auth_of_the_member_that_answered(tmp_path, monke
     answered = inv.member(1)  # etcd-1 answered the member list in the captured output: the first, asked once
     assert sorted(fakes[answered.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
-        ("EtcdAuth", {"endpoint": answered.client_url}),
-        ("EtcdCluster", {"endpoint": answered.client_url}),
+        ("EtcdClusterAuth", {"endpoint": answered.client_url}),
     ]
     assert doc["exit_code"] == 0, doc["problems"]
     assert [m["cert_days"] for m in doc["members"]] == [100] * 3
@@ -464,7 +462,7 @@ def test_gather_asks_alarms_and_auth_again_of_the_member_that_answered_when_it_i
 
     doc = status.gather(_Inventory(fakes), NOW)
     first, answered = inv.member(1), inv.member(2)
-    assert ("EtcdAuth", {"endpoint": first.client_url}) in fakes[first.host_name].asked  # beside the hosts' facts, unused
+    assert ("EtcdClusterAuth", {"endpoint": first.client_url}) in fakes[first.host_name].asked  # beside the hosts' facts, unused
     assert sorted(fakes[answered.host_name].asked) == [
         ("EtcdAlarms", {"endpoint": answered.client_url}),
         ("EtcdAuth", {"endpoint": answered.client_url}),
