@@ -19,7 +19,6 @@ from etcdkit.operations import on_host
 from etcdkit.operations.files import read_source
 from etcdkit.remote.configs import config_file, write_config
 from etcdkit.remote.shell import announce
-from etcdkit.remote.yaml_edit import set_keys
 
 
 @operation()
@@ -55,6 +54,9 @@ def yaml_keys(path: str, values: dict, secrets: tuple[str, ...] = ()):
 
 def edit(path: str, values: dict, secrets: tuple[str, ...]) -> bool:
     """Callback: the file read, its keys set, and written back over it, as its writer (ConfigFile)."""
+    # ruamel.yaml takes 50 ms to import: only a run that changes a client's config pays for it
+    from etcdkit.remote.yaml_edit import set_keys
+
     text = json.loads(on_host.output(config_file("read", path), f"reading {path}"))
     upload = on_host.private_file(set_keys(text, _resolved(values, secrets)).encode())
     on_host.output(write_config(path, upload), f"writing {path}")
