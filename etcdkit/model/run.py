@@ -47,7 +47,7 @@ class RunContext:
     compacted: bool = False  # the history was compacted: every member has pages to free
     status_report: dict | None = None  # the status SOP's document (etcdkit/plans/status.py), which etcd-status shows
     host_states: dict[str, EtcdHostState] = field(default_factory=dict)  # host name -> its EtcdHost fact as the plan read it
-    # (host name, endpoint) -> the EtcdCluster, EtcdAuth and EtcdAlarms facts read beside the hosts' (gather.read_early)
+    # (host name, endpoint) -> the view, authentication state (EtcdClusterAuth) and alarms read beside the hosts' facts (gather.read_early)
     early_views: dict[tuple[str, str], ClusterView | None] = field(default_factory=dict)
     early_auth: dict[tuple[str, str], AuthState] = field(default_factory=dict)
     early_alarms: dict[tuple[str, str], tuple[Alarm, ...] | None] = field(default_factory=dict)

@@ -73,7 +73,7 @@ def create_plan(state, inventory) -> CreatePlan:
 
 
 def gather(state, inventory) -> CreateFacts:
-    spec, hosts = read_hosts(inventory, state, auth=True)  # the RBAC step's EtcdAuth too
+    spec, hosts = read_hosts(inventory, state, auth=True)  # the RBAC step's authentication state too
     running_ours = [h for h in hosts.values() if h.ours and h.running]
     view = read_view(inventory, running_ours) if running_ours else None
     first = hosts[spec.members[0].host_name].settings
