@@ -119,6 +119,15 @@ def _own_status(text: str) -> OwnStatus | None:
         return None
 
 
+def _view_sections(output) -> dict[str, str]:
+    """The sections of a cluster view's output (etcdctl.cluster_view), its AUTH section included."""
+    return sections(output, (*etcdctl.VIEW, *etcdctl.HEALTH, etcdctl.AUTH))
+
+
+def _view(found: dict[str, str]) -> ClusterView | None:
+    return ClusterView.parse(found.get("members", ""), found.get("status", ""), found.get("health", ""))
+
+
 def sections(output, names: tuple[str, ...]) -> dict[str, str]:
     """The first line after each section's name (side_by_side's output)."""
     found, current = {}, None
@@ -142,8 +151,7 @@ class EtcdCluster(FactBase):
         return etcdctl.cluster_view(endpoint)
 
     def process(self, output):
-        found = sections(output, (*etcdctl.VIEW, *etcdctl.HEALTH, etcdctl.AUTH))
-        return ClusterView.parse(found.get("members", ""), found.get("status", ""), found.get("health", ""))
+        return _view(_view_sections(output))
 
 
 class EtcdClusterAuth(FactBase):
@@ -164,12 +172,12 @@ class EtcdClusterAuth(FactBase):
         return None, None
 
     def process(self, output) -> tuple[ClusterView | None, AuthState | None]:
-        lines = list(output)
-        view = EtcdCluster().process(lines)
+        found = _view_sections(output)
+        view = _view(found)
         if view is None:
             return None, None
-        found = sections(lines, (*etcdctl.VIEW, *etcdctl.HEALTH, etcdctl.AUTH)).get(etcdctl.AUTH, "").split()
-        return view, AuthState(anonymous="served" in found, root="password" in found)
+        auth_words = found.get(etcdctl.AUTH, "").split()
+        return view, AuthState(anonymous="served" in auth_words, root="password" in auth_words)
 
 
 class EtcdMembership(FactBase):

@@ -249,10 +249,10 @@ def user_passwords(inventory, spec: ClusterSpec, first: Settings) -> list[str | 
 def read_early(inventory, state, member: Member, skip: tuple[str, ...], auth: bool, alarms: bool = False) -> None:
     """The cluster view, with auth the authentication state (EtcdClusterAuth: in the same round trip)
     and with alarms the alarms, through this member (the first by etcd_seq), read side by side beside
-    the hosts' EtcdHost facts and kept in the run's context. In a cluster whose members all serve, it is the member read_view, the RBAC step
-    and etcd-status ask: they take these answers instead of a round trip each, after the hosts'
-    facts. Otherwise the answers go unused, at the cost of one round trip at the same time as the
-    hosts' facts."""
+    the hosts' EtcdHost facts and kept in the run's context. In a cluster whose members all serve, it
+    is the member read_view, the RBAC step and etcd-status ask: they take these answers instead of a
+    round trip each, after the hosts' facts. Otherwise the answers go unused, at the cost of one round
+    trip at the same time as the hosts' facts."""
     host = inventory.get_host(member.host_name)
     if member.address in skip or not host.connected:
         return
